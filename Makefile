@@ -1,0 +1,43 @@
+# fmipdissect: `make run` sets up and checks the bundled samples,
+# `make test` sets up and runs the test suite.  See README.md.
+PY := .venv/bin/python
+BIN := .venv/bin
+
+.PHONY: setup run test samples lua docs regen bench fuzz clean
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@echo "== fmip-lint on the conformant samples (expect no errors) =="
+	$(BIN)/fmip-lint samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
+	@echo
+	@echo "== fmip-lint on samples/violations.pcap (every finding is intended; exit status 1) =="
+	-$(BIN)/fmip-lint samples/violations.pcap
+	@echo
+	@echo "== fmipdissect decode samples/predictive.pcap =="
+	$(BIN)/fmipdissect decode samples/predictive.pcap
+
+test: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+# Regenerate every generated, committed file.
+regen: samples lua docs
+
+samples: setup
+	$(BIN)/python -m fmipdissect.scenarios --write-samples samples
+
+lua: setup
+	$(BIN)/fmipdissect lua -o lua/fmip.lua
+
+docs: setup
+	$(BIN)/python -m fmipdissect.lint.docs -o docs/rules.md
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+fuzz: setup
+	$(BIN)/python bench/fuzz.py
+
+clean:
+	rm -rf .venv build *.egg-info .pytest_cache

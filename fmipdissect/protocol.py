@@ -1,0 +1,437 @@
+"""The one description of Mobile IPv4 Fast Handovers (RFC 4988).
+
+Everything the project knows about the wire format lives here, as plain data:
+messages, their fields and flag bits, code tables, options with their
+Option-Code tables, the MN-PAR Authentication Extension, and the constraints
+(bits that must be zero, the FBU Lifetime limit, which options each code
+requires).  The Scapy layers, the fast decoder, the Lua dissector and the
+checker's rule documentation are all derived from it; nothing here imports
+them.
+
+Layouts not repeated by RFC 4988 come from RFC 3344 (FBU = Registration
+Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
+(Generalized Mobile IP Authentication Extension); see shared/spec/FACTS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- Numbers (FACTS "Numbers") -------------------------------------------
+
+MIP_UDP_PORT = 434          # RFC 4988 5.1: destination port of FBU
+ICMP_TYPE_EXPERIMENTAL_MOBILITY = 41   # RFC 4065 3
+LIFETIME_MAX = 10           # RFC 4988 5.1: FBU Lifetime MUST NOT exceed 10 s
+DEFAULT_LLA_LENGTH = 6      # FACTS D3: 802.3 / 802.11 MAC
+OPTION_UNIT = 8             # RFC 4988 6: option Length counts 8-octet units
+
+AUTH_EXT_TYPE = 36          # RFC 4721 5: Generalized MIP Authentication Ext.
+AUTH_SUBTYPE_MN_PAR = 4     # RFC 4988 8
+DEFAULT_AUTH_ALGORITHM = "hmac-md5"   # FACTS D5
+AUTH_ALGORITHMS = {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha256": 32}
+
+# Pad1 / PadN inside the LLA option (RFC 4988 6.1 -> RFC 2460 4.2)
+PAD1 = 0x00
+PADN = 0x01
+
+# Mobile IPv4 extension types: 0-127 non-skippable, 128-255 skippable
+# (RFC 3344 1.9).  Types RFC 3344/4721 give the long (16-bit length) format:
+LONG_FORMAT_EXTENSIONS = {AUTH_EXT_TYPE}
+SKIPPABLE_EXTENSION_MIN = 128
+
+# Authentication Extension subtypes of RFC 4721 5 and RFC 4988 8.
+AUTH_SUBTYPES = {
+    1: "MN-AAA Authentication",
+    4: "MN-PAR Authentication",
+}
+
+# Well-known Mobile IPv4 extension types, for display only.
+MIP_EXTENSION_NAMES = {
+    32: "Mobile-Home Authentication",
+    33: "Mobile-Foreign Authentication",
+    34: "Foreign-Home Authentication",
+    36: "Generalized Mobile IP Authentication",
+    AUTH_EXT_TYPE: "Generalized Mobile IP Authentication",
+}
+
+
+# --- Building blocks -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flag:
+    """One bit of a flags octet.
+
+    policy says what the RFC asks of it (FACTS D10):
+      "use"        - meaningful bit, any value
+      "sent-zero"  - "sent as zero, ignored on reception" -> warning when set
+      "reserved"   - reserved bit, MUST be zero by the sender -> see rule
+    rule is the checker's rule id that reports the bit when set.
+    """
+    name: str          # short name, also the Wireshark field suffix
+    mask: int
+    label: str
+    policy: str = "use"
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A fixed header field of a message.
+
+    kind: "uint" (number), "ipv4" (address), "hex" (number shown in hex),
+          "flags" (bit field, see flags), "type", "code", "subtype",
+          "checksum", "reserved" (must be zero; see reserved_rule)
+    wsfield is the Wireshark display-filter name (DESIGN.md contracts).
+    """
+    name: str
+    offset: int
+    size: int          # octets
+    kind: str
+    label: str
+    wsfield: str | None = None
+    flags: tuple[Flag, ...] = ()
+    default: int | str = 0
+    reserved_mask: int = 0       # bits that are reserved inside this field
+    reserved_rule: str | None = None
+
+
+@dataclass(frozen=True)
+class OptionRequirement:
+    """An option a message must carry: option type and acceptable codes."""
+    option: int                    # option type (20, 21, 22)
+    codes: tuple[int, ...] | None  # acceptable Option-Codes, None = any
+    label: str
+    rule: str                      # the checker rule id reporting its absence
+    severity_word: str = "MUST"    # RFC keyword, for documentation
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str              # "fbu"
+    abbrev: str           # "FBU"
+    name: str             # "Fast Binding Update"
+    section: str          # RFC 4988 section
+    transport: str        # "mip" (UDP 434) or "icmp" (ICMP type 41)
+    type: int             # Mobile IPv4 type (20/21) or ICMP type 41
+    subtype: int | None   # ICMP subtype (6-9) or None
+    header_len: int       # fixed part, octets
+    fields: tuple[Field, ...]
+    codes: dict[int, str] = field(default_factory=dict)
+    body: str = "options"     # "extensions" (Mobile IPv4) or "options" (ICMP)
+    # Option-code requirements per message Code; key None = every code.
+    required_options: dict[int | None, tuple[OptionRequirement, ...]] = \
+        field(default_factory=dict)
+    auth_required: bool = False   # MN-PAR Authentication Extension MUST be present
+    is_response: bool = False
+    request: str | None = None    # key of the request this one answers (FACTS D9)
+    unsolicited_codes: tuple[int, ...] = ()   # codes sent without a request
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option of the ICMP messages (RFC 4988 6), Length in 8-octet units."""
+    type: int
+    key: str
+    name: str
+    section: str
+    codes: dict[int, str]
+    fixed_len: int | None     # octets, None = variable (LLA)
+    fields: tuple[Field, ...]  # offsets relative to the option start
+
+
+# --- Code tables -------------------------------------------------------------
+
+FBACK_CODES = {   # RFC 4988 5.2
+    0: "FBU Accepted",
+    1: "FBU Accepted, NCoA supplied",
+    128: "FBU Not Accepted, reason unspecified",
+    129: "Administratively prohibited",
+    130: "Insufficient resources",
+}
+FBACK_CODE_NCOA_SUPPLIED = 1
+
+RTSOLPR_CODES = {0: "Request"}   # RFC 4988 5.3: Code 0
+
+PRRTADV_CODES = {   # RFC 4988 5.4
+    0: "Use the [AP-ID, AR-Info] tuple",
+    1: "Unsolicited, network-initiated handover trigger",
+    2: "No new router information",
+    3: "New router information for a subset of access points",
+    4: "Unsolicited neighborhood information, not a trigger",
+}
+PRRTADV_UNSOLICITED = (1, 4)    # Identifier zero (RFC 4988 5.4, FACTS D9)
+PRRTADV_REASON_CODES = (2, 3)   # LLA Option-Code carries the reason
+
+HI_CODES = {   # RFC 4988 5.5
+    0: "FBU received from the PCoA (predictive)",
+    1: "FBU received from NAR (reactive)",
+}
+HI_CODE_PREDICTIVE = 0
+HI_CODE_REACTIVE = 1
+
+HACK_CODES = {   # RFC 4988 5.6
+    0: "Handover Accepted",
+    1: "Handover Accepted, NCoA not valid",
+    2: "Handover Accepted, NCoA in use",
+    3: "Handover Accepted, NCoA assigned",
+    4: "Handover Accepted, NCoA not assigned",
+    128: "Handover Not Accepted, reason unspecified",
+    129: "Administratively prohibited",
+    130: "Insufficient resources",
+}
+
+# Option types (RFC 4988 6, 8)
+OPT_LLA = 20
+OPT_IPV4_ADDR = 21
+OPT_PREFIX = 22
+
+LLA_CODES = {   # RFC 4988 6.1
+    0: "Wildcard requesting resolution for all nearby access points",
+    1: "Link-Layer Address of the New Access Point",
+    2: "Link-Layer Address of the MN",
+    3: "Link-Layer Address of the NAR",
+    4: "Link-Layer Address of the source of the RtSolPr or PrRtAdv message",
+    5: "The access point belongs to the current interface of the router",
+    6: "No prefix information available for the access point",
+    7: "No fast handovers support available for the access point",
+}
+LLA_WILDCARD = 0
+LLA_NEW_AP = 1
+LLA_MN = 2
+LLA_NAR = 3
+LLA_REASON_CODES = (5, 6, 7)   # reasons in PrRtAdv code 2/3 (RFC 4988 5.4)
+
+IPV4_ADDR_CODES = {   # RFC 4988 6.2
+    1: "Previous CoA",
+    2: "New CoA",
+    3: "NAR's IP Address",
+}
+ADDR_PCOA = 1
+ADDR_NCOA = 2
+ADDR_NAR_IP = 3
+
+PREFIX_CODES = {0: "Prefix-Length"}   # RFC 4988 6.3: Option-Code 0
+
+# FACTS D4: the NCoA option in an FBAck also accepted with Mobile IPv4's
+# octet-count framing (Length 6) -- decoded, but the checker warns.
+NCOA_IN_FBACK_LENGTHS = (1, 6)
+
+
+# --- Options ---------------------------------------------------------------
+
+def _opt_header(code_label: str) -> tuple[Field, ...]:
+    return (
+        Field("type", 0, 1, "type", "Type", "fmip.opt.type"),
+        Field("length", 1, 1, "uint", "Length (8-octet units)", "fmip.opt.len"),
+        Field("code", 2, 1, "code", code_label, "fmip.opt.code"),
+    )
+
+
+OPTIONS: dict[int, Option] = {
+    OPT_LLA: Option(
+        OPT_LLA, "lla", "Link-Layer Address", "6.1", LLA_CODES, None,
+        _opt_header("Option-Code") + (
+            # Address length is a setting (FACTS D3), padding follows.
+            Field("lla", 3, DEFAULT_LLA_LENGTH, "bytes", "Link-Layer Address",
+                  "fmip.opt.lla"),
+        )),
+    OPT_IPV4_ADDR: Option(
+        OPT_IPV4_ADDR, "ipv4addr", "New IPv4 Address", "6.2",
+        IPV4_ADDR_CODES, 8,
+        _opt_header("Option-Code") + (
+            Field("reserved", 3, 1, "reserved", "Reserved", "fmip.opt.reserved",
+                  reserved_mask=0xFF, reserved_rule="FM307"),
+            Field("addr", 4, 4, "ipv4", "Address", "fmip.opt.addr"),
+        )),
+    OPT_PREFIX: Option(
+        OPT_PREFIX, "prefix", "New Router Prefix Information", "6.3",
+        PREFIX_CODES, 8,
+        _opt_header("Option-Code") + (
+            Field("prefixlen", 3, 1, "uint", "Prefix-Length",
+                  "fmip.opt.prefixlen"),
+            Field("reserved", 4, 4, "reserved", "Reserved", "fmip.opt.reserved",
+                  reserved_mask=0xFFFFFFFF, reserved_rule="FM307"),
+        )),
+}
+
+
+# --- MN-PAR Authentication Extension (RFC 4721 5, RFC 4988 8) -------------
+
+AUTH_EXTENSION_FIELDS: tuple[Field, ...] = (
+    Field("type", 0, 1, "type", "Type", "fmip.auth.type", default=AUTH_EXT_TYPE),
+    Field("subtype", 1, 1, "subtype", "Subtype", "fmip.auth.subtype",
+          default=AUTH_SUBTYPE_MN_PAR),
+    Field("length", 2, 2, "uint", "Length", "fmip.auth.len"),
+    Field("spi", 4, 4, "hex", "SPI", "fmip.auth.spi"),
+    # Authenticator follows: Length - 4 octets (FACTS "Layouts").
+)
+AUTH_HEADER_LEN = 8   # Type..SPI; the authenticator covers up to here (D5)
+AUTH_EXTENSION_SECTION = "8"
+
+
+# --- Messages --------------------------------------------------------------
+
+FBU_FLAGS = (   # RFC 3344 3.3 flags octet; RFC 4988 5.1 for S and B
+    Flag("s", 0x80, "Simultaneous bindings", "sent-zero", "FM102"),
+    Flag("b", 0x40, "Broadcast datagrams", "sent-zero", "FM102"),
+    Flag("d", 0x20, "Decapsulation by mobile node"),
+    Flag("m", 0x10, "Minimal encapsulation"),
+    Flag("g", 0x08, "GRE encapsulation"),
+    Flag("r", 0x04, "Reserved (r)", "sent-zero", "FM103"),
+    Flag("t", 0x02, "Reverse tunneling"),
+    Flag("x", 0x01, "Reserved (x)", "sent-zero", "FM103"),
+)
+
+HI_FLAGS = (   # RFC 4988 5.5
+    Flag("s", 0x80, "Assigned address configuration (S)"),
+    Flag("u", 0x40, "Buffer (U)"),
+)
+
+def _icmp_head(subtype: int, second: Field | None = None) -> tuple[Field, ...]:
+    """Type 41 header (RFC 4065 3): Type, Code, Checksum, Subtype, Reserved."""
+    reserved = second or Field(
+        "reserved", 5, 1, "reserved", "Reserved", "fmip.reserved",
+        reserved_mask=0xFF, reserved_rule="FM203")
+    return (
+        Field("type", 0, 1, "type", "Type", None,
+              default=ICMP_TYPE_EXPERIMENTAL_MOBILITY),
+        Field("code", 1, 1, "code", "Code", "fmip.code"),
+        Field("checksum", 2, 2, "checksum", "Checksum", "fmip.checksum"),
+        Field("subtype", 4, 1, "subtype", "Subtype", "fmip.subtype",
+              default=subtype),
+        reserved,
+        Field("identifier", 6, 2, "uint", "Identifier", "fmip.identifier"),
+    )
+
+
+def _req(option, codes, label, rule):
+    return OptionRequirement(option, codes, label, rule)
+
+
+_NEW_AP_LLA_ANY = _req(OPT_LLA, None, "New Access Point LLA option", "FM207")
+
+MESSAGES: tuple[Message, ...] = (
+    Message(
+        "fbu", "FBU", "Fast Binding Update", "5.1", "mip", 20, None, 24,
+        (
+            Field("type", 0, 1, "type", "Type", "fmip.type", default=20),
+            Field("flags", 1, 1, "flags", "Flags", "fmip.flags", FBU_FLAGS),
+            # FACTS D1: Lifetime is 16 bits (the figure's "reserved" octet
+            # is its high octet).
+            Field("lifetime", 2, 2, "uint", "Lifetime", "fmip.lifetime",
+                  default=LIFETIME_MAX),
+            Field("homeaddr", 4, 4, "ipv4", "Home Address", "fmip.homeaddr"),
+            Field("haaddr", 8, 4, "ipv4", "Home Agent (PAR)", "fmip.haaddr"),
+            Field("coa", 12, 4, "ipv4", "Care-of Address (NAR)", "fmip.coa"),
+            Field("ident", 16, 8, "hex", "Identification", "fmip.ident"),
+        ),
+        body="extensions", auth_required=True),
+    Message(
+        "fback", "FBAck", "Fast Binding Acknowledgment", "5.2", "mip", 21,
+        None, 20,
+        (
+            Field("type", 0, 1, "type", "Type", "fmip.type", default=21),
+            Field("code", 1, 1, "code", "Code", "fmip.code"),
+            Field("lifetime", 2, 2, "uint", "Lifetime", "fmip.lifetime",
+                  default=LIFETIME_MAX),
+            Field("homeaddr", 4, 4, "ipv4", "Home Address", "fmip.homeaddr"),
+            Field("haaddr", 8, 4, "ipv4", "Home Agent (PAR)", "fmip.haaddr"),
+            Field("ident", 12, 8, "hex", "Identification", "fmip.ident"),
+        ),
+        codes=FBACK_CODES, body="extensions", auth_required=True,
+        # FACTS D4: the NCoA option travels in the extension area.
+        required_options={FBACK_CODE_NCOA_SUPPLIED: (
+            _req(OPT_IPV4_ADDR, (ADDR_NCOA,), "New IPv4 Address option (NCoA)",
+                 "FM107"),)},
+        is_response=True, request="fbu"),
+    Message(
+        "rtsolpr", "RtSolPr", "Router Solicitation for Proxy Advertisement",
+        "5.3", "icmp", 41, 6, 8, _icmp_head(6), codes=RTSOLPR_CODES,
+        required_options={None: (
+            _req(OPT_LLA, None, "New Access Point LLA option", "FM206"),)}),
+    Message(
+        "prrtadv", "PrRtAdv", "Proxy Router Advertisement", "5.4", "icmp", 41,
+        7, 8, _icmp_head(7), codes=PRRTADV_CODES,
+        required_options={
+            0: (_req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option",
+                     "FM207"),
+                _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
+                _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address "
+                     "option", "FM207")),
+            1: (_req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option",
+                     "FM207"),
+                _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
+                _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address "
+                     "option", "FM207")),
+            2: (_NEW_AP_LLA_ANY,),
+            3: (_NEW_AP_LLA_ANY,),
+            4: (_NEW_AP_LLA_ANY,),
+        },
+        is_response=True, request="rtsolpr",
+        unsolicited_codes=PRRTADV_UNSOLICITED),
+    Message(
+        "hi", "HI", "Handover Initiate", "5.5", "icmp", 41, 8, 8,
+        _icmp_head(8, Field("hiflags", 5, 1, "flags", "Flags", "fmip.hi.flags",
+                            HI_FLAGS, reserved_mask=0x3F,
+                            reserved_rule="FM203")),
+        codes=HI_CODES,
+        required_options={None: (
+            _req(OPT_LLA, (LLA_MN,), "Link-layer address of MN option", "FM212"),
+            _req(OPT_IPV4_ADDR, (ADDR_PCOA,), "Previous Care-of Address option",
+                 "FM212"))}),
+    Message(
+        "hack", "HAck", "Handover Acknowledge", "5.6", "icmp", 41, 9, 8,
+        _icmp_head(9), codes=HACK_CODES,
+        is_response=True, request="hi"),
+)
+
+MESSAGES_BY_KEY = {m.key: m for m in MESSAGES}
+MIP_MESSAGES = {m.type: m for m in MESSAGES if m.transport == "mip"}
+ICMP_MESSAGES = {m.subtype: m for m in MESSAGES if m.transport == "icmp"}
+FBU = MESSAGES_BY_KEY["fbu"]
+FBACK = MESSAGES_BY_KEY["fback"]
+RTSOLPR = MESSAGES_BY_KEY["rtsolpr"]
+PRRTADV = MESSAGES_BY_KEY["prrtadv"]
+HI = MESSAGES_BY_KEY["hi"]
+HACK = MESSAGES_BY_KEY["hack"]
+
+# HAck answering an HI with S set MUST carry the NCoA option (RFC 4988 5.6);
+# a cross-packet requirement, checked by the session rules.
+HACK_NCOA_WHEN_HI_S = _req(OPT_IPV4_ADDR, (ADDR_NCOA,),
+                           "New IPv4 Address option (NCoA)", "FM409")
+
+# RFC 4988 5.4: "Valid Options in the following order" for PrRtAdv.
+PRRTADV_OPTION_ORDER = (
+    (OPT_LLA, (LLA_NEW_AP,) + LLA_REASON_CODES + (LLA_WILDCARD, 4)),  # New AP
+    (OPT_LLA, (LLA_NAR,)),            # New Router's LLA
+    (OPT_IPV4_ADDR, (ADDR_NAR_IP,)),  # New Router's IP Address
+    (OPT_PREFIX, (0,)),               # New Router Prefix Information
+    (OPT_IPV4_ADDR, (ADDR_NCOA,)),    # New CoA
+)
+
+# HI code 1 (reactive): S MUST be 0, U SHOULD be 0 (RFC 4988 5.5).
+HI_CODE1_S_RULE = "FM213"
+HI_CODE1_U_RULE = "FM214"
+
+
+def message_for(transport: str, number: int) -> Message | None:
+    """The message for a Mobile IPv4 type (transport "mip") or ICMP subtype."""
+    table = MIP_MESSAGES if transport == "mip" else ICMP_MESSAGES
+    return table.get(number)
+
+
+def code_text(msg: Message, code: int) -> str:
+    return msg.codes.get(code, f"Unknown ({code})")
+
+
+def option_code_text(opt_type: int, code: int) -> str:
+    opt = OPTIONS.get(opt_type)
+    if opt is None:
+        return str(code)
+    return opt.codes.get(code, f"Unknown ({code})")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up everything fmipdissect needs on a Debian machine: a virtual
+# environment with the package, and Debian's tshark (with lua5.4 for the
+# Lua syntax check) when they are missing.  Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating virtual environment .venv"
+    "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import fmipdissect, scapy, dpkt, jinja2, pyshark, pytest, hypothesis, xdist" 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+    echo "setup: installing fmipdissect and its dependencies into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[test]"
+    touch .venv/.installed
+fi
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v luac5.4 >/dev/null 2>&1 || need+=(lua5.4)
+command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian packages: ${need[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "setup: missing ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+        echo "setup: (the Wireshark tests need tshark; without CI=true they are skipped)" >&2
+    fi
+fi
