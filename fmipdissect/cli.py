@@ -1,0 +1,78 @@
+"""Command-line front end: `fmipdissect SUBCOMMAND` and `fmip-lint`.
+
+Each subcommand lives in the module of its stage, which provides
+add_arguments(parser) and run(args) -> exit status.  This module only wires
+them together and turns InputError (and any unexpected crash) into one line
+on standard error with exit status 2 (DESIGN.md "Contracts").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+from . import __version__
+from .errors import InputError
+
+# subcommand -> (module, one-line help)
+SUBCOMMANDS = {
+    "lint": ("fmipdissect.lint.cli", "check captures against RFC 4988 (= fmip-lint)"),
+    "decode": ("fmipdissect.show", "print every FMIPv4 message of a capture"),
+    "gen": ("fmipdissect.generate", "write a capture of a handover scenario"),
+    "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
+}
+
+
+def _run(run, args, prog: str) -> int:
+    try:
+        return run(args)
+    except InputError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `fmipdissect decode x.pcap | head`: not an error of ours.
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # a bug: still one line, still status 2
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc} "
+              f"(please report this with the input that caused it)",
+              file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="fmipdissect",
+        description="Mobile IPv4 Fast Handovers (RFC 4988) packet analysis.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    for name, (modname, helptext) in SUBCOMMANDS.items():
+        module = importlib.import_module(modname)
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    return _run(args._run, args, f"fmipdissect {args.command}")
+
+
+def lint_main(argv: list[str] | None = None) -> int:
+    module = importlib.import_module(SUBCOMMANDS["lint"][0])
+    parser = argparse.ArgumentParser(
+        prog="fmip-lint", description=SUBCOMMANDS["lint"][1])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    return _run(module.run, args, "fmip-lint")
+
+
+if hasattr(signal, "SIGPIPE"):
+    # Behave like a Unix filter when the reader of our output goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)

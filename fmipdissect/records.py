@@ -1,0 +1,110 @@
+"""Records passed between the stages (DESIGN.md "Data flows one way").
+
+capture.py yields Datagram and CaptureNote; decode.py turns a Datagram's
+payload into a Message with its Elements; the checker reads Messages and
+writes Findings.  Plain slotted dataclasses: cheap to create, easy to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Datagram:
+    """An IPv4 datagram that may carry FMIPv4, as the capture reader found it."""
+    frame: int              # 1-based frame number, as Wireshark numbers frames
+    time: float             # seconds since the epoch
+    src: str                # IPv4 source, dotted quad
+    dst: str                # IPv4 destination
+    proto: int              # 1 ICMP, 17 UDP (50 ESP is reported, not decoded)
+    ttl: int
+    sport: int | None       # UDP ports, None for ICMP
+    dport: int | None
+    payload: bytes          # the ICMP message from its Type, or the UDP payload
+    clipped: bool = False   # captured shorter than the IP total length (snaplen)
+    fragments: tuple[int, ...] = ()   # frames it was reassembled from, if any
+
+
+@dataclass(slots=True)
+class CaptureNote:
+    """Something about the capture itself (FM9xx rules)."""
+    frame: int              # frame the note belongs to (last frame read for a cut)
+    time: float
+    rule: str               # rule id, e.g. "FM901"
+    message: str
+
+
+@dataclass(slots=True)
+class Element:
+    """An ICMP option (RFC 4988 6) or a Mobile IPv4 extension (FBU/FBAck).
+
+    kind: "lla", "ipv4addr", "prefix" (options 20/21/22), "auth" (Generalized
+    Authentication Extension, type 36), "option" (unknown ICMP option),
+    "extension" (unknown Mobile IPv4 extension).
+    """
+    kind: str
+    offset: int             # from the start of the message (its Type octet)
+    type: int
+    length: int             # the Length field as sent
+    size: int               # octets the element spans in the message
+    code: int | None = None         # Option-Code; for "auth" the Subtype
+    lla: bytes | None = None        # LLA option: the address (FACTS D3)
+    padding_ok: bool | None = None  # LLA option: Pad1 / one exact PadN (D3)
+    addr: str | None = None         # New IPv4 Address option
+    prefixlen: int | None = None    # Prefix option
+    reserved: int | None = None     # Reserved field of options 21/22
+    spi: int | None = None          # auth extension
+    authenticator: bytes | None = None   # auth extension
+    data: bytes = b""               # the element's octets after Type/Length
+
+
+@dataclass(slots=True)
+class Problem:
+    """A framing problem the decoder met (rule id from lint/rules.py)."""
+    rule: str
+    message: str
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class Message:
+    """One decoded FMIPv4 message.  Fields not in the message stay None."""
+    key: str                # protocol message key: "fbu", "fback", "rtsolpr",
+                            # "prrtadv", "hi", "hack"
+    raw: bytes              # the message octets (UDP payload / ICMP message)
+    type: int               # 20, 21 or 41
+    code: int | None = None         # FBAck code or ICMP code
+    subtype: int | None = None      # ICMP subtype 6-9
+    flags: int | None = None        # FBU flags octet; HI octet 5 (S U + rsvd)
+    lifetime: int | None = None     # 16 bits (FACTS D1)
+    homeaddr: str | None = None
+    haaddr: str | None = None
+    coa: str | None = None
+    ident: int | None = None        # 64-bit Identification (FACTS D6)
+    checksum: int | None = None     # ICMP checksum as sent
+    checksum_verdict: str | None = None   # checksum.CHECKSUM_* (FACTS D2)
+    reserved: int | None = None     # ICMP octet 5 reserved bits (HI: low 6)
+    identifier: int | None = None   # ICMP Identifier
+    elements: list[Element] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    auth_end: int | None = None     # offset just past the SPI of the first
+                                    # auth extension (what D5 covers)
+
+    def options(self, kind: str | None = None, code: int | None = None):
+        """Elements of a kind (and Option-Code), in message order."""
+        return [e for e in self.elements
+                if (kind is None or e.kind == kind)
+                and (code is None or e.code == code)]
+
+
+@dataclass(slots=True)
+class Finding:
+    file: str
+    frame: int
+    time: float
+    rule: str               # stable id, e.g. "FM101"
+    message: str
+    name: str = ""          # slug, filled from the registry
+    severity: str = ""      # filled from the registry (FACTS D10)
+    section: str = ""       # RFC 4988 section, filled from the registry
