@@ -46,17 +46,23 @@ def _run(run, args, prog: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
         prog="fmipdissect",
-        description="Mobile IPv4 Fast Handovers (RFC 4988) packet analysis.")
+        description="Mobile IPv4 Fast Handovers (RFC 4988) packet analysis.",
+        epilog="`fmipdissect SUBCOMMAND --help` describes each subcommand.")
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    # Import only the chosen subcommand's module: `gen` pulls in Scapy,
+    # which `lint` and `decode` do not need.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (modname, helptext) in SUBCOMMANDS.items():
-        module = importlib.import_module(modname)
         p = sub.add_parser(name, help=helptext, description=helptext)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        if name == chosen:
+            module = importlib.import_module(modname)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
