@@ -3,10 +3,10 @@
 The checker decodes every FMIPv4 message of a capture through this module,
 so it is built for speed: at import time the fixed header of each message in
 protocol.MESSAGES and the fixed part of each option in protocol.OPTIONS is
-turned into one precompiled struct.Struct plus a short "plan" that says which
-records.Message / records.Element attribute each unpacked value goes to.
-Decoding a message is then one unpack_from for the header and one per
-option.  Nothing about the wire format is restated here: offsets, sizes and
+turned into one precompiled struct.Struct plus a "plan" saying which
+records.Message / records.Element attribute each unpacked value goes to, and
+the plan into a small straight-line fill function.  Decoding a message is
+then one unpack_from for the header and one per fixed-size option.  Nothing about the wire format is restated here: offsets, sizes and
 kinds come from protocol.py.
 
 Framing problems (short messages, bad option lengths, bad LLA padding,
@@ -31,8 +31,8 @@ from . import protocol as P
 from .checksum import checksum_verdict
 from .records import Datagram, Element, Message, Problem
 
-__all__ = ["decode_mip", "decode_icmp", "decode_datagram", "IPPROTO_ICMP",
-           "IPPROTO_UDP"]
+__all__ = ["decode_mip", "decode_icmp", "decode_datagram", "field_attribute",
+           "IPPROTO_ICMP", "IPPROTO_UDP"]
 
 IPPROTO_ICMP = 1
 IPPROTO_UDP = 17
@@ -53,6 +53,19 @@ _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 # --- Layouts compiled from protocol.py -------------------------------------
 
+def field_attribute(f: P.Field) -> str:
+    """The records.Message / records.Element attribute a field decodes to.
+
+    A "flags" field goes to `flags` (its reserved bits, if any, to
+    `reserved`); a "reserved" field to `reserved`; others to their name.
+    """
+    if f.kind == "flags":
+        return "flags"
+    if f.kind == "reserved":
+        return "reserved"
+    return f.name
+
+
 def _compile(fields, header_len):
     """One big-endian Struct over fixed fields, and the plan to use it.
 
@@ -72,24 +85,24 @@ def _compile(fields, header_len):
             fmt.append(f"{f.offset - pos}x")
         if f.kind == "ipv4":
             fmt.append("4s")
-            plan.append(((f.name, inet_ntoa, None),))
+            plan.append(((field_attribute(f), inet_ntoa, None),))
         elif f.kind == "bytes":
             fmt.append(f"{f.size}s")
-            plan.append(((f.name, None, None),))
+            plan.append(((field_attribute(f), None, None),))
         else:
             fmt.append(_STRUCT_CODES[f.size])
             if f.kind == "flags":
                 flag_bits = 0
                 for flag in f.flags:
                     flag_bits |= flag.mask
-                entry = [("flags", None, flag_bits)]
+                entry = [(field_attribute(f), None, flag_bits)]
                 if f.reserved_mask:
                     entry.append(("reserved", None, f.reserved_mask))
                 plan.append(tuple(entry))
             elif f.kind == "reserved":
-                plan.append((("reserved", None, f.reserved_mask),))
+                plan.append(((field_attribute(f), None, f.reserved_mask),))
             else:
-                plan.append(((f.name, None, None),))
+                plan.append(((field_attribute(f), None, None),))
         pos = f.offset + f.size
     if pos < header_len:
         fmt.append(f"{header_len - pos}x")
