@@ -513,16 +513,17 @@ class MNPARAuth(_Chained):
         return self.key is not None and self.authenticator is None
 
     def post_build(self, pkt, pay):
+        header = pkt[:P.AUTH_HEADER_LEN]
         if self.authenticator is None:
-            header = pkt[:P.AUTH_HEADER_LEN]
-            if self.key is not None and _under_mip_message(self) is None:
-                pkt = header + C.mn_par_authenticator(header, self.key,
-                                                      self.algorithm)
-            else:
-                # Placeholder; FBU/FBAck.post_build fills it in (FACTS D5).
-                pkt = header + bytes(self.authenticator_length())
+            # Placeholder; FBU/FBAck.post_build fills it in (FACTS D5).
+            pkt = header + bytes(self.authenticator_length())
         if self.len is None:
             pkt = pkt[:2] + struct.pack("!H", len(pkt) - 4) + pkt[4:]
+        if self.wants_authenticator() and _under_mip_message(self) is None:
+            # Standalone: the extension covers only its own Type..SPI.
+            header = pkt[:P.AUTH_HEADER_LEN]
+            pkt = header + C.mn_par_authenticator(header, self.key,
+                                                  self.algorithm)
         return pkt + pay
 
     def mysummary(self):
@@ -608,7 +609,11 @@ class _FMIPICMPMessage(Packet):
         return struct.pack("!H", self.identifier)
 
     def answers(self, other):
+        # FACTS D9: the Identifier links a reply to its request; an
+        # unsolicited PrRtAdv (Identifier 0) answers nothing.
         request = P.MESSAGES_BY_KEY.get(self.spec.request or "")
+        if self.code in self.spec.unsolicited_codes:
+            return 0
         return (request is not None and isinstance(other, _FMIPICMPMessage)
                 and other.spec is request
                 and other.identifier == self.identifier)
