@@ -1,0 +1,259 @@
+"""Per-message rules: one decoded FMIPv4 message (and its datagram) at a time.
+
+check_message(msg, datagram, keys) yields (rule_id, text) pairs.  Everything
+it compares against comes from protocol.py (flags with their rule ids, code
+tables, required options, the PrRtAdv option order), compiled once at import
+into small lookup tables, so a conformant message costs a few dict and
+attribute look-ups and no allocation beyond the generator.
+
+Framing problems (FM301-FM308, FM110) are found by the decoder and passed on
+unchanged; when the decoder had to stop parsing (FM301 header cut, FM302
+Length 0, FM303 past the end) the checks that depend on the options seen
+(required options, order, authentication) are skipped, since what is
+"missing" may only be unread.
+
+Cross-packet rules live in session.py.
+"""
+
+from __future__ import annotations
+
+from .. import protocol as P
+from ..checksum import CHECKSUM_BAD, CHECKSUM_PLAIN_SUM, mn_par_authenticator
+
+# Decoder problems after which the element list is incomplete.
+PARSING_STOPPED = frozenset({"FM301", "FM302", "FM303"})
+
+# --- Tables compiled from protocol.py ------------------------------------
+
+_KIND_OF_OPTION = {t: o.key for t, o in P.OPTIONS.items()}   # 21 -> "ipv4addr"
+
+
+def _flag_groups(flags):
+    """rule id -> (mask, names) for the flags a rule reports when set."""
+    groups: dict[str, tuple[int, tuple]] = {}
+    for flag in flags:
+        if flag.rule:
+            mask, bits = groups.get(flag.rule, (0, ()))
+            groups[flag.rule] = (mask | flag.mask,
+                                 bits + ((flag.mask, flag.name.upper()),))
+    return tuple((rule, mask, bits) for rule, (mask, bits) in groups.items())
+
+
+_FBU_FLAG_RULES = _flag_groups(P.FBU_FLAGS)
+_HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
+_HI_U = next(f.mask for f in P.HI_FLAGS if f.name == "u")
+
+# (message key, code) -> ((kind, codes or None, rule, label), ...)
+_REQUIRED: dict[tuple[str, int | None], tuple] = {}
+for _m in P.MESSAGES:
+    for _code, _reqs in _m.required_options.items():
+        _REQUIRED[(_m.key, _code)] = tuple(
+            (_KIND_OF_OPTION[r.option],
+             frozenset(r.codes) if r.codes is not None else None,
+             r.rule, r.label) for r in _reqs)
+
+# (option type, Option-Code) -> position in RFC 4988 5.4's order.
+_PRRTADV_RANK = {}
+for _rank, (_type, _codes) in enumerate(P.PRRTADV_OPTION_ORDER):
+    for _c in _codes:
+        _PRRTADV_RANK.setdefault((_type, _c), _rank)
+_PRRTADV_LABELS = ("New Access Point LLA", "New Router's LLA",
+                   "New Router's IP Address", "New Router Prefix Information",
+                   "New CoA")
+
+_LLA_REASONS = frozenset(P.LLA_REASON_CODES)
+_NCOA_LENGTH_UNITS = P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len // P.OPTION_UNIT
+
+
+def _missing_options(msg, spec):
+    reqs = _REQUIRED.get((spec.key, msg.code))
+    if reqs is None:
+        reqs = _REQUIRED.get((spec.key, None))
+        if reqs is None:
+            return
+    elements = msg.elements
+    for kind, codes, rule, label in reqs:
+        for e in elements:
+            if e.kind == kind and (codes is None or e.code in codes):
+                break
+        else:
+            yield rule, (f"{spec.abbrev} Code {msg.code} lacks the {label}"
+                         if msg.code is not None and len(spec.codes) > 1
+                         else f"{spec.abbrev} lacks the {label}")
+
+
+def _mn_par_extensions(msg, spec, stopped):
+    """FM104, FM105 (RFC 4988 5.1, 5.2, 7, 8): the MN-PAR extension."""
+    auth = [e for e in msg.elements if e.kind == "auth"]
+    if not auth:
+        if not stopped:
+            yield "FM104", (f"{spec.abbrev} carries no MN-PAR Authentication "
+                            f"Extension")
+        return
+    if not any(e.code == P.AUTH_SUBTYPE_MN_PAR for e in auth):
+        subtypes = ", ".join(str(e.code) for e in auth)
+        yield "FM105", (f"{spec.abbrev} Generalized Authentication Extension "
+                        f"has subtype {subtypes}, not MN-PAR "
+                        f"({P.AUTH_SUBTYPE_MN_PAR})")
+
+
+def _authenticators(msg, spec, keys):
+    """FM501, FM502 (FACTS D5): verify with the configured keys."""
+    for e in msg.elements:
+        if e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR or e.spi is None:
+            continue
+        key = keys.get(e.spi)
+        if key is None:
+            yield "FM502", (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
+                            f"is not in the key file; authenticator not "
+                            f"verified")
+            continue
+        covered = msg.raw[:e.offset + P.AUTH_HEADER_LEN]
+        expected = mn_par_authenticator(covered, key.secret, key.algorithm)
+        if e.authenticator != expected:
+            yield "FM501", (f"{spec.abbrev} MN-PAR authenticator "
+                            f"{e.authenticator.hex()} does not verify with "
+                            f"the {key.algorithm} key of SPI {e.spi} "
+                            f"(expected {expected.hex()})")
+
+
+def _fbu(msg, spec, stopped, keys):
+    lifetime = msg.lifetime
+    if lifetime > P.LIFETIME_MAX:
+        extra = (" (its high octet, the figure's 'reserved' field, is not "
+                 "zero; FACTS D1)" if lifetime >> 8 else "")
+        yield "FM101", (f"Lifetime {lifetime} s exceeds {P.LIFETIME_MAX} s"
+                        f"{extra}")
+    flags = msg.flags
+    if flags:
+        for rule, mask, bits in _FBU_FLAG_RULES:
+            if flags & mask:
+                set_names = [name for bit, name in bits if flags & bit]
+                yield rule, (f"FBU flag{'s' if len(set_names) > 1 else ''} "
+                             f"{' and '.join(set_names)} set (flags "
+                             f"{flags:#04x}); sent as zero")
+    yield from _mn_par_extensions(msg, spec, stopped)
+    if keys is not None:
+        yield from _authenticators(msg, spec, keys)
+
+
+def _fback(msg, spec, stopped, keys):
+    if msg.code not in spec.codes:
+        yield "FM205", f"FBAck Code {msg.code} is not defined (RFC 4988 5.2)"
+    if not stopped:
+        yield from _missing_options(msg, spec)
+    yield from _mn_par_extensions(msg, spec, stopped)
+    # FACTS D4: the NCoA option's framing and place.
+    auth_at = None
+    for e in msg.elements:
+        if e.kind == "auth" and e.code == P.AUTH_SUBTYPE_MN_PAR:
+            auth_at = e.offset
+            break
+    for e in msg.elements:
+        if e.kind == "ipv4addr" and e.code == P.ADDR_NCOA:
+            if e.length != _NCOA_LENGTH_UNITS and e.length in \
+                    P.NCOA_IN_FBACK_LENGTHS:
+                yield "FM108", (f"NCoA option at offset {e.offset} has Length "
+                                f"{e.length} (octets), not "
+                                f"{_NCOA_LENGTH_UNITS} (8-octet units)")
+            if auth_at is not None and e.offset > auth_at:
+                yield "FM109", (f"NCoA option at offset {e.offset} follows "
+                                f"the MN-PAR Authentication Extension (offset "
+                                f"{auth_at}) and is not covered by it")
+    if keys is not None:
+        yield from _authenticators(msg, spec, keys)
+
+
+def _icmp_common(msg, spec):
+    verdict = msg.checksum_verdict
+    if verdict == CHECKSUM_BAD:
+        yield "FM201", (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
+                        f"(computed with Checksum and Reserved zeroed, FACTS "
+                        f"D2)")
+    elif verdict == CHECKSUM_PLAIN_SUM:
+        yield "FM202", (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
+                        f"plain sum over the non-zero Reserved bits, not the "
+                        f"RFC's sum with Reserved zeroed (FACTS D2)")
+    if msg.reserved:
+        yield "FM203", (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
+                        f"are not zero")
+    if msg.code not in spec.codes:
+        yield "FM205", (f"{spec.abbrev} Code {msg.code} is not defined "
+                        f"(RFC 4988 {spec.section})")
+
+
+def _rtsolpr(msg, spec, stopped, keys):
+    yield from _icmp_common(msg, spec)
+    if not stopped:
+        yield from _missing_options(msg, spec)
+
+
+def _prrtadv(msg, spec, stopped, keys):
+    yield from _icmp_common(msg, spec)
+    code = msg.code
+    if code in P.PRRTADV_UNSOLICITED and msg.identifier:
+        yield "FM210", (f"unsolicited PrRtAdv (Code {code}) has Identifier "
+                        f"{msg.identifier}, not zero")
+    if stopped:
+        return
+    yield from _missing_options(msg, spec)
+    if code in P.PRRTADV_REASON_CODES:
+        for e in msg.elements:
+            if e.kind == "lla" and e.code in _LLA_REASONS:
+                break
+        else:
+            yield "FM209", (f"PrRtAdv Code {code} has no LLA option with a "
+                            f"reason Option-Code "
+                            f"({', '.join(map(str, P.LLA_REASON_CODES))})")
+    # RFC 4988 5.4 order; a New AP LLA (rank 0) starts the next tuple.
+    previous = -1
+    for e in msg.elements:
+        rank = _PRRTADV_RANK.get((e.type, e.code))
+        if rank is None:
+            continue
+        if rank < previous and rank != 0:
+            yield "FM208", (f"{_PRRTADV_LABELS[rank]} option at offset "
+                            f"{e.offset} comes after the "
+                            f"{_PRRTADV_LABELS[previous]} option")
+            return
+        previous = rank
+
+
+def _hi(msg, spec, stopped, keys):
+    yield from _icmp_common(msg, spec)
+    if msg.code == P.HI_CODE_REACTIVE:
+        if msg.flags & _HI_S:
+            yield P.HI_CODE1_S_RULE, "HI with Code 1 (reactive) has S set"
+        if msg.flags & _HI_U:
+            yield P.HI_CODE1_U_RULE, "HI with Code 1 (reactive) has U set"
+    if not stopped:
+        yield from _missing_options(msg, spec)
+
+
+def _hack(msg, spec, stopped, keys):
+    yield from _icmp_common(msg, spec)
+
+
+_CHECKS = {
+    "fbu": _fbu, "fback": _fback, "rtsolpr": _rtsolpr, "prrtadv": _prrtadv,
+    "hi": _hi, "hack": _hack,
+}
+
+
+def check_message(msg, datagram, keys=None):
+    """Yield (rule_id, text) for every per-message rule msg breaks.
+
+    keys: SPI -> keys.Key, or None when no key file was given (then the
+    authenticators are shown elsewhere, not verified: FACTS D5).
+    """
+    problems = msg.problems
+    stopped = False
+    if problems:
+        for p in problems:
+            yield p.rule, p.message
+            if p.rule in PARSING_STOPPED:
+                stopped = True
+        if problems[0].rule == "FM301" and len(msg.raw) < \
+                P.MESSAGES_BY_KEY[msg.key].header_len:
+            return   # the fixed header itself is cut: nothing more to read
+    yield from _CHECKS[msg.key](msg, P.MESSAGES_BY_KEY[msg.key], stopped, keys)

@@ -1,0 +1,444 @@
+"""Cross-packet rules (FM4xx): matching requests and replies, FBU roles.
+
+The session holds only what matching needs (FACTS D9):
+
+  handovers   keyed by the MN's PCoA (FBU Home Address = HI's PCoA option):
+              the FBUs seen (at most FBUS_PER_HANDOVER, newest kept), the
+              NAR addresses PrRtAdv advertised and the NCoAs PrRtAdv, HAck
+              and FBAck supplied;
+  his         HI by (PAR, NAR, Identifier), waiting for its HAck;
+  rtsolprs    RtSolPr by (MN address, Identifier), waiting for PrRtAdv;
+  router_pairs  pairs already reported by FM418 (once per pair).
+
+Memory stays flat on captures of any size:
+
+  * Expiry: an entry is forgotten EXPIRY_SECONDS (60 s) of capture time
+    after the last message that touched it.  Handover signalling is over
+    within a few FBU Lifetimes (at most 10 s each, RFC 4988 5.1); entries
+    are not dropped at the first FBAck because the FBAck copies PAR->NAR and
+    NAR->MN (FACTS D8) and the FBU re-sent from the new link (RFC 4988 4,
+    Figure 1) still need them.  A request expiring unanswered is reported
+    then (FM403, FM405, FM407) at the frame whose time revealed it.
+  * Hard cap: each table holds at most MAX_ENTRIES entries; beyond that the
+    least recently active entry is dropped the same way.
+
+Each table is an OrderedDict in order of last activity, so expiry pops from
+its front: O(1) amortised per message.  At the end of the capture finish()
+reports the requests still unanswered.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .. import protocol as P
+
+EXPIRY_SECONDS = 60.0
+MAX_ENTRIES = 65536
+FBUS_PER_HANDOVER = 8
+SWEEP_INTERVAL = 1.0          # capture seconds between expiry sweeps
+
+PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
+
+# HAck codes with which NAR says it supplies no NCoA: code 4 "NCoA not
+# assigned" and the refusals (>= 128).  RFC 4988 5.6's "MUST be used to
+# provide NCoA" cannot apply to them.
+_HACK_NO_NCOA_CODES = frozenset({4} | {c for c in P.HACK_CODES if c >= 128})
+_HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
+
+
+class FbuSeen:
+    __slots__ = ("frame", "src", "dst", "sport", "homeaddr", "coa", "ident",
+                 "lifetime", "role", "raw", "acked", "coa_reported")
+
+    def __init__(self, frame, dgram, msg, role):
+        self.frame = frame
+        self.src = dgram.src
+        self.dst = dgram.dst
+        self.sport = dgram.sport
+        self.homeaddr = msg.homeaddr
+        self.coa = msg.coa
+        self.ident = msg.ident
+        self.lifetime = msg.lifetime
+        self.role = role
+        self.raw = msg.raw
+        self.acked = False
+        self.coa_reported = False
+
+
+class Handover:
+    __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "last")
+
+    def __init__(self, pcoa, now):
+        self.pcoa = pcoa
+        self.fbus: list[FbuSeen] = []
+        self.nar_ips: dict[str, int] = {}     # address -> PrRtAdv frame
+        self.ncoas: dict[str, str] = {}       # address -> "PrRtAdv frame N"
+        self.last = now
+
+
+class HiSeen:
+    __slots__ = ("frame", "s", "pcoa", "answered", "last")
+
+    def __init__(self, frame, s, pcoa, now):
+        self.frame = frame
+        self.s = s
+        self.pcoa = pcoa
+        self.answered = False
+        self.last = now
+
+
+class RtSolPrSeen:
+    __slots__ = ("frame", "answered", "last")
+
+    def __init__(self, frame, now):
+        self.frame = frame
+        self.answered = False
+        self.last = now
+
+
+def classify_fbu(src, dst, msg):
+    """The FBU's role from its IP header and fields (FACTS D7), or None."""
+    if src == msg.homeaddr and dst == msg.haaddr:
+        return PREDICTIVE
+    if dst == msg.coa:
+        return REACTIVE
+    if src == msg.coa and dst == msg.haaddr:
+        return FORWARDED
+    return None
+
+
+def _is_group(addr: str) -> bool:
+    """Multicast or limited broadcast: not an MN's own address."""
+    return addr == "255.255.255.255" or int(addr[:addr.index(".")]) >= 224
+
+
+def _addr_option(msg, code):
+    for e in msg.elements:
+        if e.kind == "ipv4addr" and e.code == code and e.addr is not None:
+            return e.addr
+    return None
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+class Session:
+    """Cross-packet state of one capture; observe() each message in order."""
+
+    def __init__(self):
+        self.handovers: OrderedDict[str, Handover] = OrderedDict()
+        self.his: OrderedDict[tuple, HiSeen] = OrderedDict()
+        self.rtsolprs: OrderedDict[tuple, RtSolPrSeen] = OrderedDict()
+        self.router_pairs: OrderedDict[tuple, None] = OrderedDict()
+        self._next_sweep = None
+        self._handlers = {"fbu": self._fbu, "fback": self._fback,
+                          "rtsolpr": self._rtsolpr, "prrtadv": self._prrtadv,
+                          "hi": self._hi, "hack": self._hack}
+
+    # --- entry points --------------------------------------------------
+
+    def observe(self, msg, dgram):
+        """Yield (rule_id, text) revealed by this message (at its frame)."""
+        now = dgram.time
+        if self._next_sweep is None:
+            self._next_sweep = now + SWEEP_INTERVAL
+        elif now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_INTERVAL
+            yield from self._expire(now - EXPIRY_SECONDS)
+        if msg.problems and msg.problems[0].rule == "FM301":
+            return   # fixed header cut: nothing reliable to match on
+        yield from self._handlers[msg.key](msg, dgram, now)
+
+    def finish(self):
+        """Yield (rule_id, text) for requests unanswered at the end."""
+        for ho in self.handovers.values():
+            yield from self._unacked(ho, "before the capture ends")
+        for key, hi in self.his.items():
+            if not hi.answered:
+                yield "FM405", self._hi_text(key, hi, "before the capture ends")
+        for key, rt in self.rtsolprs.items():
+            if not rt.answered:
+                yield "FM407", self._rt_text(key, rt, "before the capture ends")
+        self.handovers.clear()
+        self.his.clear()
+        self.rtsolprs.clear()
+
+    # --- bookkeeping ---------------------------------------------------
+
+    def _expire(self, horizon):
+        after = f"within {EXPIRY_SECONDS:g} s"
+        handovers = self.handovers
+        while handovers:
+            ho = next(iter(handovers.values()))
+            if ho.last >= horizon:
+                break
+            handovers.popitem(last=False)
+            yield from self._unacked(ho, after)
+        his = self.his
+        while his:
+            key, hi = next(iter(his.items()))
+            if hi.last >= horizon:
+                break
+            his.popitem(last=False)
+            if not hi.answered:
+                yield "FM405", self._hi_text(key, hi, after)
+        rts = self.rtsolprs
+        while rts:
+            key, rt = next(iter(rts.items()))
+            if rt.last >= horizon:
+                break
+            rts.popitem(last=False)
+            if not rt.answered:
+                yield "FM407", self._rt_text(key, rt, after)
+
+    def _evict_over_cap(self):
+        """Yield infos for entries dropped by the MAX_ENTRIES cap."""
+        if len(self.handovers) > MAX_ENTRIES:
+            _, ho = self.handovers.popitem(last=False)
+            yield from self._unacked(ho, "before it was dropped (state cap)")
+        if len(self.his) > MAX_ENTRIES:
+            key, hi = self.his.popitem(last=False)
+            if not hi.answered:
+                yield "FM405", self._hi_text(key, hi, "before it was dropped "
+                                             "(state cap)")
+        if len(self.rtsolprs) > MAX_ENTRIES:
+            key, rt = self.rtsolprs.popitem(last=False)
+            if not rt.answered:
+                yield "FM407", self._rt_text(key, rt, "before it was dropped "
+                                             "(state cap)")
+        if len(self.router_pairs) > MAX_ENTRIES:
+            self.router_pairs.popitem(last=False)
+
+    def _handover(self, pcoa, now, create=True):
+        ho = self.handovers.get(pcoa)
+        if ho is None:
+            if not create:
+                return None
+            ho = self.handovers[pcoa] = Handover(pcoa, now)
+        else:
+            self.handovers.move_to_end(pcoa)
+            ho.last = now
+        return ho
+
+    @staticmethod
+    def _unacked(ho, when):
+        reported = set()
+        for f in ho.fbus:
+            if not f.acked and f.ident not in reported:
+                reported.add(f.ident)
+                yield "FM403", (f"FBU of frame {f.frame} (Home Address "
+                                f"{f.homeaddr}, Identification "
+                                f"{f.ident:#018x}) not acknowledged {when}")
+
+    @staticmethod
+    def _hi_text(key, hi, when):
+        return (f"HI of frame {hi.frame} from {key[0]} to {key[1]} "
+                f"(Identifier {key[2]}) not answered by a HAck {when}")
+
+    @staticmethod
+    def _rt_text(key, rt, when):
+        return (f"RtSolPr of frame {rt.frame} from {key[0]} (Identifier "
+                f"{key[1]}) not answered by a PrRtAdv {when}")
+
+    def _router_pair(self, src, dst, abbrev):
+        pair = (src, dst) if src < dst else (dst, src)
+        if pair not in self.router_pairs:
+            self.router_pairs[pair] = None
+            yield "FM418", (f"{abbrev} between {src} and {dst} is not "
+                            f"protected by IPsec ESP (reported once per "
+                            f"router pair)")
+
+    @staticmethod
+    def _coa_against_nar(ho, fbus):
+        """FM415 (RFC 4988 5.1, 7): the CoA field is NAR's IP, not an NCoA."""
+        for f in fbus:
+            if f.coa_reported or f.role == FORWARDED:
+                continue
+            where = ho.ncoas.get(f.coa)
+            if where is not None:
+                f.coa_reported = True
+                yield "FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                                f"{f.coa}, the NCoA supplied by {where}, not "
+                                f"NAR's IP address")
+            elif ho.nar_ips and f.coa not in ho.nar_ips:
+                f.coa_reported = True
+                known = ", ".join(ho.nar_ips)
+                yield "FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                                f"{f.coa}, not the NAR IP address PrRtAdv "
+                                f"advertised ({known})")
+
+    # --- messages ------------------------------------------------------
+
+    def _fbu(self, msg, dgram, now):
+        role = classify_fbu(dgram.src, dgram.dst, msg)
+        if role is None:
+            yield "FM410", (f"FBU from {dgram.src} to {dgram.dst} is neither "
+                            f"predictive (from Home Address {msg.homeaddr} to "
+                            f"Home Agent {msg.haaddr}), reactive (to Care-of "
+                            f"Address {msg.coa}) nor forwarded (from {msg.coa}"
+                            f" to {msg.haaddr}) (FACTS D7)")
+        ho = self._handover(msg.homeaddr, now)
+        seen = FbuSeen(dgram.frame, dgram, msg, role)
+        if role == FORWARDED:
+            # RFC 4988 4: NAR forwards the MN's FBU unchanged from Type on.
+            original = None
+            for f in reversed(ho.fbus):
+                if f.role == REACTIVE and f.dst == dgram.src:
+                    original = f
+                    break
+            if original is not None and original.raw != msg.raw:
+                at = _first_difference(original.raw, msg.raw)
+                yield "FM411", (f"FBU forwarded by {dgram.src} differs from "
+                                f"the MN's FBU of frame {original.frame} "
+                                f"from offset {at} on")
+        elif role is not None:
+            for f in ho.fbus:
+                if (f.ident == msg.ident and f.role != FORWARDED
+                        and f.raw != msg.raw):
+                    yield "FM417", (f"Identification {msg.ident:#018x} was "
+                                    f"already used by the different FBU of "
+                                    f"frame {f.frame}")
+                    break
+        fbus = ho.fbus
+        fbus.append(seen)
+        if len(fbus) > FBUS_PER_HANDOVER:
+            del fbus[0]
+        yield from self._coa_against_nar(ho, (seen,))
+        yield from self._evict_over_cap()
+
+    def _fback(self, msg, dgram, now):
+        ho = self._handover(msg.homeaddr, now, create=False)
+        if ho is None or not ho.fbus:
+            yield "FM401", (f"FBAck for Home Address {msg.homeaddr} "
+                            f"(Identification {msg.ident:#018x}) with no FBU "
+                            f"seen")
+            return
+        ident = msg.ident
+        matched = [f for f in ho.fbus if f.ident == ident]
+        if not matched:
+            latest = ho.fbus[-1]
+            yield "FM402", (f"FBAck Identification {ident:#018x} differs from "
+                            f"{latest.ident:#018x} of the outstanding FBU of "
+                            f"frame {latest.frame}")
+        else:
+            for f in matched:
+                f.acked = True
+            # FACTS D8: to the FBU's source, or the PAR->NAR / NAR->MN copies.
+            dst = dgram.dst
+            allowed = {f.src for f in matched}
+            allowed.update(f.coa for f in matched)
+            allowed.add(msg.homeaddr)
+            if dst not in allowed and dst not in ho.ncoas:
+                yield "FM413", (f"FBAck sent to {dst}, not to the source of "
+                                f"the FBU of frame {matched[-1].frame} "
+                                f"({matched[-1].src}), NAR or the MN")
+            senders = [f for f in matched if f.src == dst]
+            if senders and dgram.dport not in {f.sport for f in senders}:
+                yield "FM414", (f"FBAck sent to port {dgram.dport}, not to "
+                                f"source port {senders[-1].sport} of the FBU "
+                                f"of frame {senders[-1].frame}")
+            request = senders[-1] if senders else matched[-1]
+            if msg.lifetime is not None and msg.lifetime > request.lifetime:
+                yield "FM416", (f"FBAck grants Lifetime {msg.lifetime} s, more "
+                                f"than the {request.lifetime} s the FBU of "
+                                f"frame {request.frame} asked for")
+        ncoa = _addr_option(msg, P.ADDR_NCOA)
+        if ncoa is not None and ncoa not in ho.ncoas:
+            ho.ncoas[ncoa] = f"the FBAck of frame {dgram.frame}"
+            yield from self._coa_against_nar(ho, ho.fbus)
+
+    def _rtsolpr(self, msg, dgram, now):
+        key = (dgram.src, msg.identifier)
+        rt = self.rtsolprs.get(key)
+        if rt is None:
+            self.rtsolprs[key] = RtSolPrSeen(dgram.frame, now)
+        else:
+            self.rtsolprs.move_to_end(key)
+            rt.last = now
+        yield from self._evict_over_cap()
+
+    def _prrtadv(self, msg, dgram, now):
+        dst = dgram.dst
+        if msg.code not in P.PRRTADV_UNSOLICITED:
+            key = (dst, msg.identifier)
+            rt = self.rtsolprs.get(key)
+            if rt is None:
+                yield "FM406", (f"PrRtAdv Code {msg.code} to {dst} (Identifier"
+                                f" {msg.identifier}) answers no RtSolPr seen")
+            else:
+                rt.answered = True
+                rt.last = now
+                self.rtsolprs.move_to_end(key)
+        if _is_group(dst):
+            return
+        nar_ips = [e.addr for e in msg.elements if e.kind == "ipv4addr"
+                   and e.code == P.ADDR_NAR_IP and e.addr is not None]
+        ncoa = _addr_option(msg, P.ADDR_NCOA)
+        if not nar_ips and ncoa is None:
+            return
+        ho = self._handover(dst, now)
+        for addr in nar_ips:
+            ho.nar_ips[addr] = dgram.frame
+        if ncoa is not None and ncoa not in ho.ncoas:
+            ho.ncoas[ncoa] = f"the PrRtAdv of frame {dgram.frame}"
+            yield from self._coa_against_nar(ho, ho.fbus)
+        yield from self._evict_over_cap()
+
+    def _hi(self, msg, dgram, now):
+        yield from self._router_pair(dgram.src, dgram.dst, "HI")
+        pcoa = _addr_option(msg, P.ADDR_PCOA)
+        key = (dgram.src, dgram.dst, msg.identifier)
+        hi = self.his.get(key)
+        if hi is None:
+            self.his[key] = HiSeen(dgram.frame, bool(msg.flags & _HI_S), pcoa,
+                                   now)
+        else:
+            self.his.move_to_end(key)
+            hi.last = now
+        if pcoa is None:
+            return
+        ho = self._handover(pcoa, now, create=False)
+        if ho is None or msg.code not in (P.HI_CODE_PREDICTIVE,
+                                          P.HI_CODE_REACTIVE):
+            return
+        # RFC 4988 4, 5.5: Code 0 for an FBU from the PCoA, 1 for one from
+        # NAR.  The cause is the newest FBU PAR (the HI's source) received.
+        for f in reversed(ho.fbus):
+            if f.dst == dgram.src:
+                expected = (P.HI_CODE_PREDICTIVE if f.src == f.homeaddr
+                            else P.HI_CODE_REACTIVE)
+                if msg.code != expected:
+                    yield "FM412", (f"HI Code {msg.code}, but the FBU of frame "
+                                    f"{f.frame} reached {dgram.src} from "
+                                    f"{f.src} ({'the PCoA' if expected == 0 else 'NAR'}"
+                                    f": Code {expected})")
+                break
+        yield from self._evict_over_cap()
+
+    def _hack(self, msg, dgram, now):
+        yield from self._router_pair(dgram.src, dgram.dst, "HAck")
+        key = (dgram.dst, dgram.src, msg.identifier)
+        hi = self.his.get(key)
+        if hi is None:
+            yield "FM404", (f"HAck from {dgram.src} to {dgram.dst} (Identifier "
+                            f"{msg.identifier}) answers no HI seen")
+            return
+        hi.answered = True
+        hi.last = now
+        self.his.move_to_end(key)
+        ncoa = _addr_option(msg, P.ADDR_NCOA)
+        req = P.HACK_NCOA_WHEN_HI_S
+        if hi.s and ncoa is None and msg.code not in _HACK_NO_NCOA_CODES:
+            yield req.rule, (f"HAck Code {msg.code} answers the HI of frame "
+                             f"{hi.frame}, which has S set, without the "
+                             f"{req.label}")
+        if ncoa is not None and hi.pcoa is not None:
+            ho = self._handover(hi.pcoa, now)
+            if ncoa not in ho.ncoas:
+                ho.ncoas[ncoa] = f"the HAck of frame {dgram.frame}"
+                yield from self._coa_against_nar(ho, ho.fbus)
