@@ -270,8 +270,7 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
                    f"{lla_length}-octet address are not Pad1 or one PadN "
                    f"filling them exactly")
         msg.problems.append(Problem(
-            LLA_BAD_PADDING, f"LLA option at offset {off}: {why}",
-            min(address_end, end)))
+            LLA_BAD_PADDING, f"LLA option at offset {off}: {why}", off))
     if code not in layout.codes:
         _unknown_code(msg, layout, off, code)
     msg.elements.append(el)
@@ -289,7 +288,7 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
             in_extension_area and length in P.NCOA_IN_FBACK_LENGTHS):
         msg.problems.append(Problem(
             OPTION_BAD_LENGTH, f"{layout.spec.name} option at offset {off} "
-            f"has Length {length}, not {layout.fixed_units}", off + 1))
+            f"has Length {length}, not {layout.fixed_units}", off))
     if size >= layout.fixed_len:
         layout.fill(el, raw, off)
         if el.reserved and layout.reserved_rule:
@@ -308,7 +307,7 @@ def _unknown_code(msg: Message, layout: _OptionLayout, off: int,
                   code: int) -> None:
     msg.problems.append(Problem(
         OPTION_UNKNOWN_CODE, f"{layout.spec.name} option at offset {off} has "
-        f"unknown Option-Code {code}", off + layout.code_offset))
+        f"unknown Option-Code {code}", off))
 
 
 def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:

@@ -67,6 +67,7 @@ import sys
 from datetime import datetime, timezone
 
 from . import protocol as P
+from .capture import CaptureReader
 from .checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
                        fmip_icmp_checksum)
 from .decode import IPPROTO_ICMP, decode_datagram, field_attribute
@@ -99,26 +100,26 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.lla_length <= LLA_LENGTH_MAX:
         raise InputError(f"--lla-length must be between 0 and "
                          f"{LLA_LENGTH_MAX}, not {args.lla_length}")
-    from .capture import CaptureReader   # imported late: the reader is big
 
     out = sys.stdout
     messages = 0
     as_json = args.format == "json"
-    for item in CaptureReader(args.capture):
-        if isinstance(item, CaptureNote):
+    with CaptureReader(args.capture) as reader:
+        for item in reader:
+            if isinstance(item, CaptureNote):
+                if as_json:
+                    out.write(json.dumps(note_json(item)) + "\n")
+                else:
+                    out.write(note_text(item))
+                continue
+            msg = decode_datagram(item, args.lla_length)
+            if msg is None:
+                continue
+            messages += 1
             if as_json:
-                out.write(json.dumps(note_json(item)) + "\n")
+                out.write(json.dumps(message_json(item, msg)) + "\n")
             else:
-                out.write(note_text(item))
-            continue
-        msg = decode_datagram(item, args.lla_length)
-        if msg is None:
-            continue
-        messages += 1
-        if as_json:
-            out.write(json.dumps(message_json(item, msg)) + "\n")
-        else:
-            out.write(message_text(item, msg))
+                out.write(message_text(item, msg))
     if not as_json:
         out.write(f"{messages} FMIPv4 message{'s' if messages != 1 else ''}"
                   f" in {args.capture}\n")
