@@ -1,0 +1,432 @@
+"""`fmipdissect lua`: render the Wireshark Lua dissector from protocol.py.
+
+Every field, code table, flag mask, reserved mask, required option, limit and
+expert info of lua/fmip.lua comes from fmipdissect/protocol.py and the rule
+registry fmipdissect/lint/rules.py; the jinja2 template
+(templates/fmip.lua.j2) holds only the generic dissection logic that walks
+those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
+`--install` copies it into Wireshark's personal Lua plugins folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+
+from .. import protocol as P
+from ..errors import InputError
+from ..lint import rules as R
+
+REGENERATE_COMMAND = "fmipdissect lua -o lua/fmip.lua"   # or `make lua`
+PLUGIN_FILE_NAME = "fmip.lua"
+
+# Display-filter prefix of the single-bit fields of each flags octet
+# (DESIGN.md contracts: fmip.flags.s ... fmip.flags.x for FBU, fmip.hi.s and
+# fmip.hi.u for HI).
+FLAG_BIT_PREFIX = {"fmip.flags": "fmip.flags", "fmip.hi.flags": "fmip.hi"}
+
+# FACTS D9: how a request and its response are matched.  Each part is a
+# message field name, or "src"/"dst" (IP source/destination) or "routers"
+# (the two IP addresses, order-free: HI and HAck flow in opposite directions).
+MATCH_KEYS = {
+    "fbu": ("homeaddr", "ident"),
+    "fback": ("homeaddr", "ident"),
+    "rtsolpr": ("src", "identifier"),     # MN -> PAR
+    "prrtadv": ("dst", "identifier"),     # PAR -> MN
+    "hi": ("routers", "identifier"),
+    "hack": ("routers", "identifier"),
+}
+
+# The rule of each "response without a request" observation (FACTS D10 info).
+ORPHAN_RESPONSE_RULE = {"fback": "FM401", "hack": "FM404",
+                        "prrtadv": "FM406"}
+
+# FM101 is the FBU Lifetime limit (RFC 4988 5.1); FBAck's Lifetime is the
+# granted one and is checked against its FBU by the session rules instead.
+LIFETIME_LIMIT_RULE = {"fbu": "FM101"}
+
+# Short labels of the Info column, in the spirit of Wireshark's own
+# "Reg Request: HoA=... HA=... CoA=...".
+INFO_LABELS = (("homeaddr", "HoA"), ("coa", "CoA"), ("ident", "ID"),
+               ("identifier", "ID"), ("lifetime", "Lifetime"))
+
+# Expert info groups (Wireshark's PI_* constants) by rule id range.
+MALFORMED_RULES = {"FM301", "FM302", "FM303", "FM308"}
+CHECKSUM_RULES = {"FM201", "FM202"}
+
+# The ProtoField constructor and display base of each Field.kind and size.
+_UINT_CTOR = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32", 8: "uint64"}
+
+
+_LUA_KEYWORDS = frozenset(
+    "and break do else elseif end false for function goto if in local nil "
+    "not or repeat return then true until while".split())
+
+
+def to_lua(value, indent: int = 0) -> str:
+    """A Python value (dict, list/tuple, str, int, bool, None) as Lua source.
+
+    Short tables stay on one line; longer ones get one entry per line so the
+    generated file reads well and diffs well.
+    """
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        out = value.replace("\\", "\\\\").replace('"', '\\"')
+        out = out.replace("\n", "\\n")
+        return f'"{out}"'
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            key = k if isinstance(k, str) and k.isidentifier() \
+                and k not in _LUA_KEYWORDS else f"[{to_lua(k)}]"
+            items.append((key + " = ", v))
+    elif isinstance(value, (list, tuple)):
+        items = [("", v) for v in value]
+    else:
+        raise TypeError(f"no Lua form for {type(value).__name__}")
+    flat = "{" + ", ".join(k + to_lua(v) for k, v in items) + "}"
+    if len(flat) + indent <= 96 or not items:
+        return flat
+    pad = " " * (indent + 2)
+    body = ",\n".join(pad + k + to_lua(v, indent + 2) for k, v in items)
+    return "{\n" + body + ",\n" + " " * indent + "}"
+
+
+class _ProtoFields:
+    """Collects ProtoField declarations, one per display-filter name."""
+
+    def __init__(self):
+        self.decls: dict[str, dict] = {}
+
+    def add(self, abbr: str, label: str, ctor: str, base: str = "nil",
+            valuestring: str = "nil", mask: int | None = None):
+        if abbr in self.decls:
+            old = self.decls[abbr]
+            if old["ctor"] != ctor:
+                # One display-filter name must keep one type across messages.
+                if ctor.startswith("uint") and old["ctor"].startswith("uint"):
+                    widest = max(ctor, old["ctor"], key=lambda c: int(c[4:]))
+                    old["ctor"] = widest
+                else:
+                    raise ValueError(f"{abbr}: {old['ctor']} vs {ctor}")
+            return
+        args = [to_lua(abbr), to_lua(label)]
+        if ctor.startswith("uint"):
+            args += [base, valuestring, "nil" if mask is None else hex(mask)]
+        elif ctor in ("bytes", "string", "framenum"):
+            args += [base]
+        self.decls[abbr] = {"abbr": abbr, "ctor": ctor, "args": args}
+
+    def render(self) -> list[dict]:
+        out = []
+        for d in self.decls.values():
+            # ctor may have widened after the arguments were recorded
+            out.append({"abbr": d["abbr"], "ctor": d["ctor"],
+                        "args": ", ".join(d["args"])})
+        return out
+
+
+def _field_ctor(f: P.Field) -> tuple[str, str]:
+    if f.kind == "ipv4":
+        return "ipv4", "nil"
+    if f.kind == "bytes":
+        return "bytes", "base.NONE"
+    base = "base.DEC" if f.kind in ("uint", "type", "code", "subtype") \
+        else "base.HEX"
+    return _UINT_CTOR[f.size], base
+
+
+def _field_data(f: P.Field) -> dict:
+    d = {"name": f.name, "offset": f.offset, "size": f.size, "kind": f.kind,
+         "label": f.label, "pf": f.wsfield}
+    if f.flags:
+        prefix = FLAG_BIT_PREFIX[f.wsfield]
+        d["flags"] = [{"name": b.name, "mask": b.mask, "label": b.label,
+                       "policy": b.policy, "rule": b.rule,
+                       "pf": f"{prefix}.{b.name}"} for b in f.flags]
+        if f.reserved_mask:
+            d["reserved_pf"] = f"{prefix}.reserved"
+    if f.reserved_mask:
+        d["reserved_mask"] = f.reserved_mask
+        d["reserved_rule"] = f.reserved_rule
+    return d
+
+
+def _requirements(reqs) -> list[dict]:
+    return [{"option": r.option,
+             "codes": None if r.codes is None else list(r.codes),
+             "label": r.label, "rule": r.rule} for r in reqs]
+
+
+def build_context() -> dict:
+    """Everything the template needs, derived from protocol.py and rules.py."""
+    pfs = _ProtoFields()
+    msg_type_names = {m.type: m.name for m in P.MESSAGES if m.transport == "mip"}
+    subtype_names = {m.subtype: m.name for m in P.MESSAGES
+                     if m.transport == "icmp"}
+    option_names = {o.type: o.name for o in P.OPTIONS.values()}
+    valuestrings = {
+        "fmip.type": ("VS_MIP_TYPE", msg_type_names),
+        "fmip.subtype": ("VS_ICMP_SUBTYPE", subtype_names),
+        "fmip.opt.type": ("VS_OPTION_TYPE", option_names),
+        "fmip.auth.subtype": ("VS_AUTH_SUBTYPE", P.AUTH_SUBTYPES),
+        "fmip.ext.type": ("VS_MIP_EXTENSION", P.MIP_EXTENSION_NAMES),
+    }
+
+    def add_field(f: P.Field):
+        if not f.wsfield:
+            return   # ICMP Type stays the built-in icmp.type
+        ctor, base = _field_ctor(f)
+        vs = valuestrings.get(f.wsfield, (None,))[0] or "nil"
+        pfs.add(f.wsfield, f.label, ctor, base, vs)
+        for b in f.flags:
+            pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.{b.name}", b.label,
+                    "uint8", "base.DEC", "nil", b.mask)
+        if f.flags and f.reserved_mask:
+            pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.reserved", "Reserved bits",
+                    "uint8", "base.HEX", "nil", f.reserved_mask)
+
+    messages = {}
+    for m in P.MESSAGES:
+        for f in m.fields:
+            add_field(f)
+        code_flag_rules = {}
+        if m is P.HI:
+            # RFC 4988 5.5: with Code 1 (reactive) S MUST be 0, U SHOULD be 0.
+            code_flag_rules[P.HI_CODE_REACTIVE] = {
+                "s": P.HI_CODE1_S_RULE, "u": P.HI_CODE1_U_RULE}
+        required = {("any" if code is None else code): _requirements(reqs)
+                    for code, reqs in m.required_options.items()}
+        when_request_flag = None
+        if m is P.HACK:
+            # RFC 4988 5.6: answering an HI with S set, the NCoA option MUST
+            # be present (accepted codes, below 128).
+            when_request_flag = {
+                "flag": "s", "max_code": 127,
+                "requirements": _requirements((P.HACK_NCOA_WHEN_HI_S,))}
+        messages[m.key] = {
+            "key": m.key, "abbrev": m.abbrev, "name": m.name,
+            "section": m.section, "transport": m.transport, "type": m.type,
+            "subtype": m.subtype, "header_len": m.header_len,
+            "fields": [_field_data(f) for f in m.fields],
+            "codes": m.codes or None, "body": m.body,
+            "required": required, "auth_required": m.auth_required,
+            "is_response": m.is_response, "request": m.request,
+            "unsolicited_codes": list(m.unsolicited_codes),
+            "unsolicited_rule": "FM210" if m.unsolicited_codes else None,
+            "match_key": list(MATCH_KEYS[m.key]),
+            "orphan_rule": ORPHAN_RESPONSE_RULE.get(m.key),
+            "lifetime_rule": LIFETIME_LIMIT_RULE.get(m.key),
+            "code_flag_rules": code_flag_rules,
+            "when_request_flag": when_request_flag,
+            # FACTS D4: FBAck carries the NCoA option in its extension area.
+            "ncoa_extension": m is P.FBACK,
+            # FACTS D2: octets whose reserved bits are zeroed for the checksum
+            "checksum_zero": {f.offset: f.reserved_mask for f in m.fields
+                              if f.reserved_mask and f.size == 1
+                              and m.transport == "icmp"},
+        }
+
+    options = {}
+    for o in P.OPTIONS.values():
+        for f in o.fields:
+            if f.wsfield == "fmip.opt.reserved":
+                # one name, 1 octet (6.2) or 4 octets (6.3): widest type
+                pfs.add(f.wsfield, f.label, "uint32", "base.HEX")
+            else:
+                add_field(f)
+        options[o.type] = {"type": o.type, "key": o.key, "name": o.name,
+                           "section": o.section, "codes": o.codes,
+                           "fixed_len": o.fixed_len,
+                           "fields": [_field_data(f) for f in o.fields]}
+    for f in P.AUTH_EXTENSION_FIELDS:
+        add_field(f)
+
+    # Fields that are not in a layout table: data, links, verdicts.
+    extra = [
+        ("fmip.opt", "Option", "none", None),
+        ("fmip.ext", "Mobile IPv4 extension", "none", None),
+        ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
+        ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
+        ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
+        ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
+        ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
+        ("fmip.ext.len", "Extension length", "uint8", "base.DEC"),
+        ("fmip.ext.data", "Extension data", "bytes", "base.NONE"),
+        ("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved "
+         "zeroed)", "uint16", "base.HEX"),
+        ("fmip.checksum.status", "Checksum status (FACTS D2)", "string",
+         "base.ASCII"),
+        ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
+        ("fmip.response_to", "Response to request in frame", "framenum",
+         "base.NONE"),
+    ]
+    for abbr, label, ctor, base in extra:
+        vs = valuestrings.get(abbr, (None,))[0] or "nil"
+        pfs.add(abbr, label, ctor, base, vs)
+    pfs.decls["fmip.response_time"] = {
+        "abbr": "fmip.response_time", "ctor": "relative_time",
+        "args": ['"fmip.response_time"', '"Response time"']}
+
+    used_rules = set()
+    for m in messages.values():
+        for f in m["fields"]:
+            used_rules.update(b["rule"] for b in f.get("flags", ()) if b["rule"])
+            if f.get("reserved_rule"):
+                used_rules.add(f["reserved_rule"])
+        for reqs in m["required"].values():
+            used_rules.update(r["rule"] for r in reqs)
+        for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule"):
+            if m[key]:
+                used_rules.add(m[key])
+        for flags in m["code_flag_rules"].values():
+            used_rules.update(flags.values())
+        if m["when_request_flag"]:
+            used_rules.update(r["rule"] for r in
+                              m["when_request_flag"]["requirements"])
+    for o in options.values():
+        for f in o["fields"]:
+            if f.get("reserved_rule"):
+                used_rules.add(f["reserved_rule"])
+    # Rules the template reports directly (body parsing, checksum, auth).
+    direct = {"FM104", "FM105", "FM108", "FM109", "FM110", "FM201", "FM202",
+              "FM205", "FM301", "FM302", "FM303", "FM304", "FM305", "FM306",
+              "FM308", "FM903"}
+    used_rules |= direct
+    rules = {}
+    for rid in sorted(used_rules):
+        r = R.RULES_BY_ID[rid]
+        group = ("malformed" if rid in MALFORMED_RULES else
+                 "checksum" if rid in CHECKSUM_RULES else
+                 "sequence" if r.scope == "session" else "protocol")
+        rules[rid] = {"name": r.name, "severity": r.severity, "group": group,
+                      "summary": r.summary, "section": r.section}
+
+    return {
+        "regenerate": REGENERATE_COMMAND,
+        "protofields": pfs.render(),
+        "messages": messages,
+        "options": options,
+        "rules": rules,
+        "direct_rules": sorted(direct),
+        "valuestrings": {name: table for name, table in valuestrings.values()},
+        "info_labels": [list(p) for p in INFO_LABELS],
+        "numbers": {
+            "MIP_UDP_PORT": P.MIP_UDP_PORT,
+            "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
+            "LIFETIME_MAX": P.LIFETIME_MAX,
+            "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
+            "OPTION_UNIT": P.OPTION_UNIT,
+            "AUTH_EXT_TYPE": P.AUTH_EXT_TYPE,
+            "AUTH_SUBTYPE_MN_PAR": P.AUTH_SUBTYPE_MN_PAR,
+            "AUTH_HEADER_LEN": P.AUTH_HEADER_LEN,
+            "PAD1": P.PAD1, "PADN": P.PADN,
+            "LLA_WILDCARD": P.LLA_WILDCARD,
+            "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
+            "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
+        },
+        "auth_fields": [_field_data(f) for f in P.AUTH_EXTENSION_FIELDS],
+        "long_format_extensions": sorted(P.LONG_FORMAT_EXTENSIONS),
+        "ncoa_in_fback_lengths": list(P.NCOA_IN_FBACK_LENGTHS),
+        "fback_ncoa": {"option": P.OPT_IPV4_ADDR, "code": P.ADDR_NCOA,
+                       "octet_length": P.NCOA_IN_FBACK_LENGTHS[-1],
+                       "octet_rule": "FM108", "after_auth_rule": "FM109"},
+    }
+
+
+def render() -> str:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("fmipdissect.wireshark", "templates"),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["lua"] = to_lua
+    return env.get_template("fmip.lua.j2").render(**build_context())
+
+
+# --- Installation ------------------------------------------------------------
+
+def personal_lua_plugins_dir() -> Path:
+    """Wireshark's personal Lua plugins folder.
+
+    The authority is the installed Wireshark itself (`tshark -G folders`,
+    line "Personal Lua Plugins").  Without tshark, Wireshark's convention
+    since 2.5 on Unix-like systems is ~/.local/lib/wireshark/plugins
+    (User's Guide, "Plugin folders"; the same folder in 4.0 and 4.4).
+    The older $XDG_CONFIG_HOME/wireshark/plugins (or ~/.wireshark/plugins)
+    is still read for Lua scripts, but a file of the same name in the new
+    folder wins, so the new folder is the one to install into.
+    """
+    tshark = shutil.which("tshark")
+    if tshark:
+        try:
+            out = subprocess.run([tshark, "-G", "folders"], capture_output=True,
+                                 text=True, timeout=30).stdout
+            for line in out.splitlines():
+                name, _, path = line.partition(":")
+                if name.strip() == "Personal Lua Plugins" and path.strip():
+                    return Path(path.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return Path.home() / ".local" / "lib" / "wireshark" / "plugins"
+
+
+def legacy_lua_plugins_dir() -> Path:
+    """The pre-2.5 personal folder (still read for Lua): XDG aware."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg:
+        return Path(xdg) / "wireshark" / "plugins"
+    if (Path.home() / ".config" / "wireshark").is_dir():
+        return Path.home() / ".config" / "wireshark" / "plugins"
+    return Path.home() / ".wireshark" / "plugins"
+
+
+# --- Command line --------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the dissector to FILE (default: standard "
+                             "output); the committed copy is lua/fmip.lua")
+    parser.add_argument("--install", action="store_true",
+                        help="copy the dissector into Wireshark's personal Lua "
+                             "plugins folder and say where")
+
+
+def run(args) -> int:
+    text = render()
+    if args.output:
+        out = Path(args.output)
+        if out.is_dir():
+            raise InputError(f"{out}: is a directory")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror}") from None
+    elif not args.install:
+        sys.stdout.write(text)
+    if args.install:
+        folder = personal_lua_plugins_dir()
+        target = folder / PLUGIN_FILE_NAME
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot install into {folder}: "
+                             f"{exc.strerror}") from None
+        print(f"installed {target}", file=sys.stderr)
+        legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
+        if legacy.exists():
+            print(f"note: an older copy at {legacy} is shadowed by the new one",
+                  file=sys.stderr)
+        print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
+              file=sys.stderr)
+    return 0
