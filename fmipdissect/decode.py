@@ -195,6 +195,12 @@ _ICMP = {m.subtype: _MessageLayout(m) for m in P.MESSAGES
          if m.transport == "icmp"}
 _OPTIONS = {t: _OptionLayout(o) for t, o in P.OPTIONS.items()}
 _IPV4_OPTION = _OPTIONS[P.OPT_IPV4_ADDR]
+# Messages that carry the New IPv4 Address option among their Mobile IPv4
+# extensions (FBAck, RFC 4988 5.2, FACTS D4).
+_NCOA_IN_EXTENSIONS = frozenset(
+    m.key for m in P.MESSAGES if m.body == "extensions" and any(
+        req.option == P.OPT_IPV4_ADDR
+        for reqs in m.required_options.values() for req in reqs))
 _OPTION_UNIT = P.OPTION_UNIT
 _PAD1, _PADN = P.PAD1, P.PADN
 _LLA_WILDCARD = P.LLA_WILDCARD
@@ -348,7 +354,12 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
 
 # --- Mobile IPv4 extensions (FBU, FBAck) -----------------------------------
 
-def _extensions(msg: Message, raw: bytes, off: int) -> None:
+def _extensions(msg: Message, raw: bytes, off: int,
+                ncoa_allowed: bool) -> None:
+    """Mobile IPv4 extensions from off to the end (RFC 3344 1.9, RFC 4721 5).
+
+    ncoa_allowed: the message may carry the NCoA option here (FACTS D4).
+    """
     end = len(raw)
     elements = msg.elements
     problems = msg.problems
@@ -392,31 +403,37 @@ def _extensions(msg: Message, raw: bytes, off: int) -> None:
                 f"1 octet left, too short for Type and Length", off))
             return
         length = raw[off + 1]
-        if etype == P.OPT_IPV4_ADDR:
-            # FACTS D4: the New IPv4 Address option in the extension area,
-            # Length 1 (8-octet units) or 6 (Mobile IPv4 octet count); both
-            # frame the same 8 octets.  Any other Length: octet count.
-            size = (P.OPTIONS[etype].fixed_len if length == 1
-                    else 2 + length)
-        else:
-            size = 2 + length
+        # FACTS D4: in an FBAck the New IPv4 Address option (NCoA) travels in
+        # the extension area with its 8-octet layout, Length 1 (8-octet
+        # units) or 6 (Mobile IPv4's octet count of the same 8 octets).
+        ncoa_option = (etype == P.OPT_IPV4_ADDR and ncoa_allowed
+                       and length in P.NCOA_IN_FBACK_LENGTHS)
+        size = _IPV4_OPTION.fixed_len if ncoa_option else 2 + length
         if off + size > end:
             problems.append(Problem(
                 OPTION_PAST_END, f"extension type {etype} at offset {off} has "
                 f"Length {length} ({size} octets with Type and Length) but "
                 f"only {end - off} octets remain", off))
             return
-        if etype == P.OPT_IPV4_ADDR:
+        if ncoa_option:
             _fixed_option(_IPV4_OPTION, msg, raw, off, length, size, 0,
                           in_extension_area=True)
-        else:
-            elements.append(Element("extension", off, etype, length, size,
-                                    data=raw[off + 2:off + size]))
-            if (etype < P.SKIPPABLE_EXTENSION_MIN
-                    and etype not in P.MIP_EXTENSION_NAMES):
-                problems.append(Problem(
-                    MIP_EXTENSION_UNKNOWN, f"unknown non-skippable extension "
-                    f"type {etype} at offset {off}", off))
+            off += size
+            continue
+        el = Element("extension", off, etype, length, size)
+        el.data = raw[off + 2:off + size]
+        elements.append(el)
+        if etype == P.OPT_IPV4_ADDR and ncoa_allowed:
+            problems.append(Problem(
+                OPTION_BAD_LENGTH, f"New IPv4 Address option at offset {off} "
+                f"has Length {length}, not "
+                f"{' or '.join(map(str, P.NCOA_IN_FBACK_LENGTHS))}; shown as "
+                f"a Mobile IPv4 extension of {size} octets", off))
+        elif (etype < P.SKIPPABLE_EXTENSION_MIN
+                and etype not in P.MIP_EXTENSION_NAMES):
+            problems.append(Problem(
+                MIP_EXTENSION_UNKNOWN, f"unknown non-skippable extension "
+                f"type {etype} at offset {off}", off))
         off += size
 
 
@@ -441,7 +458,8 @@ def decode_mip(payload: bytes,
     raw = bytes(payload)
     msg = _header(layout, raw, raw[0])
     if not msg.problems:
-        _extensions(msg, raw, layout.spec.header_len)
+        _extensions(msg, raw, layout.spec.header_len,
+                    layout.key in _NCOA_IN_EXTENSIONS)
     return msg
 
 

@@ -140,10 +140,20 @@ def test_fback_ncoa_octet_length_6_is_accepted():
 
 
 def test_fback_ncoa_other_length_is_fm308():
+    # Neither framing of D4: shown as a Mobile IPv4 extension (octet count).
     m = decode_mip(fback(code=1, ext=bytes([21, 4, 2, 0, 10, 1]) + auth_ext()))
-    assert "FM308" in rules(m)
-    assert [e.kind for e in m.elements] == ["ipv4addr", "auth"]
+    assert rules(m) == ["FM308"] and "offset 20" in m.problems[0].message
+    assert [e.kind for e in m.elements] == ["extension", "auth"]
+    assert m.elements[0].data == bytes([2, 0, 10, 1])
     assert m.elements[1].offset == 26
+
+
+def test_ipv4_option_in_fbu_is_an_unknown_extension():
+    # FACTS D4 is about FBAck only; in an FBU type 21 is not defined.
+    m = decode_mip(fbu(ext=bytes([21, 1, 2]) + auth_ext()))
+    assert [(e.kind, e.size) for e in m.elements] == [("extension", 3),
+                                                      ("auth", 24)]
+    assert rules(m) == ["FM110"]
 
 
 def test_ncoa_after_auth_is_decoded():
@@ -324,6 +334,7 @@ _PROBLEM_CASES = [
     (icmp(7, options=prefix_opt(reserved=0x100)), "FM307", 8),
     (icmp(9, options=v4_opt(2, length=2) + bytes(8)), "FM308", 8),
     (icmp(7, options=prefix_opt(length=2) + bytes(8)), "FM308", 8),
+    (fback(ext=bytes([21, 2, 2, 0])), "FM308", 20),
     (fbu(ext=bytes([7, 0])), "FM110", 24),
 ]
 
