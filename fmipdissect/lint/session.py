@@ -227,9 +227,11 @@ class Session:
 
     @staticmethod
     def _unacked(ho, when):
-        reported = set()
+        # An FBU re-sent with an acknowledged Identification (RFC 4988 4,
+        # Figure 1: again from the new link) is answered already.
+        reported = {f.ident for f in ho.fbus if f.acked}
         for f in ho.fbus:
-            if not f.acked and f.ident not in reported:
+            if f.ident not in reported:
                 reported.add(f.ident)
                 yield "FM403", (f"FBU of frame {f.frame} (Home Address "
                                 f"{f.homeaddr}, Identification "
