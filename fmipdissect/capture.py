@@ -346,7 +346,6 @@ class CaptureReader:
 
     def _init_buffer(self) -> None:
         self._buf = bytearray(CHUNK + PAD)
-        self._view = memoryview(self._buf)
         self._avail = 0
         self._eof = False
         self._file.seek(self._start)
@@ -362,21 +361,18 @@ class CaptureReader:
         size = max(CHUNK, need)
         if len(buf) < size + PAD:
             buf.extend(bytes(size + PAD - len(buf)))
-            self._view.release()
-            self._view = memoryview(buf)
         elif len(buf) > CHUNK + PAD and size == CHUNK and rest < CHUNK:
             del buf[CHUNK + PAD:]       # shrink after an outsized record
-            self._view.release()
-            self._view = memoryview(buf)
         avail = rest
-        view = self._view
-        while avail < size and not self._eof:
-            n = self._file.readinto(view[avail:size])
-            if not n:
-                self._eof = True
-                break
-            avail += n
-            self.bytes_read += n
+        with memoryview(buf) as view:
+            while avail < size and not self._eof:
+                with view[avail:size] as free:
+                    n = self._file.readinto(free)
+                if not n:
+                    self._eof = True
+                    break
+                avail += n
+                self.bytes_read += n
         self._avail = avail
         return avail
 
@@ -642,7 +638,7 @@ class CaptureReader:
         if btype in (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB):
             frame = self.frames + 1
             if btype == PCAPNG_SPB:
-                header = 16
+                header = 12      # type, length, original length, then data
                 iface = 0
                 if blen < 16:
                     return self._corrupt(f"capture is corrupt at frame {frame}: "
@@ -673,7 +669,7 @@ class CaptureReader:
                 return nxt
             if btype == PCAPNG_SPB:
                 time = 0.0     # a Simple Packet Block has no time stamp
-                data = bytes(buf[pos + 16:pos + 16 + caplen])
+                data = bytes(buf[pos + 12:pos + 12 + caplen])
                 self._pending.extend(self._frame(frame, time, linktype, data))
             elif btype == PCAPNG_EPB:
                 self._pending.extend(self._epb_frame(frame, buf, pos))
