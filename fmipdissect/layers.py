@@ -409,7 +409,8 @@ class PrefixOption(_Chained):
 
 class FMIPOption(_Chained):
     """Any other ICMP option (unknown type, or a known type whose Length does
-    not fit its layout): Type, Length (8-octet units), data."""
+    not fit its layout): Type, Length (8-octet units), data.  With len=None
+    the data is zero-filled to whole 8-octet units."""
     name = "FMIPv4 Option"
     fields_desc = [
         ByteEnumField("type", 0, _OPTION_TYPE_NAMES),
@@ -419,6 +420,9 @@ class FMIPOption(_Chained):
     ]
 
     def post_build(self, pkt, pay):
+        if self.len is None:
+            # Whole 8-octet units (RFC 4988 6): zero-fill the data.
+            pkt += bytes(-len(pkt) % P.OPTION_UNIT)
         return _fill_len(pkt, self.len) + pay
 
     def _ends_chain(self):
