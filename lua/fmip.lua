@@ -1240,29 +1240,31 @@ end
 -- ---------------------------------------------------------------------------
 
 local function dissect_lla(t, off, size, code, sub)
-  -- FACTS D3: address of the configured length, then padding.  With the
-  -- wildcard Option-Code the address may be absent: only padding.
+  -- FACTS D3: an address of the configured length, then padding; with the
+  -- wildcard Option-Code the option may hold padding only.  Same order of
+  -- tests as the fast decoder (fmipdissect/decode.py) and the Scapy layer.
   local lla_len = fmip.prefs.lla_length
   local area_off, area_len = off + 3, size - 3
-  local pad_off, pad_len
-  if code == N.LLA_WILDCARD and padding_ok(t, area_off, area_len) then
-    pad_off, pad_len = area_off, area_len
-  elseif lla_len <= area_len then
+  if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
     if lla_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, lla_len)) end
-    pad_off, pad_len = area_off + lla_len, area_len - lla_len
+    if area_len > lla_len then
+      sub:add(F["fmip.opt.padding"], t:range(area_off + lla_len, area_len - lla_len))
+    end
+  elseif code == N.LLA_WILDCARD and padding_ok(t, area_off, area_len) then
+    if area_len > 0 then sub:add(F["fmip.opt.padding"], t:range(area_off, area_len)) end
   else
-    report(sub, "FM304", string.format(
-      "a %d-octet link-layer address does not fit in %d octets", lla_len, area_len))
-    if area_len > 0 then sub:add(F["fmip.opt.data"], t:range(area_off, area_len)) end
-    return
-  end
-  if pad_len == 0 then return end
-  if padding_ok(t, pad_off, pad_len) then
-    sub:add(F["fmip.opt.padding"], t:range(pad_off, pad_len))
-  else
-    local item = sub:add(F["fmip.opt.data"], t:range(pad_off, pad_len))
-    report(item, "FM304", string.format(
-      "%d octets after the address are neither Pad1 nor one PadN", pad_len))
+    local addr_len = math.min(lla_len, area_len)
+    if addr_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, addr_len)) end
+    local why
+    if lla_len > area_len then
+      why = string.format("only %d octets follow the Option-Code, fewer than the %d-octet address",
+                          area_len, lla_len)
+    else
+      sub:add(F["fmip.opt.data"], t:range(area_off + lla_len, area_len - lla_len))
+      why = string.format("the %d octets after the %d-octet address are not Pad1 or one PadN filling them",
+                          area_len - lla_len, lla_len)
+    end
+    report(sub, "FM304", why)
   end
 end
 
