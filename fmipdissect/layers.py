@@ -229,6 +229,13 @@ class _Chained(Packet):
     def default_payload_class(self, payload):
         return conf.raw_layer
 
+    def _summary_text(self) -> str:
+        return type(self).__name__
+
+    def mysummary(self):
+        # Keep the message's and every option's summary in Packet.summary().
+        return self._summary_text(), list(_SUMMARY_CLASSES)
+
 
 # --- ICMP options (RFC 4988 6) --------------------------------------------
 
@@ -365,7 +372,7 @@ class LLAOption(_Chained):
     def _ends_chain(self):
         return self.len == 0
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("LLA %LLAOption.code% %LLAOption.lla%")
 
 
@@ -387,7 +394,7 @@ class IPv4AddrOption(_Chained):
     def _ends_chain(self):
         return self.len == 0
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("IPv4Addr %IPv4AddrOption.code% "
                             "%IPv4AddrOption.addr%")
 
@@ -403,7 +410,7 @@ class PrefixOption(_Chained):
     def _ends_chain(self):
         return self.len == 0
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("Prefix /%PrefixOption.prefixlen%")
 
 
@@ -429,7 +436,7 @@ class FMIPOption(_Chained):
         # Length 0 gives no way to find the next option (RFC 4988 6).
         return self.len == 0
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("Option %FMIPOption.type% len=%FMIPOption.len%")
 
 
@@ -454,7 +461,7 @@ class MIPExtension(_Chained):
             pkt = pkt[:1] + bytes([min(len(pkt) - 2, 255)]) + pkt[2:]
         return pkt + pay
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("MIPExt %MIPExtension.type% len=%MIPExtension.len%")
 
 
@@ -530,7 +537,7 @@ class MNPARAuth(_Chained):
                                                   self.algorithm)
         return pkt + pay
 
-    def mysummary(self):
+    def _summary_text(self):
         return self.sprintf("MN-PAR Auth SPI=%MNPARAuth.spi%")
 
 
@@ -661,6 +668,9 @@ class HAck(_FMIPICMPMessage):
 
 _ICMP_CLASSES = {c.spec.subtype: c for c in (RtSolPr, PrRtAdv, HI, HAck)}
 _MIP_CLASSES = {c.spec.type: c for c in (FBU, FBAck)}
+_SUMMARY_CLASSES = (tuple(_MIP_CLASSES.values()) + tuple(_ICMP_CLASSES.values())
+                    + (LLAOption, IPv4AddrOption, PrefixOption, FMIPOption,
+                       MIPExtension, MNPARAuth))
 
 
 # --- Hooking into Scapy's bindings ---------------------------------------
