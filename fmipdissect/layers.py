@@ -61,7 +61,8 @@ import socket
 import struct
 
 from scapy.config import conf
-from scapy.fields import (BitField, ByteEnumField, ByteField, FlagsField,
+from scapy.fields import (BitField, ByteEnumField, ByteField,
+                          ConditionalField, FlagsField,
                           IntField, IPField, ShortField, StrLenField,
                           XIntField, XLongField, XShortField, XStrLenField)
 from scapy.layers.inet import ICMP, IP, UDP
@@ -187,9 +188,12 @@ def _mip_extension_class(payload: bytes, in_fback: bool):
         return conf.raw_layer
     ext_type = payload[0]
     if ext_type in P.LONG_FORMAT_EXTENSIONS:
-        # Generalized Authentication Extension, long format (RFC 4721 5).
-        return MNPARAuth if len(payload) >= P.AUTH_HEADER_LEN else \
-            conf.raw_layer
+        # Generalized Authentication Extension, long format (RFC 4721 5);
+        # a Length too short for the SPI leaves the rest undecodable.
+        if (len(payload) >= P.AUTH_HEADER_LEN
+                and int.from_bytes(payload[2:4], "big") >= _AUTH_SPI_LEN):
+            return MNPARAuth
+        return conf.raw_layer
     if (in_fback and ext_type == P.OPT_IPV4_ADDR
             and payload[1] in P.NCOA_IN_FBACK_LENGTHS
             and len(payload) >= P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len):
@@ -207,7 +211,9 @@ def _icmp_option_class(payload: bytes):
         return FMIPOption
     if spec.fixed_len is None:          # LLA option
         return _OPTION_CLASS[opt_type] if len(payload) >= 3 else FMIPOption
-    if units * P.OPTION_UNIT == spec.fixed_len and len(payload) >= spec.fixed_len:
+    if len(payload) >= spec.fixed_len:
+        # A Length other than 1 is misframed; the fixed fields are still
+        # decoded and the octets the Length adds are shown as "extra".
         return _OPTION_CLASS[opt_type]
     return FMIPOption
 
@@ -272,6 +278,9 @@ def build_padding(used: int) -> bytes:
 
 
 _LLA_SPEC = P.OPTIONS[P.OPT_LLA]
+# RFC 4721 5: the Length counts the SPI and the authenticator.
+_AUTH_SPI_LEN = next(f.size for f in P.AUTH_EXTENSION_FIELDS
+                     if f.name == "spi")
 _LLA_OFFSET = _LLA_SPEC.fields[-1].offset   # address starts after Option-Code
 
 
@@ -376,9 +385,23 @@ class LLAOption(_Chained):
         return self.sprintf("LLA %LLAOption.code% %LLAOption.lla%")
 
 
+def _fixed_extra_len(pkt) -> int:
+    """Octets a fixed 8-octet option's Length claims beyond its layout.
+
+    Always 0 in an FBAck's extension area, where Length 1 and 6 both frame
+    the same 8 octets (FACTS D4)."""
+    if not pkt.len or _under_mip_message(pkt) is not None:
+        return 0
+    return max(0, pkt.len * P.OPTION_UNIT - P.OPTIONS[pkt.type].fixed_len) \
+        if pkt.type in P.OPTIONS else 0
+
+
 def _fixed_option(spec: P.Option) -> list:
     return _option_head(spec) + _scapy_fields(
-        [f for f in spec.fields if f.name not in ("type", "length", "code")])
+        [f for f in spec.fields if f.name not in ("type", "length", "code")]
+    ) + [ConditionalField(
+        XStrLenField("extra", b"", length_from=_fixed_extra_len),
+        lambda pkt: _fixed_extra_len(pkt) > 0)]
 
 
 class IPv4AddrOption(_Chained):

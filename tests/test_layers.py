@@ -217,13 +217,27 @@ def test_extension_kinds():
 def test_unknown_and_misframed_options():
     raw = (bytes(HAck(identifier=1))
            + bytes([99, 1, 1, 2, 3, 4, 5, 6])     # unknown type
-           + bytes([21, 2]) + bytes(14)           # IPv4 option, Length 2
+           + bytes([21, 2, 2, 0, 10, 1, 0, 77]) + bytes(range(8))  # Length 2
            + bytes([22, 1, 0, 16, 0, 0, 0, 0]))   # prefix
     hack = HAck(raw)
     kinds = [type(x) for x in hack.iterpayloads()]
-    assert kinds == [HAck, FMIPOption, FMIPOption, PrefixOption]
+    assert kinds == [HAck, FMIPOption, IPv4AddrOption, PrefixOption]
     assert hack[FMIPOption].data == bytes([1, 2, 3, 4, 5, 6])
+    # misframed: fixed fields decoded, the octets Length adds shown as extra
+    assert hack[IPv4AddrOption].addr == "10.1.0.77"
+    assert hack[IPv4AddrOption].extra == bytes(range(8))
+    assert hack[PrefixOption].prefixlen == 16
+    assert "extra" not in hack[PrefixOption].fields
     assert bytes(hack) == raw
+    # too short for the 8-octet layout: generic option
+    short = HAck(bytes(HAck()) + bytes([22, 1, 0, 16]))
+    assert type(short.payload) is FMIPOption
+
+
+def test_auth_extension_too_short_for_spi_stays_raw():
+    raw = bytes(FBU()) + bytes([36, 4, 0, 2, 1, 2, 3, 4, 5, 6])
+    fbu = FBU(raw)
+    assert type(fbu.payload) is Raw and bytes(fbu) == raw
 
 
 def test_option_length_zero_stops_the_chain():
