@@ -67,13 +67,14 @@ class FbuSeen:
 
 
 class Handover:
-    __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "last")
+    __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "hi_peers", "last")
 
     def __init__(self, pcoa, now):
         self.pcoa = pcoa
         self.fbus: list[FbuSeen] = []
         self.nar_ips: dict[str, int] = {}     # address -> PrRtAdv frame
         self.ncoas: dict[str, str] = {}       # address -> "PrRtAdv frame N"
+        self.hi_peers: set[str] = set()       # NARs PAR sent HI to for it
         self.last = now
 
 
@@ -335,7 +336,8 @@ class Session:
             allowed = {f.src for f in matched}
             allowed.update(f.coa for f in matched)
             allowed.add(msg.homeaddr)
-            if dst not in allowed and dst not in ho.ncoas:
+            if (dst not in allowed and dst not in ho.ncoas
+                    and dst not in ho.nar_ips and dst not in ho.hi_peers):
                 yield "FM413", (f"FBAck sent to {dst}, not to the source of "
                                 f"the FBU of frame {matched[-1].frame} "
                                 f"({matched[-1].src}), NAR or the MN")
@@ -405,8 +407,11 @@ class Session:
         if pcoa is None:
             return
         ho = self._handover(pcoa, now, create=False)
-        if ho is None or msg.code not in (P.HI_CODE_PREDICTIVE,
-                                          P.HI_CODE_REACTIVE):
+        if ho is None:
+            return
+        if len(ho.hi_peers) < FBUS_PER_HANDOVER:
+            ho.hi_peers.add(dgram.dst)    # NAR, for FBAck copies (FACTS D8)
+        if msg.code not in (P.HI_CODE_PREDICTIVE, P.HI_CODE_REACTIVE):
             return
         # RFC 4988 4, 5.5: Code 0 for an FBU from the PCoA, 1 for one from
         # NAR.  The cause is the newest FBU PAR (the HI's source) received.
