@@ -5,12 +5,13 @@ offsets, sizes, defaults and code tables come from there; this module only
 chooses the Scapy field type for each kind of field.
 
 Messages
-    ``FBU``, ``FBAck``            Mobile IPv4 messages on UDP port 434 (RFC 4988
-                                  5.1, 5.2); the classes include the Type field.
+    ``FBU``, ``FBAck``            Mobile IPv4 messages on UDP port 434
+                                  (RFC 4988 5.1, 5.2), Type field included.
     ``RtSolPr``, ``PrRtAdv``,     ICMP type 41 messages (RFC 4988 5.3-5.6,
     ``HI``, ``HAck``              RFC 4065), directly on IP.
 Options and extensions
-    ``LLAOption``, ``IPv4AddrOption``, ``PrefixOption``   ICMP options (RFC 4988 6)
+    ``LLAOption``, ``IPv4AddrOption``, ``PrefixOption``
+                                  ICMP options (RFC 4988 6)
     ``FMIPOption``                any other ICMP option (type, len, data)
     ``MNPARAuth``                 MN-PAR Authentication Extension (RFC 4721 5)
     ``MIPExtension``              any other short-format Mobile IPv4 extension
@@ -67,7 +68,7 @@ from scapy.fields import (BitField, ByteEnumField, ByteField,
                           XIntField, XLongField, XShortField, XStrLenField)
 from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.mobileip import MobileIP
-from scapy.packet import NoPayload, Packet, Raw, bind_top_down
+from scapy.packet import NoPayload, Packet, bind_top_down
 
 from . import checksum as C
 from . import protocol as P
@@ -105,7 +106,8 @@ _OPTION_TYPE_NAMES = {o.type: o.name for o in P.OPTIONS.values()}
 
 def _flag_bit_name(flag: P.Flag) -> str:
     # RFC 3344 3.3 writes the reserved bits r and x in lower case.
-    return flag.name if flag.label.startswith("Reserved") else flag.name.upper()
+    reserved = flag.label.startswith("Reserved")
+    return flag.name if reserved else flag.name.upper()
 
 
 def _flags_field(f: P.Field) -> list:
@@ -290,7 +292,7 @@ def _lla_body_len(pkt) -> int:
     return max(0, units * P.OPTION_UNIT - _LLA_OFFSET)
 
 
-def _lla_wire_length(pkt, body: bytes | None = None) -> int:
+def _lla_wire_length(pkt, body: bytes) -> int:
     """Address octets in a received LLA option (FACTS D3).
 
     The address takes LLA_LENGTH octets when the rest is valid padding; a
@@ -298,8 +300,6 @@ def _lla_wire_length(pkt, body: bytes | None = None) -> int:
     still takes LLA_LENGTH octets and the rest is shown as (bad) padding.
     Same order of tests as the fast decoder.
     """
-    if body is None:
-        return min(LLA_LENGTH, _lla_body_len(pkt))
     if len(body) >= LLA_LENGTH and padding_is_valid(body[LLA_LENGTH:]):
         return LLA_LENGTH
     if pkt.code == P.LLA_WILDCARD and padding_is_valid(body):
@@ -485,7 +485,8 @@ class MIPExtension(_Chained):
         return pkt + pay
 
     def _summary_text(self):
-        return self.sprintf("MIPExt %MIPExtension.type% len=%MIPExtension.len%")
+        return self.sprintf("MIPExt %MIPExtension.type% "
+                            "len=%MIPExtension.len%")
 
 
 def _auth_fields() -> list:
@@ -493,7 +494,8 @@ def _auth_fields() -> list:
     for f in P.AUTH_EXTENSION_FIELDS:
         name = _SCAPY_NAME.get(f.name, f.name)
         if f.kind == "type":
-            fields.append(ByteEnumField(name, f.default, P.MIP_EXTENSION_NAMES))
+            fields.append(ByteEnumField(name, f.default,
+                                        P.MIP_EXTENSION_NAMES))
         elif f.kind == "subtype":
             fields.append(ByteEnumField(name, f.default, P.AUTH_SUBTYPES))
         elif f.name == "length":
@@ -590,7 +592,9 @@ class _MIPMessage(Packet):
         return pkt + pay
 
     def hashret(self):
-        return socket.inet_aton(self.homeaddr) + struct.pack("!Q", self.ident)
+        # FACTS D9: Home Address + Identification, as sent on the wire.
+        return (self.get_field("homeaddr").i2m(self, self.homeaddr)
+                + struct.pack("!Q", self.ident or 0))
 
 
 class FBU(_MIPMessage):
@@ -605,7 +609,8 @@ class FBU(_MIPMessage):
 
 
 class FBAck(_MIPMessage):
-    """Fast Binding Acknowledgment (RFC 4988 5.2): Registration Reply layout."""
+    """Fast Binding Acknowledgment (RFC 4988 5.2): Registration Reply
+    layout."""
     spec = P.FBACK
     name = P.FBACK.name
     fields_desc = _scapy_fields(P.FBACK.fields, P.FBACK.codes, _MIP_TYPE_NAMES)
@@ -691,7 +696,8 @@ class HAck(_FMIPICMPMessage):
 
 _ICMP_CLASSES = {c.spec.subtype: c for c in (RtSolPr, PrRtAdv, HI, HAck)}
 _MIP_CLASSES = {c.spec.type: c for c in (FBU, FBAck)}
-_SUMMARY_CLASSES = (tuple(_MIP_CLASSES.values()) + tuple(_ICMP_CLASSES.values())
+_SUMMARY_CLASSES = (tuple(_MIP_CLASSES.values())
+                    + tuple(_ICMP_CLASSES.values())
                     + (LLAOption, IPv4AddrOption, PrefixOption, FMIPOption,
                        MIPExtension, MNPARAuth))
 

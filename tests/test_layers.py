@@ -529,7 +529,8 @@ _COEXIST_SCRIPT = textwrap.dedent(r'''
         ip / ICMP(type=13, ts_ori=1, ts_rx=2, ts_tx=3),
         ip / ICMP(type=12, ptr=4), ip / ICMP(type=17),
         ip / ICMP(type=40) / (b"\x00" * 12),
-        ip / ICMP(type=3) / IP(proto=1) / Raw(bytes([41, 0, 0, 0, 8, 0, 0, 1])),
+        ip / ICMP(type=3) / IP(proto=1)
+        / Raw(bytes([41, 0, 0, 0, 8, 0, 0, 1])),
         IP(src="192.0.2.1", dst="192.0.2.2", proto=1, flags="MF")
         / Raw(bytes([41, 0, 0, 0, 5, 0, 0, 1]) + bytes(8)),
         IP(src="192.0.2.1", dst="192.0.2.2", proto=1, frag=3)
