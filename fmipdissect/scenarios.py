@@ -790,12 +790,25 @@ class Violation:
     rfc_text: str       # the rule's why, from the registry (rules.py)
 
 
+# "No reply seen before the capture ends" (FACTS D10) is known only when the
+# capture ends: the checker reports these at the last frame, the frame whose
+# time revealed it (fmipdissect/lint/session.py), naming the request's frame.
+REPORTED_AT_CAPTURE_END = ("FM403", "FM405", "FM407")
+
+
 def _violations() -> list[Violation]:
+    frames = violations(Params())
     out = []
-    for number, fr in enumerate(violations(Params()), start=1):
+    for number, fr in enumerate(frames, start=1):
         for rule_id, description in fr.expect:
-            out.append(Violation(number, rule_id, description,
+            at = number
+            if rule_id in REPORTED_AT_CAPTURE_END:
+                at = len(frames)
+                description += (f" (the request is frame {number}; reported "
+                                f"when the capture ends)")
+            out.append(Violation(at, rule_id, description,
                                  R.rule(rule_id).why))
+    out.sort(key=lambda v: v.frame)
     return out
 
 
