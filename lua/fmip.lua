@@ -193,6 +193,11 @@ MESSAGES.fbu = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = nil,
+  unanswered_rule = "FM403",
+  partial_rule = nil,
+  ipsec_rule = nil,
+  option_order = nil,
+  reason = nil,
   lifetime_rule = "FM101",
   code_flag_rules = {},
   when_request_flag = nil,
@@ -260,6 +265,11 @@ MESSAGES.fback = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = "FM401",
+  unanswered_rule = nil,
+  partial_rule = "FM402",
+  ipsec_rule = nil,
+  option_order = nil,
+  reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
   when_request_flag = nil,
@@ -323,6 +333,11 @@ MESSAGES.rtsolpr = {
   unsolicited_rule = nil,
   match_key = {"src", "identifier"},
   orphan_rule = nil,
+  unanswered_rule = "FM407",
+  partial_rule = nil,
+  ipsec_rule = nil,
+  option_order = nil,
+  reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
   when_request_flag = nil,
@@ -406,6 +421,32 @@ MESSAGES.prrtadv = {
   unsolicited_rule = "FM210",
   match_key = {"dst", "identifier"},
   orphan_rule = "FM406",
+  unanswered_rule = nil,
+  partial_rule = nil,
+  ipsec_rule = nil,
+  option_order = {
+    ranks = {
+      ["20:1"] = 1,
+      ["20:5"] = 1,
+      ["20:6"] = 1,
+      ["20:7"] = 1,
+      ["20:0"] = 1,
+      ["20:4"] = 1,
+      ["20:3"] = 2,
+      ["21:3"] = 3,
+      ["22:0"] = 4,
+      ["21:2"] = 5,
+    },
+    labels = {
+      "Link-Layer Address (Link-Layer Address of the New Access Point)",
+      "Link-Layer Address (Link-Layer Address of the NAR)",
+      "New IPv4 Address (NAR's IP Address)",
+      "New Router Prefix Information (Prefix-Length)",
+      "New IPv4 Address (New CoA)",
+    },
+    rule = "FM208",
+  },
+  reason = {codes = {2, 3}, lla_codes = {5, 6, 7}, rule = "FM209"},
   lifetime_rule = nil,
   code_flag_rules = {},
   when_request_flag = nil,
@@ -493,6 +534,11 @@ MESSAGES.hi = {
   unsolicited_rule = nil,
   match_key = {"routers", "identifier"},
   orphan_rule = nil,
+  unanswered_rule = "FM405",
+  partial_rule = nil,
+  ipsec_rule = "FM418",
+  option_order = nil,
+  reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {[1] = {s = "FM213", u = "FM214"}},
   when_request_flag = nil,
@@ -565,6 +611,11 @@ MESSAGES.hack = {
   unsolicited_rule = nil,
   match_key = {"routers", "identifier"},
   orphan_rule = "FM404",
+  unanswered_rule = nil,
+  partial_rule = nil,
+  ipsec_rule = "FM418",
+  option_order = nil,
+  reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
   when_request_flag = {
@@ -712,6 +763,7 @@ OPTIONS[22] = {
   },
 }
 
+local OPTIONS_LLA_TYPE = 20
 local LONG_FORMAT_EXTENSIONS = {}
 for _, t in ipairs({36}) do LONG_FORMAT_EXTENSIONS[t] = true end
 local NCOA_IN_FBACK_LENGTHS = {}
@@ -959,6 +1011,20 @@ RULES.FM207 = {
   summary = "PrRtAdv lacks an option its code requires",
   section = "5.4",
 }
+RULES.FM208 = {
+  name = "prrtadv-option-order",
+  severity = "warning",
+  group = "protocol",
+  summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
+  section = "5.4",
+}
+RULES.FM209 = {
+  name = "prrtadv-reason-code-missing",
+  severity = "warning",
+  group = "protocol",
+  summary = "PrRtAdv code 2 or 3 without an LLA option carrying a reason code (5-7)",
+  section = "5.4",
+}
 RULES.FM210 = {
   name = "prrtadv-unsolicited-identifier",
   severity = "warning",
@@ -1050,11 +1116,32 @@ RULES.FM401 = {
   summary = "FBAck with no FBU seen for its Home Address",
   section = "5.2",
 }
+RULES.FM402 = {
+  name = "fback-identification-mismatch",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck Identification differs from its MN's outstanding FBU",
+  section = "5.2",
+}
+RULES.FM403 = {
+  name = "fbu-unacknowledged",
+  severity = "info",
+  group = "sequence",
+  summary = "FBU never acknowledged before the capture ends",
+  section = "5.2",
+}
 RULES.FM404 = {
   name = "hack-without-hi",
   severity = "info",
   group = "sequence",
   summary = "HAck with no matching HI (routers and Identifier)",
+  section = "5.6",
+}
+RULES.FM405 = {
+  name = "hi-unanswered",
+  severity = "info",
+  group = "sequence",
+  summary = "HI never answered by a HAck before the capture ends",
   section = "5.6",
 }
 RULES.FM406 = {
@@ -1064,12 +1151,26 @@ RULES.FM406 = {
   summary = "Solicited PrRtAdv with no matching RtSolPr",
   section = "5.4",
 }
+RULES.FM407 = {
+  name = "rtsolpr-unanswered",
+  severity = "info",
+  group = "sequence",
+  summary = "RtSolPr never answered by a PrRtAdv before the capture ends",
+  section = "5.4",
+}
 RULES.FM409 = {
   name = "hack-ncoa-option-missing",
   severity = "error",
   group = "sequence",
   summary = "HAck answering an HI with S set lacks the NCoA option",
   section = "5.6",
+}
+RULES.FM418 = {
+  name = "hi-hack-without-ipsec",
+  severity = "info",
+  group = "sequence",
+  summary = "HI or HAck between two routers seen without IPsec ESP",
+  section = "7",
 }
 RULES.FM903 = {
   name = "packet-clipped",
@@ -1094,6 +1195,8 @@ local RULE_IDS = {
   "FM205",
   "FM206",
   "FM207",
+  "FM208",
+  "FM209",
   "FM210",
   "FM212",
   "FM213",
@@ -1107,9 +1210,14 @@ local RULE_IDS = {
   "FM307",
   "FM308",
   "FM401",
+  "FM402",
+  "FM403",
   "FM404",
+  "FM405",
   "FM406",
+  "FM407",
   "FM409",
+  "FM418",
   "FM903",
 }
 
@@ -1295,7 +1403,7 @@ local function dissect_options(t, off, tree, ctx)
     if olen == nil then
       local item = tree:add(F["fmip.opt.data"], t:range(off, n - off))
       report(item, "FM303", "one octet left: an option needs at least Type and Length")
-      return
+      return true
     end
     local size = olen * N.OPTION_UNIT
     if olen == 0 or off + size > n then
@@ -1309,7 +1417,7 @@ local function dissect_options(t, off, tree, ctx)
         report(item, "FM303", string.format("option type %d of %d octets runs past the end (%d octets left)",
                                             otype, size, n - off))
       end
-      return
+      return true
     end
     local sub = tree:add(F["fmip.opt"], t:range(off, size))
     local opt = OPTIONS[otype]
@@ -1325,6 +1433,7 @@ local function dissect_options(t, off, tree, ctx)
     end
     off = off + size
   end
+  return false
 end
 
 -- ---------------------------------------------------------------------------
@@ -1413,7 +1522,7 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       if elen == nil or off + 2 + elen > n then
         local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
         report(item, "FM303", string.format("extension type %d runs past the end", etype))
-        return
+        return true
       end
       size = 2 + elen
       local sub = tree:add(F["fmip.ext"], t:range(off, size))
@@ -1426,9 +1535,10 @@ local function dissect_extensions(t, off, tree, ctx, msg)
         report(sub, "FM110", string.format("extension type %d is not skippable and not known", etype))
       end
     end
-    if size == nil then return end
+    if size == nil then return true end
     off = off + size
   end
+  return false
 end
 
 -- ---------------------------------------------------------------------------
@@ -1446,6 +1556,34 @@ local function check_requirements(item, reqs, options, why)
   for _, req in ipairs(reqs or {}) do
     if not has_option(options, req) then
       report(item, req.rule, string.format("%s is missing%s", req.label, why))
+    end
+  end
+end
+
+-- RFC 4988 5.4: PrRtAdv options in order (a New AP LLA starts the next
+-- tuple) and, with Code 2 or 3, an LLA option giving the reason.
+local function check_prrtadv_options(item, msg, code, options)
+  if msg.reason and contains(msg.reason.codes, code) then
+    local found = false
+    for _, o in ipairs(options) do
+      if o.type == OPTIONS_LLA_TYPE and contains(msg.reason.lla_codes, o.code) then found = true end
+    end
+    if not found then
+      report(item, msg.reason.rule, string.format("PrRtAdv Code %d has no LLA option with a reason Option-Code", code))
+    end
+  end
+  local order = msg.option_order
+  if order == nil then return end
+  local previous = 0
+  for _, o in ipairs(options) do
+    local rank = order.ranks[tostring(o.type) .. ":" .. tostring(o.code)]
+    if rank ~= nil then
+      if rank < previous and rank ~= 1 then
+        report(item, order.rule, string.format("%s option comes after the %s option",
+                                               order.labels[rank], order.labels[previous]))
+        return
+      end
+      previous = rank
     end
   end
 end
@@ -1496,84 +1634,136 @@ end
 -- Request/response links (FACTS D9)
 -- ---------------------------------------------------------------------------
 
-local requests = {}   -- pair|key -> {frame, time, flagbits}, filled on the first pass
-local links = {}      -- frame number -> {response_in, response_to, delta, orphan, missing}
+-- State filled the first time each frame is dissected (the first pass, or
+-- the second one when the first pass had no tree: `tshark -2` without a
+-- display filter).  Reset by fmip.init when a capture is (re)loaded.
+local requests = {}   -- "pair|key" -> {frame, time, flagbits}
+local partial = {}    -- "pair|first key part" -> latest request (FM402)
+local router_pairs = {}   -- router pairs already reported (FM418)
+local notes = {}      -- frame number -> what to show on every dissection
+
+local function key_part(p, pinfo, ctx)
+  if p == "src" then return tostring(pinfo.src) end
+  if p == "dst" then return tostring(pinfo.dst) end
+  if p == "routers" then
+    local a, b = tostring(pinfo.src), tostring(pinfo.dst)
+    if a > b then a, b = b, a end
+    return a .. "," .. b
+  end
+  local v = ctx.values[p]
+  if v == nil then return nil end
+  return tostring(v)
+end
 
 local function match_key(msg, pinfo, ctx)
   local parts = {msg.request or msg.key}
   for _, p in ipairs(msg.match_key) do
-    local v
-    if p == "src" then
-      v = tostring(pinfo.src)
-    elseif p == "dst" then
-      v = tostring(pinfo.dst)
-    elseif p == "routers" then
-      local a, b = tostring(pinfo.src), tostring(pinfo.dst)
-      if a > b then a, b = b, a end
-      v = a .. "," .. b
-    else
-      v = ctx.values[p]
-    end
+    local v = key_part(p, pinfo, ctx)
     if v == nil then return nil end
-    parts[#parts + 1] = tostring(v)
+    parts[#parts + 1] = v
   end
-  return table.concat(parts, "|")
+  return table.concat(parts, "|"), parts[1] .. "|" .. parts[2]
 end
 
 local function record_link(msg, pinfo, ctx)
-  local key = match_key(msg, pinfo, ctx)
-  if key == nil then return end
   local frame = pinfo.number
+  local note = {}
+  notes[frame] = note
+  if msg.ipsec_rule then
+    local pair = key_part("routers", pinfo, ctx)
+    if not router_pairs[pair] then
+      router_pairs[pair] = true
+      note.ipsec = pair
+    end
+  end
+  local key, partial_key = match_key(msg, pinfo, ctx)
+  if key == nil then return end
   if not msg.is_response then
-    requests[key] = {frame = frame, time = pinfo.abs_ts, flagbits = ctx.flagbits}
+    local req = {frame = frame, time = pinfo.abs_ts, flagbits = ctx.flagbits,
+                 ident = ctx.shown[msg.match_key[#msg.match_key]]}
+    -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
+    -- a retransmission): one reply answers all of them (FACTS D8).
+    local same = requests[key]
+    req.earlier = same and same.unanswered or {}
+    req.unanswered = {frame}
+    for _, f in ipairs(req.earlier) do req.unanswered[#req.unanswered + 1] = f end
+    requests[key] = req
+    partial[partial_key] = req
+    note.request = true
     return
   end
   if contains(msg.unsolicited_codes, ctx.values.code) then return end
   local req = requests[key]
   if req == nil then
-    links[frame] = {orphan = true}
+    local other = partial[partial_key]
+    if msg.partial_rule and other then
+      note.mismatch = other
+    else
+      note.orphan = true
+    end
     return
   end
-  local l = {response_to = req.frame, delta = pinfo.abs_ts - req.time}
+  note.response_to = req.frame
+  note.delta = pinfo.abs_ts - req.time
   local cond = msg.when_request_flag
   if cond and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
-    l.missing = {}
+    note.missing = {}
     for _, r in ipairs(cond.requirements) do
-      if not has_option(ctx.options, r) then l.missing[#l.missing + 1] = r end
+      if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
     end
   end
-  links[frame] = l
-  links[req.frame] = links[req.frame] or {}
-  if links[req.frame].response_in == nil then links[req.frame].response_in = frame end
+  for _, f in ipairs(req.unanswered) do
+    local req_note = notes[f]
+    if req_note and req_note.response_in == nil then req_note.response_in = frame end
+  end
+  req.unanswered = {}
 end
 
-local function show_link(msg, pinfo, item)
-  local l = links[pinfo.number]
-  if l == nil then return end
-  if l.response_in then
-    item:add(F["fmip.response_in"], l.response_in):set_generated()
+local function show_link(msg, pinfo, item, ctx)
+  local note = notes[pinfo.number]
+  if note == nil then return end
+  if note.response_in then
+    item:add(F["fmip.response_in"], note.response_in):set_generated()
   end
-  if l.response_to then
-    item:add(F["fmip.response_to"], l.response_to):set_generated()
-    local d = l.delta
+  if note.response_to then
+    item:add(F["fmip.response_to"], note.response_to):set_generated()
+    local d = note.delta
     if d < 0 then d = 0 end
     local secs = math.floor(d)
     local nsecs = math.floor((d - secs) * 1000000000 + 0.5)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  if l.orphan and msg.orphan_rule then
-    report(item, msg.orphan_rule, string.format("no %s seen before this %s",
+  if note.request and note.response_in == nil and pinfo.visited and msg.unanswered_rule then
+    -- Only once the whole capture has been read (second pass, or the GUI
+    -- after loading): no reply seen is an observation (FACTS D10).
+    report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))
+  end
+  if note.orphan and msg.orphan_rule then
+    report(item, msg.orphan_rule, string.format("no matching %s seen before this %s",
       MESSAGES[msg.request].abbrev, msg.abbrev))
   end
-  if l.missing and #l.missing > 0 then
-    check_requirements(item, l.missing, {}, " (the HI in frame " .. l.response_to .. " has S set)")
+  if note.mismatch then
+    local last = msg.match_key[#msg.match_key]
+    report(item, msg.partial_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
+      last, tostring(ctx.shown[last]), tostring(note.mismatch.ident), MESSAGES[msg.request].abbrev,
+      note.mismatch.frame))
+  end
+  if note.missing and #note.missing > 0 then
+    check_requirements(item, note.missing, {}, " (the " .. MESSAGES[msg.request].abbrev .. " in frame " ..
+                       note.response_to .. " has " .. string.upper(msg.when_request_flag.flag) .. " set)")
+  end
+  if note.ipsec then
+    report(item, msg.ipsec_rule, string.format("%s between %s is not protected by IPsec ESP (reported once per router pair)",
+                                               msg.abbrev, note.ipsec))
   end
 end
 
 function fmip.init()
   requests = {}
-  links = {}
+  partial = {}
+  router_pairs = {}
+  notes = {}
 end
 
 -- ---------------------------------------------------------------------------
@@ -1642,25 +1832,30 @@ local function dissect_message(t, pinfo, root, msg)
     report(top, "FM903", string.format("only %d of %d octets captured; the rest is not checked",
                                        n, t:reported_len()))
   else
+    local stopped
     if msg.body == "extensions" then
-      dissect_extensions(t, msg.header_len, top, ctx, msg)
-      if msg.auth_required and not ctx.auth_seen then
+      stopped = dissect_extensions(t, msg.header_len, top, ctx, msg)
+      if msg.auth_required and not ctx.auth_seen and not stopped then
         report(top, "FM104", "no MN-PAR Authentication Extension")
       end
     else
-      dissect_options(t, msg.header_len, top, ctx)
+      stopped = dissect_options(t, msg.header_len, top, ctx)
     end
-    check_requirements(top, msg.required.any, ctx.options, "")
-    if v.code ~= nil then
-      check_requirements(top, msg.required[v.code], ctx.options, string.format(" (Code %d)", v.code))
+    -- As the checker: option requirements only for a body parsed to its end.
+    if not stopped then
+      check_requirements(top, msg.required.any, ctx.options, "")
+      if v.code ~= nil then
+        check_requirements(top, msg.required[v.code], ctx.options, string.format(" (Code %d)", v.code))
+      end
+      check_prrtadv_options(top, msg, v.code, ctx.options)
     end
     if msg.transport == "icmp" and v.checksum ~= nil then
       check_checksum(t, top, msg, v.checksum)
     end
   end
 
-  if not pinfo.visited then record_link(msg, pinfo, ctx) end
-  show_link(msg, pinfo, top)
+  if notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
+  show_link(msg, pinfo, top, ctx)
 end
 
 local function guarded(t, pinfo, tree, msg)

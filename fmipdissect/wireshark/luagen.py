@@ -46,6 +46,17 @@ MATCH_KEYS = {
 ORPHAN_RESPONSE_RULE = {"fback": "FM401", "hack": "FM404",
                         "prrtadv": "FM406"}
 
+# A request never answered (FACTS D10 info), reported on a second pass.
+UNANSWERED_REQUEST_RULE = {"fbu": "FM403", "hi": "FM405", "rtsolpr": "FM407"}
+
+# FBAck whose Home Address has an outstanding FBU with another
+# Identification (RFC 4988 5.2: Identification is copied from the FBU).
+PARTIAL_MATCH_RULE = {"fback": "FM402"}
+
+# RFC 4988 7: IPsec ESP SHOULD protect HI and HAck; a message we can read
+# travelled without it.  Reported once per router pair (FACTS D10 info).
+IPSEC_RULE = {"hi": "FM418", "hack": "FM418"}
+
 # FM101 is the FBU Lifetime limit (RFC 4988 5.1); FBAck's Lifetime is the
 # granted one and is checked against its FBU by the session rules instead.
 LIFETIME_LIMIT_RULE = {"fbu": "FM101"}
@@ -168,6 +179,19 @@ def _requirements(reqs) -> list[dict]:
              "label": r.label, "rule": r.rule} for r in reqs]
 
 
+def _option_order(m: P.Message) -> dict | None:
+    """RFC 4988 5.4 option order of PrRtAdv: (type, Option-Code) -> rank."""
+    if m is not P.PRRTADV:
+        return None
+    ranks, labels = {}, []
+    for rank, (opt_type, codes) in enumerate(P.PRRTADV_OPTION_ORDER):
+        opt = P.OPTIONS[opt_type]
+        labels.append(f"{opt.name} ({opt.codes.get(codes[0], codes[0])})")
+        for code in codes:
+            ranks.setdefault(f"{opt_type}:{code}", rank + 1)   # Lua: 1-based
+    return {"ranks": ranks, "labels": labels, "rule": "FM208"}
+
+
 def build_context() -> dict:
     """Everything the template needs, derived from protocol.py and rules.py."""
     pfs = _ProtoFields()
@@ -226,6 +250,13 @@ def build_context() -> dict:
             "unsolicited_rule": "FM210" if m.unsolicited_codes else None,
             "match_key": list(MATCH_KEYS[m.key]),
             "orphan_rule": ORPHAN_RESPONSE_RULE.get(m.key),
+            "unanswered_rule": UNANSWERED_REQUEST_RULE.get(m.key),
+            "partial_rule": PARTIAL_MATCH_RULE.get(m.key),
+            "ipsec_rule": IPSEC_RULE.get(m.key),
+            "option_order": _option_order(m),
+            "reason": ({"codes": list(P.PRRTADV_REASON_CODES),
+                        "lla_codes": list(P.LLA_REASON_CODES),
+                        "rule": "FM209"} if m is P.PRRTADV else None),
             "lifetime_rule": LIFETIME_LIMIT_RULE.get(m.key),
             "code_flag_rules": code_flag_rules,
             "when_request_flag": when_request_flag,
@@ -286,7 +317,12 @@ def build_context() -> dict:
                 used_rules.add(f["reserved_rule"])
         for reqs in m["required"].values():
             used_rules.update(r["rule"] for r in reqs)
-        for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule"):
+        if m["option_order"]:
+            used_rules.add(m["option_order"]["rule"])
+        if m["reason"]:
+            used_rules.add(m["reason"]["rule"])
+        for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule",
+                    "unanswered_rule", "partial_rule", "ipsec_rule"):
             if m[key]:
                 used_rules.add(m[key])
         for flags in m["code_flag_rules"].values():
@@ -335,6 +371,7 @@ def build_context() -> dict:
             "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
             "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
         },
+        "lla_type": P.OPT_LLA,
         "auth_fields": [_field_data(f) for f in P.AUTH_EXTENSION_FIELDS],
         "long_format_extensions": sorted(P.LONG_FORMAT_EXTENSIONS),
         "ncoa_in_fback_lengths": list(P.NCOA_IN_FBACK_LENGTHS),

@@ -61,13 +61,19 @@ def command(capture, *args: str, lua: bool = True, two_pass: bool = False,
     """The tshark command line reading capture, with or without the plugin.
 
     two_pass (-2) lets a request show fmip.response_in: tshark prints each
-    frame as it reads it, before the response has been seen.
+    frame as it reads it, before the response has been seen.  With -2 and
+    no display filter tshark's first pass builds no protocol tree, and the
+    ICMP side of the dissector (a postdissector reading the icmp field)
+    sees nothing on that pass; a display filter that keeps every frame
+    ("frame") makes it build the tree.
     """
     cmd = [find_tshark(), "-n", "-r", str(capture)]
     if lua:
         cmd += ["-X", f"lua_script:{lua_path or dissector_path()}"]
     if two_pass:
         cmd.append("-2")
+        if "-Y" not in args:
+            cmd += ["-Y", "frame"]
     for name, value in (prefs or {}).items():
         cmd += ["-o", f"{name}:{value}"]
     return cmd + list(args)
