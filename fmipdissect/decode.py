@@ -381,18 +381,20 @@ def _extensions(msg: Message, raw: bytes, off: int,
                     f"has Length {length} but only {end - off - _AUTH_HEAD} "
                     f"octets follow it", off))
                 return
-            el = Element("auth", off, etype, length, size, code=raw[off + 1],
-                         data=raw[off + _AUTH_HEAD:off + size])
-            if size >= _AUTH_LEN:
-                el.spi = _AUTH.unpack_from(raw, off)[3]
-                el.authenticator = raw[off + _AUTH_LEN:off + size]
-                if msg.auth_end is None:
-                    msg.auth_end = off + _AUTH_LEN   # FACTS D5
-            else:
+            if size < _AUTH_LEN:
+                # The SPI would run past the extension: its framing is not
+                # to be trusted, so parsing stops as for FM302/FM303.
                 problems.append(Problem(
                     OPTION_PAST_END, f"authentication extension at offset "
-                    f"{off} has Length {length}, too short for its 4-octet "
-                    f"SPI", off))
+                    f"{off} has Length {length}, too short for its "
+                    f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
+                return
+            el = Element("auth", off, etype, length, size, raw[off + 1])
+            el.spi = _AUTH.unpack_from(raw, off)[3]
+            el.authenticator = raw[off + _AUTH_LEN:off + size]
+            el.data = raw[off + _AUTH_HEAD:off + size]
+            if msg.auth_end is None:
+                msg.auth_end = off + _AUTH_LEN   # FACTS D5
             elements.append(el)
             off += size
             continue

@@ -86,7 +86,11 @@ def scapy_elements(layer) -> list:
             e["code"] = layer.code
             e["lla"] = bytes.fromhex((layer.lla or "").replace(":", ""))
             e["padding"] = layer.padding or b""
-            e["padding_ok"] = L.padding_is_valid(e["padding"])
+            # FACTS D3: the address is complete (or absent, wildcard) and
+            # the rest is Pad1 / one exact PadN.
+            e["padding_ok"] = L.padding_is_valid(e["padding"]) and (
+                len(e["lla"]) == L.LLA_LENGTH
+                or (not e["lla"] and layer.code == P.LLA_WILDCARD))
         elif kind == "ipv4addr":
             e.update(code=layer.code, reserved=layer.reserved,
                      addr=layer.addr)
@@ -125,10 +129,10 @@ def decoder_element(el) -> dict:
 def compare(index, raw: bytes, msg) -> list[str]:
     """Mismatches between the decoder's msg and Scapy's dissection of raw."""
     where = f"message {index} ({msg.key})"
-    layer = SCAPY_CLASS[msg.key](raw)
     problems = {p.rule for p in msg.problems}
     if "FM301" in problems:
-        return []   # Scapy does not claim truncated headers (FACTS: FM301)
+        return []   # Scapy's dispatch does not claim truncated headers
+    layer = SCAPY_CLASS[msg.key](raw)
     bad = []
     for attr, theirs in scapy_header(layer).items():
         ours = getattr(msg, attr)
@@ -328,6 +332,41 @@ def test_random_messages_agree_with_scapy(lla_length):
     assert seen >= {"lla", "ipv4addr", "prefix", "option", "auth",
                     "extension", "FM110", "FM304", "FM305", "FM306",
                     "FM307"}, seen
+    assert not bad, _report(bad)
+
+
+def mutate(rng, raw: bytes, header_len: int) -> bytes:
+    """Overwrite a few octets (mostly after the fixed header), maybe cut."""
+    buf = bytearray(raw)
+    for _ in range(rng.randint(1, 4)):
+        low = 0 if rng.random() < 0.1 or len(buf) <= header_len else header_len
+        buf[rng.randrange(low, len(buf))] = rng.choice([0, rng.randrange(256)])
+    if rng.random() < 0.3:
+        buf = buf[:rng.randrange(header_len, len(buf) + 1)]
+    return bytes(buf)
+
+
+def test_mutated_messages_agree_with_scapy():
+    """Malformed input: both stop, skip or flag in the same places."""
+    rng = random.Random(f"{SEED}-mutated")
+    bad = []
+    rules = set()
+    decoded = 0
+    for index in range(COUNT):
+        if rng.random() < 0.5:
+            pkt, _ = random_icmp(rng, P.DEFAULT_LLA_LENGTH)
+        else:
+            pkt = random_mip(rng)
+        raw = mutate(rng, bytes(pkt), pkt.spec.header_len)
+        msg = decode_mip(raw) or decode_icmp(raw)
+        if msg is None:
+            continue   # the Type or Subtype octet was overwritten
+        decoded += 1
+        rules.update(p.rule for p in msg.problems)
+        bad.extend(compare(index, raw, msg))
+    assert decoded > COUNT * 0.9
+    assert rules >= {"FM302", "FM303", "FM304", "FM305", "FM306", "FM307",
+                     "FM308", "FM110"}, rules
     assert not bad, _report(bad)
 
 
