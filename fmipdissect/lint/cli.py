@@ -157,6 +157,8 @@ def run(args) -> int:
             run_ = CaptureLint(path, config, progress=progress)
             try:
                 for f in run_:
+                    if progress is not None:
+                        progress.clear()
                     report.finding(f)
             except InputError as exc:
                 fail(str(exc))

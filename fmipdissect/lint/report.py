@@ -174,15 +174,20 @@ class Progress:
             return
         self._next = now + self.interval
         if done >= size:
-            if self._shown:
-                self.stream.write("\r\033[K")
-                self.stream.flush()
+            self.clear()
             return
         frac = done / size if size else 1.0
         bar = "#" * int(frac * 30)
         self.stream.write(f"\r{self.name} [{bar:<30}] {frac:4.0%}")
         self.stream.flush()
         self._shown = True
+
+    def clear(self) -> None:
+        """Erase the bar, so that a finding printed next starts clean."""
+        if self._shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._shown = False
 
 
 __all__ = ["TextReport", "JsonReport", "list_rules", "Progress",

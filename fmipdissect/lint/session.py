@@ -333,10 +333,12 @@ class Session:
                 f.acked = True
             # FACTS D8: to the FBU's source, or the PAR->NAR / NAR->MN copies.
             dst = dgram.dst
-            allowed = {f.src for f in matched}
-            allowed.update(f.coa for f in matched)
-            allowed.add(msg.homeaddr)
-            if (dst not in allowed and dst not in ho.ncoas
+            for f in matched:
+                if dst == f.src or dst == f.coa:
+                    break
+            else:
+                f = None
+            if (f is None and dst != msg.homeaddr and dst not in ho.ncoas
                     and dst not in ho.nar_ips and dst not in ho.hi_peers):
                 yield "FM413", (f"FBAck sent to {dst}, not to the source of "
                                 f"the FBU of frame {matched[-1].frame} "
