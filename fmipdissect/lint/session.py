@@ -289,12 +289,17 @@ class Session:
         seen = FbuSeen(dgram.frame, dgram, msg, role)
         if role == FORWARDED:
             # RFC 4988 4: NAR forwards the MN's FBU unchanged from Type on.
+            # The original is the MN's FBU to this NAR: an identical one
+            # anywhere in the handover, else the newest one.
             original = None
             for f in reversed(ho.fbus):
                 if f.role == REACTIVE and f.dst == dgram.src:
-                    original = f
-                    break
-            if original is not None and original.raw != msg.raw:
+                    if f.raw == msg.raw:
+                        original = None
+                        break
+                    if original is None:
+                        original = f
+            if original is not None:
                 at = _first_difference(original.raw, msg.raw)
                 yield "FM411", (f"FBU forwarded by {dgram.src} differs from "
                                 f"the MN's FBU of frame {original.frame} "
