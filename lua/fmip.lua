@@ -764,6 +764,8 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+-- Type and Length of every option (RFC 4988 6), for options not understood
+local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
 local LONG_FORMAT_EXTENSIONS = {}
 for _, t in ipairs({36}) do LONG_FORMAT_EXTENSIONS[t] = true end
 local NCOA_IN_FBACK_LENGTHS = {}
@@ -1247,7 +1249,7 @@ fmip.experts = expert_list
 fmip.prefs.udp_port = Pref.uint("UDP port", N.MIP_UDP_PORT,
   "UDP port of FBU and FBAck (RFC 4988 5.1); other Mobile IPv4 messages on it go to the built-in Mobile IP dissector")
 fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LENGTH,
-  "Octets of the address in the Link-Layer Address option; the rest of the option is padding (FACTS D3)")
+  "Octets of the link-layer address in an LLA option; the rest of the option is padding (FACTS D3)")
 
 -- ---------------------------------------------------------------------------
 -- Small helpers (arithmetic only: valid in Lua 5.2, 5.3 and 5.4)
@@ -1409,8 +1411,8 @@ local function dissect_options(t, off, tree, ctx)
     if olen == 0 or off + size > n then
       local item = tree:add(F["fmip.opt"], t:range(off, n - off))
       item:set_text(string.format("Option type %d, Length %d", otype, olen))
-      item:add(F["fmip.opt.type"], t:range(off, 1))
-      item:add(F["fmip.opt.len"], t:range(off + 1, 1))
+      item:add(F[OPT_HEADER.type], t:range(off, 1))
+      item:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if olen == 0 then
         report(item, "FM302", string.format("option type %d has Length 0; the rest is not parsed", otype))
       else
@@ -1425,8 +1427,8 @@ local function dissect_options(t, off, tree, ctx)
       dissect_known_option(t, off, size, opt, sub, ctx)
     else
       sub:set_text(string.format("Unknown option type %d", otype))
-      sub:add(F["fmip.opt.type"], t:range(off, 1))
-      sub:add(F["fmip.opt.len"], t:range(off + 1, 1))
+      sub:add(F[OPT_HEADER.type], t:range(off, 1))
+      sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
       report(sub, "FM305", string.format("option type %d is not defined by RFC 4988", otype))
       ctx.options[#ctx.options + 1] = {type = otype, code = octet(t, off + 2)}

@@ -372,6 +372,9 @@ def build_context() -> dict:
             "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
         },
         "lla_type": P.OPT_LLA,
+        "option_header": {f.name: f.wsfield
+                          for f in P.OPTIONS[P.OPT_LLA].fields
+                          if f.name in ("type", "length")},
         "auth_fields": [_field_data(f) for f in P.AUTH_EXTENSION_FIELDS],
         "long_format_extensions": sorted(P.LONG_FORMAT_EXTENSIONS),
         "ncoa_in_fback_lengths": list(P.NCOA_IN_FBACK_LENGTHS),
