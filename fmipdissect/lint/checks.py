@@ -139,7 +139,9 @@ def _fbu(msg, spec, stopped, keys):
 
 def _fback(msg, spec, stopped, keys):
     if msg.code not in spec.codes:
-        yield "FM205", f"FBAck Code {msg.code} is not defined (RFC 4988 5.2)"
+        yield "FM205", (f"FBAck Code {msg.code} is not defined (RFC 4988 "
+                        f"{spec.section} lists "
+                        f"{', '.join(map(str, spec.codes))})")
     if not stopped:
         yield from _missing_options(msg, spec)
     yield from _mn_par_extensions(msg, spec, stopped)
@@ -179,7 +181,8 @@ def _icmp_common(msg, spec):
                         f"are not zero")
     if msg.code not in spec.codes:
         yield "FM205", (f"{spec.abbrev} Code {msg.code} is not defined "
-                        f"(RFC 4988 {spec.section})")
+                        f"(RFC 4988 {spec.section} lists "
+                        f"{', '.join(map(str, spec.codes))})")
 
 
 def _rtsolpr(msg, spec, stopped, keys):

@@ -427,10 +427,12 @@ class Session:
                 expected = (P.HI_CODE_PREDICTIVE if f.src == f.homeaddr
                             else P.HI_CODE_REACTIVE)
                 if msg.code != expected:
+                    sender = ("the PCoA" if expected == P.HI_CODE_PREDICTIVE
+                              else "NAR")
                     yield "FM412", (f"HI Code {msg.code}, but the FBU of frame "
                                     f"{f.frame} reached {dgram.src} from "
-                                    f"{f.src} ({'the PCoA' if expected == 0 else 'NAR'}"
-                                    f": Code {expected})")
+                                    f"{sender} {f.src}, which calls for Code "
+                                    f"{expected}")
                 break
         yield from self._evict_over_cap()
 
