@@ -220,14 +220,48 @@ def _icmp_option_class(payload: bytes):
     return FMIPOption
 
 
-class _Chained(Packet):
+class _Tolerant(Packet):
+    """Dissects truncated input without raising: the complete fields are
+    decoded, the others are left None and the partial octets become Raw."""
+
+    def do_dissect(self, s):
+        try:
+            return super().do_dissect(s)
+        except struct.error:
+            pass
+        raw, self.fields, self.raw_packet_cache_fields = s, {}, {}
+        for f in self.fields_desc:
+            try:
+                rest, value = f.getfield(self, s)
+            except struct.error:
+                break
+            s = rest
+            if not (f.isconditional and value is None):
+                self.fields[f.name] = value
+        if isinstance(s, tuple):     # stopped inside a run of BitFields
+            s = s[0]
+        for f in self.fields_desc:
+            if not f.isconditional:
+                self.fields.setdefault(f.name, None)
+        self.raw_packet_cache = raw[:len(raw) - len(s)]
+        self.explicit = 1
+        return s
+
+    def is_truncated(self) -> bool:
+        """A dissected layer whose fixed fields did not all fit."""
+        return any(self.fields.get(f.name, 0) is None
+                   for f in self.fields_desc if not f.isconditional
+                   and self.raw_packet_cache is not None)
+
+
+class _Chained(_Tolerant):
     """An option or extension: the next one follows as its payload."""
 
     def _ends_chain(self) -> bool:
         return False
 
     def guess_payload_class(self, payload):
-        if self._ends_chain():
+        if self._ends_chain() or self.is_truncated():
             return conf.raw_layer
         mip = _under_mip_message(self)
         if mip is not None:
@@ -568,10 +602,12 @@ class MNPARAuth(_Chained):
 
 # --- Mobile IPv4 messages (RFC 4988 5.1, 5.2) -----------------------------
 
-class _MIPMessage(Packet):
+class _MIPMessage(_Tolerant):
     spec: P.Message
 
     def guess_payload_class(self, payload):
+        if self.is_truncated():
+            return conf.raw_layer
         return _mip_extension_class(payload, isinstance(self, FBAck))
 
     def default_payload_class(self, payload):
@@ -627,10 +663,12 @@ class FBAck(_MIPMessage):
 
 # --- ICMP type 41 messages (RFC 4988 5.3-5.6, RFC 4065 3) -----------------
 
-class _FMIPICMPMessage(Packet):
+class _FMIPICMPMessage(_Tolerant):
     spec: P.Message
 
     def guess_payload_class(self, payload):
+        if self.is_truncated():
+            return conf.raw_layer
         return _icmp_option_class(payload)
 
     def default_payload_class(self, payload):
@@ -645,7 +683,7 @@ class _FMIPICMPMessage(Packet):
         return message
 
     def hashret(self):
-        return struct.pack("!H", self.identifier)
+        return struct.pack("!H", self.identifier or 0)
 
     def answers(self, other):
         # FACTS D9: the Identifier links a reply to its request; an

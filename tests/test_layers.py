@@ -497,6 +497,42 @@ def test_our_dissectors_do_not_raise_even_in_debug_mode():
         conf.debug_dissector = old
 
 
+ALL_CLASSES = [FBU, FBAck, RtSolPr, PrRtAdv, HI, HAck, LLAOption,
+               IPv4AddrOption, PrefixOption, FMIPOption, MNPARAuth,
+               MIPExtension]
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES, ids=lambda c: c.__name__)
+def test_direct_dissection_of_truncated_input(cls):
+    """cls(raw[:n]) never raises, even in debug mode: complete fields are
+    decoded, the rest is None and the partial octets stay Raw."""
+    full = {FBU: FBU(ident=5) / MNPARAuth(), FBAck: FBAck(code=1)
+            / IPv4AddrOption(code=2), LLAOption: LLAOption(code=2),
+            FMIPOption: FMIPOption(type=99, data=b"abcdef"),
+            MIPExtension: MIPExtension(type=130, data=b"ab")}.get(cls, None)
+    raw = bytes(full if full is not None else cls())
+    if cls in ICMP_CLASSES.values():
+        raw = bytes(cls(identifier=3) / IPv4AddrOption(code=2))
+    old = conf.debug_dissector
+    conf.debug_dissector = True
+    try:
+        for n in range(1, len(raw) + 1):
+            pkt = cls(raw[:n])
+            assert bytes(pkt) == raw[:n]
+            pkt.summary()
+            pkt.show(dump=True)
+            pkt.hashret()
+    finally:
+        conf.debug_dissector = old
+    cut = cls(raw[:len(raw) - 1])
+    assert cut.fields_desc[-1].name not in cut.fields or \
+        cut.getfieldval(cut.fields_desc[-1].name) is not None or \
+        cut.is_truncated()
+    if cls is FBU:
+        assert FBU(raw[:20]).ident is None
+        assert isinstance(FBU(raw[:20]).payload, Raw)
+
+
 def test_short_messages_stay_scapy_layers():
     # A type 20 shorter than the FBU header stays MobileIP + Raw, as before.
     wire = bytes(IP() / UDP(sport=434, dport=434) / Raw(bytes([20, 0, 0])))
