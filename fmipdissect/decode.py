@@ -112,11 +112,12 @@ def _compile(fields, header_len):
 class _MessageLayout:
     """A protocol.Message compiled for decoding."""
 
-    __slots__ = ("spec", "key", "fill", "fields")
+    __slots__ = ("spec", "key", "header_len", "fill", "fields")
 
     def __init__(self, spec: P.Message):
         self.spec = spec
         self.key = spec.key
+        self.header_len = spec.header_len
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
         self.fill = _filler(header, plan)
@@ -216,19 +217,15 @@ _U16 = struct.Struct(">H")
 
 # --- Header ----------------------------------------------------------------
 
-def _header(layout: _MessageLayout, raw: bytes, type_: int) -> Message:
-    msg = Message(layout.key, raw, type_)
-    if len(raw) >= layout.spec.header_len:
-        layout.fill(msg, raw)
-        return msg
+def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
+    """FM301: fill the fields that fit, report the rest missing."""
     for end, fill in layout.fields:
         if end <= len(raw):
             fill(msg, raw)   # each Struct starts with pad bytes up to its field
     msg.problems.append(Problem(
         TRUNCATED,
         f"{layout.spec.abbrev} is {len(raw)} octets long, shorter than its "
-        f"{layout.spec.header_len}-octet fixed header", len(raw)))
-    return msg
+        f"{layout.header_len}-octet fixed header", len(raw)))
 
 
 # --- ICMP options (RFC 4988 6) ---------------------------------------------
@@ -457,10 +454,14 @@ def decode_mip(payload: bytes,
     layout = _MIP.get(payload[0])
     if layout is None:
         return None
-    raw = bytes(payload)
-    msg = _header(layout, raw, raw[0])
-    if not msg.problems:
-        _extensions(msg, raw, layout.spec.header_len,
+    raw = payload if type(payload) is bytes else bytes(payload)
+    msg = Message(layout.key, raw, raw[0])
+    if len(raw) < layout.header_len:
+        _truncated(layout, msg, raw)
+        return msg
+    layout.fill(msg, raw)
+    if len(raw) > layout.header_len:
+        _extensions(msg, raw, layout.header_len,
                     layout.key in _NCOA_IN_EXTENSIONS)
     return msg
 
@@ -477,11 +478,15 @@ def decode_icmp(message: bytes,
     layout = _ICMP.get(message[_SUBTYPE_OFFSET])
     if layout is None:
         return None
-    raw = bytes(message)
-    msg = _header(layout, raw, raw[0])
+    raw = message if type(message) is bytes else bytes(message)
+    msg = Message(layout.key, raw, raw[0])
     msg.checksum_verdict = checksum_verdict(raw)   # FACTS D2
-    if not msg.problems:
-        _options(msg, raw, layout.spec.header_len, lla_length)
+    if len(raw) < layout.header_len:
+        _truncated(layout, msg, raw)
+        return msg
+    layout.fill(msg, raw)
+    if len(raw) > layout.header_len:
+        _options(msg, raw, layout.header_len, lla_length)
     return msg
 
 

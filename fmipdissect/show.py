@@ -354,9 +354,11 @@ def _element_lines(el: Element) -> list[str]:
         return lines
     spec = P.OPTIONS[el.type]
     labels = {x.name: x.label for x in spec.fields}
-    unit = ("octets (Mobile IPv4 framing, FACTS D4)"
-            if el.size != el.length * P.OPTION_UNIT else "x 8 octets")
-    lines.append(f"    {labels['length']}: {el.length} ({unit})")
+    if el.size != el.length * P.OPTION_UNIT:
+        unit = "octets after Length: Mobile IPv4 framing, FACTS D4"
+    else:
+        unit = f"{el.size} octets"
+    lines.append(f"    Length: {el.length} ({unit})")
     if el.code is not None:
         lines.append(f"    {labels['code']}: {el.code} "
                      f"({_element_code_text(el)})")

@@ -466,7 +466,8 @@ def test_decode_command_text(capture, capsys):
     assert "[correct (Checksum and Reserved zeroed, FACTS D2)]" in out
     assert "0xbeef [incorrect, should be 0x" in out
     assert "FM304 lla-bad-padding" in out
-    assert "Mobile IPv4 framing, FACTS D4" in out
+    assert "Length: 6 (octets after Length: Mobile IPv4 framing, FACTS D4)" in out
+    assert "Length: 2 (16 octets)" in out
     assert "Frame 4" not in out   # DNS is not FMIPv4
     assert out.rstrip().endswith(f"5 FMIPv4 messages in {capture}")
 
