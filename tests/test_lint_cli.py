@@ -146,6 +146,10 @@ def test_list_rules(capsys):
     assert [r["rule"] for r in rules] == [r.id for r in RULES]
     assert set(rules[0]) >= {"rule", "name", "severity", "section",
                              "summary", "why"}
+    status, out, _ = run(capsys, "--list-rules", "--select", "FM4",
+                         "--ignore", "FM418")
+    assert [l.split()[0] for l in out.splitlines()] == [
+        r.id for r in RULES if r.id.startswith("FM4") and r.id != "FM418"]
 
 
 def test_parallel_jobs_give_the_same_report(capsys, caps):

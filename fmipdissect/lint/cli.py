@@ -109,7 +109,10 @@ def _prog(args) -> str:
 def run(args) -> int:
     out = sys.stdout
     if args.list_rules:
-        list_rules(out, args.format)
+        chosen = build_config(args).enabled if (args.select or args.ignore) \
+            else None
+        list_rules(out, args.format, [r for r in RULES
+                                      if chosen is None or r.id in chosen])
         return 0
     if not args.captures:
         raise InputError("no capture file given (see --help)")
