@@ -33,6 +33,7 @@ from fmipdissect.layers import (FBU, HI, FBAck, FMIPOption, HAck,
 ICMP_CLASSES = {6: RtSolPr, 7: PrRtAdv, 8: HI, 9: HAck}
 MIP_CLASSES = {20: FBU, 21: FBAck}
 PROPERTY = settings(max_examples=40, derandomize=True, deadline=None,
+                    database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -524,10 +525,6 @@ def test_direct_dissection_of_truncated_input(cls):
             pkt.hashret()
     finally:
         conf.debug_dissector = old
-    cut = cls(raw[:len(raw) - 1])
-    assert cut.fields_desc[-1].name not in cut.fields or \
-        cut.getfieldval(cut.fields_desc[-1].name) is not None or \
-        cut.is_truncated()
     if cls is FBU:
         assert FBU(raw[:20]).ident is None
         assert isinstance(FBU(raw[:20]).payload, Raw)
