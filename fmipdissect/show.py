@@ -417,5 +417,5 @@ def message_text(d: Datagram, msg: Message) -> str:
 def note_text(note: CaptureNote) -> str:
     rule = RULES_BY_ID.get(note.rule)
     label = f"{rule.severity}: {note.rule} {rule.name}" if rule else note.rule
-    return (f"Frame {note.frame}  {iso_time(note.time)}  "
-            f"[{label}] {note.message}\n\n")
+    when = f"{iso_time(note.time)}  " if note.time else ""
+    return f"Frame {note.frame}  {when}[{label}] {note.message}\n\n"

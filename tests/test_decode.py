@@ -508,6 +508,23 @@ def test_decode_command_lla_length(capture, capsys):
     assert objs[1]["elements"][0]["padding_ok"] is False
 
 
+def test_decode_command_cut_capture(capture, tmp_path, capsys):
+    """A capture cut inside its last record: messages before it, then the
+    reader's FM901 note; still exit 0 (decode reports, lint judges)."""
+    data = open(capture, "rb").read()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[:-5])
+    assert cli.main(["decode", str(cut)]) == 0
+    out = capsys.readouterr().out
+    assert "[warning: FM901 capture-truncated]" in out
+    assert "Frame 5 " in out and "Frame 6 " not in out.split("FM901")[0]
+    assert cli.main(["decode", str(cut), "--format", "json"]) == 0
+    objs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [o["record"] for o in objs] == ["message"] * 4 + ["note"]
+    assert (objs[-1]["rule"], objs[-1]["name"]) == ("FM901",
+                                                    "capture-truncated")
+
+
 @pytest.mark.parametrize("args,words", [
     (["decode", "/nonexistent/x.pcap"], "x.pcap"),
     (["decode", "{notpcap}"], ""),
