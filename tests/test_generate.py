@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
-import os
 import shutil
 import struct
 import subprocess
@@ -224,11 +222,23 @@ def test_patched_template_equals_scapy_build(name):
     """The fast path writes the same bytes Scapy builds for MN n."""
     base = S.Params()
     template = G.compile_template(name, base)
+    assert not template.scapy_per_handover   # the struct fast path is used
     for n in (3, 400, 70000):
         p = S.params_for(base, n, base.start_us + 987_654_321 * n)
         expected = [(p.start_us + fr.offset_us, bytes(fr.packet))
                     for fr in S.SCENARIOS[name].build(p)]
         assert G.patch_handover(template, p) == expected
+
+
+def test_scapy_fallback_gives_the_same_bytes():
+    """Should a patch plan ever fail its proof, every handover is built
+    with Scapy: slower, same bytes."""
+    base = S.Params()
+    fast = G.compile_template("ncoa", base)
+    slow = G.compile_template("ncoa", base)
+    slow.scapy_per_handover = True
+    p = S.params_for(base, 12, base.start_us + 5_000_000)
+    assert G.patch_handover(slow, p) == G.patch_handover(fast, p)
 
 
 def test_same_seed_same_bytes(tmp_path):
