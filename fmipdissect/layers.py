@@ -33,6 +33,11 @@ options do)::
     ...       / HI(code=0, S=1, identifier=7)
     ...       / LLAOption(code=2, lla="00:11:22:33:44:55")
     ...       / IPv4AddrOption(code=1, addr="10.0.0.5"))
+    >>> IP(bytes(hi)).summary()    # dissecting gives the same layers back
+    'IP / HI FBU received from the PCoA (predictive) id=7 / LLA Link-Layer Address of the MN 00:11:22:33:44:55 / IPv4Addr Previous CoA 10.0.0.5'
+    >>> got = IP(bytes(fback))
+    >>> got[IPv4AddrOption].addr, got[MNPARAuth].len, got[FBAck].code
+    ('10.1.0.77', 20, 1)
 
 Building fills what is left as ``None``: option and extension lengths, LLA
 padding (FACTS D3: Pad1 when one octet is left, else one PadN), the ICMP

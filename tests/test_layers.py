@@ -610,3 +610,9 @@ def test_scapy_layers_dissect_exactly_as_before():
     assert before.count("\n") > 200
     assert "MobileIPRRQ" in before and "ICMP" in before
     assert after == before
+
+
+def test_module_docstring_examples():
+    import doctest
+    result = doctest.testmod(L)
+    assert result.attempted >= 5 and result.failed == 0
