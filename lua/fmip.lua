@@ -1326,7 +1326,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     end
     if f.reserved_mask and bits_and(value, f.reserved_mask) ~= 0 then
       report(item, f.reserved_rule, string.format(
-        "%s is 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))
+        "reserved bits of %s are 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))
     end
   end
   if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
@@ -1681,7 +1681,7 @@ local function record_link(msg, pinfo, ctx)
   local key, partial_key = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
-    local req = {frame = frame, time = pinfo.abs_ts, flagbits = ctx.flagbits,
+    local req = {frame = frame, time = pinfo.rel_ts, flagbits = ctx.flagbits,
                  ident = ctx.shown[msg.match_key[#msg.match_key]]}
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
     -- a retransmission): one reply answers all of them (FACTS D8).
@@ -1706,7 +1706,7 @@ local function record_link(msg, pinfo, ctx)
     return
   end
   note.response_to = req.frame
-  note.delta = pinfo.abs_ts - req.time
+  note.delta = pinfo.rel_ts - req.time
   local cond = msg.when_request_flag
   if cond and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
     note.missing = {}
