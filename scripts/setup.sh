@@ -12,8 +12,11 @@ fi
 if ! .venv/bin/python -c "import fmipdissect, scapy, dpkt, jinja2, pyshark, pytest, hypothesis, xdist" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
     echo "setup: installing fmipdissect and its dependencies into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".[test]"
+    if ! .venv/bin/python -m pip install -q -e ".[test]" >.venv/install.log 2>&1; then
+        cat .venv/install.log >&2
+        echo "setup: pip install failed (log above, also in .venv/install.log)" >&2
+        exit 1
+    fi
     touch .venv/.installed
 fi
 need=()
