@@ -118,6 +118,7 @@ _FULL_ONLY = (LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP)
 CHUNK = 1 << 20                # octets read at a time
 PAD = 256                      # slack after the data so fixed-offset peeks
                                # never run off the buffer (link 20 + IP 60 + 4)
+SENTINEL = b"\xff" * PAD
 MAX_RECORD = 1 << 26           # a record or block longer than this is garbage
 FRAGMENT_TIMEOUT = 30.0        # seconds of capture time
 FRAGMENT_MAX_SETS = 4096       # fragment sets kept at once
@@ -260,6 +261,7 @@ class CaptureReader:
         self._fragments: dict[tuple, _FragmentSet] = {}
         self._fragment_octets = 0
         self._pending: list = []
+        self._last_time = 0.0          # time of the last frame parsed
         try:
             if os.path.isdir(path):
                 raise CaptureError(f"{path}: is a directory, not a capture file")
@@ -277,6 +279,7 @@ class CaptureReader:
             raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from None
         try:
             self._detect(head)
+            self._head = head[self._start:]   # no seek: pipes work too
         except CaptureError:
             self.close()
             raise
@@ -348,8 +351,10 @@ class CaptureReader:
         self._buf = bytearray(CHUNK + PAD)
         self._avail = 0
         self._eof = False
-        self._file.seek(self._start)
-        self.bytes_read = self._start
+        head = self._head
+        self._buf[:len(head)] = head
+        self._avail = len(head)
+        self.bytes_read = self._start + len(head)
 
     def _refill(self, pos: int, need: int = 0) -> int:
         """Keep buf[pos:avail], read more after it; return the new avail.
@@ -374,6 +379,9 @@ class CaptureReader:
                 avail += n
                 self.bytes_read += n
         self._avail = avail
+        # sentinel: a record or block header read past the data gives an
+        # impossible length, so the hot loops need no separate bounds test
+        buf[avail:avail + PAD] = SENTINEL
         return avail
 
     # -- pcap ------------------------------------------------------------
@@ -421,7 +429,7 @@ class CaptureReader:
                     frames += 1
                     pos = nxt
             else:
-                while pos + 16 <= avail:
+                while True:        # the sentinel ends the loop at the data's end
                     incl, ltype, proto = peek_from(buf, pos)
                     nxt = pos + 16 + incl
                     if nxt > avail:
@@ -470,9 +478,13 @@ class CaptureReader:
                 if rest:
                     part = ("record header" if rest < 16 else "record data")
                     cut = rest if rest < 16 else rest - 16
+                    time = None
+                    if rest >= 8:      # the cut record's own time stamp
+                        sec, frac = struct.unpack_from(endian + "II", buf, pos)
+                        time = sec + frac / self._ts_div
                     yield self._note(RULE_TRUNCATED,
                                      f"capture ends inside frame {frames + 1} "
-                                     f"({part} cut after {cut} octets)")
+                                     f"({part} cut after {cut} octets)", time=time)
                 return
             avail = self._refill(pos, 16 + incl)
             pos = 0
@@ -503,13 +515,59 @@ class CaptureReader:
             length_at = struct.Struct(endian + "I").unpack_from
             interfaces = self._interfaces
             count = len(interfaces)
+            # one struct for block header, EPB interface and captured length
+            # and the link type field and IP protocol of the packet, when all
+            # interfaces of the section share a fast-path link type
+            fast = {i[3] for i in interfaces}
+            uni = None
+            if count and prefilter and len(fast) == 1 and None not in fast:
+                link = _FAST[interfaces[0][0]]
+                uni = _fast_struct(endian, "III8xI4x", link).unpack_from
+                type_value, others, header = link[1], link[2], link[3] + 28
             status = _NEED_MORE
             self._need_len = 12
-            while pos + 12 <= avail:
-                btype, blen, iface, caplen = block(buf, pos)
-                if btype == 6:
+            while True:
+                if uni is not None:
+                    btype, blen, iface, caplen, ltype, proto = uni(buf, pos)
                     nxt = pos + blen
-                    if (nxt <= avail and blen >= 32 and caplen <= blen - 32
+                    if (btype == 6 and nxt <= avail and caplen + 32 <= blen
+                            and iface < count
+                            and length_at(buf, nxt - 4)[0] == blen):
+                        frames += 1
+                        if ltype == type_value:
+                            if proto == 17:
+                                ip = pos + header
+                                if buf[ip + 6] & 0x3F or buf[ip + 7]:
+                                    pass                    # fragment
+                                else:
+                                    udp = ip + ((buf[ip] & 15) << 2)
+                                    if not ((buf[udp] == _PORT_HI
+                                             and buf[udp + 1] == _PORT_LO)
+                                            or (buf[udp + 2] == _PORT_HI
+                                                and buf[udp + 3] == _PORT_LO)):
+                                        pos = nxt
+                                        continue
+                            elif proto == 1:
+                                ip = pos + header
+                                if not (buf[ip + 6] & 0x3F or buf[ip + 7]
+                                        or buf[ip + ((buf[ip] & 15) << 2)]
+                                        == _ICMP_TYPE):
+                                    pos = nxt
+                                    continue
+                            else:
+                                pos = nxt
+                                continue
+                        elif ltype not in others:
+                            pos = nxt
+                            continue
+                        self.frames = frames
+                        yield from parse(frames, buf, pos)
+                        pos = nxt
+                        continue
+                else:
+                    btype, blen, iface, caplen = block(buf, pos)
+                    nxt = pos + blen
+                    if (btype == 6 and nxt <= avail and caplen + 32 <= blen
                             and iface < count
                             and length_at(buf, nxt - 4)[0] == blen):
                         frames += 1
@@ -547,6 +605,8 @@ class CaptureReader:
                         yield from parse(frames, buf, pos)
                         pos = nxt
                         continue
+                if pos + 12 > avail:
+                    break
                 # any other block, or an EPB that needs a closer look
                 self.frames = frames
                 status = self._pcapng_block(buf, pos, avail)
@@ -735,9 +795,9 @@ class CaptureReader:
     # -- frames, IPv4, fragments -------------------------------------------
 
     def _note(self, rule: str, message: str, frame: int | None = None,
-              time: float = 0.0) -> CaptureNote:
-        return CaptureNote(self.frames if frame is None else frame, time, rule,
-                           message)
+              time: float | None = None) -> CaptureNote:
+        return CaptureNote(self.frames if frame is None else frame,
+                           self._last_time if time is None else time, rule, message)
 
     def _frame(self, frame: int, time: float, linktype: int, data: bytes) -> list:
         """The full parser: link layer, IPv4, fragments, UDP/ICMP."""
@@ -776,6 +836,8 @@ class CaptureReader:
                                   data[ip + ihl:end], clipped, ())
         if datagram is None:
             return []
+        # the time notes fall back on: only set where both paths parse
+        self._last_time = time
         if clipped:
             return [datagram, CaptureNote(
                 frame, time, RULE_CLIPPED,
@@ -803,6 +865,7 @@ class CaptureReader:
     def _fragment(self, frame, time, data, ip, ihl, total, end, proto, more,
                   offset) -> list:
         out: list = []
+        self._last_time = time
         sets = self._fragments
         # expire in capture time; only here and at the end, so that the fast
         # and the slow path see the same points in time

@@ -676,3 +676,28 @@ def test_record_larger_than_chunk(tmp_path):
     recs = [(T0, big)] * 3 + [(T0, ethernet(fbu_ip()))]
     items, reader = both(write(tmp_path, "big.pcap", pcap(recs)))
     assert [len(d.payload) for d in datagrams(items)] == [65000] * 3 + [len(FBU)]
+
+
+def test_reads_from_a_pipe(tmp_path):
+    import threading
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    content = pcap([(T0 + i, ethernet(fbu_ip(ident=i))) for i in range(3000)])
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(content)
+    writer = threading.Thread(target=feed)
+    writer.start()
+    items, reader = read(fifo)
+    writer.join()
+    assert [d.frame for d in items] == list(range(1, 3001))
+    assert reader.bytes_read == len(content)
+
+
+def test_truncation_note_time(tmp_path):
+    whole = pcap([(T0, ethernet(fbu_ip())), (T0 + 7, ethernet(ipv4(6, bytes(20))))])
+    items, _ = both(write(tmp_path, "tt.pcap", whole[:-3]))
+    assert items[-1].rule == "FM901" and items[-1].time == T0 + 7
+    items, _ = both(write(tmp_path, "tt2.pcap", whole[:-len(whole) + 24 + 16 + 90 + 4]))
+    assert items[-1].rule == "FM901" and items[-1].time == T0    # last time known
