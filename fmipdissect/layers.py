@@ -350,6 +350,16 @@ def _mac_text(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
+def _lla_bytes(value) -> bytes:
+    """bytes, or text: "00:11:22:33:44:55", "0-11-22-..." or bare hex."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    text = str(value).strip().replace("-", ":")
+    if ":" in text:
+        return bytes(int(group, 16) for group in text.split(":"))
+    return bytes.fromhex(text)
+
+
 class LLAField(StrLenField):
     """Link-layer address: held as colon hex text ("00:11:22:33:44:55").
 
@@ -358,10 +368,7 @@ class LLAField(StrLenField):
     def h2i(self, pkt, x):
         if x is None:
             return None
-        if isinstance(x, (bytes, bytearray)):
-            return _mac_text(bytes(x))
-        text = str(x).strip().replace("-", ":").lower()
-        return _mac_text(bytes.fromhex(text.replace(":", "")))
+        return _mac_text(_lla_bytes(x))
 
     def any2i(self, pkt, x):
         return self.h2i(pkt, x)
@@ -372,9 +379,7 @@ class LLAField(StrLenField):
     def i2m(self, pkt, x):
         if x is None:
             return bytes(LLA_LENGTH)
-        if isinstance(x, (bytes, bytearray)):
-            return bytes(x)
-        return bytes.fromhex(str(x).replace(":", "").replace("-", ""))
+        return _lla_bytes(x)
 
     def i2len(self, pkt, x):
         return len(self.i2m(pkt, x))
@@ -391,7 +396,7 @@ class LLAField(StrLenField):
 def _lla_octets(pkt) -> bytes:
     """The address octets of an LLA option as dissected."""
     text = pkt.fields.get("lla")
-    return bytes.fromhex(text.replace(":", "")) if text else b""
+    return _lla_bytes(text) if text else b""
 
 
 def _option_head(spec: P.Option, length_default=None) -> list:

@@ -284,7 +284,8 @@ def test_lla_length_setting():
 
 def test_lla_accepts_bytes_and_text():
     for value in (b"\x00\x11\x22\x33\x44\x55", "00:11:22:33:44:55",
-                  "00-11-22-33-44-55", "00:11:22:33:44:55".upper()):
+                  "00-11-22-33-44-55", "00:11:22:33:44:55".upper(),
+                  "0:11:22:33:44:55", "001122334455"):
         assert LLAOption(code=2, lla=value).lla == "00:11:22:33:44:55"
 
 
