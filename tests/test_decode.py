@@ -546,3 +546,16 @@ def test_decode_command_bad_input(tmp_path, capture, args, words):
     assert lines[0].startswith("fmipdissect decode: error: ")
     assert words in lines[0]
     assert notpcap.read_bytes() == before
+
+
+def test_decode_command_does_not_import_scapy(capture):
+    """`decode` starts fast: it needs neither Scapy nor dpkt."""
+    code = ("import sys, io, contextlib\n"
+            "from fmipdissect import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert cli.main(['decode', {capture!r}]) == 0\n"
+            "print('scapy' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
