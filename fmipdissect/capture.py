@@ -187,19 +187,6 @@ def _null(data: bytes) -> int:
     return -1
 
 
-_LINK_PARSERS = {
-    LINKTYPE_ETHERNET: lambda d: _after_ethertype(d, 12),
-    LINKTYPE_LINUX_SLL: lambda d: (_after_ethertype(d, 14) if len(d) >= 16 else -1),
-    LINKTYPE_RAW: lambda d: 0,
-    LINKTYPE_RAW_12: lambda d: 0,
-    LINKTYPE_IPV4: lambda d: 0,
-    LINKTYPE_NULL: _null,
-    LINKTYPE_LOOP: _null,
-    LINKTYPE_IEEE802_11: lambda d: _ieee802_11(d, 0),
-    LINKTYPE_IEEE802_11_RADIOTAP: _radiotap,
-}
-
-
 def _sll2(data: bytes) -> int:
     """Linux cooked v2: protocol type (2), reserved (2), ifindex (4), ARPHRD
     (2), packet type (1), address length (1), address (8) = 20 octets."""
@@ -210,12 +197,22 @@ def _sll2(data: bytes) -> int:
         return 20
     if ethertype in ETHERTYPE_VLAN:
         # the tag follows the cooked header: TCI (2), ethertype (2)
-        off = _after_ethertype(data, 20 + 2)
-        return off
+        return _after_ethertype(data, 20 + 2)
     return -1
 
 
-_LINK_PARSERS[LINKTYPE_LINUX_SLL2] = _sll2   # defined after the table
+_LINK_PARSERS = {
+    LINKTYPE_ETHERNET: lambda d: _after_ethertype(d, 12),
+    LINKTYPE_LINUX_SLL: lambda d: (_after_ethertype(d, 14) if len(d) >= 16 else -1),
+    LINKTYPE_RAW: lambda d: 0,
+    LINKTYPE_RAW_12: lambda d: 0,
+    LINKTYPE_IPV4: lambda d: 0,
+    LINKTYPE_LINUX_SLL2: _sll2,
+    LINKTYPE_NULL: _null,
+    LINKTYPE_LOOP: _null,
+    LINKTYPE_IEEE802_11: lambda d: _ieee802_11(d, 0),
+    LINKTYPE_IEEE802_11_RADIOTAP: _radiotap,
+}
 
 
 def _fast_struct(endian: str, lead: str, link: tuple) -> struct.Struct:
@@ -301,7 +298,7 @@ class CaptureReader:
             if len(head) < 24:
                 raise CaptureError(f"{path}: pcap file header cut after "
                                    f"{len(head)} octets (24 expected)")
-            snaplen, network = struct.unpack(self._endian + "16xII", head)
+            network = struct.unpack(self._endian + "20xI", head)[0]
             # upper bits carry FCS information (pcap-savefile "LinkType and
             # additional information")
             self._linktype = network & 0x03FFFFFF
@@ -652,7 +649,7 @@ class CaptureReader:
 
     def _pcapng_block(self, buf, pos: int, avail: int) -> int:
         """Handle the block at pos; return the next position, _NEED_MORE
-        (with _need_pos/_need_len set) or _STOP.  Output goes to _pending."""
+        (with _need_len set) or _STOP.  Output goes to _pending."""
         btype = struct.unpack_from(self._endian + "I", buf, pos)[0]
         if btype == PCAPNG_SHB:
             bom = bytes(buf[pos + 8:pos + 12])
