@@ -1,10 +1,10 @@
 """Per-message rules: one decoded FMIPv4 message (and its datagram) at a time.
 
-check_message(msg, datagram, keys) yields (rule_id, text) pairs.  Everything
-it compares against comes from protocol.py (flags with their rule ids, code
-tables, required options, the PrRtAdv option order), compiled once at import
-into small lookup tables, so a conformant message costs a few dict and
-attribute look-ups and no allocation beyond the generator.
+check_message(msg, datagram, keys) returns a list of (rule_id, text) pairs.
+Everything it compares against comes from protocol.py (flags with their rule
+ids, code tables, required options, the PrRtAdv option order), compiled once
+at import into small lookup tables, so a conformant message costs a few dict
+and attribute look-ups and one empty list.
 
 Framing problems (FM301-FM308, FM110) are found by the decoder and passed on
 unchanged; when the decoder had to stop parsing (FM301 header cut, FM302
@@ -65,7 +65,7 @@ _LLA_REASONS = frozenset(P.LLA_REASON_CODES)
 _NCOA_LENGTH_UNITS = P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len // P.OPTION_UNIT
 
 
-def _missing_options(msg, spec):
+def _missing_options(msg, spec, out):
     reqs = _REQUIRED.get((spec.key, msg.code))
     if reqs is None:
         reqs = _REQUIRED.get((spec.key, None))
@@ -77,74 +77,74 @@ def _missing_options(msg, spec):
             if e.kind == kind and (codes is None or e.code in codes):
                 break
         else:
-            yield rule, (f"{spec.abbrev} Code {msg.code} lacks the {label}"
+            out.append((rule, (f"{spec.abbrev} Code {msg.code} lacks the {label}"
                          if msg.code is not None and len(spec.codes) > 1
-                         else f"{spec.abbrev} lacks the {label}")
+                         else f"{spec.abbrev} lacks the {label}")))
 
 
-def _mn_par_extensions(msg, spec, stopped):
+def _mn_par_extensions(msg, spec, stopped, out):
     """FM104, FM105 (RFC 4988 5.1, 5.2, 7, 8): the MN-PAR extension."""
     auth = [e for e in msg.elements if e.kind == "auth"]
     if not auth:
         if not stopped:
-            yield "FM104", (f"{spec.abbrev} carries no MN-PAR Authentication "
-                            f"Extension")
+            out.append(("FM104", (f"{spec.abbrev} carries no MN-PAR Authentication "
+                            f"Extension")))
         return
     if not any(e.code == P.AUTH_SUBTYPE_MN_PAR for e in auth):
         subtypes = ", ".join(str(e.code) for e in auth)
-        yield "FM105", (f"{spec.abbrev} Generalized Authentication Extension "
+        out.append(("FM105", (f"{spec.abbrev} Generalized Authentication Extension "
                         f"has subtype {subtypes}, not MN-PAR "
-                        f"({P.AUTH_SUBTYPE_MN_PAR})")
+                        f"({P.AUTH_SUBTYPE_MN_PAR})")))
 
 
-def _authenticators(msg, spec, keys):
+def _authenticators(msg, spec, keys, out):
     """FM501, FM502 (FACTS D5): verify with the configured keys."""
     for e in msg.elements:
         if e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR or e.spi is None:
             continue
         key = keys.get(e.spi)
         if key is None:
-            yield "FM502", (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
+            out.append(("FM502", (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
                             f"is not in the key file; authenticator not "
-                            f"verified")
+                            f"verified")))
             continue
         covered = msg.raw[:e.offset + P.AUTH_HEADER_LEN]
         expected = mn_par_authenticator(covered, key.secret, key.algorithm)
         if e.authenticator != expected:
-            yield "FM501", (f"{spec.abbrev} MN-PAR authenticator "
+            out.append(("FM501", (f"{spec.abbrev} MN-PAR authenticator "
                             f"{e.authenticator.hex()} does not verify with "
                             f"the {key.algorithm} key of SPI {e.spi} "
-                            f"(expected {expected.hex()})")
+                            f"(expected {expected.hex()})")))
 
 
-def _fbu(msg, spec, stopped, keys):
+def _fbu(msg, spec, stopped, keys, out):
     lifetime = msg.lifetime
     if lifetime > P.LIFETIME_MAX:
         extra = (" (its high octet, the figure's 'reserved' field, is not "
                  "zero; FACTS D1)" if lifetime >> 8 else "")
-        yield "FM101", (f"Lifetime {lifetime} s exceeds {P.LIFETIME_MAX} s"
-                        f"{extra}")
+        out.append(("FM101", (f"Lifetime {lifetime} s exceeds {P.LIFETIME_MAX} s"
+                        f"{extra}")))
     flags = msg.flags
     if flags:
         for rule, mask, bits in _FBU_FLAG_RULES:
             if flags & mask:
                 set_names = [name for bit, name in bits if flags & bit]
-                yield rule, (f"FBU flag{'s' if len(set_names) > 1 else ''} "
+                out.append((rule, (f"FBU flag{'s' if len(set_names) > 1 else ''} "
                              f"{' and '.join(set_names)} set (flags "
-                             f"{flags:#04x}); sent as zero")
-    yield from _mn_par_extensions(msg, spec, stopped)
+                             f"{flags:#04x}); sent as zero")))
+    _mn_par_extensions(msg, spec, stopped, out)
     if keys is not None:
-        yield from _authenticators(msg, spec, keys)
+        _authenticators(msg, spec, keys, out)
 
 
-def _fback(msg, spec, stopped, keys):
+def _fback(msg, spec, stopped, keys, out):
     if msg.code not in spec.codes:
-        yield "FM205", (f"FBAck Code {msg.code} is not defined (RFC 4988 "
+        out.append(("FM205", (f"FBAck Code {msg.code} is not defined (RFC 4988 "
                         f"{spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")
+                        f"{', '.join(map(str, spec.codes))})")))
     if not stopped:
-        yield from _missing_options(msg, spec)
-    yield from _mn_par_extensions(msg, spec, stopped)
+        _missing_options(msg, spec, out)
+    _mn_par_extensions(msg, spec, stopped, out)
     # FACTS D4: the NCoA option's framing and place.
     auth_at = None
     for e in msg.elements:
@@ -155,59 +155,59 @@ def _fback(msg, spec, stopped, keys):
         if e.kind == "ipv4addr" and e.code == P.ADDR_NCOA:
             if e.length != _NCOA_LENGTH_UNITS and e.length in \
                     P.NCOA_IN_FBACK_LENGTHS:
-                yield "FM108", (f"NCoA option at offset {e.offset} has Length "
+                out.append(("FM108", (f"NCoA option at offset {e.offset} has Length "
                                 f"{e.length} (octets), not "
-                                f"{_NCOA_LENGTH_UNITS} (8-octet units)")
+                                f"{_NCOA_LENGTH_UNITS} (8-octet units)")))
             if auth_at is not None and e.offset > auth_at:
-                yield "FM109", (f"NCoA option at offset {e.offset} follows "
+                out.append(("FM109", (f"NCoA option at offset {e.offset} follows "
                                 f"the MN-PAR Authentication Extension (offset "
-                                f"{auth_at}) and is not covered by it")
+                                f"{auth_at}) and is not covered by it")))
     if keys is not None:
-        yield from _authenticators(msg, spec, keys)
+        _authenticators(msg, spec, keys, out)
 
 
-def _icmp_common(msg, spec):
+def _icmp_common(msg, spec, out):
     verdict = msg.checksum_verdict
     if verdict == CHECKSUM_BAD:
-        yield "FM201", (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
+        out.append(("FM201", (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
                         f"(computed with Checksum and Reserved zeroed, FACTS "
-                        f"D2)")
+                        f"D2)")))
     elif verdict == CHECKSUM_PLAIN_SUM:
-        yield "FM202", (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
+        out.append(("FM202", (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
                         f"plain sum over the non-zero Reserved bits, not the "
-                        f"RFC's sum with Reserved zeroed (FACTS D2)")
+                        f"RFC's sum with Reserved zeroed (FACTS D2)")))
     if msg.reserved:
-        yield "FM203", (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
-                        f"are not zero")
+        out.append(("FM203", (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
+                        f"are not zero")))
     if msg.code not in spec.codes:
-        yield "FM205", (f"{spec.abbrev} Code {msg.code} is not defined "
+        out.append(("FM205", (f"{spec.abbrev} Code {msg.code} is not defined "
                         f"(RFC 4988 {spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")
+                        f"{', '.join(map(str, spec.codes))})")))
 
 
-def _rtsolpr(msg, spec, stopped, keys):
-    yield from _icmp_common(msg, spec)
+def _rtsolpr(msg, spec, stopped, keys, out):
+    _icmp_common(msg, spec, out)
     if not stopped:
-        yield from _missing_options(msg, spec)
+        _missing_options(msg, spec, out)
 
 
-def _prrtadv(msg, spec, stopped, keys):
-    yield from _icmp_common(msg, spec)
+def _prrtadv(msg, spec, stopped, keys, out):
+    _icmp_common(msg, spec, out)
     code = msg.code
     if code in P.PRRTADV_UNSOLICITED and msg.identifier:
-        yield "FM210", (f"unsolicited PrRtAdv (Code {code}) has Identifier "
-                        f"{msg.identifier}, not zero")
+        out.append(("FM210", (f"unsolicited PrRtAdv (Code {code}) has Identifier "
+                        f"{msg.identifier}, not zero")))
     if stopped:
         return
-    yield from _missing_options(msg, spec)
+    _missing_options(msg, spec, out)
     if code in P.PRRTADV_REASON_CODES:
         for e in msg.elements:
             if e.kind == "lla" and e.code in _LLA_REASONS:
                 break
         else:
-            yield "FM209", (f"PrRtAdv Code {code} has no LLA option with a "
+            out.append(("FM209", (f"PrRtAdv Code {code} has no LLA option with a "
                             f"reason Option-Code "
-                            f"({', '.join(map(str, P.LLA_REASON_CODES))})")
+                            f"({', '.join(map(str, P.LLA_REASON_CODES))})")))
     # RFC 4988 5.4 order; a New AP LLA (rank 0) starts the next tuple.
     previous = -1
     for e in msg.elements:
@@ -215,26 +215,26 @@ def _prrtadv(msg, spec, stopped, keys):
         if rank is None:
             continue
         if rank < previous and rank != 0:
-            yield "FM208", (f"{_PRRTADV_LABELS[rank]} option at offset "
+            out.append(("FM208", (f"{_PRRTADV_LABELS[rank]} option at offset "
                             f"{e.offset} comes after the "
-                            f"{_PRRTADV_LABELS[previous]} option")
+                            f"{_PRRTADV_LABELS[previous]} option")))
             return
         previous = rank
 
 
-def _hi(msg, spec, stopped, keys):
-    yield from _icmp_common(msg, spec)
+def _hi(msg, spec, stopped, keys, out):
+    _icmp_common(msg, spec, out)
     if msg.code == P.HI_CODE_REACTIVE:
         if msg.flags & _HI_S:
-            yield P.HI_CODE1_S_RULE, "HI with Code 1 (reactive) has S set"
+            out.append((P.HI_CODE1_S_RULE, "HI with Code 1 (reactive) has S set"))
         if msg.flags & _HI_U:
-            yield P.HI_CODE1_U_RULE, "HI with Code 1 (reactive) has U set"
+            out.append((P.HI_CODE1_U_RULE, "HI with Code 1 (reactive) has U set"))
     if not stopped:
-        yield from _missing_options(msg, spec)
+        _missing_options(msg, spec, out)
 
 
-def _hack(msg, spec, stopped, keys):
-    yield from _icmp_common(msg, spec)
+def _hack(msg, spec, stopped, keys, out):
+    _icmp_common(msg, spec, out)
 
 
 _CHECKS = {
@@ -243,20 +243,27 @@ _CHECKS = {
 }
 
 
-def check_message(msg, datagram, keys=None):
-    """Yield (rule_id, text) for every per-message rule msg breaks.
+_SPECS = {m.key: m for m in P.MESSAGES}
 
-    keys: SPI -> keys.Key, or None when no key file was given (then the
-    authenticators are shown elsewhere, not verified: FACTS D5).
+
+def check_message(msg, datagram, keys=None):
+    """[(rule_id, text), ...] for every per-message rule msg breaks.
+
+    A list, not a generator: most messages break nothing, and appending to
+    one list is cheaper than a chain of generators (the checker must keep
+    up with 100,000 messages a second).  keys: SPI -> keys.Key, or None when
+    no key file was given (authenticators are then not verified: FACTS D5).
     """
+    out = []
     problems = msg.problems
     stopped = False
+    spec = _SPECS[msg.key]
     if problems:
         for p in problems:
-            yield p.rule, p.message
+            out.append((p.rule, p.message))
             if p.rule in PARSING_STOPPED:
                 stopped = True
-        if problems[0].rule == "FM301" and len(msg.raw) < \
-                P.MESSAGES_BY_KEY[msg.key].header_len:
-            return   # the fixed header itself is cut: nothing more to read
-    yield from _CHECKS[msg.key](msg, P.MESSAGES_BY_KEY[msg.key], stopped, keys)
+        if len(msg.raw) < spec.header_len:
+            return out   # the fixed header itself is cut: nothing to read
+    _CHECKS[msg.key](msg, spec, stopped, keys, out)
+    return out

@@ -118,16 +118,14 @@ class CaptureLint:
                 messages += 1
                 if item.clipped:
                     continue   # the reader's FM903 note says why: not checkable
-                for rule, text in check_message(msg, item, keys):
-                    f = make(frame, now, rule, text)
-                    if f is not None:
-                        stats.add(f)
-                        yield f
-                for rule, text in observe(msg, item):
-                    f = make(frame, now, rule, text)
-                    if f is not None:
-                        stats.add(f)
-                        yield f
+                found = check_message(msg, item, keys)
+                revealed = observe(msg, item)
+                if found or revealed:
+                    for rule, text in found + revealed:
+                        f = make(frame, now, rule, text)
+                        if f is not None:
+                            stats.add(f)
+                            yield f
             last_frame = max(last_frame, reader.frames)
             for rule, text in session.finish():
                 f = make(last_frame, last_time, rule, text)

@@ -144,34 +144,40 @@ class Session:
     # --- entry points --------------------------------------------------
 
     def observe(self, msg, dgram):
-        """Yield (rule_id, text) revealed by this message (at its frame)."""
+        """[(rule_id, text), ...] revealed by this message (at its frame).
+
+        A list, not a generator, for speed (see checks.check_message)."""
+        out = []
         now = dgram.time
         if self._next_sweep is None:
             self._next_sweep = now + SWEEP_INTERVAL
         elif now >= self._next_sweep:
             self._next_sweep = now + SWEEP_INTERVAL
-            yield from self._expire(now - EXPIRY_SECONDS)
+            self._expire(now - EXPIRY_SECONDS, out)
         if msg.problems and msg.problems[0].rule == "FM301":
-            return   # fixed header cut: nothing reliable to match on
-        yield from self._handlers[msg.key](msg, dgram, now)
+            return out   # fixed header cut: nothing reliable to match on
+        self._handlers[msg.key](msg, dgram, now, out)
+        return out
 
     def finish(self):
-        """Yield (rule_id, text) for requests unanswered at the end."""
+        """[(rule_id, text), ...] for requests unanswered at the end."""
+        out = []
         for ho in self.handovers.values():
-            yield from self._unacked(ho, "before the capture ends")
+            self._unacked(ho, "before the capture ends", out)
         for key, hi in self.his.items():
             if not hi.answered:
-                yield "FM405", self._hi_text(key, hi, "before the capture ends")
+                out.append(("FM405", self._hi_text(key, hi, "before the capture ends")))
         for key, rt in self.rtsolprs.items():
             if not rt.answered:
-                yield "FM407", self._rt_text(key, rt, "before the capture ends")
+                out.append(("FM407", self._rt_text(key, rt, "before the capture ends")))
         self.handovers.clear()
         self.his.clear()
         self.rtsolprs.clear()
+        return out
 
     # --- bookkeeping ---------------------------------------------------
 
-    def _expire(self, horizon):
+    def _expire(self, horizon, out):
         after = f"within {EXPIRY_SECONDS:g} s"
         handovers = self.handovers
         while handovers:
@@ -179,7 +185,7 @@ class Session:
             if ho.last >= horizon:
                 break
             handovers.popitem(last=False)
-            yield from self._unacked(ho, after)
+            self._unacked(ho, after, out)
         his = self.his
         while his:
             key, hi = next(iter(his.items()))
@@ -187,7 +193,7 @@ class Session:
                 break
             his.popitem(last=False)
             if not hi.answered:
-                yield "FM405", self._hi_text(key, hi, after)
+                out.append(("FM405", self._hi_text(key, hi, after)))
         rts = self.rtsolprs
         while rts:
             key, rt = next(iter(rts.items()))
@@ -195,23 +201,23 @@ class Session:
                 break
             rts.popitem(last=False)
             if not rt.answered:
-                yield "FM407", self._rt_text(key, rt, after)
+                out.append(("FM407", self._rt_text(key, rt, after)))
 
-    def _evict_over_cap(self):
-        """Yield infos for entries dropped by the MAX_ENTRIES cap."""
+    def _evict_over_cap(self, out):
+        """Append infos for entries dropped by the MAX_ENTRIES cap."""
         if len(self.handovers) > MAX_ENTRIES:
             _, ho = self.handovers.popitem(last=False)
-            yield from self._unacked(ho, "before it was dropped (state cap)")
+            self._unacked(ho, "before it was dropped (state cap)", out)
         if len(self.his) > MAX_ENTRIES:
             key, hi = self.his.popitem(last=False)
             if not hi.answered:
-                yield "FM405", self._hi_text(key, hi, "before it was dropped "
-                                             "(state cap)")
+                out.append(("FM405", self._hi_text(key, hi, "before it was dropped "
+                                             "(state cap)")))
         if len(self.rtsolprs) > MAX_ENTRIES:
             key, rt = self.rtsolprs.popitem(last=False)
             if not rt.answered:
-                yield "FM407", self._rt_text(key, rt, "before it was dropped "
-                                             "(state cap)")
+                out.append(("FM407", self._rt_text(key, rt, "before it was dropped "
+                                             "(state cap)")))
         if len(self.router_pairs) > MAX_ENTRIES:
             self.router_pairs.popitem(last=False)
 
@@ -227,16 +233,16 @@ class Session:
         return ho
 
     @staticmethod
-    def _unacked(ho, when):
+    def _unacked(ho, when, out):
         # An FBU re-sent with an acknowledged Identification (RFC 4988 4,
         # Figure 1: again from the new link) is answered already.
         reported = {f.ident for f in ho.fbus if f.acked}
         for f in ho.fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
-                yield "FM403", (f"FBU of frame {f.frame} (Home Address "
+                out.append(("FM403", (f"FBU of frame {f.frame} (Home Address "
                                 f"{f.homeaddr}, Identification "
-                                f"{f.ident:#018x}) not acknowledged {when}")
+                                f"{f.ident:#018x}) not acknowledged {when}")))
 
     @staticmethod
     def _hi_text(key, hi, when):
@@ -248,16 +254,16 @@ class Session:
         return (f"RtSolPr of frame {rt.frame} from {key[0]} (Identifier "
                 f"{key[1]}) not answered by a PrRtAdv {when}")
 
-    def _router_pair(self, src, dst, abbrev):
+    def _router_pair(self, src, dst, abbrev, out):
         pair = (src, dst) if src < dst else (dst, src)
         if pair not in self.router_pairs:
             self.router_pairs[pair] = None
-            yield "FM418", (f"{abbrev} between {src} and {dst} is not "
+            out.append(("FM418", (f"{abbrev} between {src} and {dst} is not "
                             f"protected by IPsec ESP (reported once per "
-                            f"router pair)")
+                            f"router pair)")))
 
     @staticmethod
-    def _coa_against_nar(ho, fbus):
+    def _coa_against_nar(ho, fbus, out):
         """FM415 (RFC 4988 5.1, 7): the CoA field is NAR's IP, not an NCoA."""
         for f in fbus:
             if f.coa_reported or f.role == FORWARDED:
@@ -265,26 +271,26 @@ class Session:
             where = ho.ncoas.get(f.coa)
             if where is not None:
                 f.coa_reported = True
-                yield "FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                out.append(("FM415", (f"FBU of frame {f.frame} has Care-of Address "
                                 f"{f.coa}, the NCoA supplied by {where}, not "
-                                f"NAR's IP address")
+                                f"NAR's IP address")))
             elif ho.nar_ips and f.coa not in ho.nar_ips:
                 f.coa_reported = True
                 known = ", ".join(ho.nar_ips)
-                yield "FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                out.append(("FM415", (f"FBU of frame {f.frame} has Care-of Address "
                                 f"{f.coa}, not the NAR IP address PrRtAdv "
-                                f"advertised ({known})")
+                                f"advertised ({known})")))
 
     # --- messages ------------------------------------------------------
 
-    def _fbu(self, msg, dgram, now):
+    def _fbu(self, msg, dgram, now, out):
         role = classify_fbu(dgram.src, dgram.dst, msg)
         if role is None:
-            yield "FM410", (f"FBU from {dgram.src} to {dgram.dst} is neither "
+            out.append(("FM410", (f"FBU from {dgram.src} to {dgram.dst} is neither "
                             f"predictive (from Home Address {msg.homeaddr} to "
                             f"Home Agent {msg.haaddr}), reactive (to Care-of "
                             f"Address {msg.coa}) nor forwarded (from {msg.coa}"
-                            f" to {msg.haaddr}) (FACTS D7)")
+                            f" to {msg.haaddr}) (FACTS D7)")))
         ho = self._handover(msg.homeaddr, now)
         seen = FbuSeen(dgram.frame, dgram, msg, role)
         if role == FORWARDED:
@@ -301,38 +307,38 @@ class Session:
                         original = f
             if original is not None:
                 at = _first_difference(original.raw, msg.raw)
-                yield "FM411", (f"FBU forwarded by {dgram.src} differs from "
+                out.append(("FM411", (f"FBU forwarded by {dgram.src} differs from "
                                 f"the MN's FBU of frame {original.frame} "
-                                f"from offset {at} on")
+                                f"from offset {at} on")))
         elif role is not None:
             for f in ho.fbus:
                 if (f.ident == msg.ident and f.role != FORWARDED
                         and f.raw != msg.raw):
-                    yield "FM417", (f"Identification {msg.ident:#018x} was "
+                    out.append(("FM417", (f"Identification {msg.ident:#018x} was "
                                     f"already used by the different FBU of "
-                                    f"frame {f.frame}")
+                                    f"frame {f.frame}")))
                     break
         fbus = ho.fbus
         fbus.append(seen)
         if len(fbus) > FBUS_PER_HANDOVER:
             del fbus[0]
-        yield from self._coa_against_nar(ho, (seen,))
-        yield from self._evict_over_cap()
+        self._coa_against_nar(ho, (seen,), out)
+        self._evict_over_cap(out)
 
-    def _fback(self, msg, dgram, now):
+    def _fback(self, msg, dgram, now, out):
         ho = self._handover(msg.homeaddr, now, create=False)
         if ho is None or not ho.fbus:
-            yield "FM401", (f"FBAck for Home Address {msg.homeaddr} "
+            out.append(("FM401", (f"FBAck for Home Address {msg.homeaddr} "
                             f"(Identification {msg.ident:#018x}) with no FBU "
-                            f"seen")
+                            f"seen")))
             return
         ident = msg.ident
         matched = [f for f in ho.fbus if f.ident == ident]
         if not matched:
             latest = ho.fbus[-1]
-            yield "FM402", (f"FBAck Identification {ident:#018x} differs from "
+            out.append(("FM402", (f"FBAck Identification {ident:#018x} differs from "
                             f"{latest.ident:#018x} of the outstanding FBU of "
-                            f"frame {latest.frame}")
+                            f"frame {latest.frame}")))
         else:
             for f in matched:
                 f.acked = True
@@ -345,25 +351,25 @@ class Session:
                 f = None
             if (f is None and dst != msg.homeaddr and dst not in ho.ncoas
                     and dst not in ho.nar_ips and dst not in ho.hi_peers):
-                yield "FM413", (f"FBAck sent to {dst}, not to the source of "
+                out.append(("FM413", (f"FBAck sent to {dst}, not to the source of "
                                 f"the FBU of frame {matched[-1].frame} "
-                                f"({matched[-1].src}), NAR or the MN")
+                                f"({matched[-1].src}), NAR or the MN")))
             senders = [f for f in matched if f.src == dst]
             if senders and dgram.dport not in {f.sport for f in senders}:
-                yield "FM414", (f"FBAck sent to port {dgram.dport}, not to "
+                out.append(("FM414", (f"FBAck sent to port {dgram.dport}, not to "
                                 f"source port {senders[-1].sport} of the FBU "
-                                f"of frame {senders[-1].frame}")
+                                f"of frame {senders[-1].frame}")))
             request = senders[-1] if senders else matched[-1]
             if msg.lifetime is not None and msg.lifetime > request.lifetime:
-                yield "FM416", (f"FBAck grants Lifetime {msg.lifetime} s, more "
+                out.append(("FM416", (f"FBAck grants Lifetime {msg.lifetime} s, more "
                                 f"than the {request.lifetime} s the FBU of "
-                                f"frame {request.frame} asked for")
+                                f"frame {request.frame} asked for")))
         ncoa = _addr_option(msg, P.ADDR_NCOA)
         if ncoa is not None and ncoa not in ho.ncoas:
             ho.ncoas[ncoa] = f"the FBAck of frame {dgram.frame}"
-            yield from self._coa_against_nar(ho, ho.fbus)
+            self._coa_against_nar(ho, ho.fbus, out)
 
-    def _rtsolpr(self, msg, dgram, now):
+    def _rtsolpr(self, msg, dgram, now, out):
         key = (dgram.src, msg.identifier)
         rt = self.rtsolprs.get(key)
         if rt is None:
@@ -371,16 +377,16 @@ class Session:
         else:
             self.rtsolprs.move_to_end(key)
             rt.last = now
-        yield from self._evict_over_cap()
+        self._evict_over_cap(out)
 
-    def _prrtadv(self, msg, dgram, now):
+    def _prrtadv(self, msg, dgram, now, out):
         dst = dgram.dst
         if msg.code not in P.PRRTADV_UNSOLICITED:
             key = (dst, msg.identifier)
             rt = self.rtsolprs.get(key)
             if rt is None:
-                yield "FM406", (f"PrRtAdv Code {msg.code} to {dst} (Identifier"
-                                f" {msg.identifier}) answers no RtSolPr seen")
+                out.append(("FM406", (f"PrRtAdv Code {msg.code} to {dst} (Identifier"
+                                f" {msg.identifier}) answers no RtSolPr seen")))
             else:
                 rt.answered = True
                 rt.last = now
@@ -397,11 +403,11 @@ class Session:
             ho.nar_ips[addr] = dgram.frame
         if ncoa is not None and ncoa not in ho.ncoas:
             ho.ncoas[ncoa] = f"the PrRtAdv of frame {dgram.frame}"
-            yield from self._coa_against_nar(ho, ho.fbus)
-        yield from self._evict_over_cap()
+            self._coa_against_nar(ho, ho.fbus, out)
+        self._evict_over_cap(out)
 
-    def _hi(self, msg, dgram, now):
-        yield from self._router_pair(dgram.src, dgram.dst, "HI")
+    def _hi(self, msg, dgram, now, out):
+        self._router_pair(dgram.src, dgram.dst, "HI", out)
         pcoa = _addr_option(msg, P.ADDR_PCOA)
         key = (dgram.src, dgram.dst, msg.identifier)
         hi = self.his.get(key)
@@ -429,20 +435,20 @@ class Session:
                 if msg.code != expected:
                     sender = ("the PCoA" if expected == P.HI_CODE_PREDICTIVE
                               else "NAR")
-                    yield "FM412", (f"HI Code {msg.code}, but the FBU of frame "
+                    out.append(("FM412", (f"HI Code {msg.code}, but the FBU of frame "
                                     f"{f.frame} reached {dgram.src} from "
                                     f"{sender} {f.src}, which calls for Code "
-                                    f"{expected}")
+                                    f"{expected}")))
                 break
-        yield from self._evict_over_cap()
+        self._evict_over_cap(out)
 
-    def _hack(self, msg, dgram, now):
-        yield from self._router_pair(dgram.src, dgram.dst, "HAck")
+    def _hack(self, msg, dgram, now, out):
+        self._router_pair(dgram.src, dgram.dst, "HAck", out)
         key = (dgram.dst, dgram.src, msg.identifier)
         hi = self.his.get(key)
         if hi is None:
-            yield "FM404", (f"HAck from {dgram.src} to {dgram.dst} (Identifier "
-                            f"{msg.identifier}) answers no HI seen")
+            out.append(("FM404", (f"HAck from {dgram.src} to {dgram.dst} (Identifier "
+                            f"{msg.identifier}) answers no HI seen")))
             return
         hi.answered = True
         hi.last = now
@@ -450,11 +456,11 @@ class Session:
         ncoa = _addr_option(msg, P.ADDR_NCOA)
         req = P.HACK_NCOA_WHEN_HI_S
         if hi.s and ncoa is None and msg.code not in _HACK_NO_NCOA_CODES:
-            yield req.rule, (f"HAck Code {msg.code} answers the HI of frame "
+            out.append((req.rule, (f"HAck Code {msg.code} answers the HI of frame "
                              f"{hi.frame}, which has S set, without the "
-                             f"{req.label}")
+                             f"{req.label}")))
         if ncoa is not None and hi.pcoa is not None:
             ho = self._handover(hi.pcoa, now)
             if ncoa not in ho.ncoas:
                 ho.ncoas[ncoa] = f"the HAck of frame {dgram.frame}"
-                yield from self._coa_against_nar(ho, ho.fbus)
+                self._coa_against_nar(ho, ho.fbus, out)
