@@ -254,9 +254,10 @@ class _Tolerant(Packet):
 
     def is_truncated(self) -> bool:
         """A dissected layer whose fixed fields did not all fit."""
+        if self.raw_packet_cache is None:     # built, not dissected
+            return False
         return any(self.fields.get(f.name, 0) is None
-                   for f in self.fields_desc if not f.isconditional
-                   and self.raw_packet_cache is not None)
+                   for f in self.fields_desc if not f.isconditional)
 
 
 class _Chained(_Tolerant):
