@@ -561,12 +561,12 @@ class _Progress:
         if now >= self.next_at:
             self.next_at = now + 0.5
             sys.stderr.write(f"\r{count:,}/{self.total:,} packets "
-                             f"({100 * count // max(self.total, 1)}%)")
+                             f"({100 * count // max(self.total, 1)}%)\033[K")
             sys.stderr.flush()
 
     def done(self, count: int) -> None:
         sys.stderr.write(f"\r{count:,} packets in "
-                         f"{time.monotonic() - self.started:.1f} s\n")
+                         f"{time.monotonic() - self.started:.1f} s\033[K\n")
 
 
 def generate_file(options: GenOptions, path: Path) -> int:
@@ -699,8 +699,5 @@ def run(args) -> int:
     options = options_from_args(args)
     if not args.output:
         raise InputError("give the capture to write with -o FILE")
-    count = generate_file(options, Path(args.output))
-    if not options.progress:
-        return 0
-    print(f"wrote {count} packets to {args.output}", file=sys.stderr)
+    generate_file(options, Path(args.output))
     return 0

@@ -912,6 +912,18 @@ def samples_doc() -> str:
         "Identification values are NTP timestamps of the FBU's time "
         "(FACTS D6); captures start at 2026-01-01T00:00:00Z.",
         "",
+        "The same scenarios, larger: `fmipdissect gen SCENARIO -o FILE` with",
+        "`--handovers N` (N mobile nodes counting up from `--mn`, `--ncoa`,",
+        "`--mn-mac`, their flows interleaved in time), `--background SHARE`",
+        "(UDP/TCP flows of common sizes: 40-octet ACKs, 1500-octet segments,",
+        "RTP, NTP, QUIC), `--packets N` (total; e.g. `--packets 1000000",
+        "--background 0.99` gives 1 % FMIPv4), `--linktype",
+        "ethernet|cooked|raw`, `.pcapng` output by file name, `--seed`.",
+        "Each scenario is built once with Scapy and then written with struct",
+        "calls (addresses, Identification, checksums and the authenticator",
+        "patched per MN), streamed: a million packets take seconds in flat",
+        "memory. `fmipdissect gen --list` lists the scenarios.",
+        "",
     ]
     for name in SAMPLES:
         frames = SCENARIOS[name].build(Params())
