@@ -61,7 +61,7 @@ def with_checksum(message: bytes, value: int) -> bytes:
 @pytest.mark.parametrize("message,d2,plain", [
     (RTSOLPR_RESERVED, RTSOLPR_D2, RTSOLPR_PLAIN),
     (HI_RESERVED, HI_D2, HI_PLAIN),
-])
+], ids=["rtsolpr", "hi"])
 def test_reserved_bits_are_zeroed(message, d2, plain):
     assert C.fmip_icmp_checksum(message) == d2
     assert C.plain_icmp_checksum(message) == plain
@@ -72,7 +72,7 @@ def test_reserved_bits_are_zeroed(message, d2, plain):
 @pytest.mark.parametrize("message,d2,plain", [
     (RTSOLPR_RESERVED, RTSOLPR_D2, RTSOLPR_PLAIN),
     (HI_RESERVED, HI_D2, HI_PLAIN),
-])
+], ids=["rtsolpr", "hi"])
 def test_checksum_verdicts(message, d2, plain):
     assert C.checksum_verdict(with_checksum(message, d2)) == C.CHECKSUM_OK
     assert C.checksum_verdict(with_checksum(message, plain)) == \
@@ -129,7 +129,8 @@ RFC2202_HMAC_MD5 = [
 ]
 
 
-@pytest.mark.parametrize("key,data,digest", RFC2202_HMAC_MD5)
+@pytest.mark.parametrize("key,data,digest", RFC2202_HMAC_MD5,
+                         ids=[f"rfc2202-{i}" for i in range(1, 8)])
 def test_rfc2202_hmac_md5(key, data, digest):
     assert C.mn_par_authenticator(data, key).hex() == digest
     assert C.mn_par_authenticator(data, key, "hmac-md5").hex() == digest
