@@ -58,7 +58,11 @@ other Mobile IPv4 types stay Scapy's ``MobileIP`` (RRQ, RRP, tunnel data).  IP
 protocol 1 with ICMP type 41 and subtype 6-9 becomes ours; every other ICMP
 message stays Scapy's ``ICMP``.  The LLA option's address length is the
 module setting ``LLA_LENGTH`` (FACTS D3), changed with ``set_lla_length(n)``.
-Malformed input never raises: what cannot be decoded stays ``Raw``.
+Malformed input never raises: a truncated layer keeps its complete fields
+(the others are None), a fixed option whose Length claims more than 8 octets
+shows the surplus as ``extra``, an option with Length 0 ends the chain, and
+what cannot be decoded stays ``Raw``.  A dissected packet always rebuilds to
+the octets it came from.
 """
 
 from __future__ import annotations
