@@ -701,3 +701,32 @@ def test_truncation_note_time(tmp_path):
     assert items[-1].rule == "FM901" and items[-1].time == T0 + 7
     items, _ = both(write(tmp_path, "tt2.pcap", whole[:-len(whole) + 24 + 16 + 90 + 4]))
     assert items[-1].rule == "FM901" and items[-1].time == T0    # last time known
+
+
+# --- fuzz: any bytes after a valid header -> notes, never an exception --------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_FUZZ_HEADS = {
+    "pcap": pcap([(T0, ethernet(fbu_ip()))]),
+    "pcap-be-raw": pcap([(T0, fbu_ip())], endian=">", linktype=101),
+    "pcap-radiotap": pcap([(T0, radiotap(dot11(fbu_ip())))], linktype=127),
+    "pcapng": shb() + idb() + idb("<", 101) + epb("<", 0, 0, ethernet(fbu_ip())),
+}
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=st.sampled_from(sorted(_FUZZ_HEADS)), tail=st.binary(max_size=400),
+       mutate=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)),
+                       max_size=4))
+def test_fuzzed_captures_never_raise(tmp_path, head, tail, mutate):
+    content = bytearray(_FUZZ_HEADS[head] + tail)
+    for where, value in mutate:       # flip octets after the file header
+        if len(content) > 24:
+            content[24 + where % (len(content) - 24)] = value
+    path = tmp_path / "fuzz.cap"
+    path.write_bytes(bytes(content))
+    items, reader = both(str(path))
+    assert all(isinstance(x, (Datagram, CaptureNote)) for x in items)
+    assert len(notes(items, "FM901")) <= 1
