@@ -304,3 +304,23 @@ def test_other_formats_and_link_types(capsys, tmp_path, fmt):
     assert status == 1
     assert doc["summary"]["messages"] == len(packets)
     assert {f["rule"] for f in doc["findings"]} == {"FM101", "FM418"}
+
+
+def test_progress_bar_draws_and_clears():
+    import io
+    from fmipdissect.lint.report import Progress
+    stream = io.StringIO()
+    bar = Progress("big.pcap", stream, interval=0.0)
+    bar(50, 100)
+    assert "big.pcap [###############" in stream.getvalue()
+    assert "50%" in stream.getvalue()
+    bar.clear()
+    assert stream.getvalue().endswith("\r\033[K")
+    bar(100, 100)                 # finished: nothing more to erase
+    assert stream.getvalue().count("\033[K") == 1
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
+    path = lintcaps.write(tmp_path / "flow.pcap", lintcaps.predictive_flow())
+    p = subprocess.run([FMIP_LINT, str(path)], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == ""
