@@ -3,7 +3,9 @@
 CaptureLint(path, config) is iterated for its Findings, in the order the
 frames that reveal them come (per-message findings at their frame, session
 findings at the frame that reveals them, end-of-capture findings at the last
-frame).  Nothing but the session's bounded state is kept: the capture is
+frame).  The reader's notes keep the reader's frame: an FM902 for a fragment
+set the reader gives up on later (timeout, table full, end of capture) names
+the frame of its last fragment, so it may follow findings of later frames.  Nothing but the session's bounded state is kept: the capture is
 never in memory.  Non-FMIPv4 packets never get here (the reader's prefilter
 skips them); candidate datagrams that do not decode as FMIPv4 cost one
 decoder call.
