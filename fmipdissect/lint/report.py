@@ -152,7 +152,7 @@ def list_rules(out, fmt: str, rules=RULES) -> None:
         json.dump({"rules": [rule_dict(r) for r in rules]}, out, indent=2)
         out.write("\n")
         return
-    name_w = max(len(r.name) for r in rules)
+    name_w = max((len(r.name) for r in rules), default=0)
     for r in rules:
         out.write(f"{r.id}  {r.severity:<7}  {r.section:<4}  "
                   f"{r.name:<{name_w}}  {r.summary}\n")
