@@ -25,6 +25,13 @@ SUBCOMMANDS = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr and status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _run(run, args, prog: str) -> int:
     try:
         return run(args)
@@ -47,7 +54,7 @@ def _run(run, args, prog: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="fmipdissect",
         description="Mobile IPv4 Fast Handovers (RFC 4988) packet analysis.",
         epilog="`fmipdissect SUBCOMMAND --help` describes each subcommand.")
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def lint_main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(SUBCOMMANDS["lint"][0])
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="fmip-lint", description=SUBCOMMANDS["lint"][1])
     module.add_arguments(parser)
     args = parser.parse_args(argv)
