@@ -1863,7 +1863,11 @@ end
 local function guarded(t, pinfo, tree, msg)
   local ok, err = pcall(dissect_message, t, pinfo, tree, msg)
   if not ok then
-    tree:add_proto_expert_info(EXPERT_BUG, "FMIPv4 dissector bug: " .. tostring(err))
+    -- An expert info needs a visible item: the TreeItem Lua gets is a
+    -- hidden one of the Lua engine.
+    local item = tree:add(fmip, t:range(0, t:len()))
+    item:append_text(" [dissection stopped]")
+    item:add_proto_expert_info(EXPERT_BUG, "FMIPv4 dissector bug: " .. tostring(err))
   end
 end
 
