@@ -1268,6 +1268,13 @@ local function bits_and(a, b)
   return result
 end
 
+-- A number as text without a fraction: Lua 5.3+ prints 5.0 for a float
+-- that Wireshark may hand over as one.
+local function text_of(v)
+  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  return tostring(v)
+end
+
 local function contains(list, value)
   if not list then return false end
   for _, v in ipairs(list) do
@@ -1387,7 +1394,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
       if f.kind == "code" then code = v end
     end
   end
-  sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. tostring(code))))
+  sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
   if code ~= nil and opt.codes[code] == nil then
     report(sub, "FM306", string.format("Option-Code %d is not defined for the %s option", code, opt.name))
   end
@@ -1488,7 +1495,7 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   local size = opt.fixed_len
   if olen == nil or not NCOA_IN_FBACK_LENGTHS[olen] or off + size > n then
     local item = tree:add(F["fmip.opt"], t:range(off, n - off))
-    item:set_text(string.format("%s option, Length %s", opt.name, tostring(olen)))
+    item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
     if olen == 0 then
       report(item, "FM302", "option Length 0; the rest is not parsed")
     elseif olen ~= nil and not NCOA_IN_FBACK_LENGTHS[olen] then
@@ -1578,7 +1585,7 @@ local function check_prrtadv_options(item, msg, code, options)
   if order == nil then return end
   local previous = 0
   for _, o in ipairs(options) do
-    local rank = order.ranks[tostring(o.type) .. ":" .. tostring(o.code)]
+    local rank = order.ranks[text_of(o.type) .. ":" .. text_of(o.code)]
     if rank ~= nil then
       if rank < previous and rank ~= 1 then
         report(item, order.rule, string.format("%s option comes after the %s option",
@@ -1654,7 +1661,7 @@ local function key_part(p, pinfo, ctx)
   end
   local v = ctx.values[p]
   if v == nil then return nil end
-  return tostring(v)
+  return text_of(v)
 end
 
 local function match_key(msg, pinfo, ctx)
@@ -1748,12 +1755,12 @@ local function show_link(msg, pinfo, item, ctx)
   if note.mismatch then
     local last = msg.match_key[#msg.match_key]
     report(item, msg.partial_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
-      last, tostring(ctx.shown[last]), tostring(note.mismatch.ident), MESSAGES[msg.request].abbrev,
+      last, text_of(ctx.shown[last]), text_of(note.mismatch.ident), MESSAGES[msg.request].abbrev,
       note.mismatch.frame))
   end
   if note.missing and #note.missing > 0 then
     check_requirements(item, note.missing, {}, " (the " .. MESSAGES[msg.request].abbrev .. " in frame " ..
-                       note.response_to .. " has " .. string.upper(msg.when_request_flag.flag) .. " set)")
+                       text_of(note.response_to) .. " has " .. string.upper(msg.when_request_flag.flag) .. " set)")
   end
   if note.ipsec then
     report(item, msg.ipsec_rule, string.format("%s between %s is not protected by IPsec ESP (reported once per router pair)",
@@ -1776,12 +1783,12 @@ local function info_text(msg, ctx)
   local text = msg.name
   local code = ctx.values.code
   if msg.codes and code ~= nil then
-    text = text .. " (" .. (msg.codes[code] or ("Unknown code " .. code)) .. ")"
+    text = text .. " (" .. (msg.codes[code] or ("Unknown code " .. text_of(code))) .. ")"
   end
   for _, pair in ipairs(INFO_LABELS) do
     local shown = ctx.shown[pair[1]]
     if shown ~= nil then
-      text = text .. " " .. pair[2] .. "=" .. tostring(shown)
+      text = text .. " " .. pair[2] .. "=" .. text_of(shown)
       if pair[1] == "lifetime" then text = text .. "s" end
     end
   end
@@ -1880,7 +1887,13 @@ local mip_dissector = Dissector.get("mip")
 function fmip.dissector(tvb, pinfo, tree)
   local msg = MIP_BY_TYPE[octet(tvb, 0) or -1]
   if msg == nil then
-    return mip_dissector:call(tvb, pinfo, tree)
+    -- The built-in dissector throws on a malformed message (a cut
+    -- Registration Request); it has shown "[Malformed Packet: Mobile IP]"
+    -- already, and Dissector.call re-raises the exception as a Lua error,
+    -- which is not ours to show (found by bench/fuzz.py).
+    local ok, consumed = pcall(mip_dissector.call, mip_dissector, tvb, pinfo, tree)
+    if ok then return consumed end
+    return tvb:len()
   end
   guarded(tvb, pinfo, tree, msg)
   return tvb:len()
