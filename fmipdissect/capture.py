@@ -96,20 +96,23 @@ LLC_SNAP_IPV4 = (b"\xaa\xaa\x03\x00\x00\x00\x08\x00",     # RFC 1042
                  b"\xaa\xaa\x03\x00\x00\xf8\x08\x00")     # 802.1H bridge tunnel
 
 # Fast-path description of a link type: where a fixed-position type field
-# sits, the value that means IPv4, the other values that need the full
-# parser (VLAN tags, the other byte order), and the link header length.
-#   linktype: (type_offset, type_value, full_parse_values, header_length)
+# sits, the value that means IPv4, the other values that need a closer look
+# (VLAN tags, the other byte order), the link header length, and whether a
+# VLAN tag there is followed directly by the next ethertype (Ethernet, cooked
+# v1), which _vlan_candidate then walks in the buffer.
+#   linktype: (type_offset, type_value, other_values, header_length, vlan_chain)
 _FAST = {
-    LINKTYPE_ETHERNET: (12, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 14),
-    LINKTYPE_LINUX_SLL: (14, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 16),
-    LINKTYPE_LINUX_SLL2: (0, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 20),
-    LINKTYPE_RAW: (0, b"", (), 0),
-    LINKTYPE_RAW_12: (0, b"", (), 0),
-    LINKTYPE_IPV4: (0, b"", (), 0),
+    LINKTYPE_ETHERNET: (12, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 14, True),
+    LINKTYPE_LINUX_SLL: (14, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 16, True),
+    LINKTYPE_LINUX_SLL2: (0, ETHERTYPE_IPV4, ETHERTYPE_VLAN, 20, False),
+    LINKTYPE_RAW: (0, b"", (), 0, False),
+    LINKTYPE_RAW_12: (0, b"", (), 0, False),
+    LINKTYPE_IPV4: (0, b"", (), 0, False),
     # the null family is in the writer's host order: accept both
-    LINKTYPE_NULL: (0, b"\x02\x00\x00\x00", (b"\x00\x00\x00\x02",), 4),
-    LINKTYPE_LOOP: (0, b"\x00\x00\x00\x02", (b"\x02\x00\x00\x00",), 4),
+    LINKTYPE_NULL: (0, b"\x02\x00\x00\x00", (b"\x00\x00\x00\x02",), 4, False),
+    LINKTYPE_LOOP: (0, b"\x00\x00\x00\x02", (b"\x02\x00\x00\x00",), 4, False),
 }
+_VLAN_WALK = 8                 # tags the prefilter walks before giving up
 # Link types without a fast path: every frame goes to the full parser.
 _FULL_ONLY = (LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP)
 
@@ -215,10 +218,37 @@ _LINK_PARSERS = {
 }
 
 
+def _vlan_candidate(buf, at: int) -> bool:
+    """Prefilter for a frame whose type field at buf[at] is a VLAN tag:
+    False when the frame surely carries no FMIPv4 candidate, True when the
+    full parser must look (a superset of what _frame accepts)."""
+    for _ in range(_VLAN_WALK):
+        at += 4                       # TCI (2), then the next type field
+        ethertype = buf[at:at + 2]
+        if ethertype == ETHERTYPE_IPV4:
+            break
+        if ethertype not in ETHERTYPE_VLAN:
+            return False
+    else:
+        return True                   # deeper than the walk: let _frame decide
+    ip = at + 2
+    proto = buf[ip + 9]
+    if proto == IPPROTO_UDP:
+        if buf[ip + 6] & 0x3F or buf[ip + 7]:
+            return True               # fragment
+        udp = ip + ((buf[ip] & 15) << 2)
+        return ((buf[udp] == _PORT_HI and buf[udp + 1] == _PORT_LO)
+                or (buf[udp + 2] == _PORT_HI and buf[udp + 3] == _PORT_LO))
+    if proto == IPPROTO_ICMP:
+        return bool(buf[ip + 6] & 0x3F or buf[ip + 7]
+                    or buf[ip + ((buf[ip] & 15) << 2)] == _ICMP_TYPE)
+    return False
+
+
 def _fast_struct(endian: str, lead: str, link: tuple) -> struct.Struct:
     """Struct reading `lead` fields, then the link type field and the IP
     protocol octet at the link header length + 9."""
-    type_offset, type_value, _, header = link
+    type_offset, type_value, _, header, _ = link
     n = len(type_value)
     return struct.Struct(f"{endian}{lead}{type_offset}x{n}s"
                          f"{header - type_offset - n + 9}xB")
@@ -400,7 +430,8 @@ class CaptureReader:
             peek = struct.Struct(endian + "8xI")
         else:
             peek = _fast_struct(endian, "8xI4x", link)
-            type_value, others, header = link[1], link[2], link[3]
+            type_offset, type_value, others, header, chain = link
+            tag_at = 16 + type_offset
         peek_from = peek.unpack_from
         parse = self._pcap_frame
         frames = self.frames
@@ -453,7 +484,8 @@ class CaptureReader:
                         else:
                             pos = nxt
                             continue
-                    elif ltype not in others:
+                    elif ltype not in others or (
+                            chain and not _vlan_candidate(buf, pos + tag_at)):
                         pos = nxt
                         continue
                     self.frames = frames
@@ -515,12 +547,14 @@ class CaptureReader:
             # one struct for block header, EPB interface and captured length
             # and the link type field and IP protocol of the packet, when all
             # interfaces of the section share a fast-path link type
-            fast = {i[3] for i in interfaces}
+            linktypes = {i[0] for i in interfaces}
             uni = None
-            if count and prefilter and len(fast) == 1 and None not in fast:
+            if prefilter and len(linktypes) == 1 and interfaces[0][0] in _FAST:
                 link = _FAST[interfaces[0][0]]
                 uni = _fast_struct(endian, "III8xI4x", link).unpack_from
-                type_value, others, header = link[1], link[2], link[3] + 28
+                type_offset, type_value, others, header, chain = link
+                header += 28
+                tag_at = 28 + type_offset
             status = _NEED_MORE
             self._need_len = 12
             while True:
@@ -554,7 +588,8 @@ class CaptureReader:
                             else:
                                 pos = nxt
                                 continue
-                        elif ltype not in others:
+                        elif ltype not in others or (
+                                chain and not _vlan_candidate(buf, pos + tag_at)):
                             pos = nxt
                             continue
                         self.frames = frames
@@ -570,7 +605,7 @@ class CaptureReader:
                         frames += 1
                         fast = interfaces[iface][3]
                         if fast is not None and prefilter:
-                            peek, type_value, others, header = fast
+                            peek, type_value, others, header, chain, tag_at = fast
                             ltype, proto = peek(buf, pos + 28)
                             if ltype == type_value:
                                 if proto == 17:
@@ -595,7 +630,8 @@ class CaptureReader:
                                 else:
                                     pos = nxt
                                     continue
-                            elif ltype not in others:
+                            elif ltype not in others or (
+                                    chain and not _vlan_candidate(buf, pos + tag_at)):
                                 pos = nxt
                                 continue
                         self.frames = frames
@@ -770,7 +806,8 @@ class CaptureReader:
         link = _FAST.get(linktype)
         fast = None
         if link is not None:
-            fast = (_fast_struct("<", "", link).unpack_from, link[1], link[2], link[3])
+            fast = (_fast_struct("<", "", link).unpack_from, link[1], link[2],
+                    link[3], link[4], 28 + link[0])
         return (linktype, (units, shift, offset), None, fast)
 
     @staticmethod
