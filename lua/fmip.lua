@@ -1283,10 +1283,20 @@ local function contains(list, value)
   return false
 end
 
--- One octet of t, or nil past the captured end.
-local function octet(t, off)
-  if off < 0 or off + 1 > t:len() then return nil end
-  return t:range(off, 1):uint()
+-- The captured octets of the message being dissected, as one Lua string:
+-- string.byte on it is much cheaper than one TvbRange per octet.  Loaded by
+-- the two entry points (use_octets) before anything reads them.
+local octets = ""
+
+local function use_octets(t)
+  local n = t:len()
+  if n > 0 then octets = t:raw(0, n) else octets = "" end
+end
+
+-- One octet of the message, or nil past the captured end.
+local function octet(off)
+  if off < 0 then return nil end
+  return string.byte(octets, off + 1)
 end
 
 local function report(item, id, text)
@@ -1343,11 +1353,11 @@ end
 -- FACTS D3 padding: nothing, Pad1, or one PadN filling the area exactly.
 local function padding_ok(t, off, len)
   if len == 0 then return true end
-  local first = octet(t, off)
+  local first = octet(off)
   if len == 1 then return first == N.PAD1 end
-  if first ~= N.PADN or octet(t, off + 1) ~= len - 2 then return false end
+  if first ~= N.PADN or octet(off + 1) ~= len - 2 then return false end
   for i = off + 2, off + len - 1 do
-    if octet(t, i) ~= 0 then return false end
+    if octet(i) ~= 0 then return false end
   end
   return true
 end
@@ -1408,7 +1418,7 @@ end
 local function dissect_options(t, off, tree, ctx)
   local n = t:len()
   while off < n do
-    local otype, olen = octet(t, off), octet(t, off + 1)
+    local otype, olen = octet(off), octet(off + 1)
     if olen == nil then
       local item = tree:add(F["fmip.opt.data"], t:range(off, n - off))
       report(item, "FM303", "one octet left: an option needs at least Type and Length")
@@ -1438,7 +1448,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
       report(sub, "FM305", string.format("option type %d is not defined by RFC 4988", otype))
-      ctx.options[#ctx.options + 1] = {type = otype, code = octet(t, off + 2)}
+      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2)}
     end
     off = off + size
   end
@@ -1490,7 +1500,7 @@ end
 -- (8-octet units) or 6 (octets, tolerated with a warning).
 local function dissect_ncoa_extension(t, off, tree, ctx)
   local n = t:len()
-  local olen = octet(t, off + 1)
+  local olen = octet(off + 1)
   local opt = OPTIONS[FBACK_NCOA.option]
   local size = opt.fixed_len
   if olen == nil or not NCOA_IN_FBACK_LENGTHS[olen] or off + size > n then
@@ -1520,14 +1530,14 @@ end
 local function dissect_extensions(t, off, tree, ctx, msg)
   local n = t:len()
   while off < n do
-    local etype = octet(t, off)
+    local etype = octet(off)
     local size
     if LONG_FORMAT_EXTENSIONS[etype] then
       size = dissect_auth(t, off, tree, ctx)
     elseif msg.ncoa_extension and etype == FBACK_NCOA.option then
       size = dissect_ncoa_extension(t, off, tree, ctx)
     else
-      local elen = octet(t, off + 1)
+      local elen = octet(off + 1)
       if elen == nil or off + 2 + elen > n then
         local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
         report(item, "FM303", string.format("extension type %d runs past the end", etype))
@@ -1598,12 +1608,11 @@ local function check_prrtadv_options(item, msg, code, options)
 end
 
 -- FACTS D2: the ICMP checksum with the Checksum and Reserved fields zeroed.
-local function icmp_checksum(bytes, n, zero_masks)
+local function icmp_checksum(n, zero_masks)
   local sum = 0
   for i = 0, n - 1, 2 do
-    local hi = bytes:get_index(i)
-    local lo = 0
-    if i + 1 < n then lo = bytes:get_index(i + 1) end
+    local hi, lo = string.byte(octets, i + 1, i + 2)
+    lo = lo or 0
     if i == 2 then hi, lo = 0, 0 end
     if zero_masks then
       if zero_masks[i] then hi = hi - bits_and(hi, zero_masks[i]) end
@@ -1617,14 +1626,13 @@ end
 
 local function check_checksum(t, item, msg, sent)
   local n = t:len()
-  local bytes = t:range(0, n):bytes()
   local zero = {}
   for off, mask in pairs(msg.checksum_zero) do zero[tonumber(off)] = mask end
-  local expected = icmp_checksum(bytes, n, zero)
+  local expected = icmp_checksum(n, zero)
   local verdict
   if sent == expected then
     verdict = "ok"
-  elseif sent == icmp_checksum(bytes, n, nil) then
+  elseif sent == icmp_checksum(n, nil) then
     verdict = "plain-sum"
     report(item, "FM202", string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
                                         sent, expected))
@@ -1885,7 +1893,8 @@ end
 local mip_dissector = Dissector.get("mip")
 
 function fmip.dissector(tvb, pinfo, tree)
-  local msg = MIP_BY_TYPE[octet(tvb, 0) or -1]
+  use_octets(tvb)
+  local msg = MIP_BY_TYPE[octet(0) or -1]
   if msg == nil then
     -- The built-in dissector throws on a malformed message (a cut
     -- Registration Request); it has shown "[Malformed Packet: Mobile IP]"
@@ -1931,8 +1940,9 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
   local range = icmp.range
   if range == nil or range:len() < 5 then return 0 end
   local t = range:tvb()
-  if octet(t, 0) ~= N.ICMP_TYPE then return 0 end
-  local msg = ICMP_BY_SUBTYPE[octet(t, 4) or -1]
+  use_octets(t)
+  if octet(0) ~= N.ICMP_TYPE then return 0 end
+  local msg = ICMP_BY_SUBTYPE[octet(4) or -1]
   if msg == nil then return 0 end
   guarded(t, pinfo, tree, msg)
   return t:len()
