@@ -294,7 +294,12 @@ class CaptureReader:
                 raise CaptureError(f"{path}: is a directory, not a capture file")
             self._file = open(path, "rb", buffering=0)
             self.size = os.fstat(self._file.fileno()).st_size
-            head = self._file.read(24)
+            head = b""
+            while len(head) < 24:      # a pipe may deliver it in pieces
+                more = self._file.read(24 - len(head))
+                if not more:
+                    break
+                head += more
         except CaptureError:
             raise
         except FileNotFoundError:
