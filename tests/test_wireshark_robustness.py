@@ -186,6 +186,18 @@ def test_fuzz_adds_no_malformed_packet(fuzz_output):
 # of any protocol's dissection and is the one key tolerated below.
 LUA_ENGINE_ITEM = "_ws.lua.fake"
 
+
+def _without_lua_engine_item(layers):
+    """A copy of tshark JSON layers without the Lua engine's hidden item,
+    at any depth (it sits where a Lua dissector was called: top level for
+    the postdissector, inside "udp" for the UDP port entry)."""
+    if isinstance(layers, dict):
+        return {k: _without_lua_engine_item(v) for k, v in layers.items()
+                if k != LUA_ENGINE_ITEM}
+    if isinstance(layers, list):
+        return [_without_lua_engine_item(v) for v in layers]
+    return layers
+
 def mixed_packets():
     """Non-FMIPv4 traffic (with the built-in dissectors' favourite corner
     cases) and a few FMIPv4 frames.  Returns (packets, kinds)."""
@@ -205,6 +217,12 @@ def mixed_packets():
         ("mip", Ether() / IP() / UDP(sport=434, dport=434) / MobileIP(type=3)
          / MobileIPRRP(homeaddr="10.0.0.5")),
         ("mip", Ether() / IP() / UDP(sport=434, dport=434) / bytes([99, 1, 2])),
+        # the built-in throws on these (found by bench/fuzz.py): still the
+        # same "[Malformed Packet: Mobile IP]" with the plugin
+        ("mip", Ether() / IP() / UDP(sport=434, dport=434)
+         / Raw(bytes(MobileIP() / MobileIPRRQ(homeaddr="10.0.0.5"))[:8])),
+        ("mip", Ether() / IP() / UDP(sport=434, dport=434)
+         / Raw(bytes(MobileIP(type=3) / MobileIPRRP())[:3])),
         ("other", Ether() / IP() / UDP(sport=4343, dport=53)
          / DNS(qd=DNSQR(qname="example.org"))),
         ("other", Ether() / IP() / UDP(sport=5000, dport=5001)
@@ -251,7 +269,8 @@ def test_non_fmip_frames_dissect_exactly_as_without_the_plugin(mixed):
             pb = pb.replace(":udp:fmip", ":udp")
         assert pa == pb, number
         assert b.pop(LUA_ENGINE_ITEM, None) == ""
-        assert a == b, f"frame {number} ({kind}) differs with the plugin"
+        assert a == _without_lua_engine_item(b), \
+            f"frame {number} ({kind}) differs with the plugin"
 
 
 def test_fmip_icmp_frames_keep_the_builtin_icmp_tree(mixed):
@@ -263,8 +282,8 @@ def test_fmip_icmp_frames_keep_the_builtin_icmp_tree(mixed):
         assert "fmip" in b and "fmip" not in a
         b = dict(b)
         b.pop("fmip")
-        b.pop(LUA_ENGINE_ITEM)
-        assert a == b, f"frame {number}: the ICMP side changed"
+        assert a == _without_lua_engine_item(b), \
+            f"frame {number}: the ICMP side changed"
         assert a["icmp"]["icmp.type"] == "41"
 
 
