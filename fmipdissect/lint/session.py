@@ -19,6 +19,11 @@ Memory stays flat on captures of any size:
     NAR->MN (FACTS D8) and the FBU re-sent from the new link (RFC 4988 4,
     Figure 1) still need them.  A request expiring unanswered is reported
     then (FM403, FM405, FM407) at the frame whose time revealed it.
+  * Time going backwards (merged captures, a corrupt timestamp ahead): a
+    jump back of more than EXPIRY_SECONDS sweeps at once, and an entry last
+    touched more than EXPIRY_SECONDS ahead of the current time is re-dated
+    to it, so it expires EXPIRY_SECONDS later and does not hold back the
+    expiry of the others (tests/test_fuzz_pathological.py).
   * Hard cap: each table holds at most MAX_ENTRIES entries; beyond that the
     least recently active entry is dropped the same way.
 
@@ -37,6 +42,7 @@ EXPIRY_SECONDS = 60.0
 MAX_ENTRIES = 65536
 FBUS_PER_HANDOVER = 8
 SWEEP_INTERVAL = 1.0          # capture seconds between expiry sweeps
+_CLOCK_BACK = SWEEP_INTERVAL + EXPIRY_SECONDS   # a jump back that re-dates
 
 PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
 
@@ -151,7 +157,10 @@ class Session:
         now = dgram.time
         if self._next_sweep is None:
             self._next_sweep = now + SWEEP_INTERVAL
-        elif now >= self._next_sweep:
+        elif now >= self._next_sweep or now < self._next_sweep - _CLOCK_BACK:
+            # Second test: the clock went back (a corrupt timestamp ahead,
+            # then normal ones); without it no sweep would come until
+            # capture time caught up again (found by tests/test_fuzz_*).
             self._next_sweep = now + SWEEP_INTERVAL
             self._expire(now - EXPIRY_SECONDS, out)
         if msg.problems and msg.problems[0].rule == "FM301":
@@ -179,9 +188,19 @@ class Session:
 
     def _expire(self, horizon, out):
         after = f"within {EXPIRY_SECONDS:g} s"
+        # An entry last touched more than EXPIRY_SECONDS after now was
+        # touched before the clock went back: re-dated to now (moved to the
+        # end) so that it expires EXPIRY_SECONDS from here, and so does not
+        # hold back the expiry of the entries after it.
+        now = horizon + EXPIRY_SECONDS
+        future = now + EXPIRY_SECONDS
         handovers = self.handovers
         while handovers:
             ho = next(iter(handovers.values()))
+            if ho.last > future:
+                ho.last = now
+                handovers.move_to_end(ho.pcoa)
+                continue
             if ho.last >= horizon:
                 break
             handovers.popitem(last=False)
@@ -189,6 +208,10 @@ class Session:
         his = self.his
         while his:
             key, hi = next(iter(his.items()))
+            if hi.last > future:
+                hi.last = now
+                his.move_to_end(key)
+                continue
             if hi.last >= horizon:
                 break
             his.popitem(last=False)
@@ -197,6 +220,10 @@ class Session:
         rts = self.rtsolprs
         while rts:
             key, rt = next(iter(rts.items()))
+            if rt.last > future:
+                rt.last = now
+                rts.move_to_end(key)
+                continue
             if rt.last >= horizon:
                 break
             rts.popitem(last=False)
