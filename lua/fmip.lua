@@ -38,6 +38,9 @@ local N = {
   LLA_WILDCARD = 0,
   OPT_IPV4_ADDR = 21,
   SKIPPABLE_EXTENSION_MIN = 128,
+  NTP_UNIX_OFFSET = 2208988800,
+  NTP_PLAUSIBLE_FROM = 631152000,
+  NTP_ERA0_END = 2085978496,
 }
 
 local VS_MIP_TYPE = {[20] = "Fast Binding Update", [21] = "Fast Binding Acknowledgment"}
@@ -764,6 +767,7 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+local NTP_FIELD = "ident"
 -- Type and Length of every option (RFC 4988 6), for options not understood
 local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
 local LONG_FORMAT_EXTENSIONS = {}
@@ -849,6 +853,7 @@ F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DE
 F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE)
 F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil)
 F["fmip.checksum.status"] = ProtoField.string("fmip.checksum.status", "Checksum status (FACTS D2)", base.ASCII)
+F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (FACTS D6)", base.UTC)
 F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE)
 F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE)
 F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time")
@@ -898,6 +903,7 @@ field_list[#field_list + 1] = F["fmip.ext.len"]
 field_list[#field_list + 1] = F["fmip.ext.data"]
 field_list[#field_list + 1] = F["fmip.checksum.expected"]
 field_list[#field_list + 1] = F["fmip.checksum.status"]
+field_list[#field_list + 1] = F["fmip.ident.time"]
 field_list[#field_list + 1] = F["fmip.response_in"]
 field_list[#field_list + 1] = F["fmip.response_to"]
 field_list[#field_list + 1] = F["fmip.response_time"]
@@ -1304,9 +1310,20 @@ local function report(item, id, text)
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
 
+-- FACTS D6: Identification in hex, and as a time when its high 32 bits are
+-- a plausible NTP time (seconds since 1900, the fraction in the low 32).
+local function add_ntp_time(item, hex)
+  local seconds = tonumber(string.sub(hex, 1, 8), 16) - N.NTP_UNIX_OFFSET
+  if seconds < N.NTP_PLAUSIBLE_FROM or seconds >= N.NTP_ERA0_END then return end
+  local nsecs = math.floor(tonumber(string.sub(hex, 9, 16), 16) * 1000000000 / 4294967296 + 0.5)
+  if nsecs >= 1000000000 then seconds, nsecs = seconds + 1, nsecs - 1000000000 end
+  item:add(F["fmip.ident.time"], NSTime.new(seconds, nsecs)):set_generated()
+end
+
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
 -- its value (number, UInt64 or address string) or nil when it does not fit.
 local function add_field(tree, t, base, f, limit, ctx, code_table)
+  local ntp_hex
   local off = base + f.offset
   if off + f.size > limit or off + f.size > t:len() then return nil end
   local r = t:range(off, f.size)
@@ -1317,9 +1334,10 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
   elseif f.kind == "bytes" then
     value = tostring(r:bytes())
   elseif f.size == 8 then
-    local v64 = r:uint64()
-    value = "0x" .. string.lower(v64:tohex())
+    local hex = string.lower(r:uint64():tohex())
+    value = "0x" .. hex
     shown = value
+    ntp_hex = hex
   else
     value = r:uint()
     shown = value
@@ -1341,6 +1359,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
       end
       if f.reserved_pf then item:add(F[f.reserved_pf], r) end
     end
+    if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
     if f.reserved_mask and bits_and(value, f.reserved_mask) ~= 0 then
       report(item, f.reserved_rule, string.format(
         "reserved bits of %s are 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))

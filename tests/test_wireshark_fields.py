@@ -104,7 +104,7 @@ CASES = [
     # --- one violation per frame -------------------------------------------
     (_mip(MN, PAR, FBU(lifetime=11, homeaddr="10.1.0.11", ident=7)
           / MNPARAuth(spi=0x100, key=KEY)),
-     {"fmip.lifetime": ["11"]}, {"FM101"}),
+     {"fmip.lifetime": ["11"], "fmip.ident.time": []}, {"FM101"}),
     (_mip(MN, PAR, FBU(flags=0x81, homeaddr="10.1.0.12", ident=8)
           / MNPARAuth(spi=0x100, key=KEY)),
      {"fmip.flags.s": ["1"], "fmip.flags.x": ["1"], "fmip.flags.b": ["0"]},
@@ -188,6 +188,16 @@ def test_fields_and_expert_infos(rows, number):
     assert fired - UNANSWERED == experts - UNANSWERED, \
         f"frame {number}: {row['_ws.expert.message']}"
     assert not any(T.lua_error_marks(m) for m in row["_ws.expert.message"])
+
+
+def test_identification_as_ntp_time(capture):
+    """FACTS D6: 0xed003780 NTP seconds, 0x66666666 fraction = 2026-01-01
+    00:00:00.4 UTC, as fmipdissect.show.ntp_time says too."""
+    from fmipdissect import show
+    assert show.ntp_time(IDENT).startswith("2026-01-01T00:00:00.4")
+    rows = T.fields(capture, ["fmip.ident.time"])
+    (text,) = rows[2]["fmip.ident.time"]       # the FBU
+    assert "2026" in text and "00:00:00.400000000" in text, text
 
 
 def test_unanswered_requests_only(rows):

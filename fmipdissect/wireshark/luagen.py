@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 
 from .. import protocol as P
+from .. import show
 from ..errors import InputError
 from ..lint import rules as R
 
@@ -134,7 +135,7 @@ class _ProtoFields:
         args = [to_lua(abbr), to_lua(label)]
         if ctor.startswith("uint"):
             args += [base, valuestring, "nil" if mask is None else hex(mask)]
-        elif ctor in ("bytes", "string", "framenum"):
+        elif ctor in ("bytes", "string", "framenum", "absolute_time"):
             args += [base]
         self.decls[abbr] = {"abbr": abbr, "ctor": ctor, "args": args}
 
@@ -298,6 +299,8 @@ def build_context() -> dict:
          "zeroed)", "uint16", "base.HEX"),
         ("fmip.checksum.status", "Checksum status (FACTS D2)", "string",
          "base.ASCII"),
+        ("fmip.ident.time", "Identification as NTP time (FACTS D6)",
+         "absolute_time", "base.UTC"),
         ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
         ("fmip.response_to", "Response to request in frame", "framenum",
          "base.NONE"),
@@ -370,8 +373,13 @@ def build_context() -> dict:
             "LLA_WILDCARD": P.LLA_WILDCARD,
             "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
             "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
+            # FACTS D6: the plausible range decode/show use (show.py)
+            "NTP_UNIX_OFFSET": show.NTP_UNIX_OFFSET,
+            "NTP_PLAUSIBLE_FROM": show.NTP_PLAUSIBLE_FROM,
+            "NTP_ERA0_END": show.NTP_ERA0_END,
         },
         "lla_type": P.OPT_LLA,
+        "ntp_field": "ident",   # FACTS D6: Identification, often NTP time
         "option_header": {f.name: f.wsfield
                           for f in P.OPTIONS[P.OPT_LLA].fields
                           if f.name in ("type", "length")},
