@@ -48,6 +48,7 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -67,7 +68,9 @@ FMIP_LINT = BIN / "fmip-lint"
 
 # editcap -E: probability that each octet of a packet is changed.
 ERROR_RATES = (0.002, 0.01, 0.03, 0.1)
-MUTATIONS = ("editcap", "truncate", "snaplen", "editcap+truncate", "overwrite")
+MUTATIONS = ("editcap", "truncate", "snaplen", "editcap+truncate", "overwrite",
+             "message-soup")
+KEYS = SAMPLES / "keys.txt"
 # Output of tshark that means our dissector failed (lua/fmip.lua wraps its
 # dissection in pcall and reports a caught error as "FMIPv4 dissector bug").
 LUA_FAILURE_MARKERS = ("Lua Error", "FMIPv4 dissector bug",
@@ -76,6 +79,7 @@ TSHARK_STATUSES = (0, 2)     # 2: capture file cut short or corrupt
 LINT_STATUSES = (0, 1, 2)
 TSHARK_TIMEOUT = 60.0
 LINT_BATCH = 40
+LINKTYPE_RAW = 101
 
 
 # --- the decoder fuzz target (also used by the tests) -----------------------
@@ -203,6 +207,10 @@ def mutate_capture(src: Path, dst: Path, rng: random.Random,
         subprocess.run(["editcap", "-s", str(snaplen), str(src), str(dst)],
                        check=True, capture_output=True)
         return f"editcap -s {snaplen} {src.name}"
+    if kind == "message-soup":
+        seed = rng.randrange(1 << 31)
+        write_message_soup(dst, random.Random(seed))
+        return f"message soup, seed {seed}"
     if kind == "overwrite":
         data = bytearray(src.read_bytes())
         count = rng.randint(1, 8)
@@ -211,6 +219,58 @@ def mutate_capture(src: Path, dst: Path, rng: random.Random,
         dst.write_bytes(bytes(data))
         return f"{src.name}: {count} random octets overwritten"
     raise ValueError(kind)
+
+
+def _ip_checksum(header: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _ipv4(src: bytes, dst: bytes, proto: int, body: bytes) -> bytes:
+    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0, 64,
+                       proto, 0, src, dst)
+    return head[:10] + struct.pack("!H", _ip_checksum(head)) + head[12:] + body
+
+
+def write_message_soup(dst: Path, rng: random.Random,
+                       count: int = 120) -> None:
+    """A raw-IP pcap of mutated sample messages in intact IP/UDP/ICMP.
+
+    editcap -E mostly breaks the link and IP headers, so few of its
+    mutations reach a dissector intact; here every frame is a well-framed
+    datagram carrying a mutated FMIPv4 message (mutate_message), with the
+    ICMP checksum right half of the time (FACTS D2), so the Lua dissector
+    and the checker see the message octets themselves broken.
+    """
+    from fmipdissect.checksum import fmip_icmp_checksum
+    messages = sample_messages()
+    hosts = [bytes([10, 0, 0, 1]), bytes([10, 0, 0, 5]), bytes([10, 1, 0, 1]),
+             bytes([10, 2, 0, 1])]
+    records = []
+    when = 1_700_000_000.0
+    for _ in range(count):
+        data = rng.choice(messages)
+        for _ in range(rng.randint(0, 3)):
+            data = mutate_message(rng, data)
+        src, dst_addr = rng.sample(hosts, 2)
+        when += rng.choice((0.001, 0.5, 5.0, -1.0, 70.0))
+        if data[:1] in (b"\x14", b"\x15") or rng.random() < 0.2:
+            body = struct.pack("!HHHH", 434, 434, 8 + len(data), 0) + data
+            records.append((when, _ipv4(src, dst_addr, 17, body)))
+        else:
+            if len(data) >= 4 and rng.random() < 0.5:
+                ck = fmip_icmp_checksum(data)
+                data = data[:2] + struct.pack("!H", ck) + data[4:]
+            records.append((when, _ipv4(src, dst_addr, 1, data)))
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144,
+                            LINKTYPE_RAW))
+        for when, data in records:
+            sec = int(when)
+            f.write(struct.pack("<IIII", sec, int((when - sec) * 1e6),
+                                len(data), len(data)) + data)
 
 
 # --- the checks on one capture ------------------------------------------------
@@ -243,8 +303,8 @@ def check_lint_batch(paths: list[Path],
     """None, or what went wrong running the fmip-lint script on paths."""
     try:
         run = subprocess.run(
-            [*command, "--format", "json", "--no-progress",
-             *map(str, paths)], capture_output=True, timeout=300)
+            [*command, "--format", "json", "--no-progress", "--keys",
+             str(KEYS), *map(str, paths)], capture_output=True, timeout=300)
     except subprocess.TimeoutExpired:
         return "fmip-lint did not finish within 300 s"
     err = run.stderr.decode("utf-8", "replace")
@@ -276,6 +336,29 @@ def check_lint_inprocess(path: Path) -> str | None:
         return None
     except Exception:   # noqa: BLE001 - this is what we look for
         return traceback.format_exc()
+    return None
+
+
+def check_decode_inprocess(path: Path) -> str | None:
+    """None, or what went wrong in `fmipdissect decode --format json`."""
+    import contextlib
+    import io
+    from fmipdissect import cli
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli.main(["decode", "--format", "json", str(path)])
+    except Exception:   # noqa: BLE001
+        return traceback.format_exc()
+    text = err.getvalue()
+    if status not in (0, 2) or "internal error" in text \
+            or "Traceback" in text:
+        return f"fmipdissect decode status {status}: {text[-1000:]}"
+    for line in out.getvalue().splitlines():
+        try:
+            json.loads(line)
+        except ValueError as exc:
+            return f"fmipdissect decode JSON line does not parse: {exc}"
     return None
 
 
@@ -314,7 +397,8 @@ def fuzz_captures(count: int, seconds: float, seed: int, jobs: int,
                 shark = pool.map(lambda item: check_tshark(item[0]), batch)
                 for (path, how), problem in zip(batch, shark):
                     problem_lint = check_lint_inprocess(path)
-                    for what in (problem, problem_lint):
+                    problem_decode = check_decode_inprocess(path)
+                    for what in (problem, problem_lint, problem_decode):
                         if what:
                             kept = keep_capture(path, how, what) if keep \
                                 else path

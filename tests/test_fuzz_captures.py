@@ -1,0 +1,65 @@
+"""Byte-level capture fuzzing, the quick subset of `make fuzz`.
+
+A few dozen mutations of the samples (editcap -E at several error rates,
+random truncation, editcap -s snaplen, random octets overwritten anywhere,
+captures of mutated messages in intact IP), each through real tshark with
+lua/fmip.lua, `fmipdissect decode` and the checker in process, and the real
+fmip-lint script over the lot (bench/fuzz.py holds the checks).  Seeded: the
+same captures every run; `make fuzz` runs 2,000 and more with other seeds.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from test_fuzz_messages import FUZZ
+from test_fuzz_regressions import require_tool
+
+CAPTURES_PER_CHUNK = 12
+SEEDS = (4988, 3344, 4721)
+
+
+def _report(result) -> str:
+    return "\n".join(f"{how}: {what.splitlines()[-1] if what else ''} "
+                     f"(kept as {kept})"
+                     for how, what, kept in result["failures"][:10])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mutated_samples_break_nothing(seed):
+    require_tool("tshark")
+    require_tool("editcap")
+    result = FUZZ.fuzz_captures(CAPTURES_PER_CHUNK, 120, seed, jobs=1,
+                                log=lambda s: None, keep=False)
+    assert result["captures"] == CAPTURES_PER_CHUNK
+    assert not result["failures"], _report(result)
+
+
+def test_every_mutation_kind_makes_a_capture(tmp_path):
+    """Each kind writes a capture differing from its source; the sources
+    include a pcapng copy of every sample."""
+    require_tool("editcap")
+    bases = FUZZ.base_captures(tmp_path)
+    assert {p.suffix for p in bases} == {".pcap", ".pcapng"}
+    rng = random.Random(1)
+    source = next(p for p in bases if p.name == "violations.pcap")
+    for kind in FUZZ.MUTATIONS:
+        out = tmp_path / f"{kind}.pcap"
+        how = FUZZ.mutate_capture(source, out, rng, kind)
+        assert out.is_file() and how
+        assert out.read_bytes() != source.read_bytes(), kind
+
+
+def test_message_soup_reaches_the_decoder(tmp_path):
+    """The message-soup captures carry FMIPv4 messages broken in many ways:
+    the checker decodes most of them and reports framing problems."""
+    from fmipdissect.lint.engine import CaptureLint, LintConfig
+    path = tmp_path / "soup.pcap"
+    FUZZ.write_message_soup(path, random.Random(7))
+    run = CaptureLint(str(path), LintConfig())
+    rules = {f.rule for f in run}
+    assert run.messages > 60
+    assert len(rules & {"FM301", "FM302", "FM303", "FM304", "FM201"}) >= 3
+    assert Path(path).stat().st_size > 0
