@@ -21,7 +21,8 @@ local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 local fmip_icmp = Proto("fmip_icmp", "FMIPv4 over ICMP type 41 (postdissector)")
 
 -- ---------------------------------------------------------------------------
--- Data from fmipdissect/protocol.py
+-- Data from fmipdissect/protocol.py (and the FACTS D6 NTP range of
+-- fmipdissect/show.py, the matching keys of FACTS D9 in luagen.py)
 -- ---------------------------------------------------------------------------
 
 local N = {
