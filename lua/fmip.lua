@@ -1671,9 +1671,12 @@ end
 -- Request/response links (FACTS D9)
 -- ---------------------------------------------------------------------------
 
--- State filled the first time each frame is dissected (the first pass, or
--- the second one when the first pass had no tree: `tshark -2` without a
--- display filter).  Reset by fmip.init when a capture is (re)loaded.
+-- State filled when each frame is first dissected in capture order: the
+-- first pass, or for ICMP a later pass that runs from frame 1 in order when
+-- the first pass had no tree (`tshark -2` without a display filter, the GUI
+-- with colouring off).  Frames dissected out of order (a click in the GUI)
+-- never record anything: links need every earlier frame.  Reset by
+-- fmip.init when a capture is (re)loaded.
 local requests = {}   -- "pair|key" -> {frame, time, flagbits}
 local partial = {}    -- "pair|first key part" -> latest request (FM402)
 local router_pairs = {}   -- router pairs already reported (FM418)
@@ -1796,11 +1799,16 @@ local function show_link(msg, pinfo, item, ctx)
   end
 end
 
+-- Whether the postdissector has seen every frame from 1 up to this one in
+-- order in the current pass (it runs on every frame, tree or not).
+local last_frame, in_order = 0, false
+
 function fmip.init()
   requests = {}
   partial = {}
   router_pairs = {}
   notes = {}
+  last_frame, in_order = 0, false
 end
 
 -- ---------------------------------------------------------------------------
@@ -1823,7 +1831,7 @@ local function info_text(msg, ctx)
   return text
 end
 
-local function dissect_message(t, pinfo, root, msg)
+local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
@@ -1891,12 +1899,12 @@ local function dissect_message(t, pinfo, root, msg)
     end
   end
 
-  if notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
+  if may_record and notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
   show_link(msg, pinfo, top, ctx)
 end
 
-local function guarded(t, pinfo, tree, msg)
-  local ok, err = pcall(dissect_message, t, pinfo, tree, msg)
+local function guarded(t, pinfo, tree, msg, may_record)
+  local ok, err = pcall(dissect_message, t, pinfo, tree, msg, may_record)
   if not ok then
     -- An expert info needs a visible item: the TreeItem Lua gets is a
     -- hidden one of the Lua engine.
@@ -1924,7 +1932,9 @@ function fmip.dissector(tvb, pinfo, tree)
     if ok then return consumed end
     return tvb:len()
   end
-  guarded(tvb, pinfo, tree, msg)
+  -- UDP messages need no field of another dissector: always seen on the
+  -- first pass.
+  guarded(tvb, pinfo, tree, msg, not pinfo.visited)
   return tvb:len()
 end
 
@@ -1953,6 +1963,13 @@ register_udp_port()
 local icmp_field = Field.new("icmp")
 
 function fmip_icmp.dissector(tvb, pinfo, tree)
+  local number = pinfo.number
+  if number == 1 then
+    in_order = true
+  elseif number ~= last_frame + 1 then
+    in_order = false
+  end
+  last_frame = number
   -- The first ICMP layer of the frame only: an ICMP error quoting a type 41
   -- message is not a type 41 message.
   local icmp = icmp_field()
@@ -1964,7 +1981,7 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
   if octet(0) ~= N.ICMP_TYPE then return 0 end
   local msg = ICMP_BY_SUBTYPE[octet(4) or -1]
   if msg == nil then return 0 end
-  guarded(t, pinfo, tree, msg)
+  guarded(t, pinfo, tree, msg, in_order)
   return t:len()
 end
 
