@@ -98,6 +98,7 @@ local pinfo_cols = {protocol = {set = function() end},
 local function addr(s) return setmetatable({}, {__tostring = function() return s end}) end
 
 dofile(arg[1])
+local previous = 0
 
 for line in io.lines(arg[2]) do
   local frame, kind, src, dst, rel, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%x*)$")
@@ -107,12 +108,20 @@ for line in io.lines(arg[2]) do
                  src = addr(src), dst = addr(dst), cols = pinfo_cols}
   local tvb = new_tvb(s)
   local ok, err = pcall(function()
+    -- the postdissector runs on every frame, in order
+    for n = previous + 1, tonumber(frame) - 1 do
+      icmp_fieldinfo = nil
+      protos.fmip_icmp.dissector(new_tvb(""), {number = float(n), visited = false,
+                                 cols = pinfo_cols}, new_item())
+    end
+    previous = tonumber(frame)
     if kind == "udp" then
       protos.fmip.dissector(tvb, pinfo, new_item())
+      icmp_fieldinfo = nil
     else
       icmp_fieldinfo = {range = tvb:range(0, #s)}
-      protos.fmip_icmp.dissector(new_tvb(""), pinfo, new_item())
     end
+    protos.fmip_icmp.dissector(new_tvb(""), pinfo, new_item())
   end)
   if not ok then experts[#experts + 1] = "LUA ERROR " .. tostring(err) end
   io.write(frame, "\t", info, "\t", table.concat(experts, "|"), "\n")
