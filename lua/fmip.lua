@@ -1707,7 +1707,9 @@ end
 
 local function record_link(msg, pinfo, ctx)
   local frame = pinfo.number
-  local note = {}
+  -- Recorded on the first pass: every later frame was recorded too, so a
+  -- request still without a reply on a later pass has none.
+  local note = {first_pass = not pinfo.visited}
   notes[frame] = note
   if msg.ipsec_rule then
     local pair = key_part("routers", pinfo, ctx)
@@ -1774,7 +1776,8 @@ local function show_link(msg, pinfo, item, ctx)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  if note.request and note.response_in == nil and pinfo.visited and msg.unanswered_rule then
+  if note.request and note.response_in == nil and note.first_pass and pinfo.visited
+     and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (FACTS D10).
     report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))

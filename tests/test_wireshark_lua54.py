@@ -100,16 +100,24 @@ local function addr(s) return setmetatable({}, {__tostring = function() return s
 dofile(arg[1])
 local previous = 0
 
-for line in io.lines(arg[2]) do
+local lines = {}
+for line in io.lines(arg[2]) do lines[#lines + 1] = line end
+local revisit = arg[3] == "revisit"   -- GUI clicks: visited, last frame first
+if revisit then
+  local reversed = {}
+  for i = #lines, 1, -1 do reversed[#reversed + 1] = lines[i] end
+  lines = reversed
+end
+for _, line in ipairs(lines) do
   local frame, kind, src, dst, rel, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%x*)$")
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
-  local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = false,
+  local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = revisit,
                  src = addr(src), dst = addr(dst), cols = pinfo_cols}
   local tvb = new_tvb(s)
   local ok, err = pcall(function()
     -- the postdissector runs on every frame, in order
-    for n = previous + 1, tonumber(frame) - 1 do
+    for n = previous + 1, revisit and 0 or tonumber(frame) - 1 do
       icmp_fieldinfo = nil
       protos.fmip_icmp.dissector(new_tvb(""), {number = float(n), visited = false,
                                  cols = pinfo_cols}, new_item())
@@ -180,3 +188,23 @@ def test_same_info_and_experts_as_tshark_40(tmp_path, sample):
         want_rules = sorted(m.split()[0] for m in row["_ws.expert.message"]
                             if re.match(r"FM\d{3} ", m))
         assert got[frame] == (want_info, want_rules), f"frame {frame}"
+
+
+def test_out_of_order_dissection_records_no_link(tmp_path):
+    """A GUI click dissects one frame, visited, in any order: that must not
+    record a request or a response (it would invent "no request seen")."""
+    lua = require_tool("lua5.4")
+    harness = tmp_path / "harness.lua"
+    harness.write_text(HARNESS)
+    messages = tmp_path / "messages.txt"
+    messages.write_text("\n".join(_messages(ROOT / "samples" /
+                                               "predictive.pcap")) + "\n")
+    proc = subprocess.run([lua, str(harness), str(LUA), str(messages),
+                           "revisit"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 7
+    for line in lines:
+        frame, info, experts = line.split("\t")
+        assert info and not re.search(r"FM4\d\d", experts), line
