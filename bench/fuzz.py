@@ -92,6 +92,19 @@ def _imports():
     return decode, checks, keys, rules, session, records
 
 
+_KEY_TABLE = None
+
+
+def _key_table(keys, P):
+    """The samples' keys (their seeds carry real HMACs) and SPI 1."""
+    global _KEY_TABLE
+    if _KEY_TABLE is None:
+        _KEY_TABLE = dict(keys.load_keys(str(KEYS))) if KEYS.is_file() \
+            else {}
+        _KEY_TABLE[1] = keys.Key(1, b"fuzz", P.DEFAULT_AUTH_ALGORITHM)
+    return _KEY_TABLE
+
+
 def exercise_message(data: bytes, lla_length: int | None = None) -> int:
     """Decode data as FBU/FBAck and as an ICMP message, check, match.
 
@@ -103,14 +116,15 @@ def exercise_message(data: bytes, lla_length: int | None = None) -> int:
       * every Problem and every finding has a rule id of the registry;
       * every decoder Problem is reported by check_message (malformed input
         yields a finding);
-      * check_message (with a key for SPI 1, so HMACs are verified) and the
+      * check_message (with the samples' keys and one for SPI 1, so HMACs
+        are verified) and the
         session (observe, then finish) do not raise.
     """
     decode, checks, keys, rules, session, records = _imports()
     P = decode.P
     if lla_length is None:
         lla_length = P.DEFAULT_LLA_LENGTH
-    key_table = {1: keys.Key(1, b"fuzz", P.DEFAULT_AUTH_ALGORITHM)}
+    key_table = _key_table(keys, P)
     findings = 0
     for proto, decoder, ports in ((decode.IPPROTO_UDP, decode.decode_mip,
                                    (P.MIP_UDP_PORT, P.MIP_UDP_PORT)),
@@ -344,21 +358,25 @@ def check_decode_inprocess(path: Path) -> str | None:
     import contextlib
     import io
     from fmipdissect import cli
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = cli.main(["decode", "--format", "json", str(path)])
-    except Exception:   # noqa: BLE001
-        return traceback.format_exc()
-    text = err.getvalue()
-    if status not in (0, 2) or "internal error" in text \
-            or "Traceback" in text:
-        return f"fmipdissect decode status {status}: {text[-1000:]}"
-    for line in out.getvalue().splitlines():
+    for form in ("json", "text"):
+        out, err = io.StringIO(), io.StringIO()
         try:
-            json.loads(line)
-        except ValueError as exc:
-            return f"fmipdissect decode JSON line does not parse: {exc}"
+            with contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(err):
+                status = cli.main(["decode", "--format", form, str(path)])
+        except Exception:   # noqa: BLE001
+            return traceback.format_exc()
+        text = err.getvalue()
+        if status not in (0, 2) or "internal error" in text \
+                or "Traceback" in text:
+            return (f"fmipdissect decode --format {form} status {status}: "
+                    f"{text[-1000:]}")
+        if form == "json":
+            for line in out.getvalue().splitlines():
+                try:
+                    json.loads(line)
+                except ValueError as exc:
+                    return f"fmipdissect decode JSON line does not parse: {exc}"
     return None
 
 
