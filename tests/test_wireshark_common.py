@@ -18,7 +18,7 @@ from scapy.utils import wrpcap
 
 from fmipdissect import checksum as C
 from fmipdissect import protocol as P
-from fmipdissect.layers import (FBU, HI, FBAck, IPv4AddrOption, LLAOption,
+from fmipdissect.layers import (FBU, FBAck, IPv4AddrOption, LLAOption,
                                 MNPARAuth, PrefixOption)
 from fmipdissect.wireshark import tshark as T
 from fmipdissect.wireshark.luagen import FLAG_BIT_PREFIX

@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import IP, UDP
 from scapy.utils import rdpcap
 from test_wireshark_common import T, require_tool
 
