@@ -1326,7 +1326,8 @@ end
 local function add_field(tree, t, base, f, limit, ctx, code_table)
   local ntp_hex
   local off = base + f.offset
-  if off + f.size > limit or off + f.size > t:len() then return nil end
+  -- limit never exceeds the captured length (callers check it)
+  if off + f.size > limit then return nil end
   local r = t:range(off, f.size)
   local value, shown
   if f.kind == "ipv4" then
@@ -1628,18 +1629,26 @@ local function check_prrtadv_options(item, msg, code, options)
 end
 
 -- FACTS D2: the ICMP checksum with the Checksum and Reserved fields zeroed.
-local function icmp_checksum(n, zero_masks)
-  local sum = 0
-  for i = 0, n - 1, 2 do
-    local hi, lo = string.byte(octets, i + 1, i + 2)
-    lo = lo or 0
-    if i == 2 then hi, lo = 0, 0 end
-    if zero_masks then
-      if zero_masks[i] then hi = hi - bits_and(hi, zero_masks[i]) end
-      if zero_masks[i + 1] then lo = lo - bits_and(lo, zero_masks[i + 1]) end
-    end
-    sum = sum + hi * 256 + lo
+-- The one's complement sum of the message with the Checksum field zeroed,
+-- before folding, and the part of it that the reserved bits contribute.
+local function icmp_sums(n, zero_masks)
+  local bytes = {string.byte(octets, 1, n)}
+  local sum, reserved = 0, 0
+  for i = 1, n, 2 do
+    if i ~= 3 then sum = sum + bytes[i] * 256 + (bytes[i + 1] or 0) end
   end
+  for off, mask in pairs(zero_masks) do
+    local value = bytes[off + 1]
+    if value then
+      local bits = bits_and(value, mask)
+      if off % 2 == 0 then bits = bits * 256 end
+      reserved = reserved + bits
+    end
+  end
+  return sum, reserved
+end
+
+local function fold(sum)
   while sum > 65535 do sum = (sum % 65536) + math.floor(sum / 65536) end
   return 65535 - sum
 end
@@ -1648,11 +1657,12 @@ local function check_checksum(t, item, msg, sent)
   local n = t:len()
   local zero = {}
   for off, mask in pairs(msg.checksum_zero) do zero[tonumber(off)] = mask end
-  local expected = icmp_checksum(n, zero)
+  local sum, reserved = icmp_sums(n, zero)
+  local expected = fold(sum - reserved)   -- FACTS D2: Reserved zeroed
   local verdict
   if sent == expected then
     verdict = "ok"
-  elseif sent == icmp_checksum(n, nil) then
+  elseif sent == fold(sum) then
     verdict = "plain-sum"
     report(item, "FM202", string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
                                         sent, expected))
