@@ -1691,6 +1691,7 @@ local requests = {}   -- "pair|key" -> {frame, time, flagbits}
 local partial = {}    -- "pair|first key part" -> latest request (FM402)
 local router_pairs = {}   -- router pairs already reported (FM418)
 local notes = {}      -- frame number -> what to show on every dissection
+local RECORDED = {}   -- the note of a frame recorded with nothing to show
 
 local function key_part(p, pinfo, ctx)
   if p == "src" then return tostring(pinfo.src) end
@@ -1719,29 +1720,38 @@ local function record_link(msg, pinfo, ctx)
   local frame = pinfo.number
   -- Recorded on the first pass: every later frame was recorded too, so a
   -- request still without a reply on a later pass has none.
-  local note = {first_pass = not pinfo.visited}
-  notes[frame] = note
+  -- Memory stays small: most frames keep one shared marker, a request
+  -- keeps a few numbers (no reference to this dissection's tables).
+  local note = {}
+  notes[frame] = RECORDED
   if msg.ipsec_rule then
     local pair = key_part("routers", pinfo, ctx)
     if not router_pairs[pair] then
       router_pairs[pair] = true
       note.ipsec = pair
+      notes[frame] = note
     end
   end
   local key, partial_key = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
-    local req = {frame = frame, time = pinfo.rel_ts, flagbits = ctx.flagbits,
+    local req = {frame = frame, time = pinfo.rel_ts,
                  ident = ctx.shown[msg.match_key[#msg.match_key]]}
+    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
     -- a retransmission): one reply answers all of them (FACTS D8).
     local same = requests[key]
-    req.earlier = same and same.unanswered or {}
     req.unanswered = {frame}
-    for _, f in ipairs(req.earlier) do req.unanswered[#req.unanswered + 1] = f end
+    if same then
+      for _, f in ipairs(same.unanswered) do req.unanswered[#req.unanswered + 1] = f end
+    end
     requests[key] = req
     partial[partial_key] = req
     note.request = true
+    -- Recorded on the first pass: every later frame was recorded too, so a
+    -- request still without a reply on a later pass has none.
+    note.first_pass = not pinfo.visited
+    notes[frame] = note
     return
   end
   if contains(msg.unsolicited_codes, ctx.values.code) then return end
@@ -1749,16 +1759,18 @@ local function record_link(msg, pinfo, ctx)
   if req == nil then
     local other = partial[partial_key]
     if msg.partial_rule and other then
-      note.mismatch = other
+      note.mismatch = {frame = other.frame, ident = other.ident}
     else
       note.orphan = true
     end
+    notes[frame] = note
     return
   end
+  notes[frame] = note
   note.response_to = req.frame
   note.delta = pinfo.rel_ts - req.time
   local cond = msg.when_request_flag
-  if cond and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
+  if cond and req.flagbits and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
     note.missing = {}
     for _, r in ipairs(cond.requirements) do
       if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
