@@ -245,6 +245,42 @@ def _vlan_candidate(buf, at: int) -> bool:
     return False
 
 
+def _plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
+                    proto: int) -> Datagram | None:
+    """The Datagram the full parser (_frame) gives for the usual candidate,
+    built straight from the read buffer: an unfragmented IPv4 packet without
+    IP options whose Total Length fits in the captured octets buf[ip:stop].
+    None whenever _frame must decide (IP options, fragments, a clipped or
+    TSO packet, a body too short or not FMIPv4): the prefilter path then
+    hands the frame to _frame, so both paths give the same records.  Spares
+    the candidate the frame copy and the link-layer walk (perf: the
+    FMIPv4-only benchmark, docs/performance.md)."""
+    if buf[ip] != 0x45 or buf[ip + 6] & 0x3F or buf[ip + 7]:
+        return None
+    total = buf[ip + 2] << 8 | buf[ip + 3]
+    end = ip + total
+    if end > stop:
+        return None                   # clipped by the snap length, or garbage
+    if proto == IPPROTO_UDP:
+        if total < 28:
+            return None
+        sport = buf[ip + 20] << 8 | buf[ip + 21]
+        dport = buf[ip + 22] << 8 | buf[ip + 23]
+        if sport != _PORT and dport != _PORT:
+            return None
+        return Datagram(frame, time, _inet_ntoa(buf[ip + 12:ip + 16]),
+                        _inet_ntoa(buf[ip + 16:ip + 20]), proto, buf[ip + 8],
+                        sport, dport, bytes(buf[ip + 28:end]), False, ())
+    if total < 21 or buf[ip + 20] != _ICMP_TYPE:
+        return None
+    return Datagram(frame, time, _inet_ntoa(buf[ip + 12:ip + 16]),
+                    _inet_ntoa(buf[ip + 16:ip + 20]), proto, buf[ip + 8],
+                    None, None, bytes(buf[ip + 20:end]), False, ())
+
+
+_inet_ntoa = socket.inet_ntoa
+
+
 def _fast_struct(endian: str, lead: str, link: tuple) -> struct.Struct:
     """Struct reading `lead` fields, then the link type field and the IP
     protocol octet at the link header length + 9."""
@@ -439,6 +475,9 @@ class CaptureReader:
             tag_at = 16 + type_offset
         peek_from = peek.unpack_from
         parse = self._pcap_frame
+        plain = _plain_datagram
+        stamp = struct.Struct(endian + "II").unpack_from
+        ts_div = self._ts_div
         frames = self.frames
         pos = 0
         avail = self._refill(0)
@@ -494,6 +533,16 @@ class CaptureReader:
                         pos = nxt
                         continue
                     self.frames = frames
+                    if ltype == type_value:
+                        sec, frac = stamp(buf, pos)
+                        time = sec + frac / ts_div
+                        datagram = plain(frames, time, buf, pos + 16 + header,
+                                         nxt, proto)
+                        if datagram is not None:
+                            self._last_time = time
+                            yield datagram
+                            pos = nxt
+                            continue
                     yield from parse(frames, buf, pos, record, linktype)
                     pos = nxt
             self.frames = frames
@@ -542,10 +591,13 @@ class CaptureReader:
         frames = self.frames
         prefilter = self.prefilter
         parse = self._epb_frame
+        plain = _plain_datagram
+        iface_time = self._iface_time
         while True:
             buf = self._buf
             endian = self._endian
             block = struct.Struct(endian + "III8xI").unpack_from   # type, len, iface, caplen
+            stamp = struct.Struct(endian + "II").unpack_from    # EPB time stamp
             length_at = struct.Struct(endian + "I").unpack_from
             interfaces = self._interfaces
             count = len(interfaces)
@@ -598,6 +650,16 @@ class CaptureReader:
                             pos = nxt
                             continue
                         self.frames = frames
+                        if ltype == type_value:
+                            hi, lo = stamp(buf, pos + 12)
+                            time = iface_time(interfaces[iface], hi, lo)
+                            datagram = plain(frames, time, buf, pos + header,
+                                             pos + 28 + caplen, proto)
+                            if datagram is not None:
+                                self._last_time = time
+                                yield datagram
+                                pos = nxt
+                                continue
                         yield from parse(frames, buf, pos)
                         pos = nxt
                         continue
@@ -639,6 +701,18 @@ class CaptureReader:
                                     chain and not _vlan_candidate(buf, pos + tag_at)):
                                 pos = nxt
                                 continue
+                            if ltype == type_value:
+                                hi, lo = stamp(buf, pos + 12)
+                                time = iface_time(interfaces[iface], hi, lo)
+                                datagram = plain(frames, time, buf,
+                                                 pos + 28 + header,
+                                                 pos + 28 + caplen, proto)
+                                if datagram is not None:
+                                    self.frames = frames
+                                    self._last_time = time
+                                    yield datagram
+                                    pos = nxt
+                                    continue
                         self.frames = frames
                         yield from parse(frames, buf, pos)
                         pos = nxt

@@ -10,6 +10,7 @@ the others are still checked; the status is then 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -51,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="check N capture files in parallel processes")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar on standard error")
+    parser.add_argument("--no-prefilter", action="store_true",
+                        help="parse every frame in full instead of "
+                        "prefiltering (slow; same findings: for checking "
+                        "the fast path, docs/performance.md)")
     _one_line_errors(parser)
 
 
@@ -90,11 +95,21 @@ def build_config(args) -> LintConfig:
         raise InputError(f"--lla-length {args.lla_length}: must be 1 to "
                          f"{MAX_LLA_LENGTH} octets")
     keys = load_keys(args.keys) if args.keys else None
-    return LintConfig(frozenset(enabled), keys, args.lla_length)
+    return LintConfig(frozenset(enabled), keys, args.lla_length,
+                      prefilter=not getattr(args, "no_prefilter", False))
+
+
+# Fewer cyclic-GC passes while checking: the checker allocates short-lived,
+# acyclic records by the million, and each default pass (every 700
+# allocations) rescans the live session state; about 5% of the FMIPv4-only
+# benchmark (docs/performance.md).  Reference counting still frees every
+# record at once; the caller's setting is restored afterwards.
+GC_THRESHOLD = (50_000, 20, 100)
 
 
 def _worker(job):
     path, config = job
+    gc.set_threshold(*GC_THRESHOLD)      # a worker process of ours
     try:
         findings, stats = lint_file(path, config)
     except InputError as exc:
@@ -134,40 +149,45 @@ def run(args) -> int:
         out.flush()
         print(f"{_prog(args)}: error: {message}", file=sys.stderr)
 
-    if args.jobs > 1 and len(args.captures) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        jobs = [(path, config) for path in args.captures]
-        with ProcessPoolExecutor(min(args.jobs, len(jobs))) as pool:
-            # map() keeps the argument order: a deterministic report.
-            for findings, stats, error in pool.map(_worker, jobs):
-                if error is not None:
-                    fail(error)
-                    continue
-                for f in findings:
-                    report.finding(f)
-                report.file_done(stats)
-                done.append(stats)
-    else:
-        show_progress = not args.no_progress and sys.stderr.isatty()
-        for path in args.captures:
-            progress = None
-            if show_progress:
+    saved_gc = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        if args.jobs > 1 and len(args.captures) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            jobs = [(path, config) for path in args.captures]
+            with ProcessPoolExecutor(min(args.jobs, len(jobs))) as pool:
+                # map() keeps the argument order: a deterministic report.
+                for findings, stats, error in pool.map(_worker, jobs):
+                    if error is not None:
+                        fail(error)
+                        continue
+                    for f in findings:
+                        report.finding(f)
+                    report.file_done(stats)
+                    done.append(stats)
+        else:
+            show_progress = not args.no_progress and sys.stderr.isatty()
+            for path in args.captures:
+                progress = None
+                if show_progress:
+                    try:
+                        if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
+                            progress = Progress(path)
+                    except OSError:
+                        pass
+                run_ = CaptureLint(path, config, progress=progress)
                 try:
-                    if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
-                        progress = Progress(path)
-                except OSError:
-                    pass
-            run_ = CaptureLint(path, config, progress=progress)
-            try:
-                for f in run_:
-                    if progress is not None:
-                        progress.clear()
-                    report.finding(f)
-            except InputError as exc:
-                fail(str(exc))
-                continue
-            report.file_done(run_.stats)
-            done.append(run_.stats)
+                    for f in run_:
+                        if progress is not None:
+                            progress.clear()
+                        report.finding(f)
+                except InputError as exc:
+                    fail(str(exc))
+                    continue
+                report.file_done(run_.stats)
+                done.append(run_.stats)
+    finally:
+        gc.set_threshold(*saved_gc)
     if done or not failed:
         report.close(done)
     if failed:

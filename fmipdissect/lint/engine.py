@@ -35,6 +35,9 @@ class LintConfig:
     enabled: frozenset = frozenset(r.id for r in RULES)
     keys: dict | None = None            # SPI -> keys.Key (FACTS D5)
     lla_length: int = P.DEFAULT_LLA_LENGTH   # FACTS D3
+    # False: the reader parses every frame in full instead of prefiltering
+    # (capture.py's reference path; --no-prefilter, docs/performance.md)
+    prefilter: bool = True
 
 
 @dataclass
@@ -88,7 +91,8 @@ class CaptureLint:
         keys = config.keys
         lla_length = config.lla_length
         stats = self.stats
-        reader = CaptureReader(self.path)   # CaptureError (InputError) early
+        reader = CaptureReader(self.path, prefilter=config.prefilter)
+        # (CaptureError, an InputError, comes early: from the constructor)
         session = Session()
         observe = session.observe
         progress = self.progress
