@@ -253,6 +253,10 @@ def build_context() -> dict:
             "orphan_rule": ORPHAN_RESPONSE_RULE.get(m.key),
             "unanswered_rule": UNANSWERED_REQUEST_RULE.get(m.key),
             "partial_rule": PARTIAL_MATCH_RULE.get(m.key),
+            # a request whose responses are also matched on the first key
+            # part only (FM402) is indexed by it
+            "partial_index": any(r.request == m.key and r.key in
+                                 PARTIAL_MATCH_RULE for r in P.MESSAGES),
             "ipsec_rule": IPSEC_RULE.get(m.key),
             "option_order": _option_order(m),
             "reason": ({"codes": list(P.PRRTADV_REASON_CODES),
