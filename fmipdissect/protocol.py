@@ -315,6 +315,14 @@ def _req(option, codes, label, rule):
 
 
 _NEW_AP_LLA_ANY = _req(OPT_LLA, None, "New Access Point LLA option", "FM207")
+# PrRtAdv Code 0 and 1 (RFC 4988 5.4): the [AP-ID, AR-Info] tuple MUST be
+# complete: New AP LLA (Option-Code 1), NAR's LLA (3), NAR's IP address (3).
+_AR_INFO_TUPLE = (
+    _req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option", "FM207"),
+    _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
+    _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address option",
+         "FM207"),
+)
 
 MESSAGES: tuple[Message, ...] = (
     Message(
@@ -359,16 +367,8 @@ MESSAGES: tuple[Message, ...] = (
         "prrtadv", "PrRtAdv", "Proxy Router Advertisement", "5.4", "icmp", 41,
         7, 8, _icmp_head(7), codes=PRRTADV_CODES,
         required_options={
-            0: (_req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option",
-                     "FM207"),
-                _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
-                _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address "
-                     "option", "FM207")),
-            1: (_req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option",
-                     "FM207"),
-                _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
-                _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address "
-                     "option", "FM207")),
+            0: _AR_INFO_TUPLE,
+            1: _AR_INFO_TUPLE,
             2: (_NEW_AP_LLA_ANY,),
             3: (_NEW_AP_LLA_ANY,),
             4: (_NEW_AP_LLA_ANY,),
