@@ -114,9 +114,7 @@ _OPTION_TYPE_NAMES = {o.type: o.name for o in P.OPTIONS.values()}
 
 
 def _flag_bit_name(flag: P.Flag) -> str:
-    # RFC 3344 3.3 writes the reserved bits r and x in lower case.
-    reserved = flag.label.startswith("Reserved")
-    return flag.name if reserved else flag.name.upper()
+    return flag.letter
 
 
 def _flags_field(f: P.Field) -> list:

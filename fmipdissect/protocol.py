@@ -50,7 +50,6 @@ MIP_EXTENSION_NAMES = {
     32: "Mobile-Home Authentication",
     33: "Mobile-Foreign Authentication",
     34: "Foreign-Home Authentication",
-    36: "Generalized Mobile IP Authentication",
     AUTH_EXT_TYPE: "Generalized Mobile IP Authentication",
 }
 
@@ -72,6 +71,13 @@ class Flag:
     label: str
     policy: str = "use"
     rule: str | None = None
+
+    @property
+    def letter(self) -> str:
+        """The bit's letter as the RFC figure writes it (RFC 3344 3.3 writes
+        the reserved bits r and x in lower case)."""
+        return self.name if self.label.startswith("Reserved") else \
+            self.name.upper()
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def _flag_groups(flags):
         if flag.rule:
             mask, bits = groups.get(flag.rule, (0, ()))
             groups[flag.rule] = (mask | flag.mask,
-                                 bits + ((flag.mask, flag.name.upper()),))
+                                 bits + ((flag.mask, flag.letter),))
     return tuple((rule, mask, bits) for rule, (mask, bits) in groups.items())
 
 
