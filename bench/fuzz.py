@@ -79,6 +79,7 @@ TSHARK_STATUSES = (0, 2)     # 2: capture file cut short or corrupt
 LINT_STATUSES = (0, 1, 2)
 TSHARK_TIMEOUT = 60.0
 LINT_BATCH = 40
+LLA_LENGTHS = (6, 6, 6, 1, 8, 20, 255)   # link-layer address lengths tried
 LINKTYPE_RAW = 101
 
 
@@ -290,12 +291,14 @@ def write_message_soup(dst: Path, rng: random.Random,
 # --- the checks on one capture ------------------------------------------------
 
 def check_tshark(path: Path, timeout: float = TSHARK_TIMEOUT,
-                 lua: Path = LUA) -> str | None:
+                 lua: Path = LUA, lla_length: int | None = None) -> str | None:
     """None, or what went wrong dissecting path with lua/fmip.lua."""
+    prefs = [] if lla_length is None else ["-o",
+                                           f"fmip.lla_length:{lla_length}"]
     try:
         run = subprocess.run(
-            ["tshark", "-X", f"lua_script:{lua}", "-r", str(path), "-V"],
-            capture_output=True, timeout=timeout)
+            ["tshark", "-X", f"lua_script:{lua}", *prefs, "-r", str(path),
+             "-V"], capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"tshark did not finish within {timeout:g} s"
     if run.returncode < 0:
@@ -313,12 +316,14 @@ def check_tshark(path: Path, timeout: float = TSHARK_TIMEOUT,
 
 
 def check_lint_batch(paths: list[Path],
-                     command: tuple = (str(FMIP_LINT),)) -> str | None:
+                     command: tuple = (str(FMIP_LINT),),
+                     lla_length: int = 6) -> str | None:
     """None, or what went wrong running the fmip-lint script on paths."""
     try:
         run = subprocess.run(
             [*command, "--format", "json", "--no-progress", "--keys",
-             str(KEYS), *map(str, paths)], capture_output=True, timeout=300)
+             str(KEYS), "--lla-length", str(lla_length), *map(str, paths)],
+            capture_output=True, timeout=300)
     except subprocess.TimeoutExpired:
         return "fmip-lint did not finish within 300 s"
     err = run.stderr.decode("utf-8", "replace")
@@ -412,7 +417,10 @@ def fuzz_captures(count: int, seconds: float, seed: int, jobs: int,
                     how = mutate_capture(src, dst, rng, kind)
                     kinds[kind] = kinds.get(kind, 0) + 1
                     batch.append((dst, how))
-                shark = pool.map(lambda item: check_tshark(item[0]), batch)
+                # FACTS D3: the LLA length is a setting; vary it per batch
+                lla = rng.choice(LLA_LENGTHS)
+                shark = pool.map(lambda item: check_tshark(
+                    item[0], lla_length=lla), batch)
                 for (path, how), problem in zip(batch, shark):
                     problem_lint = check_lint_inprocess(path)
                     problem_decode = check_decode_inprocess(path)
@@ -422,13 +430,14 @@ def fuzz_captures(count: int, seconds: float, seed: int, jobs: int,
                                 else path
                             failures.append((how, what, str(kept)))
                             log(f"FAIL {how}: {what.splitlines()[-1]}")
-                problem = check_lint_batch([p for p, _ in batch])
+                problem = check_lint_batch([p for p, _ in batch],
+                                           lla_length=lla)
                 if problem:
                     # Name the files: the script on each one alone.
                     failures.append(("fmip-lint batch", problem, ""))
                     log(f"FAIL fmip-lint batch: {problem.splitlines()[0]}")
                     for path, how in batch:
-                        what = check_lint_batch([path])
+                        what = check_lint_batch([path], lla_length=lla)
                         if what:
                             kept = keep_capture(path, how, what) if keep \
                                 else path

@@ -187,13 +187,13 @@ def check_file(tmp_path_factory, blob: bytes, suffix: str):
     assert path.read_bytes() == blob     # never writes to its input
 
 
-@fuzz_settings(250)
+@fuzz_settings(150)
 @given(pcap_file())
 def test_pcap_files(tmp_path_factory, blob):
     check_file(tmp_path_factory, blob, ".pcap")
 
 
-@fuzz_settings(250)
+@fuzz_settings(150)
 @given(pcapng_file())
 def test_pcapng_files(tmp_path_factory, blob):
     check_file(tmp_path_factory, blob, ".pcapng")

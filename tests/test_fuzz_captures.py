@@ -17,7 +17,7 @@ import pytest
 from test_fuzz_messages import FUZZ
 from test_fuzz_regressions import require_tool
 
-CAPTURES_PER_CHUNK = 12
+CAPTURES_PER_CHUNK = 10
 SEEDS = (4988, 3344, 4721)
 
 
