@@ -225,6 +225,15 @@ _AUTH_LENGTH = _named(P.AUTH_EXTENSION_FIELDS, "length")
 _AUTH_LENGTH_STRUCT = struct.Struct(">" + _STRUCT_CODES[_AUTH_LENGTH.size])
 _AUTH_HEAD = _AUTH_LENGTH.offset + _AUTH_LENGTH.size
 _AUTH_LEN = P.AUTH_HEADER_LEN
+# the same, as plain locals-to-be for _extensions' loop
+_LONG_FORMAT = P.LONG_FORMAT_EXTENSIONS
+_auth_length = _AUTH_LENGTH_STRUCT.unpack_from
+_auth_spi = _AUTH_SPI_STRUCT.unpack_from
+_AUTH_LENGTH_AT = _AUTH_LENGTH.offset
+_AUTH_SUBTYPE_AT = _AUTH_SUBTYPE.offset
+_AUTH_SPI_AT = _AUTH_SPI.offset
+_OPT_IPV4_ADDR = P.OPT_IPV4_ADDR
+_NCOA_LENGTHS = P.NCOA_IN_FBACK_LENGTHS
 
 
 # --- ICMP checksum (FACTS D2) -----------------------------------------------
@@ -418,7 +427,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
     problems = msg.problems
     while off < end:
         etype = raw[off]
-        if etype in P.LONG_FORMAT_EXTENSIONS:
+        if etype in _LONG_FORMAT:
             # RFC 4721 5: Type | Subtype | Length (16) | SPI | Authenticator
             if end - off < _AUTH_HEAD:
                 problems.append(Problem(
@@ -426,8 +435,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                     f" {end - off} octets left, too short for Type, Subtype "
                     f"and Length", off))
                 return
-            length = _AUTH_LENGTH_STRUCT.unpack_from(
-                raw, off + _AUTH_LENGTH.offset)[0]
+            length = _auth_length(raw, off + _AUTH_LENGTH_AT)[0]
             size = _AUTH_HEAD + length
             if off + size > end:
                 problems.append(Problem(
@@ -444,8 +452,8 @@ def _extensions(msg: Message, raw: bytes, off: int,
                     f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
                 return
             el = Element("auth", off, etype, length, size,
-                         raw[off + _AUTH_SUBTYPE.offset])
-            el.spi = _AUTH_SPI_STRUCT.unpack_from(raw, off + _AUTH_SPI.offset)[0]
+                         raw[off + _AUTH_SUBTYPE_AT])
+            el.spi = _auth_spi(raw, off + _AUTH_SPI_AT)[0]
             el.authenticator = raw[off + _AUTH_LEN:off + size]
             el.data = raw[off + _AUTH_HEAD:off + size]
             if msg.auth_end is None:
@@ -463,8 +471,8 @@ def _extensions(msg: Message, raw: bytes, off: int,
         # FACTS D4: in an FBAck the New IPv4 Address option (NCoA) travels in
         # the extension area with its 8-octet layout, Length 1 (8-octet
         # units) or 6 (Mobile IPv4's octet count of the same 8 octets).
-        ncoa_option = (etype == P.OPT_IPV4_ADDR and ncoa_allowed
-                       and length in P.NCOA_IN_FBACK_LENGTHS)
+        ncoa_option = (etype == _OPT_IPV4_ADDR and ncoa_allowed
+                       and length in _NCOA_LENGTHS)
         size = _IPV4_OPTION.fixed_len if ncoa_option else 2 + length
         if off + size > end:
             problems.append(Problem(

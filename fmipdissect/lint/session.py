@@ -51,6 +51,7 @@ PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
 # provide NCoA" cannot apply to them.
 _HACK_NO_NCOA_CODES = frozenset({4} | {c for c in P.HACK_CODES if c >= 128})
 _HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
+_NAR_IP, _NCOA = P.ADDR_NAR_IP, P.ADDR_NCOA
 
 
 class FbuSeen:
@@ -360,7 +361,10 @@ class Session:
                             f"seen")))
             return
         ident = msg.ident
-        matched = [f for f in ho.fbus if f.ident == ident]
+        matched = []          # plain loops here: cheaper than comprehensions
+        for f in ho.fbus:     # for the one or two FBUs of a handover (perf)
+            if f.ident == ident:
+                matched.append(f)
         if not matched:
             latest = ho.fbus[-1]
             out.append(("FM402", (f"FBAck Identification {ident:#018x} differs from "
@@ -381,11 +385,20 @@ class Session:
                 out.append(("FM413", (f"FBAck sent to {dst}, not to the source of "
                                 f"the FBU of frame {matched[-1].frame} "
                                 f"({matched[-1].src}), NAR or the MN")))
-            senders = [f for f in matched if f.src == dst]
-            if senders and dgram.dport not in {f.sport for f in senders}:
-                out.append(("FM414", (f"FBAck sent to port {dgram.dport}, not to "
-                                f"source port {senders[-1].sport} of the FBU "
-                                f"of frame {senders[-1].frame}")))
+            senders = []
+            for f in matched:
+                if f.src == dst:
+                    senders.append(f)
+            if senders:
+                dport = dgram.dport
+                for f in senders:
+                    if f.sport == dport:
+                        break
+                else:
+                    out.append(("FM414", (f"FBAck sent to port {dport}, not to "
+                                          f"source port {senders[-1].sport} of "
+                                          f"the FBU of frame "
+                                          f"{senders[-1].frame}")))
             request = senders[-1] if senders else matched[-1]
             if msg.lifetime is not None and msg.lifetime > request.lifetime:
                 out.append(("FM416", (f"FBAck grants Lifetime {msg.lifetime} s, more "
@@ -420,9 +433,14 @@ class Session:
                 self.rtsolprs.move_to_end(key)
         if _is_group(dst):
             return
-        nar_ips = [e.addr for e in msg.elements if e.kind == "ipv4addr"
-                   and e.code == P.ADDR_NAR_IP and e.addr is not None]
-        ncoa = _addr_option(msg, P.ADDR_NCOA)
+        nar_ips = []
+        ncoa = None
+        for e in msg.elements:      # one loop for both (= _addr_option's NCoA)
+            if e.kind == "ipv4addr" and e.addr is not None:
+                if e.code == _NAR_IP:
+                    nar_ips.append(e.addr)
+                elif e.code == _NCOA and ncoa is None:
+                    ncoa = e.addr
         if not nar_ips and ncoa is None:
             return
         ho = self._handover(dst, now)
