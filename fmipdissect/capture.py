@@ -255,29 +255,29 @@ def _plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
     hands the frame to _frame, so both paths give the same records.  Spares
     the candidate the frame copy and the link-layer walk (perf: the
     FMIPv4-only benchmark, docs/performance.md)."""
-    if buf[ip] != 0x45 or buf[ip + 6] & 0x3F or buf[ip + 7]:
+    vihl, total, fragment, ttl, src, dst, sport, dport = _ip_head(buf, ip)
+    if vihl != 0x45 or fragment & 0x3FFF:       # options; MF or an offset
         return None
-    total = buf[ip + 2] << 8 | buf[ip + 3]
     end = ip + total
     if end > stop:
         return None                   # clipped by the snap length, or garbage
     if proto == IPPROTO_UDP:
         if total < 28:
             return None
-        sport = buf[ip + 20] << 8 | buf[ip + 21]
-        dport = buf[ip + 22] << 8 | buf[ip + 23]
         if sport != _PORT and dport != _PORT:
             return None
-        return Datagram(frame, time, _inet_ntoa(buf[ip + 12:ip + 16]),
-                        _inet_ntoa(buf[ip + 16:ip + 20]), proto, buf[ip + 8],
-                        sport, dport, bytes(buf[ip + 28:end]), False, ())
-    if total < 21 or buf[ip + 20] != _ICMP_TYPE:
+        return Datagram(frame, time, _inet_ntoa(src), _inet_ntoa(dst), proto,
+                        ttl, sport, dport, bytes(buf[ip + 28:end]), False, ())
+    if total < 21 or sport >> 8 != _ICMP_TYPE:  # sport's place: ICMP Type
         return None
-    return Datagram(frame, time, _inet_ntoa(buf[ip + 12:ip + 16]),
-                    _inet_ntoa(buf[ip + 16:ip + 20]), proto, buf[ip + 8],
-                    None, None, bytes(buf[ip + 20:end]), False, ())
+    return Datagram(frame, time, _inet_ntoa(src), _inet_ntoa(dst), proto,
+                    ttl, None, None, bytes(buf[ip + 20:end]), False, ())
 
 
+# IPv4 header without options and the first 4 octets after it (UDP ports /
+# ICMP Type and Code): version+IHL, Total Length, flags+fragment offset,
+# TTL, source, destination.  Always inside the buffer: PAD follows the data.
+_ip_head = struct.Struct(">BxH2xHBx2x4s4sHH").unpack_from
 _inet_ntoa = socket.inet_ntoa
 
 
