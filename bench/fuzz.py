@@ -318,29 +318,33 @@ def check_tshark(path: Path, timeout: float = TSHARK_TIMEOUT,
 def check_lint_batch(paths: list[Path],
                      command: tuple = (str(FMIP_LINT),),
                      lla_length: int = 6) -> str | None:
-    """None, or what went wrong running the fmip-lint script on paths."""
-    try:
-        run = subprocess.run(
-            [*command, "--format", "json", "--no-progress", "--keys",
-             str(KEYS), "--lla-length", str(lla_length), *map(str, paths)],
-            capture_output=True, timeout=300)
-    except subprocess.TimeoutExpired:
-        return "fmip-lint did not finish within 300 s"
-    err = run.stderr.decode("utf-8", "replace")
-    if "Traceback" in err:
-        return f"fmip-lint printed a traceback:\n{err[-2000:]}"
-    if run.returncode not in LINT_STATUSES:
-        return f"fmip-lint exit status {run.returncode}: {err[-500:]}"
-    for line in err.splitlines():
-        if not line.startswith("fmip-lint: error: "):
-            return f"fmip-lint standard error line is not one error: {line!r}"
-    if run.stdout.strip():
+    """None, or what went wrong running the fmip-lint script on paths
+    (once with --format json, once with text and --statistics)."""
+    for form in ("json", "text"):
+        extra = ["--statistics"] if form == "text" else []
         try:
-            report = json.loads(run.stdout)
-        except ValueError as exc:
-            return f"fmip-lint standard output is not JSON: {exc}"
-        if not {"findings", "summary"} <= set(report):
-            return "fmip-lint JSON lacks findings or summary"
+            run = subprocess.run(
+                [*command, "--format", form, *extra, "--no-progress",
+                 "--keys", str(KEYS), "--lla-length", str(lla_length),
+                 *map(str, paths)], capture_output=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            return f"fmip-lint --format {form} did not finish within 300 s"
+        err = run.stderr.decode("utf-8", "replace")
+        if "Traceback" in err:
+            return f"fmip-lint printed a traceback:\n{err[-2000:]}"
+        if run.returncode not in LINT_STATUSES:
+            return f"fmip-lint exit status {run.returncode}: {err[-500:]}"
+        for line in err.splitlines():
+            if not line.startswith("fmip-lint: error: "):
+                return ("fmip-lint standard error line is not one error: "
+                        f"{line!r}")
+        if form == "json" and run.stdout.strip():
+            try:
+                report = json.loads(run.stdout)
+            except ValueError as exc:
+                return f"fmip-lint standard output is not JSON: {exc}"
+            if not {"findings", "summary"} <= set(report):
+                return "fmip-lint JSON lacks findings or summary"
     return None
 
 

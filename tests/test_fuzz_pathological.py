@@ -87,6 +87,7 @@ def all_consumers_survive(path) -> list:
     findings = list(CaptureLint(str(path), LintConfig()))
     assert FUZZ.check_lint_inprocess(path) is None
     assert FUZZ.check_lint_batch([path]) is None
+    assert FUZZ.check_decode_inprocess(path) is None
     require_tool("tshark")
     assert FUZZ.check_tshark(path) is None
     return findings
@@ -336,3 +337,33 @@ def test_duplicate_frames(tmp_path):
     findings = all_consumers_survive(path)
     assert not [f for f in findings if f.severity == "error"], findings
     assert not {f.rule for f in findings} & {"FM403", "FM405", "FM407"}
+
+
+def _pcapng_block(btype: int, body: bytes) -> bytes:
+    body += bytes(-len(body) % 4)
+    return (struct.pack("<II", btype, 12 + len(body)) + body
+            + struct.pack("<I", 12 + len(body)))
+
+
+@pytest.mark.parametrize("tsresol, tsoffset, stamp", [
+    (0, 0, 2**64 - 1),              # seconds: 1.8e19 s, past any date
+    (6, -2**62, 5),                 # far before 1970
+    (0, 2**63 - 1, 2**40),          # if_tsoffset at its largest
+    (0x80 | 0x7F, 0, 2**64 - 1),    # 2^-127 s units: all times ~0
+])
+def test_timestamps_out_of_any_date_range(tmp_path, tsresol, tsoffset, stamp):
+    """pcapng if_tsresol / if_tsoffset / timestamps at their extremes: text
+    and JSON reports, decode, tshark all survive (no date overflow)."""
+    frame = bytes(lintcaps.fbu(lifetime=99))        # FM101 on each frame
+    options = (struct.pack("<HH", 9, 1) + bytes([tsresol, 0, 0, 0])
+               + struct.pack("<HHq", 14, 8, tsoffset) + bytes(4))
+    epb = _pcapng_block(6, struct.pack("<IIIII", 0, stamp >> 32,
+                                       stamp & 0xFFFFFFFF, len(frame),
+                                       len(frame)) + frame)
+    path = tmp_path / "times.pcapng"
+    path.write_bytes(
+        _pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+        + _pcapng_block(1, struct.pack("<HHI", 1, 0, 0) + options)
+        + epb + epb)
+    found = [(f.frame, f.rule) for f in all_consumers_survive(path)]
+    assert found.count((1, "FM101")) == 1 and (2, "FM101") in found
