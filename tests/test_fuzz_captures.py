@@ -6,6 +6,9 @@ captures of mutated messages in intact IP), each through real tshark with
 lua/fmip.lua, `fmipdissect decode` and the checker in process, and the real
 fmip-lint script over the lot (bench/fuzz.py holds the checks).  Seeded: the
 same captures every run; `make fuzz` runs 2,000 and more with other seeds.
+Last, captures of the hypothesis message soups of tests/test_fuzz_messages
+(options and extensions of every kind, cut and overwritten) go through the
+same checks, so the Lua dissector sees far more than the samples' messages.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import random
 from pathlib import Path
 
 import pytest
-from test_fuzz_messages import FUZZ
+from hypothesis import given
+from hypothesis import strategies as st
+from scapy.utils import wrpcap
+from test_fuzz_messages import (FUZZ, capture_packets, fuzz_settings,
+                                messages, mutated)
 from test_fuzz_regressions import require_tool
 
 CAPTURES_PER_CHUNK = 10
@@ -63,3 +70,19 @@ def test_message_soup_reaches_the_decoder(tmp_path):
     assert run.messages > 60
     assert len(rules & {"FM301", "FM302", "FM303", "FM304", "FM201"}) >= 3
     assert Path(path).stat().st_size > 0
+
+
+@fuzz_settings(4)
+@given(st.lists(st.one_of(mutated(), messages.map(bytes)), min_size=60,
+                max_size=80))
+def test_structured_message_soups_through_tshark(tmp_path_factory, raws):
+    """The hypothesis option and extension soups (tests/test_fuzz_messages)
+    in one capture per example, through tshark with the Lua dissector (at
+    two LLA lengths), fmip-lint and decode."""
+    require_tool("tshark")
+    path = tmp_path_factory.mktemp("soup") / "soup.pcap"
+    wrpcap(str(path), capture_packets(raws))
+    assert FUZZ.check_tshark(path) is None
+    assert FUZZ.check_tshark(path, lla_length=8) is None
+    assert FUZZ.check_lint_batch([path]) is None
+    assert FUZZ.check_decode_inprocess(path) is None

@@ -266,7 +266,7 @@ def test_well_formed_messages_round_trip_without_problems(pkt):
     FUZZ.exercise_message(raw)
 
 
-def _capture_packets(raws: list[bytes]):
+def capture_packets(raws: list[bytes]):
     out = []
     for i, raw in enumerate(raws):
         if raw[:1] in (b"\x14", b"\x15") or not raw:
@@ -286,7 +286,7 @@ def test_checker_over_captures_of_fuzzed_messages(tmp_path_factory, raws):
     """The whole checker over a capture: no exception, and every message
     whose decoding found a framing problem has that finding at its frame."""
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.pcap"
-    wrpcap(str(path), _capture_packets(raws))
+    wrpcap(str(path), capture_packets(raws))
     findings = list(CaptureLint(str(path), LintConfig()))
     at_frame = {(f.frame, f.rule) for f in findings}
     for frame, raw in enumerate(raws, 1):
