@@ -426,7 +426,7 @@ def main(argv=None) -> int:
             d = table["dpkt full parse"][c.name]
             print(f"  {c.name}: fmip-lint {f.wall:.2f} s wall, "
                   f"{f.extra['units']:,} {c.unit[:-2]}s, "
-                  f"{f.extra['findings']} findings, peak RSS "
+                  f"{f.extra['findings']} finding(s), peak RSS "
                   f"{f.rss_kb / 1024:.0f} MB; tshark "
                   + (f"{t.wall:.1f} s, {t.extra['frames_shown']:,} frames "
                      f"shown" if t.rate else "-")
