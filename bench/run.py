@@ -424,13 +424,15 @@ def main(argv=None) -> int:
             f = table["fmip-lint"][c.name]
             t = table["tshark -X lua_script:lua/fmip.lua"][c.name]
             d = table["dpkt full parse"][c.name]
+            sc = table["Scapy layers (PcapReader)"][c.name]
             print(f"  {c.name}: fmip-lint {f.wall:.2f} s wall, "
                   f"{f.extra['units']:,} {c.unit[:-2]}s, "
                   f"{f.extra['findings']} finding(s), peak RSS "
                   f"{f.rss_kb / 1024:.0f} MB; tshark "
                   + (f"{t.wall:.1f} s, {t.extra['frames_shown']:,} frames "
                      f"shown" if t.rate else "-")
-                  + f"; dpkt {d.extra['found']:,} candidates")
+                  + f"; dpkt {d.extra['found']:,} candidates; Scapy "
+                  f"{sc.extra['found']:,} FMIPv4 messages in its subset")
         print()
 
         lint = table["fmip-lint"]
