@@ -321,9 +321,16 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     end = off + size
     address_end = start + lla_length
     el = Element("lla", off, raw[off], length, size, code,
-                 raw[start:min(address_end, end)])
+                 raw[start:address_end if address_end < end else end])
     el.data = raw[off + 2:end]
-    if address_end <= end and _padding_ok(raw[address_end:end]):
+    pad = end - address_end
+    # _padding_ok(raw[address_end:end]) without the slice (the usual case)
+    if pad > 1:
+        padded = (raw[address_end] == _PADN and raw[address_end + 1] == pad - 2
+                  and raw.count(0, address_end + 2, end) == pad - 2)
+    else:
+        padded = pad == 0 or (pad == 1 and raw[address_end] == _PAD1)
+    if padded:
         el.padding_ok = True
     elif code == _LLA_WILDCARD and _padding_ok(raw[start:end]):
         el.lla = b""
