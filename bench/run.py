@@ -94,14 +94,14 @@ class Timed:
 def run_timed(cmd: list[str], out_path: Path) -> Timed:
     """Run cmd with stdout to out_path; its own rusage from wait4 (peak RSS
     and CPU of exactly this process, not of every child so far)."""
-    with open(out_path, "wb") as out:
+    err_path = out_path.with_suffix(".stderr")
+    with open(out_path, "wb") as out, open(err_path, "wb") as errors:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=errors)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
+    err = err_path.read_text(errors="replace")
     if proc.returncode not in (0, 1):
         raise SystemExit(f"bench: {' '.join(cmd)} failed "
                          f"({proc.returncode}): {err.strip()[-500:]}")
