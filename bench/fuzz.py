@@ -291,10 +291,14 @@ def write_message_soup(dst: Path, rng: random.Random,
 # --- the checks on one capture ------------------------------------------------
 
 def check_tshark(path: Path, timeout: float = TSHARK_TIMEOUT,
-                 lua: Path = LUA, lla_length: int | None = None) -> str | None:
-    """None, or what went wrong dissecting path with lua/fmip.lua."""
+                 lua: Path = LUA, lla_length: int | None = None,
+                 two_pass: bool = False) -> str | None:
+    """None, or what went wrong dissecting path with lua/fmip.lua
+    (two_pass: tshark -2, the request/response links' second pass)."""
     prefs = [] if lla_length is None else ["-o",
                                            f"fmip.lla_length:{lla_length}"]
+    if two_pass:
+        prefs.append("-2")
     try:
         run = subprocess.run(
             ["tshark", "-X", f"lua_script:{lua}", *prefs, "-r", str(path),
@@ -423,8 +427,9 @@ def fuzz_captures(count: int, seconds: float, seed: int, jobs: int,
                     batch.append((dst, how))
                 # FACTS D3: the LLA length is a setting; vary it per batch
                 lla = rng.choice(LLA_LENGTHS)
+                two_pass = rng.random() < 0.5
                 shark = pool.map(lambda item: check_tshark(
-                    item[0], lla_length=lla), batch)
+                    item[0], lla_length=lla, two_pass=two_pass), batch)
                 for (path, how), problem in zip(batch, shark):
                     problem_lint = check_lint_inprocess(path)
                     problem_decode = check_decode_inprocess(path)
