@@ -37,6 +37,8 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 fuzz: setup
+	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install -q atheris \
+		|| echo "fuzz: atheris could not be installed; bench/fuzz.py falls back to its random-mutation loop"
 	$(BIN)/python bench/fuzz.py
 
 clean:
