@@ -10,10 +10,12 @@ setup:
 
 run: setup
 	@echo "== fmip-lint on the conformant samples (expect no errors) =="
-	$(BIN)/fmip-lint samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
+	$(BIN)/fmip-lint --keys samples/keys.txt samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
 	@echo
 	@echo "== fmip-lint on samples/violations.pcap (every finding is intended; exit status 1) =="
-	-$(BIN)/fmip-lint samples/violations.pcap
+	@$(BIN)/fmip-lint --keys samples/keys.txt samples/violations.pcap; \
+	  status=$$?; [ $$status -eq 1 ] && echo "(exit status 1, as intended: every finding above is documented in docs/samples.md)" \
+	  || { echo "unexpected exit status $$status" >&2; exit 1; }
 	@echo
 	@echo "== fmipdissect decode samples/predictive.pcap =="
 	$(BIN)/fmipdissect decode samples/predictive.pcap
