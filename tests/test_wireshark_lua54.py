@@ -162,8 +162,7 @@ def test_same_info_and_experts_as_tshark_40(tmp_path, sample):
     lua = require_tool("lua5.4")
     require_tool("tshark")
     path = ROOT / "samples" / f"{sample}.pcap"
-    if not path.is_file():
-        pytest.skip(f"{path} not generated yet")
+    assert path.is_file(), f"{path} missing: run `make samples`"
     harness = tmp_path / "harness.lua"
     harness.write_text(HARNESS)
     messages = tmp_path / "messages.txt"
