@@ -195,39 +195,12 @@ class Session:
         # hold back the expiry of the entries after it.
         now = horizon + EXPIRY_SECONDS
         future = now + EXPIRY_SECONDS
-        handovers = self.handovers
-        while handovers:
-            ho = next(iter(handovers.values()))
-            if ho.last > future:
-                ho.last = now
-                handovers.move_to_end(ho.pcoa)
-                continue
-            if ho.last >= horizon:
-                break
-            handovers.popitem(last=False)
+        for _, ho in _pop_expired(self.handovers, horizon, now, future):
             self._unacked(ho, after, out)
-        his = self.his
-        while his:
-            key, hi = next(iter(his.items()))
-            if hi.last > future:
-                hi.last = now
-                his.move_to_end(key)
-                continue
-            if hi.last >= horizon:
-                break
-            his.popitem(last=False)
+        for key, hi in _pop_expired(self.his, horizon, now, future):
             if not hi.answered:
                 out.append(("FM405", self._hi_text(key, hi, after)))
-        rts = self.rtsolprs
-        while rts:
-            key, rt = next(iter(rts.items()))
-            if rt.last > future:
-                rt.last = now
-                rts.move_to_end(key)
-                continue
-            if rt.last >= horizon:
-                break
-            rts.popitem(last=False)
+        for key, rt in _pop_expired(self.rtsolprs, horizon, now, future):
             if not rt.answered:
                 out.append(("FM407", self._rt_text(key, rt, after)))
 
@@ -509,3 +482,20 @@ class Session:
             if ncoa not in ho.ncoas:
                 ho.ncoas[ncoa] = f"the HAck of frame {dgram.frame}"
                 self._coa_against_nar(ho, ho.fbus, out)
+
+
+def _pop_expired(table, horizon, now, future):
+    """Remove and yield (key, entry) for the entries of an insertion-ordered
+    table last touched before horizon.  An entry dated after future was
+    touched before the clock went back: it is re-dated to now and moved to
+    the end instead (see Session._expire)."""
+    while table:
+        key, entry = next(iter(table.items()))
+        if entry.last > future:
+            entry.last = now
+            table.move_to_end(key)
+            continue
+        if entry.last >= horizon:
+            return
+        table.popitem(last=False)
+        yield key, entry
