@@ -27,8 +27,8 @@ import time
 
 import dpkt
 
-from fmipdissect import protocol
-from fmipdissect.capture import CaptureReader
+from fmipdissect.spec import protocol
+from fmipdissect.capture.reader import CaptureReader
 
 SEED = 4988
 

@@ -24,7 +24,7 @@ from fmipdissect.wireshark import tshark as T
 
 
 def make_capture(path: Path, packets: int) -> None:
-    from fmipdissect.generate import GenOptions, generate_file
+    from fmipdissect.gen.generate import GenOptions, generate_file
     generate_file(GenOptions(scenario="predictive", packets=packets), path)
 
 

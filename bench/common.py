@@ -45,7 +45,7 @@ def raw_read(path: str) -> dict:
 
 def dpkt_parse(path: str) -> dict:
     import dpkt
-    from fmipdissect import protocol
+    from fmipdissect.spec import protocol
     assert protocol.MIP_UDP_PORT == MIP_UDP_PORT
     assert protocol.ICMP_TYPE_EXPERIMENTAL_MOBILITY == ICMP_TYPE_41
     ethernet, ip_class = dpkt.ethernet.Ethernet, dpkt.ip.IP

@@ -1,7 +1,7 @@
 """`make fuzz`: byte-level capture fuzzing and coverage-guided decoder fuzzing.
 
 Two parts, both with a fixed budget, both keeping every failing input under
-tests/regressions/ so that tests/test_fuzz_regressions.py replays it:
+tests/fuzz/regressions/ so that tests/fuzz/test_fuzz_regressions.py replays it:
 
 1. Captures.  The committed samples (pcap, plus a pcapng copy of each made
    with editcap -F pcapng) are mutated at the byte level: Debian's
@@ -20,7 +20,7 @@ tests/regressions/ so that tests/test_fuzz_regressions.py replays it:
        output valid JSON;
      - the checker in process (CaptureLint), to name the file when a batch
        fails: only InputError (exit 2) may escape.
-   Failing captures are copied to tests/regressions/captures/.
+   Failing captures are copied to tests/fuzz/regressions/captures/.
 
 2. Decoder.  atheris (libFuzzer, coverage-guided) over the fast decoder and
    the per-message checker and session, with fmipdissect's decoder, checksum
@@ -28,7 +28,7 @@ tests/regressions/ so that tests/test_fuzz_regressions.py replays it:
    samples.  exercise_message() below is the fuzz target; it asserts the
    invariants (no exception, records in bounds, rule ids from the registry,
    every decoder Problem reported as a finding).  A crashing input is copied
-   to tests/regressions/decoder/ and fuzzing restarts until the budget is
+   to tests/fuzz/regressions/decoder/ and fuzzing restarts until the budget is
    spent.  Without atheris (`.venv/bin/pip install atheris`), a bounded
    random-mutation loop over the same target runs instead, and says so.
 
@@ -37,7 +37,7 @@ Usage:
                                    [--atheris-seconds S] [--seed N] [--jobs N]
 
 Exit status 0 when nothing failed, 1 when something did (see the report and
-tests/regressions/), 2 on bad usage.
+tests/fuzz/regressions/), 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "lua" / "fmip.lua"
 SAMPLES = ROOT / "samples"
-REGRESSIONS = ROOT / "tests" / "regressions"
+REGRESSIONS = ROOT / "tests" / "fuzz" / "regressions"
 CAPTURE_REGRESSIONS = REGRESSIONS / "captures"
 DECODER_REGRESSIONS = REGRESSIONS / "decoder"
 BIN = Path(sys.executable).parent
@@ -87,8 +87,9 @@ LINKTYPE_RAW = 101
 
 def _imports():
     """The modules under test, imported late (atheris instruments them)."""
-    from fmipdissect import decode
-    from fmipdissect.lint import checks, keys, rules, session
+    from fmipdissect.decode import decoder as decode
+    from fmipdissect.lint import checks, keys, session
+    from fmipdissect.spec import rules
     from fmipdissect import records
     return decode, checks, keys, rules, session, records
 
@@ -167,8 +168,8 @@ def exercise_message(data: bytes, lla_length: int | None = None) -> int:
 
 def sample_messages() -> list[bytes]:
     """Every FMIPv4 message (UDP payload / ICMP message) of the samples."""
-    from fmipdissect.capture import CaptureReader
-    from fmipdissect.decode import decode_datagram
+    from fmipdissect.capture.reader import CaptureReader
+    from fmipdissect.decode.decoder import decode_datagram
     from fmipdissect.records import Datagram
     out = []
     for path in sorted(SAMPLES.glob("*.pcap")):
@@ -259,7 +260,7 @@ def write_message_soup(dst: Path, rng: random.Random,
     ICMP checksum right half of the time (FACTS D2), so the Lua dissector
     and the checker see the message octets themselves broken.
     """
-    from fmipdissect.checksum import fmip_icmp_checksum
+    from fmipdissect.wire.checksum import fmip_icmp_checksum
     messages = sample_messages()
     hosts = [bytes([10, 0, 0, 1]), bytes([10, 0, 0, 5]), bytes([10, 1, 0, 1]),
              bytes([10, 2, 0, 1])]
@@ -394,7 +395,7 @@ def check_decode_inprocess(path: Path) -> str | None:
 
 
 def keep_capture(path: Path, how: str, what: str) -> Path:
-    """Copy a failing capture into tests/regressions/captures/."""
+    """Copy a failing capture into tests/fuzz/regressions/captures/."""
     CAPTURE_REGRESSIONS.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
     kept = CAPTURE_REGRESSIONS / f"{digest}{path.suffix}"

@@ -195,7 +195,7 @@ def count_packets(path: Path) -> int:
     stamp = path.with_suffix(path.suffix + ".frames")
     if stamp.exists() and stamp.stat().st_mtime >= path.stat().st_mtime:
         return int(stamp.read_text())
-    from fmipdissect.capture import CaptureReader
+    from fmipdissect.capture.reader import CaptureReader
     with CaptureReader(str(path)) as reader:
         for _ in reader:
             pass

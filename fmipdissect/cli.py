@@ -19,8 +19,8 @@ from .errors import InputError
 # subcommand -> (module, one-line help)
 SUBCOMMANDS = {
     "lint": ("fmipdissect.lint.cli", "check captures against RFC 4988 (= fmip-lint)"),
-    "decode": ("fmipdissect.show", "print every FMIPv4 message of a capture"),
-    "gen": ("fmipdissect.generate", "write a capture of a handover scenario"),
+    "decode": ("fmipdissect.decode.output", "print every FMIPv4 message of a capture"),
+    "gen": ("fmipdissect.gen.generate", "write a capture of a handover scenario"),
     "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
 }
 

@@ -1,6 +1,6 @@
 """Scapy layers for Mobile IPv4 Fast Handovers (RFC 4988).
 
-Every class below is derived from :mod:`fmipdissect.protocol`: field names,
+Every class below is derived from :mod:`fmipdissect.spec.protocol`: field names,
 offsets, sizes, defaults and code tables come from there; this module only
 chooses the Scapy field type for each kind of field.
 
@@ -79,8 +79,8 @@ from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.mobileip import MobileIP
 from scapy.packet import NoPayload, Packet, bind_top_down
 
-from . import checksum as C
-from . import protocol as P
+from .wire import checksum as C
+from .spec import protocol as P
 
 __all__ = [
     "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck",

@@ -20,7 +20,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 from scapy.utils import wrpcap
 
-from fmipdissect import checksum as C
+from fmipdissect.wire import checksum as C
 from fmipdissect.layers import (FBU, HI, FBAck, FMIPOption, HAck, IPv4AddrOption,
                                 LLAOption, MIPExtension, MNPARAuth,
                                 PrefixOption, PrRtAdv, RtSolPr)

@@ -17,8 +17,8 @@ Cross-packet rules live in session.py.
 
 from __future__ import annotations
 
-from .. import protocol as P
-from ..checksum import CHECKSUM_BAD, CHECKSUM_PLAIN_SUM, mn_par_authenticator
+from ..spec import protocol as P
+from ..wire.checksum import CHECKSUM_BAD, CHECKSUM_PLAIN_SUM, mn_par_authenticator
 
 # Decoder problems after which the element list is incomplete.
 PARSING_STOPPED = frozenset({"FM301", "FM302", "FM303"})

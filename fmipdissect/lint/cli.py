@@ -14,12 +14,12 @@ import gc
 import os
 import sys
 
-from .. import protocol as P
+from ..spec import protocol as P
 from ..errors import InputError
 from .engine import CaptureLint, LintConfig, lint_file
 from .keys import load_keys
 from .report import JsonReport, Progress, TextReport, list_rules
-from .rules import RULES, RULES_BY_NAME
+from ..spec.rules import RULES, RULES_BY_NAME
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold

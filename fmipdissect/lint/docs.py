@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from . import session
-from .rules import RULES
+from ..spec.rules import RULES
 
 REGENERATE = "python -m fmipdissect.lint.docs -o docs/rules.md"
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import protocol as P
-from ..capture import CaptureReader
-from ..decode import decode_datagram
+from ..spec import protocol as P
+from ..capture.reader import CaptureReader
+from ..decode.decoder import decode_datagram
 from ..records import CaptureNote, Finding
 from .checks import check_message
-from .rules import RULES, RULES_BY_ID
+from ..spec.rules import RULES, RULES_BY_ID
 from .session import Session
 
 _ICMP = 1

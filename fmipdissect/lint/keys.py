@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import protocol as P
+from ..spec import protocol as P
 from ..errors import InputError
 
 

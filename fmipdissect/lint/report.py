@@ -23,7 +23,7 @@ import json
 import sys
 import time as _time
 
-from .rules import RULES, RULES_BY_ID
+from ..spec.rules import RULES, RULES_BY_ID
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m",
             "info": "\033[1;36m"}

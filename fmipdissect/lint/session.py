@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .. import protocol as P
+from ..spec import protocol as P
 
 EXPIRY_SECONDS = 60.0
 MAX_ENTRIES = 65536

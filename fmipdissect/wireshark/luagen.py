@@ -18,10 +18,10 @@ from pathlib import Path
 
 import jinja2
 
-from .. import protocol as P
-from .. import show
+from ..spec import protocol as P
+from ..decode import output as show
 from ..errors import InputError
-from ..lint import rules as R
+from ..spec import rules as R
 
 REGENERATE_COMMAND = "fmipdissect lua -o lua/fmip.lua"   # or `make lua`
 PLUGIN_FILE_NAME = "fmip.lua"

@@ -1,0 +1,2 @@
+"""Traffic generation: handover scenarios (scenarios.py) and the streamed
+`fmipdissect gen` writer (generate.py)."""
