@@ -257,7 +257,7 @@ def write_message_soup(dst: Path, rng: random.Random,
     editcap -E mostly breaks the link and IP headers, so few of its
     mutations reach a dissector intact; here every frame is a well-framed
     datagram carrying a mutated FMIPv4 message (mutate_message), with the
-    ICMP checksum right half of the time (FACTS D2), so the Lua dissector
+    ICMP checksum right half of the time (decision D2), so the Lua dissector
     and the checker see the message octets themselves broken.
     """
     from fmipdissect.wire.checksum import fmip_icmp_checksum
@@ -426,7 +426,7 @@ def fuzz_captures(count: int, seconds: float, seed: int, jobs: int,
                     how = mutate_capture(src, dst, rng, kind)
                     kinds[kind] = kinds.get(kind, 0) + 1
                     batch.append((dst, how))
-                # FACTS D3: the LLA length is a setting; vary it per batch
+                # decision D3: the LLA length is a setting; vary it per batch
                 lla = rng.choice(LLA_LENGTHS)
                 two_pass = rng.random() < 0.5
                 shark = pool.map(lambda item: check_tshark(

@@ -3,7 +3,7 @@
 Each subcommand lives in the module of its stage, which provides
 add_arguments(parser) and run(args) -> exit status.  This module only wires
 them together and turns InputError (and any unexpected crash) into one line
-on standard error with exit status 2 (DESIGN.md "Contracts").
+on standard error with exit status 2 (README, "Checking a capture").
 """
 
 from __future__ import annotations

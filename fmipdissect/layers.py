@@ -27,7 +27,7 @@ options do)::
     ...        / MNPARAuth(spi=256, key=b"secret"))
     >>> fback = (IP() / UDP(sport=434, dport=434)
     ...          / FBAck(code=1, homeaddr="10.0.0.5", ident=0x1122334455667788)
-    ...          / IPv4AddrOption(code=2, addr="10.1.0.77")    # FACTS D4
+    ...          / IPv4AddrOption(code=2, addr="10.1.0.77")    # decision D4
     ...          / MNPARAuth(spi=256, key=b"secret"))
     >>> hi = (IP(src="10.0.0.1", dst="10.1.0.1")               # proto=1 is set
     ...       / HI(code=0, S=1, identifier=7)
@@ -40,12 +40,12 @@ options do)::
     ('10.1.0.77', 20, 1)
 
 Building fills what is left as ``None``: option and extension lengths, LLA
-padding (FACTS D3: Pad1 when one octet is left, else one PadN), the ICMP
-checksum (FACTS D2: over the whole ICMP message, options included, with the
+padding (decision D3: Pad1 when one octet is left, else one PadN), the ICMP
+checksum (decision D2: over the whole ICMP message, options included, with the
 Reserved bits zeroed) and the MN-PAR authenticator.  ``MNPARAuth`` takes two
 constructor arguments that are not on the wire: ``key`` (bytes) and
 ``algorithm`` ("hmac-md5" by default, or "hmac-sha1"/"hmac-sha256").  With a
-key and ``authenticator=None`` the authenticator is computed (FACTS D5) over
+key and ``authenticator=None`` the authenticator is computed (decision D5) over
 the UDP payload from the FBU/FBAck Type field through this extension's SPI,
 all preceding extensions included; standalone (no FBU/FBAck below it) it
 covers only its own Type..SPI.  Without a key, ``authenticator=None`` builds
@@ -57,7 +57,7 @@ Dissection: importing this module hooks into Scapy's own bindings.  UDP port
 other Mobile IPv4 types stay Scapy's ``MobileIP`` (RRQ, RRP, tunnel data).  IP
 protocol 1 with ICMP type 41 and subtype 6-9 becomes ours; every other ICMP
 message stays Scapy's ``ICMP``.  The LLA option's address length is the
-module setting ``LLA_LENGTH`` (FACTS D3), changed with ``set_lla_length(n)``.
+module setting ``LLA_LENGTH`` (decision D3), changed with ``set_lla_length(n)``.
 Malformed input never raises: a truncated layer keeps its complete fields
 (the others are None), a fixed option whose Length claims more than 8 octets
 shows the surplus as ``extra``, an option with Length 0 ends the chain, and
@@ -88,7 +88,7 @@ __all__ = [
     "MNPARAuth", "MIPExtension", "LLA_LENGTH", "set_lla_length",
 ]
 
-# FACTS D3: the link-layer address length is a setting, not on the wire.
+# decision D3: the link-layer address length is a setting, not on the wire.
 LLA_LENGTH = P.DEFAULT_LLA_LENGTH
 
 
@@ -206,7 +206,7 @@ def _mip_extension_class(payload: bytes, in_fback: bool):
     if (in_fback and ext_type == P.OPT_IPV4_ADDR
             and payload[1] in P.NCOA_IN_FBACK_LENGTHS
             and len(payload) >= P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len):
-        return IPv4AddrOption   # FACTS D4: NCoA option in the extension area
+        return IPv4AddrOption   # decision D4: NCoA option in the extension area
     return MIPExtension
 
 
@@ -301,7 +301,7 @@ def _fill_len(pkt: bytes, value, offset: int = 1) -> bytes:
 
 
 def padding_is_valid(pad: bytes) -> bool:
-    """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, FACTS D3)."""
+    """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, decision D3)."""
     n = len(pad)
     if n == 0:
         return True
@@ -335,7 +335,7 @@ def _lla_body_len(pkt) -> int:
 
 
 def _lla_wire_length(pkt, body: bytes) -> int:
-    """Address octets in a received LLA option (FACTS D3).
+    """Address octets in a received LLA option (decision D3).
 
     The address takes LLA_LENGTH octets when the rest is valid padding; a
     wildcard (code 0) option may hold padding only; otherwise the address
@@ -412,7 +412,7 @@ def _option_head(spec: P.Option, length_default=None) -> list:
 
 
 class LLAOption(_Chained):
-    """Link-Layer Address option (RFC 4988 6.1, FACTS D3)."""
+    """Link-Layer Address option (RFC 4988 6.1, decision D3)."""
     name = "FMIPv4 Link-Layer Address Option"
     fields_desc = _option_head(_LLA_SPEC) + [
         LLAField("lla", None),
@@ -436,7 +436,7 @@ def _fixed_extra_len(pkt) -> int:
     """Octets a fixed 8-octet option's Length claims beyond its layout.
 
     Always 0 in an FBAck's extension area, where Length 1 and 6 both frame
-    the same 8 octets (FACTS D4)."""
+    the same 8 octets (decision D4)."""
     if not pkt.len or _under_mip_message(pkt) is not None:
         return 0
     return max(0, pkt.len * P.OPTION_UNIT - P.OPTIONS[pkt.type].fixed_len) \
@@ -453,7 +453,7 @@ def _fixed_option(spec: P.Option) -> list:
 
 class IPv4AddrOption(_Chained):
     """New IPv4 Address option (RFC 4988 6.2); also the NCoA option in an
-    FBAck's extension area (FACTS D4, Length 1 or 6)."""
+    FBAck's extension area (decision D4, Length 1 or 6)."""
     name = "FMIPv4 New IPv4 Address Option"
     fields_desc = _fixed_option(P.OPTIONS[P.OPT_IPV4_ADDR])
     fields_desc[2].default = P.ADDR_PCOA
@@ -598,7 +598,7 @@ class MNPARAuth(_Chained):
     def post_build(self, pkt, pay):
         header = pkt[:P.AUTH_HEADER_LEN]
         if self.authenticator is None:
-            # Placeholder; FBU/FBAck.post_build fills it in (FACTS D5).
+            # Placeholder; FBU/FBAck.post_build fills it in (decision D5).
             pkt = header + bytes(self.authenticator_length())
         if self.len is None:
             pkt = pkt[:2] + struct.pack("!H", len(pkt) - 4) + pkt[4:]
@@ -627,7 +627,7 @@ class _MIPMessage(_Tolerant):
         return conf.raw_layer
 
     def post_build(self, pkt, pay):
-        # FACTS D5: authenticators cover the payload from the Type field
+        # decision D5: authenticators cover the payload from the Type field
         # through their own SPI, so they are filled in here, in order.
         layer = self.payload
         while not isinstance(layer, NoPayload):
@@ -641,7 +641,7 @@ class _MIPMessage(_Tolerant):
         return pkt + pay
 
     def hashret(self):
-        # FACTS D9: Home Address + Identification, as sent on the wire.
+        # decision D9: Home Address + Identification, as sent on the wire.
         return (self.get_field("homeaddr").i2m(self, self.homeaddr)
                 + struct.pack("!Q", self.ident or 0))
 
@@ -665,7 +665,7 @@ class FBAck(_MIPMessage):
     fields_desc = _scapy_fields(P.FBACK.fields, P.FBACK.codes, _MIP_TYPE_NAMES)
 
     def answers(self, other):
-        # FACTS D9: Home Address + Identification.
+        # decision D9: Home Address + Identification.
         return (isinstance(other, FBU) and other.homeaddr == self.homeaddr
                 and other.ident == self.ident)
 
@@ -690,7 +690,7 @@ class _FMIPICMPMessage(_Tolerant):
     def post_build(self, pkt, pay):
         message = pkt + pay
         if self.chksum is None:
-            # FACTS D2: Checksum and Reserved zeroed, options included.
+            # decision D2: Checksum and Reserved zeroed, options included.
             ck = C.fmip_icmp_checksum(message)
             message = message[:2] + struct.pack("!H", ck) + message[4:]
         return message
@@ -699,7 +699,7 @@ class _FMIPICMPMessage(_Tolerant):
         return struct.pack("!H", self.identifier or 0)
 
     def answers(self, other):
-        # FACTS D9: the Identifier links a reply to its request; an
+        # decision D9: the Identifier links a reply to its request; an
         # unsolicited PrRtAdv (Identifier 0) answers nothing.
         request = P.MESSAGES_BY_KEY.get(self.spec.request or "")
         if self.code in self.spec.unsolicited_codes:

@@ -1,4 +1,6 @@
-"""Records passed between the stages (DESIGN.md "Data flows one way").
+"""Records passed between the stages.
+
+Data flows one way: capture -> datagrams -> messages -> findings -> report.
 
 capture.py yields Datagram and CaptureNote; decode.py turns a Datagram's
 payload into a Message with its Elements; the checker reads Messages and
@@ -49,7 +51,7 @@ class Element:
     length: int             # the Length field as sent
     size: int               # octets the element spans in the message
     code: int | None = None         # Option-Code; for "auth" the Subtype
-    lla: bytes | None = None        # LLA option: the address (FACTS D3)
+    lla: bytes | None = None        # LLA option: the address (decision D3)
     padding_ok: bool | None = None  # LLA option: Pad1 / one exact PadN (D3)
     addr: str | None = None         # New IPv4 Address option
     prefixlen: int | None = None    # Prefix option
@@ -77,13 +79,13 @@ class Message:
     code: int | None = None         # FBAck code or ICMP code
     subtype: int | None = None      # ICMP subtype 6-9
     flags: int | None = None        # FBU flags octet; HI octet 5 (S U + rsvd)
-    lifetime: int | None = None     # 16 bits (FACTS D1)
+    lifetime: int | None = None     # 16 bits (decision D1)
     homeaddr: str | None = None
     haaddr: str | None = None
     coa: str | None = None
-    ident: int | None = None        # 64-bit Identification (FACTS D6)
+    ident: int | None = None        # 64-bit Identification (decision D6)
     checksum: int | None = None     # ICMP checksum as sent
-    checksum_verdict: str | None = None   # checksum.CHECKSUM_* (FACTS D2)
+    checksum_verdict: str | None = None   # checksum.CHECKSUM_* (decision D2)
     reserved: int | None = None     # ICMP octet 5 reserved bits (HI: low 6)
     identifier: int | None = None   # ICMP Identifier
     elements: list[Element] = field(default_factory=list)
@@ -106,5 +108,5 @@ class Finding:
     rule: str               # stable id, e.g. "FM101"
     message: str
     name: str = ""          # slug, filled from the registry
-    severity: str = ""      # filled from the registry (FACTS D10)
+    severity: str = ""      # filled from the registry (decision D10)
     section: str = ""       # RFC 4988 section, filled from the registry

@@ -8,7 +8,7 @@
 --    postdissector adds the FMIPv4 tree after the built-in ICMP one, which
 --    keeps icmp.type, icmp.code and icmp.checksum (Wireshark 4.0 has no
 --    subdissector table for ICMP type 41).  Other frames are left untouched.
---  * Expert infos carry the checker's rule id, slug and FACTS D10 severity.
+--  * Expert infos carry the checker's rule id, slug and decision D10 severity.
 --
 -- Compatibility: Wireshark 4.0 (Lua 5.2) and 4.4+ (Lua 5.4).  No bit32 and
 -- no bit library: the few bit tests use integer arithmetic (bits_and).  No
@@ -21,8 +21,8 @@ local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 local fmip_icmp = Proto("fmip_icmp", "FMIPv4 over ICMP type 41 (postdissector)")
 
 -- ---------------------------------------------------------------------------
--- Data from fmipdissect/protocol.py (and the FACTS D6 NTP range of
--- fmipdissect/show.py, the matching keys of FACTS D9 in luagen.py)
+-- Data from fmipdissect/protocol.py (and the decision D6 NTP range of
+-- fmipdissect/show.py, the matching keys of decision D9 in luagen.py)
 -- ---------------------------------------------------------------------------
 
 local N = {
@@ -809,7 +809,7 @@ for _, m in pairs(MESSAGES) do
 end
 
 -- ---------------------------------------------------------------------------
--- Fields (display-filter names of DESIGN.md)
+-- Fields (stable display-filter names)
 -- ---------------------------------------------------------------------------
 
 local F = {}
@@ -859,8 +859,8 @@ F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DE
 F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil)
 F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE)
 F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil)
-F["fmip.checksum.status"] = ProtoField.string("fmip.checksum.status", "Checksum status (FACTS D2)", base.ASCII)
-F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (FACTS D6)", base.UTC)
+F["fmip.checksum.status"] = ProtoField.string("fmip.checksum.status", "Checksum status (decision D2)", base.ASCII)
+F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC)
 F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE)
 F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE)
 F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time")
@@ -1262,7 +1262,7 @@ fmip.experts = expert_list
 fmip.prefs.udp_port = Pref.uint("UDP port", N.MIP_UDP_PORT,
   "UDP port of FBU and FBAck (RFC 4988 5.1); other Mobile IPv4 messages on it go to the built-in Mobile IP dissector")
 fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LENGTH,
-  "Octets of the link-layer address in an LLA option; the rest of the option is padding (FACTS D3)")
+  "Octets of the link-layer address in an LLA option; the rest of the option is padding (decision D3)")
 
 -- ---------------------------------------------------------------------------
 -- Small helpers (arithmetic only: valid in Lua 5.2, 5.3 and 5.4)
@@ -1317,7 +1317,7 @@ local function report(item, id, text)
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
 
--- FACTS D6: Identification in hex, and as a time when its high 32 bits are
+-- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, hex)
   local seconds = tonumber(string.sub(hex, 1, 8), 16) - N.NTP_UNIX_OFFSET
@@ -1377,7 +1377,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
   return value
 end
 
--- FACTS D3 padding: nothing, Pad1, or one PadN filling the area exactly.
+-- decision D3 padding: nothing, Pad1, or one PadN filling the area exactly.
 local function padding_ok(t, off, len)
   if len == 0 then return true end
   local first = octet(off)
@@ -1394,7 +1394,7 @@ end
 -- ---------------------------------------------------------------------------
 
 local function dissect_lla(t, off, size, code, sub)
-  -- FACTS D3: an address of the configured length, then padding; with the
+  -- decision D3: an address of the configured length, then padding; with the
   -- wildcard Option-Code the option may hold padding only.  Same order of
   -- tests as the fast decoder (fmipdissect/decode.py) and the Scapy layer.
   local lla_len = fmip.prefs.lla_length
@@ -1483,7 +1483,7 @@ local function dissect_options(t, off, tree, ctx)
 end
 
 -- ---------------------------------------------------------------------------
--- Extensions of FBU and FBAck (Mobile IPv4, RFC 3344 1.9; FACTS D4, D5)
+-- Extensions of FBU and FBAck (Mobile IPv4, RFC 3344 1.9; decisions D4, D5)
 -- ---------------------------------------------------------------------------
 
 local function dissect_auth(t, off, tree, ctx)
@@ -1523,7 +1523,7 @@ local function dissect_auth(t, off, tree, ctx)
   return size
 end
 
--- FACTS D4: the NCoA option (8 octets) in the FBAck extension area, Length 1
+-- decision D4: the NCoA option (8 octets) in the FBAck extension area, Length 1
 -- (8-octet units) or 6 (octets, tolerated with a warning).
 local function dissect_ncoa_extension(t, off, tree, ctx)
   local n = t:len()
@@ -1634,7 +1634,7 @@ local function check_prrtadv_options(item, msg, code, options)
   end
 end
 
--- FACTS D2: the ICMP checksum with the Checksum and Reserved fields zeroed.
+-- decision D2: the ICMP checksum with the Checksum and Reserved fields zeroed.
 -- The one's complement sum of the message with the Checksum field zeroed,
 -- before folding, and the part of it that the reserved bits contribute.
 local function icmp_sums(n, zero_masks)
@@ -1664,7 +1664,7 @@ local function check_checksum(t, item, msg, sent)
   local zero = {}
   for off, mask in pairs(msg.checksum_zero) do zero[tonumber(off)] = mask end
   local sum, reserved = icmp_sums(n, zero)
-  local expected = fold(sum - reserved)   -- FACTS D2: Reserved zeroed
+  local expected = fold(sum - reserved)   -- decision D2: Reserved zeroed
   local verdict
   if sent == expected then
     verdict = "ok"
@@ -1674,7 +1674,7 @@ local function check_checksum(t, item, msg, sent)
                                         sent, expected))
   else
     verdict = "bad"
-    report(item, "FM201", string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, FACTS D2)",
+    report(item, "FM201", string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
                                         sent, expected))
   end
   local e = item:add(F["fmip.checksum.expected"], expected)
@@ -1684,7 +1684,7 @@ local function check_checksum(t, item, msg, sent)
 end
 
 -- ---------------------------------------------------------------------------
--- Request/response links (FACTS D9)
+-- Request/response links (decision D9)
 -- ---------------------------------------------------------------------------
 
 -- State filled when each frame is first dissected in capture order: the
@@ -1745,7 +1745,7 @@ local function record_link(msg, pinfo, ctx)
                  ident = ctx.shown[msg.match_key[#msg.match_key]]}
     if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
-    -- a retransmission): one reply answers all of them (FACTS D8).
+    -- a retransmission): one reply answers all of them (decision D8).
     local same = requests[key]
     req.unanswered = {frame}
     if same then
@@ -1807,7 +1807,7 @@ local function show_link(msg, pinfo, item, ctx)
   if note.request and note.response_in == nil and note.first_pass and pinfo.visited
      and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
-    -- after loading): no reply seen is an observation (FACTS D10).
+    -- after loading): no reply seen is an observation (decision D10).
     report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))
   end
   if note.orphan and msg.orphan_rule then

@@ -146,7 +146,7 @@ def _ncoa_option():
 CONFORMANT_FLOWS = {
     "predictive": predictive_flow,
     # Figure 2: FBU to NAR, forwarded unchanged to PAR, HI Code 1, FBAck to
-    # NAR and on to the MN (FACTS D7, D8).
+    # NAR and on to the MN (decisions D7, D8).
     "reactive": lambda: [
         rtsolpr(), prrtadv(), fbu(dst=NAR), fbu(src=NAR, dst=PAR),
         hi(code=1), hack(), fback(src=PAR, dst=NAR), fback(src=NAR, dst=MN)],
@@ -190,7 +190,7 @@ def write_clipped(path, packet, snaplen):
 
 
 def _plain_sum_rtsolpr():
-    """RtSolPr with Reserved 1 and the plain checksum (FACTS D2 warning)."""
+    """RtSolPr with Reserved 1 and the plain checksum (decision D2 warning)."""
     p = rtsolpr(reserved=1)
     msg = bytes(p[IP].payload)
     ck = C.plain_icmp_checksum(msg)
@@ -287,7 +287,7 @@ CASES = {
     "FM903": ([], set()),
 }
 
-# Cases that verify authenticators need a key file (FACTS D5).
+# Cases that verify authenticators need a key file (decision D5).
 NEEDS_KEYS = {"FM501", "FM502"}
 
 

@@ -76,7 +76,7 @@ def _option_fields(layer, out: dict) -> None:
     for f in spec.fields:
         value = layer.getfieldval(_SCAPY_NAME.get(f.name, f.name))
         if f.name == "lla" and not value:
-            continue      # FACTS D3: wildcard option without an address
+            continue      # decision D3: wildcard option without an address
         out.setdefault(f.wsfield, []).append(_fmt(f, value))
 
 

@@ -1,4 +1,4 @@
-"""Streaming reading of pcap and pcapng captures (DESIGN.md "capture reader").
+"""Streaming reading of pcap and pcapng captures.
 
 CaptureReader walks a capture file chunk by chunk (never the whole file in
 memory, never writing to it) and yields, in frame order:

@@ -1,4 +1,4 @@
-"""Fast decoder: FMIPv4 message octets -> records.Message (DESIGN.md).
+"""Fast decoder: FMIPv4 message octets -> records.Message.
 
 The checker decodes every FMIPv4 message of a capture through this module,
 so it is built for speed: at import time the fixed header of each message in
@@ -187,7 +187,7 @@ class _OptionLayout:
         self.fill = _filler(unpacker, plan)
         self.code_offset = _named(spec.fields, "code").offset   # Option-Code
         lla = [f for f in spec.fields if f.kind == "bytes"]
-        # LLA: the address length is a setting (FACTS D3), not a constant.
+        # LLA: the address length is a setting (decision D3), not a constant.
         self.lla_offset = lla[0].offset if lla else None
         rules = [f.reserved_rule for f in fixed if f.reserved_rule]
         self.reserved_rule = rules[0] if rules else None
@@ -205,7 +205,7 @@ _ICMP = {m.subtype: _MessageLayout(m) for m in P.MESSAGES
 _OPTIONS = {t: _OptionLayout(o) for t, o in P.OPTIONS.items()}
 _IPV4_OPTION = _OPTIONS[P.OPT_IPV4_ADDR]
 # Messages that carry the New IPv4 Address option among their Mobile IPv4
-# extensions (FBAck, RFC 4988 5.2, FACTS D4).
+# extensions (FBAck, RFC 4988 5.2, decision D4).
 _NCOA_IN_EXTENSIONS = frozenset(
     m.key for m in P.MESSAGES if m.body == "extensions" and any(
         req.option == P.OPT_IPV4_ADDR
@@ -236,7 +236,7 @@ _OPT_IPV4_ADDR = P.OPT_IPV4_ADDR
 _NCOA_LENGTHS = P.NCOA_IN_FBACK_LENGTHS
 
 
-# --- ICMP checksum (FACTS D2) -----------------------------------------------
+# --- ICMP checksum (decision D2) -----------------------------------------------
 
 # checksum.reserved_mask per FMIPv4 subtype: the octet-5 bits D2 zeroes.
 _RESERVED_MASK = {subtype: _checksum.reserved_mask(subtype) for subtype in _ICMP}
@@ -296,7 +296,7 @@ def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
 # --- ICMP options (RFC 4988 6) ---------------------------------------------
 
 def _padding_ok(pad: bytes) -> bool:
-    """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, FACTS D3).
+    """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, decision D3).
 
     PadN's data octets are zero-valued (RFC 4988 6.1's example).
     """
@@ -309,7 +309,7 @@ def _padding_ok(pad: bytes) -> bool:
 def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
                 length: int, size: int, lla_length: int,
                 in_extension_area: bool = False) -> None:
-    """LLA option: Option-Code, address, padding (RFC 4988 6.1, FACTS D3).
+    """LLA option: Option-Code, address, padding (RFC 4988 6.1, decision D3).
 
     The address length is a setting (lla_length); the rest of the option
     must be padding.  With the wildcard Option-Code the option may hold only
@@ -357,7 +357,7 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     """New IPv4 Address (6.2) or Prefix (6.3) option: 8 fixed octets."""
     el = Element(layout.key, off, raw[off], length, size)
     el.data = raw[off + 2:off + size]
-    # FACTS D4: in the FBAck's extension area Length 6 frames the same 8
+    # decision D4: in the FBAck's extension area Length 6 frames the same 8
     # octets; the checker reports it (FM108), so it is not FM308 here.
     if length != layout.fixed_units and not (
             in_extension_area and length in P.NCOA_IN_FBACK_LENGTHS):
@@ -427,7 +427,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                 ncoa_allowed: bool) -> None:
     """Mobile IPv4 extensions from off to the end (RFC 3344 1.9, RFC 4721 5).
 
-    ncoa_allowed: the message may carry the NCoA option here (FACTS D4).
+    ncoa_allowed: the message may carry the NCoA option here (decision D4).
     """
     end = len(raw)
     elements = msg.elements
@@ -464,7 +464,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
             el.authenticator = raw[off + _AUTH_LEN:off + size]
             el.data = raw[off + _AUTH_HEAD:off + size]
             if msg.auth_end is None:
-                msg.auth_end = off + _AUTH_LEN   # FACTS D5
+                msg.auth_end = off + _AUTH_LEN   # decision D5
             elements.append(el)
             off += size
             continue
@@ -475,7 +475,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                 f"1 octet left, too short for Type and Length", off))
             return
         length = raw[off + 1]
-        # FACTS D4: in an FBAck the New IPv4 Address option (NCoA) travels in
+        # decision D4: in an FBAck the New IPv4 Address option (NCoA) travels in
         # the extension area with its 8-octet layout, Length 1 (8-octet
         # units) or 6 (Mobile IPv4's octet count of the same 8 octets).
         ncoa_option = (etype == _OPT_IPV4_ADDR and ncoa_allowed
@@ -554,10 +554,10 @@ def decode_icmp(message: bytes,
     raw = message if type(message) is bytes else bytes(message)
     msg = Message(layout.key, raw, raw[0])
     if len(raw) >= 6 and not len(raw) & 1:
-        msg.checksum_verdict = _checksum_verdict(       # FACTS D2
+        msg.checksum_verdict = _checksum_verdict(       # decision D2
             raw, _RESERVED_MASK[raw[_SUBTYPE_OFFSET]])
     else:
-        msg.checksum_verdict = checksum_verdict(raw)   # FACTS D2
+        msg.checksum_verdict = checksum_verdict(raw)   # decision D2
     if len(raw) < layout.header_len:
         _truncated(layout, msg, raw)
         return msg

@@ -3,8 +3,8 @@
 Like `tshark -V`, but only the FMIPv4 part: for each message the frame
 number, time, IP addresses and ports, then every header field (codes and
 Option-Codes with their names, flag bits spelled out, Identification in hex
-with its NTP time when plausible (FACTS D6), the ICMP checksum with its
-FACTS D2 verdict), every option and extension, and the framing problems the
+with its NTP time when plausible (decision D6), the ICMP checksum with its
+decision D2 verdict), every option and extension, and the framing problems the
 decoder met.  Names and labels come from protocol.py, rule names and
 severities from lint/rules.py.
 
@@ -34,16 +34,16 @@ A "message" object (keys always present; null where they do not apply):
     subtype      ICMP subtype 6-9
     flags        FBU flags octet, or HI's S and U bits, as a number
     flags_set    names of the set flag bits, e.g. ["s", "u"] (FBU: s b d m g r t x)
-    lifetime     seconds (16 bits, FACTS D1)
+    lifetime     seconds (16 bits, decision D1)
     homeaddr, haaddr, coa   IPv4 addresses
-    ident        Identification, "0x" + 16 hex digits (FACTS D6)
+    ident        Identification, "0x" + 16 hex digits (decision D6)
     ident_ntp    ISO-8601 time of its high 32 bits if a plausible NTP time
     checksum     ICMP checksum as sent (number)
-    checksum_verdict  "ok", "plain-sum" (warning) or "bad" (FACTS D2)
+    checksum_verdict  "ok", "plain-sum" (warning) or "bad" (decision D2)
     reserved     ICMP Reserved bits (HI: the low 6 bits of octet 5)
     identifier   ICMP Identifier
     auth_end     offset just past the SPI of the first authentication
-                 extension: the authenticator covers [0, auth_end) (FACTS D5)
+                 extension: the authenticator covers [0, auth_end) (decision D5)
     elements     list of options / extensions, in message order, each with
                  kind ("lla", "ipv4addr", "prefix", "auth", "option",
                  "extension"), name, offset, type, length (as sent), size
@@ -75,7 +75,7 @@ from ..errors import InputError
 from ..spec.rules import RULES_BY_ID
 from ..records import CaptureNote, Datagram, Element, Message
 
-# FACTS D6: the high 32 bits of Identification are often NTP seconds (since
+# decision D6: the high 32 bits of Identification are often NTP seconds (since
 # 1900).  "Plausible": from 1990 up to the end of NTP era 0 (2036-02-07).
 NTP_UNIX_OFFSET = 2_208_988_800
 NTP_PLAUSIBLE_FROM = 631_152_000          # 1990-01-01T00:00:00Z (Unix time)
@@ -93,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lla-length", type=int,
                         default=P.DEFAULT_LLA_LENGTH, metavar="N",
                         help="link-layer address length in LLA options "
-                             f"(default {P.DEFAULT_LLA_LENGTH}, FACTS D3)")
+                             f"(default {P.DEFAULT_LLA_LENGTH}, decision D3)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -263,14 +263,14 @@ def _bits(value: int, mask: int, width: int) -> str:
 def _checksum_text(msg: Message) -> str:
     verdict = msg.checksum_verdict
     if verdict == CHECKSUM_OK:
-        why = "correct (Checksum and Reserved zeroed, FACTS D2)"
+        why = "correct (Checksum and Reserved zeroed, decision D2)"
     elif verdict == CHECKSUM_PLAIN_SUM:
         why = ("matches only the plain sum over the Reserved bits as sent; "
                f"RFC 4988 value 0x{fmip_icmp_checksum(msg.raw):04x} "
-               "(FACTS D2, warning)")
+               "(decision D2, warning)")
     elif verdict == CHECKSUM_BAD:
         why = (f"incorrect, should be 0x{fmip_icmp_checksum(msg.raw):04x} "
-               "(FACTS D2)")
+               "(decision D2)")
     else:
         why = "not verified"
     return f"0x{msg.checksum:04x} [{why}]"
@@ -321,7 +321,7 @@ def _padding_text(el: Element) -> str:
     # data is Option-Code onward; the address follows the Option-Code.
     pad = el.data[1 + len(el.lla or b""):]
     if not el.padding_ok:
-        return f"{pad.hex(' ') or '(none)'} [not Pad1 or one exact PadN, FACTS D3]"
+        return f"{pad.hex(' ') or '(none)'} [not Pad1 or one exact PadN, decision D3]"
     if not pad:
         return "none"
     if len(pad) == 1:
@@ -355,7 +355,7 @@ def _element_lines(el: Element) -> list[str]:
     spec = P.OPTIONS[el.type]
     labels = {x.name: x.label for x in spec.fields}
     if el.size != el.length * P.OPTION_UNIT:
-        unit = "octets after Length: Mobile IPv4 framing, FACTS D4"
+        unit = "octets after Length: Mobile IPv4 framing, decision D4"
     else:
         unit = f"{el.size} octets"
     lines.append(f"    Length: {el.length} ({unit})")
@@ -406,7 +406,7 @@ def message_text(d: Datagram, msg: Message) -> str:
         out.extend("    " + line for line in lines[1:])
     if msg.auth_end is not None:
         out.append(f"    [Authenticator covers octets 0-{msg.auth_end - 1} "
-                   f"(FACTS D5)]")
+                   f"(decision D5)]")
     for p in msg.problems:
         pd = _problem_dict(p)
         out.append(f"    [{pd['severity'] or 'problem'}: {p.rule} "

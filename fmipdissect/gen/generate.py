@@ -10,7 +10,7 @@ that a trace of millions of packets takes seconds:
   by looking for the values of the template handover, then checked: the
   template patched for a second MN must equal Scapy's own build for it.
 * patching a handover rewrites those values, recomputes the MN-PAR
-  authenticator (FACTS D5), the UDP checksum, the ICMP checksum (FACTS D2)
+  authenticator (decision D5), the UDP checksum, the ICMP checksum (decision D2)
   and the IP header checksum.
 * background traffic (``--background SHARE``): UDP and TCP flows of common
   sizes, each packet a copy of its flow's prepared bytes with the IP ID, TCP
@@ -247,7 +247,7 @@ def compile_template(scenario: str, base) -> HandoverTemplate:
     spec = SCENARIOS[scenario]
     frames = spec.build(base)
     template = HandoverTemplate(scenario, base, [], {}, 0)
-    # FBU Identifications are NTP timestamps of the FBU's time (FACTS D6).
+    # FBU Identifications are NTP timestamps of the FBU's time (decision D6).
     for fr in frames:
         fbu = fr.packet.getlayer(FBU)
         if fbu is not None and fbu.ident == ntp_ident(base.start_us
@@ -648,7 +648,7 @@ def add_arguments(parser) -> None:
                    help=f"SPI, decimal or 0x-hex (default {d.spi:#x})")
     g.add_argument("--algorithm", default=d.algorithm,
                    choices=tuple(P.AUTH_ALGORITHMS),
-                   help="authenticator algorithm (FACTS D5)")
+                   help="authenticator algorithm (decision D5)")
 
 
 def options_from_args(args) -> GenOptions:

@@ -7,11 +7,11 @@ adds the link layer, repeats a scenario for many mobile nodes and writes the
 capture; ``python -m fmipdissect.gen.scenarios --write-samples samples`` writes
 the bundled samples (samples/README.md lists them).
 
-Everything here follows RFC 4988 and shared/spec/FACTS.md: Identification
-is an NTP timestamp (FACTS D6) copied into the FBAck, Lifetime <= 10 s and
+Everything here follows RFC 4988 and docs/decisions.md: Identification
+is an NTP timestamp (decision D6) copied into the FBAck, Lifetime <= 10 s and
 the FBAck's granted Lifetime <= the FBU's, the MN-PAR Authentication
-Extension on every FBU and FBAck (FACTS D5), ICMP checksums per FACTS D2
-(the Scapy layers compute them), FBAck destinations as FACTS D8 says.  The
+Extension on every FBU and FBAck (decision D5), ICMP checksums per decision D2
+(the Scapy layers compute them), FBAck destinations as decision D8 says.  The
 one exception is ``violations``: every frame of it that breaks a rule
 carries the rule id it breaks; ``VIOLATIONS`` lists them.
 """
@@ -51,7 +51,7 @@ REGENERATE_DOCS = "python -m fmipdissect.gen.scenarios --write-docs docs/samples
 
 
 def ntp_ident(time_us: int) -> int:
-    """64-bit Identification: the NTP timestamp of time_us (FACTS D6)."""
+    """64-bit Identification: the NTP timestamp of time_us (decision D6)."""
     seconds, micros = divmod(time_us, 1_000_000)
     fraction = (micros << 32) // 1_000_000
     return ((seconds + NTP_UNIX_OFFSET) << 32) | fraction
@@ -146,7 +146,7 @@ def params_for(base: Params, n: int, start_us: int) -> Params:
 
 def _auth(p: Params, **fields) -> MNPARAuth:
     """MN-PAR Authentication Extension with the authenticator computed
-    (FACTS D5) unless given."""
+    (decision D5) unless given."""
     fields.setdefault("spi", p.spi)
     return MNPARAuth(key=p.key, algorithm=p.algorithm, **fields)
 
@@ -206,7 +206,7 @@ def router_tuple(p: Params) -> Packet:
 def prrtadv(p: Params, code: int = 0, k: int | None = 0,
             options: Packet | None = None, **fields) -> Packet:
     """PrRtAdv PAR -> MN.  k=None: unsolicited, Identifier 0 (RFC 4988 5.4,
-    FACTS D9); otherwise it copies the RtSolPr's Identifier."""
+    decision D9); otherwise it copies the RtSolPr's Identifier."""
     fields.setdefault("identifier", 0 if k is None else p.rtsol_id + k)
     msg = PrRtAdv(code=code, **fields) / (
         options if options is not None else router_tuple(p))
@@ -254,7 +254,7 @@ class _Flow:
         return round((self.base_ms + t_ms) * 1000)
 
     def ident(self, t_ms: float) -> int:
-        """The Identification of an FBU sent at t_ms (FACTS D6)."""
+        """The Identification of an FBU sent at t_ms (decision D6)."""
         return ntp_ident(self.p.start_us + self.us(t_ms))
 
     def add(self, t_ms: float, packet: Packet, *expect: tuple[str, str]):
@@ -278,7 +278,7 @@ class _Flow:
 
     def fbacks_predictive(self, t_ms: float, ident: int, to_nar: bool = True,
                           **kw) -> None:
-        """FBAck PAR -> MN, and the copy PAR -> NAR (Figure 1, FACTS D8)."""
+        """FBAck PAR -> MN, and the copy PAR -> NAR (Figure 1, decision D8)."""
         msg = fback_message(self.p, ident, **kw)
         self.add(t_ms, _mip(self.p.par, self.p.mn) / msg)
         if to_nar:
@@ -290,7 +290,7 @@ class _Flow:
                  fback_kw: dict | None = None) -> None:
         """RFC 4988 Figure 2: FBU MN -> NAR from the new link, NAR forwards
         it from the Type field on to PAR (source NAR, destination PAR), HI
-        Code 1, HAck, FBAck PAR -> NAR and NAR -> MN (FACTS D7, D8)."""
+        Code 1, HAck, FBAck PAR -> NAR and NAR -> MN (decisions D7, D8)."""
         p = self.p
         ident = self.ident(t_ms)
         fbu = fbu_message(p, ident)
@@ -364,7 +364,7 @@ def rejected(p: Params) -> list[Frame]:
 def ncoa(p: Params) -> list[Frame]:
     """Assigned addressing: HI with S set, HAck Code 3 with the NCoA option,
     FBAck Code 1 with the NCoA option before the authentication extension
-    (RFC 4988 5.2, 5.5, 5.6, FACTS D4)."""
+    (RFC 4988 5.2, 5.5, 5.6, decision D4)."""
     f = _Flow(p)
     f.discovery(0)
     ident = f.predictive_fbu(400)
@@ -378,7 +378,7 @@ def ncoa(p: Params) -> list[Frame]:
 # --- violations --------------------------------------------------------------
 
 def _bad_checksum(packet: Packet, how: str) -> Packet:
-    """Rebuild an ICMP type 41 packet with a checksum that fails FACTS D2:
+    """Rebuild an ICMP type 41 packet with a checksum that fails decision D2:
     "plain" = the plain sum over the octets as sent (FM202), "bad" = neither
     computation (FM201)."""
     message = bytes(packet[IP].payload)
@@ -734,7 +734,7 @@ def violations(p: Params) -> list[Frame]:
     frames: list[Frame] = []
     for number, build in enumerate(groups):
         # Each group is its own MN (and its own identifiers), one second
-        # apart, so that no group's state meets another's (FACTS D9).
+        # apart, so that no group's state meets another's (decision D9).
         flow = _Flow(params_for(p, number + 1, p.start_us),
                      base_ms=1000.0 * number)
         build(flow)
@@ -773,7 +773,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "handovers refused: HAck 128/130 and FBAck 128/129/130"),
     Scenario("ncoa", ncoa,
              "HI with S set, HAck Code 3 and FBAck Code 1 carrying the NCoA "
-             "(FACTS D4)"),
+             "(decision D4)"),
     Scenario("violations", violations,
              "one frame per checker rule (FM1xx-FM5xx) broken on purpose; "
              "see docs/samples.md", repeatable=False),
@@ -790,7 +790,7 @@ class Violation:
     rfc_text: str       # the rule's why, from the registry (rules.py)
 
 
-# "No reply seen before the capture ends" (FACTS D10) is known only when the
+# "No reply seen before the capture ends" (decision D10) is known only when the
 # capture ends: the checker reports these at the last frame, the frame whose
 # time revealed it (fmipdissect/lint/session.py), naming the request's frame.
 REPORTED_AT_CAPTURE_END = ("FM403", "FM405", "FM407")
@@ -825,9 +825,9 @@ def __getattr__(name: str):
 # --- samples and their documentation ---------------------------------------
 
 def keys_text(params: Params = Params()) -> str:
-    """samples/keys.txt in the DESIGN.md key file format."""
+    """samples/keys.txt in the key file format of fmip-lint --keys (README)."""
     return (f"# Generated by `{REGENERATE}`; do not edit.\n"
-            f"# MN-PAR keys of the bundled samples (DESIGN.md key file "
+            f"# MN-PAR keys of the bundled samples (fmip-lint --keys file "
             f"format: SPI HEXKEY [algorithm]).\n"
             f"# SPI {UNKNOWN_SPI:#x} of samples/violations.pcap is left out on "
             f"purpose (FM502).\n"
@@ -841,11 +841,11 @@ SAMPLE_NOTES = {
                   "Home Address = PCoA, destination = Home Agent = PAR, Care-of "
                   "Address = NAR 10.2.0.1), PAR sends HI Code 0 (U set) to "
                   "NAR, NAR answers HAck Code 0, PAR sends the FBAck to the MN "
-                  "and a copy to NAR (FACTS D8).",
+                  "and a copy to NAR (decision D8).",
     "reactive": "RFC 4988 Figure 2. After RtSolPr/PrRtAdv the MN moves and "
                 "sends the FBU from the new link to NAR; NAR forwards it "
                 "unchanged from the Type field on to PAR (source NAR, "
-                "destination PAR, FACTS D7); PAR sends HI Code 1, NAR "
+                "destination PAR, decision D7); PAR sends HI Code 1, NAR "
                 "answers HAck; PAR sends the FBAck to NAR, which passes it "
                 "on to the MN.",
     "network-initiated": "PAR triggers the handover with an unsolicited "
@@ -860,7 +860,7 @@ SAMPLE_NOTES = {
     "ncoa": "Assigned addressing: HI with S (and U) set, NAR assigns the "
             "NCoA 10.2.0.10 in HAck Code 3 with a New IPv4 Address option "
             "(Option-Code 2); PAR returns it in FBAck Code 1, the option "
-            "placed before the MN-PAR Authentication Extension (FACTS D4).",
+            "placed before the MN-PAR Authentication Extension (decision D4).",
     "violations": "One flow per rule of the checker that a packet can "
                   "break (FM1xx-FM5xx), each of its own MN, one second "
                   "apart; every frame not listed in the table below is "
@@ -889,7 +889,7 @@ def samples_readme() -> str:
         "| `keys.txt` | MN-PAR keys of the samples (`fmip-lint --keys "
         "samples/keys.txt`) | |",
         "",
-        "All but `violations.pcap` conform to RFC 4988 and FACTS; the only "
+        "All but `violations.pcap` conform to RFC 4988 and docs/decisions.md; the only "
         "finding",
         "expected on them is the info FM418 (HI/HAck without IPsec ESP).",
         "Frame by frame: `docs/samples.md`.",
@@ -908,9 +908,9 @@ def samples_doc() -> str:
         f"`samples/` holds one capture per scenario of `fmipdissect gen`, "
         f"regenerated by `{REGENERATE}`. Addresses: MN (PCoA, Home Address) "
         "10.1.0.10, PAR 10.1.0.1, NAR 10.2.0.1, NCoA 10.2.0.10; MN-PAR key "
-        f"SPI {SAMPLE_SPI:#x} in `samples/keys.txt` (HMAC-MD5, FACTS D5). "
+        f"SPI {SAMPLE_SPI:#x} in `samples/keys.txt` (HMAC-MD5, decision D5). "
         "Identification values are NTP timestamps of the FBU's time "
-        "(FACTS D6); captures start at 2026-01-01T00:00:00Z.",
+        "(decision D6); captures start at 2026-01-01T00:00:00Z.",
         "",
         "The same scenarios, larger: `fmipdissect gen SCENARIO -o FILE` with",
         "`--handovers N` (N mobile nodes counting up from `--mn`, `--ncoa`,",
@@ -965,7 +965,7 @@ def describe(packet: Packet) -> str:
             if cls is HI:
                 extra += f" S={msg.S} U={msg.U}"
             if cls is FBU and UDP in packet and ip.src == msg.coa:
-                extra = " (forwarded by NAR, FACTS D7)"
+                extra = " (forwarded by NAR, decision D7)"
             return f"{ip.src} -> {ip.dst} {cls.__name__}{extra}"
     return f"{ip.src} -> {ip.dst} {packet.lastlayer().name}"
 

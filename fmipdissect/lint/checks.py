@@ -105,7 +105,7 @@ def _mn_par_extensions(msg, spec, stopped, out):
 
 
 def _authenticators(msg, spec, keys, out):
-    """FM501, FM502 (FACTS D5): verify with the configured keys."""
+    """FM501, FM502 (decision D5): verify with the configured keys."""
     for e in msg.elements:
         if e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR or e.spi is None:
             continue
@@ -128,7 +128,7 @@ def _fbu(msg, spec, stopped, keys, out):
     lifetime = msg.lifetime
     if lifetime > P.LIFETIME_MAX:
         extra = (" (its high octet, the figure's 'reserved' field, is not "
-                 "zero; FACTS D1)" if lifetime >> 8 else "")
+                 "zero; decision D1)" if lifetime >> 8 else "")
         out.append(("FM101", (f"Lifetime {lifetime} s exceeds {P.LIFETIME_MAX} s"
                         f"{extra}")))
     flags = msg.flags
@@ -152,7 +152,7 @@ def _fback(msg, spec, stopped, keys, out):
     if not stopped:
         _missing_options(msg, spec, out)
     _mn_par_extensions(msg, spec, stopped, out)
-    # FACTS D4: the NCoA option's framing and place.
+    # decision D4: the NCoA option's framing and place.
     auth_at = None
     for e in msg.elements:
         if e.kind == "auth" and e.code == P.AUTH_SUBTYPE_MN_PAR:
@@ -177,12 +177,12 @@ def _icmp_common(msg, spec, out):
     verdict = msg.checksum_verdict
     if verdict == CHECKSUM_BAD:
         out.append(("FM201", (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
-                        f"(computed with Checksum and Reserved zeroed, FACTS "
+                        f"(computed with Checksum and Reserved zeroed, decision "
                         f"D2)")))
     elif verdict == CHECKSUM_PLAIN_SUM:
         out.append(("FM202", (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
                         f"plain sum over the non-zero Reserved bits, not the "
-                        f"RFC's sum with Reserved zeroed (FACTS D2)")))
+                        f"RFC's sum with Reserved zeroed (decision D2)")))
     if msg.reserved:
         out.append(("FM203", (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
                         f"are not zero")))
@@ -259,7 +259,7 @@ def check_message(msg, datagram, keys=None):
     A list, not a generator: most messages break nothing, and appending to
     one list is cheaper than a chain of generators (the checker must keep
     up with 100,000 messages a second).  keys: SPI -> keys.Key, or None when
-    no key file was given (authenticators are then not verified: FACTS D5).
+    no key file was given (authenticators are then not verified: decision D5).
     """
     out = []
     problems = msg.problems

@@ -1,6 +1,6 @@
 """`fmip-lint` / `fmipdissect lint`: options, running, exit status.
 
-Exit status (DESIGN.md "Contracts"): 0 no error-severity finding (warnings
+Exit status (README, "Checking a capture"): 0 no error-severity finding (warnings
 and infos allowed), 1 at least one error, 2 the command could not do its
 job (a file that is not a readable capture, a bad option or key file).
 A bad capture among several is reported on standard error (one line) and
@@ -43,11 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", metavar="FILE",
                         help="MN-PAR keys, lines 'SPI HEXKEY [hmac-md5|"
                         "hmac-sha1|hmac-sha256]': verify authenticators "
-                        "(FACTS D5)")
+                        "(decision D5)")
     parser.add_argument("--lla-length", type=int, metavar="N",
                         default=P.DEFAULT_LLA_LENGTH,
                         help="link-layer address length in octets (default "
-                        f"{P.DEFAULT_LLA_LENGTH}, FACTS D3)")
+                        f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="check N capture files in parallel processes")
     parser.add_argument("--no-progress", action="store_true",

@@ -40,7 +40,7 @@ def render() -> str:
         "# fmip-lint rules",
         "",
         "Every rule has a stable id (never reused), a slug, a severity and "
-        "the RFC 4988 section it enforces. Severities follow FACTS D10: a "
+        "the RFC 4988 section it enforces. Severities follow decision D10: a "
         "broken MUST / MUST NOT / REQUIRED is an **error**; a broken SHOULD "
         "and a \"sent as zero, ignored on reception\" field that is not zero "
         "are **warnings**; observations (no reply seen, unknown SPI, HI/HAck "
@@ -51,7 +51,7 @@ def render() -> str:
         "`fmip-lint --select FM1,FM4 --ignore fbu-unacknowledged trace.pcap`."
         " `fmip-lint --list-rules` prints this table.",
         "",
-        "Cross-packet state (FACTS D9): requests are matched to replies and "
+        "Cross-packet state (decision D9): requests are matched to replies and "
         "handovers are keyed by the MN's PCoA. An entry is forgotten "
         f"{session.EXPIRY_SECONDS:g} s of capture time after the last message "
         "that touched it (a request still unanswered then is reported at "

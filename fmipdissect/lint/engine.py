@@ -33,8 +33,8 @@ _ICMP = 1
 class LintConfig:
     """What the user chose; picklable, so -j can ship it to workers."""
     enabled: frozenset = frozenset(r.id for r in RULES)
-    keys: dict | None = None            # SPI -> keys.Key (FACTS D5)
-    lla_length: int = P.DEFAULT_LLA_LENGTH   # FACTS D3
+    keys: dict | None = None            # SPI -> keys.Key (decision D5)
+    lla_length: int = P.DEFAULT_LLA_LENGTH   # decision D3
     # False: the reader parses every frame in full instead of prefiltering
     # (capture.py's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True

@@ -1,4 +1,4 @@
-"""MN-PAR key files for `fmip-lint --keys FILE` (DESIGN.md "Contracts").
+"""MN-PAR key files for `fmip-lint --keys FILE` (README, "Checking a capture").
 
 One key a line:
 
@@ -6,7 +6,7 @@ One key a line:
 
 SPI decimal or 0x-hex (32 bits, RFC 4721 5), HEXKEY the shared secret in hex
 (an optional 0x prefix is accepted), the algorithm HMAC-MD5 unless named
-(FACTS D5).  `#` starts a comment; blank lines are ignored.  Any mistake is
+(decision D5).  `#` starts a comment; blank lines are ignored.  Any mistake is
 an InputError naming FILE:LINE, so the command ends with one line and exit
 status 2 instead of checking authenticators against a key it misread.
 """

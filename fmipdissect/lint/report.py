@@ -1,4 +1,4 @@
-"""Text and JSON reports of fmip-lint (DESIGN.md "Contracts").
+"""Text and JSON reports of fmip-lint (README, "Checking a capture").
 
 Both are written incrementally: a finding is printed as soon as the engine
 yields it, so memory does not grow with the number of findings.

@@ -1,6 +1,6 @@
 """Cross-packet rules (FM4xx): matching requests and replies, FBU roles.
 
-The session holds only what matching needs (FACTS D9):
+The session holds only what matching needs (decision D9):
 
   handovers   keyed by the MN's PCoA (FBU Home Address = HI's PCoA option):
               the FBUs seen (at most FBUS_PER_HANDOVER, newest kept), the
@@ -16,7 +16,7 @@ Memory stays flat on captures of any size:
     after the last message that touched it.  Handover signalling is over
     within a few FBU Lifetimes (at most 10 s each, RFC 4988 5.1); entries
     are not dropped at the first FBAck because the FBAck copies PAR->NAR and
-    NAR->MN (FACTS D8) and the FBU re-sent from the new link (RFC 4988 4,
+    NAR->MN (decision D8) and the FBU re-sent from the new link (RFC 4988 4,
     Figure 1) still need them.  A request expiring unanswered is reported
     then (FM403, FM405, FM407) at the frame whose time revealed it.
   * Time going backwards (merged captures, a corrupt timestamp ahead): a
@@ -106,7 +106,7 @@ class RtSolPrSeen:
 
 
 def classify_fbu(src, dst, msg):
-    """The FBU's role from its IP header and fields (FACTS D7), or None."""
+    """The FBU's role from its IP header and fields (decision D7), or None."""
     if src == msg.homeaddr and dst == msg.haaddr:
         return PREDICTIVE
     if dst == msg.coa:
@@ -291,7 +291,7 @@ class Session:
                             f"predictive (from Home Address {msg.homeaddr} to "
                             f"Home Agent {msg.haaddr}), reactive (to Care-of "
                             f"Address {msg.coa}) nor forwarded (from {msg.coa}"
-                            f" to {msg.haaddr}) (FACTS D7)")))
+                            f" to {msg.haaddr}) (decision D7)")))
         ho = self._handover(msg.homeaddr, now)
         seen = FbuSeen(dgram.frame, dgram, msg, role)
         if role == FORWARDED:
@@ -346,7 +346,7 @@ class Session:
         else:
             for f in matched:
                 f.acked = True
-            # FACTS D8: to the FBU's source, or the PAR->NAR / NAR->MN copies.
+            # decision D8: to the FBU's source, or the PAR->NAR / NAR->MN copies.
             dst = dgram.dst
             for f in matched:
                 if dst == f.src or dst == f.coa:
@@ -441,7 +441,7 @@ class Session:
         if ho is None:
             return
         if len(ho.hi_peers) < FBUS_PER_HANDOVER:
-            ho.hi_peers.add(dgram.dst)    # NAR, for FBAck copies (FACTS D8)
+            ho.hi_peers.add(dgram.dst)    # NAR, for FBAck copies (decision D8)
         if msg.code not in (P.HI_CODE_PREDICTIVE, P.HI_CODE_REACTIVE):
             return
         # RFC 4988 4, 5.5: Code 0 for an FBU from the PCoA, 1 for one from

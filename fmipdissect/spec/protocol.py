@@ -10,24 +10,24 @@ them.
 
 Layouts not repeated by RFC 4988 come from RFC 3344 (FBU = Registration
 Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
-(Generalized Mobile IP Authentication Extension); see shared/spec/FACTS.md.
+(Generalized Mobile IP Authentication Extension); see docs/decisions.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# --- Numbers (FACTS "Numbers") -------------------------------------------
+# --- Numbers (docs/decisions.md, wire facts) -------------------------------------------
 
 MIP_UDP_PORT = 434          # RFC 4988 5.1: destination port of FBU
 ICMP_TYPE_EXPERIMENTAL_MOBILITY = 41   # RFC 4065 3
 LIFETIME_MAX = 10           # RFC 4988 5.1: FBU Lifetime MUST NOT exceed 10 s
-DEFAULT_LLA_LENGTH = 6      # FACTS D3: 802.3 / 802.11 MAC
+DEFAULT_LLA_LENGTH = 6      # decision D3: 802.3 / 802.11 MAC
 OPTION_UNIT = 8             # RFC 4988 6: option Length counts 8-octet units
 
 AUTH_EXT_TYPE = 36          # RFC 4721 5: Generalized MIP Authentication Ext.
 AUTH_SUBTYPE_MN_PAR = 4     # RFC 4988 8
-DEFAULT_AUTH_ALGORITHM = "hmac-md5"   # FACTS D5
+DEFAULT_AUTH_ALGORITHM = "hmac-md5"   # decision D5
 AUTH_ALGORITHMS = {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha256": 32}
 
 # Pad1 / PadN inside the LLA option (RFC 4988 6.1 -> RFC 2460 4.2)
@@ -60,7 +60,7 @@ MIP_EXTENSION_NAMES = {
 class Flag:
     """One bit of a flags octet.
 
-    policy says what the RFC asks of it (FACTS D10):
+    policy says what the RFC asks of it (decision D10):
       "use"        - meaningful bit, any value
       "sent-zero"  - "sent as zero, ignored on reception" -> warning when set
       "reserved"   - reserved bit, MUST be zero by the sender -> see rule
@@ -87,7 +87,7 @@ class Field:
     kind: "uint" (number), "ipv4" (address), "hex" (number shown in hex),
           "flags" (bit field, see flags), "type", "code", "subtype",
           "checksum", "reserved" (must be zero; see reserved_rule)
-    wsfield is the Wireshark display-filter name (DESIGN.md contracts).
+    wsfield is the Wireshark display-filter name (a stable contract: users filter on it).
     """
     name: str
     offset: int
@@ -129,7 +129,7 @@ class Message:
         field(default_factory=dict)
     auth_required: bool = False   # MN-PAR Authentication Extension MUST be present
     is_response: bool = False
-    request: str | None = None    # key of the request this one answers (FACTS D9)
+    request: str | None = None    # key of the request this one answers (decision D9)
     unsolicited_codes: tuple[int, ...] = ()   # codes sent without a request
 
     def field(self, name: str) -> Field:
@@ -171,7 +171,7 @@ PRRTADV_CODES = {   # RFC 4988 5.4
     3: "New router information for a subset of access points",
     4: "Unsolicited neighborhood information, not a trigger",
 }
-PRRTADV_UNSOLICITED = (1, 4)    # Identifier zero (RFC 4988 5.4, FACTS D9)
+PRRTADV_UNSOLICITED = (1, 4)    # Identifier zero (RFC 4988 5.4, decision D9)
 PRRTADV_REASON_CODES = (2, 3)   # LLA Option-Code carries the reason
 
 HI_CODES = {   # RFC 4988 5.5
@@ -224,7 +224,7 @@ ADDR_NAR_IP = 3
 
 PREFIX_CODES = {0: "Prefix-Length"}   # RFC 4988 6.3: Option-Code 0
 
-# FACTS D4: the NCoA option in an FBAck also accepted with Mobile IPv4's
+# decision D4: the NCoA option in an FBAck also accepted with Mobile IPv4's
 # octet-count framing (Length 6) -- decoded, but the checker warns.
 NCOA_IN_FBACK_LENGTHS = (1, 6)
 
@@ -243,7 +243,7 @@ OPTIONS: dict[int, Option] = {
     OPT_LLA: Option(
         OPT_LLA, "lla", "Link-Layer Address", "6.1", LLA_CODES, None,
         _opt_header("Option-Code") + (
-            # Address length is a setting (FACTS D3), padding follows.
+            # Address length is a setting (decision D3), padding follows.
             Field("lla", 3, DEFAULT_LLA_LENGTH, "bytes", "Link-Layer Address",
                   "fmip.opt.lla"),
         )),
@@ -275,7 +275,7 @@ AUTH_EXTENSION_FIELDS: tuple[Field, ...] = (
           default=AUTH_SUBTYPE_MN_PAR),
     Field("length", 2, 2, "uint", "Length", "fmip.auth.len"),
     Field("spi", 4, 4, "hex", "SPI", "fmip.auth.spi"),
-    # Authenticator follows: Length - 4 octets (FACTS "Layouts").
+    # Authenticator follows: Length - 4 octets (docs/decisions.md, wire facts).
 )
 AUTH_HEADER_LEN = 8   # Type..SPI; the authenticator covers up to here (D5)
 AUTH_EXTENSION_SECTION = "8"
@@ -336,7 +336,7 @@ MESSAGES: tuple[Message, ...] = (
         (
             Field("type", 0, 1, "type", "Type", "fmip.type", default=20),
             Field("flags", 1, 1, "flags", "Flags", "fmip.flags", FBU_FLAGS),
-            # FACTS D1: Lifetime is 16 bits (the figure's "reserved" octet
+            # decision D1: Lifetime is 16 bits (the figure's "reserved" octet
             # is its high octet).
             Field("lifetime", 2, 2, "uint", "Lifetime", "fmip.lifetime",
                   default=LIFETIME_MAX),
@@ -359,7 +359,7 @@ MESSAGES: tuple[Message, ...] = (
             Field("ident", 12, 8, "hex", "Identification", "fmip.ident"),
         ),
         codes=FBACK_CODES, body="extensions", auth_required=True,
-        # FACTS D4: the NCoA option travels in the extension area.
+        # decision D4: the NCoA option travels in the extension area.
         required_options={FBACK_CODE_NCOA_SUPPLIED: (
             _req(OPT_IPV4_ADDR, (ADDR_NCOA,), "New IPv4 Address option (NCoA)",
                  "FM107"),)},

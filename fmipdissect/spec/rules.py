@@ -1,7 +1,7 @@
 """The checker's rule registry: stable ids, slugs, severities, RFC sections.
 
 Every rule has a stable id (never reused or renumbered), a slug, a severity
-chosen by FACTS D10 (MUST -> error; SHOULD and "sent as zero, ignored on
+chosen by decision D10 (MUST -> error; SHOULD and "sent as zero, ignored on
 reception" -> warning; observations -> info), the RFC 4988 section it
 enforces, a one-line summary and a short why.  The checker, the Lua
 dissector's expert infos and docs/rules.md all read this table.
@@ -35,11 +35,11 @@ RULES: tuple[Rule, ...] = (
     Rule("FM101", "fbu-lifetime-over-limit", ERROR, "5.1",
          "FBU Lifetime exceeds 10 seconds",
          "RFC 4988 5.1: the Lifetime 'MUST NOT exceed 10 seconds'. A non-zero "
-         "high octet (the figure's 'reserved' label, FACTS D1) also counts."),
+         "high octet (the figure's 'reserved' label, decision D1) also counts."),
     Rule("FM102", "fbu-s-b-flags-set", WARNING, "5.1",
          "FBU has the S or B flag set",
          "RFC 4988 5.1: the 'S' and 'B' flags of RFC 3344 are sent as zero "
-         "and ignored on reception (FACTS D10: warning)."),
+         "and ignored on reception (decision D10: warning)."),
     Rule("FM103", "fbu-reserved-flags-set", WARNING, "5.1",
          "FBU has a reserved flag bit (r or x) set",
          "RFC 3344 3.3: r and x are sent as zero, ignored on reception."),
@@ -55,14 +55,14 @@ RULES: tuple[Rule, ...] = (
     Rule("FM107", "fback-ncoa-option-missing", ERROR, "5.2",
          "FBAck code 1 without a New IPv4 Address option with Option-Code 2",
          "RFC 4988 5.2: the NCoA option MUST be present when NAR supplies the "
-         "NCoA (FACTS D4)."),
+         "NCoA (decision D4)."),
     Rule("FM108", "fback-ncoa-octet-length", WARNING, "5.2",
          "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
-         "FACTS D4: the option keeps the 8-octet layout of RFC 4988 6.2, "
+         "decision D4: the option keeps the 8-octet layout of RFC 4988 6.2, "
          "Length 1 in 8-octet units; Length 6 is tolerated."),
     Rule("FM109", "fback-ncoa-after-auth", WARNING, "5.2",
          "NCoA option placed after the MN-PAR Authentication Extension",
-         "FACTS D4: placed after the authenticator, the NCoA is not covered "
+         "decision D4: placed after the authenticator, the NCoA is not covered "
          "by it."),
     Rule("FM110", "mip-extension-unknown", WARNING, "5.1",
          "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
@@ -71,16 +71,16 @@ RULES: tuple[Rule, ...] = (
     # --- ICMP type 41 messages -----------------------------------------
     Rule("FM201", "icmp-checksum-bad", ERROR, "5.3",
          "ICMP checksum is wrong",
-         "RFC 4988 5.3-5.6 (FACTS D2): the checksum is computed with the "
+         "RFC 4988 5.3-5.6 (decision D2): the checksum is computed with the "
          "Checksum and Reserved fields set to zero."),
     Rule("FM202", "icmp-checksum-plain-sum", WARNING, "5.3",
          "ICMP checksum computed over the non-zero Reserved bits",
-         "FACTS D2: the checksum matches the plain sum as sent but not the "
+         "decision D2: the checksum matches the plain sum as sent but not the "
          "RFC's computation with Reserved zeroed."),
     Rule("FM203", "icmp-reserved-not-zero", WARNING, "5.3",
          "Reserved field or bits of an ICMP message not zero",
          "RFC 4988 5.3-5.6: Reserved is set to zero by the sender and ignored "
-         "by the receiver (FACTS D10: warning)."),
+         "by the receiver (decision D10: warning)."),
     Rule("FM204", "icmp-unknown-subtype", INFO, "8",
          "ICMP type 41 with a subtype that is not FMIPv4 (6-9)",
          "RFC 4065 3: other experimental mobility protocols share type 41; "
@@ -106,7 +106,7 @@ RULES: tuple[Rule, ...] = (
          "reason (RFC 4988 6.1)."),
     Rule("FM210", "prrtadv-unsolicited-identifier", WARNING, "5.4",
          "Unsolicited PrRtAdv (code 1 or 4) with a non-zero Identifier",
-         "RFC 4988 5.4: Identifier is 'set to Zero if unsolicited' (FACTS "
+         "RFC 4988 5.4: Identifier is 'set to Zero if unsolicited' (decision "
          "D9)."),
     Rule("FM212", "hi-required-option-missing", ERROR, "5.5",
          "HI without the MN's LLA option or the Previous CoA option",
@@ -133,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule("FM304", "lla-bad-padding", ERROR, "6.1",
          "LLA option padding is not Pad1 or one PadN filling it exactly",
          "RFC 4988 6.1: 'the padN option MUST be used' to fill the LLA option "
-         "to a multiple of 8 octets (FACTS D3)."),
+         "to a multiple of 8 octets (decision D3)."),
     Rule("FM305", "option-unknown-type", INFO, "6",
          "Option type not defined by RFC 4988",
          "RFC 4988 6 defines options 20, 21 and 22; others are shown raw."),
@@ -149,42 +149,42 @@ RULES: tuple[Rule, ...] = (
     # --- Across packets ------------------------------------------------
     Rule("FM401", "fback-without-fbu", INFO, "5.2",
          "FBAck with no FBU seen for its Home Address",
-         "FACTS D9: FBAck is matched to FBU by Home Address and "
+         "decision D9: FBAck is matched to FBU by Home Address and "
          "Identification; the FBU may predate the capture.", "session"),
     Rule("FM402", "fback-identification-mismatch", ERROR, "5.2",
          "FBAck Identification differs from its MN's outstanding FBU",
          "RFC 4988 5.2: Identification is copied from the FBU this FBAck "
-         "replies to (FACTS D9).", "session"),
+         "replies to (decision D9).", "session"),
     Rule("FM403", "fbu-unacknowledged", INFO, "5.2",
          "FBU never acknowledged before the capture ends",
-         "FACTS D10: no reply seen is an observation.", "session"),
+         "decision D10: no reply seen is an observation.", "session"),
     Rule("FM404", "hack-without-hi", INFO, "5.6",
          "HAck with no matching HI (routers and Identifier)",
-         "FACTS D9: HAck matches HI by the two routers' addresses and the "
+         "decision D9: HAck matches HI by the two routers' addresses and the "
          "Identifier; RFC 4988 5.6 copies it from the HI.", "session"),
     Rule("FM405", "hi-unanswered", INFO, "5.6",
          "HI never answered by a HAck before the capture ends",
          "RFC 4988 5.6: a HAck MUST be sent in reply to HI; not seeing it is "
-         "an observation (FACTS D10).", "session"),
+         "an observation (decision D10).", "session"),
     Rule("FM406", "prrtadv-without-rtsolpr", INFO, "5.4",
          "Solicited PrRtAdv with no matching RtSolPr",
-         "FACTS D9: PrRtAdv matches RtSolPr by MN address and Identifier.",
+         "decision D9: PrRtAdv matches RtSolPr by MN address and Identifier.",
          "session"),
     Rule("FM407", "rtsolpr-unanswered", INFO, "5.4",
          "RtSolPr never answered by a PrRtAdv before the capture ends",
-         "FACTS D10: no reply seen is an observation.", "session"),
+         "decision D10: no reply seen is an observation.", "session"),
     Rule("FM409", "hack-ncoa-option-missing", ERROR, "5.6",
          "HAck answering an HI with S set lacks the NCoA option",
          "RFC 4988 5.6: if S is set in the HI, the New CoA option 'MUST be "
          "used to provide NCoA'.", "session"),
     Rule("FM410", "fbu-role-unknown", ERROR, "4",
          "FBU that is neither predictive, reactive nor forwarded",
-         "RFC 4988 4, 5.1 fix the IP addresses of each mode (FACTS D7).",
+         "RFC 4988 4, 5.1 fix the IP addresses of each mode (decision D7).",
          "session"),
     Rule("FM411", "forwarded-fbu-differs", ERROR, "4",
          "FBU forwarded by NAR differs from the MN's FBU",
          "RFC 4988 4: NAR MUST forward the contents of the FBU, starting "
-         "from the Type field, to PAR (FACTS D7).", "session"),
+         "from the Type field, to PAR (decision D7).", "session"),
     Rule("FM412", "hi-code-mismatch", ERROR, "5.5",
          "HI Code does not match how the FBU reached PAR",
          "RFC 4988 4, 5.5: Code 0 when the FBU came from the PCoA, Code 1 "
@@ -192,11 +192,11 @@ RULES: tuple[Rule, ...] = (
     Rule("FM413", "fback-wrong-destination", ERROR, "5.2",
          "FBAck sent to an address other than its FBU's source",
          "RFC 4988 5.2: the destination is copied from the FBU's source; "
-         "PAR->NAR and NAR->MN copies are legitimate (FACTS D8).", "session"),
+         "PAR->NAR and NAR->MN copies are legitimate (decision D8).", "session"),
     Rule("FM414", "fback-wrong-port", ERROR, "5.2",
          "FBAck destination port differs from its FBU's source port",
          "RFC 4988 5.2: destination port copied from the FBU's source port "
-         "(FACTS D8).", "session"),
+         "(decision D8).", "session"),
     Rule("FM415", "fbu-coa-not-nar", ERROR, "5.1",
          "FBU Care-of Address is not NAR's IP address",
          "RFC 4988 5.1, 7: even when an NCoA is provided, NAR's IP address "
@@ -217,11 +217,11 @@ RULES: tuple[Rule, ...] = (
     # --- Authenticators ------------------------------------------------
     Rule("FM501", "auth-authenticator-bad", ERROR, "5.1",
          "MN-PAR authenticator does not verify with the configured key",
-         "RFC 4988 5.1, 7 and FACTS D5: the authenticator is the keyed HMAC "
+         "RFC 4988 5.1, 7 and decision D5: the authenticator is the keyed HMAC "
          "over the message through the SPI."),
     Rule("FM502", "auth-unknown-spi", INFO, "5.1",
          "MN-PAR Authentication Extension with an SPI not in the key file",
-         "FACTS D5: without a key the authenticator is shown, not verified."),
+         "decision D5: without a key the authenticator is shown, not verified."),
     # --- The capture ---------------------------------------------------
     Rule("FM901", "capture-truncated", WARNING, "-",
          "The capture file ends in the middle of a record",

@@ -1,4 +1,4 @@
-"""RFC checksums and MN-PAR authenticators (FACTS D2, D5).
+"""RFC checksums and MN-PAR authenticators (decisions D2, D5).
 
 Pure functions over bytes, shared by the Scapy layers, the fast decoder, the
 generator and the checker.
@@ -12,7 +12,7 @@ import hmac
 from ..spec import protocol as P
 
 CHECKSUM_OK = "ok"
-CHECKSUM_PLAIN_SUM = "plain-sum"   # FACTS D2: warning, not an error
+CHECKSUM_PLAIN_SUM = "plain-sum"   # decision D2: warning, not an error
 CHECKSUM_BAD = "bad"
 
 
@@ -42,7 +42,7 @@ def reserved_mask(subtype: int) -> int:
 
 
 def fmip_icmp_checksum(message: bytes) -> int:
-    """RFC 4988 5.3-5.6 checksum (FACTS D2): Checksum and Reserved zeroed.
+    """RFC 4988 5.3-5.6 checksum (decision D2): Checksum and Reserved zeroed.
 
     message is the whole ICMP message from the Type field on.  For HI only
     the six reserved bits are zeroed; S and U stay.
@@ -64,7 +64,7 @@ def plain_icmp_checksum(message: bytes) -> int:
 
 
 def checksum_verdict(message: bytes) -> str:
-    """ok, plain-sum (warning) or bad, as FACTS D2 defines them."""
+    """ok, plain-sum (warning) or bad, as decision D2 defines them."""
     if len(message) < 4:
         return CHECKSUM_BAD
     sent = (message[2] << 8) | message[3]
@@ -77,7 +77,7 @@ def checksum_verdict(message: bytes) -> str:
 
 def mn_par_authenticator(covered: bytes, key: bytes,
                          algorithm: str = P.DEFAULT_AUTH_ALGORITHM) -> bytes:
-    """The MN-PAR authenticator (FACTS D5).
+    """The MN-PAR authenticator (decision D5).
 
     covered is the UDP payload from the Type field through the SPI field of
     the authentication extension (all preceding extensions included).

@@ -27,11 +27,11 @@ REGENERATE_COMMAND = "fmipdissect lua -o lua/fmip.lua"   # or `make lua`
 PLUGIN_FILE_NAME = "fmip.lua"
 
 # Display-filter prefix of the single-bit fields of each flags octet
-# (DESIGN.md contracts: fmip.flags.s ... fmip.flags.x for FBU, fmip.hi.s and
+# (stable display-filter names: fmip.flags.s ... fmip.flags.x for FBU, fmip.hi.s and
 # fmip.hi.u for HI).
 FLAG_BIT_PREFIX = {"fmip.flags": "fmip.flags", "fmip.hi.flags": "fmip.hi"}
 
-# FACTS D9: how a request and its response are matched.  Each part is a
+# decision D9: how a request and its response are matched.  Each part is a
 # message field name, or "src"/"dst" (IP source/destination) or "routers"
 # (the two IP addresses, order-free: HI and HAck flow in opposite directions).
 MATCH_KEYS = {
@@ -43,11 +43,11 @@ MATCH_KEYS = {
     "hack": ("routers", "identifier"),
 }
 
-# The rule of each "response without a request" observation (FACTS D10 info).
+# The rule of each "response without a request" observation (decision D10 info).
 ORPHAN_RESPONSE_RULE = {"fback": "FM401", "hack": "FM404",
                         "prrtadv": "FM406"}
 
-# A request never answered (FACTS D10 info), reported on a second pass.
+# A request never answered (decision D10 info), reported on a second pass.
 UNANSWERED_REQUEST_RULE = {"fbu": "FM403", "hi": "FM405", "rtsolpr": "FM407"}
 
 # FBAck whose Home Address has an outstanding FBU with another
@@ -55,7 +55,7 @@ UNANSWERED_REQUEST_RULE = {"fbu": "FM403", "hi": "FM405", "rtsolpr": "FM407"}
 PARTIAL_MATCH_RULE = {"fback": "FM402"}
 
 # RFC 4988 7: IPsec ESP SHOULD protect HI and HAck; a message we can read
-# travelled without it.  Reported once per router pair (FACTS D10 info).
+# travelled without it.  Reported once per router pair (decision D10 info).
 IPSEC_RULE = {"hi": "FM418", "hack": "FM418"}
 
 # FM101 is the FBU Lifetime limit (RFC 4988 5.1); FBAck's Lifetime is the
@@ -265,9 +265,9 @@ def build_context() -> dict:
             "lifetime_rule": LIFETIME_LIMIT_RULE.get(m.key),
             "code_flag_rules": code_flag_rules,
             "when_request_flag": when_request_flag,
-            # FACTS D4: FBAck carries the NCoA option in its extension area.
+            # decision D4: FBAck carries the NCoA option in its extension area.
             "ncoa_extension": m is P.FBACK,
-            # FACTS D2: octets whose reserved bits are zeroed for the checksum
+            # decision D2: octets whose reserved bits are zeroed for the checksum
             "checksum_zero": {f.offset: f.reserved_mask for f in m.fields
                               if f.reserved_mask and f.size == 1
                               and m.transport == "icmp"},
@@ -301,9 +301,9 @@ def build_context() -> dict:
         ("fmip.ext.data", "Extension data", "bytes", "base.NONE"),
         ("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved "
          "zeroed)", "uint16", "base.HEX"),
-        ("fmip.checksum.status", "Checksum status (FACTS D2)", "string",
+        ("fmip.checksum.status", "Checksum status (decision D2)", "string",
          "base.ASCII"),
-        ("fmip.ident.time", "Identification as NTP time (FACTS D6)",
+        ("fmip.ident.time", "Identification as NTP time (decision D6)",
          "absolute_time", "base.UTC"),
         ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
         ("fmip.response_to", "Response to request in frame", "framenum",
@@ -377,13 +377,13 @@ def build_context() -> dict:
             "LLA_WILDCARD": P.LLA_WILDCARD,
             "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
             "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
-            # FACTS D6: the plausible range decode/show use (show.py)
+            # decision D6: the plausible range decode/show use (show.py)
             "NTP_UNIX_OFFSET": show.NTP_UNIX_OFFSET,
             "NTP_PLAUSIBLE_FROM": show.NTP_PLAUSIBLE_FROM,
             "NTP_ERA0_END": show.NTP_ERA0_END,
         },
         "lla_type": P.OPT_LLA,
-        "ntp_field": "ident",   # FACTS D6: Identification, often NTP time
+        "ntp_field": "ident",   # decision D6: Identification, often NTP time
         "option_header": {f.name: f.wsfield
                           for f in P.OPTIONS[P.OPT_LLA].fields
                           if f.name in ("type", "length")},

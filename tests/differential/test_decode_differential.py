@@ -86,7 +86,7 @@ def scapy_elements(layer) -> list:
             e["code"] = layer.code
             e["lla"] = bytes.fromhex((layer.lla or "").replace(":", ""))
             e["padding"] = layer.padding or b""
-            # FACTS D3: the address is complete (or absent, wildcard) and
+            # decision D3: the address is complete (or absent, wildcard) and
             # the rest is Pad1 / one exact PadN.
             e["padding_ok"] = L.padding_is_valid(e["padding"]) and (
                 len(e["lla"]) == L.LLA_LENGTH
@@ -252,7 +252,7 @@ def random_mip(rng):
                       haaddr=_ip(rng), ident=rng.randrange(1 << 64))
     parts = [random_extension(rng) for _ in range(rng.randint(0, 2))]
     if isinstance(pkt, L.FBAck) and rng.random() < 0.6:
-        # FACTS D4: NCoA option, Length 1 or 6
+        # decision D4: NCoA option, Length 1 or 6
         parts.append(L.IPv4AddrOption(
             code=P.ADDR_NCOA, addr=_ip(rng), reserved=_reserved(rng, 8),
             len=rng.choice([None, 6])))
@@ -289,8 +289,8 @@ def check_one(index, pkt, rng_lla_length, checksum_filled,
     if checksum_filled and msg.checksum_verdict not in (None, C.CHECKSUM_OK):
         bad.append(f"{where} ({msg.key}): checksum_verdict "
                    f"{msg.checksum_verdict} for a checksum the layers "
-                   f"filled (FACTS D2)")
-    # FACTS D5: the layers' HMAC covers the message through each SPI; the
+                   f"filled (decision D2)")
+    # decision D5: the layers' HMAC covers the message through each SPI; the
     # decoder's offsets must delimit the same octets.
     auths = [e for e in msg.elements if e.kind == "auth"]
     for built, el in zip(_auths_with_keys(pkt), auths):

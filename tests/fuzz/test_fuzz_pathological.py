@@ -77,7 +77,7 @@ def udp434(src, dst, payload: bytes) -> bytes:
 
 
 def icmp(src, dst, message: bytes) -> bytes:
-    ck = fmip_icmp_checksum(message)     # FACTS D2
+    ck = fmip_icmp_checksum(message)     # decision D2
     return ipv4(src, dst, 1, message[:2] + struct.pack("!H", ck)
                 + message[4:])
 
@@ -239,7 +239,7 @@ def test_ten_thousand_unfinished_handovers_memory_and_expiry():
         tracemalloc.stop()
     assert held == 10_000               # all within EXPIRY_SECONDS: all kept
     assert not [r for r, _ in found if r == "FM403"]
-    # a few hundred octets per handover (raw FBU kept for FACTS D7)
+    # a few hundred octets per handover (raw FBU kept for decision D7)
     assert peak < 10_000 * 2048, peak
     # EXPIRY_SECONDS of capture time later one message sweeps them all,
     # each reported unacknowledged at that frame (session.py docstring)

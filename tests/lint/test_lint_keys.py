@@ -1,4 +1,4 @@
-"""Key files for --keys (DESIGN.md): format and one-line errors."""
+"""Key files for --keys (README): format and one-line errors."""
 
 import pytest
 
@@ -15,7 +15,7 @@ def test_formats():
         "  4294967295 AABB HMAC-SHA256",
     ])
     assert keys[256].secret == bytes.fromhex("00112233445566778899aabbccddeeff")
-    assert keys[256].algorithm == "hmac-md5"          # FACTS D5 default
+    assert keys[256].algorithm == "hmac-md5"          # decision D5 default
     assert (keys[0x101].secret, keys[0x101].algorithm) == (
         b"\xde\xad\xbe\xef", "hmac-sha1")
     assert keys[0xFFFFFFFF].algorithm == "hmac-sha256"

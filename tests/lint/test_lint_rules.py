@@ -91,7 +91,7 @@ def test_without_keys_authenticators_are_not_verified(tmp_path):
 
 
 def test_lla_length_setting(tmp_path):
-    """FACTS D3: an 8-octet LLA is bad padding at 6, fine at 8."""
+    """decision D3: an 8-octet LLA is bad padding at 6, fine at 8."""
     from scapy.packet import Raw
     option = bytes([20, 2, 1]) + bytes(range(1, 9)) + bytes([1, 3, 0, 0, 0])
     path = lintcaps.write(tmp_path / "lla8.pcap",

@@ -6,7 +6,7 @@
   background traffic (pcap and pcapng, every link type the generator
   writes) and on the committed samples;
 - the decoder's one-sum ICMP checksum verdict equals
-  checksum.checksum_verdict (FACTS D2) on any octets;
+  checksum.checksum_verdict (decision D2) on any octets;
 - `fmip-lint -j N` over several captures runs N worker processes and
   reports in the order of the arguments.
 
@@ -96,7 +96,7 @@ def test_no_prefilter_option_gives_the_same_json(generated):
     assert json.loads(fast.stdout)["summary"]["packets"] == 3000
 
 
-# --- the ICMP checksum verdict (FACTS D2) ------------------------------------
+# --- the ICMP checksum verdict (decision D2) ------------------------------------
 
 def _with_checksum(body: bytes, subtype: int, how: str) -> bytes:
     raw = bytearray(body)

@@ -1,4 +1,4 @@
-"""Checksums (FACTS D2) and MN-PAR authenticators (FACTS D5).
+"""Checksums (decision D2) and MN-PAR authenticators (decision D5).
 
 The checksum literals were worked out by a plain one's complement sum of the
 hand-written messages; the HMAC literals are the published RFC 2202 /
@@ -41,7 +41,7 @@ RTSOLPR_RESERVED = hexbytes(
     "29" "00" "0000"       # Type 41, Code 0, Checksum (set below)
     "06" "ab" "1234"       # Subtype 6, Reserved 0xab, Identifier
     "140201" "001122334455" "01050000000000")   # New AP LLA option
-RTSOLPR_D2 = 0x0B62      # Reserved treated as zero (FACTS D2)
+RTSOLPR_D2 = 0x0B62      # Reserved treated as zero (decision D2)
 RTSOLPR_PLAIN = 0x0AB7   # plain sum over the octets as sent
 
 # HI with S, U and reserved bits 0b000101 set (octet 5 = 0xc5).
@@ -157,7 +157,7 @@ def test_unknown_algorithm_is_refused():
         C.mn_par_authenticator(b"x", b"k", "hmac-crc32")
 
 
-# --- Authenticators in built messages (FACTS D5) --------------------------
+# --- Authenticators in built messages (decision D5) --------------------------
 
 KEY = b"mn-par shared secret"
 _DIGESTS = {"hmac-md5": hashlib.md5, "hmac-sha1": hashlib.sha1,

@@ -1,7 +1,7 @@
 """The fast decoder (fmipdissect/decode.py) and `fmipdissect decode`.
 
 Byte vectors are written by hand from the RFC figures (RFC 4988 5-6, RFC 3344
-3.3-3.4, RFC 4721 5; shared/spec/FACTS.md), not built with the decoder's own
+3.3-3.4, RFC 4721 5; docs/decisions.md), not built with the decoder's own
 tables, so a wrong offset in protocol.py or decode.py shows up here.
 """
 
@@ -52,7 +52,7 @@ def fback(code=0, lifetime=5, ident=IDENT, ext=None):
 
 
 def signed(message: bytes, auth_offset: int) -> bytes:
-    """Replace the authenticator of the extension at auth_offset (FACTS D5)."""
+    """Replace the authenticator of the extension at auth_offset (decision D5)."""
     covered = message[:auth_offset + 8]
     mac = checksum.mn_par_authenticator(covered, KEY)
     return covered + mac + message[auth_offset + 8 + 16:]
@@ -60,7 +60,7 @@ def signed(message: bytes, auth_offset: int) -> bytes:
 
 def icmp(subtype, code=0, octet5=0, identifier=0, options=b"",
          checksum_value=None):
-    """ICMP type 41 message (RFC 4065 3) with the FACTS D2 checksum."""
+    """ICMP type 41 message (RFC 4065 3) with the decision D2 checksum."""
     msg = bytearray(struct.pack(">BBHBBH", 41, code, 0, subtype, octet5,
                                 identifier) + options)
     value = (checksum.fmip_icmp_checksum(bytes(msg))
@@ -108,13 +108,13 @@ def test_fbu_fields_and_auth_extension():
     assert (auth.kind, auth.offset, auth.type, auth.code) == ("auth", 24, 36, 4)
     assert (auth.length, auth.size, auth.spi) == (20, 24, 0x1234)
     assert m.auth_end == 32
-    # FACTS D5: auth_end delimits what the real HMAC-MD5 covers.
+    # decision D5: auth_end delimits what the real HMAC-MD5 covers.
     assert auth.authenticator == checksum.mn_par_authenticator(
         raw[:m.auth_end], KEY)
 
 
 def test_fbu_lifetime_is_16_bits():
-    # FACTS D1: a non-zero high octet is part of the Lifetime.
+    # decision D1: a non-zero high octet is part of the Lifetime.
     assert decode_mip(fbu(lifetime=0x0105)).lifetime == 0x0105
 
 
@@ -132,7 +132,7 @@ def test_fback_with_ncoa_option_before_auth():
 
 
 def test_fback_ncoa_octet_length_6_is_accepted():
-    # FACTS D4: Length 6 (octet count) frames the same 8 octets; the checker
+    # decision D4: Length 6 (octet count) frames the same 8 octets; the checker
     # warns (FM108), the decoder reports nothing.
     m = decode_mip(fback(code=1, ext=v4_opt(2, length=6) + auth_ext()))
     ncoa, auth = m.elements
@@ -150,7 +150,7 @@ def test_fback_ncoa_other_length_is_fm308():
 
 
 def test_ipv4_option_in_fbu_is_an_unknown_extension():
-    # FACTS D4 is about FBAck only; in an FBU type 21 is not defined.
+    # decision D4 is about FBAck only; in an FBU type 21 is not defined.
     m = decode_mip(fbu(ext=bytes([21, 1, 2]) + auth_ext()))
     assert [(e.kind, e.size) for e in m.elements] == [("extension", 3),
                                                       ("auth", 24)]
@@ -236,7 +236,7 @@ def test_hack():
 
 
 def test_checksum_verdicts():
-    # FACTS D2: the checksum zeroes the Reserved field.
+    # decision D2: the checksum zeroes the Reserved field.
     good = icmp(9, octet5=0x11)
     assert decode_icmp(good).checksum_verdict == checksum.CHECKSUM_OK
     plain = bytearray(good)
@@ -267,7 +267,7 @@ def test_decode_datagram_dispatch():
     assert decode_datagram(esp) is None
 
 
-# --- LLA option and padding (FACTS D3) ------------------------------------------
+# --- LLA option and padding (decision D3) ------------------------------------------
 
 @pytest.mark.parametrize("lla_length,padding,ok", [
     (6, bytes([1, 5]) + bytes(5), True),   # 3 + 6 + PadN(7) = 16
@@ -464,10 +464,10 @@ def test_decode_command_text(capture, capsys):
     assert "Option-Code: 2 (Link-Layer Address of the MN)" in out
     assert "Link-Layer Address: 02:00:00:aa:bb:cc" in out
     assert "Code: 3 (Handover Accepted, NCoA assigned)" in out
-    assert "[correct (Checksum and Reserved zeroed, FACTS D2)]" in out
+    assert "[correct (Checksum and Reserved zeroed, decision D2)]" in out
     assert "0xbeef [incorrect, should be 0x" in out
     assert "FM304 lla-bad-padding" in out
-    assert "Length: 6 (octets after Length: Mobile IPv4 framing, FACTS D4)" in out
+    assert "Length: 6 (octets after Length: Mobile IPv4 framing, decision D4)" in out
     assert "Length: 2 (16 octets)" in out
     assert "Frame 4" not in out   # DNS is not FMIPv4
     assert out.rstrip().endswith(f"5 FMIPv4 messages in {capture}")

@@ -73,24 +73,24 @@ def assert_conformant_fields(path: Path):
         if isinstance(m, (FBU, FBAck)):
             auth = m[MNPARAuth]
             assert auth.subtype == 4 and auth.spi == S.SAMPLE_SPI
-            # FACTS D5: HMAC-MD5 from the Type field through the SPI
+            # decision D5: HMAC-MD5 from the Type field through the SPI
             covered = raw[:len(raw) - len(bytes(auth)) + 8]
             assert auth.authenticator == hmac.new(KEY, covered,
                                                   hashlib.md5).digest()
             assert m.lifetime <= 10
             assert ip[UDP].dport == 434
         if isinstance(m, FBU):
-            # FACTS D6: NTP timestamp of the time the FBU was sent
+            # decision D6: NTP timestamp of the time the FBU was sent
             assert m.ident >> 32 == int(t) + NTP_1970
             fbus[(m.homeaddr, m.ident)] = m.lifetime
             assert m.haaddr == "10.1.0.1" and m.coa == "10.2.0.1"
             assert m.flags == 0
         if isinstance(m, FBAck):
-            # FACTS D9: matches an FBU; granted Lifetime <= requested
+            # decision D9: matches an FBU; granted Lifetime <= requested
             assert (m.homeaddr, m.ident) in fbus
             assert m.lifetime <= fbus[(m.homeaddr, m.ident)]
         if isinstance(m, (RtSolPr, PrRtAdv, HI, HAck)):
-            # FACTS D2: checksum over the message with Reserved zeroed
+            # decision D2: checksum over the message with Reserved zeroed
             zeroed = bytearray(raw)
             zeroed[2:4] = b"\0\0"
             zeroed[5] &= 0xC0 if isinstance(m, HI) else 0
@@ -185,7 +185,7 @@ def test_ncoa():
     assert msgs["HAck"][IPv4AddrOption].addr == "10.2.0.10"
     fback = msgs["FBAck"]
     assert fback.code == 1
-    # FACTS D4: the NCoA option (8 octets, Length 1) before the auth ext
+    # decision D4: the NCoA option (8 octets, Length 1) before the auth ext
     layers = [type(x).__name__ for x in fback.iterpayloads()]
     assert layers == ["FBAck", "IPv4AddrOption", "MNPARAuth"]
     assert fback[IPv4AddrOption].len == 1

@@ -403,7 +403,7 @@ def test_property_icmp(subtype, code, identifier, reserved, options):
     message = back[cls]
     assert bytes(message)[5] == reserved
     assert (message.code, message.identifier) == (code, identifier)
-    # FACTS D2: built checksums always verify, reserved bits or not.
+    # decision D2: built checksums always verify, reserved bits or not.
     assert C.checksum_verdict(bytes(message)) == C.CHECKSUM_OK
     got = [type(x) for x in message.iterpayloads()][1:]
     assert got == [type(o) for o in options]

@@ -1,9 +1,9 @@
 """Hand-written byte vectors for every FMIPv4 message (RFC 4988 5, 6).
 
 Each vector below was written octet by octet from the RFC figures and the
-layouts in FACTS.md (RFC 3344 3.3/3.4, RFC 4065 3, RFC 4721 5), not produced
+layouts in docs/decisions.md (RFC 3344 3.3/3.4, RFC 4065 3, RFC 4721 5), not produced
 by the code under test.  ICMP checksums were worked out separately (one's
-complement sum with Checksum and Reserved zeroed, FACTS D2) and are also
+complement sum with Checksum and Reserved zeroed, decision D2) and are also
 re-derived here by a tiny independent sum, so a wrong literal shows up.
 
 Both directions are tested: dissecting the vector gives the expected field
@@ -46,11 +46,11 @@ AUTHENTICATOR = hexbytes("00112233445566778899aabbccddeeff")
 FBU_VECTOR = hexbytes(
     "14",           # Type 20 = FBU (RFC 4988 8)
     "22",           # Flags: D (0x20) and T (0x02)
-    "000a",         # Lifetime 10 (16 bits, FACTS D1)
+    "000a",         # Lifetime 10 (16 bits, decision D1)
     "0a000005",     # Home Address 10.0.0.5 (the PCoA)
     "0a000001",     # Home Agent 10.0.0.1 (PAR)
     "0a010001",     # Care-of Address 10.1.0.1 (NAR)
-    "e88a2b3c00000001",  # Identification (64 bits, FACTS D6)
+    "e88a2b3c00000001",  # Identification (64 bits, decision D6)
     "24",           # Ext. Type 36: Generalized MIP Authentication
     "04",           # Subtype 4: MN-PAR
     "0014",         # Length 20 = SPI (4) + authenticator (16)
@@ -65,7 +65,7 @@ FBACK_VECTOR = hexbytes(
     "0a000005",     # Home Address
     "0a000001",     # Home Agent (PAR)
     "e88a2b3c00000001",  # Identification, copied from the FBU
-    "15",           # New IPv4 Address option, Type 21 (FACTS D4)
+    "15",           # New IPv4 Address option, Type 21 (decision D4)
     "01",           # Length 1 (8-octet units)
     "02",           # Option-Code 2: New CoA
     "00",           # Reserved
@@ -74,7 +74,7 @@ FBACK_VECTOR = hexbytes(
     "00112233445566778899aabbccddeeff",  # Authenticator
 )
 
-# FACTS D4: the same NCoA option with Mobile IPv4 octet-count framing.
+# decision D4: the same NCoA option with Mobile IPv4 octet-count framing.
 FBACK_LEN6_VECTOR = hexbytes(
     "15" "00" "0003",        # FBAck, Code 0, Lifetime 3
     "0a000005" "0a000001",   # Home Address, Home Agent
@@ -90,7 +90,7 @@ RTSOLPR_VECTOR = hexbytes(
     "00",           # Reserved
     "1234",         # Identifier
     "14" "02" "01",        # LLA option: Type 20, Length 2, New AP
-    "001122334455",        # 6-octet MAC (FACTS D3 default)
+    "001122334455",        # 6-octet MAC (decision D3 default)
     "01" "05" "0000000000",  # PadN, 5 zero octets (RFC 4988 6.1 example)
 )
 
@@ -254,13 +254,13 @@ def test_building_gives_the_hand_vector(name):
                                   ("FBU", "FBAck")])
 def test_checksum_literals_are_right(name):
     vector, _, _ = CASES[name]
-    mask = 0x3F if vector[4] == 8 else 0xFF    # HI keeps S and U (FACTS D2)
+    mask = 0x3F if vector[4] == 8 else 0xFF    # HI keeps S and U (decision D2)
     assert int.from_bytes(vector[2:4], "big") == \
         independent_checksum(vector, mask)
 
 
 def test_lla_pad1_with_four_octet_address():
-    # FACTS D3: 3 + 4 = 7 octets leave one: Pad1.
+    # decision D3: 3 + 4 = 7 octets leave one: Pad1.
     vector = hexbytes("14" "01" "02" "0a0b0c0d" "00")
     L.set_lla_length(4)
     try:

@@ -152,7 +152,7 @@ CASES = [
      {"fmip.type": [], "mip.type": ["1"]}, set()),
 ]
 
-# Requests never answered (FACTS D10 info) are reported on the second pass;
+# Requests never answered (decision D10 info) are reported on the second pass;
 # most violation frames are unanswered requests, checked on their own below.
 UNANSWERED = {"FM403", "FM405", "FM407"}
 
@@ -193,7 +193,7 @@ def test_fields_and_expert_infos(rows, number):
 
 
 def test_identification_as_ntp_time(rows):
-    """FACTS D6: 0xed003780 NTP seconds, 0x66666666 fraction = 2026-01-01
+    """decision D6: 0xed003780 NTP seconds, 0x66666666 fraction = 2026-01-01
     00:00:00.4 UTC, as fmipdissect.decode.output.ntp_time says too."""
     from fmipdissect.decode import output as show
     assert show.ntp_time(IDENT).startswith("2026-01-01T00:00:00.4")

@@ -67,7 +67,7 @@ def test_every_wireshark_field_of_protocol_is_declared():
     wanted |= {f.wsfield for f in P.AUTH_EXTENSION_FIELDS}
     wanted |= {f"{luagen.FLAG_BIT_PREFIX[f.wsfield]}.{b.name}"
                for m in P.MESSAGES for f in m.fields for b in f.flags}
-    # DESIGN.md contract
+    # stable field names (README, docs/wireshark.md)
     wanted |= {"fmip.response_in", "fmip.response_to", "fmip.response_time",
                "fmip.auth.authenticator", "fmip.hi.s", "fmip.hi.u",
                "fmip.flags.s", "fmip.flags.x", "fmip.checksum.status"}

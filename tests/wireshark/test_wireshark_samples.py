@@ -2,7 +2,7 @@
 
 * Conformant samples: every frame is FMIPv4, every fmip.* field equals what
   the Scapy layers read from the same bytes, no Lua error, no malformed
-  mark, no expert warning or error (observations, FACTS D10 "info", are
+  mark, no expert warning or error (observations, decision D10 "info", are
   allowed: e.g. FM418 HI/HAck without IPsec).
 * samples/violations.pcap: each intended finding the dissector can see
   (fmipdissect.gen.scenarios.VIOLATIONS) fires on its frame, and no frame gets a
