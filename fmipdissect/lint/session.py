@@ -499,3 +499,8 @@ def _pop_expired(table, horizon, now, future):
             return
         table.popitem(last=False)
         yield key, entry
+
+
+# The handover tracker (fmipdissect/handovers/tracker.py) shares these.
+is_group = _is_group
+pop_expired = _pop_expired
