@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 
 from ..errors import InputError
@@ -60,6 +61,10 @@ def run(args) -> int:
     diagrams = 0
     if args.html:
         from .html import HtmlReport
+        if any(os.path.realpath(args.html) == os.path.realpath(c)
+               for c in args.captures):
+            raise InputError(f"--html {args.html}: is one of the captures "
+                             f"(refusing to overwrite it)")
         sinks.append(HtmlReport(args.html, args.max_diagrams))
         diagrams = args.max_diagrams
     prog = "fmipdissect handovers"
