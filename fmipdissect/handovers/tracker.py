@@ -49,7 +49,7 @@ from .records import HandoverRecord, Step
 FRAMES_PER_HANDOVER = 1000    # frame numbers kept per record (messages counts all)
 STEPS_PER_HANDOVER = 100      # messages kept for the ladder diagram
 KEYS_PER_HANDOVER = 8         # FBU Identifications, RtSolPr and HI keys kept
-RECENT_FRAMES = 256           # frame -> handover, for findings of past frames
+RECENT_FRAMES = 256           # frames whose reader notes wait for their message
 REORDER_CAP = 10_000          # closed records waiting for an earlier open one
 FBACK_REJECTED = 128          # RFC 4988 5.2: Code 128 and above refuse the FBU
 NETWORK_TRIGGER = 1           # PrRtAdv Code 1: network-initiated (RFC 4988 5.4)
@@ -57,6 +57,7 @@ _NAMES = {m.key: m.abbrev for m in P.MESSAGES}
 _MODE = {PREDICTIVE: "predictive", REACTIVE: "reactive",
          FORWARDED: "reactive", None: "unknown"}
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}
+_CLOCK_BACK = SWEEP_INTERVAL + EXPIRY_SECONDS
 
 
 class OpenHandover:
@@ -188,13 +189,14 @@ class HandoverTracker:
         self.diagrams = diagrams       # keep the steps of the first N
         self.slots: OrderedDict[str, _Slot] = OrderedDict()
         self.his: OrderedDict[tuple, _HiRef] = OrderedDict()
-        self.recent: OrderedDict[int, OpenHandover] = OrderedDict()
+        self._frame = 0                # the latest message's frame
+        self._current = None           # and its handover
         self.pending: OrderedDict[int, list] = OrderedDict()  # findings first
         self._open_heap: list = []     # (first_frame, seq, handover)
         self._ready: list = []         # (first_frame, seq, record)
         self._seq = 0
         self._open = 0                 # handovers not over
-        self._next_sweep = None
+        self._next_sweep = float("-inf")
         self.capped = 0                # handovers closed early by the cap
         self._handlers = {"fbu": self._fbu, "fback": self._fback,
                           "rtsolpr": self._rtsolpr, "prrtadv": self._prrtadv,
@@ -204,35 +206,30 @@ class HandoverTracker:
 
     def observe(self, msg, dgram) -> None:
         now = dgram.time
-        if self._next_sweep is None:
+        if now >= self._next_sweep or now < self._next_sweep - _CLOCK_BACK:
+            # (second test: the clock went back, as in lint/session.py)
+            if self._next_sweep != float("-inf"):
+                self._expire(now)
             self._next_sweep = now + SWEEP_INTERVAL
-        elif (now >= self._next_sweep
-              or now < self._next_sweep - SWEEP_INTERVAL - EXPIRY_SECONDS):
-            self._next_sweep = now + SWEEP_INTERVAL
-            self._expire(now)
-        if msg.problems and msg.problems[0].rule == "FM301":
-            return          # fixed header cut: nothing reliable to place it by
-        ho = self._handlers[msg.key](msg, dgram, now)
-        if ho is None:
-            return
         frame = dgram.frame
-        recent = self.recent
-        recent[frame] = ho
-        if len(recent) > RECENT_FRAMES:
-            recent.popitem(last=False)
-        early = self.pending.pop(frame, None)
-        if early:
-            for f in early:
+        self._frame = frame
+        if msg.problems and msg.problems[0].rule == "FM301":
+            self._current = None
+            return          # fixed header cut: nothing reliable to place it by
+        ho = self._current = self._handlers[msg.key](msg, dgram, now)
+        if ho is not None and self.pending:
+            for f in self.pending.pop(frame, ()):
                 ho.finding(f)
 
     def finding(self, f) -> None:
-        """Count a finding for the handover its frame belongs to."""
-        ho = self.recent.get(f.frame)
-        if ho is not None:
-            if not ho.over:
+        """Count a finding for the handover its frame belongs to.  The
+        engine yields a message's findings right after the message; a
+        reader note (FM9xx) comes before its frame's message."""
+        if f.frame == self._frame:
+            ho = self._current
+            if ho is not None and not ho.over:
                 ho.finding(f)
             return
-        # A reader note (FM9xx) comes before its frame's message.
         pending = self.pending
         pending.setdefault(f.frame, []).append(f)
         if len(pending) > RECENT_FRAMES:
