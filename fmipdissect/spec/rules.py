@@ -214,6 +214,14 @@ RULES: tuple[Rule, ...] = (
          "HI or HAck between two routers seen without IPsec ESP",
          "RFC 4988 7: 'IPsec ESP SHOULD be used' between the access routers; "
          "reported once per router pair.", "session"),
+    Rule("FM499", "session-state-capped", INFO, "-",
+         "The checker's cross-packet state reached a cap and dropped state",
+         "Memory stays bounded on any capture: each table of requests, "
+         "handovers and router pairs, and the addresses kept per handover, "
+         "have a cap. From the first drop on, a reply may be reported as "
+         "matching no request, a request as unanswered, and checks that "
+         "needed the dropped state are skipped. Said once per capture.",
+         "session"),
     # --- Authenticators ------------------------------------------------
     Rule("FM501", "auth-authenticator-bad", ERROR, "5.1",
          "MN-PAR authenticator does not verify with the configured key",
