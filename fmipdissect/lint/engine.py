@@ -16,11 +16,13 @@ decoded) hold the counts for the summary.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..decode.decoder import decode_datagram
+from ..errors import InputError
 from ..records import CaptureNote, Finding
 from .checks import check_message
 from ..spec.rules import RULES, RULES_BY_ID
@@ -161,12 +163,50 @@ class CaptureLint:
 
 
 def lint_file(path: str, config: LintConfig, name: str | None = None):
-    """All findings of one file and its stats (for -j workers)."""
+    """All findings of one file and its stats, as a list (small captures,
+    tests; fmip-lint itself streams them)."""
     run = CaptureLint(path, config, name)
     findings = list(run)
     return findings, run.stats
 
 
+SPOOL_BATCH = 4096      # findings pickled at a time by lint_to_spool
+
+
+def lint_to_spool(path: str, config: LintConfig, spool_path: str):
+    """Check one file and write its findings to spool_path (batches of
+    pickled Findings) instead of returning them: a -j worker, whose parent
+    then streams them with read_spool, so that no process holds a file's
+    findings.  Returns (stats, error message or None); the findings up to
+    an error are in the spool, as a serial run would have printed them."""
+    run = CaptureLint(path, config)
+    error = None
+    with open(spool_path, "wb") as spool:
+        batch: list[Finding] = []
+        try:
+            for f in run:
+                batch.append(f)
+                if len(batch) >= SPOOL_BATCH:
+                    pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+                    batch = []
+        except InputError as exc:
+            error = str(exc)
+        if batch:
+            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+    return run.stats, error
+
+
+def read_spool(spool_path: str):
+    """The findings lint_to_spool wrote, one at a time."""
+    with open(spool_path, "rb") as spool:
+        while True:
+            try:
+                batch = pickle.load(spool)
+            except EOFError:
+                return
+            yield from batch
+
+
 # RULES_BY_ID is re-exported for callers that enrich findings themselves.
 __all__ = ["CaptureLint", "LintConfig", "FileStats", "lint_file",
-           "RULES_BY_ID"]
+           "lint_to_spool", "read_spool", "RULES_BY_ID"]
