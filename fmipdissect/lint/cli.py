@@ -25,8 +25,9 @@ import tempfile
 from .. import __version__
 from ..errors import InputError, one_line
 from ..spec import protocol as P
-from ..spec.rules import RULES, RULES_BY_NAME, SEVERITIES
-from .engine import CaptureLint, LintConfig, lint_to_spool, read_spool
+from ..spec.rules import RULES, SEVERITIES
+from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
+                     read_spool)
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
 from .report.annotate import CommentSpool, write_annotated
@@ -34,7 +35,6 @@ from .report.common import fails
 from .report.output import atomic_output, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
-MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,39 +95,11 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     parser.error = error
 
 
-def resolve_rules(selectors, what: str) -> set[str]:
-    """Rule ids named by ids, slugs or id prefixes ("FM4"); InputError else,
-    also when the selectors name nothing at all (`--select ""`)."""
-    chosen: set[str] = set()
-    words = [w.strip() for group in selectors for w in group.split(",")]
-    if not any(words):
-        raise InputError(f"{what} {','.join(selectors)!r}: names no rule "
-                         f"(give rule ids, slugs or prefixes; see "
-                         f"--list-rules)")
-    for word in filter(None, words):
-        if word in RULES_BY_NAME:
-            chosen.add(RULES_BY_NAME[word].id)
-            continue
-        upper = word.upper()
-        matched = {r.id for r in RULES if r.id.startswith(upper)}
-        if not matched:
-            raise InputError(f"{what}: no rule id, slug or prefix {word!r}"
-                             f" (see --list-rules)")
-        chosen |= matched
-    return chosen
-
-
 def build_config(args) -> LintConfig:
-    enabled = (resolve_rules(args.select, "--select")
-               if args.select is not None else {r.id for r in RULES})
-    if args.ignore is not None:
-        enabled -= resolve_rules(args.ignore, "--ignore")
-    if not 1 <= args.lla_length <= MAX_LLA_LENGTH:
-        raise InputError(f"--lla-length {args.lla_length}: must be 1 to "
-                         f"{MAX_LLA_LENGTH} octets")
     keys = load_keys(args.keys) if args.keys else None
-    return LintConfig(frozenset(enabled), keys, args.lla_length,
-                      prefilter=not getattr(args, "no_prefilter", False))
+    return lint_config(args.select, args.ignore, keys, args.lla_length,
+                       prefilter=not getattr(args, "no_prefilter", False),
+                       options=("--select", "--ignore", "--lla-length"))
 
 
 # Fewer cyclic-GC passes while checking: the checker allocates short-lived,

@@ -25,7 +25,7 @@ from ..decode.decoder import decode_datagram
 from ..errors import InputError
 from ..records import CaptureNote, Finding
 from .checks import check_message
-from ..spec.rules import RULES, RULES_BY_ID
+from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from .session import Session
 
 _ICMP = 1
@@ -40,6 +40,48 @@ class LintConfig:
     # False: the reader parses every frame in full instead of prefiltering
     # (capture.py's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True
+
+
+MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
+
+
+def resolve_rules(selectors, what: str) -> set[str]:
+    """Rule ids named by ids, slugs or id prefixes ("FM4"); InputError else,
+    also when the selectors name nothing at all (`--select ""`)."""
+    chosen: set[str] = set()
+    words = [w.strip() for group in selectors for w in group.split(",")]
+    if not any(words):
+        raise InputError(f"{what} {','.join(selectors)!r}: names no rule "
+                         f"(give rule ids, slugs or prefixes; see "
+                         f"--list-rules)")
+    for word in filter(None, words):
+        if word in RULES_BY_NAME:
+            chosen.add(RULES_BY_NAME[word].id)
+            continue
+        upper = word.upper()
+        matched = {r.id for r in RULES if r.id.startswith(upper)}
+        if not matched:
+            raise InputError(f"{what}: no rule id, slug or prefix {word!r}"
+                             f" (see --list-rules)")
+        chosen |= matched
+    return chosen
+
+
+def lint_config(select=None, ignore=None, keys=None,
+                lla_length: int = P.DEFAULT_LLA_LENGTH, prefilter: bool = True,
+                options=("select", "ignore", "lla_length")) -> LintConfig:
+    """A LintConfig from the user's choices, checked: select and ignore are
+    lists of comma-separated selectors (None: all rules, nothing ignored),
+    keys a {SPI: keys.Key}; options names them in error messages."""
+    enabled = (resolve_rules(select, options[0]) if select is not None
+               else {r.id for r in RULES})
+    if ignore is not None:
+        enabled -= resolve_rules(ignore, options[1])
+    if (not isinstance(lla_length, int)
+            or not 1 <= lla_length <= MAX_LLA_LENGTH):
+        raise InputError(f"{options[2]} {lla_length}: must be 1 to "
+                         f"{MAX_LLA_LENGTH} octets")
+    return LintConfig(frozenset(enabled), keys, lla_length, prefilter)
 
 
 @dataclass
@@ -208,5 +250,6 @@ def read_spool(spool_path: str):
 
 
 # RULES_BY_ID is re-exported for callers that enrich findings themselves.
-__all__ = ["CaptureLint", "LintConfig", "FileStats", "lint_file",
+__all__ = ["CaptureLint", "LintConfig", "FileStats", "lint_config",
+           "resolve_rules", "lint_file",
            "lint_to_spool", "read_spool", "RULES_BY_ID"]
