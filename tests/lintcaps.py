@@ -282,6 +282,8 @@ CASES = {
     "FM416": ([fbu(lifetime=5), fback(lifetime=8)], set()),
     "FM417": ([fbu(lifetime=5), fbu(lifetime=6), fback()], {"FM416"}),
     "FM418": ([hi(), hack()], set()),
+    "FM419": ([hi(), hack(identifier=HI_ID + 1)], set()),
+    "FM420": ([rtsolpr(), prrtadv(identifier=RT_ID + 1)], set()),
     # More NAR addresses than the session keeps per handover (FM499, info):
     # PrRtAdv with ADDRESSES_PER_HANDOVER + 1 New Router's IP options.
     "FM499": ([rtsolpr(), prrtadv(options=prrtadv_options()[:2] + [

@@ -44,6 +44,7 @@ from ..lint.session import (EXPIRY_SECONDS, FORWARDED, MAX_ENTRIES,
                             PREDICTIVE, REACTIVE, SWEEP_INTERVAL,
                             classify_fbu, is_group, pop_expired)
 from ..spec import protocol as P
+from ..spec import rules as R
 from .records import HandoverRecord, Step
 
 FRAMES_PER_HANDOVER = 1000    # frame numbers kept per record (messages counts all)
@@ -213,7 +214,7 @@ class HandoverTracker:
             self._next_sweep = now + SWEEP_INTERVAL
         frame = dgram.frame
         self._frame = frame
-        if msg.problems and msg.problems[0].rule == "FM301":
+        if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
             self._current = None
             return          # fixed header cut: nothing reliable to place it by
         ho = self._current = self._handlers[msg.key](msg, dgram, now)

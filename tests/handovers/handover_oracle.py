@@ -109,6 +109,7 @@ def _record(g: _Group) -> dict:
         elif ip.dst == fbu.coa or ip.src == fbu.coa:
             mode = "reactive"
     answering = _first(g, "fback", lambda p: p[FBAck].ident in g.idents)
+    asked = {i[3][RtSolPr].identifier for i in g.items if i[2] == "rtsolpr"}
     first = g.items[0]
     network = (first[2] == "prrtadv" and first[3][PrRtAdv].code == 1)
     code = g.fback_code
@@ -124,7 +125,8 @@ def _record(g: _Group) -> dict:
             "rtsolpr_prrtadv": _latency(
                 _first(g, "rtsolpr"),
                 _first(g, "prrtadv",
-                       lambda p: p[PrRtAdv].code not in UNSOLICITED)),
+                       lambda p: p[PrRtAdv].code not in UNSOLICITED
+                       and p[PrRtAdv].identifier in asked)),
             "hi_hack": _latency(_first(g, "hi"), _first(g, "hack")),
             "fbu_fback": _latency(first_fbu, answering),
             "total": _latency(first, g.items[-1]),

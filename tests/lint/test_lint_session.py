@@ -7,6 +7,7 @@ from scapy.layers.inet import IP, UDP
 import lintcaps
 from fmipdissect.decode.decoder import decode_datagram
 from fmipdissect.lint import session as S
+from fmipdissect.spec import rules as R
 from fmipdissect.lint.engine import CaptureLint, LintConfig
 from fmipdissect.records import Datagram
 
@@ -70,7 +71,7 @@ def test_entry_cap_keeps_memory_flat(monkeypatch):
         found = feed(session, [lintcaps.fbu(src=mn, homeaddr=mn, ident=n)],
                      t0=n * 0.001, step=0.0)
         sizes.append(len(session.handovers))
-        assert all(rule in ("FM403", S.CAP_RULE) for _, rule in found)
+        assert all(rule in ("FM403", R.SESSION_STATE_CAPPED) for _, rule in found)
     assert max(sizes) <= 16
     # the ones dropped by the cap were reported as unacknowledged
     rest = list(session.finish())
@@ -122,7 +123,7 @@ def _router(n):
 
 
 def _capped(found):
-    return [rule for _, rule in found if rule == S.CAP_RULE]
+    return [rule for _, rule in found if rule == R.SESSION_STATE_CAPPED]
 
 
 def test_hi_table_is_capped_even_without_a_handover(monkeypatch):
@@ -134,7 +135,7 @@ def test_hi_table_is_capped_even_without_a_handover(monkeypatch):
                            for n in range(40)], step=0.001)
     assert len(session.his) <= 8
     assert len(session.router_pairs) <= 8
-    assert _capped(found) == [S.CAP_RULE]          # once per capture
+    assert _capped(found) == [R.SESSION_STATE_CAPPED]          # once per capture
     # the HIs dropped unanswered were reported
     assert sum(rule == "FM405" for _, rule in found) == 40 - 8
 
@@ -146,7 +147,7 @@ def test_router_pairs_from_hacks_are_capped_and_expire(monkeypatch):
                                          identifier=n) for n in range(40)],
                  step=0.001)
     assert len(session.router_pairs) == 8
-    assert _capped(found) == [S.CAP_RULE]
+    assert _capped(found) == [R.SESSION_STATE_CAPPED]
     # one HAck per second: pairs expire, the table does not grow
     session = S.Session()
     feed(session, [lintcaps.hack(src=_router(n), dst=lintcaps.PAR,
@@ -177,7 +178,7 @@ def test_rtsolpr_flood_is_capped(monkeypatch):
     found = feed(session, [lintcaps.rtsolpr(identifier=n)
                            for n in range(1, 50)], step=0.001)
     assert len(session.rtsolprs) == 8
-    assert _capped(found) == [S.CAP_RULE]
+    assert _capped(found) == [R.SESSION_STATE_CAPPED]
     assert sum(rule == "FM407" for _, rule in found) == 49 - 8
 
 
@@ -201,7 +202,7 @@ def test_addresses_per_handover_are_capped_and_messages_bounded():
     found = feed(session, packets, step=0.001)
     ho = session.handovers[lintcaps.MN]
     assert len(ho.nar_ips) == S.ADDRESSES_PER_HANDOVER
-    assert _capped(found) == [S.CAP_RULE]
+    assert _capped(found) == [R.SESSION_STATE_CAPPED]
     # with addresses refused, "not the NAR address advertised" is unknown
     assert "FM415" not in [rule for _, rule in found]
     # below the cap the message names a few and counts the rest
@@ -233,5 +234,5 @@ def test_no_cap_info_on_ordinary_traffic(tmp_path):
     path = lintcaps.write(tmp_path / "flows.pcap",
                           lintcaps.CONFORMANT_FLOWS["reactive"]()
                           + lintcaps.CONFORMANT_FLOWS["ncoa"]())
-    assert S.CAP_RULE not in {f.rule for f in
+    assert R.SESSION_STATE_CAPPED not in {f.rule for f in
                               CaptureLint(str(path), LintConfig())}
