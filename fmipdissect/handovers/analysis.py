@@ -39,8 +39,3 @@ class CaptureHandovers:
                 yield from drain()
         tracker.finish()
         yield from drain(final=True)
-
-
-def handovers(source, config: LintConfig | None = None) -> list:
-    """The handover records of a capture file (decision D13)."""
-    return list(CaptureHandovers(str(source), config))

@@ -190,3 +190,14 @@ def test_bad_options_are_one_line(tmp_path):
         run = _tool(*args)
         assert run.returncode == 2, args
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_python_api_is_the_callable_package():
+    import fmipdissect
+    import fmipdissect.handovers.cli  # noqa: F401  (the subpackage loaded)
+    records = fmipdissect.handovers(SAMPLE_DIR / "rejected.pcap")
+    assert [r.outcome for r in records] == ["rejected"] * 3
+    assert records[0].to_dict()["latency_ms"]["fbu_fback"] == 4.0
+    from fmipdissect.api import handovers as api_handovers
+    assert [r.to_dict() for r in api_handovers(str(SAMPLE_DIR / "rejected.pcap"))] \
+        == [r.to_dict() for r in records]
