@@ -1600,22 +1600,17 @@ end
 
 -- decision D4: the NCoA option (8 octets) in the FBAck extension area, Length 1
 -- (8-octet units) or 6 (octets, tolerated with a warning).
+-- (Called for Length 1 or 6 only; any other Length frames the octets as a
+-- Mobile IPv4 extension, as the checker does.)
 local function dissect_ncoa_extension(t, off, tree, ctx)
   local n = t:len()
   local olen = octet(off + 1)
   local opt = OPTIONS[FBACK_NCOA.option]
   local size = opt.fixed_len
-  if olen == nil or not NCOA_IN_FBACK_LENGTHS[olen] or off + size > n then
+  if off + size > n then
     local item = tree:add(F["fmip.opt"], t:range(off, n - off))
     item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
-    if olen == 0 then
-      report(item, ID.OPTION_LENGTH_ZERO, "option Length 0; the rest is not parsed")
-    elseif olen ~= nil and not NCOA_IN_FBACK_LENGTHS[olen] then
-      report(item, ID.OPTION_BAD_LENGTH, string.format("Length %d is neither 1 (8-octet units) nor %d (octets)",
-                                          olen, FBACK_NCOA.octet_length))
-    else
-      report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
-    end
+    report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
     return nil
   end
   local sub = tree:add(F["fmip.opt"], t:range(off, size))
@@ -1636,7 +1631,8 @@ local function dissect_extensions(t, off, tree, ctx, msg)
     local size
     if LONG_FORMAT_EXTENSIONS[etype] then
       size = dissect_auth(t, off, tree, ctx)
-    elseif msg.ncoa_extension and etype == FBACK_NCOA.option then
+    elseif msg.ncoa_extension and etype == FBACK_NCOA.option
+           and NCOA_IN_FBACK_LENGTHS[octet(off + 1) or -1] then
       size = dissect_ncoa_extension(t, off, tree, ctx)
     else
       local elen = octet(off + 1)
@@ -1652,7 +1648,10 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       sub:add(F["fmip.ext.type"], t:range(off, 1))
       sub:add(F["fmip.ext.len"], t:range(off + 1, 1))
       if elen > 0 then sub:add(F["fmip.ext.data"], t:range(off + 2, elen)) end
-      if etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
+      if msg.ncoa_extension and etype == FBACK_NCOA.option then
+        report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
+                                                       OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
+      elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
         report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
       end
     end
