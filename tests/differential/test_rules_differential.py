@@ -57,9 +57,12 @@ SHARED_RULES = frozenset(build_context()["rules"])
 ANSWER_RULES = frozenset(p.unanswered_rule for p in K.PAIRS)
 _REQUEST_FRAME = re.compile(r"\bof frame (\d+)\b")
 _EXPERT_ID = re.compile(r"^(FM\d{3}) ")
+# Rules with a message template in the registry: both say the same words.
+WORDED_RULES = frozenset(R.MESSAGES) & SHARED_RULES
 
 
-def lint_pairs(path: Path) -> set[tuple[int, str]]:
+def lint_findings(path: Path) -> set[tuple[int, str, str]]:
+    """(frame, rule, message) of fmip-lint, for the shared rules."""
     out = set()
     config = LintConfig(keys=None)
     for f in CaptureLint(str(path), config):
@@ -68,8 +71,12 @@ def lint_pairs(path: Path) -> set[tuple[int, str]]:
         frame = f.frame
         if f.rule in ANSWER_RULES:
             frame = int(_REQUEST_FRAME.search(f.message).group(1))
-        out.add((frame, f.rule))
+        out.add((frame, f.rule, f.message))
     return out
+
+
+def lint_pairs(path: Path) -> set[tuple[int, str]]:
+    return {(frame, rule) for frame, rule, _ in lint_findings(path)}
 
 
 def _fmip_icmp(packet) -> bool:
@@ -82,6 +89,11 @@ def _fmip_icmp(packet) -> bool:
 
 
 def tshark_pairs(path: Path) -> set[tuple[int, str]]:
+    return {(frame, rule) for frame, rule, _ in tshark_findings(path)}
+
+
+def tshark_findings(path: Path) -> set[tuple[int, str, str]]:
+    """(frame, rule, message) of the dissector's expert infos."""
     rows = T.fields(path, ["frame.number", "frame.protocols",
                            "_ws.expert.message"], two_pass=True)
     packets = rdpcap(str(path))
@@ -94,7 +106,7 @@ def tshark_pairs(path: Path) -> set[tuple[int, str]]:
                 message, (path, frame, message)
             m = _EXPERT_ID.match(message)
             if m and m.group(1) in SHARED_RULES:
-                out.add((frame, m.group(1)))
+                out.add((frame, m.group(1), message.partition(": ")[2]))
         protocols = row["frame.protocols"][0]
         if (protocols.endswith(":icmp") and "fmip" not in protocols
                 and any(m.startswith("Malformed Packet") for m in messages)
@@ -103,12 +115,20 @@ def tshark_pairs(path: Path) -> set[tuple[int, str]]:
             # Wireshark's ICMP dissector marks the frame malformed and
             # stops before the FMIPv4 postdissector can see it; fmip-lint
             # says the same as a truncated message (docs/wireshark.md).
-            out.add((frame, R.TRUNCATED_MESSAGE))
+            out.add((frame, R.TRUNCATED_MESSAGE, ""))
     return out
 
 
 def assert_agree(path: Path) -> int:
-    lint, shark = lint_pairs(path), tshark_pairs(path)
+    lint_all, shark_all = lint_findings(path), tshark_findings(path)
+    lint = {(frame, rule) for frame, rule, _ in lint_all}
+    shark = {(frame, rule) for frame, rule, _ in shark_all}
+    worded_lint = {f for f in lint_all if f[1] in WORDED_RULES}
+    worded_shark = {f for f in shark_all if f[1] in WORDED_RULES}
+    assert worded_lint == worded_shark, (
+        f"{path.name}: different words: fmip-lint "
+        f"{sorted(worded_lint - worded_shark)[:6]}; Wireshark "
+        f"{sorted(worded_shark - worded_lint)[:6]}")
     only_lint = sorted(lint - shark)
     only_shark = sorted(shark - lint)
     assert not only_lint and not only_shark, (
