@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "decode": ("fmipdissect.decode.output", "print every FMIPv4 message of a capture"),
     "gen": ("fmipdissect.gen.generate", "write a capture of a handover scenario"),
     "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
+    "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),
 }
 
 
