@@ -1,0 +1,222 @@
+"""`fmipdissect emulate par|nar|mn`: one RFC 4988 role on real interfaces.
+
+Run it inside a network namespace of a lab (`fmipdissect lab` does) or on a
+test network of your own; it sends only what its role sends (roles.py,
+mn.py) and answers only messages addressed to --address.  PAR and NAR run
+until stopped (Ctrl-C, SIGTERM), for --duration seconds or until they have
+acted on --count requests; the MN runs its handovers (--mode, repeatable)
+and exits 0 when every one completed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+from ..errors import InputError
+from ..lint.keys import load_keys, parse_spi
+from .faults import FAULTS_BY_NAME, fault_help, parse_faults
+from .live import LiveLink, check_local_address
+
+ROLES = ("par", "nar", "mn")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("role", nargs="?", choices=ROLES,
+                   help="the role to play")
+    p.add_argument("--address", metavar="ADDR",
+                   help="this node's IPv4 address (for the MN: its PCoA); "
+                        "must be an address of this host")
+    p.add_argument("--interface", "-i", action="append", metavar="IFACE",
+                   help="listen on IFACE (repeatable; default: every "
+                        "interface but lo)")
+    p.add_argument("--keys", metavar="FILE",
+                   help="MN-PAR keys, fmip-lint's --keys format (PAR, MN)")
+    p.add_argument("--fault", action="append", metavar="NAME", default=[],
+                   help="misbehave (repeatable); --fault help lists them")
+    p.add_argument("--count", type=int, metavar="N",
+                   help="PAR/NAR: stop after acting on N requests")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="stop after S seconds")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="record the FMIPv4 frames sent and received (pcapng)")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="one line per message acted on, on stderr")
+    g = p.add_argument_group("PAR")
+    g.add_argument("--neighbour", "--neighbor", action="append", default=[],
+                   metavar="AP=NAR[,NAR_LLA[,PREFIXLEN]]",
+                   help="a new access point's link-layer address and the "
+                        "NAR behind it (repeatable)")
+    g = p.add_argument_group("NAR")
+    g.add_argument("--ncoa-pool", metavar="ADDR",
+                   help="first NCoA to assign when an HI has S set")
+    g = p.add_argument_group("MN")
+    g.add_argument("--par", metavar="ADDR", help="PAR's address")
+    g.add_argument("--ap", metavar="LLA",
+                   help="the new access point's link-layer address")
+    g.add_argument("--nar", metavar="ADDR",
+                   help="NAR's address when PrRtAdv gives none")
+    g.add_argument("--spi", metavar="SPI",
+                   help="SPI of the MN-PAR key (default: the key file's "
+                        "first)")
+    g.add_argument("--mode", action="append", choices=("predictive",
+                                                       "reactive"),
+                   help="handover mode (repeatable, run in order; default "
+                        "predictive)")
+    g.add_argument("--timeout", type=float, default=1.0, metavar="S",
+                   help="seconds to wait for each reply (default 1)")
+    g.add_argument("--retries", type=int, default=2, metavar="N",
+                   help="FBU retransmissions, each with a new "
+                        "Identification (default 2)")
+    g.add_argument("--format", choices=("text", "json"), default="text",
+                   help="MN: how to print the handover outcomes")
+
+
+def parse_neighbour(text: str):
+    from .roles import Neighbour
+    ap, sep, rest = text.partition("=")
+    parts = rest.split(",")
+    try:
+        if not sep or not 1 <= len(parts) <= 3:
+            raise ValueError
+        _mac(ap)
+        nar_lla = parts[1] if len(parts) > 1 else "00:00:00:00:00:00"
+        _mac(nar_lla)
+        prefixlen = int(parts[2]) if len(parts) > 2 else 24
+        if not 0 <= prefixlen <= 32:
+            raise ValueError
+        _ipv4(parts[0])
+    except ValueError:
+        raise InputError(f"bad --neighbour {text!r}: expected "
+                         f"AP_LLA=NAR_ADDR[,NAR_LLA[,PREFIXLEN]]") from None
+    return Neighbour(ap.lower(), parts[0], nar_lla.lower(), prefixlen)
+
+
+def _mac(text: str) -> None:
+    octets = text.split(":")
+    if len(octets) != 6 or not all(len(o) == 2 for o in octets):
+        raise ValueError(text)
+    bytes.fromhex("".join(octets))
+
+
+def _ipv4(text: str) -> None:
+    import socket
+    try:
+        socket.inet_aton(text)
+    except OSError:
+        raise ValueError(text) from None
+    if text.count(".") != 3:
+        raise ValueError(text)
+
+
+def _need(args, *names) -> None:
+    for name in names:
+        if getattr(args, name.replace("-", "_")) is None:
+            raise InputError(f"emulate {args.role} needs --{name}")
+
+
+def _key(args):
+    keys = load_keys(args.keys)
+    if not keys:
+        raise InputError(f"{args.keys}: no key")
+    if args.spi is None:
+        return keys, next(iter(keys.values()))
+    try:
+        spi = parse_spi(args.spi)
+    except ValueError:
+        raise InputError(f"bad --spi {args.spi!r}") from None
+    if spi not in keys:
+        raise InputError(f"SPI {args.spi} is not in {args.keys}")
+    return keys, keys[spi]
+
+
+class _Stop:
+    """SIGTERM and SIGINT end the loop cleanly (the pcap is closed)."""
+
+    def __init__(self):
+        self.stopped = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._set)
+
+    def _set(self, *_):
+        self.stopped = True
+
+
+def run(args) -> int:
+    if "help" in args.fault:
+        from .cases import catching
+        sys.stdout.write(fault_help(catching()))
+        return 0
+    if args.role is None:
+        raise InputError("which role? par, nar or mn")
+    faults = parse_faults(args.fault, args.role)
+    _need(args, "address")
+    log = (lambda text: print(text, file=sys.stderr, flush=True)) \
+        if args.verbose else None
+    if args.role == "par":
+        _need(args, "keys")
+        neighbours = [parse_neighbour(t) for t in args.neighbour]
+        keys = load_keys(args.keys)
+    elif args.role == "nar":
+        _need(args, "ncoa-pool")
+        _ipv4_arg(args.ncoa_pool, "--ncoa-pool")
+    else:
+        _need(args, "keys", "par", "ap")
+        keys, key = _key(args)
+    check_local_address(args.address)
+    stop = _Stop()
+    with LiveLink(args.interface, args.pcap) as link:
+        print(f"fmipdissect emulate {args.role}: {args.address}, listening "
+              f"on {', '.join(link.interfaces)}", file=sys.stderr, flush=True)
+        if args.role == "mn":
+            return _run_mn(args, link, key, faults, log, stop)
+        from .roles import NAR, PAR
+        if args.role == "par":
+            role = PAR(link, args.address, neighbours, keys, faults, log)
+        else:
+            role = NAR(link, args.address, args.ncoa_pool, faults, log)
+        end = time.monotonic() + args.duration if args.duration else None
+        while not stop.stopped:
+            if end is not None and time.monotonic() >= end:
+                break
+            if args.count is not None and role.handled >= args.count \
+                    and not role.queue:
+                break
+            role.step(0.2)
+    return 0
+
+
+def _ipv4_arg(text: str, option: str) -> None:
+    try:
+        _ipv4(text)
+    except ValueError:
+        raise InputError(f"bad {option} {text!r}: not an IPv4 address") \
+            from None
+
+
+def _run_mn(args, link, key, faults, log, stop) -> int:
+    from .mn import MobileNode
+    mn = MobileNode(link, args.address, args.par, args.ap.lower(), key,
+                    faults, nar=args.nar, timeout=args.timeout,
+                    retries=args.retries, log=log)
+    outcomes = []
+    for mode in args.mode or ["predictive"]:
+        if stop.stopped:
+            break
+        outcome = mn.handover(mode)
+        outcomes.append(outcome)
+        if args.format == "text":
+            print(outcome.line(), flush=True)
+    if args.format == "json":
+        json.dump({"handovers": [o.__dict__ for o in outcomes]}, sys.stdout,
+                  indent=2)
+        print()
+    done = len(outcomes) == len(args.mode or ["predictive"])
+    return 0 if done and all(o.outcome == "completed" for o in outcomes) \
+        else 1
+
+
+# `--fault help` needs FAULTS only; keep the name importable for the docs.
+__all__ = ["add_arguments", "run", "FAULTS_BY_NAME"]
