@@ -15,7 +15,6 @@ runs each tool inside a namespace of its own.
 
 from __future__ import annotations
 
-import os
 import select
 import socket
 import struct
@@ -122,7 +121,8 @@ class LiveLink:
     """Send IPv4 packets, receive the FMIPv4 frames of some interfaces."""
 
     def __init__(self, interfaces: list[str] | None = None,
-                 pcap: str | None = None, keep: bool = False):
+                 pcap: str | None = None, keep: bool = False,
+                 ports: tuple[int, ...] = (P.MIP_UDP_PORT,)):
         names = interfaces or interface_names()
         if not names:
             raise InputError("no network interface to listen on")
@@ -131,7 +131,8 @@ class LiveLink:
         self.rx: list[socket.socket] = []
         self.kept: list[Seen] = []     # every frame, when keep (the prober)
         self.keep = keep
-        self.tx = self.absorb = None
+        self.tx = None
+        self.absorb: list[socket.socket] = []
         self._pcap_file = self._pcap = None
         try:
             for name in self.interfaces:
@@ -154,7 +155,7 @@ class LiveLink:
         except BaseException:
             self.close()
             raise
-        self.absorb = _port_absorber()
+        self.absorb = [s for s in map(_port_absorber, ports) if s]
         if pcap:
             try:
                 self._pcap_file = open(pcap, "wb")
@@ -178,13 +179,10 @@ class LiveLink:
     def poll(self, timeout: float) -> list[Seen]:
         """FMIPv4 frames seen within timeout seconds (all that are ready)."""
         out: list[Seen] = []
-        if self.absorb is not None:
-            ready, _, _ = select.select(self.rx + [self.absorb], [], [],
-                                        max(0.0, timeout))
-        else:
-            ready, _, _ = select.select(self.rx, [], [], max(0.0, timeout))
+        ready, _, _ = select.select(self.rx + self.absorb, [], [],
+                                    max(0.0, timeout))
         for s in ready:
-            if s is self.absorb:
+            if s in self.absorb:
                 _drain(s)
                 continue
             self._read(s, out)
@@ -210,11 +208,10 @@ class LiveLink:
             out.append(seen)
 
     def close(self) -> None:
-        for s in self.rx + [self.tx, self.absorb]:
+        for s in self.rx + self.absorb + [self.tx]:
             if s is not None:
                 s.close()
-        self.rx = []
-        self.tx = self.absorb = None
+        self.rx, self.absorb, self.tx = [], [], None
         if self._pcap_file is not None:
             self._pcap.flush()
             self._pcap_file.close()
@@ -227,14 +224,14 @@ class LiveLink:
         self.close()
 
 
-def _port_absorber() -> socket.socket | None:
-    """A UDP socket on port 434, so the kernel does not answer FBUs and
+def _port_absorber(port: int) -> socket.socket | None:
+    """A UDP socket on port (434), so the kernel does not answer FBUs and
     FBAcks with port unreachable; None when the port is taken by a socket
     that does not share it (a real Mobile IPv4 daemon: then it answers)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.bind(("0.0.0.0", P.MIP_UDP_PORT))
+        s.bind(("0.0.0.0", port))
         s.setblocking(False)
         return s
     except OSError:
@@ -248,11 +245,3 @@ def _drain(s: socket.socket) -> None:
             s.recv(65535)
     except (BlockingIOError, InterruptedError):
         pass
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

@@ -38,7 +38,7 @@ from scapy.packet import Raw
 from ..gen import scenarios as S
 from ..layers import LLAOption, MNPARAuth, PrefixOption
 from ..spec import protocol as P
-from ..wire.checksum import mn_par_authenticator
+from ..wire.checksum import CHECKSUM_BAD, mn_par_authenticator
 from .faults import Injected
 
 HACK_WAIT = 1.0           # s PAR waits for the HAck before refusing the FBU
@@ -153,7 +153,9 @@ class Role:
             if seen.outgoing:
                 continue
             msg = seen.message()
-            if msg is not None:
+            # A message with a bad checksum is discarded, as RFC 4988 5.3-5.6
+            # adopt RFC 4068's validity checks (decision D2's computation).
+            if msg is not None and msg.checksum_verdict != CHECKSUM_BAD:
                 self.handle(seen, msg)
         self.tick()
         self.flush()
