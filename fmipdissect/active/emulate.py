@@ -10,6 +10,7 @@ and exits 0 when every one completed, 1 otherwise.
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
@@ -72,6 +73,22 @@ def add_arguments(p) -> None:
                         "Identification (default 2)")
     g.add_argument("--format", choices=("text", "json"), default="text",
                    help="MN: how to print the handover outcomes")
+    add_go_argument(p)
+
+
+def add_go_argument(p) -> None:
+    """--go-on-stdin (for the lab): start everything, then wait for one
+    line on standard input before sending anything, so that the Python
+    start-up of several tools overlaps."""
+    p.add_argument("--go-on-stdin", action="store_true",
+                   help=argparse.SUPPRESS)
+
+
+def wait_for_go(args, link) -> None:
+    if getattr(args, "go_on_stdin", False):
+        print("ready", file=sys.stderr, flush=True)
+        sys.stdin.readline()
+        link.drain()
 
 
 def parse_neighbour(text: str):
@@ -201,6 +218,7 @@ def _run_mn(args, link, key, faults, log, stop) -> int:
     mn = MobileNode(link, args.address, args.par, args.ap.lower(), key,
                     faults, nar=args.nar, timeout=args.timeout,
                     retries=args.retries, log=log)
+    wait_for_go(args, link)
     outcomes = []
     for mode in args.mode or ["predictive"]:
         if stop.stopped:

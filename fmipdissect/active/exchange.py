@@ -204,7 +204,7 @@ def reply(x: Exchange, key: str, ident_field: str, ident: int, used: set,
     for seen, msg in candidates:
         if getattr(msg, ident_field) == ident:
             return seen, msg
-    for seen, msg in candidates:
+    for seen, msg in reversed(candidates):     # the newest
         if getattr(msg, ident_field) not in used:
             return seen, msg
     return None, None

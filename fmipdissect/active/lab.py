@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +66,7 @@ class LabRun:
     lint: dict = field(default_factory=dict)      # node -> summary counts
     handovers: object = None
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)    # phase -> seconds
 
 
 def parse_lab_faults(texts: list[str]) -> dict[str, list[str]]:
@@ -172,6 +174,13 @@ def _wait_up(proc, log, text, what):
 
 def _run_lab(lab, work, faults) -> LabRun:
     result = LabRun()
+    clock = [time.monotonic()]
+
+    def phase(name):
+        now = time.monotonic()
+        result.phases[name] = round(now - clock[0], 2)
+        clock[0] = now
+
     ns = build(lab)
     keys = os.path.join(work, "keys.txt")
     with open(keys, "w", encoding="ascii") as f:
@@ -179,8 +188,6 @@ def _run_lab(lab, work, faults) -> LabRun:
                 f"{SAMPLE_SPI:#x} {LAB_KEY.hex()} hmac-md5\n")
     caps = {node: _capture(lab, ns[node], node, work)
             for node in ("mn", "par", "nar")}
-    for node, (proc, _, log) in caps.items():
-        _wait_up(proc, log, "Capturing on", f"dumpcap in {node}")
     fault_args = {r: [a for n in names for a in ("--fault", n)]
                   for r, names in faults.items()}
     par, par_log = _emulator(lab, ns["par"], work, "par", [
@@ -190,45 +197,59 @@ def _run_lab(lab, work, faults) -> LabRun:
         *fault_args["par"]])
     nar, nar_log = _emulator(lab, ns["nar"], work, "nar", [
         "--address", NAR_ADDR, "--ncoa-pool", NCOA_POOL, *fault_args["nar"]])
+    mn, mn_log = _start_mn(lab, ns["mn"], work, keys, fault_args["mn"])
+    probes = _start_probes(lab, ns["mn"], work, keys)
+    for node, (proc, _, log) in caps.items():
+        _wait_up(proc, log, "Capturing on", f"dumpcap in {node}")
     _wait_up(par, par_log, "listening", "the PAR emulator")
     _wait_up(nar, nar_log, "listening", "the NAR emulator")
-    result.mn = _handovers(lab, ns["mn"], work, keys, fault_args["mn"])
+    _wait_up(mn, mn_log, "ready", "the MN emulator")
+    for target, (proc, log) in probes.items():
+        _wait_up(proc, log, "ready", f"the probe of {target}")
+    phase("setup")
+    result.mn = _handovers(mn, mn_log)
     time.sleep(0.1)                  # the last FBAck copies reach dumpcap
     for node, (proc, path, _) in caps.items():
         lab.stop(proc)
         result.captures[node] = path
-    result.probe = _probes(lab, ns["mn"], work, keys)
+    phase("handovers")
+    result.probe = _probes(probes)
+    phase("probes")
     lab.stop(par)
     lab.stop(nar)
     from .report import lint_captures, handover_records
     result.lint = lint_captures(result.captures, keys)
     result.handovers = handover_records(result.captures["par"])
+    phase("lint")
     return result
 
 
-def _handovers(lab, ns, work, keys, fault_args) -> list:
-    """The MN emulator: a predictive, then a reactive handover."""
-    import subprocess
+def _start_mn(lab, ns, work, keys, fault_args):
+    """The MN emulator, waiting: a predictive, then a reactive handover."""
     log = os.path.join(work, "emulate-mn.log")
     with open(log, "wb") as err:
         proc = lab.start(ns, N.python_argv(
             "emulate", "mn", "-v", "--address", PCOA, "--par", PAR_ADDR,
             "--ap", AP_OF_NAR, "--nar", NAR_ADDR, "--keys", keys,
             "--mode", "predictive", "--mode", "reactive", "--format", "json",
-            "--timeout", str(MN_TIMEOUT), "--retries", "1", *fault_args),
-            stdout=subprocess.PIPE, stderr=err, env=_env())
-        out, _ = proc.communicate(timeout=60)
+            "--timeout", str(MN_TIMEOUT), "--retries", "1", "--go-on-stdin",
+            *fault_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=err, env=_env())
+    return proc, log
+
+
+def _handovers(proc, log) -> list:
+    out, _ = proc.communicate(b"go\n", timeout=60)
     try:
         return json.loads(out)["handovers"]
     except (ValueError, KeyError):
         raise InputError(f"the MN emulator failed (see {log})") from None
 
 
-def _probes(lab, ns, work, keys) -> dict:
-    """probe --target par and nar, side by side, from the MN's node."""
-    import subprocess
+def _start_probes(lab, ns, work, keys) -> dict:
+    """probe --target par and nar from the MN's node, waiting."""
     common = ["--keys", keys, "--mn", PCOA, "--timeout", str(PROBE_TIMEOUT),
-              "--format", "json"]
+              "--format", "json", "--go-on-stdin"]
     targets = {
         "par": ["--interface", "fmip-old", "--router", PAR_ADDR,
                 "--peer", PROBE_NAR, "--ap", AP_OF_PROBE],
@@ -242,10 +263,20 @@ def _probes(lab, ns, work, keys) -> dict:
             procs[target] = (lab.start(ns, N.python_argv(
                 "probe", "--target", target, *extra, *common, "--pcap",
                 os.path.join(work, f"probe-{target}.pcapng")),
-                stdout=subprocess.PIPE, stderr=err, env=_env()), log)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                env=_env()), log)
+    return procs
+
+
+def _probes(procs) -> dict:
+    """Both probes side by side (different links, different stand-ins)."""
+    for proc, _ in procs.values():
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
     out = {}
     for target, (proc, log) in procs.items():
-        text, _ = proc.communicate(timeout=120)
+        text = proc.stdout.read()
+        proc.wait(120)
         try:
             out[target] = json.loads(text)
         except ValueError:

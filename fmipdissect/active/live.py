@@ -188,6 +188,12 @@ class LiveLink:
             self._read(s, out)
         return out
 
+    def drain(self) -> None:
+        """Drop what came before now, unrecorded (the lab starts its tools
+        early and lets them go later)."""
+        for s in self.rx + self.absorb:
+            _drain(s)
+
     def _read(self, s: socket.socket, out: list[Seen]) -> None:
         while True:
             try:

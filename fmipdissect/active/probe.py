@@ -18,7 +18,7 @@ from xml.sax.saxutils import quoteattr
 
 from ..errors import InputError
 from .cases import CASES_BY_ID, Skip, cases_for
-from .emulate import _key, _mac, parse_neighbour  # noqa: F401 (shared parsing)
+from .emulate import _ipv4_arg, _key, _mac, add_go_argument, wait_for_go
 from .exchanges import EXCHANGES
 from .exchange import Exchange, ProbeConfig, Prober
 from .live import LiveLink, check_local_address
@@ -73,11 +73,11 @@ def add_arguments(p) -> None:
                    help="record every FMIPv4 frame of the probe (pcapng)")
     p.add_argument("--list", action="store_true",
                    help="list the cases and exit")
+    add_go_argument(p)
 
 
 def _config(args) -> ProbeConfig:
     for name in ("router", "mn", "peer", "ncoa", "other_mn"):
-        from .emulate import _ipv4_arg
         _ipv4_arg(getattr(args, name), "--" + name.replace("_", "-"))
     aps = {}
     for name in ("ap", "unknown_ap"):
@@ -166,6 +166,7 @@ def run(args) -> int:
     with LiveLink([args.interface], args.pcap, ports=(
             434, args.fbu_port)) as link:
         prober = Prober(link, cfg)
+        wait_for_go(args, link)
         try:
             results = run_cases(prober, cases)
         finally:

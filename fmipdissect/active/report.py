@@ -48,7 +48,7 @@ def lab_json(run, keep: bool) -> dict:
             "handovers": _handovers_json(run.handovers),
             "lint": {node: {k: v for k, v in s.items() if k != "findings"}
                      for node, s in run.lint.items()},
-            "seconds": round(run.seconds, 2)}
+            "seconds": round(run.seconds, 2), "phases": run.phases}
 
 
 def lab_text(run, keep: bool) -> str:
