@@ -12,6 +12,7 @@ import pytest
 from scapy.layers.inet import IP, UDP
 
 import memwire
+from faultcheck import check_fault
 from fmipdissect.active.cases import CASES, CASES_BY_ID, catching, Skip
 from fmipdissect.active.exchanges import EXCHANGES
 from fmipdissect.active.faults import FAULTS, FAULTS_BY_NAME
@@ -59,26 +60,6 @@ def fault_params():
             if role in f.roles:
                 name = f"{f.name}=1000" if f.value else f.name
                 yield pytest.param(role, name, id=f"{role}:{name}")
-
-
-def expected_failures(role: str, fault: str) -> list[str]:
-    name = fault.split("=")[0]
-    return sorted(c.id for c in CASES if c.target == role
-                  and name in c.catches)
-
-
-def check_fault(results, role, fault):
-    """The cases and rules a fault names fail, and nothing else."""
-    failed = sorted(r["id"] for r in results if r["verdict"] == "fail")
-    assert failed == expected_failures(role, fault)
-    fault = FAULTS_BY_NAME[fault.split("=")[0]]
-    named = set(fault.rule_ids(role))
-    found = {f["rule"] for r in results for f in r["findings"]}
-    serious = {f["rule"] for r in results for f in r["findings"]
-               if f["severity"] != "info"}
-    assert named <= found, f"{fault.name} on {role}: {named - found} missing"
-    assert serious <= named, f"{fault.name} on {role}: {serious - named}"
-    return failed
 
 
 @pytest.mark.parametrize("role,fault", list(fault_params()))

@@ -1,0 +1,204 @@
+"""`fmipdissect lab` for real: namespaces, veth links, the emulators, the
+probes, captures on every node.  One lab run per fault pair (a PAR fault
+and a NAR fault can share a run: each probe talks to one router), and every
+run must leave no namespace behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import require_netns
+from faultcheck import check_fault
+from fmipdissect.active.faults import FAULTS_BY_NAME
+from fmipdissect.active.netns import lab_namespaces
+from fmipdissect.lint.engine import LintConfig, lint_file
+from fmipdissect.lint.keys import load_keys
+
+pytestmark = pytest.mark.netns
+
+
+def lab(*args, out=None):
+    """Run the lab; (its JSON, the namespaces it left behind)."""
+    require_netns()
+    argv = [sys.executable, "-m", "fmipdissect", "lab", "--format", "json"]
+    if out:
+        argv += ["--out", str(out)]
+    for spec in args:
+        argv += ["--fault", spec]
+    before = set(lab_namespaces())
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    mine = f"fmip{proc.pid % 100000}-"
+    left = [n for n in set(lab_namespaces()) - before if n.startswith(mine)]
+    return json.loads(stdout), left
+
+
+@pytest.fixture(scope="module")
+def conformant(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab")
+    result, left = lab(out=out)
+    return result, left, out
+
+
+def test_conformant_lab_passes_everything(conformant):
+    result, left, out = conformant
+    assert left == []
+    for target in ("par", "nar"):
+        summary = result["probe"][target]["summary"]
+        assert summary["fail"] == 0 and summary["skip"] == 0, \
+            [c for c in result["probe"][target]["cases"]
+             if c["verdict"] != "pass"]
+        assert summary["pass"] == len(result["probe"][target]["cases"])
+    assert [h["mode"] for h in result["mn"]] == ["predictive", "reactive"]
+    assert all(h["outcome"] == "completed" for h in result["mn"])
+    assert result["mn"][0]["ncoa"], "NAR assigned an NCoA (predictive)"
+    assert result["seconds"] < 60
+
+
+def test_every_node_capture_lints_clean(conformant):
+    result, _, out = conformant
+    config = LintConfig(keys=load_keys(str(out / "keys.txt")))
+    kinds = {}
+    for node in ("mn", "par", "nar"):
+        path = result["captures"][node]
+        assert path == str(out / f"{node}.pcapng")
+        with open(path, "rb") as f:
+            assert f.read(4) == b"\x0a\x0d\x0d\x0a", "pcapng"
+        findings, stats = lint_file(path, config)
+        assert [f for f in findings if f.severity != "info"] == []
+        assert stats.messages >= 8
+        kinds[node] = stats.messages
+    assert kinds["par"] >= 12     # 2 x (RtSolPr, PrRtAdv, FBU, HI, HAck) + FBAcks
+
+
+def test_handovers_of_the_par_capture(conformant):
+    result, _, _ = conformant
+    if result["handovers"] is None:
+        pytest.skip("fmipdissect.handovers is not in this tree yet")
+    rows = result["handovers"]
+    rows = rows["handovers"] if isinstance(rows, dict) else rows
+    assert sorted(r["mode"] for r in rows) == ["predictive", "reactive"]
+    assert all(r["outcome"] == "completed" for r in rows)
+
+
+def test_captures_open_in_tshark_with_the_plugin(conformant):
+    from wireshark_common import require_tool
+    from fmipdissect.wireshark import tshark as T
+    require_tool("tshark")
+    result, _, _ = conformant
+    for node in ("mn", "par", "nar"):
+        path = result["captures"][node]
+        rows = [r for r in T.fields(path, ["fmip.type", "fmip.subtype"])
+                if r["fmip.type"] or r["fmip.subtype"]]
+        assert len(rows) >= 8, node
+        assert T.lua_error_marks(T.verbose(path)) == [], node
+
+
+# PAR and NAR faults paired into one run each; the MN's faults ride along
+# (the MN runs before the probes and only its own capture judges it).
+RUNS = [
+    ("par:wrong-identifier", "nar:wrong-identifier", "mn:bad-checksum"),
+    ("par:missing-option", "nar:missing-option", "mn:missing-option"),
+    ("par:bad-checksum", "nar:bad-checksum", "mn:long-lifetime"),
+    ("par:bad-auth", "nar:reject", "mn:bad-auth"),
+    ("par:no-auth", "nar:no-reply", "mn:no-auth"),
+    ("par:long-lifetime", "nar:delay=10000"),
+    ("par:reject", "mn:delay=100"),
+    ("par:no-reply",),
+    ("par:delay=10000",),
+]
+
+
+def test_every_fault_has_a_run():
+    named = {s.split(":")[1].split("=")[0] + "@" + s.split(":")[0]
+             for run in RUNS for s in run}
+    wanted = {f"{f.name}@{role}" for f in FAULTS_BY_NAME.values()
+              for role in f.roles}
+    assert named == wanted
+
+
+@pytest.mark.parametrize("specs", RUNS, ids=["+".join(r) for r in RUNS])
+def test_fault_fails_exactly_its_cases_and_rules(specs):
+    result, left = lab(*specs)
+    assert left == []
+    for spec in specs:
+        role, fault = spec.split(":")
+        if role == "mn":
+            rules = set(FAULTS_BY_NAME[fault.split("=")[0]].rule_ids("mn"))
+            assert rules <= set(result["lint"]["mn"]["rules"]), spec
+            continue
+        check_fault(result["probe"][role]["cases"], role, fault)
+    for role in ("par", "nar"):
+        if not any(s.startswith(role + ":") for s in specs):
+            assert result["probe"][role]["summary"]["fail"] == 0
+
+
+def test_ctrl_c_removes_every_namespace():
+    require_netns()
+    before = set(lab_namespaces())
+    proc = subprocess.Popen([sys.executable, "-m", "fmipdissect", "lab"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    mine = f"fmip{proc.pid % 100000}-"
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        if len([n for n in lab_namespaces() if n.startswith(mine)]) == 3:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the lab made no namespaces")
+    time.sleep(1.0)                  # the emulators are starting
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().count("\n") == 0, "one line"
+    left = [n for n in set(lab_namespaces()) - before if n.startswith(mine)]
+    assert left == []
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True,
+                        text=True).stdout
+    assert mine not in ps, "no process of the lab is left"
+
+
+def test_needs_root_one_line():
+    if os.geteuid() != 0:
+        argv = [sys.executable, "-m", "fmipdissect", "lab"]
+        kw = {}
+    else:
+        argv = [sys.executable, "-m", "fmipdissect", "lab"]
+        kw = {"user": 65534, "group": 65534}
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True,
+                              timeout=60, cwd="/", env=_env(), **kw)
+    except PermissionError:
+        pytest.skip("cannot run as nobody here")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "root" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _env():
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root
+    return env
+
+
+def test_not_root_is_one_line_and_status_2(monkeypatch, capsys):
+    """The same check in-process, for machines where the test cannot drop
+    root (no CAP_SETUID): the lab refuses before it makes anything."""
+    from fmipdissect.cli import main
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert main(["lab"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs root" in err
