@@ -162,7 +162,7 @@ class Role:
 
 
 def _spoil_checksum(packet):
-    """The ICMP checksum of decision D2, with some bits flipped (FM201)."""
+    """The ICMP checksum of decision D2, with some bits flipped (rule icmp-checksum-bad)."""
     data = bytearray(bytes(packet))
     ihl = (data[0] & 0x0F) * 4
     data[ihl + 2] ^= 0x0F

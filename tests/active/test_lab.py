@@ -202,3 +202,27 @@ def test_not_root_is_one_line_and_status_2(monkeypatch, capsys):
     assert main(["lab"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "needs root" in err
+
+
+def test_probe_without_such_interface_is_one_line(tmp_path):
+    """Inside a namespace of the test's own (nothing leaves it)."""
+    require_netns()
+    from fmipdissect.active.netns import Namespaces
+    keys = tmp_path / "keys.txt"
+    keys.write_text("0x100 00112233445566778899aabbccddeeff\n")
+    with Namespaces(f"t{os.getpid() % 100000}") as lab:
+        ns = lab.add("probe")
+        lab.address(ns, "lo", "198.18.9.1/32")
+        base = ["ip", "netns", "exec", ns, sys.executable, "-m",
+                "fmipdissect", "probe", "--target", "nar", "--router",
+                "198.18.9.9", "--peer", "198.18.9.1", "--keys", str(keys)]
+        for extra, words in (
+                (["-i", "fmip-nope", "--mn", "198.18.9.1"],
+                 "no such interface: fmip-nope"),
+                (["-i", "lo", "--mn", "198.18.9.2"],
+                 "198.18.9.2 is not an address of this host")):
+            done = subprocess.run(base + extra, capture_output=True,
+                                  text=True, timeout=60, env=_env())
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.count("\n") == 1 and words in done.stderr
+    assert not [n for n in lab_namespaces() if n.startswith(f"fmipt{os.getpid() % 100000}")]
