@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from ..spec.rules import RULES_BY_NAME
+from ..spec.rules import RULES_BY_ID
 from .cases import CASES, catching
 from .faults import FAULTS
 
@@ -38,9 +38,9 @@ def faults_table() -> str:
     for f in FAULTS:
         name = f"`{f.name}={f.value}`" if f.value else f"`{f.name}`"
         rules = "; ".join(
-            f"{role}: " + (", ".join(f"{RULES_BY_NAME[s].id} {s}"
-                                     for s in slugs) or "none")
-            for role, slugs in f.roles.items())
+            f"{role}: " + (", ".join(f"{i} {RULES_BY_ID[i].name}"
+                                     for i in ids) or "none")
+            for role, ids in f.roles.items())
         rows.append(f"| {name} | {_cell(f.summary)} | {rules} | "
                     f"{', '.join(caught.get(f.name, [])) or '-'} |")
     return "\n".join(rows)

@@ -13,20 +13,19 @@ answers an earlier exchange (late replies).
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
 from dataclasses import dataclass, field
 
+from ..api import check
 from ..gen import scenarios as S
-from ..lint.engine import LintConfig, lint_file
+from ..gen.generate import PcapngWriter
 from ..lint.report import finding_dict
 from ..spec import protocol as P
 from ..spec.rules import RULES_BY_ID
 from .live import LINKTYPE_ETHERNET
 from .roles import addr_option, udp
-from ..gen.generate import PcapngWriter
 
 HI_S = 0x80
 
@@ -79,8 +78,7 @@ class Prober:
         self.log = log
         self.used_identifiers: set[int] = set()
         self.used_idents: set[int] = set()
-        self.lint_config = LintConfig(keys=cfg.keys)
-        self._tmp = tempfile.mkdtemp(prefix="fmip-probe-")
+        self.results: dict[str, Exchange] = {}
 
     # building ----------------------------------------------------------
     def params(self, **kw) -> S.Params:
@@ -170,14 +168,15 @@ class Prober:
         says about the prober's own packets (some are broken on purpose)."""
         if not x.frames:
             return []
-        path = os.path.join(self._tmp, f"{x.name}.pcapng")
-        with open(path, "wb") as f:
+        # A capture file: fmipdissect.check reads paths on every version
+        # (in-memory sources need a newer capture reader).
+        with tempfile.NamedTemporaryFile(suffix=".pcapng") as f:
             w = PcapngWriter(f, LINKTYPE_ETHERNET)
             for seen in x.frames:
                 w.record(int(seen.time * 1_000_000), seen.frame)
             w.flush()
-        findings, _ = lint_file(path, self.lint_config, name=x.name)
-        os.unlink(path)
+            f.flush()
+            findings = check(f.name, keys=self.cfg.keys, name=x.name)
         out = []
         for f in findings:
             own = x.frames[f.frame - 1].outgoing \
@@ -190,10 +189,7 @@ class Prober:
         return out
 
     def close(self) -> None:
-        try:
-            os.rmdir(self._tmp)
-        except OSError:
-            pass
+        """Nothing to release (the link belongs to the caller)."""
 
 
 def reply(x: Exchange, key: str, ident_field: str, ident: int, used: set,

@@ -1,7 +1,7 @@
 """Faults the emulators can inject (`fmipdissect emulate --fault NAME`).
 
 One table: each fault has a name, what it does, and per role the rules of
-the checker (by slug, see docs/rules.md) that the packets it spoils break.
+the checker (docs/rules.md) that the packets it spoils break.
 A fault applies to every reply or request of that role; a role a fault does
 not list refuses it.  The probe cases that catch a fault name it themselves
 (fmipdissect/active/cases.py), so `--fault help` derives that column.
@@ -12,52 +12,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..spec.rules import RULES_BY_NAME
+from ..spec import rules as R
 
 
 @dataclass(frozen=True)
 class Fault:
     name: str
     summary: str
-    roles: dict          # role -> slugs of the rules the fault breaks
+    roles: dict          # role -> ids of the rules the fault breaks
     value: str | None = None    # for delay=MS: the value's meaning
 
     def rule_ids(self, role: str) -> tuple[str, ...]:
-        return tuple(RULES_BY_NAME[s].id for s in self.roles.get(role, ()))
+        return tuple(self.roles.get(role, ()))
 
 
 FAULTS: tuple[Fault, ...] = (
     Fault("wrong-identifier",
           "replies carry an identifier one off the request's (RFC 4988 5.2, "
           "5.4, 5.6: copied)",
-          {"par": ("fback-identification-mismatch", "prrtadv-without-rtsolpr"),
-           "nar": ("hack-without-hi",)}),
+          {"par": (R.FBACK_IDENTIFICATION_MISMATCH,
+                   R.PRRTADV_IDENTIFIER_MISMATCH),
+           "nar": (R.HACK_IDENTIFIER_MISMATCH,)}),
     Fault("missing-option",
           "a required option is left out: NAR's IP address in PrRtAdv, the "
           "PCoA in HI, the NCoA in FBAck Code 1 and in HAck; New AP LLA in "
           "RtSolPr (RFC 4988 5.2-5.6)",
-          {"par": ("prrtadv-required-option-missing",
-                   "hi-required-option-missing", "fback-ncoa-option-missing"),
-           "nar": ("hack-ncoa-option-missing",),
-           "mn": ("rtsolpr-new-ap-lla-missing",)}),
+          {"par": (R.PRRTADV_REQUIRED_OPTION_MISSING,
+                   R.HI_REQUIRED_OPTION_MISSING, R.FBACK_NCOA_OPTION_MISSING),
+           "nar": (R.HACK_NCOA_OPTION_MISSING,),
+           "mn": (R.RTSOLPR_NEW_AP_LLA_MISSING,)}),
     Fault("bad-checksum",
           "ICMP messages go out with a wrong checksum (RFC 4988 5.3-5.6, "
           "decision D2)",
-          {"par": ("icmp-checksum-bad",), "nar": ("icmp-checksum-bad",),
-           "mn": ("icmp-checksum-bad",)}),
+          {"par": (R.ICMP_CHECKSUM_BAD,), "nar": (R.ICMP_CHECKSUM_BAD,),
+           "mn": (R.ICMP_CHECKSUM_BAD,)}),
     Fault("bad-auth",
           "FBU / FBAck carry a wrong MN-PAR authenticator (RFC 4988 5.1, "
           "5.2, 7; decision D5)",
-          {"par": ("auth-authenticator-bad",), "mn": ("auth-authenticator-bad",)}),
+          {"par": (R.AUTH_AUTHENTICATOR_BAD,),
+           "mn": (R.AUTH_AUTHENTICATOR_BAD,)}),
     Fault("no-auth",
           "FBU / FBAck carry no MN-PAR Authentication Extension (RFC 4988 "
           "5.1, 5.2)",
-          {"par": ("auth-extension-missing",), "mn": ("auth-extension-missing",)}),
+          {"par": (R.AUTH_EXTENSION_MISSING,),
+           "mn": (R.AUTH_EXTENSION_MISSING,)}),
     Fault("long-lifetime",
           "Lifetime over 10 s: the MN asks for 11 s (RFC 4988 5.1), PAR "
           "grants 30 s, more than asked (RFC 4988 5.2)",
-          {"par": ("fback-lifetime-exceeds-request",),
-           "mn": ("fbu-lifetime-over-limit",)}),
+          {"par": (R.FBACK_LIFETIME_EXCEEDS_REQUEST,),
+           "mn": (R.FBU_LIFETIME_OVER_LIMIT,)}),
     Fault("reject",
           "every handover is refused: FBAck / HAck Code 128 (no rule is "
           "broken; the handover fails)",
@@ -120,8 +123,8 @@ def fault_help(catching: dict | None = None) -> str:
         name = f"{f.name}={f.value}" if f.value else f.name
         lines.append(f"  {name}")
         lines.append(f"      {f.summary}")
-        for role, slugs in f.roles.items():
-            rules = ", ".join(f"{RULES_BY_NAME[s].id} {s}" for s in slugs)
+        for role, ids in f.roles.items():
+            rules = ", ".join(f"{i} {R.RULES_BY_ID[i].name}" for i in ids)
             lines.append(f"      {role}: {rules or 'no rule (the exchange fails)'}")
         if catching is not None and catching.get(f.name):
             lines.append(f"      caught by: {', '.join(catching[f.name])}")

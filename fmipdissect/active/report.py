@@ -3,6 +3,8 @@ counts per node capture and the handover table of PAR's capture."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..lint.engine import LintConfig, lint_file
 from ..lint.keys import load_keys
 from ..lint.report import finding_dict
@@ -26,19 +28,30 @@ def lint_captures(captures: dict, keys_path: str) -> dict:
 def handover_records(path: str):
     """The handover analysis of a capture (fmipdissect.handovers), or None
     where this fmipdissect does not have it yet."""
-    try:
-        from .. import handovers as analysis
-    except ImportError:
+    import fmipdissect
+    analysis = getattr(fmipdissect, "handovers", None)
+    if not callable(analysis):
         return None
-    result = analysis(path) if callable(analysis) else None
-    return result
+    return analysis(path)
+
+
+def _record_dict(r) -> dict:
+    if isinstance(r, dict):
+        return r
+    for method in ("to_dict", "as_dict", "asdict"):
+        if callable(getattr(r, method, None)):
+            return getattr(r, method)()
+    if dataclasses.is_dataclass(r):
+        return dataclasses.asdict(r)
+    return dict(vars(r))
 
 
 def _handovers_json(records):
     if records is None:
         return None
-    return [r if isinstance(r, dict) else getattr(r, "__dict__", r)
-            for r in records]
+    if isinstance(records, dict):            # {"handovers": [...], ...}
+        records = records.get("handovers", [])
+    return [_record_dict(r) for r in records]
 
 
 def lab_json(run, keep: bool) -> dict:
