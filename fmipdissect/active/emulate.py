@@ -10,16 +10,17 @@ and exits 0 when every one completed, 1 otherwise.
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 import time
 
 from ..errors import InputError
-from ..lint.keys import load_keys, parse_spi
-from .faults import FAULTS_BY_NAME, fault_help, parse_faults
+from ..lint.keys import load_keys
+from .faults import fault_help, parse_faults
 from .live import LiveLink, check_local_address
+from .options import (add_go_argument, choose_key, ipv4_arg,
+                      parse_neighbour, wait_for_go)
 
 ROLES = ("par", "nar", "mn")
 
@@ -38,7 +39,8 @@ def add_arguments(p) -> None:
     p.add_argument("--fault", action="append", metavar="NAME", default=[],
                    help="misbehave (repeatable); --fault help lists them")
     p.add_argument("--count", type=int, metavar="N",
-                   help="PAR/NAR: stop after acting on N requests")
+                   help="PAR/NAR: stop after acting on N requests; MN: run "
+                        "the --mode sequence N times")
     p.add_argument("--duration", type=float, metavar="S",
                    help="stop after S seconds")
     p.add_argument("--pcap", metavar="FILE",
@@ -76,77 +78,10 @@ def add_arguments(p) -> None:
     add_go_argument(p)
 
 
-def add_go_argument(p) -> None:
-    """--go-on-stdin (for the lab): start everything, then wait for one
-    line on standard input before sending anything, so that the Python
-    start-up of several tools overlaps."""
-    p.add_argument("--go-on-stdin", action="store_true",
-                   help=argparse.SUPPRESS)
-
-
-def wait_for_go(args, link) -> None:
-    if getattr(args, "go_on_stdin", False):
-        print("ready", file=sys.stderr, flush=True)
-        sys.stdin.readline()
-        link.drain()
-
-
-def parse_neighbour(text: str):
-    from .roles import Neighbour
-    ap, sep, rest = text.partition("=")
-    parts = rest.split(",")
-    try:
-        if not sep or not 1 <= len(parts) <= 3:
-            raise ValueError
-        _mac(ap)
-        nar_lla = parts[1] if len(parts) > 1 else "00:00:00:00:00:00"
-        _mac(nar_lla)
-        prefixlen = int(parts[2]) if len(parts) > 2 else 24
-        if not 0 <= prefixlen <= 32:
-            raise ValueError
-        _ipv4(parts[0])
-    except ValueError:
-        raise InputError(f"bad --neighbour {text!r}: expected "
-                         f"AP_LLA=NAR_ADDR[,NAR_LLA[,PREFIXLEN]]") from None
-    return Neighbour(ap.lower(), parts[0], nar_lla.lower(), prefixlen)
-
-
-def _mac(text: str) -> None:
-    octets = text.split(":")
-    if len(octets) != 6 or not all(len(o) == 2 for o in octets):
-        raise ValueError(text)
-    bytes.fromhex("".join(octets))
-
-
-def _ipv4(text: str) -> None:
-    import socket
-    try:
-        socket.inet_aton(text)
-    except OSError:
-        raise ValueError(text) from None
-    if text.count(".") != 3:
-        raise ValueError(text)
-
-
 def _need(args, *names) -> None:
     for name in names:
         if getattr(args, name.replace("-", "_")) is None:
             raise InputError(f"emulate {args.role} needs --{name}")
-
-
-def _key(args):
-    keys = load_keys(args.keys)
-    if not keys:
-        raise InputError(f"{args.keys}: no key")
-    if args.spi is None:
-        return keys, next(iter(keys.values()))
-    try:
-        spi = parse_spi(args.spi)
-    except ValueError:
-        raise InputError(f"bad --spi {args.spi!r}") from None
-    if spi not in keys:
-        raise InputError(f"SPI {args.spi} is not in {args.keys}")
-    return keys, keys[spi]
 
 
 class _Stop:
@@ -178,10 +113,10 @@ def run(args) -> int:
         keys = load_keys(args.keys)
     elif args.role == "nar":
         _need(args, "ncoa-pool")
-        _ipv4_arg(args.ncoa_pool, "--ncoa-pool")
+        ipv4_arg(args.ncoa_pool, "--ncoa-pool")
     else:
         _need(args, "keys", "par", "ap")
-        keys, key = _key(args)
+        keys, key = choose_key(args)
     check_local_address(args.address)
     stop = _Stop()
     with LiveLink(args.interface, args.pcap) as link:
@@ -202,15 +137,8 @@ def run(args) -> int:
                     and not role.queue:
                 break
             role.step(0.2)
+        link.poll(0.05)     # record the frames we sent last (--pcap)
     return 0
-
-
-def _ipv4_arg(text: str, option: str) -> None:
-    try:
-        _ipv4(text)
-    except ValueError:
-        raise InputError(f"bad {option} {text!r}: not an IPv4 address") \
-            from None
 
 
 def _run_mn(args, link, key, faults, log, stop) -> int:
@@ -220,8 +148,10 @@ def _run_mn(args, link, key, faults, log, stop) -> int:
                     retries=args.retries, log=log)
     wait_for_go(args, link)
     outcomes = []
-    for mode in args.mode or ["predictive"]:
-        if stop.stopped:
+    modes = (args.mode or ["predictive"]) * (args.count or 1)
+    end = time.monotonic() + args.duration if args.duration else None
+    for mode in modes:
+        if stop.stopped or (end is not None and time.monotonic() >= end):
             break
         outcome = mn.handover(mode)
         outcomes.append(outcome)
@@ -231,10 +161,7 @@ def _run_mn(args, link, key, faults, log, stop) -> int:
         json.dump({"handovers": [o.__dict__ for o in outcomes]}, sys.stdout,
                   indent=2)
         print()
-    done = len(outcomes) == len(args.mode or ["predictive"])
+    done = len(outcomes) == len(modes)
     return 0 if done and all(o.outcome == "completed" for o in outcomes) \
         else 1
 
-
-# `--fault help` needs FAULTS only; keep the name importable for the docs.
-__all__ = ["add_arguments", "run", "FAULTS_BY_NAME"]

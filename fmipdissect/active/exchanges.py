@@ -13,7 +13,7 @@ from scapy.layers.inet import IP, UDP
 from ..gen import scenarios as S
 from ..layers import LLAOption, MNPARAuth, RtSolPr
 from ..spec import protocol as P
-from .roles import _spoil_checksum, _without_auth, udp
+from .roles import spoil_checksum, without_auth, udp
 from .exchange import reply
 
 WILDCARD_LLA = "00:00:00:00:00:00"     # RFC 4988 6.1, decision D3
@@ -26,7 +26,7 @@ def _fbu(pr, x, ident, *, src=None, dst=None, sport=P.MIP_UDP_PORT,
     p = pr.params(**({"mn": homeaddr} if homeaddr else {}), **params)
     body = S.fbu_message(p, ident, lifetime=lifetime, auth=auth)
     if strip:
-        body = _without_auth(body)
+        body = without_auth(body)
     pkt = udp(src or p.mn, dst or pr.cfg.router) / body
     pkt[UDP].sport = sport
     x.ctx.setdefault("fbus", []).append(bytes(body))
@@ -68,7 +68,7 @@ def _rtsolpr(pr, name, lla=None, code=P.LLA_NEW_AP, spoil=False):
     pkt = IP(src=pr.cfg.mn, dst=pr.cfg.router) / RtSolPr(identifier=ident) \
         / LLAOption(code=code, lla=lla or pr.cfg.ap)
     if spoil:
-        pkt = _spoil_checksum(pkt)
+        pkt = spoil_checksum(pkt)
     pr.send(x, pkt)
     if spoil:
         pr.wait(x)
@@ -143,7 +143,7 @@ def _hi(pr, name, code=P.HI_CODE_PREDICTIVE, s=1, u=1, pcoa=None,
     p = pr.params(hi_id=ident, **({"mn": pcoa} if pcoa else {}))
     pkt = S.hi(p, code, S=s, U=u)
     if spoil:
-        pkt = _spoil_checksum(pkt)
+        pkt = spoil_checksum(pkt)
     pr.send(x, pkt)
     if spoil:
         pr.wait(x)

@@ -21,7 +21,7 @@ from ..layers import MNPARAuth, RtSolPr
 from ..spec import protocol as P
 from .faults import Injected
 from .roles import FBU_LIFETIME_LONG, REJECT, Role, addr_option, udp, \
-    _without_auth
+    without_auth
 
 PREDICTIVE, REACTIVE = "predictive", "reactive"
 MODES = (PREDICTIVE, REACTIVE)
@@ -115,7 +115,7 @@ class MobileNode(Role):
                              algorithm=self.key.algorithm)
         msg = S.fbu_message(p, ident, lifetime=lifetime, auth=auth)
         if "no-auth" in self.faults:
-            msg = _without_auth(msg)
+            msg = without_auth(msg)
         # D7: predictive FBU to PAR from the PCoA, reactive to NAR.
         dst = self.par if mode == PREDICTIVE else nar
         return ident, udp(self.address, dst) / msg

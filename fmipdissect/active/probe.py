@@ -18,7 +18,8 @@ from xml.sax.saxutils import quoteattr
 
 from ..errors import InputError
 from .cases import CASES_BY_ID, Skip, cases_for
-from .emulate import _ipv4_arg, _key, _mac, add_go_argument, wait_for_go
+from .options import (add_go_argument, check_mac, choose_key, ipv4_arg,
+                      wait_for_go)
 from .exchanges import EXCHANGES
 from .exchange import Exchange, ProbeConfig, Prober
 from .live import LiveLink, check_local_address
@@ -78,13 +79,13 @@ def add_arguments(p) -> None:
 
 def _config(args) -> ProbeConfig:
     for name in ("router", "mn", "peer", "ncoa", "other_mn"):
-        _ipv4_arg(getattr(args, name), "--" + name.replace("_", "-"))
+        ipv4_arg(getattr(args, name), "--" + name.replace("_", "-"))
     aps = {}
     for name in ("ap", "unknown_ap"):
         value = getattr(args, name)
         if value is not None:
             try:
-                _mac(value)
+                check_mac(value)
             except ValueError:
                 raise InputError(f"bad --{name.replace('_', '-')} {value!r}:"
                                  f" expected a MAC like 02:00:00:cc:00:03")\
@@ -97,7 +98,7 @@ def _config(args) -> ProbeConfig:
         raise InputError("--timeout must be between 0 and 60 seconds")
     if not 0 < args.fbu_port < 65536:
         raise InputError("--fbu-port must be a UDP port")
-    keys, key = _key(args)
+    keys, key = choose_key(args)
     return ProbeConfig(args.target, args.router, args.mn, args.peer,
                        aps.get("ap"), aps["unknown_ap"], key, keys,
                        args.ncoa, args.other_mn, args.timeout, args.fbu_port)

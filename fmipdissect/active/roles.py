@@ -111,19 +111,19 @@ class Role:
         self.log = log
         self.queue: list = []       # (due, seq, packet): delayed sends
         self.seq = 0
-        self.handled = 0            # requests acted on (--count)
+        self.handled = 0   # requests answered or discarded (--count)
 
     def say(self, text: str) -> None:
         if self.log is not None:
             self.log(f"{self.name}: {text}")
 
-    def send(self, packet, spoil_checksum: bool = True) -> None:
+    def send(self, packet) -> None:
         """Send now or after the delay fault; bad-checksum spoils ICMP."""
         if "no-reply" in self.faults:
             return
-        if spoil_checksum and "bad-checksum" in self.faults \
+        if "bad-checksum" in self.faults \
                 and packet.haslayer(IP) and packet[IP].proto == 1:
-            packet = _spoil_checksum(packet)
+            packet = spoil_checksum(packet)
         data = bytes(packet)
         due = time.monotonic() + self.faults.delay_ms / 1000
         self.seq += 1
@@ -161,7 +161,7 @@ class Role:
         self.flush()
 
 
-def _spoil_checksum(packet):
+def spoil_checksum(packet):
     """The ICMP checksum of decision D2, with some bits flipped (rule icmp-checksum-bad)."""
     data = bytearray(bytes(packet))
     ihl = (data[0] & 0x0F) * 4
@@ -256,15 +256,16 @@ class PAR(Role):
     def fbu(self, seen, msg):
         if msg.homeaddr is None or msg.ident is None:
             return
-        self.handled += 1
         predictive = seen.src == msg.homeaddr
         if not predictive and seen.src != msg.coa:
             self.say(f"FBU from {seen.src} neither from its PCoA nor from "
                      f"NAR {msg.coa} (decision D7): discarded")
+            self.handled += 1
             return
         why = verify_auth(msg, self.keys)
         if why is not None:
             self.say(f"FBU from {seen.src}: {why}: discarded")
+            self.handled += 1
             return
         spi = next(e.spi for e in msg.elements if e.kind == "auth")
         pending = _PendingFBU(seen.src, seen.sport, msg.homeaddr, msg.coa,
@@ -311,6 +312,8 @@ class PAR(Role):
             self.fback(pending, REJECT)
 
     def fback(self, f: _PendingFBU, code: int, ncoa: str | None = None):
+        """The FBAck that ends the handling of one FBU."""
+        self.handled += 1
         ident = f.ident ^ 1 if "wrong-identifier" in self.faults else f.ident
         lifetime = 0 if code >= REJECT else f.lifetime
         if "long-lifetime" in self.faults:
@@ -329,14 +332,14 @@ class PAR(Role):
                               and "missing-option" not in self.faults,
                               auth=auth)
         if "no-auth" in self.faults:
-            msg = _without_auth(msg)
+            msg = without_auth(msg)
         self.say(f"FBAck Code {code} to {f.src} for {f.homeaddr}")
         self.send(udp(self.address, f.src, dport=f.sport) / msg)
         if f.predictive and code < REJECT:    # the copy for NAR (Figure 1)
             self.send(udp(self.address, f.coa) / msg.copy())
 
 
-def _without_auth(msg):
+def without_auth(msg):
     """The message with its MN-PAR Authentication Extension cut off."""
     layer = msg
     while layer.payload and not isinstance(layer.payload, MNPARAuth):
@@ -397,7 +400,6 @@ class NAR(Role):
         (RFC 4988 4.2, decision D7), from NAR's own address and port."""
         if msg.haaddr is None or msg.coa != self.address:
             return
-        self.handled += 1
         if len(self.forwarded) > 4096:
             self.forwarded.clear()
         self.forwarded[(msg.homeaddr, msg.ident)] = (seen.src, seen.sport)
@@ -410,6 +412,7 @@ class NAR(Role):
         mn = self.forwarded.pop((msg.homeaddr, msg.ident), None)
         if mn is None:
             return
+        self.handled += 1
         self.say(f"FBAck Code {msg.code} passed on to {mn[0]}")
         self.send(udp(self.address, mn[0], dport=mn[1])
                   / Raw(seen.payload))

@@ -221,3 +221,44 @@ def test_probe_without_such_interface_is_one_line(tmp_path):
             assert done.returncode == 2, done.stderr
             assert done.stderr.count("\n") == 1 and words in done.stderr
     assert not [n for n in lab_namespaces() if n.startswith(f"fmipt{os.getpid() % 100000}")]
+
+
+def test_emulators_by_hand_record_and_stop_by_count(tmp_path):
+    """emulate par/nar/mn in the lab's namespaces, as a user runs them:
+    --count ends the routers, --pcap records what each sent and received,
+    and the recordings lint clean."""
+    require_netns()
+    from fmipdissect.active import lab as L
+    from fmipdissect.active.netns import Namespaces
+    keys = tmp_path / "keys.txt"
+    keys.write_text("0x100 00112233445566778899aabbccddeeff\n")
+    py = [sys.executable, "-m", "fmipdissect", "emulate"]
+    with Namespaces(f"e{os.getpid() % 100000}") as lab:
+        ns = L.build(lab)
+        # PAR: one RtSolPr, one FBU; NAR: one HI
+        par = lab.start(ns["par"], py + [
+            "par", "--address", L.PAR_ADDR, "--keys", str(keys),
+            "--neighbour", f"{L.AP_OF_NAR}={L.NAR_ADDR}", "--count", "2",
+            "--pcap", str(tmp_path / "par.pcapng"), "--duration", "60"],
+            stderr=subprocess.PIPE, text=True, env=_env())
+        nar = lab.start(ns["nar"], py + [
+            "nar", "--address", L.NAR_ADDR, "--ncoa-pool", L.NCOA_POOL,
+            "--count", "1", "--pcap", str(tmp_path / "nar.pcapng"),
+            "--duration", "60"], stderr=subprocess.PIPE, text=True,
+            env=_env())
+        for proc in (par, nar):
+            assert "listening" in proc.stderr.readline()
+        mn = subprocess.run(["ip", "netns", "exec", ns["mn"], *py, "mn",
+                             "--address", L.PCOA, "--par", L.PAR_ADDR,
+                             "--ap", L.AP_OF_NAR, "--keys", str(keys)],
+                            capture_output=True, text=True, timeout=60,
+                            env=_env())
+        assert mn.returncode == 0, mn.stderr
+        assert mn.stdout.startswith("predictive handover: completed, "
+                                    "FBAck Code 1, NCoA 198.18.2.100")
+        assert par.wait(30) == 0 and nar.wait(30) == 0
+    config = LintConfig(keys=load_keys(str(keys)))
+    for node, least in (("par", 7), ("nar", 3)):
+        findings, stats = lint_file(str(tmp_path / f"{node}.pcapng"), config)
+        assert stats.messages >= least, node
+        assert [f for f in findings if f.severity != "info"] == [], node
