@@ -258,7 +258,7 @@ def test_emulators_by_hand_record_and_stop_by_count(tmp_path):
                                     "FBAck Code 1, NCoA 198.18.2.100")
         assert par.wait(30) == 0 and nar.wait(30) == 0
     config = LintConfig(keys=load_keys(str(keys)))
-    for node, least in (("par", 7), ("nar", 3)):
+    for node, least in (("par", 7), ("nar", 2)):    # NAR: HI, HAck
         findings, stats = lint_file(str(tmp_path / f"{node}.pcapng"), config)
         assert stats.messages >= least, node
         assert [f for f in findings if f.severity != "info"] == [], node
