@@ -97,12 +97,19 @@ class Namespaces:
                 proc.wait()
 
     def close(self) -> None:
-        """Stop every process, delete every namespace (and so every link)."""
-        for proc in self.procs:
-            self.stop(proc)
-        for ns in reversed(self.names):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        self.names.clear()
+        """Stop every process, delete every namespace (and so every link).
+        A second Ctrl-C waits until this is done."""
+        signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            for proc in self.procs:
+                self.stop(proc)
+            for ns in reversed(self.names):
+                subprocess.run(["ip", "netns", "del", ns],
+                               capture_output=True)
+            self.names.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
     def __enter__(self):
         return self
@@ -111,8 +118,9 @@ class Namespaces:
         self.close()
 
 
-class _Terminated(BaseException):
-    """SIGTERM/SIGHUP as an exception, so that cleanup runs."""
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP as an exception, so that cleanup runs and the command
+    ends as after Ctrl-C (one line, status 130)."""
 
 
 def cleanup_on_signals():

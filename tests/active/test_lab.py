@@ -137,7 +137,9 @@ def test_fault_fails_exactly_its_cases_and_rules(specs):
             assert result["probe"][role]["summary"]["fail"] == 0
 
 
-def test_ctrl_c_removes_every_namespace():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
+                         ids=["ctrl-c", "sigterm"])
+def test_interrupted_lab_removes_every_namespace(sig):
     require_netns()
     before = set(lab_namespaces())
     proc = subprocess.Popen([sys.executable, "-m", "fmipdissect", "lab"],
@@ -153,7 +155,7 @@ def test_ctrl_c_removes_every_namespace():
         proc.kill()
         pytest.fail("the lab made no namespaces")
     time.sleep(1.0)                  # the emulators are starting
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err.strip().count("\n") == 0, "one line"
