@@ -60,7 +60,8 @@ def _hi_for(pr, x, pcoa):
 
 def _checksum(msg, what):
     if msg.checksum_verdict != CHECKSUM_OK:
-        return (f"{what} checksum {msg.checksum:#06x} is {msg.checksum_verdict}"
+        return (f"{what} checksum {msg.checksum:#06x} is "
+                f"{msg.checksum_verdict}"
                 f" (decision D2: Checksum and Reserved zeroed)")
     return None
 
@@ -242,7 +243,8 @@ def _fback_ncoa(pr, x):
         return (f"FBAck Code {msg.code} without the NCoA {pr.cfg.ncoa} that "
                 f"NAR assigned")
     if ncoa != pr.cfg.ncoa or msg.code != P.FBACK_CODE_NCOA_SUPPLIED:
-        return f"FBAck Code {msg.code} with NCoA {ncoa}, NAR gave {pr.cfg.ncoa}"
+        return (f"FBAck Code {msg.code} with NCoA {ncoa}, NAR gave "
+                f"{pr.cfg.ncoa}")
     return None
 
 
@@ -300,7 +302,8 @@ def _hack_ncoa(pr, x):
     if msg.code not in (0, 3):
         raise Skip(f"HAck Code {msg.code}")
     if addr_option(msg, P.ADDR_NCOA) is None:
-        return f"HAck Code {msg.code} without the New CoA option (Option-Code 2)"
+        return (f"HAck Code {msg.code} without the New CoA option "
+                f"(Option-Code 2)")
     return None
 
 

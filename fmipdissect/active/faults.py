@@ -125,7 +125,8 @@ def fault_help(catching: dict | None = None) -> str:
         lines.append(f"      {f.summary}")
         for role, ids in f.roles.items():
             rules = ", ".join(f"{i} {R.RULES_BY_ID[i].name}" for i in ids)
-            lines.append(f"      {role}: {rules or 'no rule (the exchange fails)'}")
+            rules = rules or "no rule (the exchange fails)"
+            lines.append(f"      {role}: {rules}")
         if catching is not None and catching.get(f.name):
             lines.append(f"      caught by: {', '.join(catching[f.name])}")
     return "\n".join(lines) + "\n"

@@ -193,7 +193,8 @@ def _run_lab(lab, work, faults) -> LabRun:
     par, par_log = _emulator(lab, ns["par"], work, "par", [
         "--address", PAR_ADDR, "--keys", keys,
         "--neighbour", f"{AP_OF_NAR}={NAR_ADDR},{MACS['nar', 'fmip-mn']},24",
-        "--neighbour", f"{AP_OF_PROBE}={PROBE_NAR},{MACS['mn', 'fmip-old']},24",
+        "--neighbour",
+        f"{AP_OF_PROBE}={PROBE_NAR},{MACS['mn', 'fmip-old']},24",
         *fault_args["par"]])
     nar, nar_log = _emulator(lab, ns["nar"], work, "nar", [
         "--address", NAR_ADDR, "--ncoa-pool", NCOA_POOL, *fault_args["nar"]])

@@ -191,8 +191,8 @@ def write(report: dict, fmt: str, out) -> None:
 def text(report: dict) -> str:
     lines = [f"Probe of {report['target'].upper()} {report['router']}:"]
     for r in report["cases"]:
-        line = f"  {r['verdict'].upper():<4}  {r['id']:<11} {r['section']:<4} " \
-               f"{r['title']}"
+        line = (f"  {r['verdict'].upper():<4}  {r['id']:<11} "
+                f"{r['section']:<4} {r['title']}")
         if r["reason"]:
             line += f": {r['reason']}"
         lines.append(line)
@@ -212,7 +212,8 @@ def junit(report: dict) -> str:
            f'<testsuite name={quoteattr(name)} tests="{len(report["cases"])}"'
            f' failures="{s["fail"]}" skipped="{s["skip"]}" errors="0">']
     for r in report["cases"]:
-        out.append(f'  <testcase classname={quoteattr("probe." + report["target"])}'
+        classname = quoteattr("probe." + report["target"])
+        out.append(f'  <testcase classname={classname}'
                    f' name={quoteattr(r["id"] + " " + r["title"])}>')
         if r["verdict"] == "fail":
             out.append(f'    <failure message={quoteattr(r["reason"])}>'

@@ -162,7 +162,8 @@ class Role:
 
 
 def spoil_checksum(packet):
-    """The ICMP checksum of decision D2, with some bits flipped (rule icmp-checksum-bad)."""
+    """The ICMP checksum of decision D2 with some bits flipped (the rule
+    icmp-checksum-bad)."""
     data = bytearray(bytes(packet))
     ihl = (data[0] & 0x0F) * 4
     data[ihl + 2] ^= 0x0F

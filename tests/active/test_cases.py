@@ -144,8 +144,8 @@ def _flip_forwarded(pkt):
 
 BROKEN = {
     "PAR-RTS-01": drop("prrtadv"),
-    "PAR-RTS-02": edit("prrtadv", lambda p: setattr(p[PrRtAdv], "identifier",
-                                                    p[PrRtAdv].identifier ^ 2)),
+    "PAR-RTS-02": edit("prrtadv", lambda p: setattr(
+        p[PrRtAdv], "identifier", p[PrRtAdv].identifier ^ 2)),
     "PAR-RTS-03": edit("prrtadv", lambda p: setattr(
         p[IPv4AddrOption], "addr", "198.18.9.9")),
     "PAR-RTS-04": edit("prrtadv", _bad_checksum(PrRtAdv)),

@@ -222,7 +222,8 @@ def test_probe_without_such_interface_is_one_line(tmp_path):
                                   text=True, timeout=60, env=_env())
             assert done.returncode == 2, done.stderr
             assert done.stderr.count("\n") == 1 and words in done.stderr
-    assert not [n for n in lab_namespaces() if n.startswith(f"fmipt{os.getpid() % 100000}")]
+    mine = f"fmipt{os.getpid() % 100000}-"
+    assert not [n for n in lab_namespaces() if n.startswith(mine)]
 
 
 def test_emulators_by_hand_record_and_stop_by_count(tmp_path):
