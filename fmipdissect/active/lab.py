@@ -64,7 +64,7 @@ class LabRun:
     mn: list = field(default_factory=list)        # MN outcomes (dicts)
     probe: dict = field(default_factory=dict)     # target -> probe JSON
     lint: dict = field(default_factory=dict)      # node -> summary counts
-    handovers: object = None
+    handovers: tuple | None = None    # (JSON, text) of PAR's capture
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)    # phase -> seconds
 
@@ -218,9 +218,9 @@ def _run_lab(lab, work, faults) -> LabRun:
     phase("probes")
     lab.stop(par)
     lab.stop(nar)
-    from .report import lint_captures, handover_records
+    from .report import lint_captures, handover_report
     result.lint = lint_captures(result.captures, keys)
-    result.handovers = handover_records(result.captures["par"])
+    result.handovers = handover_report(result.captures["par"], keys)
     phase("lint")
     return result
 

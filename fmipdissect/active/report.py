@@ -3,7 +3,8 @@ counts per node capture and the handover table of PAR's capture."""
 
 from __future__ import annotations
 
-import dataclasses
+import io
+import json
 
 from ..lint.engine import LintConfig, lint_file
 from ..lint.keys import load_keys
@@ -25,40 +26,38 @@ def lint_captures(captures: dict, keys_path: str) -> dict:
     return out
 
 
-def handover_records(path: str):
-    """The handover analysis of a capture (fmipdissect.handovers), or None
-    where this fmipdissect does not have it yet."""
-    import fmipdissect
-    analysis = getattr(fmipdissect, "handovers", None)
-    if not callable(analysis):
+def handover_report(path: str, keys_path: str):
+    """(JSON, text) of the handover analysis of a capture, as `fmipdissect
+    handovers --format json|text` prints them; None where this fmipdissect
+    has no handover analysis."""
+    try:
+        from ..handovers.analysis import CaptureHandovers
+        from ..handovers.report import JsonReport, TextReport
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(__package__.rsplit(".", 1)[0]
+                                          + ".handovers"):
+            raise
         return None
-    return analysis(path)
-
-
-def _record_dict(r) -> dict:
-    if isinstance(r, dict):
-        return r
-    for method in ("to_dict", "as_dict", "asdict"):
-        if callable(getattr(r, method, None)):
-            return getattr(r, method)()
-    if dataclasses.is_dataclass(r):
-        return dataclasses.asdict(r)
-    return dict(vars(r))
-
-
-def _handovers_json(records):
-    if records is None:
-        return None
-    if isinstance(records, dict):            # {"handovers": [...], ...}
-        records = records.get("handovers", [])
-    return [_record_dict(r) for r in records]
+    config = LintConfig(keys=load_keys(keys_path))
+    records = list(CaptureHandovers(path, config))
+    outputs = []
+    for report_class in (JsonReport, TextReport):
+        out = io.StringIO()
+        report = report_class(out)
+        report.file_start(path)
+        for r in records:
+            report.record(r)
+        report.file_done(path, len(records))
+        report.close()
+        outputs.append(out.getvalue())
+    return json.loads(outputs[0]), outputs[1]
 
 
 def lab_json(run, keep: bool) -> dict:
     return {"captures": run.captures if keep else
             {node: None for node in run.captures},
             "mn": run.mn, "probe": run.probe,
-            "handovers": _handovers_json(run.handovers),
+            "handovers": run.handovers[0] if run.handovers else None,
             "lint": {node: {k: v for k, v in s.items() if k != "findings"}
                      for node, s in run.lint.items()},
             "seconds": round(run.seconds, 2), "phases": run.phases}
@@ -97,19 +96,9 @@ def lab_text(run, keep: bool) -> str:
         lines.append("Handover table: not available in this fmipdissect "
                      "(see the fmip-lint counts above).")
     else:
-        lines.append("Handovers in PAR's capture:")
-        lines.extend(_handover_table(run.handovers))
+        lines.append("Handovers in PAR's capture (fmipdissect handovers):")
+        lines.extend("  " + line for line in
+                     run.handovers[1].rstrip("\n").splitlines())
     lines += ["", f"Lab ran in {run.seconds:.1f} s; every namespace it made "
                   f"is gone."]
     return "\n".join(lines) + "\n"
-
-
-def _handover_table(records) -> list[str]:
-    rows = _handovers_json(records) or []
-    out = [f"  {'MN':<15} {'mode':<11} {'outcome':<10} {'FBU->FBAck ms':>13}"]
-    for r in rows:
-        lat = (r.get("latency_ms") or {}).get("fbu_fback")
-        out.append(f"  {str(r.get('mn')):<15} {str(r.get('mode')):<11} "
-                   f"{str(r.get('outcome')):<10} "
-                   f"{'-' if lat is None else f'{lat:.1f}':>13}")
-    return out
