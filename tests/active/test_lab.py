@@ -266,3 +266,46 @@ def test_emulators_by_hand_record_and_stop_by_count(tmp_path):
         findings, stats = lint_file(str(tmp_path / f"{node}.pcapng"), config)
         assert stats.messages >= least, node
         assert [f for f in findings if f.severity != "info"] == [], node
+
+
+def test_probe_cli_exit_status_and_formats(tmp_path):
+    """probe as a user runs it: exit 0 when its cases pass, 1 when one
+    fails (here: told the wrong NAR for the AP), JUnit XML that parses."""
+    require_netns()
+    import xml.etree.ElementTree as ET
+    from fmipdissect.active import lab as L
+    from fmipdissect.active.netns import Namespaces
+    keys = tmp_path / "keys.txt"
+    keys.write_text("0x100 00112233445566778899aabbccddeeff\n")
+    with Namespaces(f"p{os.getpid() % 100000}") as lab:
+        ns = L.build(lab)
+        par = lab.start(ns["par"], [
+            sys.executable, "-m", "fmipdissect", "emulate", "par",
+            "--address", L.PAR_ADDR, "--keys", str(keys), "--neighbour",
+            f"{L.AP_OF_NAR}={L.NAR_ADDR}", "--duration", "60"],
+            stderr=subprocess.PIPE, text=True, env=_env())
+        assert "listening" in par.stderr.readline()
+        base = ["ip", "netns", "exec", ns["mn"], sys.executable, "-m",
+                "fmipdissect", "probe", "--target", "par", "-i", "fmip-old",
+                "--router", L.PAR_ADDR, "--mn", L.PCOA, "--keys", str(keys),
+                "--ap", L.AP_OF_NAR, "--case", "PAR-RTS-01", "--timeout",
+                "2"]
+        ok = subprocess.run(base + ["--peer", L.NAR_ADDR],
+                            capture_output=True, text=True, timeout=60,
+                            env=_env())
+        assert ok.returncode == 2 and "not an address of this host" \
+            in ok.stderr, "the prober must own --peer"
+        ok = subprocess.run(base + ["--peer", L.PROBE_NAR, "--format",
+                                    "text"], capture_output=True, text=True,
+                            timeout=60, env=_env())
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "PASS  PAR-RTS-01" in ok.stdout
+        bad = subprocess.run(base + ["--peer", L.PROBE_NAR, "--case",
+                                     "PAR-RTS-03", "--format", "junit"],
+                             capture_output=True, text=True, timeout=60,
+                             env=_env())
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        suite = ET.fromstring(bad.stdout)
+        assert suite.get("tests") == "2" and suite.get("failures") == "1"
+        failure = suite.find("testcase/failure")
+        assert "not to the NAR 198.18.1.3" in failure.get("message")
