@@ -23,6 +23,9 @@ SUBCOMMANDS = {
     "gen": ("fmipdissect.gen.generate", "write a capture of a handover scenario"),
     "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
     "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),
+    "emulate": ("fmipdissect.active.emulate", "play PAR, NAR or MN on live interfaces"),
+    "probe": ("fmipdissect.active.probe", "test a PAR or NAR against RFC 4988, case by case"),
+    "lab": ("fmipdissect.active.lab", "MN, PAR, NAR in network namespaces: handovers and probes"),
 }
 
 
