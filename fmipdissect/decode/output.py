@@ -6,7 +6,7 @@ Option-Codes with their names, flag bits spelled out, Identification in hex
 with its NTP time when plausible (decision D6), the ICMP checksum with its
 decision D2 verdict), every option and extension, and the framing problems the
 decoder met.  Names and labels come from protocol.py, rule names and
-severities from lint/rules.py.
+severities from spec/rules.py.
 
 `--format json` writes JSON Lines: one object per line, in frame order.
 Every object has the key "record", which is "message" or "note".
@@ -52,7 +52,7 @@ A "message" object (keys always present; null where they do not apply):
                  (hex), data (hex: octets after Type and Length; after the
                  16-bit Length for "auth")
     problems     list of {rule, name, severity, offset, message}: framing
-                 problems found by the decoder (rule ids of lint/rules.py)
+                 problems found by the decoder (rule ids of spec/rules.py)
 
 A "note" object reports something about the capture itself:
 
@@ -149,11 +149,11 @@ def ntp_time(ident: int | None) -> str | None:
     return iso_time(seconds + fraction)
 
 
-def _spec(msg: Message) -> P.Message:
+def _spec(msg: Message) -> P.MessageSpec:
     return P.MESSAGES_BY_KEY[msg.key]
 
 
-def _flag_fields(spec: P.Message) -> list[P.Field]:
+def _flag_fields(spec: P.MessageSpec) -> list[P.Field]:
     return [f for f in spec.fields if f.kind == "flags"]
 
 
@@ -276,7 +276,7 @@ def _checksum_text(msg: Message) -> str:
     return f"0x{msg.checksum:04x} [{why}]"
 
 
-def _field_lines(spec: P.Message, msg: Message) -> list[str]:
+def _field_lines(spec: P.MessageSpec, msg: Message) -> list[str]:
     lines = []
     for f in spec.fields:
         attr = field_attribute(f)

@@ -106,7 +106,7 @@ def _finding_factory(name, enabled):
         if rule not in enabled:
             return None
         slug, severity, section = meta[rule]
-        return Finding(name, frame, time, rule, text, slug, severity, section)
+        return Finding(frame, time, rule, text, name, 0, slug, severity, section)
     return make
 
 
