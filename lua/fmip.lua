@@ -1844,7 +1844,7 @@ end
 local requests = {}   -- "pair|key" -> {frame, time, flagbits}
 local scopes = {}     -- "pair|key without the identifier" -> newest request
                       -- (decision D11: a reply to another identifier)
-local router_pairs = {}   -- router pairs already reported (FM418)
+local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
 local notes = {}      -- frame number -> what to show on every dissection
 local RECORDED = {}   -- the note of a frame recorded with nothing to show
 

@@ -127,7 +127,7 @@ class _MessageLayout:
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
         self.fill = _filler(header, plan)
-        # One filler per field, used only for truncated messages (FM301).
+        # One filler per field, used only for truncated messages.
         self.fields = tuple((f.offset + f.size, _filler(*_compile((f,), 0)))
                             for f in spec.fields)
 
@@ -245,7 +245,8 @@ _one_sum_verdict = _checksum.one_sum_verdict
 # --- Header ----------------------------------------------------------------
 
 def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
-    """FM301: fill the fields that fit, report the rest missing."""
+    """A message shorter than its fixed header: fill the fields that fit,
+    report the rest missing."""
     for end, fill in layout.fields:
         if end <= len(raw):
             fill(msg, raw)   # each Struct starts with pad bytes up to its field
@@ -302,7 +303,7 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     el = Element(layout.key, off, raw[off], length, size)
     el.data = raw[off + 2:off + size]
     # decision D4: in the FBAck's extension area Length 6 frames the same 8
-    # octets; the checker reports it (FM108), so it is not FM308 here.
+    # octets; the checker warns about it, so it is not a bad Length here.
     if length != layout.fixed_units and not (
             in_extension_area and length in P.NCOA_IN_FBACK_LENGTHS):
         msg.problems.append(problem(
@@ -396,7 +397,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                 return
             if size < _AUTH_LEN:
                 # The SPI would run past the extension: its framing is not
-                # to be trusted, so parsing stops as for FM302/FM303.
+                # to be trusted, so parsing stops as for Length 0 or past the end.
                 problems.append(problem(
                     OPTION_PAST_END, f"authentication extension at offset "
                     f"{off} has Length {length}, too short for its "

@@ -66,6 +66,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
+from ..spec import constraints as K
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
@@ -81,7 +82,6 @@ NTP_UNIX_OFFSET = 2_208_988_800
 NTP_PLAUSIBLE_FROM = 631_152_000          # 1990-01-01T00:00:00Z (Unix time)
 NTP_ERA0_END = 2**32 - NTP_UNIX_OFFSET    # 2036-02-07T06:28:16Z (Unix time)
 
-LLA_LENGTH_MAX = 255 * P.OPTION_UNIT - 3  # the longest LLA an option can hold
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,14 +92,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "per message)")
     parser.add_argument("--lla-length", type=int,
                         default=P.DEFAULT_LLA_LENGTH, metavar="N",
-                        help="link-layer address length in LLA options "
-                             f"(default {P.DEFAULT_LLA_LENGTH}, decision D3)")
+                        help="link-layer address length in LLA options, "
+                             f"{K.LLA_LENGTH_MIN}-{K.LLA_LENGTH_MAX} (default "
+                             f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.lla_length <= LLA_LENGTH_MAX:
-        raise InputError(f"--lla-length must be between 0 and "
-                         f"{LLA_LENGTH_MAX}, not {args.lla_length}")
+    problem = K.lla_length_problem(args.lla_length)    # decision D3
+    if problem:
+        raise InputError(f"--lla-length: {problem}")
 
     out = sys.stdout
     messages = 0

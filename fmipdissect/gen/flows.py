@@ -284,7 +284,7 @@ class Flow:
         fbu = fbu_message(p, ident)
         self.add(t_ms, _mip(p.mn, p.nar) / fbu)
         # "unchanged from the Type field on" (RFC 4988 4.1): the same bytes,
-        # unless a violation asks for a changed copy (FM411).
+        # unless a violation asks for a changed copy (forwarded-fbu-differs).
         copy = fbu_message(p, ident, **(forwarded or {}))
         self.add(t_ms + 0.8, _mip(p.nar, p.par) / copy, *fwd_expect)
         self.add(t_ms + 1.2, hi(p, P.HI_CODE_REACTIVE, **(hi_fields or {})),

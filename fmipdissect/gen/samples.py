@@ -33,7 +33,7 @@ def keys_text(params: Params = Params()) -> str:
             f"# MN-PAR keys of the bundled samples (fmip-lint --keys file "
             f"format: SPI HEXKEY [algorithm]).\n"
             f"# SPI {UNKNOWN_SPI:#x} of samples/violations.pcap is left out on "
-            f"purpose (FM502).\n"
+            f"purpose ({R.AUTH_UNKNOWN_SPI}).\n"
             f"{params.spi:#x} {params.key.hex()} {params.algorithm}\n")
 
 
@@ -94,7 +94,8 @@ def samples_readme() -> str:
         "",
         "All but `violations.pcap` conform to RFC 4988 and docs/decisions.md; the only "
         "finding",
-        "expected on them is the info FM418 (HI/HAck without IPsec ESP).",
+        f"expected on them is the info {R.HI_HACK_WITHOUT_IPSEC} (HI/HAck "
+        "without IPsec ESP).",
         "Frame by frame: `docs/samples.md`.",
         "",
     ]

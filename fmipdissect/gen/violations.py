@@ -45,8 +45,8 @@ def fbu_then_ack(f: Flow, expect, fbu_kw=None, ack_kw=None):
 
 def _bad_checksum(packet: Packet, how: str) -> Packet:
     """Rebuild an ICMP type 41 packet with a checksum that fails decision D2:
-    "plain" = the plain sum over the octets as sent (FM202), "bad" = neither
-    computation (FM201)."""
+    "plain" = the plain sum over the octets as sent (a warning), "bad" =
+    neither computation (an error)."""
     message = bytes(packet[IP].payload)
     plain = C.plain_icmp_checksum(message)
     value = plain if how == "plain" else plain ^ 0x0F0F
@@ -419,7 +419,7 @@ def violations(p: Params) -> list[Frame]:
         build(flow)
         frames.extend(flow.frames)
     frames.sort(key=lambda fr: fr.offset_us)
-    # FM418 (info): HI/HAck without IPsec ESP, once per router pair, at the
+    # Info: HI/HAck without IPsec ESP, once per router pair, at the
     # first HI of the capture.  Every group shares the one PAR/NAR pair.
     first_hi = next(i for i, fr in enumerate(frames) if HI in fr.packet)
     frames[first_hi] = replace(frames[first_hi], expect=(
