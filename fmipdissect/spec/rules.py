@@ -70,6 +70,7 @@ FBU_IDENTIFICATION_REUSED = "FM417"
 HI_HACK_WITHOUT_IPSEC = "FM418"
 HACK_IDENTIFIER_MISMATCH = "FM419"
 PRRTADV_IDENTIFIER_MISMATCH = "FM420"
+SESSION_STATE_CAPPED = "FM499"
 AUTH_AUTHENTICATOR_BAD = "FM501"
 AUTH_UNKNOWN_SPI = "FM502"
 CAPTURE_TRUNCATED = "FM901"
@@ -290,6 +291,14 @@ RULES: tuple[Rule, ...] = (
          "RtSolPr",
          "RFC 4988 5.4 with 5.3: a solicited PrRtAdv copies the RtSolPr's "
          "Identifier (decisions D9, D11).", "session"),
+    Rule(SESSION_STATE_CAPPED, "session-state-capped", INFO, "-",
+         "The checker's cross-packet state reached a cap and dropped state",
+         "Memory stays bounded on any capture: each table of requests, "
+         "handovers and router pairs, and the addresses kept per handover, "
+         "have a cap. From the first drop on, a reply may be reported as "
+         "matching no request, a request as unanswered, and checks that "
+         "needed the dropped state are skipped. Said once per capture.",
+         "session"),
     # --- Authenticators ------------------------------------------------
     Rule(AUTH_AUTHENTICATOR_BAD, "auth-authenticator-bad", ERROR, "5.1",
          "MN-PAR authenticator does not verify with the configured key",
