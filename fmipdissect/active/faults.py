@@ -70,7 +70,8 @@ FAULTS: tuple[Fault, ...] = (
           "(RFC 4988 5.2, 5.4, 5.6)",
           {"par": (), "nar": ()}),
     Fault("delay",
-          "every packet goes out MS milliseconds late",
+          "every packet goes out MS milliseconds late (to the prober, a "
+          "delay over its --timeout is no reply)",
           {"par": (), "nar": (), "mn": ()}, value="MS"),
 )
 
