@@ -68,7 +68,7 @@ class LabRun:
     mn: list = field(default_factory=list)        # MN outcomes (dicts)
     probe: dict = field(default_factory=dict)     # target -> probe JSON
     lint: dict = field(default_factory=dict)      # node -> summary counts
-    handovers: tuple | None = None    # (JSON, text) of PAR's capture
+    handovers: tuple = (None, "")    # (JSON, text) of PAR's capture
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)    # phase -> seconds
 
