@@ -15,6 +15,67 @@
 -- integer division operator, no set_plugin_info, no goto.  See
 -- docs/wireshark.md.
 
+-- ---------------------------------------------------------------------------
+-- One copy only: an installed plugin and a `-X lua_script:` copy side by side
+-- ---------------------------------------------------------------------------
+
+-- Wireshark loads the personal Lua plugins folder first, then the scripts
+-- named with -X lua_script:.  A second Proto("fmip") would be a Lua error,
+-- so a second copy says which copy is in use and stands down; an installed
+-- copy stands down for a -X copy named on the command line (the one the
+-- user asked for), which it finds in /proc/self/cmdline where there is one.
+local PLUGIN_MARK = "fmipdissect-lua-plugin"
+local PLUGIN_VERSION = "0.1.0+ea4d9a4e0cd7"
+local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
+
+local function say(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
+
+local function explicit_copy()
+  local f = io.open("/proc/self/cmdline", "rb")
+  if f == nil then return nil end
+  local args = f:read("*a") or ""
+  f:close()
+  local take_next = false
+  for arg in string.gmatch(args, "([^\0]*)\0") do
+    local opt
+    if take_next then
+      opt, take_next = arg, false
+    elseif arg == "-X" then
+      take_next = true
+    elseif string.sub(arg, 1, 2) == "-X" then
+      opt = string.sub(arg, 3)
+    end
+    local path = opt and string.match(opt, "^lua_script:(.+)$")
+    local script = path and io.open(path, "rb")
+    if script then
+      local head = script:read(4096) or ""
+      script:close()
+      if string.find(head, PLUGIN_MARK, 1, true) then return path end
+    end
+  end
+  return nil
+end
+
+local function copy_in_use()
+  local loaded = rawget(_G, "FMIPDISSECT_LOADED")
+  if loaded then
+    say(string.format("not loading %s (version %s): the FMIPv4 dissector is already loaded from %s (version %s%s)",
+      THIS_FILE, PLUGIN_VERSION, loaded.file, loaded.version,
+      loaded.version == PLUGIN_VERSION and ", the same" or ", a different one"))
+    return false
+  end
+  local explicit = explicit_copy()
+  if explicit and explicit ~= THIS_FILE then
+    say(string.format("using %s (-X); the installed copy %s (version %s) is not loaded",
+                      explicit, THIS_FILE, PLUGIN_VERSION))
+    return false
+  end
+  rawset(_G, "FMIPDISSECT_LOADED", {file = THIS_FILE, version = PLUGIN_VERSION})
+  return true
+end
+
+if not copy_in_use() then return end
+
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 -- The ICMP side runs as a postdissector of its own, so that the UDP
 -- dissector of "fmip" stays a plain dissector-table entry.

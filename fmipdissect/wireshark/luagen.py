@@ -10,6 +10,7 @@ those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import jinja2
 
 from ..spec import protocol as P
 from ..decode import output as show
+from .. import __version__
 from ..errors import InputError
 from ..spec import rules as R
 
@@ -396,13 +398,22 @@ def build_context() -> dict:
     }
 
 
+_VERSION_PLACEHOLDER = "@PLUGIN_VERSION@"
+
+
 def render() -> str:
+    """The dissector's text.  Its version (shown when two copies meet) is
+    the package version and a digest of the rest of the text, so two copies
+    have the same version exactly when they have the same content."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fmipdissect.wireshark", "templates"),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["lua"] = to_lua
-    return env.get_template("fmip.lua.j2").render(**build_context())
+    text = env.get_template("fmip.lua.j2").render(
+        version=_VERSION_PLACEHOLDER, **build_context())
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return text.replace(_VERSION_PLACEHOLDER, f"{__version__}+{digest}")
 
 
 # --- Installation ------------------------------------------------------------
@@ -448,12 +459,92 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the dissector to FILE (default: standard "
                              "output); the committed copy is lua/fmip.lua")
-    parser.add_argument("--install", action="store_true",
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--install", action="store_true",
                         help="copy the dissector into Wireshark's personal Lua "
-                             "plugins folder and say where")
+                             "plugins folder (atomically; never through a "
+                             "symbolic link) and say where")
+    action.add_argument("--uninstall", action="store_true",
+                        help="remove the copy --install put into Wireshark's "
+                             "personal Lua plugins folder")
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write text to target through a temporary file and a rename.
+
+    Wireshark (or a second install) never reads a half-written file, and a
+    symbolic link at target is refused rather than followed: writing
+    through it would overwrite whatever file it points to.
+    """
+    if target.is_symlink():
+        raise InputError(f"{target} is a symbolic link; not writing through "
+                         f"it (remove it first)")
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)   # replaces a link itself, never its target
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def install(text: str) -> Path:
+    folder = personal_lua_plugins_dir()
+    target = folder / PLUGIN_FILE_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot install into {folder}: "
+                         f"{exc.strerror}") from None
+    write_atomically(target, text)
+    print(f"installed {target}", file=sys.stderr)
+    legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
+    if legacy.exists():
+        print(f"note: an older copy at {legacy} is shadowed by the new one",
+              file=sys.stderr)
+    print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
+          file=sys.stderr)
+    return target
+
+
+def _written_by_us(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return REGENERATE_COMMAND in f.readline()
+    except OSError:
+        return False
+
+
+def uninstall() -> None:
+    removed = False
+    for folder in (personal_lua_plugins_dir(), legacy_lua_plugins_dir()):
+        target = folder / PLUGIN_FILE_NAME
+        if target.is_symlink() or target.is_file():
+            if not target.is_symlink() and not _written_by_us(target):
+                print(f"not removing {target}: it was not written by "
+                      f"`fmipdissect lua`", file=sys.stderr)
+                continue
+            try:
+                target.unlink()
+            except OSError as exc:
+                raise InputError(f"cannot remove {target}: "
+                                 f"{exc.strerror}") from None
+            print(f"removed {target}", file=sys.stderr)
+            removed = True
+    if not removed:
+        print(f"nothing to remove: no {PLUGIN_FILE_NAME} in "
+              f"{personal_lua_plugins_dir()}", file=sys.stderr)
 
 
 def run(args) -> int:
+    if args.uninstall:
+        uninstall()
+        return 0
     text = render()
     if args.output:
         out = Path(args.output)
@@ -466,19 +557,5 @@ def run(args) -> int:
     elif not args.install:
         sys.stdout.write(text)
     if args.install:
-        folder = personal_lua_plugins_dir()
-        target = folder / PLUGIN_FILE_NAME
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot install into {folder}: "
-                             f"{exc.strerror}") from None
-        print(f"installed {target}", file=sys.stderr)
-        legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
-        if legacy.exists():
-            print(f"note: an older copy at {legacy} is shadowed by the new one",
-                  file=sys.stderr)
-        print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
-              file=sys.stderr)
+        install(text)
     return 0
