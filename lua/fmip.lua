@@ -91,6 +91,8 @@ local N = {
   ICMP_TYPE = 41,
   LIFETIME_MAX = 10,
   DEFAULT_LLA_LENGTH = 6,
+  LLA_LENGTH_MIN = 1,
+  LLA_LENGTH_MAX = 2037,
   OPTION_UNIT = 8,
   AUTH_EXT_TYPE = 36,
   AUTH_SUBTYPE_MN_PAR = 4,
@@ -258,9 +260,9 @@ MESSAGES.fbu = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM403",
-  partial_rule = nil,
-  partial_index = true,
+  scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -331,9 +333,9 @@ MESSAGES.fback = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = "FM401",
+  mismatch_rule = "FM402",
   unanswered_rule = nil,
-  partial_rule = "FM402",
-  partial_index = false,
+  scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -392,7 +394,7 @@ MESSAGES.rtsolpr = {
   },
   codes = {[0] = "Request"},
   body = "options",
-  required = {any = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM206"}}},
+  required = {any = {{option = 20, codes = {0, 1}, label = "New Access Point LLA option", rule = "FM206"}}},
   auth_required = false,
   is_response = false,
   request = nil,
@@ -400,9 +402,9 @@ MESSAGES.rtsolpr = {
   unsolicited_rule = nil,
   match_key = {"src", "identifier"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM407",
-  partial_rule = nil,
-  partial_index = false,
+  scope = "MN",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -478,9 +480,9 @@ MESSAGES.prrtadv = {
       {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
       {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
     },
-    [2] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
-    [3] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
-    [4] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
+    [2] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
+    [3] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
+    [4] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
   },
   auth_required = false,
   is_response = true,
@@ -489,9 +491,9 @@ MESSAGES.prrtadv = {
   unsolicited_rule = "FM210",
   match_key = {"dst", "identifier"},
   orphan_rule = "FM406",
+  mismatch_rule = "FM420",
   unanswered_rule = nil,
-  partial_rule = nil,
-  partial_index = false,
+  scope = "MN",
   ipsec_rule = nil,
   option_order = {
     ranks = {
@@ -507,11 +509,11 @@ MESSAGES.prrtadv = {
       ["21:2"] = 5,
     },
     labels = {
-      "Link-Layer Address (Link-Layer Address of the New Access Point)",
-      "Link-Layer Address (Link-Layer Address of the NAR)",
-      "New IPv4 Address (NAR's IP Address)",
-      "New Router Prefix Information (Prefix-Length)",
-      "New IPv4 Address (New CoA)",
+      "New Access Point LLA",
+      "New Router's LLA",
+      "New Router's IP Address",
+      "New Router Prefix Information",
+      "New CoA",
     },
     rule = "FM208",
   },
@@ -601,11 +603,11 @@ MESSAGES.hi = {
   request = nil,
   unsolicited_codes = {},
   unsolicited_rule = nil,
-  match_key = {"routers", "identifier"},
+  match_key = {"src", "dst", "identifier"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM405",
-  partial_rule = nil,
-  partial_index = false,
+  scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
   reason = nil,
@@ -679,11 +681,11 @@ MESSAGES.hack = {
   request = "hi",
   unsolicited_codes = {},
   unsolicited_rule = nil,
-  match_key = {"routers", "identifier"},
+  match_key = {"dst", "src", "identifier"},
   orphan_rule = "FM404",
+  mismatch_rule = "FM419",
   unanswered_rule = nil,
-  partial_rule = nil,
-  partial_index = false,
+  scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
   reason = nil,
@@ -691,7 +693,7 @@ MESSAGES.hack = {
   code_flag_rules = {},
   when_request_flag = {
     flag = "s",
-    max_code = 127,
+    exempt_codes = {4, 128, 129, 130},
     requirements = {{option = 21, codes = {2}, label = "New IPv4 Address option (NCoA)", rule = "FM409"}},
   },
   ncoa_extension = false,
@@ -840,6 +842,9 @@ local NTP_FIELD = "ident"
 local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
 local LONG_FORMAT_EXTENSIONS = {}
 for _, t in ipairs({36}) do LONG_FORMAT_EXTENSIONS[t] = true end
+-- Mobile IPv4 extension types every receiver knows (not reported as unknown)
+local KNOWN_EXTENSIONS = {}
+for _, t in ipairs({32, 33, 34, 36}) do KNOWN_EXTENSIONS[t] = true end
 local NCOA_IN_FBACK_LENGTHS = {}
 for _, l in ipairs({1, 6}) do NCOA_IN_FBACK_LENGTHS[l] = true end
 local FBACK_NCOA = {option = 21, code = 2, octet_length = 6, octet_rule = "FM108", after_auth_rule = "FM109"}
@@ -981,6 +986,50 @@ fmip.fields = field_list
 -- Expert infos: one per checker rule (fmipdissect/lint/rules.py)
 -- ---------------------------------------------------------------------------
 
+-- Rule ids by the registry's constant names (fmipdissect/spec/rules.py)
+local ID = {
+  FBU_LIFETIME_OVER_LIMIT = "FM101",
+  FBU_S_B_FLAGS_SET = "FM102",
+  FBU_RESERVED_FLAGS_SET = "FM103",
+  AUTH_EXTENSION_MISSING = "FM104",
+  AUTH_EXTENSION_WRONG_SUBTYPE = "FM105",
+  FBACK_NCOA_OPTION_MISSING = "FM107",
+  FBACK_NCOA_OCTET_LENGTH = "FM108",
+  FBACK_NCOA_AFTER_AUTH = "FM109",
+  MIP_EXTENSION_UNKNOWN = "FM110",
+  ICMP_CHECKSUM_BAD = "FM201",
+  ICMP_CHECKSUM_PLAIN_SUM = "FM202",
+  ICMP_RESERVED_NOT_ZERO = "FM203",
+  UNKNOWN_CODE = "FM205",
+  RTSOLPR_NEW_AP_LLA_MISSING = "FM206",
+  PRRTADV_REQUIRED_OPTION_MISSING = "FM207",
+  PRRTADV_OPTION_ORDER = "FM208",
+  PRRTADV_REASON_CODE_MISSING = "FM209",
+  PRRTADV_UNSOLICITED_IDENTIFIER = "FM210",
+  HI_REQUIRED_OPTION_MISSING = "FM212",
+  HI_REACTIVE_S_FLAG = "FM213",
+  HI_REACTIVE_U_FLAG = "FM214",
+  TRUNCATED_MESSAGE = "FM301",
+  OPTION_LENGTH_ZERO = "FM302",
+  OPTION_PAST_END = "FM303",
+  LLA_BAD_PADDING = "FM304",
+  OPTION_UNKNOWN_TYPE = "FM305",
+  OPTION_UNKNOWN_CODE = "FM306",
+  OPTION_RESERVED_NOT_ZERO = "FM307",
+  OPTION_BAD_LENGTH = "FM308",
+  FBACK_WITHOUT_FBU = "FM401",
+  FBACK_IDENTIFICATION_MISMATCH = "FM402",
+  FBU_UNACKNOWLEDGED = "FM403",
+  HACK_WITHOUT_HI = "FM404",
+  HI_UNANSWERED = "FM405",
+  PRRTADV_WITHOUT_RTSOLPR = "FM406",
+  RTSOLPR_UNANSWERED = "FM407",
+  HACK_NCOA_OPTION_MISSING = "FM409",
+  HI_HACK_WITHOUT_IPSEC = "FM418",
+  HACK_IDENTIFIER_MISMATCH = "FM419",
+  PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  PACKET_CLIPPED = "FM903",
+}
 local RULES = {}
 RULES.FM101 = {
   name = "fbu-lifetime-over-limit",
@@ -1147,7 +1196,7 @@ RULES.FM303 = {
   name = "option-past-end",
   severity = "error",
   group = "malformed",
-  summary = "Option or extension runs past the end of the message",
+  summary = "Option or extension runs past the end of the message or of its own Length",
   section = "6",
 }
 RULES.FM304 = {
@@ -1210,7 +1259,7 @@ RULES.FM404 = {
   name = "hack-without-hi",
   severity = "info",
   group = "sequence",
-  summary = "HAck with no matching HI (routers and Identifier)",
+  summary = "HAck with no HI seen between its two routers",
   section = "5.6",
 }
 RULES.FM405 = {
@@ -1224,7 +1273,7 @@ RULES.FM406 = {
   name = "prrtadv-without-rtsolpr",
   severity = "info",
   group = "sequence",
-  summary = "Solicited PrRtAdv with no matching RtSolPr",
+  summary = "Solicited PrRtAdv with no RtSolPr seen from its MN",
   section = "5.4",
 }
 RULES.FM407 = {
@@ -1247,6 +1296,20 @@ RULES.FM418 = {
   group = "sequence",
   summary = "HI or HAck between two routers seen without IPsec ESP",
   section = "7",
+}
+RULES.FM419 = {
+  name = "hack-identifier-mismatch",
+  severity = "error",
+  group = "sequence",
+  summary = "HAck Identifier differs from the outstanding HI between its routers",
+  section = "5.6",
+}
+RULES.FM420 = {
+  name = "prrtadv-identifier-mismatch",
+  severity = "error",
+  group = "sequence",
+  summary = "Solicited PrRtAdv Identifier differs from its MN's outstanding RtSolPr",
+  section = "5.4",
 }
 RULES.FM903 = {
   name = "packet-clipped",
@@ -1294,6 +1357,8 @@ local RULE_IDS = {
   "FM407",
   "FM409",
   "FM418",
+  "FM419",
+  "FM420",
   "FM903",
 }
 
@@ -1323,7 +1388,9 @@ fmip.experts = expert_list
 fmip.prefs.udp_port = Pref.uint("UDP port", N.MIP_UDP_PORT,
   "UDP port of FBU and FBAck (RFC 4988 5.1); other Mobile IPv4 messages on it go to the built-in Mobile IP dissector")
 fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LENGTH,
-  "Octets of the link-layer address in an LLA option; the rest of the option is padding (decision D3)")
+  "Octets of the link-layer address in an LLA option, " .. N.LLA_LENGTH_MIN .. " to " ..
+  N.LLA_LENGTH_MAX .. "; the rest of the option is padding (decision D3). " ..
+  "A value outside that range counts as " .. N.DEFAULT_LLA_LENGTH .. ".")
 
 -- ---------------------------------------------------------------------------
 -- Small helpers (arithmetic only: valid in Lua 5.2, 5.3 and 5.4)
@@ -1459,6 +1526,7 @@ local function dissect_lla(t, off, size, code, sub)
   -- wildcard Option-Code the option may hold padding only.  Same order of
   -- tests as the fast decoder (fmipdissect/decode.py) and the Scapy layer.
   local lla_len = fmip.prefs.lla_length
+  if lla_len < N.LLA_LENGTH_MIN or lla_len > N.LLA_LENGTH_MAX then lla_len = N.DEFAULT_LLA_LENGTH end
   local area_off, area_len = off + 3, size - 3
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
     if lla_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, lla_len)) end
@@ -1479,7 +1547,7 @@ local function dissect_lla(t, off, size, code, sub)
       why = string.format("the %d octets after the %d-octet address are not Pad1 or one PadN filling them",
                           area_len - lla_len, lla_len)
     end
-    report(sub, "FM304", why)
+    report(sub, ID.LLA_BAD_PADDING, why)
   end
 end
 
@@ -1494,10 +1562,10 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
   end
   sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
   if code ~= nil and opt.codes[code] == nil then
-    report(sub, "FM306", string.format("Option-Code %d is not defined for the %s option", code, opt.name))
+    report(sub, ID.OPTION_UNKNOWN_CODE, string.format("Option-Code %d is not defined for the %s option", code, opt.name))
   end
   if opt.fixed_len and size ~= opt.fixed_len then
-    report(sub, "FM308", string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
+    report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
   ctx.options[#ctx.options + 1] = {type = opt.type, code = code}
@@ -1509,7 +1577,7 @@ local function dissect_options(t, off, tree, ctx)
     local otype, olen = octet(off), octet(off + 1)
     if olen == nil then
       local item = tree:add(F["fmip.opt.data"], t:range(off, n - off))
-      report(item, "FM303", "one octet left: an option needs at least Type and Length")
+      report(item, ID.OPTION_PAST_END, "one octet left: an option needs at least Type and Length")
       return true
     end
     local size = olen * N.OPTION_UNIT
@@ -1519,9 +1587,9 @@ local function dissect_options(t, off, tree, ctx)
       item:add(F[OPT_HEADER.type], t:range(off, 1))
       item:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if olen == 0 then
-        report(item, "FM302", string.format("option type %d has Length 0; the rest is not parsed", otype))
+        report(item, ID.OPTION_LENGTH_ZERO, string.format("option type %d has Length 0; the rest is not parsed", otype))
       else
-        report(item, "FM303", string.format("option type %d of %d octets runs past the end (%d octets left)",
+        report(item, ID.OPTION_PAST_END, string.format("option type %d of %d octets runs past the end (%d octets left)",
                                             otype, size, n - off))
       end
       return true
@@ -1535,7 +1603,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.type], t:range(off, 1))
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
-      report(sub, "FM305", string.format("option type %d is not defined by RFC 4988", otype))
+      report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
       ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2)}
     end
     off = off + size
@@ -1551,7 +1619,7 @@ local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + 4 > n then
     local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
-    report(item, "FM303", "authentication extension header cut short")
+    report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
     return nil
   end
   local elen = t:range(off + 2, 2):uint()
@@ -1566,19 +1634,26 @@ local function dissect_auth(t, off, tree, ctx)
     end
   end
   sub:set_text(string.format("%s (subtype %d)", VS_MIP_EXTENSION[N.AUTH_EXT_TYPE], subtype))
-  ctx.auth_seen = true
-  if subtype ~= N.AUTH_SUBTYPE_MN_PAR then
-    report(sub, "FM105", string.format("subtype %d (%s) is not MN-PAR (%d)", subtype,
-      VS_AUTH_SUBTYPE[subtype] or "unknown", N.AUTH_SUBTYPE_MN_PAR))
-  end
   if not fits then
-    report(sub, "FM303", string.format("Length %d runs past the end (%d octets left after the header)",
+    report(sub, ID.OPTION_PAST_END, string.format("Length %d runs past the end (%d octets left after the header)",
                                        elen, n - off - 4))
     return nil
   end
   if elen < N.AUTH_HEADER_LEN - 4 then
-    report(sub, "FM301", string.format("Length %d leaves no room for the 4-octet SPI", elen))
-  elseif size > N.AUTH_HEADER_LEN then
+    -- RFC 4721 5: Length counts the SPI; a shorter one puts the SPI past
+    -- the extension's end, so what follows cannot be framed: stop, as the
+    -- checker does.
+    report(sub, ID.OPTION_PAST_END, string.format("Length %d is too short for the 4-octet SPI", elen))
+    return nil
+  end
+  -- a well-framed authentication extension (the checker's "auth" element)
+  ctx.auth_seen = true
+  if subtype == N.AUTH_SUBTYPE_MN_PAR then
+    ctx.mn_par_seen = true
+  else
+    ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
+  end
+  if size > N.AUTH_HEADER_LEN then
     sub:add(F["fmip.auth.authenticator"], t:range(off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
   end
   return size
@@ -1595,12 +1670,12 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
     local item = tree:add(F["fmip.opt"], t:range(off, n - off))
     item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
     if olen == 0 then
-      report(item, "FM302", "option Length 0; the rest is not parsed")
+      report(item, ID.OPTION_LENGTH_ZERO, "option Length 0; the rest is not parsed")
     elseif olen ~= nil and not NCOA_IN_FBACK_LENGTHS[olen] then
-      report(item, "FM308", string.format("Length %d is neither 1 (8-octet units) nor %d (octets)",
+      report(item, ID.OPTION_BAD_LENGTH, string.format("Length %d is neither 1 (8-octet units) nor %d (octets)",
                                           olen, FBACK_NCOA.octet_length))
     else
-      report(item, "FM303", string.format("%s option runs past the end", opt.name))
+      report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
     end
     return nil
   end
@@ -1609,7 +1684,7 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   if olen == FBACK_NCOA.octet_length then
     report(sub, FBACK_NCOA.octet_rule, string.format("Length %d counts octets; RFC 4988 6.2 uses 1 (8-octet units)", olen))
   end
-  if ctx.auth_seen then
+  if ctx.mn_par_seen then
     report(sub, FBACK_NCOA.after_auth_rule, "the option follows the authentication extension, which does not cover it")
   end
   return size
@@ -1628,7 +1703,7 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       local elen = octet(off + 1)
       if elen == nil or off + 2 + elen > n then
         local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
-        report(item, "FM303", string.format("extension type %d runs past the end", etype))
+        report(item, ID.OPTION_PAST_END, string.format("extension type %d runs past the end", etype))
         return true
       end
       size = 2 + elen
@@ -1638,8 +1713,8 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       sub:add(F["fmip.ext.type"], t:range(off, 1))
       sub:add(F["fmip.ext.len"], t:range(off + 1, 1))
       if elen > 0 then sub:add(F["fmip.ext.data"], t:range(off + 2, elen)) end
-      if etype < N.SKIPPABLE_EXTENSION_MIN then
-        report(sub, "FM110", string.format("extension type %d is not skippable and not known", etype))
+      if etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
+        report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
       end
     end
     if size == nil then return true end
@@ -1731,11 +1806,11 @@ local function check_checksum(t, item, msg, sent)
     verdict = "ok"
   elseif sent == fold(sum) then
     verdict = "plain-sum"
-    report(item, "FM202", string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
+    report(item, ID.ICMP_CHECKSUM_PLAIN_SUM, string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
                                         sent, expected))
   else
     verdict = "bad"
-    report(item, "FM201", string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
+    report(item, ID.ICMP_CHECKSUM_BAD, string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
                                         sent, expected))
   end
   local e = item:add(F["fmip.checksum.expected"], expected)
@@ -1755,7 +1830,8 @@ end
 -- never record anything: links need every earlier frame.  Reset by
 -- fmip.init when a capture is (re)loaded.
 local requests = {}   -- "pair|key" -> {frame, time, flagbits}
-local partial = {}    -- "pair|first key part" -> latest request (FM402)
+local scopes = {}     -- "pair|key without the identifier" -> newest request
+                      -- (decision D11: a reply to another identifier)
 local router_pairs = {}   -- router pairs already reported (FM418)
 local notes = {}      -- frame number -> what to show on every dissection
 local RECORDED = {}   -- the note of a frame recorded with nothing to show
@@ -1773,6 +1849,8 @@ local function key_part(p, pinfo, ctx)
   return text_of(v)
 end
 
+-- decision D9: the key (request and reply build the same one), and the
+-- pair's scope: the key without its last part, the identifier (D11).
 local function match_key(msg, pinfo, ctx)
   local parts = {msg.request or msg.key}
   for _, p in ipairs(msg.match_key) do
@@ -1780,7 +1858,7 @@ local function match_key(msg, pinfo, ctx)
     if v == nil then return nil end
     parts[#parts + 1] = v
   end
-  return table.concat(parts, "|"), parts[1] .. "|" .. parts[2]
+  return table.concat(parts, "|"), table.concat(parts, "|", 1, #parts - 1)
 end
 
 local function record_link(msg, pinfo, ctx)
@@ -1799,21 +1877,25 @@ local function record_link(msg, pinfo, ctx)
       notes[frame] = note
     end
   end
-  local key, partial_key = match_key(msg, pinfo, ctx)
+  local key, scope = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
     local req = {frame = frame, time = pinfo.rel_ts,
                  ident = ctx.shown[msg.match_key[#msg.match_key]]}
     if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
-    -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
-    -- a retransmission): one reply answers all of them (decision D8).
+    -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
+    -- retransmission, the FBU repeated from the new link): one reply
+    -- answers all of them (decision D8), and a request not answered is
+    -- reported once, at its first copy, as the checker does.
     local same = requests[key]
     req.unanswered = {frame}
     if same then
       for _, f in ipairs(same.unanswered) do req.unanswered[#req.unanswered + 1] = f end
+      req.answered = same.answered
+      note.copy = true
     end
     requests[key] = req
-    if msg.partial_index then partial[partial_key] = req end
+    scopes[scope] = req
     note.request = true
     -- Recorded on the first pass: every later frame was recorded too, so a
     -- request still without a reply on a later pass has none.
@@ -1824,8 +1906,10 @@ local function record_link(msg, pinfo, ctx)
   if contains(msg.unsolicited_codes, ctx.values.code) then return end
   local req = requests[key]
   if req == nil then
-    local other = partial[partial_key]
-    if msg.partial_rule and other then
+    -- decision D11: another identifier while a request of the same scope
+    -- is outstanding is a mismatch; no request of the scope seen, an orphan
+    local other = scopes[scope]
+    if other then
       note.mismatch = {frame = other.frame, ident = other.ident}
     else
       note.orphan = true
@@ -1836,8 +1920,10 @@ local function record_link(msg, pinfo, ctx)
   notes[frame] = note
   note.response_to = req.frame
   note.delta = pinfo.rel_ts - req.time
+  req.answered = req.answered or frame
   local cond = msg.when_request_flag
-  if cond and req.flagbits and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
+  if cond and req.flagbits and req.flagbits[cond.flag]
+     and not contains(cond.exempt_codes, ctx.values.code) then
     note.missing = {}
     for _, r in ipairs(cond.requirements) do
       if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
@@ -1865,8 +1951,8 @@ local function show_link(msg, pinfo, item, ctx)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  if note.request and note.response_in == nil and note.first_pass and pinfo.visited
-     and msg.unanswered_rule then
+  if note.request and not note.copy and note.response_in == nil and note.first_pass
+     and pinfo.visited and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (decision D10).
     report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))
@@ -1877,7 +1963,7 @@ local function show_link(msg, pinfo, item, ctx)
   end
   if note.mismatch then
     local last = msg.match_key[#msg.match_key]
-    report(item, msg.partial_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
+    report(item, msg.mismatch_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
       last, text_of(ctx.shown[last]), text_of(note.mismatch.ident), MESSAGES[msg.request].abbrev,
       note.mismatch.frame))
   end
@@ -1897,7 +1983,7 @@ local last_frame, in_order = 0, false
 
 function fmip.init()
   requests = {}
-  partial = {}
+  scopes = {}
   router_pairs = {}
   notes = {}
   last_frame, in_order = 0, false
@@ -1927,7 +2013,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
-  local ctx = {values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false}
+  local ctx = {values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
+               mn_par_seen = false, auth_subtypes = {}}
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
@@ -1937,9 +2024,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local clipped = t:reported_len() > n
   if n < msg.header_len then
     if clipped then
-      report(top, "FM903", string.format("only %d of %d octets captured", n, t:reported_len()))
+      report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured", n, t:reported_len()))
     else
-      report(top, "FM301", string.format("%s needs %d octets of fixed header, only %d present",
+      report(top, ID.TRUNCATED_MESSAGE, string.format("%s needs %d octets of fixed header, only %d present",
                                          msg.abbrev, msg.header_len, n))
     end
     return
@@ -1950,7 +2037,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     report(top, msg.lifetime_rule, string.format("Lifetime %d s exceeds %d s", v.lifetime, N.LIFETIME_MAX))
   end
   if msg.codes and v.code ~= nil and msg.codes[v.code] == nil then
-    report(top, "FM205", string.format("Code %d is not defined for %s", v.code, msg.abbrev))
+    report(top, ID.UNKNOWN_CODE, string.format("Code %d is not defined for %s", v.code, msg.abbrev))
   end
   local flag_rules = msg.code_flag_rules[v.code]
   if flag_rules then
@@ -1966,14 +2053,18 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   end
 
   if clipped then
-    report(top, "FM903", string.format("only %d of %d octets captured; the rest is not checked",
+    report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured; the rest is not checked",
                                        n, t:reported_len()))
   else
     local stopped
     if msg.body == "extensions" then
       stopped = dissect_extensions(t, msg.header_len, top, ctx, msg)
       if msg.auth_required and not ctx.auth_seen and not stopped then
-        report(top, "FM104", "no MN-PAR Authentication Extension")
+        report(top, ID.AUTH_EXTENSION_MISSING, "no MN-PAR Authentication Extension")
+      elseif ctx.auth_seen and not ctx.mn_par_seen then
+        report(top, ID.AUTH_EXTENSION_WRONG_SUBTYPE, string.format(
+          "Generalized Authentication Extension has subtype %s, not MN-PAR (%d)",
+          table.concat(ctx.auth_subtypes, ", "), N.AUTH_SUBTYPE_MN_PAR))
       end
     else
       stopped = dissect_options(t, msg.header_len, top, ctx)

@@ -279,6 +279,8 @@ CASES = {
     "FM416": ([fbu(lifetime=5), fback(lifetime=8)], set()),
     "FM417": ([fbu(lifetime=5), fbu(lifetime=6), fback()], {"FM416"}),
     "FM418": ([hi(), hack()], set()),
+    "FM419": ([hi(), hack(identifier=HI_ID + 1)], set()),
+    "FM420": ([rtsolpr(), prrtadv(identifier=RT_ID + 1)], set()),
     "FM501": ([fbu(key=b"another key"), fback()], set()),
     "FM502": ([fbu(spi=999), fback(spi=999)], set()),
     # FM901, FM902, FM903 need special files: see capture_case().

@@ -1,4 +1,11 @@
-"""Cross-packet rules (FM4xx): matching requests and replies, FBU roles.
+"""Cross-packet rules: matching requests and replies, FBU roles.
+
+Matching keys and the rules for unmatched messages come from the rulebook
+(spec/constraints.py, PAIRS; decisions D9 and D11): a reply whose
+identifier matches no request while a request of its pair's scope (same
+Home Address; same two routers; same MN) is held is an identifier mismatch
+(an error naming that request's frame and identifier); with none held it
+is an observation.
 
 The session holds only what matching needs (decision D9):
 
@@ -8,7 +15,9 @@ The session holds only what matching needs (decision D9):
               and FBAck supplied;
   his         HI by (PAR, NAR, Identifier), waiting for its HAck;
   rtsolprs    RtSolPr by (MN address, Identifier), waiting for PrRtAdv;
-  router_pairs  pairs already reported by FM418 (once per pair).
+  hi_scopes, rtsolpr_scopes  the newest held HI of each router pair and
+              RtSolPr of each MN, for decision D11;
+  router_pairs  pairs already reported (IPsec ESP missing, once per pair).
 
 Memory stays flat on captures of any size:
 
@@ -18,7 +27,7 @@ Memory stays flat on captures of any size:
     are not dropped at the first FBAck because the FBAck copies PAR->NAR and
     NAR->MN (decision D8) and the FBU re-sent from the new link (RFC 4988 4,
     Figure 1) still need them.  A request expiring unanswered is reported
-    then (FM403, FM405, FM407) at the frame whose time revealed it.
+    then (the pair's unanswered rule) at the frame whose time revealed it.
   * Time going backwards (merged captures, a corrupt timestamp ahead): a
     jump back of more than EXPIRY_SECONDS sweeps at once, and an entry last
     touched more than EXPIRY_SECONDS ahead of the current time is re-dated
@@ -36,7 +45,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..spec import constraints as K
 from ..spec import protocol as P
+from ..spec import rules as R
 
 EXPIRY_SECONDS = 60.0
 MAX_ENTRIES = 65536
@@ -46,12 +57,30 @@ _CLOCK_BACK = SWEEP_INTERVAL + EXPIRY_SECONDS   # a jump back that re-dates
 
 PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
 
-# HAck codes with which NAR says it supplies no NCoA: code 4 "NCoA not
-# assigned" and the refusals (>= 128).  RFC 4988 5.6's "MUST be used to
-# provide NCoA" cannot apply to them.
-_HACK_NO_NCOA_CODES = frozenset({4} | {c for c in P.HACK_CODES if c >= 128})
+# HAck codes exempt from the NCoA requirement (the rulebook says why).
+_HACK_NO_NCOA_CODES = K.HACK_CODES_WITHOUT_NCOA
 _HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
 _NAR_IP, _NCOA = P.ADDR_NAR_IP, P.ADDR_NCOA
+
+
+def _key_function(parts):
+    """(msg, dgram) -> the matching key of decision D9, as one tuple.
+
+    parts come from the rulebook (constraints.PAIRS): "src" and "dst" are
+    the datagram's addresses, other names the message's fields.  Compiled to
+    one expression: the session builds a key for every ICMP message."""
+    items = ", ".join(f"dgram.{p}" if p in ("src", "dst") else f"msg.{p}"
+                      for p in parts)
+    return eval(f"lambda msg, dgram: ({items},)")   # noqa: S307 - from constraints
+
+
+_FBU_PAIR = K.PAIR_OF["fbu"]
+_HI_PAIR = K.PAIR_OF["hi"]
+_RTSOLPR_PAIR = K.PAIR_OF["rtsolpr"]
+_HI_KEY = _key_function(_HI_PAIR.request_key)
+_HACK_KEY = _key_function(_HI_PAIR.response_key)
+_RTSOLPR_KEY = _key_function(_RTSOLPR_PAIR.request_key)
+_PRRTADV_KEY = _key_function(_RTSOLPR_PAIR.response_key)
 
 
 class FbuSeen:
@@ -142,6 +171,10 @@ class Session:
         self.handovers: OrderedDict[str, Handover] = OrderedDict()
         self.his: OrderedDict[tuple, HiSeen] = OrderedDict()
         self.rtsolprs: OrderedDict[tuple, RtSolPrSeen] = OrderedDict()
+        # decision D11: the newest HI key of each router pair (PAR, NAR)
+        # and RtSolPr key of each MN, while that entry is held.
+        self.hi_scopes: dict[tuple, tuple] = {}
+        self.rtsolpr_scopes: dict[tuple, tuple] = {}
         self.router_pairs: OrderedDict[tuple, None] = OrderedDict()
         self._next_sweep = None
         self._handlers = {"fbu": self._fbu, "fback": self._fback,
@@ -164,7 +197,7 @@ class Session:
             # capture time caught up again (found by tests/test_fuzz_*).
             self._next_sweep = now + SWEEP_INTERVAL
             self._expire(now - EXPIRY_SECONDS, out)
-        if msg.problems and msg.problems[0].rule == "FM301":
+        if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
             return out   # fixed header cut: nothing reliable to match on
         self._handlers[msg.key](msg, dgram, now, out)
         return out
@@ -176,13 +209,17 @@ class Session:
             self._unacked(ho, "before the capture ends", out)
         for key, hi in self.his.items():
             if not hi.answered:
-                out.append(("FM405", self._hi_text(key, hi, "before the capture ends")))
+                out.append((_HI_PAIR.unanswered_rule,
+                            self._hi_text(key, hi, "before the capture ends")))
         for key, rt in self.rtsolprs.items():
             if not rt.answered:
-                out.append(("FM407", self._rt_text(key, rt, "before the capture ends")))
+                out.append((_RTSOLPR_PAIR.unanswered_rule,
+                            self._rt_text(key, rt, "before the capture ends")))
         self.handovers.clear()
         self.his.clear()
         self.rtsolprs.clear()
+        self.hi_scopes.clear()
+        self.rtsolpr_scopes.clear()
         return out
 
     # --- bookkeeping ---------------------------------------------------
@@ -198,11 +235,9 @@ class Session:
         for _, ho in _pop_expired(self.handovers, horizon, now, future):
             self._unacked(ho, after, out)
         for key, hi in _pop_expired(self.his, horizon, now, future):
-            if not hi.answered:
-                out.append(("FM405", self._hi_text(key, hi, after)))
+            self._dropped_hi(key, hi, after, out)
         for key, rt in _pop_expired(self.rtsolprs, horizon, now, future):
-            if not rt.answered:
-                out.append(("FM407", self._rt_text(key, rt, after)))
+            self._dropped_rtsolpr(key, rt, after, out)
 
     def _evict_over_cap(self, out):
         """Append infos for entries dropped by the MAX_ENTRIES cap."""
@@ -211,16 +246,28 @@ class Session:
             self._unacked(ho, "before it was dropped (state cap)", out)
         if len(self.his) > MAX_ENTRIES:
             key, hi = self.his.popitem(last=False)
-            if not hi.answered:
-                out.append(("FM405", self._hi_text(key, hi, "before it was dropped "
-                                             "(state cap)")))
+            self._dropped_hi(key, hi, "before it was dropped (state cap)", out)
         if len(self.rtsolprs) > MAX_ENTRIES:
             key, rt = self.rtsolprs.popitem(last=False)
-            if not rt.answered:
-                out.append(("FM407", self._rt_text(key, rt, "before it was dropped "
-                                             "(state cap)")))
+            self._dropped_rtsolpr(key, rt, "before it was dropped (state cap)",
+                                  out)
         if len(self.router_pairs) > MAX_ENTRIES:
             self.router_pairs.popitem(last=False)
+
+    def _dropped_hi(self, key, hi, when, out):
+        """An HI entry leaves the table (expiry or cap)."""
+        if self.hi_scopes.get(key[:-1]) == key:
+            del self.hi_scopes[key[:-1]]
+        if not hi.answered:
+            out.append((_HI_PAIR.unanswered_rule, self._hi_text(key, hi, when)))
+
+    def _dropped_rtsolpr(self, key, rt, when, out):
+        """An RtSolPr entry leaves the table (expiry or cap)."""
+        if self.rtsolpr_scopes.get(key[:-1]) == key:
+            del self.rtsolpr_scopes[key[:-1]]
+        if not rt.answered:
+            out.append((_RTSOLPR_PAIR.unanswered_rule,
+                        self._rt_text(key, rt, when)))
 
     def _handover(self, pcoa, now, create=True):
         ho = self.handovers.get(pcoa)
@@ -241,7 +288,7 @@ class Session:
         for f in ho.fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
-                out.append(("FM403", (f"FBU of frame {f.frame} (Home Address "
+                out.append((_FBU_PAIR.unanswered_rule, (f"FBU of frame {f.frame} (Home Address "
                                 f"{f.homeaddr}, Identification "
                                 f"{f.ident:#018x}) not acknowledged {when}")))
 
@@ -259,26 +306,26 @@ class Session:
         pair = (src, dst) if src < dst else (dst, src)
         if pair not in self.router_pairs:
             self.router_pairs[pair] = None
-            out.append(("FM418", (f"{abbrev} between {src} and {dst} is not "
+            out.append((K.IPSEC_RECOMMENDED[abbrev.lower()], (f"{abbrev} between {src} and {dst} is not "
                             f"protected by IPsec ESP (reported once per "
                             f"router pair)")))
 
     @staticmethod
     def _coa_against_nar(ho, fbus, out):
-        """FM415 (RFC 4988 5.1, 7): the CoA field is NAR's IP, not an NCoA."""
+        """RFC 4988 5.1, 7: the CoA field is NAR's IP, not an NCoA."""
         for f in fbus:
             if f.coa_reported or f.role == FORWARDED:
                 continue
             where = ho.ncoas.get(f.coa)
             if where is not None:
                 f.coa_reported = True
-                out.append(("FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                out.append((R.FBU_COA_NOT_NAR, (f"FBU of frame {f.frame} has Care-of Address "
                                 f"{f.coa}, the NCoA supplied by {where}, not "
                                 f"NAR's IP address")))
             elif ho.nar_ips and f.coa not in ho.nar_ips:
                 f.coa_reported = True
                 known = ", ".join(ho.nar_ips)
-                out.append(("FM415", (f"FBU of frame {f.frame} has Care-of Address "
+                out.append((R.FBU_COA_NOT_NAR, (f"FBU of frame {f.frame} has Care-of Address "
                                 f"{f.coa}, not the NAR IP address PrRtAdv "
                                 f"advertised ({known})")))
 
@@ -287,7 +334,7 @@ class Session:
     def _fbu(self, msg, dgram, now, out):
         role = classify_fbu(dgram.src, dgram.dst, msg)
         if role is None:
-            out.append(("FM410", (f"FBU from {dgram.src} to {dgram.dst} is neither "
+            out.append((R.FBU_ROLE_UNKNOWN, (f"FBU from {dgram.src} to {dgram.dst} is neither "
                             f"predictive (from Home Address {msg.homeaddr} to "
                             f"Home Agent {msg.haaddr}), reactive (to Care-of "
                             f"Address {msg.coa}) nor forwarded (from {msg.coa}"
@@ -308,14 +355,14 @@ class Session:
                         original = f
             if original is not None:
                 at = _first_difference(original.raw, msg.raw)
-                out.append(("FM411", (f"FBU forwarded by {dgram.src} differs from "
+                out.append((R.FORWARDED_FBU_DIFFERS, (f"FBU forwarded by {dgram.src} differs from "
                                 f"the MN's FBU of frame {original.frame} "
                                 f"from offset {at} on")))
         elif role is not None:
             for f in ho.fbus:
                 if (f.ident == msg.ident and f.role != FORWARDED
                         and f.raw != msg.raw):
-                    out.append(("FM417", (f"Identification {msg.ident:#018x} was "
+                    out.append((R.FBU_IDENTIFICATION_REUSED, (f"Identification {msg.ident:#018x} was "
                                     f"already used by the different FBU of "
                                     f"frame {f.frame}")))
                     break
@@ -329,7 +376,7 @@ class Session:
     def _fback(self, msg, dgram, now, out):
         ho = self._handover(msg.homeaddr, now, create=False)
         if ho is None or not ho.fbus:
-            out.append(("FM401", (f"FBAck for Home Address {msg.homeaddr} "
+            out.append((_FBU_PAIR.orphan_rule, (f"FBAck for Home Address {msg.homeaddr} "
                             f"(Identification {msg.ident:#018x}) with no FBU "
                             f"seen")))
             return
@@ -340,7 +387,7 @@ class Session:
                 matched.append(f)
         if not matched:
             latest = ho.fbus[-1]
-            out.append(("FM402", (f"FBAck Identification {ident:#018x} differs from "
+            out.append((_FBU_PAIR.mismatch_rule, (f"FBAck Identification {ident:#018x} differs from "
                             f"{latest.ident:#018x} of the outstanding FBU of "
                             f"frame {latest.frame}")))
         else:
@@ -355,7 +402,7 @@ class Session:
                 f = None
             if (f is None and dst != msg.homeaddr and dst not in ho.ncoas
                     and dst not in ho.nar_ips and dst not in ho.hi_peers):
-                out.append(("FM413", (f"FBAck sent to {dst}, not to the source of "
+                out.append((R.FBACK_WRONG_DESTINATION, (f"FBAck sent to {dst}, not to the source of "
                                 f"the FBU of frame {matched[-1].frame} "
                                 f"({matched[-1].src}), NAR or the MN")))
             senders = []
@@ -368,13 +415,13 @@ class Session:
                     if f.sport == dport:
                         break
                 else:
-                    out.append(("FM414", (f"FBAck sent to port {dport}, not to "
+                    out.append((R.FBACK_WRONG_PORT, (f"FBAck sent to port {dport}, not to "
                                           f"source port {senders[-1].sport} of "
                                           f"the FBU of frame "
                                           f"{senders[-1].frame}")))
             request = senders[-1] if senders else matched[-1]
             if msg.lifetime is not None and msg.lifetime > request.lifetime:
-                out.append(("FM416", (f"FBAck grants Lifetime {msg.lifetime} s, more "
+                out.append((R.FBACK_LIFETIME_EXCEEDS_REQUEST, (f"FBAck grants Lifetime {msg.lifetime} s, more "
                                 f"than the {request.lifetime} s the FBU of "
                                 f"frame {request.frame} asked for")))
         ncoa = _addr_option(msg, P.ADDR_NCOA)
@@ -383,23 +430,23 @@ class Session:
             self._coa_against_nar(ho, ho.fbus, out)
 
     def _rtsolpr(self, msg, dgram, now, out):
-        key = (dgram.src, msg.identifier)
+        key = _RTSOLPR_KEY(msg, dgram)
         rt = self.rtsolprs.get(key)
         if rt is None:
             self.rtsolprs[key] = RtSolPrSeen(dgram.frame, now)
         else:
             self.rtsolprs.move_to_end(key)
             rt.last = now
+        self.rtsolpr_scopes[key[:-1]] = key
         self._evict_over_cap(out)
 
     def _prrtadv(self, msg, dgram, now, out):
         dst = dgram.dst
         if msg.code not in P.PRRTADV_UNSOLICITED:
-            key = (dst, msg.identifier)
+            key = _PRRTADV_KEY(msg, dgram)
             rt = self.rtsolprs.get(key)
             if rt is None:
-                out.append(("FM406", (f"PrRtAdv Code {msg.code} to {dst} (Identifier"
-                                f" {msg.identifier}) answers no RtSolPr seen")))
+                self._unmatched_prrtadv(msg, dgram, key, out)
             else:
                 rt.answered = True
                 rt.last = now
@@ -424,10 +471,24 @@ class Session:
             self._coa_against_nar(ho, ho.fbus, out)
         self._evict_over_cap(out)
 
+    def _unmatched_prrtadv(self, msg, dgram, key, out):
+        """Decision D11: a solicited PrRtAdv that answers no RtSolPr."""
+        held = self.rtsolpr_scopes.get(key[:-1])
+        rt = self.rtsolprs.get(held) if held is not None else None
+        if rt is None:
+            out.append((_RTSOLPR_PAIR.orphan_rule, (
+                f"PrRtAdv Code {msg.code} to {dgram.dst} (Identifier "
+                f"{msg.identifier}) answers no RtSolPr seen")))
+        else:
+            out.append((_RTSOLPR_PAIR.mismatch_rule, (
+                f"PrRtAdv Identifier {msg.identifier} differs from "
+                f"{held[-1]} of the outstanding RtSolPr of frame {rt.frame} "
+                f"from {dgram.dst}")))
+
     def _hi(self, msg, dgram, now, out):
         self._router_pair(dgram.src, dgram.dst, "HI", out)
         pcoa = _addr_option(msg, P.ADDR_PCOA)
-        key = (dgram.src, dgram.dst, msg.identifier)
+        key = _HI_KEY(msg, dgram)
         hi = self.his.get(key)
         if hi is None:
             self.his[key] = HiSeen(dgram.frame, bool(msg.flags & _HI_S), pcoa,
@@ -435,6 +496,7 @@ class Session:
         else:
             self.his.move_to_end(key)
             hi.last = now
+        self.hi_scopes[key[:-1]] = key
         if pcoa is None:
             return
         ho = self._handover(pcoa, now, create=False)
@@ -453,7 +515,7 @@ class Session:
                 if msg.code != expected:
                     sender = ("the PCoA" if expected == P.HI_CODE_PREDICTIVE
                               else "NAR")
-                    out.append(("FM412", (f"HI Code {msg.code}, but the FBU of frame "
+                    out.append((R.HI_CODE_MISMATCH, (f"HI Code {msg.code}, but the FBU of frame "
                                     f"{f.frame} reached {dgram.src} from "
                                     f"{sender} {f.src}, which calls for Code "
                                     f"{expected}")))
@@ -462,17 +524,16 @@ class Session:
 
     def _hack(self, msg, dgram, now, out):
         self._router_pair(dgram.src, dgram.dst, "HAck", out)
-        key = (dgram.dst, dgram.src, msg.identifier)
+        key = _HACK_KEY(msg, dgram)
         hi = self.his.get(key)
         if hi is None:
-            out.append(("FM404", (f"HAck from {dgram.src} to {dgram.dst} (Identifier "
-                            f"{msg.identifier}) answers no HI seen")))
+            self._unmatched_hack(msg, dgram, key, out)
             return
         hi.answered = True
         hi.last = now
         self.his.move_to_end(key)
         ncoa = _addr_option(msg, P.ADDR_NCOA)
-        req = P.HACK_NCOA_WHEN_HI_S
+        req = K.HACK_NCOA_WHEN_HI_S
         if hi.s and ncoa is None and msg.code not in _HACK_NO_NCOA_CODES:
             out.append((req.rule, (f"HAck Code {msg.code} answers the HI of frame "
                              f"{hi.frame}, which has S set, without the "
@@ -482,6 +543,20 @@ class Session:
             if ncoa not in ho.ncoas:
                 ho.ncoas[ncoa] = f"the HAck of frame {dgram.frame}"
                 self._coa_against_nar(ho, ho.fbus, out)
+
+    def _unmatched_hack(self, msg, dgram, key, out):
+        """Decision D11: a HAck that answers no HI."""
+        held = self.hi_scopes.get(key[:-1])
+        hi = self.his.get(held) if held is not None else None
+        if hi is None:
+            out.append((_HI_PAIR.orphan_rule, (
+                f"HAck from {dgram.src} to {dgram.dst} (Identifier "
+                f"{msg.identifier}) answers no HI seen")))
+        else:
+            out.append((_HI_PAIR.mismatch_rule, (
+                f"HAck Identifier {msg.identifier} differs from {held[-1]} of "
+                f"the outstanding HI of frame {hi.frame} from {dgram.dst} to "
+                f"{dgram.src}")))
 
 
 def _pop_expired(table, horizon, now, future):
