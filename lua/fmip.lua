@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+ea4d9a4e0cd7"
+local PLUGIN_VERSION = "0.1.0+df02ff165c7a"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function say(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
