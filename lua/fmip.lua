@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+df02ff165c7a"
+local PLUGIN_VERSION = "0.1.0+cfd76655b628"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function say(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -91,6 +91,7 @@ local N = {
   ICMP_TYPE = 41,
   LIFETIME_MAX = 10,
   DEFAULT_LLA_LENGTH = 6,
+  LLA_MAC_LENGTH = 6,
   LLA_LENGTH_MIN = 1,
   LLA_LENGTH_MAX = 2037,
   OPTION_UNIT = 8,
@@ -776,7 +777,7 @@ OPTIONS[21] = {
       size = 1,
       kind = "reserved",
       label = "Reserved",
-      pf = "fmip.opt.reserved",
+      pf = "fmip.opt.reserved/8",
       reserved_mask = 255,
       reserved_rule = "FM307",
     },
@@ -829,7 +830,7 @@ OPTIONS[22] = {
       size = 4,
       kind = "reserved",
       label = "Reserved",
-      pf = "fmip.opt.reserved",
+      pf = "fmip.opt.reserved/32",
       reserved_mask = 4294967295,
       reserved_rule = "FM307",
     },
@@ -837,6 +838,7 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+local LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 local NTP_FIELD = "ident"
 -- Type and Length of every option (RFC 4988 6), for options not understood
 local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
@@ -882,15 +884,15 @@ local F = {}
 local field_list = {}
 F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil)
 F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil)
-F["fmip.flags.s"] = ProtoField.uint8("fmip.flags.s", "Simultaneous bindings", base.DEC, nil, 0x80)
-F["fmip.flags.b"] = ProtoField.uint8("fmip.flags.b", "Broadcast datagrams", base.DEC, nil, 0x40)
-F["fmip.flags.d"] = ProtoField.uint8("fmip.flags.d", "Decapsulation by mobile node", base.DEC, nil, 0x20)
-F["fmip.flags.m"] = ProtoField.uint8("fmip.flags.m", "Minimal encapsulation", base.DEC, nil, 0x10)
-F["fmip.flags.g"] = ProtoField.uint8("fmip.flags.g", "GRE encapsulation", base.DEC, nil, 0x8)
-F["fmip.flags.r"] = ProtoField.uint8("fmip.flags.r", "Reserved (r)", base.DEC, nil, 0x4)
-F["fmip.flags.t"] = ProtoField.uint8("fmip.flags.t", "Reverse tunneling", base.DEC, nil, 0x2)
-F["fmip.flags.x"] = ProtoField.uint8("fmip.flags.x", "Reserved (x)", base.DEC, nil, 0x1)
-F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC, nil, nil)
+F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80)
+F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40)
+F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20)
+F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10)
+F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8)
+F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4)
+F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2)
+F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1)
+F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil)
 F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address")
 F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)")
 F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)")
@@ -901,16 +903,17 @@ F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICM
 F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil)
 F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil)
-F["fmip.hi.s"] = ProtoField.uint8("fmip.hi.s", "Assigned address configuration (S)", base.DEC, nil, 0x80)
-F["fmip.hi.u"] = ProtoField.uint8("fmip.hi.u", "Buffer (U)", base.DEC, nil, 0x40)
+F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80)
+F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40)
 F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f)
 F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil)
 F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil)
 F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil)
-F["fmip.opt.lla"] = ProtoField.bytes("fmip.opt.lla", "Link-Layer Address", base.NONE)
-F["fmip.opt.reserved"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
+F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address")
+F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address")
 F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil)
+F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, nil, nil)
 F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil)
 F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil)
@@ -919,6 +922,7 @@ F["fmip.opt"] = ProtoField.none("fmip.opt", "Option")
 F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension")
 F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension")
 F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE)
+F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON)
 F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE)
 F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE)
 F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil)
@@ -958,9 +962,10 @@ field_list[#field_list + 1] = F["fmip.opt.type"]
 field_list[#field_list + 1] = F["fmip.opt.len"]
 field_list[#field_list + 1] = F["fmip.opt.code"]
 field_list[#field_list + 1] = F["fmip.opt.lla"]
-field_list[#field_list + 1] = F["fmip.opt.reserved"]
+field_list[#field_list + 1] = F["fmip.opt.reserved/8"]
 field_list[#field_list + 1] = F["fmip.opt.addr"]
 field_list[#field_list + 1] = F["fmip.opt.prefixlen"]
+field_list[#field_list + 1] = F["fmip.opt.reserved/32"]
 field_list[#field_list + 1] = F["fmip.auth.type"]
 field_list[#field_list + 1] = F["fmip.auth.subtype"]
 field_list[#field_list + 1] = F["fmip.auth.len"]
@@ -969,6 +974,7 @@ field_list[#field_list + 1] = F["fmip.opt"]
 field_list[#field_list + 1] = F["fmip.ext"]
 field_list[#field_list + 1] = F["fmip.auth"]
 field_list[#field_list + 1] = F["fmip.opt.padding"]
+field_list[#field_list + 1] = F["fmip.opt.lla.bytes"]
 field_list[#field_list + 1] = F["fmip.opt.data"]
 field_list[#field_list + 1] = F["fmip.auth.authenticator"]
 field_list[#field_list + 1] = F["fmip.ext.type"]
@@ -1440,7 +1446,35 @@ local function octet(off)
   return string.byte(octets, off + 1)
 end
 
+-- Field values read from the same string (callers check that they fit):
+-- no TvbRange and no C call per value, which is most of the per-packet
+-- cost of a Lua dissector (docs/wireshark.md, "Speed").
+local function uint_at(off, size)
+  local v = 0
+  for i = off + 1, off + size do v = v * 256 + string.byte(octets, i) end
+  return v
+end
+
+local function ipv4_at(off)
+  return string.format("%d.%d.%d.%d", string.byte(octets, off + 1, off + 4))
+end
+
+local function hex_at(off, size)
+  return string.format(string.rep("%02x", size), string.byte(octets, off + 1, off + size))
+end
+
+-- Whether the one bit of mask is set in value (mask a power of two).
+local function bit_set(value, mask)
+  return math.floor(value / mask) % 2 == 1
+end
+
+-- A message quoted in an ICMP error is shown, not checked: no expert
+-- infos and no request/response links (it is not a message of this
+-- exchange, and its source is the router that sent the error).
+local quoted = false
+
 local function report(item, id, text)
+  if quoted then return end
   local r = RULES[id]
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
@@ -1448,6 +1482,7 @@ end
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, hex)
+  if quoted then return end
   local seconds = tonumber(string.sub(hex, 1, 8), 16) - N.NTP_UNIX_OFFSET
   if seconds < N.NTP_PLAUSIBLE_FROM or seconds >= N.NTP_ERA0_END then return end
   local nsecs = math.floor(tonumber(string.sub(hex, 9, 16), 16) * 1000000000 / 4294967296 + 0.5)
@@ -1462,41 +1497,42 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
   local off = base + f.offset
   -- limit never exceeds the captured length (callers check it)
   if off + f.size > limit then return nil end
-  local r = t:range(off, f.size)
   local value, shown
   if f.kind == "ipv4" then
-    value = tostring(r:ipv4())
+    value = ipv4_at(off)
     shown = value
   elseif f.kind == "bytes" then
-    value = tostring(r:bytes())
+    value = hex_at(off, f.size)
   elseif f.size == 8 then
-    local hex = string.lower(r:uint64():tohex())
+    local hex = hex_at(off, 8)
     value = "0x" .. hex
     shown = value
     ntp_hex = hex
   else
-    value = r:uint()
+    value = uint_at(off, f.size)
     shown = value
   end
   if f.pf then
+    local r = t:range(off, f.size)
     local item = tree:add(F[f.pf], r)
     if code_table then
       item:append_text(" (" .. (code_table[value] or "Unknown") .. ")")
     end
     if f.flags then
       for _, b in ipairs(f.flags) do
-        local set = bits_and(value, b.mask) ~= 0
         item:add(F[b.pf], r)
-        if set and ctx then ctx.flagbits[b.name] = true end
-        if set and b.policy ~= "use" and b.rule then
-          report(item, b.rule, string.format(
-            "flag %s (%s) is set; it is sent as zero", string.upper(b.name), b.label))
+        if value ~= 0 and bit_set(value, b.mask) then
+          if ctx then ctx.flagbits[b.name] = true end
+          if b.policy ~= "use" and b.rule then
+            report(item, b.rule, string.format(
+              "flag %s (%s) is set; it is sent as zero", string.upper(b.name), b.label))
+          end
         end
       end
       if f.reserved_pf then item:add(F[f.reserved_pf], r) end
     end
     if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
-    if f.reserved_mask and bits_and(value, f.reserved_mask) ~= 0 then
+    if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
       report(item, f.reserved_rule, string.format(
         "reserved bits of %s are 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))
     end
@@ -1521,6 +1557,15 @@ end
 -- Options of the ICMP messages (RFC 4988 6), Length in 8-octet units
 -- ---------------------------------------------------------------------------
 
+-- The address as a MAC address when it has 6 octets, else as octets.
+local function add_lla(sub, t, off, len)
+  if len == N.LLA_MAC_LENGTH then
+    sub:add(F["fmip.opt.lla"], t:range(off, len))
+  elseif len > 0 then
+    sub:add(F[LLA_OTHER_FIELD], t:range(off, len))
+  end
+end
+
 local function dissect_lla(t, off, size, code, sub)
   -- decision D3: an address of the configured length, then padding; with the
   -- wildcard Option-Code the option may hold padding only.  Same order of
@@ -1529,7 +1574,7 @@ local function dissect_lla(t, off, size, code, sub)
   if lla_len < N.LLA_LENGTH_MIN or lla_len > N.LLA_LENGTH_MAX then lla_len = N.DEFAULT_LLA_LENGTH end
   local area_off, area_len = off + 3, size - 3
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
-    if lla_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, lla_len)) end
+    add_lla(sub, t, area_off, lla_len)
     if area_len > lla_len then
       sub:add(F["fmip.opt.padding"], t:range(area_off + lla_len, area_len - lla_len))
     end
@@ -1537,7 +1582,7 @@ local function dissect_lla(t, off, size, code, sub)
     if area_len > 0 then sub:add(F["fmip.opt.padding"], t:range(area_off, area_len)) end
   else
     local addr_len = math.min(lla_len, area_len)
-    if addr_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, addr_len)) end
+    add_lla(sub, t, area_off, addr_len)
     local why
     if lla_len > area_len then
       why = string.format("only %d octets follow the Option-Code, fewer than the %d-octet address",
@@ -2013,15 +2058,21 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
+  if quoted then top:append_text(" [quoted in an ICMP error]") end
   local ctx = {values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
-  pinfo.cols.protocol:set("FMIPv4")
-  pinfo.cols.info:set(info_text(msg, ctx))
-
   local clipped = t:reported_len() > n
+  if not quoted then
+    -- (inside an ICMP error the columns belong to the error message)
+    pinfo.cols.protocol:set("FMIPv4")
+    local info = info_text(msg, ctx)
+    if n < msg.header_len or clipped then info = info .. " [truncated]" end
+    pinfo.cols.info:set(info)
+  end
+
   if n < msg.header_len then
     if clipped then
       report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured", n, t:reported_len()))
@@ -2082,6 +2133,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     end
   end
 
+  if quoted then return end
   if may_record and notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
   show_link(msg, pinfo, top, ctx)
 end
@@ -2116,8 +2168,11 @@ function fmip.dissector(tvb, pinfo, tree)
     return tvb:len()
   end
   -- UDP messages need no field of another dissector: always seen on the
-  -- first pass.
-  guarded(tvb, pinfo, tree, msg, not pinfo.visited)
+  -- first pass.  One quoted in an ICMP error (the ICMP dissector hands the
+  -- quoted IP header and UDP datagram to the UDP dissector) is only shown.
+  quoted = pinfo.in_error_pkt
+  guarded(tvb, pinfo, tree, msg, not pinfo.visited and not quoted)
+  quoted = false
   return tvb:len()
 end
 

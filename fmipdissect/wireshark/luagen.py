@@ -98,16 +98,45 @@ def to_lua(value, indent: int = 0) -> str:
     return "{\n" + body + ",\n" + " " * indent + "}"
 
 
+# Units of the fields that have one (Wireshark's UNIT_STRING display).
+FIELD_UNITS = {"fmip.lifetime": (" second", " seconds")}   # RFC 4988 5.1
+
+# A flag bit shows as Wireshark's own flags do: "1... .... = S: Set".
+FLAG_TEXT = ("Set", "Not set")
+
+# The link-layer address of the LLA option (RFC 4988 6.1): a MAC address
+# when it has the 6 octets of IEEE 802 (the default length, decision D3),
+# else colon-separated octets under a second name.
+LLA_MAC_LENGTH = 6
+LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
+
+
+SHARED_WIDTH_FIELDS = {"fmip.opt.reserved"}
+
+
+def field_key(f: P.Field) -> str | None:
+    """The Lua table key of a field's ProtoField.  Usually its display-filter
+    name; a name used with two widths (the 1-octet Reserved of option 21
+    and the 4-octet one of option 22) has one ProtoField per width, so that
+    each shows as many bits as it has."""
+    if f.wsfield in SHARED_WIDTH_FIELDS:
+        return f"{f.wsfield}/{8 * f.size}"
+    return f.wsfield
+
+
+
 class _ProtoFields:
-    """Collects ProtoField declarations, one per display-filter name."""
+    """Collects ProtoField declarations, one per Lua key (see field_key)."""
 
     def __init__(self):
         self.decls: dict[str, dict] = {}
 
     def add(self, abbr: str, label: str, ctor: str, base: str = "nil",
-            valuestring: str = "nil", mask: int | None = None):
-        if abbr in self.decls:
-            old = self.decls[abbr]
+            valuestring: str = "nil", mask: int | None = None,
+            key: str | None = None, bits: int | None = None):
+        key = key or abbr
+        if key in self.decls:
+            old = self.decls[key]
             if old["ctor"] != ctor:
                 # One display-filter name must keep one type across messages.
                 if ctor.startswith("uint") and old["ctor"].startswith("uint"):
@@ -119,16 +148,19 @@ class _ProtoFields:
         args = [to_lua(abbr), to_lua(label)]
         if ctor.startswith("uint"):
             args += [base, valuestring, "nil" if mask is None else hex(mask)]
+        elif ctor == "bool":
+            args += [str(bits), to_lua(list(FLAG_TEXT)), hex(mask)]
         elif ctor in ("bytes", "string", "framenum", "absolute_time"):
             args += [base]
-        self.decls[abbr] = {"abbr": abbr, "ctor": ctor, "args": args}
+        self.decls[key] = {"abbr": abbr, "key": key, "ctor": ctor,
+                           "args": args}
 
     def render(self) -> list[dict]:
         out = []
         for d in self.decls.values():
             # ctor may have widened after the arguments were recorded
-            out.append({"abbr": d["abbr"], "ctor": d["ctor"],
-                        "args": ", ".join(d["args"])})
+            out.append({"abbr": d["abbr"], "key": d.get("key", d["abbr"]),
+                        "ctor": d["ctor"], "args": ", ".join(d["args"])})
         return out
 
 
@@ -136,15 +168,19 @@ def _field_ctor(f: P.Field) -> tuple[str, str]:
     if f.kind == "ipv4":
         return "ipv4", "nil"
     if f.kind == "bytes":
+        if f.wsfield == "fmip.opt.lla" and f.size == LLA_MAC_LENGTH:
+            return "ether", "nil"
         return "bytes", "base.NONE"
     base = "base.DEC" if f.kind in ("uint", "type", "code", "subtype") \
         else "base.HEX"
+    if f.wsfield in FIELD_UNITS:
+        base += " + base.UNIT_STRING"
     return _UINT_CTOR[f.size], base
 
 
 def _field_data(f: P.Field) -> dict:
     d = {"name": f.name, "offset": f.offset, "size": f.size, "kind": f.kind,
-         "label": f.label, "pf": f.wsfield}
+         "label": f.label, "pf": field_key(f)}
     if f.flags:
         prefix = FLAG_BIT_PREFIX[f.wsfield]
         d["flags"] = [{"name": b.name, "mask": b.mask, "label": b.label,
@@ -209,10 +245,12 @@ def build_context() -> dict:
             return   # ICMP Type stays the built-in icmp.type
         ctor, base = _field_ctor(f)
         vs = valuestrings.get(f.wsfield, (None,))[0] or "nil"
-        pfs.add(f.wsfield, f.label, ctor, base, vs)
+        if f.wsfield in FIELD_UNITS:
+            vs = to_lua(list(FIELD_UNITS[f.wsfield]))
+        pfs.add(f.wsfield, f.label, ctor, base, vs, key=field_key(f))
         for b in f.flags:
             pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.{b.name}", b.label,
-                    "uint8", "base.DEC", "nil", b.mask)
+                    "bool", mask=b.mask, bits=8 * f.size)
         if f.flags and f.reserved_mask:
             pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.reserved", "Reserved bits",
                     "uint8", "base.HEX", "nil", f.reserved_mask)
@@ -265,11 +303,7 @@ def build_context() -> dict:
     options = {}
     for o in P.OPTIONS.values():
         for f in o.fields:
-            if f.wsfield == "fmip.opt.reserved":
-                # one name, 1 octet (6.2) or 4 octets (6.3): widest type
-                pfs.add(f.wsfield, f.label, "uint32", "base.HEX")
-            else:
-                add_field(f)
+            add_field(f)
         options[o.type] = {"type": o.type, "key": o.key, "name": o.name,
                            "section": o.section, "codes": o.codes,
                            "fixed_len": o.fixed_len,
@@ -283,6 +317,7 @@ def build_context() -> dict:
         ("fmip.ext", "Mobile IPv4 extension", "none", None),
         ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
         ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
+        (LLA_OTHER_FIELD, "Link-Layer Address", "bytes", "base.COLON"),
         ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
         ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
         ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
@@ -355,6 +390,7 @@ def build_context() -> dict:
             "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
             "LIFETIME_MAX": P.LIFETIME_MAX,
             "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
+            "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
             "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
             "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
             "OPTION_UNIT": P.OPTION_UNIT,
@@ -371,6 +407,7 @@ def build_context() -> dict:
             "NTP_ERA0_END": show.NTP_ERA0_END,
         },
         "lla_type": P.OPT_LLA,
+        "lla_other_field": LLA_OTHER_FIELD,
         "ntp_field": "ident",   # decision D6: Identification, often NTP time
         "option_header": {f.name: f.wsfield
                           for f in P.OPTIONS[P.OPT_LLA].fields

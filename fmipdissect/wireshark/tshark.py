@@ -252,6 +252,19 @@ def _wrapper_dir() -> str:
     return wrapper
 
 
+# Wireshark's Lua engine adds a hidden, empty item "_ws.lua.fake" to the
+# tree of every frame a Lua dissector or postdissector runs on, at the top
+# level; tshark's PDML wraps it in a "fake-field-wrapper" protocol, which
+# pyshark turns into a "DATA" layer (making highest_layer "DATA" on every
+# frame).  pyshark_capture leaves these layers out.
+LUA_FAKE_FIELD = "_ws.lua.fake"
+
+
+def _is_lua_fake_layer(layer) -> bool:
+    return (getattr(layer, "_layer_name", None) == "fake-field-wrapper"
+            and set(getattr(layer, "_all_fields", {})) == {LUA_FAKE_FIELD})
+
+
 def pyshark_capture(capture, lua: bool = True, **kw):
     """A pyshark FileCapture that loads the FMIPv4 dissector.
 
@@ -263,9 +276,25 @@ def pyshark_capture(capture, lua: bool = True, **kw):
     keep_packets, use_json, ...).  Close it with .close().
     """
     import pyshark
+    from pyshark.tshark.output_parser.tshark_xml import TsharkXmlParser
+
+    class LayerFilteringXmlParser(TsharkXmlParser):
+        def _parse_single_packet(self, packet):
+            pkt = super()._parse_single_packet(packet)
+            pkt.layers = [layer for layer in pkt.layers
+                          if not _is_lua_fake_layer(layer)]
+            return pkt
 
     class IsolatedFileCapture(pyshark.FileCapture):
-        """FileCapture that keeps tshark's standard error and checks it."""
+        """FileCapture that keeps tshark's standard error and checks it,
+        and leaves out the Lua engine's hidden marker layers."""
+
+        def _setup_tshark_output_parser(self):
+            parser = super()._setup_tshark_output_parser()
+            if type(parser) is TsharkXmlParser:
+                return LayerFilteringXmlParser(
+                    parse_summaries=self._only_summaries)
+            return parser
 
         stderr_lines: list[str]
 
