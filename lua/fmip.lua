@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+cfd76655b628"
+local PLUGIN_VERSION = "0.1.0+858dd8eacbab"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function say(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -92,6 +92,11 @@ local N = {
   LIFETIME_MAX = 10,
   DEFAULT_LLA_LENGTH = 6,
   LLA_MAC_LENGTH = 6,
+  HANDOVER_EXPIRY_SECONDS = 60,
+  FBACK_REJECTED_MIN = 128,
+  ADDR_PCOA = 1,
+  HI_CODE_PREDICTIVE = 0,
+  HI_CODE_REACTIVE = 1,
   LLA_LENGTH_MIN = 1,
   LLA_LENGTH_MAX = 2037,
   OPTION_UNIT = 8,
@@ -1598,11 +1603,11 @@ end
 
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
-  local code
+  local code, addr
   for _, f in ipairs(opt.fields) do
     if f.name ~= "lla" then
       local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil)
-      if f.kind == "code" then code = v end
+      if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
     end
   end
   sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
@@ -1613,7 +1618,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
-  ctx.options[#ctx.options + 1] = {type = opt.type, code = code}
+  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr}
 end
 
 local function dissect_options(t, off, tree, ctx)
@@ -1925,21 +1930,24 @@ local function record_link(msg, pinfo, ctx)
   local key, scope = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
-    local req = {frame = frame, time = pinfo.rel_ts,
-                 ident = ctx.shown[msg.match_key[#msg.match_key]]}
-    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
     -- retransmission, the FBU repeated from the new link): one reply
     -- answers all of them (decision D8), and a request not answered is
-    -- reported once, at its first copy, as the checker does.
-    local same = requests[key]
-    req.unanswered = {frame}
-    if same then
-      for _, f in ipairs(same.unanswered) do req.unanswered[#req.unanswered + 1] = f end
-      req.answered = same.answered
+    -- reported once, at its first copy, as the checker does.  A copy
+    -- updates the one record of its key in place (constant work per copy:
+    -- a request repeated N times costs linear time), and the reply links
+    -- to the newest copy.
+    local req = requests[key]
+    if req then
       note.copy = true
+      req.unanswered[#req.unanswered + 1] = frame
+    else
+      req = {unanswered = {frame}}
+      requests[key] = req
     end
-    requests[key] = req
+    req.frame, req.time = frame, pinfo.rel_ts
+    req.ident = ctx.shown[msg.match_key[#msg.match_key]]
+    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits else req.flagbits = nil end
     scopes[scope] = req
     note.request = true
     -- Recorded on the first pass: every later frame was recorded too, so a
@@ -1974,11 +1982,12 @@ local function record_link(msg, pinfo, ctx)
       if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
     end
   end
-  for _, f in ipairs(req.unanswered) do
-    local req_note = notes[f]
+  local unanswered = req.unanswered
+  for i = 1, #unanswered do
+    local req_note = notes[unanswered[i]]
     if req_note and req_note.response_in == nil then req_note.response_in = frame end
+    unanswered[i] = nil
   end
-  req.unanswered = {}
 end
 
 local function show_link(msg, pinfo, item, ctx)
@@ -2032,6 +2041,25 @@ function fmip.init()
   router_pairs = {}
   notes = {}
   last_frame, in_order = 0, false
+end
+
+-- ---------------------------------------------------------------------------
+-- What the handover statistics (below) need of a message, kept only while
+-- one of them listens (tshark -z fmip,handovers, Statistics menu)
+-- ---------------------------------------------------------------------------
+
+local handover_taps = 0
+local tap_messages = {}   -- frame number -> message summary, until tapped
+
+local function tap_summary(msg, pinfo, ctx)
+  local v = ctx.values
+  local s = {key = msg.key, code = v.code, homeaddr = v.homeaddr, haaddr = v.haaddr,
+             coa = v.coa, ident = ctx.shown.ident, identifier = v.identifier,
+             src = tostring(pinfo.src), dst = tostring(pinfo.dst), time = pinfo.rel_ts}
+  for _, o in ipairs(ctx.options) do
+    if o.type == N.OPT_IPV4_ADDR and o.code == N.ADDR_PCOA and s.pcoa == nil then s.pcoa = o.addr end
+  end
+  tap_messages[pinfo.number] = s
 end
 
 -- ---------------------------------------------------------------------------
@@ -2134,6 +2162,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   end
 
   if quoted then return end
+  if handover_taps > 0 then tap_summary(msg, pinfo, ctx) end
   if may_record and notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
   show_link(msg, pinfo, top, ctx)
 end
@@ -2224,3 +2253,162 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
 end
 
 register_postdissector(fmip_icmp)
+
+-- ---------------------------------------------------------------------------
+-- Handovers (decision D13): `tshark -z fmip,handovers` and the Statistics
+-- menu item "FMIPv4 Handovers", the same records as `fmipdissect handovers`
+-- ---------------------------------------------------------------------------
+
+-- A handover is keyed by the MN's previous care-of address (PCoA, decision
+-- D9): the RtSolPr's source, the PrRtAdv's destination, the FBU's and
+-- FBAck's Home Address, the HI's PCoA option; a HAck belongs to its HI's
+-- handover.  It begins with the first message about its PCoA that is not
+-- part of an earlier, still open handover, and is closed by its FBAck (a
+-- later copy of that FBAck, or the FBU repeated with the same
+-- Identification, still belongs to it) or by EXPIRY seconds of silence.
+local HO_EXPIRY = N.HANDOVER_EXPIRY_SECONDS
+
+local function new_handover_state()
+  return {list = {}, open = {}, his = {}}
+end
+
+local ho_state = new_handover_state()
+
+local function group_address(addr)
+  local first = tonumber(string.match(addr or "", "^(%d+)%."))
+  return addr == "255.255.255.255" or (first ~= nil and first >= 224)
+end
+
+-- The PCoA a message is about, or nil.
+local function handover_key(s, state)
+  if s.key == "rtsolpr" then return s.src end
+  if s.key == "prrtadv" then
+    if group_address(s.dst) then return nil end
+    return s.dst
+  end
+  if s.key == "fbu" or s.key == "fback" then return s.homeaddr end
+  if s.key == "hi" then
+    if s.pcoa then state.his[s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)] = s.pcoa end
+    return s.pcoa
+  end
+  if s.key == "hack" then return state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)] end
+  return nil
+end
+
+-- Whether s still belongs to ho, once ho has its FBAck.
+local function belongs_after_fback(ho, s)
+  if s.key == "fback" or s.key == "fbu" then return ho.idents[s.ident] ~= nil end
+  return s.key == "hack"
+end
+
+local function handover_of(s, state)
+  local pcoa = handover_key(s, state)
+  if pcoa == nil then return nil end
+  local ho = state.open[pcoa]
+  if ho and (s.time - ho.last_time > HO_EXPIRY or (ho.fback_code ~= nil and not belongs_after_fback(ho, s))) then
+    ho = nil
+  end
+  if ho == nil then
+    ho = {mn = pcoa, first = s.frame, start = s.time, frames = 0, idents = {},
+          initiated_by = "mn"}
+    -- decision D13: begun by an unsolicited PrRtAdv, the network initiated it
+    if s.key == "prrtadv" and contains(MESSAGES.prrtadv.unsolicited_codes, s.code) then
+      ho.initiated_by = "network"
+    end
+    state.open[pcoa] = ho
+    state.list[#state.list + 1] = ho
+  end
+  return ho
+end
+
+local function fbu_mode(s)
+  -- decision D13 (and D7): from the PCoA to PAR is predictive; to NAR, or
+  -- forwarded by NAR to PAR, is reactive
+  if s.src == s.homeaddr and s.dst == s.haaddr then return "predictive" end
+  if s.dst == s.coa or (s.src == s.coa and s.dst == s.haaddr) then return "reactive" end
+  return nil
+end
+
+local function tap_message(s, state)
+  local ho = handover_of(s, state)
+  if ho == nil then return end
+  ho.frames = ho.frames + 1
+  ho.last, ho.last_time = s.frame, s.time
+  if s.key == "fbu" then
+    if ho.idents[s.ident] == nil then ho.idents[s.ident] = s.time end
+    if ho.mode == nil then ho.mode = fbu_mode(s) or "unknown" end
+  elseif s.key == "hi" and ho.mode == "unknown" then
+    if s.code == N.HI_CODE_PREDICTIVE then ho.mode = "predictive"
+    elseif s.code == N.HI_CODE_REACTIVE then ho.mode = "reactive" end
+  elseif s.key == "fback" and ho.fback_code == nil then
+    ho.fback_code = s.code
+    local sent = ho.idents[s.ident]
+    if sent then ho.fbu_fback_ms = (s.time - sent) * 1000 end
+  end
+end
+
+local function outcome(ho)
+  if ho.fback_code == nil then return "incomplete" end
+  if ho.fback_code >= N.FBACK_REJECTED_MIN then return "rejected" end
+  return "completed"
+end
+
+-- The table, the same in tshark and in the GUI's text window.
+local function handover_table(state)
+  local lines = {}
+  local counts = {completed = 0, rejected = 0, incomplete = 0}
+  lines[1] = "FMIPv4 handovers (decision D13)"
+  lines[2] = string.format("%5s %7s %7s  %-15s  %-10s  %-9s  %-10s  %13s",
+    "#", "first", "last", "MN", "mode", "initiated", "outcome", "FBU-FBAck ms")
+  for i, ho in ipairs(state.list) do
+    local result = outcome(ho)
+    counts[result] = counts[result] + 1
+    local latency = ho.fbu_fback_ms and string.format("%.3f", ho.fbu_fback_ms) or "-"
+    lines[#lines + 1] = string.format("%5d %7d %7d  %-15s  %-10s  %-9s  %-10s  %13s",
+      i, ho.first, ho.last, ho.mn, ho.mode or "unknown", ho.initiated_by, result, latency)
+  end
+  if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end
+  lines[#lines + 1] = string.format("%d handovers: %d completed, %d rejected, %d incomplete",
+    #state.list, counts.completed, counts.rejected, counts.incomplete)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- A listener on "fmip" frames, fed by the dissector's summaries (taken
+-- only while one listens, so that the dissector pays nothing otherwise).
+local function handover_listener(draw)
+  local tap = Listener.new(nil, "fmip")
+  handover_taps = handover_taps + 1
+  function tap.packet(pinfo)
+    local s = tap_messages[pinfo.number]
+    if s == nil then return end
+    tap_messages[pinfo.number] = nil
+    s.frame = pinfo.number
+    tap_message(s, ho_state)
+  end
+  function tap.reset()
+    ho_state = new_handover_state()
+    tap_messages = {}
+  end
+  function tap.draw()
+    draw(handover_table(ho_state))
+  end
+  return tap
+end
+
+if register_stat_cmd_arg then   -- (every Wireshark with Lua taps has it)
+  register_stat_cmd_arg("fmip,handovers", function()
+    handover_listener(function(text) io.write(text) end)
+  end)
+end
+
+if gui_enabled() then
+  register_menu("FMIPv4 Handovers", function()
+    local window = TextWindow.new("FMIPv4 Handovers")
+    local tap = handover_listener(function(text) window:set(text) end)
+    window:set_atclose(function()
+      tap:remove()
+      handover_taps = handover_taps - 1
+    end)
+    retap_packets()
+  end, MENU_STAT_GENERIC)
+end

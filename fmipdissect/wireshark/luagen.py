@@ -22,6 +22,7 @@ import jinja2
 from ..decode import output as show
 from .. import __version__
 from ..errors import InputError
+from ..lint import session
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
@@ -109,6 +110,10 @@ FLAG_TEXT = ("Set", "Not set")
 # else colon-separated octets under a second name.
 LLA_MAC_LENGTH = 6
 LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
+
+# decision D13: an FBAck Code of 128 or more refuses the FBU (RFC 4988 5.2),
+# and its handover is "rejected".
+FBACK_REJECTED_MIN = 128
 
 
 SHARED_WIDTH_FIELDS = {"fmip.opt.reserved"}
@@ -391,6 +396,12 @@ def build_context() -> dict:
             "LIFETIME_MAX": P.LIFETIME_MAX,
             "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
             "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
+            # decision D13: handovers for -z fmip,handovers
+            "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
+            "FBACK_REJECTED_MIN": FBACK_REJECTED_MIN,
+            "ADDR_PCOA": P.ADDR_PCOA,
+            "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
+            "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,
             "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
             "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
             "OPTION_UNIT": P.OPTION_UNIT,
