@@ -22,7 +22,7 @@ from .records import Finding
 from .sources import capture_input
 from .spec import protocol as P
 
-__all__ = ["check", "Finding", "InputError"]
+__all__ = ["check", "handovers", "Finding", "InputError"]
 
 
 def _rule_list(value, what: str):
@@ -85,3 +85,17 @@ def check(source, *, keys=None, select=None, ignore=None,
                          _rule_list(ignore, "ignore"), _keys(keys), lla_length)
     data, label = capture_input(source, name)
     return list(CaptureLint(data, config, name=label))
+
+
+def handovers(source, *, keys=None, lla_length: int = P.DEFAULT_LLA_LENGTH,
+              name: str | None = None) -> list:
+    """The handover records of a capture (decision D13, docs/handovers.md),
+    in order of their first frame: objects with the JSON fields of
+    `fmipdissect handovers --format json` as attributes (mode, outcome,
+    latency_ms, ...).  source, keys, lla_length and name as for check();
+    keys and lla_length decide which findings each record counts."""
+    from .handovers.analysis import CaptureHandovers
+    from .lint.engine import lint_config
+    config = lint_config(None, None, _keys(keys), lla_length)
+    data, label = capture_input(source, name)
+    return list(CaptureHandovers(data, config, name=label))

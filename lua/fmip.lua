@@ -25,10 +25,10 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+858dd8eacbab"
+local PLUGIN_VERSION = "0.1.0+b3b2066ce97b"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
-local function say(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
+local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
 
 local function explicit_copy()
   local f = io.open("/proc/self/cmdline", "rb")
@@ -59,14 +59,14 @@ end
 local function copy_in_use()
   local loaded = rawget(_G, "FMIPDISSECT_LOADED")
   if loaded then
-    say(string.format("not loading %s (version %s): the FMIPv4 dissector is already loaded from %s (version %s%s)",
+    tell_stderr(string.format("not loading %s (version %s): the FMIPv4 dissector is already loaded from %s (version %s%s)",
       THIS_FILE, PLUGIN_VERSION, loaded.file, loaded.version,
       loaded.version == PLUGIN_VERSION and ", the same" or ", a different one"))
     return false
   end
   local explicit = explicit_copy()
   if explicit and explicit ~= THIS_FILE then
-    say(string.format("using %s (-X); the installed copy %s (version %s) is not loaded",
+    tell_stderr(string.format("using %s (-X); the installed copy %s (version %s) is not loaded",
                       explicit, THIS_FILE, PLUGIN_VERSION))
     return false
   end
@@ -258,6 +258,8 @@ MESSAGES.fbu = {
   },
   codes = nil,
   body = "extensions",
+  code_list = "",
+  multi_code = false,
   required = {},
   auth_required = true,
   is_response = false,
@@ -331,6 +333,8 @@ MESSAGES.fback = {
     [130] = "Insufficient resources",
   },
   body = "extensions",
+  code_list = "0, 1, 128, 129, 130",
+  multi_code = true,
   required = {[1] = {{option = 21, codes = {2}, label = "New IPv4 Address option (NCoA)", rule = "FM107"}}},
   auth_required = true,
   is_response = true,
@@ -400,6 +404,8 @@ MESSAGES.rtsolpr = {
   },
   codes = {[0] = "Request"},
   body = "options",
+  code_list = "0",
+  multi_code = false,
   required = {any = {{option = 20, codes = {0, 1}, label = "New Access Point LLA option", rule = "FM206"}}},
   auth_required = false,
   is_response = false,
@@ -475,6 +481,8 @@ MESSAGES.prrtadv = {
     [4] = "Unsolicited neighborhood information, not a trigger",
   },
   body = "options",
+  code_list = "0, 1, 2, 3, 4",
+  multi_code = true,
   required = {
     [0] = {
       {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
@@ -598,6 +606,8 @@ MESSAGES.hi = {
   },
   codes = {[0] = "FBU received from the PCoA (predictive)", [1] = "FBU received from NAR (reactive)"},
   body = "options",
+  code_list = "0, 1",
+  multi_code = true,
   required = {
     any = {
       {option = 20, codes = {2}, label = "Link-layer address of MN option", rule = "FM212"},
@@ -681,6 +691,8 @@ MESSAGES.hack = {
     [130] = "Insufficient resources",
   },
   body = "options",
+  code_list = "0, 1, 2, 3, 4, 128, 129, 130",
+  multi_code = true,
   required = {},
   auth_required = false,
   is_response = true,
@@ -875,6 +887,8 @@ local INFO_LABELS = {
   {"identifier", "ID"},
   {"lifetime", "Lifetime"},
 }
+local D1_NOTE = " (its high octet, the figure's 'reserved' field, is not zero; decision D1)"
+local AT_CAPTURE_END = "before the capture ends"
 
 local MIP_BY_TYPE, ICMP_BY_SUBTYPE = {}, {}
 for _, m in pairs(MESSAGES) do
@@ -1048,6 +1062,7 @@ RULES.FM101 = {
   group = "protocol",
   summary = "FBU Lifetime exceeds 10 seconds",
   section = "5.1",
+  message = "Lifetime {lifetime} s exceeds {limit} s{note}",
 }
 RULES.FM102 = {
   name = "fbu-s-b-flags-set",
@@ -1055,6 +1070,7 @@ RULES.FM102 = {
   group = "protocol",
   summary = "FBU has the S or B flag set",
   section = "5.1",
+  message = nil,
 }
 RULES.FM103 = {
   name = "fbu-reserved-flags-set",
@@ -1062,6 +1078,7 @@ RULES.FM103 = {
   group = "protocol",
   summary = "FBU has a reserved flag bit (r or x) set",
   section = "5.1",
+  message = nil,
 }
 RULES.FM104 = {
   name = "auth-extension-missing",
@@ -1069,6 +1086,7 @@ RULES.FM104 = {
   group = "protocol",
   summary = "FBU or FBAck without the MN-PAR Authentication Extension",
   section = "5.1",
+  message = "{abbrev} carries no MN-PAR Authentication Extension",
 }
 RULES.FM105 = {
   name = "auth-extension-wrong-subtype",
@@ -1076,6 +1094,7 @@ RULES.FM105 = {
   group = "protocol",
   summary = "Generalized Authentication Extension with a subtype other than MN-PAR (4)",
   section = "8",
+  message = "{abbrev} Generalized Authentication Extension has subtype {subtypes}, not MN-PAR ({mn_par})",
 }
 RULES.FM107 = {
   name = "fback-ncoa-option-missing",
@@ -1083,6 +1102,7 @@ RULES.FM107 = {
   group = "protocol",
   summary = "FBAck code 1 without a New IPv4 Address option with Option-Code 2",
   section = "5.2",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM108 = {
   name = "fback-ncoa-octet-length",
@@ -1090,6 +1110,7 @@ RULES.FM108 = {
   group = "protocol",
   summary = "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
   section = "5.2",
+  message = nil,
 }
 RULES.FM109 = {
   name = "fback-ncoa-after-auth",
@@ -1097,6 +1118,7 @@ RULES.FM109 = {
   group = "protocol",
   summary = "NCoA option placed after the MN-PAR Authentication Extension",
   section = "5.2",
+  message = nil,
 }
 RULES.FM110 = {
   name = "mip-extension-unknown",
@@ -1104,6 +1126,7 @@ RULES.FM110 = {
   group = "protocol",
   summary = "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
   section = "5.1",
+  message = nil,
 }
 RULES.FM201 = {
   name = "icmp-checksum-bad",
@@ -1111,6 +1134,7 @@ RULES.FM201 = {
   group = "checksum",
   summary = "ICMP checksum is wrong",
   section = "5.3",
+  message = nil,
 }
 RULES.FM202 = {
   name = "icmp-checksum-plain-sum",
@@ -1118,6 +1142,7 @@ RULES.FM202 = {
   group = "checksum",
   summary = "ICMP checksum computed over the non-zero Reserved bits",
   section = "5.3",
+  message = nil,
 }
 RULES.FM203 = {
   name = "icmp-reserved-not-zero",
@@ -1125,6 +1150,7 @@ RULES.FM203 = {
   group = "protocol",
   summary = "Reserved field or bits of an ICMP message not zero",
   section = "5.3",
+  message = "{abbrev} Reserved bits {reserved} are not zero",
 }
 RULES.FM205 = {
   name = "unknown-code",
@@ -1132,6 +1158,7 @@ RULES.FM205 = {
   group = "protocol",
   summary = "Code value not defined for this message",
   section = "5",
+  message = "{abbrev} Code {code} is not defined (RFC 4988 {section} lists {codes})",
 }
 RULES.FM206 = {
   name = "rtsolpr-new-ap-lla-missing",
@@ -1139,6 +1166,7 @@ RULES.FM206 = {
   group = "protocol",
   summary = "RtSolPr without a New Access Point LLA option",
   section = "5.3",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM207 = {
   name = "prrtadv-required-option-missing",
@@ -1146,6 +1174,7 @@ RULES.FM207 = {
   group = "protocol",
   summary = "PrRtAdv lacks an option its code requires",
   section = "5.4",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM208 = {
   name = "prrtadv-option-order",
@@ -1153,6 +1182,7 @@ RULES.FM208 = {
   group = "protocol",
   summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
   section = "5.4",
+  message = nil,
 }
 RULES.FM209 = {
   name = "prrtadv-reason-code-missing",
@@ -1160,6 +1190,7 @@ RULES.FM209 = {
   group = "protocol",
   summary = "PrRtAdv code 2 or 3 without an LLA option carrying a reason code (5-7)",
   section = "5.4",
+  message = "PrRtAdv Code {code} has no LLA option with a reason Option-Code ({reasons})",
 }
 RULES.FM210 = {
   name = "prrtadv-unsolicited-identifier",
@@ -1167,6 +1198,7 @@ RULES.FM210 = {
   group = "protocol",
   summary = "Unsolicited PrRtAdv (code 1 or 4) with a non-zero Identifier",
   section = "5.4",
+  message = "unsolicited PrRtAdv (Code {code}) has Identifier {identifier}, not zero",
 }
 RULES.FM212 = {
   name = "hi-required-option-missing",
@@ -1174,6 +1206,7 @@ RULES.FM212 = {
   group = "protocol",
   summary = "HI without the MN's LLA option or the Previous CoA option",
   section = "5.5",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM213 = {
   name = "hi-reactive-s-flag",
@@ -1181,6 +1214,7 @@ RULES.FM213 = {
   group = "protocol",
   summary = "HI with Code 1 has the S flag set",
   section = "5.5",
+  message = "HI with Code {code} (reactive) has S set",
 }
 RULES.FM214 = {
   name = "hi-reactive-u-flag",
@@ -1188,6 +1222,7 @@ RULES.FM214 = {
   group = "protocol",
   summary = "HI with Code 1 has the U flag set",
   section = "5.5",
+  message = "HI with Code {code} (reactive) has U set",
 }
 RULES.FM301 = {
   name = "truncated-message",
@@ -1195,6 +1230,7 @@ RULES.FM301 = {
   group = "malformed",
   summary = "Message shorter than its fixed header or its declared lengths",
   section = "5",
+  message = nil,
 }
 RULES.FM302 = {
   name = "option-length-zero",
@@ -1202,6 +1238,7 @@ RULES.FM302 = {
   group = "malformed",
   summary = "Option or extension with Length 0",
   section = "6",
+  message = nil,
 }
 RULES.FM303 = {
   name = "option-past-end",
@@ -1209,6 +1246,7 @@ RULES.FM303 = {
   group = "malformed",
   summary = "Option or extension runs past the end of the message or of its own Length",
   section = "6",
+  message = nil,
 }
 RULES.FM304 = {
   name = "lla-bad-padding",
@@ -1216,6 +1254,7 @@ RULES.FM304 = {
   group = "protocol",
   summary = "LLA option padding is not Pad1 or one PadN filling it exactly",
   section = "6.1",
+  message = nil,
 }
 RULES.FM305 = {
   name = "option-unknown-type",
@@ -1223,6 +1262,7 @@ RULES.FM305 = {
   group = "protocol",
   summary = "Option type not defined by RFC 4988",
   section = "6",
+  message = nil,
 }
 RULES.FM306 = {
   name = "option-unknown-code",
@@ -1230,6 +1270,7 @@ RULES.FM306 = {
   group = "protocol",
   summary = "Option-Code not defined for the option type",
   section = "6",
+  message = nil,
 }
 RULES.FM307 = {
   name = "option-reserved-not-zero",
@@ -1237,6 +1278,7 @@ RULES.FM307 = {
   group = "protocol",
   summary = "Reserved field of an option not zero",
   section = "6.2",
+  message = nil,
 }
 RULES.FM308 = {
   name = "option-bad-length",
@@ -1244,6 +1286,7 @@ RULES.FM308 = {
   group = "malformed",
   summary = "New IPv4 Address or Prefix option with a Length other than 1",
   section = "6.2",
+  message = nil,
 }
 RULES.FM401 = {
   name = "fback-without-fbu",
@@ -1251,6 +1294,7 @@ RULES.FM401 = {
   group = "sequence",
   summary = "FBAck with no FBU seen for its Home Address",
   section = "5.2",
+  message = "FBAck for Home Address {homeaddr} (Identification {ident}) with no FBU seen",
 }
 RULES.FM402 = {
   name = "fback-identification-mismatch",
@@ -1258,6 +1302,7 @@ RULES.FM402 = {
   group = "sequence",
   summary = "FBAck Identification differs from its MN's outstanding FBU",
   section = "5.2",
+  message = "FBAck Identification {ident} differs from {request_ident} of the outstanding FBU of frame {request_frame}",
 }
 RULES.FM403 = {
   name = "fbu-unacknowledged",
@@ -1265,6 +1310,7 @@ RULES.FM403 = {
   group = "sequence",
   summary = "FBU never acknowledged before the capture ends",
   section = "5.2",
+  message = "FBU of frame {frame} (Home Address {homeaddr}, Identification {ident}) not acknowledged {when}",
 }
 RULES.FM404 = {
   name = "hack-without-hi",
@@ -1272,6 +1318,7 @@ RULES.FM404 = {
   group = "sequence",
   summary = "HAck with no HI seen between its two routers",
   section = "5.6",
+  message = "HAck from {src} to {dst} (Identifier {identifier}) answers no HI seen",
 }
 RULES.FM405 = {
   name = "hi-unanswered",
@@ -1279,6 +1326,7 @@ RULES.FM405 = {
   group = "sequence",
   summary = "HI never answered by a HAck before the capture ends",
   section = "5.6",
+  message = "HI of frame {frame} from {src} to {dst} (Identifier {identifier}) not answered by a HAck {when}",
 }
 RULES.FM406 = {
   name = "prrtadv-without-rtsolpr",
@@ -1286,6 +1334,7 @@ RULES.FM406 = {
   group = "sequence",
   summary = "Solicited PrRtAdv with no RtSolPr seen from its MN",
   section = "5.4",
+  message = "PrRtAdv Code {code} to {dst} (Identifier {identifier}) answers no RtSolPr seen",
 }
 RULES.FM407 = {
   name = "rtsolpr-unanswered",
@@ -1293,6 +1342,7 @@ RULES.FM407 = {
   group = "sequence",
   summary = "RtSolPr never answered by a PrRtAdv before the capture ends",
   section = "5.4",
+  message = "RtSolPr of frame {frame} from {src} (Identifier {identifier}) not answered by a PrRtAdv {when}",
 }
 RULES.FM409 = {
   name = "hack-ncoa-option-missing",
@@ -1300,6 +1350,7 @@ RULES.FM409 = {
   group = "sequence",
   summary = "HAck answering an HI with S set lacks the NCoA option",
   section = "5.6",
+  message = "HAck Code {code} answers the HI of frame {request_frame}, which has S set, without the {label}",
 }
 RULES.FM418 = {
   name = "hi-hack-without-ipsec",
@@ -1307,6 +1358,7 @@ RULES.FM418 = {
   group = "sequence",
   summary = "HI or HAck between two routers seen without IPsec ESP",
   section = "7",
+  message = "{abbrev} between {src} and {dst} is not protected by IPsec ESP (reported once per router pair)",
 }
 RULES.FM419 = {
   name = "hack-identifier-mismatch",
@@ -1314,6 +1366,7 @@ RULES.FM419 = {
   group = "sequence",
   summary = "HAck Identifier differs from the outstanding HI between its routers",
   section = "5.6",
+  message = "HAck Identifier {identifier} differs from {request_ident} of the outstanding HI of frame {request_frame} from {dst} to {src}",
 }
 RULES.FM420 = {
   name = "prrtadv-identifier-mismatch",
@@ -1321,6 +1374,7 @@ RULES.FM420 = {
   group = "sequence",
   summary = "Solicited PrRtAdv Identifier differs from its MN's outstanding RtSolPr",
   section = "5.4",
+  message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
 }
 RULES.FM903 = {
   name = "packet-clipped",
@@ -1328,6 +1382,7 @@ RULES.FM903 = {
   group = "protocol",
   summary = "FMIPv4 message clipped by the capture's snap length",
   section = "-",
+  message = nil,
 }
 local RULE_IDS = {
   "FM101",
@@ -1484,6 +1539,18 @@ local function report(item, id, text)
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
 
+-- The registry's words for a rule (its message template, the same one
+-- fmip-lint fills), filled with values: {name} -> text_of(values.name).
+local function say(item, id, values)
+  if quoted then return end
+  local text = string.gsub(RULES[id].message, "{([%w_]+)}", function(k)
+    local v = values[k]
+    if v == nil then return "{" .. k .. "}" end
+    return text_of(v)
+  end)
+  report(item, id, text)
+end
+
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, hex)
@@ -1538,8 +1605,13 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     end
     if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
     if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
-      report(item, f.reserved_rule, string.format(
-        "reserved bits of %s are 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))
+      local bits = bits_and(value, f.reserved_mask)
+      if ctx and RULES[f.reserved_rule].message then
+        say(item, f.reserved_rule, {abbrev = ctx.abbrev, reserved = string.format("0x%02x", bits)})
+      else
+        report(item, f.reserved_rule, string.format(
+          "reserved bits of %s are 0x%02x, not zero", f.label, bits))
+      end
     end
   end
   if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
@@ -1711,22 +1783,17 @@ end
 
 -- decision D4: the NCoA option (8 octets) in the FBAck extension area, Length 1
 -- (8-octet units) or 6 (octets, tolerated with a warning).
+-- (Called for Length 1 or 6 only; any other Length frames the octets as a
+-- Mobile IPv4 extension, as the checker does.)
 local function dissect_ncoa_extension(t, off, tree, ctx)
   local n = t:len()
   local olen = octet(off + 1)
   local opt = OPTIONS[FBACK_NCOA.option]
   local size = opt.fixed_len
-  if olen == nil or not NCOA_IN_FBACK_LENGTHS[olen] or off + size > n then
+  if off + size > n then
     local item = tree:add(F["fmip.opt"], t:range(off, n - off))
     item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
-    if olen == 0 then
-      report(item, ID.OPTION_LENGTH_ZERO, "option Length 0; the rest is not parsed")
-    elseif olen ~= nil and not NCOA_IN_FBACK_LENGTHS[olen] then
-      report(item, ID.OPTION_BAD_LENGTH, string.format("Length %d is neither 1 (8-octet units) nor %d (octets)",
-                                          olen, FBACK_NCOA.octet_length))
-    else
-      report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
-    end
+    report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
     return nil
   end
   local sub = tree:add(F["fmip.opt"], t:range(off, size))
@@ -1747,7 +1814,8 @@ local function dissect_extensions(t, off, tree, ctx, msg)
     local size
     if LONG_FORMAT_EXTENSIONS[etype] then
       size = dissect_auth(t, off, tree, ctx)
-    elseif msg.ncoa_extension and etype == FBACK_NCOA.option then
+    elseif msg.ncoa_extension and etype == FBACK_NCOA.option
+           and NCOA_IN_FBACK_LENGTHS[octet(off + 1) or -1] then
       size = dissect_ncoa_extension(t, off, tree, ctx)
     else
       local elen = octet(off + 1)
@@ -1763,7 +1831,10 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       sub:add(F["fmip.ext.type"], t:range(off, 1))
       sub:add(F["fmip.ext.len"], t:range(off + 1, 1))
       if elen > 0 then sub:add(F["fmip.ext.data"], t:range(off + 2, elen)) end
-      if etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
+      if msg.ncoa_extension and etype == FBACK_NCOA.option then
+        report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
+                                                       OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
+      elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
         report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
       end
     end
@@ -1784,10 +1855,12 @@ local function has_option(options, req)
   return false
 end
 
-local function check_requirements(item, reqs, options, why)
+-- values: what the rule's words need besides the option's label
+local function check_requirements(item, reqs, options, values)
   for _, req in ipairs(reqs or {}) do
     if not has_option(options, req) then
-      report(item, req.rule, string.format("%s is missing%s", req.label, why))
+      values.label = req.label
+      say(item, req.rule, values)
     end
   end
 end
@@ -1801,7 +1874,7 @@ local function check_prrtadv_options(item, msg, code, options)
       if o.type == OPTIONS_LLA_TYPE and contains(msg.reason.lla_codes, o.code) then found = true end
     end
     if not found then
-      report(item, msg.reason.rule, string.format("PrRtAdv Code %d has no LLA option with a reason Option-Code", code))
+      say(item, msg.reason.rule, {code = code, reasons = table.concat(msg.reason.lla_codes, ", ")})
     end
   end
   local order = msg.option_order
@@ -1923,7 +1996,7 @@ local function record_link(msg, pinfo, ctx)
     local pair = key_part("routers", pinfo, ctx)
     if not router_pairs[pair] then
       router_pairs[pair] = true
-      note.ipsec = pair
+      note.ipsec = true
       notes[frame] = note
     end
   end
@@ -2005,29 +2078,29 @@ local function show_link(msg, pinfo, item, ctx)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
+  -- what the registry's words for the pair's rules need (decisions D9, D11)
+  local values = {frame = pinfo.number, src = tostring(pinfo.src), dst = tostring(pinfo.dst),
+                  abbrev = msg.abbrev, code = ctx.values.code, homeaddr = ctx.shown.homeaddr,
+                  ident = ctx.shown.ident, identifier = ctx.shown.identifier}
   if note.request and not note.copy and note.response_in == nil and note.first_pass
      and pinfo.visited and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (decision D10).
-    report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))
+    values.when = AT_CAPTURE_END
+    say(item, msg.unanswered_rule, values)
   end
   if note.orphan and msg.orphan_rule then
-    report(item, msg.orphan_rule, string.format("no matching %s seen before this %s",
-      MESSAGES[msg.request].abbrev, msg.abbrev))
+    say(item, msg.orphan_rule, values)
   end
   if note.mismatch then
-    local last = msg.match_key[#msg.match_key]
-    report(item, msg.mismatch_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
-      last, text_of(ctx.shown[last]), text_of(note.mismatch.ident), MESSAGES[msg.request].abbrev,
-      note.mismatch.frame))
+    values.request_ident, values.request_frame = note.mismatch.ident, note.mismatch.frame
+    say(item, msg.mismatch_rule, values)
   end
   if note.missing and #note.missing > 0 then
-    check_requirements(item, note.missing, {}, " (the " .. MESSAGES[msg.request].abbrev .. " in frame " ..
-                       text_of(note.response_to) .. " has " .. string.upper(msg.when_request_flag.flag) .. " set)")
+    check_requirements(item, note.missing, {}, {code = ctx.values.code, request_frame = note.response_to})
   end
   if note.ipsec then
-    report(item, msg.ipsec_rule, string.format("%s between %s is not protected by IPsec ESP (reported once per router pair)",
-                                               msg.abbrev, note.ipsec))
+    say(item, msg.ipsec_rule, values)
   end
 end
 
@@ -2087,7 +2160,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
   if quoted then top:append_text(" [quoted in an ICMP error]") end
-  local ctx = {values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
+  local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
@@ -2113,22 +2186,23 @@ local function dissect_message(t, pinfo, root, msg, may_record)
 
   local v = ctx.values
   if msg.lifetime_rule and v.lifetime and v.lifetime > N.LIFETIME_MAX then
-    report(top, msg.lifetime_rule, string.format("Lifetime %d s exceeds %d s", v.lifetime, N.LIFETIME_MAX))
+    say(top, msg.lifetime_rule, {lifetime = v.lifetime, limit = N.LIFETIME_MAX,
+                                 note = v.lifetime > 255 and D1_NOTE or ""})
   end
   if msg.codes and v.code ~= nil and msg.codes[v.code] == nil then
-    report(top, ID.UNKNOWN_CODE, string.format("Code %d is not defined for %s", v.code, msg.abbrev))
+    say(top, ID.UNKNOWN_CODE, {abbrev = msg.abbrev, code = v.code, section = msg.section,
+                               codes = msg.code_list})
   end
   local flag_rules = msg.code_flag_rules[v.code]
   if flag_rules then
     for name, rule in pairs(flag_rules) do
       if ctx.flagbits[name] then
-        report(top, rule, string.format("flag %s is set with Code %d", string.upper(name), v.code))
+        say(top, rule, {code = v.code})
       end
     end
   end
   if contains(msg.unsolicited_codes, v.code) and v.identifier ~= nil and v.identifier ~= 0 then
-    report(top, msg.unsolicited_rule, string.format("Identifier %d in an unsolicited %s (Code %d)",
-                                                    v.identifier, msg.abbrev, v.code))
+    say(top, msg.unsolicited_rule, {code = v.code, identifier = v.identifier})
   end
 
   if clipped then
@@ -2139,20 +2213,22 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     if msg.body == "extensions" then
       stopped = dissect_extensions(t, msg.header_len, top, ctx, msg)
       if msg.auth_required and not ctx.auth_seen and not stopped then
-        report(top, ID.AUTH_EXTENSION_MISSING, "no MN-PAR Authentication Extension")
+        say(top, ID.AUTH_EXTENSION_MISSING, {abbrev = msg.abbrev})
       elseif ctx.auth_seen and not ctx.mn_par_seen then
-        report(top, ID.AUTH_EXTENSION_WRONG_SUBTYPE, string.format(
-          "Generalized Authentication Extension has subtype %s, not MN-PAR (%d)",
-          table.concat(ctx.auth_subtypes, ", "), N.AUTH_SUBTYPE_MN_PAR))
+        say(top, ID.AUTH_EXTENSION_WRONG_SUBTYPE, {abbrev = msg.abbrev,
+            subtypes = table.concat(ctx.auth_subtypes, ", "), mn_par = N.AUTH_SUBTYPE_MN_PAR})
       end
     else
       stopped = dissect_options(t, msg.header_len, top, ctx)
     end
     -- As the checker: option requirements only for a body parsed to its end.
     if not stopped then
-      check_requirements(top, msg.required.any, ctx.options, "")
+      local with_code = ""
+      if msg.multi_code and v.code ~= nil then with_code = " Code " .. text_of(v.code) end
+      local values = {abbrev = msg.abbrev, with_code = with_code}
+      check_requirements(top, msg.required.any, ctx.options, values)
       if v.code ~= nil then
-        check_requirements(top, msg.required[v.code], ctx.options, string.format(" (Code %d)", v.code))
+        check_requirements(top, msg.required[v.code], ctx.options, values)
       end
       check_prrtadv_options(top, msg, v.code, ctx.options)
     end

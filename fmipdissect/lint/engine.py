@@ -114,8 +114,11 @@ class CaptureLint:
     """Iterate the findings of one capture file."""
 
     def __init__(self, path: str, config: LintConfig, name: str | None = None,
-                 progress=None):
+                 progress=None, on_message=None):
         self.path = path
+        # on_message(msg, datagram): called for every checked message before
+        # its findings are yielded (the handover tracker's hook).
+        self.on_message = on_message
         self.name = name if name is not None else path
         self.config = config
         self.progress = progress     # callable(bytes_read, size) or None
@@ -139,6 +142,7 @@ class CaptureLint:
         # (CaptureError, an InputError, comes early: from the constructor)
         session = Session()
         observe = session.observe
+        on_message = self.on_message
         progress = self.progress
         last_frame, last_time = 0, 0.0
         messages = 0
@@ -170,6 +174,8 @@ class CaptureLint:
                     continue   # the reader's FM903 note says why: not checkable
                 found = check_message(msg, item, keys)
                 revealed = observe(msg, item)
+                if on_message is not None:
+                    on_message(msg, item)
                 if found or revealed:
                     for rule, text in found + revealed:
                         f = make(frame, now, rule, text)

@@ -285,6 +285,8 @@ def build_context() -> dict:
             "subtype": m.subtype, "header_len": m.header_len,
             "fields": [_field_data(f) for f in m.fields],
             "codes": m.codes or None, "body": m.body,
+            "code_list": ", ".join(map(str, m.codes)),
+            "multi_code": len(m.codes) > 1,
             "required": required, "auth_required": m.auth_required,
             "is_response": m.is_response, "request": m.request,
             "unsolicited_codes": list(m.unsolicited_codes),
@@ -378,7 +380,8 @@ def build_context() -> dict:
                  "checksum" if rid in CHECKSUM_RULES else
                  "sequence" if r.scope == "session" else "protocol")
         rules[rid] = {"name": r.name, "severity": r.severity, "group": group,
-                      "summary": r.summary, "section": r.section}
+                      "summary": r.summary, "section": r.section,
+                      "message": R.MESSAGES.get(rid)}
 
     return {
         "regenerate": REGENERATE_COMMAND,
@@ -390,6 +393,8 @@ def build_context() -> dict:
                 for rid in sorted(used_rules)},
         "valuestrings": {name: table for name, table in valuestrings.values()},
         "info_labels": [list(p) for p in INFO_LABELS],
+        "d1_note": R.D1_NOTE,
+        "at_capture_end": R.AT_CAPTURE_END,
         "numbers": {
             "MIP_UDP_PORT": P.MIP_UDP_PORT,
             "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
