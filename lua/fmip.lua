@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+b3b2066ce97b"
+local PLUGIN_VERSION = "0.1.0+117945b287c2"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -94,6 +94,7 @@ local N = {
   LLA_MAC_LENGTH = 6,
   HANDOVER_EXPIRY_SECONDS = 60,
   FBACK_REJECTED_MIN = 128,
+  NETWORK_TRIGGER = 1,
   ADDR_PCOA = 1,
   HI_CODE_PREDICTIVE = 0,
   HI_CODE_REACTIVE = 1,
@@ -2335,17 +2336,20 @@ register_postdissector(fmip_icmp)
 -- menu item "FMIPv4 Handovers", the same records as `fmipdissect handovers`
 -- ---------------------------------------------------------------------------
 
--- A handover is keyed by the MN's previous care-of address (PCoA, decision
--- D9): the RtSolPr's source, the PrRtAdv's destination, the FBU's and
--- FBAck's Home Address, the HI's PCoA option; a HAck belongs to its HI's
--- handover.  It begins with the first message about its PCoA that is not
--- part of an earlier, still open handover, and is closed by its FBAck (a
--- later copy of that FBAck, or the FBU repeated with the same
--- Identification, still belongs to it) or by EXPIRY seconds of silence.
+-- The same bookkeeping as fmipdissect/handovers/tracker.py, in short:
+-- a handover is keyed by the MN's previous care-of address (PCoA, decision
+-- D9).  An RtSolPr from the PCoA, a PrRtAdv to it, an FBU with it as Home
+-- Address or an HI with it in the PCoA option joins the open handover of
+-- that PCoA, or begins a new one when there is none or the open one is
+-- decided (an FBAck answered one of its FBUs).  A decided handover still
+-- takes its FBAck copies, its FBU sent again with the same Identification,
+-- and after a completed predictive handover the FBU from the new link with
+-- what follows it (RFC 4988 4).  FBAck and HAck never begin a handover.
+-- No message about the PCoA for the checker's expiry time ends it.
 local HO_EXPIRY = N.HANDOVER_EXPIRY_SECONDS
 
 local function new_handover_state()
-  return {list = {}, open = {}, his = {}}
+  return {list = {}, slots = {}, his = {}}
 end
 
 local ho_state = new_handover_state()
@@ -2355,77 +2359,126 @@ local function group_address(addr)
   return addr == "255.255.255.255" or (first ~= nil and first >= 224)
 end
 
--- The PCoA a message is about, or nil.
-local function handover_key(s, state)
-  if s.key == "rtsolpr" then return s.src end
-  if s.key == "prrtadv" then
-    if group_address(s.dst) then return nil end
-    return s.dst
-  end
-  if s.key == "fbu" or s.key == "fback" then return s.homeaddr end
-  if s.key == "hi" then
-    if s.pcoa then state.his[s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)] = s.pcoa end
-    return s.pcoa
-  end
-  if s.key == "hack" then return state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)] end
-  return nil
+-- decision D7: the role of an FBU from its addresses
+local function fbu_mode(s)
+  if s.src == s.homeaddr and s.dst == s.haaddr then return "predictive", false end
+  if s.dst == s.coa then return "reactive", false end
+  if s.src == s.coa and s.dst == s.haaddr then return "reactive", true end
+  return "unknown", false
 end
 
--- Whether s still belongs to ho, once ho has its FBAck.
-local function belongs_after_fback(ho, s)
-  if s.key == "fback" or s.key == "fbu" then return ho.idents[s.ident] ~= nil end
-  return s.key == "hack"
+local function undecided(ho) return ho.fback == nil end
+local function undecided_or_resumed(ho) return ho.fback == nil or ho.resumed end
+
+local function slot_of(state, pcoa, now)
+  local slot = state.slots[pcoa]
+  if slot and now - slot.last > HO_EXPIRY then
+    state.slots[pcoa] = nil      -- expired: both its handovers are over
+    slot = nil
+  end
+  return slot
 end
 
-local function handover_of(s, state)
-  local pcoa = handover_key(s, state)
-  if pcoa == nil then return nil end
-  local ho = state.open[pcoa]
-  if ho and (s.time - ho.last_time > HO_EXPIRY or (ho.fback_code ~= nil and not belongs_after_fback(ho, s))) then
-    ho = nil
-  end
-  if ho == nil then
-    ho = {mn = pcoa, first = s.frame, start = s.time, frames = 0, idents = {},
-          initiated_by = "mn"}
-    -- decision D13: begun by an unsolicited PrRtAdv, the network initiated it
-    if s.key == "prrtadv" and contains(MESSAGES.prrtadv.unsolicited_codes, s.code) then
-      ho.initiated_by = "network"
-    end
-    state.open[pcoa] = ho
-    state.list[#state.list + 1] = ho
+local function begin(state, pcoa, s)
+  local ho = {mn = pcoa, first = s.frame, start = s.time, messages = 0, idents = {},
+              network = false}
+  state.list[#state.list + 1] = ho
+  local slot = state.slots[pcoa]
+  if slot then
+    slot.previous, slot.current = slot.current, ho
+  else
+    state.slots[pcoa] = {current = ho, last = s.time}
   end
   return ho
 end
 
-local function fbu_mode(s)
-  -- decision D13 (and D7): from the PCoA to PAR is predictive; to NAR, or
-  -- forwarded by NAR to PAR, is reactive
-  if s.src == s.homeaddr and s.dst == s.haaddr then return "predictive" end
-  if s.dst == s.coa or (s.src == s.coa and s.dst == s.haaddr) then return "reactive" end
-  return nil
+local function join_or_begin(state, pcoa, s, joins)
+  local slot = slot_of(state, pcoa, s.time)
+  if slot and joins(slot.current) then return slot.current end
+  return begin(state, pcoa, s)
+end
+
+-- The open handover of pcoa, or the one before it, with an FBU of ident.
+local function holding(state, pcoa, ident, now)
+  local slot = slot_of(state, pcoa, now)
+  if slot == nil then return nil, nil end
+  if slot.current.idents[ident] then return slot.current, slot end
+  if slot.previous and slot.previous.idents[ident] then return slot.previous, slot end
+  return nil, slot
+end
+
+local HANDLERS = {}
+
+function HANDLERS.rtsolpr(s, state)
+  return join_or_begin(state, s.src, s, undecided)
+end
+
+function HANDLERS.prrtadv(s, state)
+  if group_address(s.dst) then return nil end
+  local ho = join_or_begin(state, s.dst, s, undecided)
+  -- decision D13: begun by an unsolicited PrRtAdv, the network initiated it
+  if ho.messages == 0 and s.code == N.NETWORK_TRIGGER then ho.network = true end
+  return ho
+end
+
+function HANDLERS.fbu(s, state)
+  local pcoa = s.homeaddr
+  local mode, forwarded = fbu_mode(s)
+  local ho, slot = holding(state, pcoa, s.ident, s.time)
+  if ho then
+    if ho.fback ~= nil then ho.resumed = true end
+  else
+    local current = slot and slot.current
+    if current and current.fback ~= nil and current.fback < N.FBACK_REJECTED_MIN
+       and current.mode == "predictive" and mode == "reactive" and s.coa == current.fbu_coa then
+      current.resumed = true     -- the FBU again from the new link (RFC 4988 4)
+    end
+    ho = join_or_begin(state, pcoa, s, undecided_or_resumed)
+  end
+  ho.idents[s.ident] = true
+  if ho.fbu_first == nil then
+    ho.fbu_first, ho.fbu_coa, ho.mode = s.time, s.coa, mode
+  end
+  return ho
+end
+
+function HANDLERS.fback(s, state)
+  local ho, slot = holding(state, s.homeaddr, s.ident, s.time)
+  if ho == nil then
+    if slot == nil then return nil end
+    ho = slot.current            -- an Identification of no FBU
+  elseif ho.fback == nil then
+    ho.fback = s.code            -- decision D13: decides the outcome
+    ho.fbu_fback_ms = (s.time - ho.fbu_first) * 1000
+  else
+    ho.resumed = false           -- the FBU from the new link answered
+  end
+  return ho
+end
+
+function HANDLERS.hi(s, state)
+  if s.pcoa == nil then return nil end
+  local ho = join_or_begin(state, s.pcoa, s, undecided_or_resumed)
+  state.his[s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)] = ho
+  return ho
+end
+
+function HANDLERS.hack(s, state)
+  return state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)]
 end
 
 local function tap_message(s, state)
-  local ho = handover_of(s, state)
+  local ho = HANDLERS[s.key](s, state)
   if ho == nil then return end
-  ho.frames = ho.frames + 1
-  ho.last, ho.last_time = s.frame, s.time
-  if s.key == "fbu" then
-    if ho.idents[s.ident] == nil then ho.idents[s.ident] = s.time end
-    if ho.mode == nil then ho.mode = fbu_mode(s) or "unknown" end
-  elseif s.key == "hi" and ho.mode == "unknown" then
-    if s.code == N.HI_CODE_PREDICTIVE then ho.mode = "predictive"
-    elseif s.code == N.HI_CODE_REACTIVE then ho.mode = "reactive" end
-  elseif s.key == "fback" and ho.fback_code == nil then
-    ho.fback_code = s.code
-    local sent = ho.idents[s.ident]
-    if sent then ho.fbu_fback_ms = (s.time - sent) * 1000 end
-  end
+  local slot = state.slots[ho.mn]
+  if slot then slot.last = s.time end
+  ho.messages = ho.messages + 1
+  ho.last = s.frame
 end
 
 local function outcome(ho)
-  if ho.fback_code == nil then return "incomplete" end
-  if ho.fback_code >= N.FBACK_REJECTED_MIN then return "rejected" end
+  if ho.fback == nil then return "incomplete" end
+  if ho.fback >= N.FBACK_REJECTED_MIN then return "rejected" end
   return "completed"
 end
 
@@ -2441,7 +2494,8 @@ local function handover_table(state)
     counts[result] = counts[result] + 1
     local latency = ho.fbu_fback_ms and string.format("%.3f", ho.fbu_fback_ms) or "-"
     lines[#lines + 1] = string.format("%5d %7d %7d  %-15s  %-10s  %-9s  %-10s  %13s",
-      i, ho.first, ho.last, ho.mn, ho.mode or "unknown", ho.initiated_by, result, latency)
+      i, ho.first, ho.last, ho.mn, ho.mode or "unknown", ho.network and "network" or "mn",
+      result, latency)
   end
   if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end
   lines[#lines + 1] = string.format("%d handovers: %d completed, %d rejected, %d incomplete",

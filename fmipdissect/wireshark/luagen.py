@@ -22,6 +22,7 @@ import jinja2
 from ..decode import output as show
 from .. import __version__
 from ..errors import InputError
+from ..handovers import tracker
 from ..lint import session
 from ..spec import constraints as K
 from ..spec import protocol as P
@@ -111,9 +112,6 @@ FLAG_TEXT = ("Set", "Not set")
 LLA_MAC_LENGTH = 6
 LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 
-# decision D13: an FBAck Code of 128 or more refuses the FBU (RFC 4988 5.2),
-# and its handover is "rejected".
-FBACK_REJECTED_MIN = 128
 
 
 SHARED_WIDTH_FIELDS = {"fmip.opt.reserved"}
@@ -403,7 +401,8 @@ def build_context() -> dict:
             "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
             # decision D13: handovers for -z fmip,handovers
             "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
-            "FBACK_REJECTED_MIN": FBACK_REJECTED_MIN,
+            "FBACK_REJECTED_MIN": tracker.FBACK_REJECTED,
+            "NETWORK_TRIGGER": tracker.NETWORK_TRIGGER,
             "ADDR_PCOA": P.ADDR_PCOA,
             "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
             "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,
