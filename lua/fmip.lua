@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+117945b287c2"
+local PLUGIN_VERSION = "0.1.0+9bfbfe0605fd"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1564,13 +1564,13 @@ local function add_ntp_time(item, hex)
 end
 
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
--- its value (number, UInt64 or address string) or nil when it does not fit.
+-- its value (number or string; nil when it does not fit) and its tree item.
 local function add_field(tree, t, base, f, limit, ctx, code_table)
   local ntp_hex
   local off = base + f.offset
   -- limit never exceeds the captured length (callers check it)
   if off + f.size > limit then return nil end
-  local value, shown
+  local value, shown, item
   if f.kind == "ipv4" then
     value = ipv4_at(off)
     shown = value
@@ -1587,7 +1587,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
   end
   if f.pf then
     local r = t:range(off, f.size)
-    local item = tree:add(F[f.pf], r)
+    item = tree:add(F[f.pf], r)
     if code_table then
       item:append_text(" (" .. (code_table[value] or "Unknown") .. ")")
     end
@@ -1616,7 +1616,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     end
   end
   if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
-  return value
+  return value, item
 end
 
 -- decision D3 padding: nothing, Pad1, or one PadN filling the area exactly.
@@ -1745,7 +1745,7 @@ local function dissect_auth(t, off, tree, ctx)
     report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
     return nil
   end
-  local elen = t:range(off + 2, 2):uint()
+  local elen = uint_at(off + 2, 2)
   local size = 4 + elen
   local fits = off + size <= n
   local sub = tree:add(F["fmip.auth"], t:range(off, fits and size or n - off))
@@ -2156,6 +2156,28 @@ local function info_text(msg, ctx)
   return text
 end
 
+-- A tree nobody will see.  When the tree is not shown (tshark without -V,
+-- the first pass of -2, the GUI loading a file) and no filter, column or
+-- tap refers to a field of this protocol, Wireshark "fakes" the field items
+-- of the protocol (an added item is its parent): adding them only costs
+-- time, which in a Lua dissector is most of the cost of a message.  The dissection then
+-- runs against these stand-ins: the same checks, columns, expert infos (on
+-- the real item: filters on _ws.expert and the expert tap still see them)
+-- and request/response links, but no TvbRange and no tree item per field.
+local lite_item, lite_len, lite_reported_len
+local LITE_TREE = {}
+function LITE_TREE.add(self) return self end
+function LITE_TREE.append_text() end
+function LITE_TREE.set_text() end
+function LITE_TREE.set_generated() end
+function LITE_TREE.add_proto_expert_info(_, expert_info, text)
+  lite_item:add_proto_expert_info(expert_info, text)
+end
+local LITE_TVB = {}
+function LITE_TVB.len() return lite_len end
+function LITE_TVB.reported_len() return lite_reported_len end
+function LITE_TVB.range() return nil end
+
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
@@ -2163,8 +2185,18 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   if quoted then top:append_text(" [quoted in an ICMP error]") end
   local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
+  local probed = false
   for _, f in ipairs(msg.fields) do
-    add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
+    local _, item = add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
+    if item and not probed then
+      -- the first field item tells whether the fields are faked: a faked
+      -- item is its parent, here the whole message, not the field's octets
+      probed = true
+      if item.len ~= f.size then
+        lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
+        top, t = LITE_TREE, LITE_TVB
+      end
+    end
   end
   local clipped = t:reported_len() > n
   if not quoted then
