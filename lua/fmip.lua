@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+9bfbfe0605fd"
+local PLUGIN_VERSION = "0.1.0+44f9318357ac"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
