@@ -27,13 +27,14 @@ test: setup
 regen: samples lua docs
 
 samples: setup
-	$(BIN)/python -m fmipdissect.gen.scenarios --write-samples samples --write-docs docs/samples.md
+	$(BIN)/python -m fmipdissect.gen.samples --write-samples samples --write-docs docs/samples.md
 
 lua: setup
 	$(BIN)/fmipdissect lua -o lua/fmip.lua
 
 docs: setup
 	$(BIN)/python -m fmipdissect.lint.docs -o docs/rules.md
+	$(BIN)/python -m fmipdissect.active.docs docs/active-testing.md
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
+from ..spec.rules import say
 from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_PLAIN_SUM,
                              authenticator_matches, mn_par_authenticator)
 
@@ -85,9 +86,10 @@ def _missing_options(msg, spec, out):
             if e.kind == kind and (codes is None or e.code in codes):
                 break
         else:
-            out.append((rule, (f"{spec.abbrev} Code {msg.code} lacks the {label}"
-                         if msg.code is not None and len(spec.codes) > 1
-                         else f"{spec.abbrev} lacks the {label}")))
+            with_code = (f" Code {msg.code}" if msg.code is not None
+                         and len(spec.codes) > 1 else "")
+            out.append((rule, say(rule, abbrev=spec.abbrev,
+                                  with_code=with_code, label=label)))
 
 
 def _mn_par_extensions(msg, spec, stopped, out):
@@ -101,14 +103,14 @@ def _mn_par_extensions(msg, spec, stopped, out):
             auth = True
     if not auth:
         if not stopped:
-            out.append((R.AUTH_EXTENSION_MISSING, (f"{spec.abbrev} carries no MN-PAR Authentication "
-                            f"Extension")))
+            out.append((R.AUTH_EXTENSION_MISSING,
+                        say(R.AUTH_EXTENSION_MISSING, abbrev=spec.abbrev)))
         return
     # auth extensions, none of subtype MN-PAR
     subtypes = ", ".join(str(e.code) for e in msg.elements if e.kind == "auth")
-    out.append((R.AUTH_EXTENSION_WRONG_SUBTYPE, (f"{spec.abbrev} Generalized Authentication Extension "
-                          f"has subtype {subtypes}, not MN-PAR "
-                          f"({P.AUTH_SUBTYPE_MN_PAR})")))
+    out.append((R.AUTH_EXTENSION_WRONG_SUBTYPE,
+                say(R.AUTH_EXTENSION_WRONG_SUBTYPE, abbrev=spec.abbrev,
+                    subtypes=subtypes, mn_par=_MN_PAR)))
 
 
 def _authenticators(msg, spec, keys, out):
@@ -134,10 +136,9 @@ def _authenticators(msg, spec, keys, out):
 def _fbu(msg, spec, stopped, keys, out):
     lifetime = msg.lifetime
     if lifetime > _LIFETIME_MAX:
-        extra = (" (its high octet, the figure's 'reserved' field, is not "
-                 "zero; decision D1)" if lifetime >> 8 else "")
-        out.append((_LIFETIME_RULE, (f"Lifetime {lifetime} s exceeds {_LIFETIME_MAX} s"
-                        f"{extra}")))
+        out.append((_LIFETIME_RULE, say(
+            _LIFETIME_RULE, lifetime=lifetime, limit=_LIFETIME_MAX,
+            note=R.D1_NOTE if lifetime >> 8 else "")))
     flags = msg.flags
     if flags:
         for rule, mask, bits in _FBU_FLAG_RULES:
@@ -153,9 +154,7 @@ def _fbu(msg, spec, stopped, keys, out):
 
 def _fback(msg, spec, stopped, keys, out):
     if msg.code not in spec.codes:
-        out.append((R.UNKNOWN_CODE, (f"FBAck Code {msg.code} is not defined (RFC 4988 "
-                        f"{spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")))
+        _unknown_code(msg, spec, out)
     if not stopped:
         _missing_options(msg, spec, out)
     _mn_par_extensions(msg, spec, stopped, out)
@@ -191,12 +190,17 @@ def _icmp_common(msg, spec, out):
                         f"plain sum over the non-zero Reserved bits, not the "
                         f"RFC's sum with Reserved zeroed (decision D2)")))
     if msg.reserved:
-        out.append((R.ICMP_RESERVED_NOT_ZERO, (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
-                        f"are not zero")))
+        out.append((R.ICMP_RESERVED_NOT_ZERO, say(
+            R.ICMP_RESERVED_NOT_ZERO, abbrev=spec.abbrev,
+            reserved=f"{msg.reserved:#04x}")))
     if msg.code not in spec.codes:
-        out.append((R.UNKNOWN_CODE, (f"{spec.abbrev} Code {msg.code} is not defined "
-                        f"(RFC 4988 {spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")))
+        _unknown_code(msg, spec, out)
+
+
+def _unknown_code(msg, spec, out):
+    out.append((R.UNKNOWN_CODE, say(
+        R.UNKNOWN_CODE, abbrev=spec.abbrev, code=msg.code,
+        section=spec.section, codes=", ".join(map(str, spec.codes)))))
 
 
 def _rtsolpr(msg, spec, stopped, keys, out):
@@ -209,8 +213,8 @@ def _prrtadv(msg, spec, stopped, keys, out):
     _icmp_common(msg, spec, out)
     code = msg.code
     if code in spec.unsolicited_codes and msg.identifier:
-        out.append((K.UNSOLICITED_IDENTIFIER_RULE["prrtadv"], (f"unsolicited PrRtAdv (Code {code}) has Identifier "
-                        f"{msg.identifier}, not zero")))
+        rule = K.UNSOLICITED_IDENTIFIER_RULE["prrtadv"]
+        out.append((rule, say(rule, code=code, identifier=msg.identifier)))
     if stopped:
         return
     _missing_options(msg, spec, out)
@@ -219,9 +223,9 @@ def _prrtadv(msg, spec, stopped, keys, out):
             if e.kind == "lla" and e.code in _LLA_REASONS:
                 break
         else:
-            out.append((_REASON_RULE, (f"PrRtAdv Code {code} has no LLA option with a "
-                            f"reason Option-Code "
-                            f"({', '.join(map(str, _LLA_REASON_CODES))})")))
+            out.append((_REASON_RULE, say(
+                _REASON_RULE, code=code,
+                reasons=", ".join(map(str, _LLA_REASON_CODES)))))
     # RFC 4988 5.4 order; a New AP LLA (rank 0) starts the next tuple.
     previous = -1
     for e in msg.elements:
@@ -242,8 +246,7 @@ def _hi(msg, spec, stopped, keys, out):
     if flag_rules and msg.flags:
         for name, rule in flag_rules:
             if msg.flags & _HI_FLAG_MASKS[name]:
-                out.append((rule, f"HI with Code {msg.code} (reactive) "
-                                  f"has {name.upper()} set"))
+                out.append((rule, say(rule, code=msg.code)))
     if not stopped:
         _missing_options(msg, spec, out)
 

@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     """A bad option is one line on standard error and status 2."""
     def error(message: str):
-        parser.exit(2, f"{parser.prog}: error: {message}\n")
+        parser.exit(2, f"{parser.prog}: error: {one_line(message)}\n")
     parser.error = error
 
 

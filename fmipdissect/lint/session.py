@@ -57,6 +57,7 @@ from collections import OrderedDict
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
+from ..spec.rules import say
 
 EXPIRY_SECONDS = 60.0
 MAX_ENTRIES = 65536
@@ -236,15 +237,15 @@ class Session:
         """[(rule_id, text), ...] for requests unanswered at the end."""
         out = []
         for ho in self.handovers.values():
-            self._unacked(ho, "before the capture ends", out)
+            self._unacked(ho, R.AT_CAPTURE_END, out)
         for key, hi in self.his.items():
             if not hi.answered:
                 out.append((_HI_PAIR.unanswered_rule,
-                            self._hi_text(key, hi, "before the capture ends")))
+                            self._hi_text(key, hi, R.AT_CAPTURE_END)))
         for key, rt in self.rtsolprs.items():
             if not rt.answered:
                 out.append((_RTSOLPR_PAIR.unanswered_rule,
-                            self._rt_text(key, rt, "before the capture ends")))
+                            self._rt_text(key, rt, R.AT_CAPTURE_END)))
         self.handovers.clear()
         self.his.clear()
         self.rtsolprs.clear()
@@ -346,19 +347,19 @@ class Session:
         for f in ho.fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
-                out.append((_FBU_PAIR.unanswered_rule, (f"FBU of frame {f.frame} (Home Address "
-                                f"{f.homeaddr}, Identification "
-                                f"{f.ident:#018x}) not acknowledged {when}")))
+                rule = _FBU_PAIR.unanswered_rule
+                out.append((rule, say(rule, frame=f.frame, homeaddr=f.homeaddr,
+                                      ident=f"{f.ident:#018x}", when=when)))
 
     @staticmethod
     def _hi_text(key, hi, when):
-        return (f"HI of frame {hi.frame} from {key[0]} to {key[1]} "
-                f"(Identifier {key[2]}) not answered by a HAck {when}")
+        return say(_HI_PAIR.unanswered_rule, frame=hi.frame, src=key[0],
+                   dst=key[1], identifier=key[2], when=when)
 
     @staticmethod
     def _rt_text(key, rt, when):
-        return (f"RtSolPr of frame {rt.frame} from {key[0]} (Identifier "
-                f"{key[1]}) not answered by a PrRtAdv {when}")
+        return say(_RTSOLPR_PAIR.unanswered_rule, frame=rt.frame, src=key[0],
+                   identifier=key[1], when=when)
 
     def _router_pair(self, src, dst, abbrev, now, out):
         pair = (src, dst) if src < dst else (dst, src)
@@ -368,9 +369,8 @@ class Session:
             self.router_pairs.move_to_end(pair)
             return
         self.router_pairs[pair] = PairSeen(now)
-        out.append((K.IPSEC_RECOMMENDED[abbrev.lower()], (
-            f"{abbrev} between {src} and {dst} is not protected by IPsec "
-            f"ESP (reported once per router pair)")))
+        rule = K.IPSEC_RECOMMENDED[abbrev.lower()]
+        out.append((rule, say(rule, abbrev=abbrev, src=src, dst=dst)))
         if len(self.router_pairs) > MAX_ENTRIES:
             self.router_pairs.popitem(last=False)
             self._capped(f"{MAX_ENTRIES} router pairs", out)
@@ -441,9 +441,9 @@ class Session:
     def _fback(self, msg, dgram, now, out):
         ho = self._handover(msg.homeaddr, now, out, create=False)
         if ho is None or not ho.fbus:
-            out.append((_FBU_PAIR.orphan_rule, (f"FBAck for Home Address {msg.homeaddr} "
-                            f"(Identification {msg.ident:#018x}) with no FBU "
-                            f"seen")))
+            out.append((_FBU_PAIR.orphan_rule, say(
+                _FBU_PAIR.orphan_rule, homeaddr=msg.homeaddr,
+                ident=f"{msg.ident:#018x}")))
             return
         ident = msg.ident
         matched = []          # plain loops here: cheaper than comprehensions
@@ -452,9 +452,10 @@ class Session:
                 matched.append(f)
         if not matched:
             latest = ho.fbus[-1]
-            out.append((_FBU_PAIR.mismatch_rule, (f"FBAck Identification {ident:#018x} differs from "
-                            f"{latest.ident:#018x} of the outstanding FBU of "
-                            f"frame {latest.frame}")))
+            out.append((_FBU_PAIR.mismatch_rule, say(
+                _FBU_PAIR.mismatch_rule, ident=f"{ident:#018x}",
+                request_ident=f"{latest.ident:#018x}",
+                request_frame=latest.frame)))
         else:
             for f in matched:
                 f.acked = True
@@ -541,14 +542,14 @@ class Session:
         held = self.rtsolpr_scopes.get(key[:-1])
         rt = self.rtsolprs.get(held) if held is not None else None
         if rt is None:
-            out.append((_RTSOLPR_PAIR.orphan_rule, (
-                f"PrRtAdv Code {msg.code} to {dgram.dst} (Identifier "
-                f"{msg.identifier}) answers no RtSolPr seen")))
+            out.append((_RTSOLPR_PAIR.orphan_rule, say(
+                _RTSOLPR_PAIR.orphan_rule, code=msg.code, dst=dgram.dst,
+                identifier=msg.identifier)))
         else:
-            out.append((_RTSOLPR_PAIR.mismatch_rule, (
-                f"PrRtAdv Identifier {msg.identifier} differs from "
-                f"{held[-1]} of the outstanding RtSolPr of frame {rt.frame} "
-                f"from {dgram.dst}")))
+            out.append((_RTSOLPR_PAIR.mismatch_rule, say(
+                _RTSOLPR_PAIR.mismatch_rule, identifier=msg.identifier,
+                request_ident=held[-1], request_frame=rt.frame,
+                dst=dgram.dst)))
 
     def _hi(self, msg, dgram, now, out):
         self._router_pair(dgram.src, dgram.dst, "HI", now, out)
@@ -604,9 +605,8 @@ class Session:
         ncoa = _addr_option(msg, P.ADDR_NCOA)
         req = K.HACK_NCOA_WHEN_HI_S
         if hi.s and ncoa is None and msg.code not in _HACK_NO_NCOA_CODES:
-            out.append((req.rule, (f"HAck Code {msg.code} answers the HI of frame "
-                             f"{hi.frame}, which has S set, without the "
-                             f"{req.label}")))
+            out.append((req.rule, say(req.rule, code=msg.code,
+                                      request_frame=hi.frame, label=req.label)))
         if ncoa is not None and hi.pcoa is not None:
             ho = self._handover(hi.pcoa, now, out)
             if self._add_address(ho, ho.ncoas, ncoa,
@@ -618,14 +618,14 @@ class Session:
         held = self.hi_scopes.get(key[:-1])
         hi = self.his.get(held) if held is not None else None
         if hi is None:
-            out.append((_HI_PAIR.orphan_rule, (
-                f"HAck from {dgram.src} to {dgram.dst} (Identifier "
-                f"{msg.identifier}) answers no HI seen")))
+            out.append((_HI_PAIR.orphan_rule, say(
+                _HI_PAIR.orphan_rule, src=dgram.src, dst=dgram.dst,
+                identifier=msg.identifier)))
         else:
-            out.append((_HI_PAIR.mismatch_rule, (
-                f"HAck Identifier {msg.identifier} differs from {held[-1]} of "
-                f"the outstanding HI of frame {hi.frame} from {dgram.dst} to "
-                f"{dgram.src}")))
+            out.append((_HI_PAIR.mismatch_rule, say(
+                _HI_PAIR.mismatch_rule, identifier=msg.identifier,
+                request_ident=held[-1], request_frame=hi.frame,
+                src=dgram.src, dst=dgram.dst)))
 
 
 def _pop_expired(table, horizon, now, future):

@@ -70,12 +70,12 @@ FBU_IDENTIFICATION_REUSED = "FM417"
 HI_HACK_WITHOUT_IPSEC = "FM418"
 HACK_IDENTIFIER_MISMATCH = "FM419"
 PRRTADV_IDENTIFIER_MISMATCH = "FM420"
-SESSION_STATE_CAPPED = "FM499"
 AUTH_AUTHENTICATOR_BAD = "FM501"
 AUTH_UNKNOWN_SPI = "FM502"
 CAPTURE_TRUNCATED = "FM901"
 FRAGMENT_NOT_REASSEMBLED = "FM902"
 PACKET_CLIPPED = "FM903"
+SESSION_STATE_CAPPED = "FM904"
 
 
 @dataclass(frozen=True)
@@ -319,6 +319,78 @@ RULES: tuple[Rule, ...] = (
          "The part beyond the snap length was not captured and cannot be "
          "checked.", "capture"),
 )
+
+# --- What a finding says -------------------------------------------------------
+#
+# One template per rule that fmip-lint and the Wireshark dissector both
+# report in the same way, so that both say the same words.  Placeholders are
+# {name}s only, filled with text (numbers in decimal, Identification as
+# 0x + 16 hex digits, addresses dotted): the Lua dissector fills the same
+# templates (wireshark/luagen.py exports them) with string substitution.
+
+D1_NOTE = (" (its high octet, the figure's 'reserved' field, is not zero; "
+           "decision D1)")
+
+MESSAGES: dict[str, str] = {
+    FBU_LIFETIME_OVER_LIMIT: "Lifetime {lifetime} s exceeds {limit} s{note}",
+    AUTH_EXTENSION_MISSING: "{abbrev} carries no MN-PAR Authentication "
+                            "Extension",
+    AUTH_EXTENSION_WRONG_SUBTYPE: "{abbrev} Generalized Authentication "
+                                  "Extension has subtype {subtypes}, not "
+                                  "MN-PAR ({mn_par})",
+    ICMP_RESERVED_NOT_ZERO: "{abbrev} Reserved bits {reserved} are not zero",
+    UNKNOWN_CODE: "{abbrev} Code {code} is not defined (RFC 4988 {section} "
+                  "lists {codes})",
+    PRRTADV_UNSOLICITED_IDENTIFIER: "unsolicited PrRtAdv (Code {code}) has "
+                                    "Identifier {identifier}, not zero",
+    PRRTADV_REASON_CODE_MISSING: "PrRtAdv Code {code} has no LLA option "
+                                 "with a reason Option-Code ({reasons})",
+    # the "required option missing" rules share their words
+    FBACK_NCOA_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    RTSOLPR_NEW_AP_LLA_MISSING: "{abbrev}{with_code} lacks the {label}",
+    PRRTADV_REQUIRED_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    HI_REQUIRED_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    HI_REACTIVE_S_FLAG: "HI with Code {code} (reactive) has S set",
+    HI_REACTIVE_U_FLAG: "HI with Code {code} (reactive) has U set",
+    # decisions D9, D11: replies and requests of the three pairs
+    FBACK_WITHOUT_FBU: "FBAck for Home Address {homeaddr} (Identification "
+                       "{ident}) with no FBU seen",
+    FBACK_IDENTIFICATION_MISMATCH: "FBAck Identification {ident} differs "
+                                   "from {request_ident} of the outstanding "
+                                   "FBU of frame {request_frame}",
+    FBU_UNACKNOWLEDGED: "FBU of frame {frame} (Home Address {homeaddr}, "
+                        "Identification {ident}) not acknowledged {when}",
+    HACK_WITHOUT_HI: "HAck from {src} to {dst} (Identifier {identifier}) "
+                     "answers no HI seen",
+    HI_UNANSWERED: "HI of frame {frame} from {src} to {dst} (Identifier "
+                   "{identifier}) not answered by a HAck {when}",
+    PRRTADV_WITHOUT_RTSOLPR: "PrRtAdv Code {code} to {dst} (Identifier "
+                             "{identifier}) answers no RtSolPr seen",
+    RTSOLPR_UNANSWERED: "RtSolPr of frame {frame} from {src} (Identifier "
+                        "{identifier}) not answered by a PrRtAdv {when}",
+    HACK_IDENTIFIER_MISMATCH: "HAck Identifier {identifier} differs from "
+                              "{request_ident} of the outstanding HI of "
+                              "frame {request_frame} from {dst} to {src}",
+    PRRTADV_IDENTIFIER_MISMATCH: "PrRtAdv Identifier {identifier} differs "
+                                 "from {request_ident} of the outstanding "
+                                 "RtSolPr of frame {request_frame} from "
+                                 "{dst}",
+    HACK_NCOA_OPTION_MISSING: "HAck Code {code} answers the HI of frame "
+                              "{request_frame}, which has S set, without "
+                              "the {label}",
+    HI_HACK_WITHOUT_IPSEC: "{abbrev} between {src} and {dst} is not "
+                           "protected by IPsec ESP (reported once per "
+                           "router pair)",
+}
+
+# The "when" of a request never answered, seen at the end of the capture.
+AT_CAPTURE_END = "before the capture ends"
+
+
+def say(rule_id: str, /, **values) -> str:
+    """The finding's text: the rule's template filled with values."""
+    return MESSAGES[rule_id].format_map(values)
+
 
 RULES_BY_ID = {r.id: r for r in RULES}
 RULES_BY_NAME = {r.name: r for r in RULES}

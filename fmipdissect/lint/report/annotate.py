@@ -39,6 +39,7 @@ from .common import finding_comment
 
 PCAP_MAGICS = {0xA1B2C3D4: 6, 0xA1B23C4D: 9}   # magic -> time stamp decimals
 PCAPNG_SHB = 0x0A0D0D0A
+PCAPNG_MAJOR = ng.PCAPNG_VERSION_MAJOR      # 1: other versions are skipped
 BOM_LE = b"\x4d\x3c\x2b\x1a"
 BLOCK_OPB, BLOCK_SPB, BLOCK_EPB = 2, 3, 6   # the blocks that are frames
 MAX_BLOCK = 1 << 26          # as the capture reader: longer is garbage
@@ -158,9 +159,15 @@ class _Comments:
 
 
 def _copy_pcapng(src, out, comments: _Comments) -> int:
-    """Copy pcapng blocks, adding comments; returns the frames copied."""
+    """Copy pcapng blocks, adding comments; returns the frames copied.
+
+    Frames are numbered as the capture reader numbers them: a section of a
+    major version other than 1 is skipped by the reader (with a note), so
+    its blocks are left out here too, and copying stops where the reader
+    stops (a block whose two length fields differ, a cut block)."""
     frame = 0
     endian = "<"
+    skipping = False
     snaplen0 = 0                 # interface 0's snap length (for SPBs)
     first_idb = True
     while True:
@@ -175,9 +182,16 @@ def _copy_pcapng(src, out, comments: _Comments) -> int:
         if length < 12 or length % 4 or length > MAX_BLOCK:
             return frame         # garbage: the checker reported the cut
         rest = src.read(length - 12)
-        if len(rest) < length - 12:
-            return frame         # cut short (FM901)
+        if (len(rest) < length - 12
+                or struct.unpack_from(endian + "I", rest, len(rest) - 4)[0]
+                != length):
+            return frame         # cut short or corrupt (FM901)
         block = head + rest
+        if btype == PCAPNG_SHB:
+            skipping = (length < 28 or struct.unpack_from(
+                endian + "H", block, 12)[0] != PCAPNG_MAJOR)
+        if skipping:
+            continue
         if btype == ng.PCAPNG_BT_IDB and first_idb and length >= 20:
             snaplen0 = struct.unpack_from(endian + "I", block, 12)[0]
             first_idb = False
