@@ -15,6 +15,67 @@
 -- integer division operator, no set_plugin_info, no goto.  See
 -- docs/wireshark.md.
 
+-- ---------------------------------------------------------------------------
+-- One copy only: an installed plugin and a `-X lua_script:` copy side by side
+-- ---------------------------------------------------------------------------
+
+-- Wireshark loads the personal Lua plugins folder first, then the scripts
+-- named with -X lua_script:.  A second Proto("fmip") would be a Lua error,
+-- so a second copy says which copy is in use and stands down; an installed
+-- copy stands down for a -X copy named on the command line (the one the
+-- user asked for), which it finds in /proc/self/cmdline where there is one.
+local PLUGIN_MARK = "fmipdissect-lua-plugin"
+local PLUGIN_VERSION = "0.1.0+44f9318357ac"
+local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
+
+local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
+
+local function explicit_copy()
+  local f = io.open("/proc/self/cmdline", "rb")
+  if f == nil then return nil end
+  local args = f:read("*a") or ""
+  f:close()
+  local take_next = false
+  for arg in string.gmatch(args, "([^\0]*)\0") do
+    local opt
+    if take_next then
+      opt, take_next = arg, false
+    elseif arg == "-X" then
+      take_next = true
+    elseif string.sub(arg, 1, 2) == "-X" then
+      opt = string.sub(arg, 3)
+    end
+    local path = opt and string.match(opt, "^lua_script:(.+)$")
+    local script = path and io.open(path, "rb")
+    if script then
+      local head = script:read(4096) or ""
+      script:close()
+      if string.find(head, PLUGIN_MARK, 1, true) then return path end
+    end
+  end
+  return nil
+end
+
+local function copy_in_use()
+  local loaded = rawget(_G, "FMIPDISSECT_LOADED")
+  if loaded then
+    tell_stderr(string.format("not loading %s (version %s): the FMIPv4 dissector is already loaded from %s (version %s%s)",
+      THIS_FILE, PLUGIN_VERSION, loaded.file, loaded.version,
+      loaded.version == PLUGIN_VERSION and ", the same" or ", a different one"))
+    return false
+  end
+  local explicit = explicit_copy()
+  if explicit and explicit ~= THIS_FILE then
+    tell_stderr(string.format("using %s (-X); the installed copy %s (version %s) is not loaded",
+                      explicit, THIS_FILE, PLUGIN_VERSION))
+    return false
+  end
+  rawset(_G, "FMIPDISSECT_LOADED", {file = THIS_FILE, version = PLUGIN_VERSION})
+  return true
+end
+
+if not copy_in_use() then return end
+
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 -- The ICMP side runs as a postdissector of its own, so that the UDP
 -- dissector of "fmip" stays a plain dissector-table entry.
@@ -31,6 +92,13 @@ local N = {
   ICMP_TYPE = 41,
   LIFETIME_MAX = 10,
   DEFAULT_LLA_LENGTH = 6,
+  LLA_MAC_LENGTH = 6,
+  HANDOVER_EXPIRY_SECONDS = 60,
+  FBACK_REJECTED_MIN = 128,
+  NETWORK_TRIGGER = 1,
+  ADDR_PCOA = 1,
+  HI_CODE_PREDICTIVE = 0,
+  HI_CODE_REACTIVE = 1,
   LLA_LENGTH_MIN = 1,
   LLA_LENGTH_MAX = 2037,
   OPTION_UNIT = 8,
@@ -728,7 +796,7 @@ OPTIONS[21] = {
       size = 1,
       kind = "reserved",
       label = "Reserved",
-      pf = "fmip.opt.reserved",
+      pf = "fmip.opt.reserved/8",
       reserved_mask = 255,
       reserved_rule = "FM307",
     },
@@ -781,7 +849,7 @@ OPTIONS[22] = {
       size = 4,
       kind = "reserved",
       label = "Reserved",
-      pf = "fmip.opt.reserved",
+      pf = "fmip.opt.reserved/32",
       reserved_mask = 4294967295,
       reserved_rule = "FM307",
     },
@@ -789,6 +857,7 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+local LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 local NTP_FIELD = "ident"
 -- Type and Length of every option (RFC 4988 6), for options not understood
 local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
@@ -836,15 +905,15 @@ local F = {}
 local field_list = {}
 F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil)
 F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil)
-F["fmip.flags.s"] = ProtoField.uint8("fmip.flags.s", "Simultaneous bindings", base.DEC, nil, 0x80)
-F["fmip.flags.b"] = ProtoField.uint8("fmip.flags.b", "Broadcast datagrams", base.DEC, nil, 0x40)
-F["fmip.flags.d"] = ProtoField.uint8("fmip.flags.d", "Decapsulation by mobile node", base.DEC, nil, 0x20)
-F["fmip.flags.m"] = ProtoField.uint8("fmip.flags.m", "Minimal encapsulation", base.DEC, nil, 0x10)
-F["fmip.flags.g"] = ProtoField.uint8("fmip.flags.g", "GRE encapsulation", base.DEC, nil, 0x8)
-F["fmip.flags.r"] = ProtoField.uint8("fmip.flags.r", "Reserved (r)", base.DEC, nil, 0x4)
-F["fmip.flags.t"] = ProtoField.uint8("fmip.flags.t", "Reverse tunneling", base.DEC, nil, 0x2)
-F["fmip.flags.x"] = ProtoField.uint8("fmip.flags.x", "Reserved (x)", base.DEC, nil, 0x1)
-F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC, nil, nil)
+F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80)
+F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40)
+F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20)
+F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10)
+F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8)
+F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4)
+F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2)
+F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1)
+F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil)
 F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address")
 F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)")
 F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)")
@@ -855,16 +924,17 @@ F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICM
 F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil)
 F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil)
-F["fmip.hi.s"] = ProtoField.uint8("fmip.hi.s", "Assigned address configuration (S)", base.DEC, nil, 0x80)
-F["fmip.hi.u"] = ProtoField.uint8("fmip.hi.u", "Buffer (U)", base.DEC, nil, 0x40)
+F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80)
+F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40)
 F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f)
 F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil)
 F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil)
 F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil)
-F["fmip.opt.lla"] = ProtoField.bytes("fmip.opt.lla", "Link-Layer Address", base.NONE)
-F["fmip.opt.reserved"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
+F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address")
+F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address")
 F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil)
+F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
 F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, nil, nil)
 F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil)
 F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil)
@@ -873,6 +943,7 @@ F["fmip.opt"] = ProtoField.none("fmip.opt", "Option")
 F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension")
 F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension")
 F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE)
+F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON)
 F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE)
 F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE)
 F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil)
@@ -912,9 +983,10 @@ field_list[#field_list + 1] = F["fmip.opt.type"]
 field_list[#field_list + 1] = F["fmip.opt.len"]
 field_list[#field_list + 1] = F["fmip.opt.code"]
 field_list[#field_list + 1] = F["fmip.opt.lla"]
-field_list[#field_list + 1] = F["fmip.opt.reserved"]
+field_list[#field_list + 1] = F["fmip.opt.reserved/8"]
 field_list[#field_list + 1] = F["fmip.opt.addr"]
 field_list[#field_list + 1] = F["fmip.opt.prefixlen"]
+field_list[#field_list + 1] = F["fmip.opt.reserved/32"]
 field_list[#field_list + 1] = F["fmip.auth.type"]
 field_list[#field_list + 1] = F["fmip.auth.subtype"]
 field_list[#field_list + 1] = F["fmip.auth.len"]
@@ -923,6 +995,7 @@ field_list[#field_list + 1] = F["fmip.opt"]
 field_list[#field_list + 1] = F["fmip.ext"]
 field_list[#field_list + 1] = F["fmip.auth"]
 field_list[#field_list + 1] = F["fmip.opt.padding"]
+field_list[#field_list + 1] = F["fmip.opt.lla.bytes"]
 field_list[#field_list + 1] = F["fmip.opt.data"]
 field_list[#field_list + 1] = F["fmip.auth.authenticator"]
 field_list[#field_list + 1] = F["fmip.ext.type"]
@@ -1435,7 +1508,35 @@ local function octet(off)
   return string.byte(octets, off + 1)
 end
 
+-- Field values read from the same string (callers check that they fit):
+-- no TvbRange and no C call per value, which is most of the per-packet
+-- cost of a Lua dissector (docs/wireshark.md, "Speed").
+local function uint_at(off, size)
+  local v = 0
+  for i = off + 1, off + size do v = v * 256 + string.byte(octets, i) end
+  return v
+end
+
+local function ipv4_at(off)
+  return string.format("%d.%d.%d.%d", string.byte(octets, off + 1, off + 4))
+end
+
+local function hex_at(off, size)
+  return string.format(string.rep("%02x", size), string.byte(octets, off + 1, off + size))
+end
+
+-- Whether the one bit of mask is set in value (mask a power of two).
+local function bit_set(value, mask)
+  return math.floor(value / mask) % 2 == 1
+end
+
+-- A message quoted in an ICMP error is shown, not checked: no expert
+-- infos and no request/response links (it is not a message of this
+-- exchange, and its source is the router that sent the error).
+local quoted = false
+
 local function report(item, id, text)
+  if quoted then return end
   local r = RULES[id]
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
@@ -1443,6 +1544,7 @@ end
 -- The registry's words for a rule (its message template, the same one
 -- fmip-lint fills), filled with values: {name} -> text_of(values.name).
 local function say(item, id, values)
+  if quoted then return end
   local text = string.gsub(RULES[id].message, "{([%w_]+)}", function(k)
     local v = values[k]
     if v == nil then return "{" .. k .. "}" end
@@ -1454,6 +1556,7 @@ end
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, hex)
+  if quoted then return end
   local seconds = tonumber(string.sub(hex, 1, 8), 16) - N.NTP_UNIX_OFFSET
   if seconds < N.NTP_PLAUSIBLE_FROM or seconds >= N.NTP_ERA0_END then return end
   local nsecs = math.floor(tonumber(string.sub(hex, 9, 16), 16) * 1000000000 / 4294967296 + 0.5)
@@ -1462,47 +1565,48 @@ local function add_ntp_time(item, hex)
 end
 
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
--- its value (number, UInt64 or address string) or nil when it does not fit.
+-- its value (number or string; nil when it does not fit) and its tree item.
 local function add_field(tree, t, base, f, limit, ctx, code_table)
   local ntp_hex
   local off = base + f.offset
   -- limit never exceeds the captured length (callers check it)
   if off + f.size > limit then return nil end
-  local r = t:range(off, f.size)
-  local value, shown
+  local value, shown, item
   if f.kind == "ipv4" then
-    value = tostring(r:ipv4())
+    value = ipv4_at(off)
     shown = value
   elseif f.kind == "bytes" then
-    value = tostring(r:bytes())
+    value = hex_at(off, f.size)
   elseif f.size == 8 then
-    local hex = string.lower(r:uint64():tohex())
+    local hex = hex_at(off, 8)
     value = "0x" .. hex
     shown = value
     ntp_hex = hex
   else
-    value = r:uint()
+    value = uint_at(off, f.size)
     shown = value
   end
   if f.pf then
-    local item = tree:add(F[f.pf], r)
+    local r = t:range(off, f.size)
+    item = tree:add(F[f.pf], r)
     if code_table then
       item:append_text(" (" .. (code_table[value] or "Unknown") .. ")")
     end
     if f.flags then
       for _, b in ipairs(f.flags) do
-        local set = bits_and(value, b.mask) ~= 0
         item:add(F[b.pf], r)
-        if set and ctx then ctx.flagbits[b.name] = true end
-        if set and b.policy ~= "use" and b.rule then
-          report(item, b.rule, string.format(
-            "flag %s (%s) is set; it is sent as zero", string.upper(b.name), b.label))
+        if value ~= 0 and bit_set(value, b.mask) then
+          if ctx then ctx.flagbits[b.name] = true end
+          if b.policy ~= "use" and b.rule then
+            report(item, b.rule, string.format(
+              "flag %s (%s) is set; it is sent as zero", string.upper(b.name), b.label))
+          end
         end
       end
       if f.reserved_pf then item:add(F[f.reserved_pf], r) end
     end
     if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
-    if f.reserved_mask and bits_and(value, f.reserved_mask) ~= 0 then
+    if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
       local bits = bits_and(value, f.reserved_mask)
       if ctx and RULES[f.reserved_rule].message then
         say(item, f.reserved_rule, {abbrev = ctx.abbrev, reserved = string.format("0x%02x", bits)})
@@ -1513,7 +1617,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     end
   end
   if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
-  return value
+  return value, item
 end
 
 -- decision D3 padding: nothing, Pad1, or one PadN filling the area exactly.
@@ -1532,6 +1636,15 @@ end
 -- Options of the ICMP messages (RFC 4988 6), Length in 8-octet units
 -- ---------------------------------------------------------------------------
 
+-- The address as a MAC address when it has 6 octets, else as octets.
+local function add_lla(sub, t, off, len)
+  if len == N.LLA_MAC_LENGTH then
+    sub:add(F["fmip.opt.lla"], t:range(off, len))
+  elseif len > 0 then
+    sub:add(F[LLA_OTHER_FIELD], t:range(off, len))
+  end
+end
+
 local function dissect_lla(t, off, size, code, sub)
   -- decision D3: an address of the configured length, then padding; with the
   -- wildcard Option-Code the option may hold padding only.  Same order of
@@ -1540,7 +1653,7 @@ local function dissect_lla(t, off, size, code, sub)
   if lla_len < N.LLA_LENGTH_MIN or lla_len > N.LLA_LENGTH_MAX then lla_len = N.DEFAULT_LLA_LENGTH end
   local area_off, area_len = off + 3, size - 3
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
-    if lla_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, lla_len)) end
+    add_lla(sub, t, area_off, lla_len)
     if area_len > lla_len then
       sub:add(F["fmip.opt.padding"], t:range(area_off + lla_len, area_len - lla_len))
     end
@@ -1548,7 +1661,7 @@ local function dissect_lla(t, off, size, code, sub)
     if area_len > 0 then sub:add(F["fmip.opt.padding"], t:range(area_off, area_len)) end
   else
     local addr_len = math.min(lla_len, area_len)
-    if addr_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, addr_len)) end
+    add_lla(sub, t, area_off, addr_len)
     local why
     if lla_len > area_len then
       why = string.format("only %d octets follow the Option-Code, fewer than the %d-octet address",
@@ -1564,11 +1677,11 @@ end
 
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
-  local code
+  local code, addr
   for _, f in ipairs(opt.fields) do
     if f.name ~= "lla" then
       local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil)
-      if f.kind == "code" then code = v end
+      if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
     end
   end
   sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
@@ -1579,7 +1692,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
-  ctx.options[#ctx.options + 1] = {type = opt.type, code = code}
+  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr}
 end
 
 local function dissect_options(t, off, tree, ctx)
@@ -1633,7 +1746,7 @@ local function dissect_auth(t, off, tree, ctx)
     report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
     return nil
   end
-  local elen = t:range(off + 2, 2):uint()
+  local elen = uint_at(off + 2, 2)
   local size = 4 + elen
   local fits = off + size <= n
   local sub = tree:add(F["fmip.auth"], t:range(off, fits and size or n - off))
@@ -1892,21 +2005,24 @@ local function record_link(msg, pinfo, ctx)
   local key, scope = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
-    local req = {frame = frame, time = pinfo.rel_ts,
-                 ident = ctx.shown[msg.match_key[#msg.match_key]]}
-    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
     -- retransmission, the FBU repeated from the new link): one reply
     -- answers all of them (decision D8), and a request not answered is
-    -- reported once, at its first copy, as the checker does.
-    local same = requests[key]
-    req.unanswered = {frame}
-    if same then
-      for _, f in ipairs(same.unanswered) do req.unanswered[#req.unanswered + 1] = f end
-      req.answered = same.answered
+    -- reported once, at its first copy, as the checker does.  A copy
+    -- updates the one record of its key in place (constant work per copy:
+    -- a request repeated N times costs linear time), and the reply links
+    -- to the newest copy.
+    local req = requests[key]
+    if req then
       note.copy = true
+      req.unanswered[#req.unanswered + 1] = frame
+    else
+      req = {unanswered = {frame}}
+      requests[key] = req
     end
-    requests[key] = req
+    req.frame, req.time = frame, pinfo.rel_ts
+    req.ident = ctx.shown[msg.match_key[#msg.match_key]]
+    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits else req.flagbits = nil end
     scopes[scope] = req
     note.request = true
     -- Recorded on the first pass: every later frame was recorded too, so a
@@ -1941,11 +2057,12 @@ local function record_link(msg, pinfo, ctx)
       if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
     end
   end
-  for _, f in ipairs(req.unanswered) do
-    local req_note = notes[f]
+  local unanswered = req.unanswered
+  for i = 1, #unanswered do
+    local req_note = notes[unanswered[i]]
     if req_note and req_note.response_in == nil then req_note.response_in = frame end
+    unanswered[i] = nil
   end
-  req.unanswered = {}
 end
 
 local function show_link(msg, pinfo, item, ctx)
@@ -2002,6 +2119,25 @@ function fmip.init()
 end
 
 -- ---------------------------------------------------------------------------
+-- What the handover statistics (below) need of a message, kept only while
+-- one of them listens (tshark -z fmip,handovers, Statistics menu)
+-- ---------------------------------------------------------------------------
+
+local handover_taps = 0
+local tap_messages = {}   -- frame number -> message summary, until tapped
+
+local function tap_summary(msg, pinfo, ctx)
+  local v = ctx.values
+  local s = {key = msg.key, code = v.code, homeaddr = v.homeaddr, haaddr = v.haaddr,
+             coa = v.coa, ident = ctx.shown.ident, identifier = v.identifier,
+             src = tostring(pinfo.src), dst = tostring(pinfo.dst), time = pinfo.rel_ts}
+  for _, o in ipairs(ctx.options) do
+    if o.type == N.OPT_IPV4_ADDR and o.code == N.ADDR_PCOA and s.pcoa == nil then s.pcoa = o.addr end
+  end
+  tap_messages[pinfo.number] = s
+end
+
+-- ---------------------------------------------------------------------------
 -- One message
 -- ---------------------------------------------------------------------------
 
@@ -2021,19 +2157,57 @@ local function info_text(msg, ctx)
   return text
 end
 
+-- A tree nobody will see.  When the tree is not shown (tshark without -V,
+-- the first pass of -2, the GUI loading a file) and no filter, column or
+-- tap refers to a field of this protocol, Wireshark "fakes" the field items
+-- of the protocol (an added item is its parent): adding them only costs
+-- time, which in a Lua dissector is most of the cost of a message.  The dissection then
+-- runs against these stand-ins: the same checks, columns, expert infos (on
+-- the real item: filters on _ws.expert and the expert tap still see them)
+-- and request/response links, but no TvbRange and no tree item per field.
+local lite_item, lite_len, lite_reported_len
+local LITE_TREE = {}
+function LITE_TREE.add(self) return self end
+function LITE_TREE.append_text() end
+function LITE_TREE.set_text() end
+function LITE_TREE.set_generated() end
+function LITE_TREE.add_proto_expert_info(_, expert_info, text)
+  lite_item:add_proto_expert_info(expert_info, text)
+end
+local LITE_TVB = {}
+function LITE_TVB.len() return lite_len end
+function LITE_TVB.reported_len() return lite_reported_len end
+function LITE_TVB.range() return nil end
+
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
+  if quoted then top:append_text(" [quoted in an ICMP error]") end
   local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
+  local probed = false
   for _, f in ipairs(msg.fields) do
-    add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
+    local _, item = add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
+    if item and not probed then
+      -- the first field item tells whether the fields are faked: a faked
+      -- item is its parent, here the whole message, not the field's octets
+      probed = true
+      if item.len ~= f.size then
+        lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
+        top, t = LITE_TREE, LITE_TVB
+      end
+    end
   end
-  pinfo.cols.protocol:set("FMIPv4")
-  pinfo.cols.info:set(info_text(msg, ctx))
-
   local clipped = t:reported_len() > n
+  if not quoted then
+    -- (inside an ICMP error the columns belong to the error message)
+    pinfo.cols.protocol:set("FMIPv4")
+    local info = info_text(msg, ctx)
+    if n < msg.header_len or clipped then info = info .. " [truncated]" end
+    pinfo.cols.info:set(info)
+  end
+
   if n < msg.header_len then
     if clipped then
       report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured", n, t:reported_len()))
@@ -2097,6 +2271,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     end
   end
 
+  if quoted then return end
+  if handover_taps > 0 then tap_summary(msg, pinfo, ctx) end
   if may_record and notes[pinfo.number] == nil then record_link(msg, pinfo, ctx) end
   show_link(msg, pinfo, top, ctx)
 end
@@ -2131,8 +2307,11 @@ function fmip.dissector(tvb, pinfo, tree)
     return tvb:len()
   end
   -- UDP messages need no field of another dissector: always seen on the
-  -- first pass.
-  guarded(tvb, pinfo, tree, msg, not pinfo.visited)
+  -- first pass.  One quoted in an ICMP error (the ICMP dissector hands the
+  -- quoted IP header and UDP datagram to the UDP dissector) is only shown.
+  quoted = pinfo.in_error_pkt
+  guarded(tvb, pinfo, tree, msg, not pinfo.visited and not quoted)
+  quoted = false
   return tvb:len()
 end
 
@@ -2184,3 +2363,215 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
 end
 
 register_postdissector(fmip_icmp)
+
+-- ---------------------------------------------------------------------------
+-- Handovers (decision D13): `tshark -z fmip,handovers` and the Statistics
+-- menu item "FMIPv4 Handovers", the same records as `fmipdissect handovers`
+-- ---------------------------------------------------------------------------
+
+-- The same bookkeeping as fmipdissect/handovers/tracker.py, in short:
+-- a handover is keyed by the MN's previous care-of address (PCoA, decision
+-- D9).  An RtSolPr from the PCoA, a PrRtAdv to it, an FBU with it as Home
+-- Address or an HI with it in the PCoA option joins the open handover of
+-- that PCoA, or begins a new one when there is none or the open one is
+-- decided (an FBAck answered one of its FBUs).  A decided handover still
+-- takes its FBAck copies, its FBU sent again with the same Identification,
+-- and after a completed predictive handover the FBU from the new link with
+-- what follows it (RFC 4988 4).  FBAck and HAck never begin a handover.
+-- No message about the PCoA for the checker's expiry time ends it.
+local HO_EXPIRY = N.HANDOVER_EXPIRY_SECONDS
+
+local function new_handover_state()
+  return {list = {}, slots = {}, his = {}}
+end
+
+local ho_state = new_handover_state()
+
+local function group_address(addr)
+  local first = tonumber(string.match(addr or "", "^(%d+)%."))
+  return addr == "255.255.255.255" or (first ~= nil and first >= 224)
+end
+
+-- decision D7: the role of an FBU from its addresses
+local function fbu_mode(s)
+  if s.src == s.homeaddr and s.dst == s.haaddr then return "predictive", false end
+  if s.dst == s.coa then return "reactive", false end
+  if s.src == s.coa and s.dst == s.haaddr then return "reactive", true end
+  return "unknown", false
+end
+
+local function undecided(ho) return ho.fback == nil end
+local function undecided_or_resumed(ho) return ho.fback == nil or ho.resumed end
+
+local function slot_of(state, pcoa, now)
+  local slot = state.slots[pcoa]
+  if slot and now - slot.last > HO_EXPIRY then
+    state.slots[pcoa] = nil      -- expired: both its handovers are over
+    slot = nil
+  end
+  return slot
+end
+
+local function begin(state, pcoa, s)
+  local ho = {mn = pcoa, first = s.frame, start = s.time, messages = 0, idents = {},
+              network = false}
+  state.list[#state.list + 1] = ho
+  local slot = state.slots[pcoa]
+  if slot then
+    slot.previous, slot.current = slot.current, ho
+  else
+    state.slots[pcoa] = {current = ho, last = s.time}
+  end
+  return ho
+end
+
+local function join_or_begin(state, pcoa, s, joins)
+  local slot = slot_of(state, pcoa, s.time)
+  if slot and joins(slot.current) then return slot.current end
+  return begin(state, pcoa, s)
+end
+
+-- The open handover of pcoa, or the one before it, with an FBU of ident.
+local function holding(state, pcoa, ident, now)
+  local slot = slot_of(state, pcoa, now)
+  if slot == nil then return nil, nil end
+  if slot.current.idents[ident] then return slot.current, slot end
+  if slot.previous and slot.previous.idents[ident] then return slot.previous, slot end
+  return nil, slot
+end
+
+local HANDLERS = {}
+
+function HANDLERS.rtsolpr(s, state)
+  return join_or_begin(state, s.src, s, undecided)
+end
+
+function HANDLERS.prrtadv(s, state)
+  if group_address(s.dst) then return nil end
+  local ho = join_or_begin(state, s.dst, s, undecided)
+  -- decision D13: begun by an unsolicited PrRtAdv, the network initiated it
+  if ho.messages == 0 and s.code == N.NETWORK_TRIGGER then ho.network = true end
+  return ho
+end
+
+function HANDLERS.fbu(s, state)
+  local pcoa = s.homeaddr
+  local mode, forwarded = fbu_mode(s)
+  local ho, slot = holding(state, pcoa, s.ident, s.time)
+  if ho then
+    if ho.fback ~= nil then ho.resumed = true end
+  else
+    local current = slot and slot.current
+    if current and current.fback ~= nil and current.fback < N.FBACK_REJECTED_MIN
+       and current.mode == "predictive" and mode == "reactive" and s.coa == current.fbu_coa then
+      current.resumed = true     -- the FBU again from the new link (RFC 4988 4)
+    end
+    ho = join_or_begin(state, pcoa, s, undecided_or_resumed)
+  end
+  ho.idents[s.ident] = true
+  if ho.fbu_first == nil then
+    ho.fbu_first, ho.fbu_coa, ho.mode = s.time, s.coa, mode
+  end
+  return ho
+end
+
+function HANDLERS.fback(s, state)
+  local ho, slot = holding(state, s.homeaddr, s.ident, s.time)
+  if ho == nil then
+    if slot == nil then return nil end
+    ho = slot.current            -- an Identification of no FBU
+  elseif ho.fback == nil then
+    ho.fback = s.code            -- decision D13: decides the outcome
+    ho.fbu_fback_ms = (s.time - ho.fbu_first) * 1000
+  else
+    ho.resumed = false           -- the FBU from the new link answered
+  end
+  return ho
+end
+
+function HANDLERS.hi(s, state)
+  if s.pcoa == nil then return nil end
+  local ho = join_or_begin(state, s.pcoa, s, undecided_or_resumed)
+  state.his[s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)] = ho
+  return ho
+end
+
+function HANDLERS.hack(s, state)
+  return state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)]
+end
+
+local function tap_message(s, state)
+  local ho = HANDLERS[s.key](s, state)
+  if ho == nil then return end
+  local slot = state.slots[ho.mn]
+  if slot then slot.last = s.time end
+  ho.messages = ho.messages + 1
+  ho.last = s.frame
+end
+
+local function outcome(ho)
+  if ho.fback == nil then return "incomplete" end
+  if ho.fback >= N.FBACK_REJECTED_MIN then return "rejected" end
+  return "completed"
+end
+
+-- The table, the same in tshark and in the GUI's text window.
+local function handover_table(state)
+  local lines = {}
+  local counts = {completed = 0, rejected = 0, incomplete = 0}
+  lines[1] = "FMIPv4 handovers (decision D13)"
+  lines[2] = string.format("%5s %7s %7s  %-15s  %-10s  %-9s  %-10s  %13s",
+    "#", "first", "last", "MN", "mode", "initiated", "outcome", "FBU-FBAck ms")
+  for i, ho in ipairs(state.list) do
+    local result = outcome(ho)
+    counts[result] = counts[result] + 1
+    local latency = ho.fbu_fback_ms and string.format("%.3f", ho.fbu_fback_ms) or "-"
+    lines[#lines + 1] = string.format("%5d %7d %7d  %-15s  %-10s  %-9s  %-10s  %13s",
+      i, ho.first, ho.last, ho.mn, ho.mode or "unknown", ho.network and "network" or "mn",
+      result, latency)
+  end
+  if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end
+  lines[#lines + 1] = string.format("%d handovers: %d completed, %d rejected, %d incomplete",
+    #state.list, counts.completed, counts.rejected, counts.incomplete)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- A listener on "fmip" frames, fed by the dissector's summaries (taken
+-- only while one listens, so that the dissector pays nothing otherwise).
+local function handover_listener(draw)
+  local tap = Listener.new(nil, "fmip")
+  handover_taps = handover_taps + 1
+  function tap.packet(pinfo)
+    local s = tap_messages[pinfo.number]
+    if s == nil then return end
+    tap_messages[pinfo.number] = nil
+    s.frame = pinfo.number
+    tap_message(s, ho_state)
+  end
+  function tap.reset()
+    ho_state = new_handover_state()
+    tap_messages = {}
+  end
+  function tap.draw()
+    draw(handover_table(ho_state))
+  end
+  return tap
+end
+
+if register_stat_cmd_arg then   -- (every Wireshark with Lua taps has it)
+  register_stat_cmd_arg("fmip,handovers", function()
+    handover_listener(function(text) io.write(text) end)
+  end)
+end
+
+if gui_enabled() then
+  register_menu("FMIPv4 Handovers", function()
+    local window = TextWindow.new("FMIPv4 Handovers")
+    local tap = handover_listener(function(text) window:set(text) end)
+    window:set_atclose(function()
+      tap:remove()
+      handover_taps = handover_taps - 1
+    end)
+    retap_packets()
+  end, MENU_STAT_GENERIC)
+end

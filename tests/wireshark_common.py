@@ -48,11 +48,13 @@ def _fmt(f: P.Field, value) -> str:
     if f.kind == "ipv4":
         return str(value)
     if f.kind == "bytes":
-        return bytes.fromhex(str(value).replace(":", "")).hex()
+        raw = bytes.fromhex(str(value).replace(":", ""))
+        if f.wsfield == "fmip.opt.lla":      # a MAC address (6 octets)
+            return ":".join(f"{b:02x}" for b in raw)
+        return raw.hex()
     value = int(value)
     if f.kind in ("hex", "checksum", "reserved", "flags"):
-        width = 2 * (4 if f.wsfield == "fmip.opt.reserved" else f.size)
-        return f"0x{value:0{width}x}"
+        return f"0x{value:0{2 * f.size}x}"
     return str(value)
 
 
