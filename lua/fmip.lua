@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+44f9318357ac"
+local PLUGIN_VERSION = "0.1.0+b86eb8f29a4a"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1112,7 +1112,7 @@ RULES.FM108 = {
   group = "protocol",
   summary = "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
   section = "5.2",
-  message = nil,
+  message = "NCoA option at offset {offset} has Length {length} (octets), not {units} (8-octet units)",
 }
 RULES.FM109 = {
   name = "fback-ncoa-after-auth",
@@ -1120,7 +1120,7 @@ RULES.FM109 = {
   group = "protocol",
   summary = "NCoA option placed after the MN-PAR Authentication Extension",
   section = "5.2",
-  message = nil,
+  message = "NCoA option at offset {offset} follows the MN-PAR Authentication Extension (offset {auth_offset}) and is not covered by it",
 }
 RULES.FM110 = {
   name = "mip-extension-unknown",
@@ -1128,7 +1128,7 @@ RULES.FM110 = {
   group = "protocol",
   summary = "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
   section = "5.1",
-  message = nil,
+  message = "unknown non-skippable extension type {type} at offset {offset}",
 }
 RULES.FM201 = {
   name = "icmp-checksum-bad",
@@ -1136,7 +1136,7 @@ RULES.FM201 = {
   group = "checksum",
   summary = "ICMP checksum is wrong",
   section = "5.3",
-  message = nil,
+  message = "{abbrev} checksum {checksum} is wrong; with Checksum and Reserved zeroed it is {expected} (decision D2)",
 }
 RULES.FM202 = {
   name = "icmp-checksum-plain-sum",
@@ -1144,7 +1144,7 @@ RULES.FM202 = {
   group = "checksum",
   summary = "ICMP checksum computed over the non-zero Reserved bits",
   section = "5.3",
-  message = nil,
+  message = "{abbrev} checksum {checksum} is the plain sum over the non-zero Reserved bits; with Reserved zeroed it is {expected} (decision D2)",
 }
 RULES.FM203 = {
   name = "icmp-reserved-not-zero",
@@ -1184,7 +1184,7 @@ RULES.FM208 = {
   group = "protocol",
   summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
   section = "5.4",
-  message = nil,
+  message = "{later} option at offset {offset} comes after the {earlier} option",
 }
 RULES.FM209 = {
   name = "prrtadv-reason-code-missing",
@@ -1692,7 +1692,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
-  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr}
+  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr, offset = off}
 end
 
 local function dissect_options(t, off, tree, ctx)
@@ -1728,7 +1728,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
       report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
-      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2)}
+      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2), offset = off}
     end
     off = off + size
   end
@@ -1773,6 +1773,7 @@ local function dissect_auth(t, off, tree, ctx)
   -- a well-framed authentication extension (the checker's "auth" element)
   ctx.auth_seen = true
   if subtype == N.AUTH_SUBTYPE_MN_PAR then
+    if not ctx.mn_par_seen then ctx.mn_par_at = off end
     ctx.mn_par_seen = true
   else
     ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
@@ -1801,10 +1802,10 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   local sub = tree:add(F["fmip.opt"], t:range(off, size))
   dissect_known_option(t, off, size, opt, sub, ctx)
   if olen == FBACK_NCOA.octet_length then
-    report(sub, FBACK_NCOA.octet_rule, string.format("Length %d counts octets; RFC 4988 6.2 uses 1 (8-octet units)", olen))
+    say(sub, FBACK_NCOA.octet_rule, {offset = off, length = olen, units = opt.fixed_len / N.OPTION_UNIT})
   end
   if ctx.mn_par_seen then
-    report(sub, FBACK_NCOA.after_auth_rule, "the option follows the authentication extension, which does not cover it")
+    say(sub, FBACK_NCOA.after_auth_rule, {offset = off, auth_offset = ctx.mn_par_at})
   end
   return size
 end
@@ -1837,7 +1838,7 @@ local function dissect_extensions(t, off, tree, ctx, msg)
         report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
                                                        OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
       elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
-        report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
+        say(sub, ID.MIP_EXTENSION_UNKNOWN, {type = etype, offset = off})
       end
     end
     if size == nil then return true end
@@ -1886,8 +1887,8 @@ local function check_prrtadv_options(item, msg, code, options)
     local rank = order.ranks[text_of(o.type) .. ":" .. text_of(o.code)]
     if rank ~= nil then
       if rank < previous and rank ~= 1 then
-        report(item, order.rule, string.format("%s option comes after the %s option",
-                                               order.labels[rank], order.labels[previous]))
+        say(item, order.rule, {later = order.labels[rank], offset = o.offset,
+                               earlier = order.labels[previous]})
         return
       end
       previous = rank
@@ -1931,12 +1932,12 @@ local function check_checksum(t, item, msg, sent)
     verdict = "ok"
   elseif sent == fold(sum) then
     verdict = "plain-sum"
-    report(item, ID.ICMP_CHECKSUM_PLAIN_SUM, string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
-                                        sent, expected))
+    say(item, ID.ICMP_CHECKSUM_PLAIN_SUM, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
+                                           expected = string.format("0x%04x", expected)})
   else
     verdict = "bad"
-    report(item, ID.ICMP_CHECKSUM_BAD, string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
-                                        sent, expected))
+    say(item, ID.ICMP_CHECKSUM_BAD, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
+                                     expected = string.format("0x%04x", expected)})
   end
   local e = item:add(F["fmip.checksum.expected"], expected)
   e:set_generated()
