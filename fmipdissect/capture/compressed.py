@@ -64,7 +64,7 @@ class ZstdStream:
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             raw, read_across_frames=True, closefd=False)
 
-    def readinto(self, view) -> int:
+    def readinto1(self, view) -> int:
         try:
             n = self._reader.readinto(view)
         except self._error as exc:
@@ -72,6 +72,10 @@ class ZstdStream:
         if not n and not self._frames.at_boundary():
             raise EOFError("compressed stream ends inside a zstd frame")
         return n
+
+    def read(self, size: int) -> bytes:
+        buf = bytearray(size)
+        return bytes(buf[:self.readinto1(buf)])
 
     def close(self) -> None:
         self._reader.close()
@@ -171,7 +175,7 @@ def _xz(raw):
     return lzma.LZMAFile(raw, mode="rb", format=lzma.FORMAT_XZ)
 
 
-# (magic, name, opener: Counted -> a binary stream with readinto)
+# (magic, name, opener: Counted -> a binary stream with read and readinto1)
 CODECS = (
     (b"\x1f\x8b", "gzip", _gzip),
     (b"BZh", "bzip2", _bzip2),

@@ -97,7 +97,9 @@ class Source:
             self._plain_read += n or 0
             return n or 0
         try:
-            return self._stream.readinto(view)
+            # one decompressed piece at a time (readinto1): a full readinto
+            # would lose the good octets before a cut in the stream
+            return self._stream.readinto1(view)
         except self._errors as exc:
             raise StreamError(f"{self.compression} stream cut or corrupt "
                               f"({_reason(exc)})") from None

@@ -86,7 +86,8 @@ LLA_LENGTH_MAX = 255 * P.OPTION_UNIT - 3  # the longest LLA an option can hold
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file")
+                        help="pcap or pcapng file, plain or gzip/bzip2/xz/"
+                             "zstd-compressed; - reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or json (JSON Lines, one object "
                              "per message)")

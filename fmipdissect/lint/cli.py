@@ -27,7 +27,9 @@ MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("captures", nargs="*", metavar="CAPTURE",
-                        help="pcap or pcapng files to check")
+                        help="pcap or pcapng files to check, plain or "
+                             "gzip/bzip2/xz/zstd-compressed; - reads standard "
+                             "input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default text)")
     parser.add_argument("--select", action="append", metavar="RULES",
@@ -152,7 +154,8 @@ def run(args) -> int:
     saved_gc = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
-        if args.jobs > 1 and len(args.captures) > 1:
+        # worker processes cannot read our standard input: "-" runs here
+        if args.jobs > 1 and len(args.captures) > 1 and "-" not in args.captures:
             from concurrent.futures import ProcessPoolExecutor
             jobs = [(path, config) for path in args.captures]
             with ProcessPoolExecutor(min(args.jobs, len(jobs))) as pool:
