@@ -34,6 +34,7 @@ lua: setup
 
 docs: setup
 	$(BIN)/python -m fmipdissect.lint.docs -o docs/rules.md
+	$(BIN)/python -m fmipdissect.active.docs docs/active-testing.md
 
 bench: setup
 	$(BIN)/python bench/run.py

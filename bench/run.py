@@ -70,6 +70,7 @@ TARGET_PCAPNG = 500_000
 TARGET_FMIP = 100_000             # messages/s
 TARGET_TSHARK_RATIO = 25.0
 TARGET_RSS_MB = 150
+TARGET_HANDOVERS_RATIO = 1.3      # issue 10: handovers time / fmip-lint time
 
 HANDOVER_MESSAGES = 7             # predictive flow: RtSolPr .. FBAck x2
 
@@ -153,7 +154,8 @@ def machine() -> list[str]:
 
 def generator_digest() -> str:
     h = hashlib.sha256()
-    for name in ("generate.py", "scenarios.py", "protocol.py", "checksum.py"):
+    for name in ("gen/generate.py", "gen/scenarios.py", "spec/protocol.py",
+                 "wire/checksum.py"):
         h.update((REPO / "fmipdissect" / name).read_bytes())
     return h.hexdigest()[:12]
 
@@ -235,6 +237,21 @@ def measure_lint(cap: Capture, runs: int, work: Path,
     return Result(units / wall, wall, units / cpu,
                   max(t.rss_kb for t in timings), runs,
                   extra={"units": units}), report
+
+
+def measure_handovers(cap: Capture, runs: int, work: Path) -> Result:
+    """`fmipdissect handovers --format json`: the same engine as fmip-lint
+    plus the handover tracker (issue 10)."""
+    cmd = [FMIPDISSECT, "handovers", "--format", "json", str(cap.path)]
+    timings = [run_timed(cmd, work / f"handovers-{cap.name}.json")
+               for _ in range(runs)]
+    doc = json.loads(timings[-1].out_path.read_text())
+    wall = median(t.wall for t in timings)
+    units = cap.packets
+    if cap.unit == "msg/s":
+        units = sum(h["messages"] for h in doc["handovers"])
+    return Result(units / wall, wall, rss_kb=max(t.rss_kb for t in timings),
+                  runs=runs, extra={"handovers": len(doc["handovers"])})
 
 
 def measure_tshark(cap: Capture, runs: int, work: Path) -> Result:
@@ -377,6 +394,7 @@ def main(argv=None) -> int:
         table: dict[str, dict[str, Result]] = {
             "fmip-lint": {}, "fmip-lint, CPU time": {},
             "fmip-lint --no-prefilter (1 run)": {},
+            "fmipdissect handovers": {},
             "tshark -X lua_script:lua/fmip.lua": {},
             "Scapy layers (PcapReader)": {}, "dpkt full parse": {},
             "raw read (page cache)": {}}
@@ -393,6 +411,8 @@ def main(argv=None) -> int:
                 table["fmip-lint --no-prefilter (1 run)"][c.name] = slow
                 equal[c.name] = findings_equal(report, slow_report)
                 fast.extra["findings"] = len(report["findings"])
+                table["fmipdissect handovers"][c.name] = \
+                    measure_handovers(c, lint_runs, work)
                 table["tshark -X lua_script:lua/fmip.lua"][c.name] = \
                     measure_tshark(c, runs, work)
                 table["Scapy layers (PcapReader)"][c.name] = \
@@ -450,6 +470,16 @@ def main(argv=None) -> int:
         checks.append((f"fmip-lint on {fmip.name} >= {TARGET_FMIP:,} msg/s",
                        judged(lint[fmip.name].rate >= TARGET_FMIP),
                        f"{lint[fmip.name].rate:,.0f}"))
+        ho = table["fmipdissect handovers"]
+        for c in caps:
+            ratio = ho[c.name].wall / lint[c.name].wall
+            checks.append((f"handovers within {TARGET_HANDOVERS_RATIO}x of "
+                           f"fmip-lint's time on {c.name}",
+                           judged(ratio <= TARGET_HANDOVERS_RATIO)
+                           if c is not fmip else None,
+                           f"{ratio:.2f}x, {ho[c.name].extra['handovers']:,} "
+                           f"handovers, peak RSS "
+                           f"{ho[c.name].rss_kb / 1024:.0f} MB"))
         for c in caps:
             checks.append((f"findings on {c.name} identical to "
                            f"--no-prefilter", equal[c.name],

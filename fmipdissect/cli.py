@@ -14,7 +14,7 @@ import signal
 import sys
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, one_line
 
 # subcommand -> (module, one-line help)
 SUBCOMMANDS = {
@@ -22,6 +22,10 @@ SUBCOMMANDS = {
     "decode": ("fmipdissect.decode.output", "print every FMIPv4 message of a capture"),
     "gen": ("fmipdissect.gen.generate", "write a capture of a handover scenario"),
     "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
+    "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),
+    "emulate": ("fmipdissect.active.emulate", "play PAR, NAR or MN on live interfaces"),
+    "probe": ("fmipdissect.active.probe", "test a PAR or NAR against RFC 4988, case by case"),
+    "lab": ("fmipdissect.active.lab", "MN, PAR, NAR in network namespaces: handovers and probes"),
 }
 
 
@@ -29,7 +33,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and status 2."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
 
 
 def _run(run, args, prog: str) -> int:
@@ -46,9 +50,9 @@ def _run(run, args, prog: str) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:  # a bug: still one line, still status 2
-        print(f"{prog}: internal error: {type(exc).__name__}: {exc} "
-              f"(please report this with the input that caused it)",
-              file=sys.stderr)
+        print(f"{prog}: internal error: {type(exc).__name__}: "
+              f"{one_line(str(exc))} (please report this with the input "
+              f"that caused it)", file=sys.stderr)
         return 2
 
 

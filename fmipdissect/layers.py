@@ -79,7 +79,9 @@ from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.mobileip import MobileIP
 from scapy.packet import NoPayload, Packet, bind_top_down
 
+from .spec import constraints as K
 from .wire import checksum as C
+from .wire.padding import build_padding, lla_split, padding_ok
 from .spec import protocol as P
 
 __all__ = [
@@ -95,8 +97,9 @@ LLA_LENGTH = P.DEFAULT_LLA_LENGTH
 def set_lla_length(n: int) -> None:
     """Set the link-layer address length used to dissect LLA options."""
     global LLA_LENGTH
-    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 252:
-        raise ValueError(f"LLA length must be an integer 0-252, not {n!r}")
+    problem = K.lla_length_problem(n)
+    if problem:
+        raise ValueError(problem)
     LLA_LENGTH = n
 
 
@@ -302,23 +305,7 @@ def _fill_len(pkt: bytes, value, offset: int = 1) -> bytes:
 
 def padding_is_valid(pad: bytes) -> bool:
     """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, decision D3)."""
-    n = len(pad)
-    if n == 0:
-        return True
-    if n == 1:
-        return pad[0] == P.PAD1
-    return (pad[0] == P.PADN and pad[1] == n - 2
-            and pad.count(0, 2) == n - 2)
-
-
-def build_padding(used: int) -> bytes:
-    """Padding after `used` octets up to the next 8-octet boundary (D3)."""
-    n = -used % P.OPTION_UNIT
-    if n == 0:
-        return b""
-    if n == 1:
-        return bytes([P.PAD1])
-    return bytes([P.PADN, n - 2]) + bytes(n - 2)
+    return padding_ok(pad)
 
 
 _LLA_SPEC = P.OPTIONS[P.OPT_LLA]
@@ -342,11 +329,8 @@ def _lla_wire_length(pkt, body: bytes) -> int:
     still takes LLA_LENGTH octets and the rest is shown as (bad) padding.
     Same order of tests as the fast decoder.
     """
-    if len(body) >= LLA_LENGTH and padding_is_valid(body[LLA_LENGTH:]):
-        return LLA_LENGTH
-    if pkt.code == P.LLA_WILDCARD and padding_is_valid(body):
-        return 0
-    return min(LLA_LENGTH, len(body))
+    end = lla_split(body, 0, len(body), LLA_LENGTH, pkt.code)
+    return min(LLA_LENGTH, len(body)) if end is None else end
 
 
 def _mac_text(raw: bytes) -> str:

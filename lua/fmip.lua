@@ -30,6 +30,8 @@ local N = {
   ICMP_TYPE = 41,
   LIFETIME_MAX = 10,
   DEFAULT_LLA_LENGTH = 6,
+  LLA_LENGTH_MIN = 1,
+  LLA_LENGTH_MAX = 2037,
   OPTION_UNIT = 8,
   AUTH_EXT_TYPE = 36,
   AUTH_SUBTYPE_MN_PAR = 4,
@@ -189,6 +191,8 @@ MESSAGES.fbu = {
   },
   codes = nil,
   body = "extensions",
+  code_list = "",
+  multi_code = false,
   required = {},
   auth_required = true,
   is_response = false,
@@ -197,9 +201,9 @@ MESSAGES.fbu = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM403",
-  partial_rule = nil,
-  partial_index = true,
+  scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -262,6 +266,8 @@ MESSAGES.fback = {
     [130] = "Insufficient resources",
   },
   body = "extensions",
+  code_list = "0, 1, 128, 129, 130",
+  multi_code = true,
   required = {[1] = {{option = 21, codes = {2}, label = "New IPv4 Address option (NCoA)", rule = "FM107"}}},
   auth_required = true,
   is_response = true,
@@ -270,9 +276,9 @@ MESSAGES.fback = {
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
   orphan_rule = "FM401",
+  mismatch_rule = "FM402",
   unanswered_rule = nil,
-  partial_rule = "FM402",
-  partial_index = false,
+  scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -331,7 +337,9 @@ MESSAGES.rtsolpr = {
   },
   codes = {[0] = "Request"},
   body = "options",
-  required = {any = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM206"}}},
+  code_list = "0",
+  multi_code = false,
+  required = {any = {{option = 20, codes = {0, 1}, label = "New Access Point LLA option", rule = "FM206"}}},
   auth_required = false,
   is_response = false,
   request = nil,
@@ -339,9 +347,9 @@ MESSAGES.rtsolpr = {
   unsolicited_rule = nil,
   match_key = {"src", "identifier"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM407",
-  partial_rule = nil,
-  partial_index = false,
+  scope = "MN",
   ipsec_rule = nil,
   option_order = nil,
   reason = nil,
@@ -406,6 +414,8 @@ MESSAGES.prrtadv = {
     [4] = "Unsolicited neighborhood information, not a trigger",
   },
   body = "options",
+  code_list = "0, 1, 2, 3, 4",
+  multi_code = true,
   required = {
     [0] = {
       {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
@@ -417,9 +427,9 @@ MESSAGES.prrtadv = {
       {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
       {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
     },
-    [2] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
-    [3] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
-    [4] = {{option = 20, codes = nil, label = "New Access Point LLA option", rule = "FM207"}},
+    [2] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
+    [3] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
+    [4] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
   },
   auth_required = false,
   is_response = true,
@@ -428,9 +438,9 @@ MESSAGES.prrtadv = {
   unsolicited_rule = "FM210",
   match_key = {"dst", "identifier"},
   orphan_rule = "FM406",
+  mismatch_rule = "FM420",
   unanswered_rule = nil,
-  partial_rule = nil,
-  partial_index = false,
+  scope = "MN",
   ipsec_rule = nil,
   option_order = {
     ranks = {
@@ -446,11 +456,11 @@ MESSAGES.prrtadv = {
       ["21:2"] = 5,
     },
     labels = {
-      "Link-Layer Address (Link-Layer Address of the New Access Point)",
-      "Link-Layer Address (Link-Layer Address of the NAR)",
-      "New IPv4 Address (NAR's IP Address)",
-      "New Router Prefix Information (Prefix-Length)",
-      "New IPv4 Address (New CoA)",
+      "New Access Point LLA",
+      "New Router's LLA",
+      "New Router's IP Address",
+      "New Router Prefix Information",
+      "New CoA",
     },
     rule = "FM208",
   },
@@ -529,6 +539,8 @@ MESSAGES.hi = {
   },
   codes = {[0] = "FBU received from the PCoA (predictive)", [1] = "FBU received from NAR (reactive)"},
   body = "options",
+  code_list = "0, 1",
+  multi_code = true,
   required = {
     any = {
       {option = 20, codes = {2}, label = "Link-layer address of MN option", rule = "FM212"},
@@ -540,11 +552,11 @@ MESSAGES.hi = {
   request = nil,
   unsolicited_codes = {},
   unsolicited_rule = nil,
-  match_key = {"routers", "identifier"},
+  match_key = {"src", "dst", "identifier"},
   orphan_rule = nil,
+  mismatch_rule = nil,
   unanswered_rule = "FM405",
-  partial_rule = nil,
-  partial_index = false,
+  scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
   reason = nil,
@@ -612,17 +624,19 @@ MESSAGES.hack = {
     [130] = "Insufficient resources",
   },
   body = "options",
+  code_list = "0, 1, 2, 3, 4, 128, 129, 130",
+  multi_code = true,
   required = {},
   auth_required = false,
   is_response = true,
   request = "hi",
   unsolicited_codes = {},
   unsolicited_rule = nil,
-  match_key = {"routers", "identifier"},
+  match_key = {"dst", "src", "identifier"},
   orphan_rule = "FM404",
+  mismatch_rule = "FM419",
   unanswered_rule = nil,
-  partial_rule = nil,
-  partial_index = false,
+  scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
   reason = nil,
@@ -630,7 +644,7 @@ MESSAGES.hack = {
   code_flag_rules = {},
   when_request_flag = {
     flag = "s",
-    max_code = 127,
+    exempt_codes = {4, 128, 129, 130},
     requirements = {{option = 21, codes = {2}, label = "New IPv4 Address option (NCoA)", rule = "FM409"}},
   },
   ncoa_extension = false,
@@ -779,6 +793,9 @@ local NTP_FIELD = "ident"
 local OPT_HEADER = {type = "fmip.opt.type", length = "fmip.opt.len"}
 local LONG_FORMAT_EXTENSIONS = {}
 for _, t in ipairs({36}) do LONG_FORMAT_EXTENSIONS[t] = true end
+-- Mobile IPv4 extension types every receiver knows (not reported as unknown)
+local KNOWN_EXTENSIONS = {}
+for _, t in ipairs({32, 33, 34, 36}) do KNOWN_EXTENSIONS[t] = true end
 local NCOA_IN_FBACK_LENGTHS = {}
 for _, l in ipairs({1, 6}) do NCOA_IN_FBACK_LENGTHS[l] = true end
 local FBACK_NCOA = {option = 21, code = 2, octet_length = 6, octet_rule = "FM108", after_auth_rule = "FM109"}
@@ -802,6 +819,8 @@ local INFO_LABELS = {
   {"identifier", "ID"},
   {"lifetime", "Lifetime"},
 }
+local D1_NOTE = " (its high octet, the figure's 'reserved' field, is not zero; decision D1)"
+local AT_CAPTURE_END = "before the capture ends"
 
 local MIP_BY_TYPE, ICMP_BY_SUBTYPE = {}, {}
 for _, m in pairs(MESSAGES) do
@@ -920,6 +939,50 @@ fmip.fields = field_list
 -- Expert infos: one per checker rule (fmipdissect/lint/rules.py)
 -- ---------------------------------------------------------------------------
 
+-- Rule ids by the registry's constant names (fmipdissect/spec/rules.py)
+local ID = {
+  FBU_LIFETIME_OVER_LIMIT = "FM101",
+  FBU_S_B_FLAGS_SET = "FM102",
+  FBU_RESERVED_FLAGS_SET = "FM103",
+  AUTH_EXTENSION_MISSING = "FM104",
+  AUTH_EXTENSION_WRONG_SUBTYPE = "FM105",
+  FBACK_NCOA_OPTION_MISSING = "FM107",
+  FBACK_NCOA_OCTET_LENGTH = "FM108",
+  FBACK_NCOA_AFTER_AUTH = "FM109",
+  MIP_EXTENSION_UNKNOWN = "FM110",
+  ICMP_CHECKSUM_BAD = "FM201",
+  ICMP_CHECKSUM_PLAIN_SUM = "FM202",
+  ICMP_RESERVED_NOT_ZERO = "FM203",
+  UNKNOWN_CODE = "FM205",
+  RTSOLPR_NEW_AP_LLA_MISSING = "FM206",
+  PRRTADV_REQUIRED_OPTION_MISSING = "FM207",
+  PRRTADV_OPTION_ORDER = "FM208",
+  PRRTADV_REASON_CODE_MISSING = "FM209",
+  PRRTADV_UNSOLICITED_IDENTIFIER = "FM210",
+  HI_REQUIRED_OPTION_MISSING = "FM212",
+  HI_REACTIVE_S_FLAG = "FM213",
+  HI_REACTIVE_U_FLAG = "FM214",
+  TRUNCATED_MESSAGE = "FM301",
+  OPTION_LENGTH_ZERO = "FM302",
+  OPTION_PAST_END = "FM303",
+  LLA_BAD_PADDING = "FM304",
+  OPTION_UNKNOWN_TYPE = "FM305",
+  OPTION_UNKNOWN_CODE = "FM306",
+  OPTION_RESERVED_NOT_ZERO = "FM307",
+  OPTION_BAD_LENGTH = "FM308",
+  FBACK_WITHOUT_FBU = "FM401",
+  FBACK_IDENTIFICATION_MISMATCH = "FM402",
+  FBU_UNACKNOWLEDGED = "FM403",
+  HACK_WITHOUT_HI = "FM404",
+  HI_UNANSWERED = "FM405",
+  PRRTADV_WITHOUT_RTSOLPR = "FM406",
+  RTSOLPR_UNANSWERED = "FM407",
+  HACK_NCOA_OPTION_MISSING = "FM409",
+  HI_HACK_WITHOUT_IPSEC = "FM418",
+  HACK_IDENTIFIER_MISMATCH = "FM419",
+  PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  PACKET_CLIPPED = "FM903",
+}
 local RULES = {}
 RULES.FM101 = {
   name = "fbu-lifetime-over-limit",
@@ -927,6 +990,7 @@ RULES.FM101 = {
   group = "protocol",
   summary = "FBU Lifetime exceeds 10 seconds",
   section = "5.1",
+  message = "Lifetime {lifetime} s exceeds {limit} s{note}",
 }
 RULES.FM102 = {
   name = "fbu-s-b-flags-set",
@@ -934,6 +998,7 @@ RULES.FM102 = {
   group = "protocol",
   summary = "FBU has the S or B flag set",
   section = "5.1",
+  message = nil,
 }
 RULES.FM103 = {
   name = "fbu-reserved-flags-set",
@@ -941,6 +1006,7 @@ RULES.FM103 = {
   group = "protocol",
   summary = "FBU has a reserved flag bit (r or x) set",
   section = "5.1",
+  message = nil,
 }
 RULES.FM104 = {
   name = "auth-extension-missing",
@@ -948,6 +1014,7 @@ RULES.FM104 = {
   group = "protocol",
   summary = "FBU or FBAck without the MN-PAR Authentication Extension",
   section = "5.1",
+  message = "{abbrev} carries no MN-PAR Authentication Extension",
 }
 RULES.FM105 = {
   name = "auth-extension-wrong-subtype",
@@ -955,6 +1022,7 @@ RULES.FM105 = {
   group = "protocol",
   summary = "Generalized Authentication Extension with a subtype other than MN-PAR (4)",
   section = "8",
+  message = "{abbrev} Generalized Authentication Extension has subtype {subtypes}, not MN-PAR ({mn_par})",
 }
 RULES.FM107 = {
   name = "fback-ncoa-option-missing",
@@ -962,6 +1030,7 @@ RULES.FM107 = {
   group = "protocol",
   summary = "FBAck code 1 without a New IPv4 Address option with Option-Code 2",
   section = "5.2",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM108 = {
   name = "fback-ncoa-octet-length",
@@ -969,6 +1038,7 @@ RULES.FM108 = {
   group = "protocol",
   summary = "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
   section = "5.2",
+  message = nil,
 }
 RULES.FM109 = {
   name = "fback-ncoa-after-auth",
@@ -976,6 +1046,7 @@ RULES.FM109 = {
   group = "protocol",
   summary = "NCoA option placed after the MN-PAR Authentication Extension",
   section = "5.2",
+  message = nil,
 }
 RULES.FM110 = {
   name = "mip-extension-unknown",
@@ -983,6 +1054,7 @@ RULES.FM110 = {
   group = "protocol",
   summary = "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
   section = "5.1",
+  message = nil,
 }
 RULES.FM201 = {
   name = "icmp-checksum-bad",
@@ -990,6 +1062,7 @@ RULES.FM201 = {
   group = "checksum",
   summary = "ICMP checksum is wrong",
   section = "5.3",
+  message = nil,
 }
 RULES.FM202 = {
   name = "icmp-checksum-plain-sum",
@@ -997,6 +1070,7 @@ RULES.FM202 = {
   group = "checksum",
   summary = "ICMP checksum computed over the non-zero Reserved bits",
   section = "5.3",
+  message = nil,
 }
 RULES.FM203 = {
   name = "icmp-reserved-not-zero",
@@ -1004,6 +1078,7 @@ RULES.FM203 = {
   group = "protocol",
   summary = "Reserved field or bits of an ICMP message not zero",
   section = "5.3",
+  message = "{abbrev} Reserved bits {reserved} are not zero",
 }
 RULES.FM205 = {
   name = "unknown-code",
@@ -1011,6 +1086,7 @@ RULES.FM205 = {
   group = "protocol",
   summary = "Code value not defined for this message",
   section = "5",
+  message = "{abbrev} Code {code} is not defined (RFC 4988 {section} lists {codes})",
 }
 RULES.FM206 = {
   name = "rtsolpr-new-ap-lla-missing",
@@ -1018,6 +1094,7 @@ RULES.FM206 = {
   group = "protocol",
   summary = "RtSolPr without a New Access Point LLA option",
   section = "5.3",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM207 = {
   name = "prrtadv-required-option-missing",
@@ -1025,6 +1102,7 @@ RULES.FM207 = {
   group = "protocol",
   summary = "PrRtAdv lacks an option its code requires",
   section = "5.4",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM208 = {
   name = "prrtadv-option-order",
@@ -1032,6 +1110,7 @@ RULES.FM208 = {
   group = "protocol",
   summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
   section = "5.4",
+  message = nil,
 }
 RULES.FM209 = {
   name = "prrtadv-reason-code-missing",
@@ -1039,6 +1118,7 @@ RULES.FM209 = {
   group = "protocol",
   summary = "PrRtAdv code 2 or 3 without an LLA option carrying a reason code (5-7)",
   section = "5.4",
+  message = "PrRtAdv Code {code} has no LLA option with a reason Option-Code ({reasons})",
 }
 RULES.FM210 = {
   name = "prrtadv-unsolicited-identifier",
@@ -1046,6 +1126,7 @@ RULES.FM210 = {
   group = "protocol",
   summary = "Unsolicited PrRtAdv (code 1 or 4) with a non-zero Identifier",
   section = "5.4",
+  message = "unsolicited PrRtAdv (Code {code}) has Identifier {identifier}, not zero",
 }
 RULES.FM212 = {
   name = "hi-required-option-missing",
@@ -1053,6 +1134,7 @@ RULES.FM212 = {
   group = "protocol",
   summary = "HI without the MN's LLA option or the Previous CoA option",
   section = "5.5",
+  message = "{abbrev}{with_code} lacks the {label}",
 }
 RULES.FM213 = {
   name = "hi-reactive-s-flag",
@@ -1060,6 +1142,7 @@ RULES.FM213 = {
   group = "protocol",
   summary = "HI with Code 1 has the S flag set",
   section = "5.5",
+  message = "HI with Code {code} (reactive) has S set",
 }
 RULES.FM214 = {
   name = "hi-reactive-u-flag",
@@ -1067,6 +1150,7 @@ RULES.FM214 = {
   group = "protocol",
   summary = "HI with Code 1 has the U flag set",
   section = "5.5",
+  message = "HI with Code {code} (reactive) has U set",
 }
 RULES.FM301 = {
   name = "truncated-message",
@@ -1074,6 +1158,7 @@ RULES.FM301 = {
   group = "malformed",
   summary = "Message shorter than its fixed header or its declared lengths",
   section = "5",
+  message = nil,
 }
 RULES.FM302 = {
   name = "option-length-zero",
@@ -1081,13 +1166,15 @@ RULES.FM302 = {
   group = "malformed",
   summary = "Option or extension with Length 0",
   section = "6",
+  message = nil,
 }
 RULES.FM303 = {
   name = "option-past-end",
   severity = "error",
   group = "malformed",
-  summary = "Option or extension runs past the end of the message",
+  summary = "Option or extension runs past the end of the message or of its own Length",
   section = "6",
+  message = nil,
 }
 RULES.FM304 = {
   name = "lla-bad-padding",
@@ -1095,6 +1182,7 @@ RULES.FM304 = {
   group = "protocol",
   summary = "LLA option padding is not Pad1 or one PadN filling it exactly",
   section = "6.1",
+  message = nil,
 }
 RULES.FM305 = {
   name = "option-unknown-type",
@@ -1102,6 +1190,7 @@ RULES.FM305 = {
   group = "protocol",
   summary = "Option type not defined by RFC 4988",
   section = "6",
+  message = nil,
 }
 RULES.FM306 = {
   name = "option-unknown-code",
@@ -1109,6 +1198,7 @@ RULES.FM306 = {
   group = "protocol",
   summary = "Option-Code not defined for the option type",
   section = "6",
+  message = nil,
 }
 RULES.FM307 = {
   name = "option-reserved-not-zero",
@@ -1116,6 +1206,7 @@ RULES.FM307 = {
   group = "protocol",
   summary = "Reserved field of an option not zero",
   section = "6.2",
+  message = nil,
 }
 RULES.FM308 = {
   name = "option-bad-length",
@@ -1123,6 +1214,7 @@ RULES.FM308 = {
   group = "malformed",
   summary = "New IPv4 Address or Prefix option with a Length other than 1",
   section = "6.2",
+  message = nil,
 }
 RULES.FM401 = {
   name = "fback-without-fbu",
@@ -1130,6 +1222,7 @@ RULES.FM401 = {
   group = "sequence",
   summary = "FBAck with no FBU seen for its Home Address",
   section = "5.2",
+  message = "FBAck for Home Address {homeaddr} (Identification {ident}) with no FBU seen",
 }
 RULES.FM402 = {
   name = "fback-identification-mismatch",
@@ -1137,6 +1230,7 @@ RULES.FM402 = {
   group = "sequence",
   summary = "FBAck Identification differs from its MN's outstanding FBU",
   section = "5.2",
+  message = "FBAck Identification {ident} differs from {request_ident} of the outstanding FBU of frame {request_frame}",
 }
 RULES.FM403 = {
   name = "fbu-unacknowledged",
@@ -1144,13 +1238,15 @@ RULES.FM403 = {
   group = "sequence",
   summary = "FBU never acknowledged before the capture ends",
   section = "5.2",
+  message = "FBU of frame {frame} (Home Address {homeaddr}, Identification {ident}) not acknowledged {when}",
 }
 RULES.FM404 = {
   name = "hack-without-hi",
   severity = "info",
   group = "sequence",
-  summary = "HAck with no matching HI (routers and Identifier)",
+  summary = "HAck with no HI seen between its two routers",
   section = "5.6",
+  message = "HAck from {src} to {dst} (Identifier {identifier}) answers no HI seen",
 }
 RULES.FM405 = {
   name = "hi-unanswered",
@@ -1158,13 +1254,15 @@ RULES.FM405 = {
   group = "sequence",
   summary = "HI never answered by a HAck before the capture ends",
   section = "5.6",
+  message = "HI of frame {frame} from {src} to {dst} (Identifier {identifier}) not answered by a HAck {when}",
 }
 RULES.FM406 = {
   name = "prrtadv-without-rtsolpr",
   severity = "info",
   group = "sequence",
-  summary = "Solicited PrRtAdv with no matching RtSolPr",
+  summary = "Solicited PrRtAdv with no RtSolPr seen from its MN",
   section = "5.4",
+  message = "PrRtAdv Code {code} to {dst} (Identifier {identifier}) answers no RtSolPr seen",
 }
 RULES.FM407 = {
   name = "rtsolpr-unanswered",
@@ -1172,6 +1270,7 @@ RULES.FM407 = {
   group = "sequence",
   summary = "RtSolPr never answered by a PrRtAdv before the capture ends",
   section = "5.4",
+  message = "RtSolPr of frame {frame} from {src} (Identifier {identifier}) not answered by a PrRtAdv {when}",
 }
 RULES.FM409 = {
   name = "hack-ncoa-option-missing",
@@ -1179,6 +1278,7 @@ RULES.FM409 = {
   group = "sequence",
   summary = "HAck answering an HI with S set lacks the NCoA option",
   section = "5.6",
+  message = "HAck Code {code} answers the HI of frame {request_frame}, which has S set, without the {label}",
 }
 RULES.FM418 = {
   name = "hi-hack-without-ipsec",
@@ -1186,6 +1286,23 @@ RULES.FM418 = {
   group = "sequence",
   summary = "HI or HAck between two routers seen without IPsec ESP",
   section = "7",
+  message = "{abbrev} between {src} and {dst} is not protected by IPsec ESP (reported once per router pair)",
+}
+RULES.FM419 = {
+  name = "hack-identifier-mismatch",
+  severity = "error",
+  group = "sequence",
+  summary = "HAck Identifier differs from the outstanding HI between its routers",
+  section = "5.6",
+  message = "HAck Identifier {identifier} differs from {request_ident} of the outstanding HI of frame {request_frame} from {dst} to {src}",
+}
+RULES.FM420 = {
+  name = "prrtadv-identifier-mismatch",
+  severity = "error",
+  group = "sequence",
+  summary = "Solicited PrRtAdv Identifier differs from its MN's outstanding RtSolPr",
+  section = "5.4",
+  message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
 }
 RULES.FM903 = {
   name = "packet-clipped",
@@ -1193,6 +1310,7 @@ RULES.FM903 = {
   group = "protocol",
   summary = "FMIPv4 message clipped by the capture's snap length",
   section = "-",
+  message = nil,
 }
 local RULE_IDS = {
   "FM101",
@@ -1233,6 +1351,8 @@ local RULE_IDS = {
   "FM407",
   "FM409",
   "FM418",
+  "FM419",
+  "FM420",
   "FM903",
 }
 
@@ -1262,7 +1382,9 @@ fmip.experts = expert_list
 fmip.prefs.udp_port = Pref.uint("UDP port", N.MIP_UDP_PORT,
   "UDP port of FBU and FBAck (RFC 4988 5.1); other Mobile IPv4 messages on it go to the built-in Mobile IP dissector")
 fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LENGTH,
-  "Octets of the link-layer address in an LLA option; the rest of the option is padding (decision D3)")
+  "Octets of the link-layer address in an LLA option, " .. N.LLA_LENGTH_MIN .. " to " ..
+  N.LLA_LENGTH_MAX .. "; the rest of the option is padding (decision D3). " ..
+  "A value outside that range counts as " .. N.DEFAULT_LLA_LENGTH .. ".")
 
 -- ---------------------------------------------------------------------------
 -- Small helpers (arithmetic only: valid in Lua 5.2, 5.3 and 5.4)
@@ -1317,6 +1439,17 @@ local function report(item, id, text)
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
 
+-- The registry's words for a rule (its message template, the same one
+-- fmip-lint fills), filled with values: {name} -> text_of(values.name).
+local function say(item, id, values)
+  local text = string.gsub(RULES[id].message, "{([%w_]+)}", function(k)
+    local v = values[k]
+    if v == nil then return "{" .. k .. "}" end
+    return text_of(v)
+  end)
+  report(item, id, text)
+end
+
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, hex)
@@ -1369,8 +1502,13 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     end
     if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
     if f.reserved_mask and bits_and(value, f.reserved_mask) ~= 0 then
-      report(item, f.reserved_rule, string.format(
-        "reserved bits of %s are 0x%02x, not zero", f.label, bits_and(value, f.reserved_mask)))
+      local bits = bits_and(value, f.reserved_mask)
+      if ctx and RULES[f.reserved_rule].message then
+        say(item, f.reserved_rule, {abbrev = ctx.abbrev, reserved = string.format("0x%02x", bits)})
+      else
+        report(item, f.reserved_rule, string.format(
+          "reserved bits of %s are 0x%02x, not zero", f.label, bits))
+      end
     end
   end
   if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
@@ -1398,6 +1536,7 @@ local function dissect_lla(t, off, size, code, sub)
   -- wildcard Option-Code the option may hold padding only.  Same order of
   -- tests as the fast decoder (fmipdissect/decode.py) and the Scapy layer.
   local lla_len = fmip.prefs.lla_length
+  if lla_len < N.LLA_LENGTH_MIN or lla_len > N.LLA_LENGTH_MAX then lla_len = N.DEFAULT_LLA_LENGTH end
   local area_off, area_len = off + 3, size - 3
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
     if lla_len > 0 then sub:add(F["fmip.opt.lla"], t:range(area_off, lla_len)) end
@@ -1418,7 +1557,7 @@ local function dissect_lla(t, off, size, code, sub)
       why = string.format("the %d octets after the %d-octet address are not Pad1 or one PadN filling them",
                           area_len - lla_len, lla_len)
     end
-    report(sub, "FM304", why)
+    report(sub, ID.LLA_BAD_PADDING, why)
   end
 end
 
@@ -1433,10 +1572,10 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
   end
   sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
   if code ~= nil and opt.codes[code] == nil then
-    report(sub, "FM306", string.format("Option-Code %d is not defined for the %s option", code, opt.name))
+    report(sub, ID.OPTION_UNKNOWN_CODE, string.format("Option-Code %d is not defined for the %s option", code, opt.name))
   end
   if opt.fixed_len and size ~= opt.fixed_len then
-    report(sub, "FM308", string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
+    report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
   ctx.options[#ctx.options + 1] = {type = opt.type, code = code}
@@ -1448,7 +1587,7 @@ local function dissect_options(t, off, tree, ctx)
     local otype, olen = octet(off), octet(off + 1)
     if olen == nil then
       local item = tree:add(F["fmip.opt.data"], t:range(off, n - off))
-      report(item, "FM303", "one octet left: an option needs at least Type and Length")
+      report(item, ID.OPTION_PAST_END, "one octet left: an option needs at least Type and Length")
       return true
     end
     local size = olen * N.OPTION_UNIT
@@ -1458,9 +1597,9 @@ local function dissect_options(t, off, tree, ctx)
       item:add(F[OPT_HEADER.type], t:range(off, 1))
       item:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if olen == 0 then
-        report(item, "FM302", string.format("option type %d has Length 0; the rest is not parsed", otype))
+        report(item, ID.OPTION_LENGTH_ZERO, string.format("option type %d has Length 0; the rest is not parsed", otype))
       else
-        report(item, "FM303", string.format("option type %d of %d octets runs past the end (%d octets left)",
+        report(item, ID.OPTION_PAST_END, string.format("option type %d of %d octets runs past the end (%d octets left)",
                                             otype, size, n - off))
       end
       return true
@@ -1474,7 +1613,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.type], t:range(off, 1))
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
-      report(sub, "FM305", string.format("option type %d is not defined by RFC 4988", otype))
+      report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
       ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2)}
     end
     off = off + size
@@ -1490,7 +1629,7 @@ local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + 4 > n then
     local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
-    report(item, "FM303", "authentication extension header cut short")
+    report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
     return nil
   end
   local elen = t:range(off + 2, 2):uint()
@@ -1505,19 +1644,26 @@ local function dissect_auth(t, off, tree, ctx)
     end
   end
   sub:set_text(string.format("%s (subtype %d)", VS_MIP_EXTENSION[N.AUTH_EXT_TYPE], subtype))
-  ctx.auth_seen = true
-  if subtype ~= N.AUTH_SUBTYPE_MN_PAR then
-    report(sub, "FM105", string.format("subtype %d (%s) is not MN-PAR (%d)", subtype,
-      VS_AUTH_SUBTYPE[subtype] or "unknown", N.AUTH_SUBTYPE_MN_PAR))
-  end
   if not fits then
-    report(sub, "FM303", string.format("Length %d runs past the end (%d octets left after the header)",
+    report(sub, ID.OPTION_PAST_END, string.format("Length %d runs past the end (%d octets left after the header)",
                                        elen, n - off - 4))
     return nil
   end
   if elen < N.AUTH_HEADER_LEN - 4 then
-    report(sub, "FM301", string.format("Length %d leaves no room for the 4-octet SPI", elen))
-  elseif size > N.AUTH_HEADER_LEN then
+    -- RFC 4721 5: Length counts the SPI; a shorter one puts the SPI past
+    -- the extension's end, so what follows cannot be framed: stop, as the
+    -- checker does.
+    report(sub, ID.OPTION_PAST_END, string.format("Length %d is too short for the 4-octet SPI", elen))
+    return nil
+  end
+  -- a well-framed authentication extension (the checker's "auth" element)
+  ctx.auth_seen = true
+  if subtype == N.AUTH_SUBTYPE_MN_PAR then
+    ctx.mn_par_seen = true
+  else
+    ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
+  end
+  if size > N.AUTH_HEADER_LEN then
     sub:add(F["fmip.auth.authenticator"], t:range(off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
   end
   return size
@@ -1525,22 +1671,17 @@ end
 
 -- decision D4: the NCoA option (8 octets) in the FBAck extension area, Length 1
 -- (8-octet units) or 6 (octets, tolerated with a warning).
+-- (Called for Length 1 or 6 only; any other Length frames the octets as a
+-- Mobile IPv4 extension, as the checker does.)
 local function dissect_ncoa_extension(t, off, tree, ctx)
   local n = t:len()
   local olen = octet(off + 1)
   local opt = OPTIONS[FBACK_NCOA.option]
   local size = opt.fixed_len
-  if olen == nil or not NCOA_IN_FBACK_LENGTHS[olen] or off + size > n then
+  if off + size > n then
     local item = tree:add(F["fmip.opt"], t:range(off, n - off))
     item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
-    if olen == 0 then
-      report(item, "FM302", "option Length 0; the rest is not parsed")
-    elseif olen ~= nil and not NCOA_IN_FBACK_LENGTHS[olen] then
-      report(item, "FM308", string.format("Length %d is neither 1 (8-octet units) nor %d (octets)",
-                                          olen, FBACK_NCOA.octet_length))
-    else
-      report(item, "FM303", string.format("%s option runs past the end", opt.name))
-    end
+    report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
     return nil
   end
   local sub = tree:add(F["fmip.opt"], t:range(off, size))
@@ -1548,7 +1689,7 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   if olen == FBACK_NCOA.octet_length then
     report(sub, FBACK_NCOA.octet_rule, string.format("Length %d counts octets; RFC 4988 6.2 uses 1 (8-octet units)", olen))
   end
-  if ctx.auth_seen then
+  if ctx.mn_par_seen then
     report(sub, FBACK_NCOA.after_auth_rule, "the option follows the authentication extension, which does not cover it")
   end
   return size
@@ -1561,13 +1702,14 @@ local function dissect_extensions(t, off, tree, ctx, msg)
     local size
     if LONG_FORMAT_EXTENSIONS[etype] then
       size = dissect_auth(t, off, tree, ctx)
-    elseif msg.ncoa_extension and etype == FBACK_NCOA.option then
+    elseif msg.ncoa_extension and etype == FBACK_NCOA.option
+           and NCOA_IN_FBACK_LENGTHS[octet(off + 1) or -1] then
       size = dissect_ncoa_extension(t, off, tree, ctx)
     else
       local elen = octet(off + 1)
       if elen == nil or off + 2 + elen > n then
         local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
-        report(item, "FM303", string.format("extension type %d runs past the end", etype))
+        report(item, ID.OPTION_PAST_END, string.format("extension type %d runs past the end", etype))
         return true
       end
       size = 2 + elen
@@ -1577,8 +1719,11 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       sub:add(F["fmip.ext.type"], t:range(off, 1))
       sub:add(F["fmip.ext.len"], t:range(off + 1, 1))
       if elen > 0 then sub:add(F["fmip.ext.data"], t:range(off + 2, elen)) end
-      if etype < N.SKIPPABLE_EXTENSION_MIN then
-        report(sub, "FM110", string.format("extension type %d is not skippable and not known", etype))
+      if msg.ncoa_extension and etype == FBACK_NCOA.option then
+        report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
+                                                       OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
+      elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
+        report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
       end
     end
     if size == nil then return true end
@@ -1598,10 +1743,12 @@ local function has_option(options, req)
   return false
 end
 
-local function check_requirements(item, reqs, options, why)
+-- values: what the rule's words need besides the option's label
+local function check_requirements(item, reqs, options, values)
   for _, req in ipairs(reqs or {}) do
     if not has_option(options, req) then
-      report(item, req.rule, string.format("%s is missing%s", req.label, why))
+      values.label = req.label
+      say(item, req.rule, values)
     end
   end
 end
@@ -1615,7 +1762,7 @@ local function check_prrtadv_options(item, msg, code, options)
       if o.type == OPTIONS_LLA_TYPE and contains(msg.reason.lla_codes, o.code) then found = true end
     end
     if not found then
-      report(item, msg.reason.rule, string.format("PrRtAdv Code %d has no LLA option with a reason Option-Code", code))
+      say(item, msg.reason.rule, {code = code, reasons = table.concat(msg.reason.lla_codes, ", ")})
     end
   end
   local order = msg.option_order
@@ -1670,11 +1817,11 @@ local function check_checksum(t, item, msg, sent)
     verdict = "ok"
   elseif sent == fold(sum) then
     verdict = "plain-sum"
-    report(item, "FM202", string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
+    report(item, ID.ICMP_CHECKSUM_PLAIN_SUM, string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
                                         sent, expected))
   else
     verdict = "bad"
-    report(item, "FM201", string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
+    report(item, ID.ICMP_CHECKSUM_BAD, string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
                                         sent, expected))
   end
   local e = item:add(F["fmip.checksum.expected"], expected)
@@ -1694,7 +1841,8 @@ end
 -- never record anything: links need every earlier frame.  Reset by
 -- fmip.init when a capture is (re)loaded.
 local requests = {}   -- "pair|key" -> {frame, time, flagbits}
-local partial = {}    -- "pair|first key part" -> latest request (FM402)
+local scopes = {}     -- "pair|key without the identifier" -> newest request
+                      -- (decision D11: a reply to another identifier)
 local router_pairs = {}   -- router pairs already reported (FM418)
 local notes = {}      -- frame number -> what to show on every dissection
 local RECORDED = {}   -- the note of a frame recorded with nothing to show
@@ -1712,6 +1860,8 @@ local function key_part(p, pinfo, ctx)
   return text_of(v)
 end
 
+-- decision D9: the key (request and reply build the same one), and the
+-- pair's scope: the key without its last part, the identifier (D11).
 local function match_key(msg, pinfo, ctx)
   local parts = {msg.request or msg.key}
   for _, p in ipairs(msg.match_key) do
@@ -1719,7 +1869,7 @@ local function match_key(msg, pinfo, ctx)
     if v == nil then return nil end
     parts[#parts + 1] = v
   end
-  return table.concat(parts, "|"), parts[1] .. "|" .. parts[2]
+  return table.concat(parts, "|"), table.concat(parts, "|", 1, #parts - 1)
 end
 
 local function record_link(msg, pinfo, ctx)
@@ -1734,25 +1884,29 @@ local function record_link(msg, pinfo, ctx)
     local pair = key_part("routers", pinfo, ctx)
     if not router_pairs[pair] then
       router_pairs[pair] = true
-      note.ipsec = pair
+      note.ipsec = true
       notes[frame] = note
     end
   end
-  local key, partial_key = match_key(msg, pinfo, ctx)
+  local key, scope = match_key(msg, pinfo, ctx)
   if key == nil then return end
   if not msg.is_response then
     local req = {frame = frame, time = pinfo.rel_ts,
                  ident = ctx.shown[msg.match_key[#msg.match_key]]}
     if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits end
-    -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, or
-    -- a retransmission): one reply answers all of them (decision D8).
+    -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
+    -- retransmission, the FBU repeated from the new link): one reply
+    -- answers all of them (decision D8), and a request not answered is
+    -- reported once, at its first copy, as the checker does.
     local same = requests[key]
     req.unanswered = {frame}
     if same then
       for _, f in ipairs(same.unanswered) do req.unanswered[#req.unanswered + 1] = f end
+      req.answered = same.answered
+      note.copy = true
     end
     requests[key] = req
-    if msg.partial_index then partial[partial_key] = req end
+    scopes[scope] = req
     note.request = true
     -- Recorded on the first pass: every later frame was recorded too, so a
     -- request still without a reply on a later pass has none.
@@ -1763,8 +1917,10 @@ local function record_link(msg, pinfo, ctx)
   if contains(msg.unsolicited_codes, ctx.values.code) then return end
   local req = requests[key]
   if req == nil then
-    local other = partial[partial_key]
-    if msg.partial_rule and other then
+    -- decision D11: another identifier while a request of the same scope
+    -- is outstanding is a mismatch; no request of the scope seen, an orphan
+    local other = scopes[scope]
+    if other then
       note.mismatch = {frame = other.frame, ident = other.ident}
     else
       note.orphan = true
@@ -1775,8 +1931,10 @@ local function record_link(msg, pinfo, ctx)
   notes[frame] = note
   note.response_to = req.frame
   note.delta = pinfo.rel_ts - req.time
+  req.answered = req.answered or frame
   local cond = msg.when_request_flag
-  if cond and req.flagbits and req.flagbits[cond.flag] and (ctx.values.code or 0) <= cond.max_code then
+  if cond and req.flagbits and req.flagbits[cond.flag]
+     and not contains(cond.exempt_codes, ctx.values.code) then
     note.missing = {}
     for _, r in ipairs(cond.requirements) do
       if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
@@ -1804,29 +1962,29 @@ local function show_link(msg, pinfo, item, ctx)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  if note.request and note.response_in == nil and note.first_pass and pinfo.visited
-     and msg.unanswered_rule then
+  -- what the registry's words for the pair's rules need (decisions D9, D11)
+  local values = {frame = pinfo.number, src = tostring(pinfo.src), dst = tostring(pinfo.dst),
+                  abbrev = msg.abbrev, code = ctx.values.code, homeaddr = ctx.shown.homeaddr,
+                  ident = ctx.shown.ident, identifier = ctx.shown.identifier}
+  if note.request and not note.copy and note.response_in == nil and note.first_pass
+     and pinfo.visited and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (decision D10).
-    report(item, msg.unanswered_rule, string.format("no reply to this %s in the capture", msg.abbrev))
+    values.when = AT_CAPTURE_END
+    say(item, msg.unanswered_rule, values)
   end
   if note.orphan and msg.orphan_rule then
-    report(item, msg.orphan_rule, string.format("no matching %s seen before this %s",
-      MESSAGES[msg.request].abbrev, msg.abbrev))
+    say(item, msg.orphan_rule, values)
   end
   if note.mismatch then
-    local last = msg.match_key[#msg.match_key]
-    report(item, msg.partial_rule, string.format("%s %s differs from %s of the outstanding %s of frame %d",
-      last, text_of(ctx.shown[last]), text_of(note.mismatch.ident), MESSAGES[msg.request].abbrev,
-      note.mismatch.frame))
+    values.request_ident, values.request_frame = note.mismatch.ident, note.mismatch.frame
+    say(item, msg.mismatch_rule, values)
   end
   if note.missing and #note.missing > 0 then
-    check_requirements(item, note.missing, {}, " (the " .. MESSAGES[msg.request].abbrev .. " in frame " ..
-                       text_of(note.response_to) .. " has " .. string.upper(msg.when_request_flag.flag) .. " set)")
+    check_requirements(item, note.missing, {}, {code = ctx.values.code, request_frame = note.response_to})
   end
   if note.ipsec then
-    report(item, msg.ipsec_rule, string.format("%s between %s is not protected by IPsec ESP (reported once per router pair)",
-                                               msg.abbrev, note.ipsec))
+    say(item, msg.ipsec_rule, values)
   end
 end
 
@@ -1836,7 +1994,7 @@ local last_frame, in_order = 0, false
 
 function fmip.init()
   requests = {}
-  partial = {}
+  scopes = {}
   router_pairs = {}
   notes = {}
   last_frame, in_order = 0, false
@@ -1866,7 +2024,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
-  local ctx = {values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false}
+  local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
+               mn_par_seen = false, auth_subtypes = {}}
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
@@ -1876,9 +2035,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local clipped = t:reported_len() > n
   if n < msg.header_len then
     if clipped then
-      report(top, "FM903", string.format("only %d of %d octets captured", n, t:reported_len()))
+      report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured", n, t:reported_len()))
     else
-      report(top, "FM301", string.format("%s needs %d octets of fixed header, only %d present",
+      report(top, ID.TRUNCATED_MESSAGE, string.format("%s needs %d octets of fixed header, only %d present",
                                          msg.abbrev, msg.header_len, n))
     end
     return
@@ -1886,42 +2045,49 @@ local function dissect_message(t, pinfo, root, msg, may_record)
 
   local v = ctx.values
   if msg.lifetime_rule and v.lifetime and v.lifetime > N.LIFETIME_MAX then
-    report(top, msg.lifetime_rule, string.format("Lifetime %d s exceeds %d s", v.lifetime, N.LIFETIME_MAX))
+    say(top, msg.lifetime_rule, {lifetime = v.lifetime, limit = N.LIFETIME_MAX,
+                                 note = v.lifetime > 255 and D1_NOTE or ""})
   end
   if msg.codes and v.code ~= nil and msg.codes[v.code] == nil then
-    report(top, "FM205", string.format("Code %d is not defined for %s", v.code, msg.abbrev))
+    say(top, ID.UNKNOWN_CODE, {abbrev = msg.abbrev, code = v.code, section = msg.section,
+                               codes = msg.code_list})
   end
   local flag_rules = msg.code_flag_rules[v.code]
   if flag_rules then
     for name, rule in pairs(flag_rules) do
       if ctx.flagbits[name] then
-        report(top, rule, string.format("flag %s is set with Code %d", string.upper(name), v.code))
+        say(top, rule, {code = v.code})
       end
     end
   end
   if contains(msg.unsolicited_codes, v.code) and v.identifier ~= nil and v.identifier ~= 0 then
-    report(top, msg.unsolicited_rule, string.format("Identifier %d in an unsolicited %s (Code %d)",
-                                                    v.identifier, msg.abbrev, v.code))
+    say(top, msg.unsolicited_rule, {code = v.code, identifier = v.identifier})
   end
 
   if clipped then
-    report(top, "FM903", string.format("only %d of %d octets captured; the rest is not checked",
+    report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured; the rest is not checked",
                                        n, t:reported_len()))
   else
     local stopped
     if msg.body == "extensions" then
       stopped = dissect_extensions(t, msg.header_len, top, ctx, msg)
       if msg.auth_required and not ctx.auth_seen and not stopped then
-        report(top, "FM104", "no MN-PAR Authentication Extension")
+        say(top, ID.AUTH_EXTENSION_MISSING, {abbrev = msg.abbrev})
+      elseif ctx.auth_seen and not ctx.mn_par_seen then
+        say(top, ID.AUTH_EXTENSION_WRONG_SUBTYPE, {abbrev = msg.abbrev,
+            subtypes = table.concat(ctx.auth_subtypes, ", "), mn_par = N.AUTH_SUBTYPE_MN_PAR})
       end
     else
       stopped = dissect_options(t, msg.header_len, top, ctx)
     end
     -- As the checker: option requirements only for a body parsed to its end.
     if not stopped then
-      check_requirements(top, msg.required.any, ctx.options, "")
+      local with_code = ""
+      if msg.multi_code and v.code ~= nil then with_code = " Code " .. text_of(v.code) end
+      local values = {abbrev = msg.abbrev, with_code = with_code}
+      check_requirements(top, msg.required.any, ctx.options, values)
       if v.code ~= nil then
-        check_requirements(top, msg.required[v.code], ctx.options, string.format(" (Code %d)", v.code))
+        check_requirements(top, msg.required[v.code], ctx.options, values)
       end
       check_prrtadv_options(top, msg, v.code, ctx.options)
     end

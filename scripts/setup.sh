@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything fmipdissect needs on a Debian machine: a virtual
 # environment with the package, and Debian's tshark (with lua5.4 for the
-# Lua syntax check) when they are missing.  Safe to run again.
+# Lua syntax check) and chromium (the HTML report tests, headless) when they
+# are missing.  Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -23,6 +24,7 @@ need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v luac5.4 >/dev/null 2>&1 || need+=(lua5.4)
 command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${need[*]}"
@@ -31,6 +33,6 @@ if [ ${#need[@]} -gt 0 ]; then
         apt-get install -y -qq "${need[@]}" >/dev/null
     else
         echo "setup: missing ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
-        echo "setup: (the Wireshark tests need tshark; without CI=true they are skipped)" >&2
+        echo "setup: (the Wireshark tests need tshark, the HTML report tests chromium; without CI=true they are skipped)" >&2
     fi
 fi

@@ -138,6 +138,9 @@ def predictive_flow():
             fback(dst=NAR)]
 
 
+from fmipdissect.lint.session import ADDRESSES_PER_HANDOVER as _ADDRESS_CAP  # noqa: E402
+
+
 def _ncoa_option():
     return IPv4AddrOption(code=2, addr=NCOA)
 
@@ -279,6 +282,13 @@ CASES = {
     "FM416": ([fbu(lifetime=5), fback(lifetime=8)], set()),
     "FM417": ([fbu(lifetime=5), fbu(lifetime=6), fback()], {"FM416"}),
     "FM418": ([hi(), hack()], set()),
+    "FM419": ([hi(), hack(identifier=HI_ID + 1)], set()),
+    "FM420": ([rtsolpr(), prrtadv(identifier=RT_ID + 1)], set()),
+    # More NAR addresses than the session keeps per handover (FM499, info):
+    # PrRtAdv with ADDRESSES_PER_HANDOVER + 1 New Router's IP options.
+    "FM499": ([rtsolpr(), prrtadv(options=prrtadv_options()[:2] + [
+        IPv4AddrOption(code=3, addr=f"10.1.{i // 250}.{i % 250 + 1}")
+        for i in range(_ADDRESS_CAP + 1)])], {"FM208"}),
     "FM501": ([fbu(key=b"another key"), fback()], set()),
     "FM502": ([fbu(spi=999), fback(spi=999)], set()),
     # FM901, FM902, FM903 need special files: see capture_case().

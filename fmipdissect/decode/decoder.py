@@ -30,9 +30,11 @@ import struct
 import sys
 from socket import inet_ntoa
 
+from ..spec import constraints as K
 from ..spec import protocol as P
+from ..spec import rules as R
 from ..wire import checksum as _checksum
-from ..wire.checksum import checksum_verdict
+from ..wire.padding import padding_ok
 from ..records import Datagram, Element, Message, Problem
 
 __all__ = ["decode_mip", "decode_icmp", "decode_datagram", "field_attribute",
@@ -41,16 +43,16 @@ __all__ = ["decode_mip", "decode_icmp", "decode_datagram", "field_attribute",
 IPPROTO_ICMP = 1
 IPPROTO_UDP = 17
 
-# Rule ids (lint/rules.py) of the framing problems found here.
-TRUNCATED = "FM301"
-OPTION_LENGTH_ZERO = "FM302"
-OPTION_PAST_END = "FM303"
-LLA_BAD_PADDING = "FM304"
-OPTION_UNKNOWN_TYPE = "FM305"
-OPTION_UNKNOWN_CODE = "FM306"
-# FM307 (option Reserved not zero) comes from the options' Field.reserved_rule.
-OPTION_BAD_LENGTH = "FM308"
-MIP_EXTENSION_UNKNOWN = "FM110"
+# The framing problems found here (rule ids of the registry, spec/rules.py);
+# an option's Reserved not zero comes from its Field.reserved_rule.
+TRUNCATED = R.TRUNCATED_MESSAGE
+OPTION_LENGTH_ZERO = R.OPTION_LENGTH_ZERO
+OPTION_PAST_END = R.OPTION_PAST_END
+LLA_BAD_PADDING = R.LLA_BAD_PADDING
+OPTION_UNKNOWN_TYPE = R.OPTION_UNKNOWN_TYPE
+OPTION_UNKNOWN_CODE = R.OPTION_UNKNOWN_CODE
+OPTION_BAD_LENGTH = R.OPTION_BAD_LENGTH
+MIP_EXTENSION_UNKNOWN = R.MIP_EXTENSION_UNKNOWN
 
 _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
@@ -209,13 +211,11 @@ _IPV4_OPTION = _OPTIONS[P.OPT_IPV4_ADDR]
 _NCOA_IN_EXTENSIONS = frozenset(
     m.key for m in P.MESSAGES if m.body == "extensions" and any(
         req.option == P.OPT_IPV4_ADDR
-        for reqs in m.required_options.values() for req in reqs))
+        for reqs in K.REQUIRED_OPTIONS.get(m.key, {}).values()
+        for req in reqs))
 _OPTION_UNIT = P.OPTION_UNIT
-_PAD1, _PADN = P.PAD1, P.PADN
 _LLA_WILDCARD = P.LLA_WILDCARD
-# Every ICMP type 41 message has its Subtype at the same offset (RFC 4065 3).
-_SUBTYPE_OFFSET = min(lay.spec.field("subtype").offset
-                      for lay in _ICMP.values())
+_SUBTYPE_OFFSET = P.ICMP_SUBTYPE_OFFSET     # RFC 4065 3
 # Generalized Authentication Extension (RFC 4721 5): the SPI, the end of the
 # 16-bit Length field (where the counted octets start) and of the SPI.
 _AUTH_SUBTYPE = _named(P.AUTH_EXTENSION_FIELDS, "subtype")
@@ -238,46 +238,8 @@ _NCOA_LENGTHS = P.NCOA_IN_FBACK_LENGTHS
 
 # --- ICMP checksum (decision D2) -----------------------------------------------
 
-# checksum.reserved_mask per FMIPv4 subtype: the octet-5 bits D2 zeroes.
-_RESERVED_MASK = {subtype: _checksum.reserved_mask(subtype) for subtype in _ICMP}
-_HOST_LITTLE = sys.byteorder == "little"
-_CHECKSUM_OK = _checksum.CHECKSUM_OK
-_CHECKSUM_PLAIN_SUM = _checksum.CHECKSUM_PLAIN_SUM
-_CHECKSUM_BAD = _checksum.CHECKSUM_BAD
-
-
-def _folded_complement(total: int) -> int:
-    """checksum.internet_checksum's last steps on a host-order word sum."""
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    if _HOST_LITTLE:
-        total = ((total & 0xFF) << 8) | (total >> 8)
-    return (~total) & 0xFFFF
-
-
-def _checksum_verdict(raw: bytes, reserved_mask: int) -> str:
-    """checksum.checksum_verdict(raw) from one sum over the octets as sent.
-
-    The reference copies the message twice to zero the Checksum (and for
-    D2 the reserved bits) before summing; the sum is linear, so both sums
-    are the sum as sent less those words, with the same end-around carry,
-    swap and complement.  Used for messages of even length >= 6 (the
-    others go to the reference); held against it by
-    tests/test_perf_equivalence.py.
-    """
-    total = sum(memoryview(raw).cast("H"))     # host order (RFC 1071 2(B))
-    sent = raw[2] << 8 | raw[3]
-    if _HOST_LITTLE:
-        total -= raw[3] << 8 | raw[2]           # the Checksum field, zeroed
-        reserved_bits = (raw[5] & reserved_mask) << 8
-    else:
-        total -= sent
-        reserved_bits = raw[5] & reserved_mask
-    if sent == _folded_complement(total - reserved_bits):
-        return _CHECKSUM_OK
-    if sent == _folded_complement(total):
-        return _CHECKSUM_PLAIN_SUM
-    return _CHECKSUM_BAD
+_RESERVED_MASK = _checksum.RESERVED_MASKS
+_one_sum_verdict = _checksum.one_sum_verdict
 
 
 # --- Header ----------------------------------------------------------------
@@ -294,17 +256,6 @@ def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
 
 
 # --- ICMP options (RFC 4988 6) ---------------------------------------------
-
-def _padding_ok(pad: bytes) -> bool:
-    """Pad1, or one PadN filling pad exactly (RFC 2460 4.2, decision D3).
-
-    PadN's data octets are zero-valued (RFC 4988 6.1's example).
-    """
-    n = len(pad)
-    if n > 1:
-        return pad[0] == _PADN and pad[1] == n - 2 and pad.count(0, 2) == n - 2
-    return n == 0 or pad[0] == _PAD1
-
 
 def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
                 length: int, size: int, lla_length: int,
@@ -323,16 +274,9 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     el = Element("lla", off, raw[off], length, size, code,
                  raw[start:address_end if address_end < end else end])
     el.data = raw[off + 2:end]
-    pad = end - address_end
-    # _padding_ok(raw[address_end:end]) without the slice (the usual case)
-    if pad > 1:
-        padded = (raw[address_end] == _PADN and raw[address_end + 1] == pad - 2
-                  and raw.count(0, address_end + 2, end) == pad - 2)
-    else:
-        padded = pad == 0 or (pad == 1 and raw[address_end] == _PAD1)
-    if padded:
+    if address_end <= end and padding_ok(raw, address_end, end):
         el.padding_ok = True
-    elif code == _LLA_WILDCARD and _padding_ok(raw[start:end]):
+    elif code == _LLA_WILDCARD and padding_ok(raw, start, end):
         el.lla = b""
         el.padding_ok = True
     else:
@@ -502,7 +446,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                 f"{' or '.join(map(str, P.NCOA_IN_FBACK_LENGTHS))}; shown as "
                 f"a Mobile IPv4 extension of {size} octets", off))
         elif (etype < P.SKIPPABLE_EXTENSION_MIN
-                and etype not in P.MIP_EXTENSION_NAMES):
+                and etype not in K.KNOWN_MIP_EXTENSIONS):
             problems.append(Problem(
                 MIP_EXTENSION_UNKNOWN, f"unknown non-skippable extension "
                 f"type {etype} at offset {off}", off))
@@ -554,10 +498,10 @@ def decode_icmp(message: bytes,
     raw = message if type(message) is bytes else bytes(message)
     msg = Message(layout.key, raw, raw[0])
     if len(raw) >= 6 and not len(raw) & 1:
-        msg.checksum_verdict = _checksum_verdict(       # decision D2
+        msg.checksum_verdict = _one_sum_verdict(       # decision D2
             raw, _RESERVED_MASK[raw[_SUBTYPE_OFFSET]])
     else:
-        msg.checksum_verdict = checksum_verdict(raw)   # decision D2
+        msg.checksum_verdict = _checksum.reference_verdict(raw)   # decision D2
     if len(raw) < layout.header_len:
         _truncated(layout, msg, raw)
         return msg

@@ -629,7 +629,12 @@ def violations(p: Params) -> list[Frame]:
 
     @group
     def _(f):
-        f.add(0, hack(f.p), ("FM404", "HAck answering no HI"))
+        # from a NAR no HI went to: no HI between these routers at all
+        # (decision D11), and so the first HAck of this router pair
+        other = replace(f.p, nar=nth_host(f.p.nar, 1, 24))
+        f.add(0, hack(other), ("FM404", "HAck answering no HI"),
+              ("FM418", "first HAck between PAR and a second NAR, without "
+                        "IPsec ESP"))
 
     @group
     def _(f):
@@ -714,6 +719,23 @@ def violations(p: Params) -> list[Frame]:
         f.predictive_fbu(500, ident=ident, lifetime=8, expect=(
             ("FM417", "second, different FBU reusing the Identification"),))
         f.fbacks_predictive(501, ident, to_nar=False, lifetime=8)
+
+    @group
+    def _(f):
+        ident = f.predictive_fbu(0)
+        f.add(1, hi(f.p))
+        f.add(3, hack(f.p, k=1),
+              ("FM419", "HAck Identifier one off the outstanding HI's"))
+        f.add(3.5, hack(f.p))
+        f.fbacks_predictive(4, ident)
+
+    @group
+    def _(f):
+        f.add(0, rtsolpr(f.p))
+        f.add(2, prrtadv(f.p, k=1),
+              ("FM420", "PrRtAdv Identifier one off the outstanding "
+                        "RtSolPr's"))
+        f.add(2.5, prrtadv(f.p))
 
     # FM5xx: authenticators ------------------------------------------------
     @group

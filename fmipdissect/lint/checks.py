@@ -1,14 +1,15 @@
 """Per-message rules: one decoded FMIPv4 message (and its datagram) at a time.
 
 check_message(msg, datagram, keys) returns a list of (rule_id, text) pairs.
-Everything it compares against comes from protocol.py (flags with their rule
-ids, code tables, required options, the PrRtAdv option order), compiled once
+Everything it compares against comes from spec/protocol.py (flags with their
+rule ids, code tables) and the rulebook spec/constraints.py (required options
+with their Option-Codes, the PrRtAdv option order, limits), compiled once
 at import into small lookup tables, so a conformant message costs a few dict
 and attribute look-ups and one empty list.
 
-Framing problems (FM301-FM308, FM110) are found by the decoder and passed on
-unchanged; when the decoder had to stop parsing (FM301 header cut, FM302
-Length 0, FM303 past the end) the checks that depend on the options seen
+Framing problems (options and extensions, unknown Mobile IPv4 extensions)
+are found by the decoder and passed on unchanged; when the decoder had to
+stop parsing (PARSING_STOPPED: header cut, Length 0, past the end) the checks that depend on the options seen
 (required options, order, authentication) are skipped, since what is
 "missing" may only be unread.
 
@@ -17,13 +18,18 @@ Cross-packet rules live in session.py.
 
 from __future__ import annotations
 
+from ..spec import constraints as K
 from ..spec import protocol as P
-from ..wire.checksum import CHECKSUM_BAD, CHECKSUM_PLAIN_SUM, mn_par_authenticator
+from ..spec import rules as R
+from ..spec.rules import say
+from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_PLAIN_SUM,
+                             authenticator_matches, mn_par_authenticator)
 
 # Decoder problems after which the element list is incomplete.
-PARSING_STOPPED = frozenset({"FM301", "FM302", "FM303"})
+PARSING_STOPPED = frozenset({R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
+                             R.OPTION_PAST_END})
 
-# --- Tables compiled from protocol.py ------------------------------------
+# --- Tables compiled from the rulebook (spec/constraints.py) ----------------
 
 _KIND_OF_OPTION = {t: o.key for t, o in P.OPTIONS.items()}   # 21 -> "ipv4addr"
 
@@ -40,30 +46,31 @@ def _flag_groups(flags):
 
 
 _FBU_FLAG_RULES = _flag_groups(P.FBU_FLAGS)
-_HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
-_HI_U = next(f.mask for f in P.HI_FLAGS if f.name == "u")
+_HI_FLAG_MASKS = {f.name: f.mask for f in P.HI_FLAGS}
 
-# (message key, code) -> ((kind, codes or None, rule, label), ...)
+# (message key, code) -> ((kind, Option-Codes, rule, label), ...); the
+# Option-Codes decide (decision D12).
 _REQUIRED: dict[tuple[str, int | None], tuple] = {}
-for _m in P.MESSAGES:
-    for _code, _reqs in _m.required_options.items():
-        _REQUIRED[(_m.key, _code)] = tuple(
-            (_KIND_OF_OPTION[r.option],
-             frozenset(r.codes) if r.codes is not None else None,
-             r.rule, r.label) for r in _reqs)
+for _key, _by_code in K.REQUIRED_OPTIONS.items():
+    for _code in _by_code:
+        _REQUIRED[(_key, _code)] = tuple(
+            (_KIND_OF_OPTION[r.option], frozenset(r.codes), r.rule, r.label)
+            for r in K.required_options(_key, _code))
 
 # (option type, Option-Code) -> position in RFC 4988 5.4's order.
+_ORDER_SLOTS, _ORDER_RULE = K.OPTION_ORDER["prrtadv"]
 _PRRTADV_RANK = {}
-for _rank, (_type, _codes) in enumerate(P.PRRTADV_OPTION_ORDER):
-    for _c in _codes:
-        _PRRTADV_RANK.setdefault((_type, _c), _rank)
-_PRRTADV_LABELS = ("New Access Point LLA", "New Router's LLA",
-                   "New Router's IP Address", "New Router Prefix Information",
-                   "New CoA")
+for _rank, _slot in enumerate(_ORDER_SLOTS):
+    for _c in _slot.codes:
+        _PRRTADV_RANK.setdefault((_slot.option, _c), _rank)
 
-_LLA_REASONS = frozenset(P.LLA_REASON_CODES)
+_REASON_MESSAGE_CODES, _LLA_REASON_CODES, _REASON_RULE = \
+    K.REASON_CODES["prrtadv"]
+_LLA_REASONS = frozenset(_LLA_REASON_CODES)
 _MN_PAR = P.AUTH_SUBTYPE_MN_PAR
 _NCOA_LENGTH_UNITS = P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len // P.OPTION_UNIT
+_LIFETIME_MAX, _LIFETIME_RULE = K.LIFETIME_LIMIT["fbu"]
+_HI_CODE_FLAG_RULES = K.CODE_FLAG_RULES["hi"]
 
 
 def _missing_options(msg, spec, out):
@@ -72,19 +79,21 @@ def _missing_options(msg, spec, out):
         reqs = _REQUIRED.get((spec.key, None))
         if reqs is None:
             return
+    # decision D12: only an option with a named Option-Code satisfies it.
     elements = msg.elements
     for kind, codes, rule, label in reqs:
         for e in elements:
             if e.kind == kind and (codes is None or e.code in codes):
                 break
         else:
-            out.append((rule, (f"{spec.abbrev} Code {msg.code} lacks the {label}"
-                         if msg.code is not None and len(spec.codes) > 1
-                         else f"{spec.abbrev} lacks the {label}")))
+            with_code = (f" Code {msg.code}" if msg.code is not None
+                         and len(spec.codes) > 1 else "")
+            out.append((rule, say(rule, abbrev=spec.abbrev,
+                                  with_code=with_code, label=label)))
 
 
 def _mn_par_extensions(msg, spec, stopped, out):
-    """FM104, FM105 (RFC 4988 5.1, 5.2, 7, 8): the MN-PAR extension."""
+    """RFC 4988 5.1, 5.2, 7, 8: the MN-PAR extension, present and of its subtype."""
     # one plain loop: the common case (an MN-PAR extension) returns early
     auth = False
     for e in msg.elements:
@@ -94,31 +103,31 @@ def _mn_par_extensions(msg, spec, stopped, out):
             auth = True
     if not auth:
         if not stopped:
-            out.append(("FM104", (f"{spec.abbrev} carries no MN-PAR Authentication "
-                            f"Extension")))
+            out.append((R.AUTH_EXTENSION_MISSING,
+                        say(R.AUTH_EXTENSION_MISSING, abbrev=spec.abbrev)))
         return
     # auth extensions, none of subtype MN-PAR
     subtypes = ", ".join(str(e.code) for e in msg.elements if e.kind == "auth")
-    out.append(("FM105", (f"{spec.abbrev} Generalized Authentication Extension "
-                          f"has subtype {subtypes}, not MN-PAR "
-                          f"({P.AUTH_SUBTYPE_MN_PAR})")))
+    out.append((R.AUTH_EXTENSION_WRONG_SUBTYPE,
+                say(R.AUTH_EXTENSION_WRONG_SUBTYPE, abbrev=spec.abbrev,
+                    subtypes=subtypes, mn_par=_MN_PAR)))
 
 
 def _authenticators(msg, spec, keys, out):
-    """FM501, FM502 (decision D5): verify with the configured keys."""
+    """Decision D5: verify authenticators with the configured keys."""
     for e in msg.elements:
         if e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR or e.spi is None:
             continue
         key = keys.get(e.spi)
         if key is None:
-            out.append(("FM502", (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
+            out.append((R.AUTH_UNKNOWN_SPI, (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
                             f"is not in the key file; authenticator not "
                             f"verified")))
             continue
         covered = msg.raw[:e.offset + P.AUTH_HEADER_LEN]
         expected = mn_par_authenticator(covered, key.secret, key.algorithm)
-        if e.authenticator != expected:
-            out.append(("FM501", (f"{spec.abbrev} MN-PAR authenticator "
+        if not authenticator_matches(e.authenticator, expected):
+            out.append((R.AUTH_AUTHENTICATOR_BAD, (f"{spec.abbrev} MN-PAR authenticator "
                             f"{e.authenticator.hex()} does not verify with "
                             f"the {key.algorithm} key of SPI {e.spi} "
                             f"(expected {expected.hex()})")))
@@ -126,11 +135,10 @@ def _authenticators(msg, spec, keys, out):
 
 def _fbu(msg, spec, stopped, keys, out):
     lifetime = msg.lifetime
-    if lifetime > P.LIFETIME_MAX:
-        extra = (" (its high octet, the figure's 'reserved' field, is not "
-                 "zero; decision D1)" if lifetime >> 8 else "")
-        out.append(("FM101", (f"Lifetime {lifetime} s exceeds {P.LIFETIME_MAX} s"
-                        f"{extra}")))
+    if lifetime > _LIFETIME_MAX:
+        out.append((_LIFETIME_RULE, say(
+            _LIFETIME_RULE, lifetime=lifetime, limit=_LIFETIME_MAX,
+            note=R.D1_NOTE if lifetime >> 8 else "")))
     flags = msg.flags
     if flags:
         for rule, mask, bits in _FBU_FLAG_RULES:
@@ -146,9 +154,7 @@ def _fbu(msg, spec, stopped, keys, out):
 
 def _fback(msg, spec, stopped, keys, out):
     if msg.code not in spec.codes:
-        out.append(("FM205", (f"FBAck Code {msg.code} is not defined (RFC 4988 "
-                        f"{spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")))
+        _unknown_code(msg, spec, out)
     if not stopped:
         _missing_options(msg, spec, out)
     _mn_par_extensions(msg, spec, stopped, out)
@@ -162,11 +168,11 @@ def _fback(msg, spec, stopped, keys, out):
         if e.kind == "ipv4addr" and e.code == P.ADDR_NCOA:
             if e.length != _NCOA_LENGTH_UNITS and e.length in \
                     P.NCOA_IN_FBACK_LENGTHS:
-                out.append(("FM108", (f"NCoA option at offset {e.offset} has Length "
+                out.append((R.FBACK_NCOA_OCTET_LENGTH, (f"NCoA option at offset {e.offset} has Length "
                                 f"{e.length} (octets), not "
                                 f"{_NCOA_LENGTH_UNITS} (8-octet units)")))
             if auth_at is not None and e.offset > auth_at:
-                out.append(("FM109", (f"NCoA option at offset {e.offset} follows "
+                out.append((R.FBACK_NCOA_AFTER_AUTH, (f"NCoA option at offset {e.offset} follows "
                                 f"the MN-PAR Authentication Extension (offset "
                                 f"{auth_at}) and is not covered by it")))
     if keys is not None:
@@ -176,20 +182,25 @@ def _fback(msg, spec, stopped, keys, out):
 def _icmp_common(msg, spec, out):
     verdict = msg.checksum_verdict
     if verdict == CHECKSUM_BAD:
-        out.append(("FM201", (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
+        out.append((R.ICMP_CHECKSUM_BAD, (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
                         f"(computed with Checksum and Reserved zeroed, decision "
                         f"D2)")))
     elif verdict == CHECKSUM_PLAIN_SUM:
-        out.append(("FM202", (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
+        out.append((R.ICMP_CHECKSUM_PLAIN_SUM, (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
                         f"plain sum over the non-zero Reserved bits, not the "
                         f"RFC's sum with Reserved zeroed (decision D2)")))
     if msg.reserved:
-        out.append(("FM203", (f"{spec.abbrev} Reserved bits {msg.reserved:#04x} "
-                        f"are not zero")))
+        out.append((R.ICMP_RESERVED_NOT_ZERO, say(
+            R.ICMP_RESERVED_NOT_ZERO, abbrev=spec.abbrev,
+            reserved=f"{msg.reserved:#04x}")))
     if msg.code not in spec.codes:
-        out.append(("FM205", (f"{spec.abbrev} Code {msg.code} is not defined "
-                        f"(RFC 4988 {spec.section} lists "
-                        f"{', '.join(map(str, spec.codes))})")))
+        _unknown_code(msg, spec, out)
+
+
+def _unknown_code(msg, spec, out):
+    out.append((R.UNKNOWN_CODE, say(
+        R.UNKNOWN_CODE, abbrev=spec.abbrev, code=msg.code,
+        section=spec.section, codes=", ".join(map(str, spec.codes)))))
 
 
 def _rtsolpr(msg, spec, stopped, keys, out):
@@ -201,20 +212,20 @@ def _rtsolpr(msg, spec, stopped, keys, out):
 def _prrtadv(msg, spec, stopped, keys, out):
     _icmp_common(msg, spec, out)
     code = msg.code
-    if code in P.PRRTADV_UNSOLICITED and msg.identifier:
-        out.append(("FM210", (f"unsolicited PrRtAdv (Code {code}) has Identifier "
-                        f"{msg.identifier}, not zero")))
+    if code in spec.unsolicited_codes and msg.identifier:
+        rule = K.UNSOLICITED_IDENTIFIER_RULE["prrtadv"]
+        out.append((rule, say(rule, code=code, identifier=msg.identifier)))
     if stopped:
         return
     _missing_options(msg, spec, out)
-    if code in P.PRRTADV_REASON_CODES:
+    if code in _REASON_MESSAGE_CODES:
         for e in msg.elements:
             if e.kind == "lla" and e.code in _LLA_REASONS:
                 break
         else:
-            out.append(("FM209", (f"PrRtAdv Code {code} has no LLA option with a "
-                            f"reason Option-Code "
-                            f"({', '.join(map(str, P.LLA_REASON_CODES))})")))
+            out.append((_REASON_RULE, say(
+                _REASON_RULE, code=code,
+                reasons=", ".join(map(str, _LLA_REASON_CODES)))))
     # RFC 4988 5.4 order; a New AP LLA (rank 0) starts the next tuple.
     previous = -1
     for e in msg.elements:
@@ -222,20 +233,20 @@ def _prrtadv(msg, spec, stopped, keys, out):
         if rank is None:
             continue
         if rank < previous and rank != 0:
-            out.append(("FM208", (f"{_PRRTADV_LABELS[rank]} option at offset "
+            out.append((_ORDER_RULE, (f"{_ORDER_SLOTS[rank].label} option at offset "
                             f"{e.offset} comes after the "
-                            f"{_PRRTADV_LABELS[previous]} option")))
+                            f"{_ORDER_SLOTS[previous].label} option")))
             return
         previous = rank
 
 
 def _hi(msg, spec, stopped, keys, out):
     _icmp_common(msg, spec, out)
-    if msg.code == P.HI_CODE_REACTIVE:
-        if msg.flags & _HI_S:
-            out.append((P.HI_CODE1_S_RULE, "HI with Code 1 (reactive) has S set"))
-        if msg.flags & _HI_U:
-            out.append((P.HI_CODE1_U_RULE, "HI with Code 1 (reactive) has U set"))
+    flag_rules = _HI_CODE_FLAG_RULES.get(msg.code)
+    if flag_rules and msg.flags:
+        for name, rule in flag_rules:
+            if msg.flags & _HI_FLAG_MASKS[name]:
+                out.append((rule, say(rule, code=msg.code)))
     if not stopped:
         _missing_options(msg, spec, out)
 

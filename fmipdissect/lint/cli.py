@@ -1,10 +1,17 @@
 """`fmip-lint` / `fmipdissect lint`: options, running, exit status.
 
-Exit status (README, "Checking a capture"): 0 no error-severity finding (warnings
-and infos allowed), 1 at least one error, 2 the command could not do its
-job (a file that is not a readable capture, a bad option or key file).
-A bad capture among several is reported on standard error (one line) and
-the others are still checked; the status is then 2.
+Exit status (README, "Checking a capture"): 0 no finding at or above the
+--fail-on severity (default error: warnings and infos allowed), 1 at least
+one, 2 the command could not do its job (a file that is not a readable
+capture, a bad option or key file).  --exit-zero turns 1 into 0.  A bad
+capture among several is reported on standard error (one line) and in the
+report (JSON summary.failed, SARIF notifications, JUnit errors), the others
+are still checked; the status is then 2.
+
+The run is: options -> LintConfig -> for each capture (in order; with -j N
+in N worker processes that spool their findings to temporary files, read
+back in order) the findings go to the report as they come -> exit status.
+--annotate adds a second pass over the one capture (report/annotate.py).
 """
 
 from __future__ import annotations
@@ -13,16 +20,21 @@ import argparse
 import gc
 import os
 import sys
+import tempfile
 
+from .. import __version__
+from ..errors import InputError, one_line
 from ..spec import protocol as P
-from ..errors import InputError
-from .engine import CaptureLint, LintConfig, lint_file
+from ..spec.rules import RULES, SEVERITIES
+from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
+                     read_spool)
 from .keys import load_keys
-from .report import JsonReport, Progress, TextReport, list_rules
-from ..spec.rules import RULES, RULES_BY_NAME
+from .report import FORMATS, Progress, list_rules, make_report
+from .report.annotate import CommentSpool, write_annotated
+from .report.common import fails
+from .report.output import atomic_output, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
-MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +42,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pcap or pcapng files to check, plain or "
                              "gzip/bzip2/xz/zstd-compressed; - reads standard "
                              "input")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default text)")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+                        help="report format: text (default), json, sarif "
+                        "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
+                        "Actions annotations)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the report to FILE (replaced at the end, "
+                        "atomically) instead of standard output")
+    parser.add_argument("--fail-on", choices=SEVERITIES, default="error",
+                        help="lowest severity of a finding that makes the "
+                        "exit status 1 (default error)")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 whatever the findings (2 still means "
+                        "the command could not do its job)")
+    parser.add_argument("--annotate", metavar="OUT.pcapng",
+                        help="also write a copy of the CAPTURE (one) as "
+                        "pcapng with each finding as a packet comment on "
+                        "its frame, for Wireshark")
     parser.add_argument("--select", action="append", metavar="RULES",
                         help="check only these rules: comma-separated ids, "
                         "slugs or id prefixes (FM4); may be repeated")
@@ -58,47 +85,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parse every frame in full instead of "
                         "prefiltering (slow; same findings: for checking "
                         "the fast path, docs/performance.md)")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
     _one_line_errors(parser)
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     """A bad option is one line on standard error and status 2."""
     def error(message: str):
-        parser.exit(2, f"{parser.prog}: error: {message}\n")
+        parser.exit(2, f"{parser.prog}: error: {one_line(message)}\n")
     parser.error = error
 
 
-def resolve_rules(selectors, what: str) -> set[str]:
-    """Rule ids named by ids, slugs or id prefixes ("FM4"); InputError else."""
-    chosen: set[str] = set()
-    for group in selectors:
-        for word in group.split(","):
-            word = word.strip()
-            if not word:
-                continue
-            if word in RULES_BY_NAME:
-                chosen.add(RULES_BY_NAME[word].id)
-                continue
-            upper = word.upper()
-            matched = {r.id for r in RULES if r.id.startswith(upper)}
-            if not matched:
-                raise InputError(f"{what}: no rule id, slug or prefix {word!r}"
-                                 f" (see --list-rules)")
-            chosen |= matched
-    return chosen
-
-
 def build_config(args) -> LintConfig:
-    enabled = (resolve_rules(args.select, "--select") if args.select
-               else {r.id for r in RULES})
-    if args.ignore:
-        enabled -= resolve_rules(args.ignore, "--ignore")
-    if not 1 <= args.lla_length <= MAX_LLA_LENGTH:
-        raise InputError(f"--lla-length {args.lla_length}: must be 1 to "
-                         f"{MAX_LLA_LENGTH} octets")
     keys = load_keys(args.keys) if args.keys else None
-    return LintConfig(frozenset(enabled), keys, args.lla_length,
-                      prefilter=not getattr(args, "no_prefilter", False))
+    return lint_config(args.select, args.ignore, keys, args.lla_length,
+                       prefilter=not getattr(args, "no_prefilter", False),
+                       options=("--select", "--ignore", "--lla-length"))
 
 
 # Fewer cyclic-GC passes while checking: the checker allocates short-lived,
@@ -110,91 +113,176 @@ GC_THRESHOLD = (50_000, 20, 100)
 
 
 def _worker(job):
-    path, config = job
+    """-j: check one capture in a worker process, findings to a spool."""
+    path, config, spool_path = job
     gc.set_threshold(*GC_THRESHOLD)      # a worker process of ours
     try:
-        findings, stats = lint_file(path, config)
-    except InputError as exc:
-        return None, None, str(exc)
-    return findings, stats, None
+        return lint_to_spool(path, config, spool_path)
+    except InputError as exc:            # the capture could not be opened
+        return None, str(exc)
 
 
 def _prog(args) -> str:
     return "fmipdissect lint" if getattr(args, "command", None) else "fmip-lint"
 
 
-def run(args) -> int:
-    out = sys.stdout
-    if args.list_rules:
-        chosen = build_config(args).enabled if (args.select or args.ignore) \
-            else None
-        list_rules(out, args.format, [r for r in RULES
-                                      if chosen is None or r.id in chosen])
+class _Run:
+    """One fmip-lint run: the captures through the report, in order."""
+
+    def __init__(self, args, config: LintConfig, report, spool=None):
+        self.args = args
+        self.config = config
+        self.report = report
+        self.spool = spool           # CommentSpool of --annotate, or None
+        self.done = []               # FileStats of each capture read
+        self.failed = False
+
+    def finding(self, f) -> None:
+        self.report.finding(f)
+        if self.spool is not None:
+            self.spool.add(f)
+
+    def file_done(self, stats) -> None:
+        self.report.file_done(stats)
+        self.done.append(stats)
+        if stats.messages == 0:
+            self._stderr(f"note: {stats.file}: no FMIPv4 message in "
+                         f"{stats.packets:,} packets; may be the wrong capture "
+                         f"(FMIPv4 is UDP port {P.MIP_UDP_PORT} and ICMP type "
+                         f"{P.ICMP_TYPE_EXPERIMENTAL_MOBILITY})")
+
+    def file_failed(self, name: str, message: str) -> None:
+        self.failed = True
+        self.report.file_failed(name, message)
+        self._stderr(f"error: {message}")
+
+    def _stderr(self, text: str) -> None:
+        sys.stdout.flush()
+        print(f"{_prog(self.args)}: {one_line(text)}", file=sys.stderr)
+
+    def serial(self) -> None:
+        show_progress = not self.args.no_progress and sys.stderr.isatty()
+        for path in self.args.captures:
+            progress = None
+            if show_progress:
+                try:
+                    if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
+                        progress = Progress(path)
+                except OSError:
+                    pass
+            run = CaptureLint(path, self.config, progress=progress)
+            try:
+                for f in run:
+                    if progress is not None:
+                        progress.clear()
+                    self.finding(f)
+            except InputError as exc:
+                self.file_failed(path, str(exc))
+                continue
+            self.file_done(run.stats)
+
+    def parallel(self, jobs: int) -> None:
+        """Workers spool each file's findings to a temporary file; the
+        parent reads them back in argument order, one finding at a time, so
+        neither holds a file's findings (map() keeps the order)."""
+        from concurrent.futures import ProcessPoolExecutor
+        paths = self.args.captures
+        with tempfile.TemporaryDirectory(prefix="fmip-lint-") as tmp:
+            work = [(path, self.config, os.path.join(tmp, f"{i}.spool"))
+                    for i, path in enumerate(paths)]
+            with ProcessPoolExecutor(min(jobs, len(work))) as pool:
+                for (path, _, spool), (stats, error) in zip(
+                        work, pool.map(_worker, work)):
+                    if stats is not None:
+                        for f in read_spool(spool):
+                            self.finding(f)
+                        os.unlink(spool)
+                    if error is not None:
+                        self.file_failed(path, error)
+                    else:
+                        self.file_done(stats)
+
+    def status(self) -> int:
+        if self.failed:
+            return 2
+        if self.args.exit_zero:
+            return 0
+        fail_on = self.args.fail_on
+        if any(n and fails(sev, fail_on)
+               for s in self.done for sev, n in s.counts.items()):
+            return 1
         return 0
+
+
+def _check_paths(args) -> None:
+    """Options that name files: one line and status 2 before any work."""
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.jobs < 1:
         raise InputError(f"-j {args.jobs}: must be at least 1")
+    outputs = [("-o", args.output)] if args.output not in (None, "-") else []
+    if args.annotate is not None:
+        if len(args.captures) != 1 or args.captures[0] == "-":
+            raise InputError("--annotate takes exactly one CAPTURE file (it "
+                             "is read twice: not standard input)")
+        if args.annotate == "-":
+            raise InputError("--annotate -: give a file name for the "
+                             "annotated capture")
+        outputs.append(("--annotate", args.annotate))
+    for option, out in outputs:
+        for capture in args.captures:
+            if capture != "-" and same_file(out, capture):
+                raise InputError(f"{option} {out}: is the capture {capture}; "
+                                 f"refusing to overwrite the input")
+    if len(outputs) == 2 and same_file(outputs[0][1], outputs[1][1]):
+        raise InputError(f"-o and --annotate name the same file "
+                         f"{args.output}")
+
+
+def run(args) -> int:
+    out = sys.stdout
+    if args.list_rules:
+        chosen = build_config(args).enabled \
+            if (args.select is not None or args.ignore is not None) else None
+        list_rules(out, args.format, [r for r in RULES
+                                      if chosen is None or r.id in chosen])
+        return 0
+    _check_paths(args)
     config = build_config(args)
-    if args.format == "json":
-        report = JsonReport(out, args.statistics)
-    else:
-        colour = out.isatty() and not os.environ.get("NO_COLOR")
-        report = TextReport(out, colour, args.statistics)
-    status = 0
-    done = []
-    failed = False
-
-    def fail(message):
-        nonlocal failed
-        failed = True
-        out.flush()
-        print(f"{_prog(args)}: error: {message}", file=sys.stderr)
-
+    spool = CommentSpool() if args.annotate is not None else None
     saved_gc = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
-        # worker processes cannot read our standard input: "-" runs here
-        if args.jobs > 1 and len(args.captures) > 1 and "-" not in args.captures:
-            from concurrent.futures import ProcessPoolExecutor
-            jobs = [(path, config) for path in args.captures]
-            with ProcessPoolExecutor(min(args.jobs, len(jobs))) as pool:
-                # map() keeps the argument order: a deterministic report.
-                for findings, stats, error in pool.map(_worker, jobs):
-                    if error is not None:
-                        fail(error)
-                        continue
-                    for f in findings:
-                        report.finding(f)
-                    report.file_done(stats)
-                    done.append(stats)
-        else:
-            show_progress = not args.no_progress and sys.stderr.isatty()
-            for path in args.captures:
-                progress = None
-                if show_progress:
-                    try:
-                        if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
-                            progress = Progress(path)
-                    except OSError:
-                        pass
-                run_ = CaptureLint(path, config, progress=progress)
-                try:
-                    for f in run_:
-                        if progress is not None:
-                            progress.clear()
-                        report.finding(f)
-                except InputError as exc:
-                    fail(str(exc))
-                    continue
-                report.file_done(run_.stats)
-                done.append(run_.stats)
+        with atomic_output(args.output or "-", what="report") as out:
+            colour = (args.format == "text" and out.isatty()
+                      and not os.environ.get("NO_COLOR"))
+            report = make_report(args.format, out, colour=colour,
+                                 statistics=args.statistics,
+                                 fail_on=args.fail_on)
+            lint = _Run(args, config, report, spool)
+            # worker processes cannot read our standard input: "-" runs here
+            if (args.jobs > 1 and len(args.captures) > 1
+                    and "-" not in args.captures):
+                lint.parallel(args.jobs)
+            else:
+                lint.serial()
+            report.close(lint.done)
+        if spool is not None and lint.done:
+            _annotate(args.captures[0], args.annotate, spool)
     finally:
         gc.set_threshold(*saved_gc)
-    if done or not failed:
-        report.close(done)
-    if failed:
-        return 2
-    if any(s.counts["error"] for s in done):
-        status = 1
-    return status
+        if spool is not None:
+            spool.close()
+    return lint.status()
+
+
+def _annotate(capture: str, target: str, spool: CommentSpool) -> None:
+    """Second pass of --annotate: the capture again, with the comments."""
+    try:
+        src = open(capture, "rb")
+    except OSError as exc:
+        raise InputError(f"{capture}: cannot read: "
+                         f"{exc.strerror or exc}") from None
+    with src, atomic_output(target, binary=True,
+                            what="annotated capture") as out:
+        write_annotated(src, out, spool)

@@ -16,14 +16,16 @@ decoded) hold the counts for the summary.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..decode.decoder import decode_datagram
+from ..errors import InputError
 from ..records import CaptureNote, Finding
 from .checks import check_message
-from ..spec.rules import RULES, RULES_BY_ID
+from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from .session import Session
 
 _ICMP = 1
@@ -38,6 +40,48 @@ class LintConfig:
     # False: the reader parses every frame in full instead of prefiltering
     # (capture.py's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True
+
+
+MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
+
+
+def resolve_rules(selectors, what: str) -> set[str]:
+    """Rule ids named by ids, slugs or id prefixes ("FM4"); InputError else,
+    also when the selectors name nothing at all (`--select ""`)."""
+    chosen: set[str] = set()
+    words = [w.strip() for group in selectors for w in group.split(",")]
+    if not any(words):
+        raise InputError(f"{what} {','.join(selectors)!r}: names no rule "
+                         f"(give rule ids, slugs or prefixes; see "
+                         f"--list-rules)")
+    for word in filter(None, words):
+        if word in RULES_BY_NAME:
+            chosen.add(RULES_BY_NAME[word].id)
+            continue
+        upper = word.upper()
+        matched = {r.id for r in RULES if r.id.startswith(upper)}
+        if not matched:
+            raise InputError(f"{what}: no rule id, slug or prefix {word!r}"
+                             f" (see --list-rules)")
+        chosen |= matched
+    return chosen
+
+
+def lint_config(select=None, ignore=None, keys=None,
+                lla_length: int = P.DEFAULT_LLA_LENGTH, prefilter: bool = True,
+                options=("select", "ignore", "lla_length")) -> LintConfig:
+    """A LintConfig from the user's choices, checked: select and ignore are
+    lists of comma-separated selectors (None: all rules, nothing ignored),
+    keys a {SPI: keys.Key}; options names them in error messages."""
+    enabled = (resolve_rules(select, options[0]) if select is not None
+               else {r.id for r in RULES})
+    if ignore is not None:
+        enabled -= resolve_rules(ignore, options[1])
+    if (not isinstance(lla_length, int)
+            or not 1 <= lla_length <= MAX_LLA_LENGTH):
+        raise InputError(f"{options[2]} {lla_length}: must be 1 to "
+                         f"{MAX_LLA_LENGTH} octets")
+    return LintConfig(frozenset(enabled), keys, lla_length, prefilter)
 
 
 @dataclass
@@ -70,8 +114,11 @@ class CaptureLint:
     """Iterate the findings of one capture file."""
 
     def __init__(self, path: str, config: LintConfig, name: str | None = None,
-                 progress=None):
+                 progress=None, on_message=None):
         self.path = path
+        # on_message(msg, datagram): called for every checked message before
+        # its findings are yielded (the handover tracker's hook).
+        self.on_message = on_message
         self.name = name if name is not None else path
         self.config = config
         self.progress = progress     # callable(bytes_read, size) or None
@@ -95,6 +142,7 @@ class CaptureLint:
         # (CaptureError, an InputError, comes early: from the constructor)
         session = Session()
         observe = session.observe
+        on_message = self.on_message
         progress = self.progress
         last_frame, last_time = 0, 0.0
         messages = 0
@@ -126,6 +174,8 @@ class CaptureLint:
                     continue   # the reader's FM903 note says why: not checkable
                 found = check_message(msg, item, keys)
                 revealed = observe(msg, item)
+                if on_message is not None:
+                    on_message(msg, item)
                 if found or revealed:
                     for rule, text in found + revealed:
                         f = make(frame, now, rule, text)
@@ -161,12 +211,51 @@ class CaptureLint:
 
 
 def lint_file(path: str, config: LintConfig, name: str | None = None):
-    """All findings of one file and its stats (for -j workers)."""
+    """All findings of one file and its stats, as a list (small captures,
+    tests; fmip-lint itself streams them)."""
     run = CaptureLint(path, config, name)
     findings = list(run)
     return findings, run.stats
 
 
+SPOOL_BATCH = 4096      # findings pickled at a time by lint_to_spool
+
+
+def lint_to_spool(path: str, config: LintConfig, spool_path: str):
+    """Check one file and write its findings to spool_path (batches of
+    pickled Findings) instead of returning them: a -j worker, whose parent
+    then streams them with read_spool, so that no process holds a file's
+    findings.  Returns (stats, error message or None); the findings up to
+    an error are in the spool, as a serial run would have printed them."""
+    run = CaptureLint(path, config)
+    error = None
+    with open(spool_path, "wb") as spool:
+        batch: list[Finding] = []
+        try:
+            for f in run:
+                batch.append(f)
+                if len(batch) >= SPOOL_BATCH:
+                    pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+                    batch = []
+        except InputError as exc:
+            error = str(exc)
+        if batch:
+            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+    return run.stats, error
+
+
+def read_spool(spool_path: str):
+    """The findings lint_to_spool wrote, one at a time."""
+    with open(spool_path, "rb") as spool:
+        while True:
+            try:
+                batch = pickle.load(spool)
+            except EOFError:
+                return
+            yield from batch
+
+
 # RULES_BY_ID is re-exported for callers that enrich findings themselves.
-__all__ = ["CaptureLint", "LintConfig", "FileStats", "lint_file",
-           "RULES_BY_ID"]
+__all__ = ["CaptureLint", "LintConfig", "FileStats", "lint_config",
+           "resolve_rules", "lint_file",
+           "lint_to_spool", "read_spool", "RULES_BY_ID"]

@@ -4,19 +4,26 @@ One key a line:
 
     SPI HEXKEY [hmac-md5|hmac-sha1|hmac-sha256]
 
-SPI decimal or 0x-hex (32 bits, RFC 4721 5), HEXKEY the shared secret in hex
-(an optional 0x prefix is accepted), the algorithm HMAC-MD5 unless named
-(decision D5).  `#` starts a comment; blank lines are ignored.  Any mistake is
-an InputError naming FILE:LINE, so the command ends with one line and exit
-status 2 instead of checking authenticators against a key it misread.
+SPI decimal or 0x-hex in ASCII digits (32 bits, RFC 4721 5; not Python's
+`1_0` or other scripts' digits), HEXKEY the shared secret in hex (an optional
+0x prefix is accepted), the algorithm HMAC-MD5 unless named (decision D5).
+`#` starts a comment; blank lines are ignored.  A key file is small: one
+larger than MAX_KEY_FILE octets is refused before it is read whole (so
+`--keys /dev/zero` ends at once).  Any mistake is an InputError naming
+FILE:LINE, so the command ends with one line and exit status 2 instead of
+checking authenticators against a key it misread.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..spec import protocol as P
 from ..errors import InputError
+
+MAX_KEY_FILE = 1 << 20          # octets; thousands of keys fit in far less
+_SPI = re.compile(r"0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10}")   # ASCII only
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,8 @@ class Key:
 
 def parse_spi(text: str) -> int:
     """SPI in decimal or 0x-hex; ValueError when it is not a 32-bit number."""
+    if not _SPI.fullmatch(text):
+        raise ValueError("not a decimal or 0x-hex number")
     value = int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError("SPI out of the 32-bit range")
@@ -73,11 +82,18 @@ def parse_keys(lines, filename: str = "<keys>") -> dict[int, Key]:
 def load_keys(path: str) -> dict[int, Key]:
     """Read a key file; InputError (one line) for anything wrong with it."""
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text key file") from None
+        with open(path, "rb") as f:
+            data = f.read(MAX_KEY_FILE + 1)
     except OSError as exc:
         raise InputError(f"cannot read key file {path}: "
                          f"{exc.strerror or exc}") from None
-    return parse_keys(lines, path)
+    if len(data) > MAX_KEY_FILE:
+        raise InputError(f"key file {path}: larger than {MAX_KEY_FILE:,} "
+                         f"octets; not a key file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text key file") from None
+    if "\0" in text:
+        raise InputError(f"{path}: not a text key file (NUL octets)")
+    return parse_keys(text.split("\n"), path)   # not splitlines: \f, \x1c...

@@ -2,11 +2,12 @@
 
 Everything the project knows about the wire format lives here, as plain data:
 messages, their fields and flag bits, code tables, options with their
-Option-Code tables, the MN-PAR Authentication Extension, and the constraints
-(bits that must be zero, the FBU Lifetime limit, which options each code
-requires).  The Scapy layers, the fast decoder, the Lua dissector and the
-checker's rule documentation are all derived from it; nothing here imports
-them.
+Option-Code tables, the MN-PAR Authentication Extension, and the bits
+that must be zero (with the rule reporting them).  What a correct message
+must contain (required options, order, exemptions, matching keys, limits)
+is the rulebook, spec/constraints.py.  The Scapy layers, the fast decoder,
+the Lua dissector and the checker are all derived from these two; nothing
+here imports them.
 
 Layouts not repeated by RFC 4988 come from RFC 3344 (FBU = Registration
 Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
@@ -16,6 +17,8 @@ Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from . import rules as R
 
 # --- Numbers (docs/decisions.md, wire facts) -------------------------------------------
 
@@ -102,16 +105,6 @@ class Field:
 
 
 @dataclass(frozen=True)
-class OptionRequirement:
-    """An option a message must carry: option type and acceptable codes."""
-    option: int                    # option type (20, 21, 22)
-    codes: tuple[int, ...] | None  # acceptable Option-Codes, None = any
-    label: str
-    rule: str                      # the checker rule id reporting its absence
-    severity_word: str = "MUST"    # RFC keyword, for documentation
-
-
-@dataclass(frozen=True)
 class Message:
     key: str              # "fbu"
     abbrev: str           # "FBU"
@@ -124,9 +117,6 @@ class Message:
     fields: tuple[Field, ...]
     codes: dict[int, str] = field(default_factory=dict)
     body: str = "options"     # "extensions" (Mobile IPv4) or "options" (ICMP)
-    # Option-code requirements per message Code; key None = every code.
-    required_options: dict[int | None, tuple[OptionRequirement, ...]] = \
-        field(default_factory=dict)
     auth_required: bool = False   # MN-PAR Authentication Extension MUST be present
     is_response: bool = False
     request: str | None = None    # key of the request this one answers (decision D9)
@@ -252,7 +242,7 @@ OPTIONS: dict[int, Option] = {
         IPV4_ADDR_CODES, 8,
         _opt_header("Option-Code") + (
             Field("reserved", 3, 1, "reserved", "Reserved", "fmip.opt.reserved",
-                  reserved_mask=0xFF, reserved_rule="FM307"),
+                  reserved_mask=0xFF, reserved_rule=R.OPTION_RESERVED_NOT_ZERO),
             Field("addr", 4, 4, "ipv4", "Address", "fmip.opt.addr"),
         )),
     OPT_PREFIX: Option(
@@ -262,7 +252,7 @@ OPTIONS: dict[int, Option] = {
             Field("prefixlen", 3, 1, "uint", "Prefix-Length",
                   "fmip.opt.prefixlen"),
             Field("reserved", 4, 4, "reserved", "Reserved", "fmip.opt.reserved",
-                  reserved_mask=0xFFFFFFFF, reserved_rule="FM307"),
+                  reserved_mask=0xFFFFFFFF, reserved_rule=R.OPTION_RESERVED_NOT_ZERO),
         )),
 }
 
@@ -284,14 +274,14 @@ AUTH_EXTENSION_SECTION = "8"
 # --- Messages --------------------------------------------------------------
 
 FBU_FLAGS = (   # RFC 3344 3.3 flags octet; RFC 4988 5.1 for S and B
-    Flag("s", 0x80, "Simultaneous bindings", "sent-zero", "FM102"),
-    Flag("b", 0x40, "Broadcast datagrams", "sent-zero", "FM102"),
+    Flag("s", 0x80, "Simultaneous bindings", "sent-zero", R.FBU_S_B_FLAGS_SET),
+    Flag("b", 0x40, "Broadcast datagrams", "sent-zero", R.FBU_S_B_FLAGS_SET),
     Flag("d", 0x20, "Decapsulation by mobile node"),
     Flag("m", 0x10, "Minimal encapsulation"),
     Flag("g", 0x08, "GRE encapsulation"),
-    Flag("r", 0x04, "Reserved (r)", "sent-zero", "FM103"),
+    Flag("r", 0x04, "Reserved (r)", "sent-zero", R.FBU_RESERVED_FLAGS_SET),
     Flag("t", 0x02, "Reverse tunneling"),
-    Flag("x", 0x01, "Reserved (x)", "sent-zero", "FM103"),
+    Flag("x", 0x01, "Reserved (x)", "sent-zero", R.FBU_RESERVED_FLAGS_SET),
 )
 
 HI_FLAGS = (   # RFC 4988 5.5
@@ -303,7 +293,7 @@ def _icmp_head(subtype: int, second: Field | None = None) -> tuple[Field, ...]:
     """Type 41 header (RFC 4065 3): Type, Code, Checksum, Subtype, Reserved."""
     reserved = second or Field(
         "reserved", 5, 1, "reserved", "Reserved", "fmip.reserved",
-        reserved_mask=0xFF, reserved_rule="FM203")
+        reserved_mask=0xFF, reserved_rule=R.ICMP_RESERVED_NOT_ZERO)
     return (
         Field("type", 0, 1, "type", "Type", None,
               default=ICMP_TYPE_EXPERIMENTAL_MOBILITY),
@@ -315,20 +305,6 @@ def _icmp_head(subtype: int, second: Field | None = None) -> tuple[Field, ...]:
         Field("identifier", 6, 2, "uint", "Identifier", "fmip.identifier"),
     )
 
-
-def _req(option, codes, label, rule):
-    return OptionRequirement(option, codes, label, rule)
-
-
-_NEW_AP_LLA_ANY = _req(OPT_LLA, None, "New Access Point LLA option", "FM207")
-# PrRtAdv Code 0 and 1 (RFC 4988 5.4): the [AP-ID, AR-Info] tuple MUST be
-# complete: New AP LLA (Option-Code 1), NAR's LLA (3), NAR's IP address (3).
-_AR_INFO_TUPLE = (
-    _req(OPT_LLA, (LLA_NEW_AP,), "New Access Point LLA option", "FM207"),
-    _req(OPT_LLA, (LLA_NAR,), "New Router's LLA option", "FM207"),
-    _req(OPT_IPV4_ADDR, (ADDR_NAR_IP,), "New Router's IP Address option",
-         "FM207"),
-)
 
 MESSAGES: tuple[Message, ...] = (
     Message(
@@ -359,38 +335,21 @@ MESSAGES: tuple[Message, ...] = (
             Field("ident", 12, 8, "hex", "Identification", "fmip.ident"),
         ),
         codes=FBACK_CODES, body="extensions", auth_required=True,
-        # decision D4: the NCoA option travels in the extension area.
-        required_options={FBACK_CODE_NCOA_SUPPLIED: (
-            _req(OPT_IPV4_ADDR, (ADDR_NCOA,), "New IPv4 Address option (NCoA)",
-                 "FM107"),)},
         is_response=True, request="fbu"),
     Message(
         "rtsolpr", "RtSolPr", "Router Solicitation for Proxy Advertisement",
-        "5.3", "icmp", 41, 6, 8, _icmp_head(6), codes=RTSOLPR_CODES,
-        required_options={None: (
-            _req(OPT_LLA, None, "New Access Point LLA option", "FM206"),)}),
+        "5.3", "icmp", 41, 6, 8, _icmp_head(6), codes=RTSOLPR_CODES),
     Message(
         "prrtadv", "PrRtAdv", "Proxy Router Advertisement", "5.4", "icmp", 41,
         7, 8, _icmp_head(7), codes=PRRTADV_CODES,
-        required_options={
-            0: _AR_INFO_TUPLE,
-            1: _AR_INFO_TUPLE,
-            2: (_NEW_AP_LLA_ANY,),
-            3: (_NEW_AP_LLA_ANY,),
-            4: (_NEW_AP_LLA_ANY,),
-        },
         is_response=True, request="rtsolpr",
         unsolicited_codes=PRRTADV_UNSOLICITED),
     Message(
         "hi", "HI", "Handover Initiate", "5.5", "icmp", 41, 8, 8,
         _icmp_head(8, Field("hiflags", 5, 1, "flags", "Flags", "fmip.hi.flags",
                             HI_FLAGS, reserved_mask=0x3F,
-                            reserved_rule="FM203")),
-        codes=HI_CODES,
-        required_options={None: (
-            _req(OPT_LLA, (LLA_MN,), "Link-layer address of MN option", "FM212"),
-            _req(OPT_IPV4_ADDR, (ADDR_PCOA,), "Previous Care-of Address option",
-                 "FM212"))}),
+                            reserved_rule=R.ICMP_RESERVED_NOT_ZERO)),
+        codes=HI_CODES),
     Message(
         "hack", "HAck", "Handover Acknowledge", "5.6", "icmp", 41, 9, 8,
         _icmp_head(9), codes=HACK_CODES,
@@ -407,23 +366,9 @@ PRRTADV = MESSAGES_BY_KEY["prrtadv"]
 HI = MESSAGES_BY_KEY["hi"]
 HACK = MESSAGES_BY_KEY["hack"]
 
-# HAck answering an HI with S set MUST carry the NCoA option (RFC 4988 5.6);
-# a cross-packet requirement, checked by the session rules.
-HACK_NCOA_WHEN_HI_S = _req(OPT_IPV4_ADDR, (ADDR_NCOA,),
-                           "New IPv4 Address option (NCoA)", "FM409")
-
-# RFC 4988 5.4: "Valid Options in the following order" for PrRtAdv.
-PRRTADV_OPTION_ORDER = (
-    (OPT_LLA, (LLA_NEW_AP,) + LLA_REASON_CODES + (LLA_WILDCARD, 4)),  # New AP
-    (OPT_LLA, (LLA_NAR,)),            # New Router's LLA
-    (OPT_IPV4_ADDR, (ADDR_NAR_IP,)),  # New Router's IP Address
-    (OPT_PREFIX, (0,)),               # New Router Prefix Information
-    (OPT_IPV4_ADDR, (ADDR_NCOA,)),    # New CoA
-)
-
-# HI code 1 (reactive): S MUST be 0, U SHOULD be 0 (RFC 4988 5.5).
-HI_CODE1_S_RULE = "FM213"
-HI_CODE1_U_RULE = "FM214"
+# Every ICMP type 41 message has its Subtype at the same offset (RFC 4065 3).
+ICMP_SUBTYPE_OFFSET, = {m.field("subtype").offset for m in MESSAGES
+                        if m.transport == "icmp"}
 
 
 def message_for(transport: str, number: int) -> Message | None:

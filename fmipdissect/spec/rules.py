@@ -19,6 +19,65 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
 
+# --- Rule ids: the only place they are written (named after the slugs) ---
+
+FBU_LIFETIME_OVER_LIMIT = "FM101"
+FBU_S_B_FLAGS_SET = "FM102"
+FBU_RESERVED_FLAGS_SET = "FM103"
+AUTH_EXTENSION_MISSING = "FM104"
+AUTH_EXTENSION_WRONG_SUBTYPE = "FM105"
+FBACK_NCOA_OPTION_MISSING = "FM107"
+FBACK_NCOA_OCTET_LENGTH = "FM108"
+FBACK_NCOA_AFTER_AUTH = "FM109"
+MIP_EXTENSION_UNKNOWN = "FM110"
+ICMP_CHECKSUM_BAD = "FM201"
+ICMP_CHECKSUM_PLAIN_SUM = "FM202"
+ICMP_RESERVED_NOT_ZERO = "FM203"
+ICMP_UNKNOWN_SUBTYPE = "FM204"
+UNKNOWN_CODE = "FM205"
+RTSOLPR_NEW_AP_LLA_MISSING = "FM206"
+PRRTADV_REQUIRED_OPTION_MISSING = "FM207"
+PRRTADV_OPTION_ORDER = "FM208"
+PRRTADV_REASON_CODE_MISSING = "FM209"
+PRRTADV_UNSOLICITED_IDENTIFIER = "FM210"
+HI_REQUIRED_OPTION_MISSING = "FM212"
+HI_REACTIVE_S_FLAG = "FM213"
+HI_REACTIVE_U_FLAG = "FM214"
+TRUNCATED_MESSAGE = "FM301"
+OPTION_LENGTH_ZERO = "FM302"
+OPTION_PAST_END = "FM303"
+LLA_BAD_PADDING = "FM304"
+OPTION_UNKNOWN_TYPE = "FM305"
+OPTION_UNKNOWN_CODE = "FM306"
+OPTION_RESERVED_NOT_ZERO = "FM307"
+OPTION_BAD_LENGTH = "FM308"
+FBACK_WITHOUT_FBU = "FM401"
+FBACK_IDENTIFICATION_MISMATCH = "FM402"
+FBU_UNACKNOWLEDGED = "FM403"
+HACK_WITHOUT_HI = "FM404"
+HI_UNANSWERED = "FM405"
+PRRTADV_WITHOUT_RTSOLPR = "FM406"
+RTSOLPR_UNANSWERED = "FM407"
+HACK_NCOA_OPTION_MISSING = "FM409"
+FBU_ROLE_UNKNOWN = "FM410"
+FORWARDED_FBU_DIFFERS = "FM411"
+HI_CODE_MISMATCH = "FM412"
+FBACK_WRONG_DESTINATION = "FM413"
+FBACK_WRONG_PORT = "FM414"
+FBU_COA_NOT_NAR = "FM415"
+FBACK_LIFETIME_EXCEEDS_REQUEST = "FM416"
+FBU_IDENTIFICATION_REUSED = "FM417"
+HI_HACK_WITHOUT_IPSEC = "FM418"
+HACK_IDENTIFIER_MISMATCH = "FM419"
+PRRTADV_IDENTIFIER_MISMATCH = "FM420"
+SESSION_STATE_CAPPED = "FM499"
+AUTH_AUTHENTICATOR_BAD = "FM501"
+AUTH_UNKNOWN_SPI = "FM502"
+CAPTURE_TRUNCATED = "FM901"
+FRAGMENT_NOT_REASSEMBLED = "FM902"
+PACKET_CLIPPED = "FM903"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -32,211 +91,314 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # --- FBU / FBAck ---------------------------------------------------
-    Rule("FM101", "fbu-lifetime-over-limit", ERROR, "5.1",
+    Rule(FBU_LIFETIME_OVER_LIMIT, "fbu-lifetime-over-limit", ERROR, "5.1",
          "FBU Lifetime exceeds 10 seconds",
          "RFC 4988 5.1: the Lifetime 'MUST NOT exceed 10 seconds'. A non-zero "
          "high octet (the figure's 'reserved' label, decision D1) also counts."),
-    Rule("FM102", "fbu-s-b-flags-set", WARNING, "5.1",
+    Rule(FBU_S_B_FLAGS_SET, "fbu-s-b-flags-set", WARNING, "5.1",
          "FBU has the S or B flag set",
          "RFC 4988 5.1: the 'S' and 'B' flags of RFC 3344 are sent as zero "
          "and ignored on reception (decision D10: warning)."),
-    Rule("FM103", "fbu-reserved-flags-set", WARNING, "5.1",
+    Rule(FBU_RESERVED_FLAGS_SET, "fbu-reserved-flags-set", WARNING, "5.1",
          "FBU has a reserved flag bit (r or x) set",
          "RFC 3344 3.3: r and x are sent as zero, ignored on reception."),
-    Rule("FM104", "auth-extension-missing", ERROR, "5.1",
+    Rule(AUTH_EXTENSION_MISSING, "auth-extension-missing", ERROR, "5.1",
          "FBU or FBAck without the MN-PAR Authentication Extension",
          "RFC 4988 5.1, 5.2, 7: the MN-PAR Authentication Extension MUST be "
          "present in each FBU and FBAck."),
-    Rule("FM105", "auth-extension-wrong-subtype", ERROR, "8",
+    Rule(AUTH_EXTENSION_WRONG_SUBTYPE, "auth-extension-wrong-subtype", ERROR, "8",
          "Generalized Authentication Extension with a subtype other than "
          "MN-PAR (4)",
          "RFC 4988 8: FBU and FBAck are protected by the MN-PAR subtype (4); "
          "another subtype does not authenticate the MN to PAR."),
-    Rule("FM107", "fback-ncoa-option-missing", ERROR, "5.2",
+    Rule(FBACK_NCOA_OPTION_MISSING, "fback-ncoa-option-missing", ERROR, "5.2",
          "FBAck code 1 without a New IPv4 Address option with Option-Code 2",
          "RFC 4988 5.2: the NCoA option MUST be present when NAR supplies the "
          "NCoA (decision D4)."),
-    Rule("FM108", "fback-ncoa-octet-length", WARNING, "5.2",
+    Rule(FBACK_NCOA_OCTET_LENGTH, "fback-ncoa-octet-length", WARNING, "5.2",
          "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
          "decision D4: the option keeps the 8-octet layout of RFC 4988 6.2, "
          "Length 1 in 8-octet units; Length 6 is tolerated."),
-    Rule("FM109", "fback-ncoa-after-auth", WARNING, "5.2",
+    Rule(FBACK_NCOA_AFTER_AUTH, "fback-ncoa-after-auth", WARNING, "5.2",
          "NCoA option placed after the MN-PAR Authentication Extension",
          "decision D4: placed after the authenticator, the NCoA is not covered "
          "by it."),
-    Rule("FM110", "mip-extension-unknown", WARNING, "5.1",
+    Rule(MIP_EXTENSION_UNKNOWN, "mip-extension-unknown", WARNING, "5.1",
          "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
          "RFC 3344 1.9: a receiver discards a message with an unknown "
          "non-skippable extension."),
     # --- ICMP type 41 messages -----------------------------------------
-    Rule("FM201", "icmp-checksum-bad", ERROR, "5.3",
+    Rule(ICMP_CHECKSUM_BAD, "icmp-checksum-bad", ERROR, "5.3",
          "ICMP checksum is wrong",
          "RFC 4988 5.3-5.6 (decision D2): the checksum is computed with the "
          "Checksum and Reserved fields set to zero."),
-    Rule("FM202", "icmp-checksum-plain-sum", WARNING, "5.3",
+    Rule(ICMP_CHECKSUM_PLAIN_SUM, "icmp-checksum-plain-sum", WARNING, "5.3",
          "ICMP checksum computed over the non-zero Reserved bits",
          "decision D2: the checksum matches the plain sum as sent but not the "
          "RFC's computation with Reserved zeroed."),
-    Rule("FM203", "icmp-reserved-not-zero", WARNING, "5.3",
+    Rule(ICMP_RESERVED_NOT_ZERO, "icmp-reserved-not-zero", WARNING, "5.3",
          "Reserved field or bits of an ICMP message not zero",
          "RFC 4988 5.3-5.6: Reserved is set to zero by the sender and ignored "
          "by the receiver (decision D10: warning)."),
-    Rule("FM204", "icmp-unknown-subtype", INFO, "8",
+    Rule(ICMP_UNKNOWN_SUBTYPE, "icmp-unknown-subtype", INFO, "8",
          "ICMP type 41 with a subtype that is not FMIPv4 (6-9)",
          "RFC 4065 3: other experimental mobility protocols share type 41; "
          "the message is not checked."),
-    Rule("FM205", "unknown-code", WARNING, "5",
+    Rule(UNKNOWN_CODE, "unknown-code", WARNING, "5",
          "Code value not defined for this message",
          "RFC 4988 5.2-5.6 list the codes each message may carry."),
-    Rule("FM206", "rtsolpr-new-ap-lla-missing", ERROR, "5.3",
+    Rule(RTSOLPR_NEW_AP_LLA_MISSING, "rtsolpr-new-ap-lla-missing", ERROR, "5.3",
          "RtSolPr without a New Access Point LLA option",
          "RFC 4988 5.3: the New AP Link-layer Address 'MUST be included in "
          "all RtSolPr messages'."),
-    Rule("FM207", "prrtadv-required-option-missing", ERROR, "5.4",
+    Rule(PRRTADV_REQUIRED_OPTION_MISSING, "prrtadv-required-option-missing", ERROR, "5.4",
          "PrRtAdv lacks an option its code requires",
          "RFC 4988 5.4: New AP LLA MUST be present; with Code 0 or 1 the New "
          "Router's LLA and IP Address options MUST be included."),
-    Rule("FM208", "prrtadv-option-order", WARNING, "5.4",
+    Rule(PRRTADV_OPTION_ORDER, "prrtadv-option-order", WARNING, "5.4",
          "PrRtAdv options out of the order RFC 4988 5.4 gives",
          "RFC 4988 5.4 lists the valid options 'in the following order'."),
-    Rule("FM209", "prrtadv-reason-code-missing", WARNING, "5.4",
+    Rule(PRRTADV_REASON_CODE_MISSING, "prrtadv-reason-code-missing", WARNING, "5.4",
          "PrRtAdv code 2 or 3 without an LLA option carrying a reason code "
          "(5-7)",
          "RFC 4988 5.4: with Code 2 or 3 the LLA Option-Code indicates the "
          "reason (RFC 4988 6.1)."),
-    Rule("FM210", "prrtadv-unsolicited-identifier", WARNING, "5.4",
+    Rule(PRRTADV_UNSOLICITED_IDENTIFIER, "prrtadv-unsolicited-identifier", WARNING, "5.4",
          "Unsolicited PrRtAdv (code 1 or 4) with a non-zero Identifier",
          "RFC 4988 5.4: Identifier is 'set to Zero if unsolicited' (decision "
          "D9)."),
-    Rule("FM212", "hi-required-option-missing", ERROR, "5.5",
+    Rule(HI_REQUIRED_OPTION_MISSING, "hi-required-option-missing", ERROR, "5.5",
          "HI without the MN's LLA option or the Previous CoA option",
          "RFC 4988 5.5: both options MUST be included so that NAR can "
          "recognise the MN and set up a host route."),
-    Rule("FM213", "hi-reactive-s-flag", ERROR, "5.5",
+    Rule(HI_REACTIVE_S_FLAG, "hi-reactive-s-flag", ERROR, "5.5",
          "HI with Code 1 has the S flag set",
          "RFC 4988 5.5: S 'MUST be 0 when Code = 1'."),
-    Rule("FM214", "hi-reactive-u-flag", WARNING, "5.5",
+    Rule(HI_REACTIVE_U_FLAG, "hi-reactive-u-flag", WARNING, "5.5",
          "HI with Code 1 has the U flag set",
          "RFC 4988 5.5: U 'SHOULD be set to 0 when Code = 1'."),
     # --- Options and extensions ----------------------------------------
-    Rule("FM301", "truncated-message", ERROR, "5",
+    Rule(TRUNCATED_MESSAGE, "truncated-message", ERROR, "5",
          "Message shorter than its fixed header or its declared lengths",
          "RFC 4988 5: every message has a fixed header; a shorter one cannot "
          "be processed."),
-    Rule("FM302", "option-length-zero", ERROR, "6",
+    Rule(OPTION_LENGTH_ZERO, "option-length-zero", ERROR, "6",
          "Option or extension with Length 0",
          "RFC 4988 6: Length counts the whole option in 8-octet units; 0 is "
          "impossible and stops parsing."),
-    Rule("FM303", "option-past-end", ERROR, "6",
-         "Option or extension runs past the end of the message",
-         "RFC 4988 6: an option's Length must fit inside the message."),
-    Rule("FM304", "lla-bad-padding", ERROR, "6.1",
+    Rule(OPTION_PAST_END, "option-past-end", ERROR, "6",
+         "Option or extension runs past the end of the message or of its "
+         "own Length",
+         "RFC 4988 6: an option's Length must fit inside the message; an "
+         "authentication extension's Length counts its SPI (RFC 4721 5), so "
+         "a Length under 4 puts the SPI past the extension's end. Either way "
+         "the framing of what follows cannot be trusted: parsing stops."),
+    Rule(LLA_BAD_PADDING, "lla-bad-padding", ERROR, "6.1",
          "LLA option padding is not Pad1 or one PadN filling it exactly",
          "RFC 4988 6.1: 'the padN option MUST be used' to fill the LLA option "
          "to a multiple of 8 octets (decision D3)."),
-    Rule("FM305", "option-unknown-type", INFO, "6",
+    Rule(OPTION_UNKNOWN_TYPE, "option-unknown-type", INFO, "6",
          "Option type not defined by RFC 4988",
          "RFC 4988 6 defines options 20, 21 and 22; others are shown raw."),
-    Rule("FM306", "option-unknown-code", WARNING, "6",
+    Rule(OPTION_UNKNOWN_CODE, "option-unknown-code", WARNING, "6",
          "Option-Code not defined for the option type",
          "RFC 4988 6.1-6.3 list the Option-Codes of each option."),
-    Rule("FM307", "option-reserved-not-zero", WARNING, "6.2",
+    Rule(OPTION_RESERVED_NOT_ZERO, "option-reserved-not-zero", WARNING, "6.2",
          "Reserved field of an option not zero",
          "RFC 4988 6.2, 6.3: Reserved is 'Set to zero'."),
-    Rule("FM308", "option-bad-length", ERROR, "6.2",
+    Rule(OPTION_BAD_LENGTH, "option-bad-length", ERROR, "6.2",
          "New IPv4 Address or Prefix option with a Length other than 1",
          "RFC 4988 6.2, 6.3: these options are 8 octets, Length 1."),
     # --- Across packets ------------------------------------------------
-    Rule("FM401", "fback-without-fbu", INFO, "5.2",
+    Rule(FBACK_WITHOUT_FBU, "fback-without-fbu", INFO, "5.2",
          "FBAck with no FBU seen for its Home Address",
-         "decision D9: FBAck is matched to FBU by Home Address and "
-         "Identification; the FBU may predate the capture.", "session"),
-    Rule("FM402", "fback-identification-mismatch", ERROR, "5.2",
+         "decisions D9, D11: FBAck is matched to FBU by Home Address and "
+         "Identification; with no FBU of that Home Address seen the FBU may "
+         "predate the capture.", "session"),
+    Rule(FBACK_IDENTIFICATION_MISMATCH, "fback-identification-mismatch", ERROR, "5.2",
          "FBAck Identification differs from its MN's outstanding FBU",
          "RFC 4988 5.2: Identification is copied from the FBU this FBAck "
-         "replies to (decision D9).", "session"),
-    Rule("FM403", "fbu-unacknowledged", INFO, "5.2",
+         "replies to (decisions D9, D11).", "session"),
+    Rule(FBU_UNACKNOWLEDGED, "fbu-unacknowledged", INFO, "5.2",
          "FBU never acknowledged before the capture ends",
          "decision D10: no reply seen is an observation.", "session"),
-    Rule("FM404", "hack-without-hi", INFO, "5.6",
-         "HAck with no matching HI (routers and Identifier)",
-         "decision D9: HAck matches HI by the two routers' addresses and the "
-         "Identifier; RFC 4988 5.6 copies it from the HI.", "session"),
-    Rule("FM405", "hi-unanswered", INFO, "5.6",
+    Rule(HACK_WITHOUT_HI, "hack-without-hi", INFO, "5.6",
+         "HAck with no HI seen between its two routers",
+         "decisions D9, D11: HAck matches HI by the two routers' addresses "
+         "and the Identifier; with no HI between them seen the HI may "
+         "predate the capture.", "session"),
+    Rule(HI_UNANSWERED, "hi-unanswered", INFO, "5.6",
          "HI never answered by a HAck before the capture ends",
          "RFC 4988 5.6: a HAck MUST be sent in reply to HI; not seeing it is "
          "an observation (decision D10).", "session"),
-    Rule("FM406", "prrtadv-without-rtsolpr", INFO, "5.4",
-         "Solicited PrRtAdv with no matching RtSolPr",
-         "decision D9: PrRtAdv matches RtSolPr by MN address and Identifier.",
+    Rule(PRRTADV_WITHOUT_RTSOLPR, "prrtadv-without-rtsolpr", INFO, "5.4",
+         "Solicited PrRtAdv with no RtSolPr seen from its MN",
+         "decisions D9, D11: PrRtAdv matches RtSolPr by MN address and "
+         "Identifier; with no RtSolPr of that MN seen it may predate the "
+         "capture.",
          "session"),
-    Rule("FM407", "rtsolpr-unanswered", INFO, "5.4",
+    Rule(RTSOLPR_UNANSWERED, "rtsolpr-unanswered", INFO, "5.4",
          "RtSolPr never answered by a PrRtAdv before the capture ends",
          "decision D10: no reply seen is an observation.", "session"),
-    Rule("FM409", "hack-ncoa-option-missing", ERROR, "5.6",
+    Rule(HACK_NCOA_OPTION_MISSING, "hack-ncoa-option-missing", ERROR, "5.6",
          "HAck answering an HI with S set lacks the NCoA option",
          "RFC 4988 5.6: if S is set in the HI, the New CoA option 'MUST be "
          "used to provide NCoA'.", "session"),
-    Rule("FM410", "fbu-role-unknown", ERROR, "4",
+    Rule(FBU_ROLE_UNKNOWN, "fbu-role-unknown", ERROR, "4",
          "FBU that is neither predictive, reactive nor forwarded",
          "RFC 4988 4, 5.1 fix the IP addresses of each mode (decision D7).",
          "session"),
-    Rule("FM411", "forwarded-fbu-differs", ERROR, "4",
+    Rule(FORWARDED_FBU_DIFFERS, "forwarded-fbu-differs", ERROR, "4",
          "FBU forwarded by NAR differs from the MN's FBU",
          "RFC 4988 4: NAR MUST forward the contents of the FBU, starting "
          "from the Type field, to PAR (decision D7).", "session"),
-    Rule("FM412", "hi-code-mismatch", ERROR, "5.5",
+    Rule(HI_CODE_MISMATCH, "hi-code-mismatch", ERROR, "5.5",
          "HI Code does not match how the FBU reached PAR",
          "RFC 4988 4, 5.5: Code 0 when the FBU came from the PCoA, Code 1 "
          "when it was forwarded by NAR.", "session"),
-    Rule("FM413", "fback-wrong-destination", ERROR, "5.2",
+    Rule(FBACK_WRONG_DESTINATION, "fback-wrong-destination", ERROR, "5.2",
          "FBAck sent to an address other than its FBU's source",
          "RFC 4988 5.2: the destination is copied from the FBU's source; "
          "PAR->NAR and NAR->MN copies are legitimate (decision D8).", "session"),
-    Rule("FM414", "fback-wrong-port", ERROR, "5.2",
+    Rule(FBACK_WRONG_PORT, "fback-wrong-port", ERROR, "5.2",
          "FBAck destination port differs from its FBU's source port",
          "RFC 4988 5.2: destination port copied from the FBU's source port "
          "(decision D8).", "session"),
-    Rule("FM415", "fbu-coa-not-nar", ERROR, "5.1",
+    Rule(FBU_COA_NOT_NAR, "fbu-coa-not-nar", ERROR, "5.1",
          "FBU Care-of Address is not NAR's IP address",
          "RFC 4988 5.1, 7: even when an NCoA is provided, NAR's IP address "
          "MUST be used in the Care-of Address field.", "session"),
-    Rule("FM416", "fback-lifetime-exceeds-request", WARNING, "5.2",
+    Rule(FBACK_LIFETIME_EXCEEDS_REQUEST, "fback-lifetime-exceeds-request", WARNING, "5.2",
          "FBAck grants more Lifetime than the FBU asked for",
          "RFC 3344 3.4 (as RFC 4988 5.2 adopts the layout): the granted "
          "lifetime does not exceed the requested one.", "session"),
-    Rule("FM417", "fbu-identification-reused", ERROR, "5.1",
+    Rule(FBU_IDENTIFICATION_REUSED, "fbu-identification-reused", ERROR, "5.1",
          "One Identification used by distinct FBUs of the same MN (replay)",
          "RFC 4988 5.1 uses Identification as RFC 3344 does: it protects "
          "against replay and must change between distinct requests.",
          "session"),
-    Rule("FM418", "hi-hack-without-ipsec", INFO, "7",
+    Rule(HI_HACK_WITHOUT_IPSEC, "hi-hack-without-ipsec", INFO, "7",
          "HI or HAck between two routers seen without IPsec ESP",
          "RFC 4988 7: 'IPsec ESP SHOULD be used' between the access routers; "
          "reported once per router pair.", "session"),
+    Rule(HACK_IDENTIFIER_MISMATCH, "hack-identifier-mismatch", ERROR, "5.6",
+         "HAck Identifier differs from the outstanding HI between its routers",
+         "RFC 4988 5.6 with 5.5: the HAck copies the HI's Identifier "
+         "(decisions D9, D11).", "session"),
+    Rule(PRRTADV_IDENTIFIER_MISMATCH, "prrtadv-identifier-mismatch", ERROR,
+         "5.4",
+         "Solicited PrRtAdv Identifier differs from its MN's outstanding "
+         "RtSolPr",
+         "RFC 4988 5.4 with 5.3: a solicited PrRtAdv copies the RtSolPr's "
+         "Identifier (decisions D9, D11).", "session"),
+    Rule(SESSION_STATE_CAPPED, "session-state-capped", INFO, "-",
+         "The checker's cross-packet state reached a cap and dropped state",
+         "Memory stays bounded on any capture: each table of requests, "
+         "handovers and router pairs, and the addresses kept per handover, "
+         "have a cap. From the first drop on, a reply may be reported as "
+         "matching no request, a request as unanswered, and checks that "
+         "needed the dropped state are skipped. Said once per capture.",
+         "session"),
     # --- Authenticators ------------------------------------------------
-    Rule("FM501", "auth-authenticator-bad", ERROR, "5.1",
+    Rule(AUTH_AUTHENTICATOR_BAD, "auth-authenticator-bad", ERROR, "5.1",
          "MN-PAR authenticator does not verify with the configured key",
          "RFC 4988 5.1, 7 and decision D5: the authenticator is the keyed HMAC "
          "over the message through the SPI."),
-    Rule("FM502", "auth-unknown-spi", INFO, "5.1",
+    Rule(AUTH_UNKNOWN_SPI, "auth-unknown-spi", INFO, "5.1",
          "MN-PAR Authentication Extension with an SPI not in the key file",
          "decision D5: without a key the authenticator is shown, not verified."),
     # --- The capture ---------------------------------------------------
-    Rule("FM901", "capture-truncated", WARNING, "-",
+    Rule(CAPTURE_TRUNCATED, "capture-truncated", WARNING, "-",
          "The capture file ends in the middle of a record",
          "Findings cover the part that could be read.", "capture"),
-    Rule("FM902", "fragment-not-reassembled", WARNING, "-",
+    Rule(FRAGMENT_NOT_REASSEMBLED, "fragment-not-reassembled", WARNING, "-",
          "A fragmented FMIPv4 message could not be reassembled and checked",
          "Only complete messages can be checked.", "capture"),
-    Rule("FM903", "packet-clipped", WARNING, "-",
+    Rule(PACKET_CLIPPED, "packet-clipped", WARNING, "-",
          "FMIPv4 message clipped by the capture's snap length",
          "The part beyond the snap length was not captured and cannot be "
          "checked.", "capture"),
 )
 
+# --- What a finding says -------------------------------------------------------
+#
+# One template per rule that fmip-lint and the Wireshark dissector both
+# report in the same way, so that both say the same words.  Placeholders are
+# {name}s only, filled with text (numbers in decimal, Identification as
+# 0x + 16 hex digits, addresses dotted): the Lua dissector fills the same
+# templates (wireshark/luagen.py exports them) with string substitution.
+
+D1_NOTE = (" (its high octet, the figure's 'reserved' field, is not zero; "
+           "decision D1)")
+
+MESSAGES: dict[str, str] = {
+    FBU_LIFETIME_OVER_LIMIT: "Lifetime {lifetime} s exceeds {limit} s{note}",
+    AUTH_EXTENSION_MISSING: "{abbrev} carries no MN-PAR Authentication "
+                            "Extension",
+    AUTH_EXTENSION_WRONG_SUBTYPE: "{abbrev} Generalized Authentication "
+                                  "Extension has subtype {subtypes}, not "
+                                  "MN-PAR ({mn_par})",
+    ICMP_RESERVED_NOT_ZERO: "{abbrev} Reserved bits {reserved} are not zero",
+    UNKNOWN_CODE: "{abbrev} Code {code} is not defined (RFC 4988 {section} "
+                  "lists {codes})",
+    PRRTADV_UNSOLICITED_IDENTIFIER: "unsolicited PrRtAdv (Code {code}) has "
+                                    "Identifier {identifier}, not zero",
+    PRRTADV_REASON_CODE_MISSING: "PrRtAdv Code {code} has no LLA option "
+                                 "with a reason Option-Code ({reasons})",
+    # the "required option missing" rules share their words
+    FBACK_NCOA_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    RTSOLPR_NEW_AP_LLA_MISSING: "{abbrev}{with_code} lacks the {label}",
+    PRRTADV_REQUIRED_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    HI_REQUIRED_OPTION_MISSING: "{abbrev}{with_code} lacks the {label}",
+    HI_REACTIVE_S_FLAG: "HI with Code {code} (reactive) has S set",
+    HI_REACTIVE_U_FLAG: "HI with Code {code} (reactive) has U set",
+    # decisions D9, D11: replies and requests of the three pairs
+    FBACK_WITHOUT_FBU: "FBAck for Home Address {homeaddr} (Identification "
+                       "{ident}) with no FBU seen",
+    FBACK_IDENTIFICATION_MISMATCH: "FBAck Identification {ident} differs "
+                                   "from {request_ident} of the outstanding "
+                                   "FBU of frame {request_frame}",
+    FBU_UNACKNOWLEDGED: "FBU of frame {frame} (Home Address {homeaddr}, "
+                        "Identification {ident}) not acknowledged {when}",
+    HACK_WITHOUT_HI: "HAck from {src} to {dst} (Identifier {identifier}) "
+                     "answers no HI seen",
+    HI_UNANSWERED: "HI of frame {frame} from {src} to {dst} (Identifier "
+                   "{identifier}) not answered by a HAck {when}",
+    PRRTADV_WITHOUT_RTSOLPR: "PrRtAdv Code {code} to {dst} (Identifier "
+                             "{identifier}) answers no RtSolPr seen",
+    RTSOLPR_UNANSWERED: "RtSolPr of frame {frame} from {src} (Identifier "
+                        "{identifier}) not answered by a PrRtAdv {when}",
+    HACK_IDENTIFIER_MISMATCH: "HAck Identifier {identifier} differs from "
+                              "{request_ident} of the outstanding HI of "
+                              "frame {request_frame} from {dst} to {src}",
+    PRRTADV_IDENTIFIER_MISMATCH: "PrRtAdv Identifier {identifier} differs "
+                                 "from {request_ident} of the outstanding "
+                                 "RtSolPr of frame {request_frame} from "
+                                 "{dst}",
+    HACK_NCOA_OPTION_MISSING: "HAck Code {code} answers the HI of frame "
+                              "{request_frame}, which has S set, without "
+                              "the {label}",
+    HI_HACK_WITHOUT_IPSEC: "{abbrev} between {src} and {dst} is not "
+                           "protected by IPsec ESP (reported once per "
+                           "router pair)",
+}
+
+# The "when" of a request never answered, seen at the end of the capture.
+AT_CAPTURE_END = "before the capture ends"
+
+
+def say(rule_id: str, /, **values) -> str:
+    """The finding's text: the rule's template filled with values."""
+    return MESSAGES[rule_id].format_map(values)
+
+
 RULES_BY_ID = {r.id: r for r in RULES}
 RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+def constant_name(r: Rule) -> str:
+    """The module constant holding a rule's id: its slug in upper case."""
+    return r.name.upper().replace("-", "_")
 
 
 def rule(ident: str) -> Rule:

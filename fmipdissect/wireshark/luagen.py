@@ -18,9 +18,10 @@ from pathlib import Path
 
 import jinja2
 
-from ..spec import protocol as P
 from ..decode import output as show
 from ..errors import InputError
+from ..spec import constraints as K
+from ..spec import protocol as P
 from ..spec import rules as R
 
 REGENERATE_COMMAND = "fmipdissect lua -o lua/fmip.lua"   # or `make lua`
@@ -31,45 +32,26 @@ PLUGIN_FILE_NAME = "fmip.lua"
 # fmip.hi.u for HI).
 FLAG_BIT_PREFIX = {"fmip.flags": "fmip.flags", "fmip.hi.flags": "fmip.hi"}
 
-# decision D9: how a request and its response are matched.  Each part is a
-# message field name, or "src"/"dst" (IP source/destination) or "routers"
-# (the two IP addresses, order-free: HI and HAck flow in opposite directions).
-MATCH_KEYS = {
-    "fbu": ("homeaddr", "ident"),
-    "fback": ("homeaddr", "ident"),
-    "rtsolpr": ("src", "identifier"),     # MN -> PAR
-    "prrtadv": ("dst", "identifier"),     # PAR -> MN
-    "hi": ("routers", "identifier"),
-    "hack": ("routers", "identifier"),
-}
-
-# The rule of each "response without a request" observation (decision D10 info).
-ORPHAN_RESPONSE_RULE = {"fback": "FM401", "hack": "FM404",
-                        "prrtadv": "FM406"}
-
-# A request never answered (decision D10 info), reported on a second pass.
-UNANSWERED_REQUEST_RULE = {"fbu": "FM403", "hi": "FM405", "rtsolpr": "FM407"}
-
-# FBAck whose Home Address has an outstanding FBU with another
-# Identification (RFC 4988 5.2: Identification is copied from the FBU).
-PARTIAL_MATCH_RULE = {"fback": "FM402"}
-
-# RFC 4988 7: IPsec ESP SHOULD protect HI and HAck; a message we can read
-# travelled without it.  Reported once per router pair (decision D10 info).
-IPSEC_RULE = {"hi": "FM418", "hack": "FM418"}
-
-# FM101 is the FBU Lifetime limit (RFC 4988 5.1); FBAck's Lifetime is the
-# granted one and is checked against its FBU by the session rules instead.
-LIFETIME_LIMIT_RULE = {"fbu": "FM101"}
+# Rules the template reports itself (body parsing, checksum, codes, the
+# authentication extension), by the registry's constant names (ID.NAME in
+# the template).  Every other rule comes with the rulebook's tables.
+DIRECT_RULES = (
+    R.AUTH_EXTENSION_MISSING, R.AUTH_EXTENSION_WRONG_SUBTYPE,
+    R.FBACK_NCOA_OCTET_LENGTH, R.FBACK_NCOA_AFTER_AUTH,
+    R.MIP_EXTENSION_UNKNOWN, R.ICMP_CHECKSUM_BAD, R.ICMP_CHECKSUM_PLAIN_SUM,
+    R.UNKNOWN_CODE, R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
+    R.OPTION_PAST_END, R.LLA_BAD_PADDING, R.OPTION_UNKNOWN_TYPE,
+    R.OPTION_UNKNOWN_CODE, R.OPTION_BAD_LENGTH, R.PACKET_CLIPPED)
 
 # Short labels of the Info column, in the spirit of Wireshark's own
 # "Reg Request: HoA=... HA=... CoA=...".
 INFO_LABELS = (("homeaddr", "HoA"), ("coa", "CoA"), ("ident", "ID"),
                ("identifier", "ID"), ("lifetime", "Lifetime"))
 
-# Expert info groups (Wireshark's PI_* constants) by rule id range.
-MALFORMED_RULES = {"FM301", "FM302", "FM303", "FM308"}
-CHECKSUM_RULES = {"FM201", "FM202"}
+# Expert info groups (Wireshark's PI_* constants).
+MALFORMED_RULES = {R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
+                   R.OPTION_PAST_END, R.OPTION_BAD_LENGTH}
+CHECKSUM_RULES = {R.ICMP_CHECKSUM_BAD, R.ICMP_CHECKSUM_PLAIN_SUM}
 
 # The ProtoField constructor and display base of each Field.kind and size.
 _UINT_CTOR = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32", 8: "uint64"}
@@ -175,22 +157,34 @@ def _field_data(f: P.Field) -> dict:
 
 
 def _requirements(reqs) -> list[dict]:
-    return [{"option": r.option,
-             "codes": None if r.codes is None else list(r.codes),
-             "label": r.label, "rule": r.rule} for r in reqs]
+    # decision D12: the Option-Codes decide
+    return [{"option": r.option, "codes": list(r.codes), "label": r.label,
+             "rule": r.rule} for r in reqs]
 
 
 def _option_order(m: P.Message) -> dict | None:
     """RFC 4988 5.4 option order of PrRtAdv: (type, Option-Code) -> rank."""
-    if m is not P.PRRTADV:
+    if m.key not in K.OPTION_ORDER:
         return None
-    ranks, labels = {}, []
-    for rank, (opt_type, codes) in enumerate(P.PRRTADV_OPTION_ORDER):
-        opt = P.OPTIONS[opt_type]
-        labels.append(f"{opt.name} ({opt.codes.get(codes[0], codes[0])})")
-        for code in codes:
-            ranks.setdefault(f"{opt_type}:{code}", rank + 1)   # Lua: 1-based
-    return {"ranks": ranks, "labels": labels, "rule": "FM208"}
+    slots, rule = K.OPTION_ORDER[m.key]
+    ranks = {}
+    for rank, slot in enumerate(slots):
+        for code in slot.codes:
+            ranks.setdefault(f"{slot.option}:{code}", rank + 1)   # 1-based
+    return {"ranks": ranks, "labels": [slot.label for slot in slots],
+            "rule": rule}
+
+
+def _matching(m: P.Message) -> dict:
+    """Decisions D9, D11: the message's matching key and its pair's rules."""
+    pair = K.PAIR_OF[m.key]
+    response = m.key == pair.response
+    return {"match_key": list(pair.response_key if response
+                              else pair.request_key),
+            "orphan_rule": pair.orphan_rule if response else None,
+            "mismatch_rule": pair.mismatch_rule if response else None,
+            "unanswered_rule": None if response else pair.unanswered_rule,
+            "scope": pair.what}
 
 
 def build_context() -> dict:
@@ -225,44 +219,39 @@ def build_context() -> dict:
     for m in P.MESSAGES:
         for f in m.fields:
             add_field(f)
-        code_flag_rules = {}
-        if m is P.HI:
-            # RFC 4988 5.5: with Code 1 (reactive) S MUST be 0, U SHOULD be 0.
-            code_flag_rules[P.HI_CODE_REACTIVE] = {
-                "s": P.HI_CODE1_S_RULE, "u": P.HI_CODE1_U_RULE}
+        # RFC 4988 5.5: with HI Code 1 (reactive) S MUST be 0, U SHOULD be 0.
+        code_flag_rules = {code: dict(flags) for code, flags in
+                           K.CODE_FLAG_RULES.get(m.key, {}).items()}
         required = {("any" if code is None else code): _requirements(reqs)
-                    for code, reqs in m.required_options.items()}
+                    for code, reqs in K.REQUIRED_OPTIONS.get(m.key, {}).items()}
         when_request_flag = None
         if m is P.HACK:
             # RFC 4988 5.6: answering an HI with S set, the NCoA option MUST
-            # be present (accepted codes, below 128).
+            # be present, except with the codes that supply none.
             when_request_flag = {
-                "flag": "s", "max_code": 127,
-                "requirements": _requirements((P.HACK_NCOA_WHEN_HI_S,))}
+                "flag": "s",
+                "exempt_codes": sorted(K.HACK_CODES_WITHOUT_NCOA),
+                "requirements": _requirements((K.HACK_NCOA_WHEN_HI_S,))}
+        reason = K.REASON_CODES.get(m.key)
+        lifetime = K.LIFETIME_LIMIT.get(m.key)
         messages[m.key] = {
             "key": m.key, "abbrev": m.abbrev, "name": m.name,
             "section": m.section, "transport": m.transport, "type": m.type,
             "subtype": m.subtype, "header_len": m.header_len,
             "fields": [_field_data(f) for f in m.fields],
             "codes": m.codes or None, "body": m.body,
+            "code_list": ", ".join(map(str, m.codes)),
+            "multi_code": len(m.codes) > 1,
             "required": required, "auth_required": m.auth_required,
             "is_response": m.is_response, "request": m.request,
             "unsolicited_codes": list(m.unsolicited_codes),
-            "unsolicited_rule": "FM210" if m.unsolicited_codes else None,
-            "match_key": list(MATCH_KEYS[m.key]),
-            "orphan_rule": ORPHAN_RESPONSE_RULE.get(m.key),
-            "unanswered_rule": UNANSWERED_REQUEST_RULE.get(m.key),
-            "partial_rule": PARTIAL_MATCH_RULE.get(m.key),
-            # a request whose responses are also matched on the first key
-            # part only (FM402) is indexed by it
-            "partial_index": any(r.request == m.key and r.key in
-                                 PARTIAL_MATCH_RULE for r in P.MESSAGES),
-            "ipsec_rule": IPSEC_RULE.get(m.key),
+            "unsolicited_rule": K.UNSOLICITED_IDENTIFIER_RULE.get(m.key),
+            **_matching(m),
+            "ipsec_rule": K.IPSEC_RECOMMENDED.get(m.key),
             "option_order": _option_order(m),
-            "reason": ({"codes": list(P.PRRTADV_REASON_CODES),
-                        "lla_codes": list(P.LLA_REASON_CODES),
-                        "rule": "FM209"} if m is P.PRRTADV else None),
-            "lifetime_rule": LIFETIME_LIMIT_RULE.get(m.key),
+            "reason": ({"codes": list(reason[0]), "lla_codes": list(reason[1]),
+                        "rule": reason[2]} if reason else None),
+            "lifetime_rule": lifetime[1] if lifetime else None,
             "code_flag_rules": code_flag_rules,
             "when_request_flag": when_request_flag,
             # decision D4: FBAck carries the NCoA option in its extension area.
@@ -329,7 +318,7 @@ def build_context() -> dict:
         if m["reason"]:
             used_rules.add(m["reason"]["rule"])
         for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule",
-                    "unanswered_rule", "partial_rule", "ipsec_rule"):
+                    "unanswered_rule", "mismatch_rule", "ipsec_rule"):
             if m[key]:
                 used_rules.add(m[key])
         for flags in m["code_flag_rules"].values():
@@ -341,11 +330,7 @@ def build_context() -> dict:
         for f in o["fields"]:
             if f.get("reserved_rule"):
                 used_rules.add(f["reserved_rule"])
-    # Rules the template reports directly (body parsing, checksum, auth).
-    direct = {"FM104", "FM105", "FM108", "FM109", "FM110", "FM201", "FM202",
-              "FM205", "FM301", "FM302", "FM303", "FM304", "FM305", "FM306",
-              "FM308", "FM903"}
-    used_rules |= direct
+    used_rules.update(DIRECT_RULES)
     rules = {}
     for rid in sorted(used_rules):
         r = R.RULES_BY_ID[rid]
@@ -353,7 +338,8 @@ def build_context() -> dict:
                  "checksum" if rid in CHECKSUM_RULES else
                  "sequence" if r.scope == "session" else "protocol")
         rules[rid] = {"name": r.name, "severity": r.severity, "group": group,
-                      "summary": r.summary, "section": r.section}
+                      "summary": r.summary, "section": r.section,
+                      "message": R.MESSAGES.get(rid)}
 
     return {
         "regenerate": REGENERATE_COMMAND,
@@ -361,14 +347,19 @@ def build_context() -> dict:
         "messages": messages,
         "options": options,
         "rules": rules,
-        "direct_rules": sorted(direct),
+        "ids": {R.constant_name(R.RULES_BY_ID[rid]): rid
+                for rid in sorted(used_rules)},
         "valuestrings": {name: table for name, table in valuestrings.values()},
         "info_labels": [list(p) for p in INFO_LABELS],
+        "d1_note": R.D1_NOTE,
+        "at_capture_end": R.AT_CAPTURE_END,
         "numbers": {
             "MIP_UDP_PORT": P.MIP_UDP_PORT,
             "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
             "LIFETIME_MAX": P.LIFETIME_MAX,
             "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
+            "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
+            "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
             "OPTION_UNIT": P.OPTION_UNIT,
             "AUTH_EXT_TYPE": P.AUTH_EXT_TYPE,
             "AUTH_SUBTYPE_MN_PAR": P.AUTH_SUBTYPE_MN_PAR,
@@ -389,10 +380,12 @@ def build_context() -> dict:
                           if f.name in ("type", "length")},
         "auth_fields": [_field_data(f) for f in P.AUTH_EXTENSION_FIELDS],
         "long_format_extensions": sorted(P.LONG_FORMAT_EXTENSIONS),
+        "known_extensions": sorted(K.KNOWN_MIP_EXTENSIONS),
         "ncoa_in_fback_lengths": list(P.NCOA_IN_FBACK_LENGTHS),
         "fback_ncoa": {"option": P.OPT_IPV4_ADDR, "code": P.ADDR_NCOA,
                        "octet_length": P.NCOA_IN_FBACK_LENGTHS[-1],
-                       "octet_rule": "FM108", "after_auth_rule": "FM109"},
+                       "octet_rule": R.FBACK_NCOA_OCTET_LENGTH,
+                       "after_auth_rule": R.FBACK_NCOA_AFTER_AUTH},
     }
 
 

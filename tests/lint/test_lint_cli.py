@@ -324,3 +324,139 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
     path = lintcaps.write(tmp_path / "flow.pcap", lintcaps.predictive_flow())
     p = subprocess.run([FMIP_LINT, str(path)], capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == ""
+
+
+# --- CI options -------------------------------------------------------------
+
+def test_version(capsys):
+    from fmipdissect import __version__
+    status, out, err = run(capsys, "--version")
+    assert status == 0 and out.strip() == f"fmip-lint {__version__}"
+
+
+@pytest.mark.parametrize("fail_on, statuses", [
+    ("error", (0, 0, 1)), ("warning", (0, 1, 1)), ("info", (1, 1, 1))])
+def test_fail_on(capsys, caps, fail_on, statuses):
+    got = tuple(run(capsys, "--fail-on", fail_on, caps[k])[0]
+                for k in ("clean", "warning", "error"))
+    assert got == statuses
+
+
+def test_exit_zero(capsys, caps, tmp_path):
+    assert run(capsys, "--exit-zero", caps["error"])[0] == 0
+    assert run(capsys, "--exit-zero", "--fail-on", "info", caps["clean"])[0] == 0
+    # still 2 when the command could not do its job
+    assert run(capsys, "--exit-zero", str(tmp_path / "gone.pcap"))[0] == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_output_file(capsys, caps, tmp_path, fmt):
+    report = tmp_path / f"report.{fmt}"
+    status, out, err = run(capsys, "--format", fmt, "-o", str(report),
+                           caps["error"])
+    assert status == 1 and out == "" and err == ""
+    assert report.read_text() == run(capsys, "--format", fmt,
+                                     caps["error"])[1]
+    assert [p.name for p in tmp_path.iterdir()
+            if p.name.startswith(".")] == []          # no temporary left
+
+
+def test_output_file_is_replaced_only_at_the_end(capsys, caps, tmp_path):
+    report = tmp_path / "report.txt"
+    report.write_text("previous\n")
+    os.chmod(report, 0o640)
+    status, _, err = run(capsys, "-o", str(report), "--keys",
+                         str(tmp_path / "nokeys"), caps["error"])
+    assert status == 2 and report.read_text() == "previous\n"
+    run(capsys, "-o", str(report), caps["error"])
+    assert "FM101" in report.read_text()
+    assert os.stat(report).st_mode & 0o777 == 0o640
+
+
+def test_output_refuses_the_input_and_directories(capsys, caps, tmp_path):
+    before = Path(caps["error"]).read_bytes()
+    status, _, err = run(capsys, "-o", caps["error"], caps["error"])
+    assert status == 2 and "refusing" in err and len(err.splitlines()) == 1
+    assert Path(caps["error"]).read_bytes() == before
+    status, _, err = run(capsys, "-o", str(tmp_path), caps["error"])
+    assert status == 2 and "directory" in err
+    status, _, err = run(capsys, "-o", str(tmp_path / "no" / "r.txt"),
+                         caps["error"])
+    assert status == 2 and len(err.splitlines()) == 1
+
+
+def test_json_lists_failed_files(capsys, caps, tmp_path):
+    gone = str(tmp_path / "gone.pcap")
+    status, out, err = run(capsys, "--format", "json", caps["error"], gone,
+                           caps["clean"])
+    assert status == 2
+    doc = json.loads(out)
+    s = doc["summary"]
+    assert s["files"] == 2
+    assert [f["file"] for f in s["failed"]] == [gone]
+    assert "no such file" in s["failed"][0]["message"]
+    assert {f["file"] for f in doc["findings"]} == {caps["error"],
+                                                    caps["clean"]}
+    assert len(err.splitlines()) == 1 and gone in err
+    ok = json.loads(run(capsys, "--format", "json", caps["clean"])[1])
+    assert ok["summary"]["failed"] == []
+    # every file failed: still one valid JSON document
+    status, out, _ = run(capsys, "--format", "json", gone)
+    assert status == 2 and json.loads(out)["summary"]["failed"][0]["file"] == gone
+
+
+@pytest.mark.parametrize("selector", ["", ",", " , "])
+def test_empty_select_is_an_error(capsys, caps, selector):
+    status, out, err = run(capsys, "--select", selector, caps["error"])
+    assert status == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "names no rule" in err
+
+
+def test_note_when_no_fmipv4_message(capsys, tmp_path):
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    other = lintcaps.write(tmp_path / "dns.pcap", [
+        Ether() / IP(dst="10.0.0.53") / UDP(sport=5353, dport=53)] * 3)
+    status, out, err = run(capsys, str(other))
+    assert status == 0
+    assert err == (f"fmip-lint: note: {other}: no FMIPv4 message in 3 "
+                   f"packets; may be the wrong capture (FMIPv4 is UDP port "
+                   f"434 and ICMP type 41)\n")
+    status, out, err = run(capsys, "--format", "json", str(other))
+    assert json.loads(out)["summary"]["messages"] == 0 and "note" in err
+
+
+def test_path_with_a_newline_is_one_line_everywhere(capsys, tmp_path):
+    odd = tmp_path / "two\nlines.pcap"
+    status, _, err = run(capsys, str(odd))              # missing
+    assert status == 2 and len(err.splitlines()) == 1
+    assert "two\\nlines.pcap" in err
+    odd.write_text("not a capture\n")
+    for argv in ([str(odd)], ["--keys", str(odd), str(odd)],
+                 ["-o", str(odd), str(odd)]):
+        status, _, err = run(capsys, *argv)
+        assert status == 2 and len(err.splitlines()) == 1, (argv, err)
+    good = lintcaps.write(tmp_path / "a\nb.pcap", lintcaps.CASES["FM101"][0])
+    status, out, _ = run(capsys, str(good))
+    assert status == 1
+    assert all(l.startswith(str(tmp_path)) for l in out.splitlines())
+    assert "a\\nb.pcap:1: error FM101" in out
+
+
+def test_parallel_output_equals_serial_with_many_findings(capsys, tmp_path):
+    """-j streams spooled findings back: same report, byte for byte, with
+    more findings than one spool batch."""
+    from fmipdissect.lint.engine import SPOOL_BATCH
+    bad = lintcaps.fbu(lifetime=11)
+    files = []
+    for i in range(3):
+        n = SPOOL_BATCH + 100 if i == 1 else 50
+        files.append(str(lintcaps.write(tmp_path / f"many{i}.pcap",
+                                        [bad] * n)))
+    files.insert(2, str(tmp_path / "gone.pcap"))
+    for fmt in ("text", "json", "junit"):
+        one = run(capsys, "--format", fmt, "--statistics", *files)
+        two = run(capsys, "-j", "2", "--format", fmt, "--statistics", *files)
+        assert one == two and one[0] == 2
+    doc = json.loads(run(capsys, "-j", "2", "--format", "json", *files)[1])
+    assert doc["summary"]["errors"] >= SPOOL_BATCH + 200

@@ -51,3 +51,61 @@ def test_load_errors(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(InputError, match="not a text key file"):
         load_keys(str(binary))
+
+
+@pytest.mark.parametrize("spi", ["1_0", "0x_1", "0x1_0", "\u0661\u0662",
+                                 "\uff11", "+1", "-1", " 1".strip() + "\u00b2",
+                                 "0x", "0b101", "1e3", "0x123456789"])
+def test_spi_only_ascii_decimal_or_hex(spi):
+    """Python's int() would take `1_0` and other scripts' digits: not here."""
+    with pytest.raises(InputError, match="bad SPI"):
+        parse_keys([f"{spi} 0011"], "k.txt")
+
+
+def test_spi_forms_accepted():
+    keys = parse_keys(["0 00", "0X1f 01", "0xFFFFFFFF 02", "007 03"])
+    assert set(keys) == {0, 0x1F, 0xFFFFFFFF, 7}
+
+
+def test_key_file_size_limit(tmp_path):
+    from fmipdissect.lint.keys import MAX_KEY_FILE
+    big = tmp_path / "big.txt"
+    line = f"1 {'00' * 16}\n"
+    big.write_text("# padding\n" * (MAX_KEY_FILE // 10) + line)
+    with pytest.raises(InputError, match="larger than 1,048,576 octets"):
+        load_keys(str(big))
+    ok = tmp_path / "ok.txt"
+    ok.write_text("# padding\n" * 1000 + line)
+    assert 1 in load_keys(str(ok))
+
+
+def test_dev_zero_fails_fast():
+    """An endless key file is refused after MAX_KEY_FILE octets, at once."""
+    import time
+    start = time.monotonic()
+    with pytest.raises(InputError, match="larger than"):
+        load_keys("/dev/zero")
+    assert time.monotonic() - start < 5
+
+
+def test_nul_octets_are_not_text(tmp_path):
+    p = tmp_path / "nul.txt"
+    p.write_bytes(b"1 0011\n\0\0\0\n")
+    with pytest.raises(InputError, match="not a text key file"):
+        load_keys(str(p))
+
+
+def test_line_numbers_count_newlines_only(tmp_path):
+    """A form feed is not a line break: FILE:LINE is what an editor shows."""
+    p = tmp_path / "k.txt"
+    p.write_text("1 00\f\n2 0g\n")
+    with pytest.raises(InputError, match=r"k.txt:2: bad key"):
+        load_keys(str(p))
+
+
+def test_key_file_name_with_a_newline_is_one_line(tmp_path):
+    p = tmp_path / "a\nb.txt"
+    p.write_text("x 00\n")
+    with pytest.raises(InputError) as exc:
+        load_keys(str(p))
+    assert "\n" not in str(exc.value) and "a\\nb.txt:1: bad SPI" in str(exc.value)

@@ -25,6 +25,7 @@ from scapy.packet import Raw
 
 from fmipdissect.wire import checksum as C
 from fmipdissect import layers as L
+from fmipdissect.spec import constraints as K
 from fmipdissect.spec import protocol as P
 from fmipdissect.layers import (FBU, HI, FBAck, FMIPOption, HAck,
                                 IPv4AddrOption, LLAOption, MIPExtension,
@@ -92,9 +93,8 @@ def assert_same_fields(built, dissected):
 def _options_for(msg: P.Message, code: int) -> list:
     """Options that make the message conformant for this code."""
     opts = []
-    for req in msg.required_options.get(code, ()) + \
-            msg.required_options.get(None, ()):
-        opt_code = req.codes[0] if req.codes else P.LLA_NEW_AP
+    for req in K.required_options(msg.key, code):
+        opt_code = req.codes[0]
         if req.option == P.OPT_LLA:
             opts.append(LLAOption(code=opt_code, lla="00:11:22:33:44:55"))
         elif req.option == P.OPT_IPV4_ADDR:

@@ -1,0 +1,1 @@
+"""Active testing: emulators, prober and lab (docs/active-testing.md)."""

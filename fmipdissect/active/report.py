@@ -1,0 +1,104 @@
+"""What the lab prints: the MN's handovers, the probe verdicts, fmip-lint's
+counts per node capture and the handover table of PAR's capture."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from ..lint.engine import LintConfig, lint_file
+from ..lint.keys import load_keys
+from ..lint.report import finding_dict
+
+
+def lint_captures(captures: dict, keys_path: str) -> dict:
+    """node -> {"errors", "warnings", "infos", "rules", "findings"}."""
+    config = LintConfig(keys=load_keys(keys_path))
+    out = {}
+    for node, path in captures.items():
+        findings, stats = lint_file(path, config, name=path)
+        out[node] = {"packets": stats.packets, "messages": stats.messages,
+                     "errors": stats.counts["error"],
+                     "warnings": stats.counts["warning"],
+                     "infos": stats.counts["info"],
+                     "rules": dict(sorted(stats.rules.items())),
+                     "findings": [finding_dict(f) for f in findings]}
+    return out
+
+
+def handover_report(path: str, keys_path: str):
+    """(JSON, text) of the handover analysis of a capture, as `fmipdissect
+    handovers --format json|text` prints them; None where this fmipdissect
+    has no handover analysis."""
+    try:
+        from ..handovers.analysis import CaptureHandovers
+        from ..handovers.report import JsonReport, TextReport
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(__package__.rsplit(".", 1)[0]
+                                          + ".handovers"):
+            raise
+        return None
+    config = LintConfig(keys=load_keys(keys_path))
+    records = list(CaptureHandovers(path, config))
+    outputs = []
+    for report_class in (JsonReport, TextReport):
+        out = io.StringIO()
+        report = report_class(out)
+        report.file_start(path)
+        for r in records:
+            report.record(r)
+        report.file_done(path, len(records))
+        report.close()
+        outputs.append(out.getvalue())
+    return json.loads(outputs[0]), outputs[1]
+
+
+def lab_json(run, keep: bool) -> dict:
+    return {"captures": run.captures if keep else
+            {node: None for node in run.captures},
+            "mn": run.mn, "probe": run.probe,
+            "handovers": run.handovers[0] if run.handovers else None,
+            "lint": {node: {k: v for k, v in s.items() if k != "findings"}
+                     for node, s in run.lint.items()},
+            "seconds": round(run.seconds, 2), "phases": run.phases}
+
+
+def lab_text(run, keep: bool) -> str:
+    lines = ["Handovers run by the MN emulator:"]
+    for h in run.mn:
+        text = f"  {h['mode']:<10} {h['outcome']}"
+        if h.get("fback_code") is not None:
+            text += f", FBAck Code {h['fback_code']}"
+        if h.get("ncoa"):
+            text += f", NCoA {h['ncoa']}"
+        if h.get("latency_ms") is not None:
+            text += f", FBU to FBAck {h['latency_ms']:.1f} ms"
+        lines.append(text)
+    for target, report in run.probe.items():
+        s = report["summary"]
+        lines += ["", f"Probe of the emulated {target.upper()}: "
+                      f"{s['pass']} pass, {s['fail']} fail, {s['skip']} skip"]
+        for c in report["cases"]:
+            line = f"  {c['verdict']:<4}  {c['id']:<11} {c['section']:<5} " \
+                   f"{c['title']}"
+            if c.get("reason"):
+                line += f" -- {c['reason']}"
+            lines.append(line)
+    lines += ["", "fmip-lint of each node's capture (with the lab's key):"]
+    for node, s in run.lint.items():
+        where = run.captures[node] if keep else f"{node}.pcapng (not kept)"
+        rules = ", ".join(f"{r} x{n}" for r, n in s["rules"].items())
+        lines.append(f"  {node:<4} {where}: {s['messages']} FMIPv4 messages, "
+                     f"{s['errors']} errors, {s['warnings']} warnings, "
+                     f"{s['infos']} infos" + (f" ({rules})" if rules else ""))
+    lines.append("")
+    if run.handovers is None:
+        lines.append("Handover table: not available in this fmipdissect "
+                     "(see the fmip-lint counts above).")
+    else:
+        lines.append("Handovers in PAR's capture (fmipdissect handovers):")
+        lines.extend("  " + line for line in
+                     run.handovers[1].rstrip("\n").splitlines())
+    lines += ["", f"Lab ran in {run.seconds:.1f} s; every namespace it made "
+                  f"is gone."]
+    return "\n".join(lines) + "\n"

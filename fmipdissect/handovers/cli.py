@@ -1,0 +1,99 @@
+"""`fmipdissect handovers`: one record per handover (decision D13).
+
+Exit status: 0 when every capture was read, 2 when one could not be (a
+one-line error on standard error, as fmip-lint; the others are still
+analysed) or an option is wrong.  Findings do not change the status: this
+command describes handovers, `fmip-lint` judges them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+
+from ..errors import InputError
+from ..lint.cli import GC_THRESHOLD, build_config
+from ..spec import protocol as P
+from .analysis import CaptureHandovers
+from .report import REPORTS
+
+DEFAULT_MAX_DIAGRAMS = 200
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("captures", nargs="*", metavar="CAPTURE",
+                        help="pcap or pcapng files")
+    parser.add_argument("--format", choices=tuple(REPORTS), default="text",
+                        help="output format on standard output (default "
+                        "text: an aligned table, then the summary)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write a self-contained HTML report with "
+                        "latency histograms and a ladder diagram per "
+                        "handover")
+    parser.add_argument("--max-diagrams", type=int, metavar="N",
+                        default=DEFAULT_MAX_DIAGRAMS,
+                        help="ladder diagrams drawn in the HTML report: the "
+                        f"first N handovers (default {DEFAULT_MAX_DIAGRAMS})")
+    parser.add_argument("--keys", metavar="FILE",
+                        help="MN-PAR keys as for fmip-lint --keys: verify "
+                        "authenticators, so that their findings count")
+    parser.add_argument("--lla-length", type=int, metavar="N",
+                        default=P.DEFAULT_LLA_LENGTH,
+                        help="link-layer address length in octets (default "
+                        f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
+    parser.set_defaults(select=None, ignore=None)
+
+
+def run(args) -> int:
+    if not args.captures:
+        raise InputError("no capture file given (see --help)")
+    if args.max_diagrams < 0:
+        raise InputError(f"--max-diagrams {args.max_diagrams}: must be 0 or "
+                         f"more")
+    config = build_config(args)
+    out = sys.stdout
+    multiple = len(args.captures) > 1
+    report = (REPORTS[args.format](out, multiple) if args.format == "text"
+              else REPORTS[args.format](out))
+    sinks = [report]
+    diagrams = 0
+    if args.html:
+        from .html import HtmlReport
+        if any(os.path.realpath(args.html) == os.path.realpath(c)
+               for c in args.captures):
+            raise InputError(f"--html {args.html}: is one of the captures "
+                             f"(refusing to overwrite it)")
+        sinks.append(HtmlReport(args.html, args.max_diagrams))
+        diagrams = args.max_diagrams
+    prog = "fmipdissect handovers"
+    failed = False
+    saved_gc = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        for path in args.captures:
+            name = path
+            try:
+                analysis = CaptureHandovers(path, config, name, diagrams)
+                for s in sinks:
+                    s.file_start(name)
+                count = 0
+                for record in analysis:
+                    count += 1
+                    for s in sinks:
+                        s.record(record)
+            except InputError as exc:
+                failed = True
+                out.flush()
+                print(f"{prog}: error: {exc}", file=sys.stderr)
+                for s in sinks:
+                    s.file_failed(name, str(exc))
+                continue
+            for s in sinks:
+                s.file_done(name, count)
+    finally:
+        gc.set_threshold(*saved_gc)
+    for s in sinks:
+        s.close()
+    return 2 if failed else 0

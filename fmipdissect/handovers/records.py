@@ -1,0 +1,123 @@
+"""The handover record (decision D13) and the summary over many of them.
+
+A HandoverRecord is what `fmipdissect handovers` prints one row of and what
+`fmipdissect.handovers()` returns: the JSON fields of the output contract
+as attributes, plus `steps` (the messages in capture order, for the ladder
+diagram of the HTML report; not part of the JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+
+# latency_ms keys, in the order of a handover (decision D13)
+LATENCY_KEYS = ("rtsolpr_prrtadv", "hi_hack", "fbu_fback", "total")
+# codes keys: the first PrRtAdv, HI and HAck, the FBAck that decided
+CODE_KEYS = ("prrtadv", "hi", "hack", "fback")
+OUTCOMES = ("completed", "rejected", "incomplete")
+MODES = ("predictive", "reactive", "unknown")
+SEVERITY_KEYS = (("error", "errors"), ("warning", "warnings"),
+                 ("info", "infos"))
+
+
+@dataclass(slots=True)
+class Step:
+    """One message of a handover, as the ladder diagram draws it."""
+    frame: int
+    time: float
+    key: str                 # protocol message key ("fbu", "hack", ...)
+    name: str                # "FBU", "HAck", ... (protocol abbreviation)
+    code: int | None
+    src: str
+    dst: str
+    note: str = ""           # e.g. "forwarded" for an FBU NAR passes on
+    findings: list = field(default_factory=list)   # [(rule, severity, text)]
+
+
+@dataclass(slots=True)
+class HandoverRecord:
+    file: str
+    mn: str | None
+    pcoa: str
+    ncoa: str | None
+    par: str | None
+    nar: str | None
+    mode: str                # MODES
+    initiated_by: str        # "mn" | "network"
+    outcome: str             # OUTCOMES
+    first_frame: int
+    last_frame: int
+    frames: list[int]
+    start: float
+    end: float
+    latency_ms: dict         # LATENCY_KEYS -> float ms (3 decimals) | None
+    codes: dict              # CODE_KEYS -> int | None
+    findings: dict           # {"errors", "warnings", "infos"} -> int
+    messages: int            # FMIPv4 messages (frames may be capped)
+    steps: list[Step] = field(default_factory=list, repr=False)
+    steps_dropped: int = 0   # messages beyond the diagram cap
+
+    def to_dict(self) -> dict:
+        """The JSON object of the output contract (docs/handovers.md)."""
+        return {
+            "file": self.file, "mn": self.mn, "pcoa": self.pcoa,
+            "ncoa": self.ncoa, "par": self.par, "nar": self.nar,
+            "mode": self.mode, "initiated_by": self.initiated_by,
+            "outcome": self.outcome, "first_frame": self.first_frame,
+            "last_frame": self.last_frame, "frames": list(self.frames),
+            "messages": self.messages,
+            "start": round(self.start, 6), "end": round(self.end, 6),
+            "latency_ms": dict(self.latency_ms), "codes": dict(self.codes),
+            "findings": dict(self.findings),
+        }
+
+
+def percentile(ordered, p: float):
+    """Nearest-rank percentile of an ascending sequence (None if empty):
+    the smallest value with at least p percent of the values at or below."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(p / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+class Summary:
+    """Counts and latency statistics over records, in bounded memory: eight
+    octets per latency value seen (the percentiles need every value)."""
+
+    def __init__(self):
+        self.files = 0
+        self.handovers = 0
+        self.outcomes = dict.fromkeys(OUTCOMES, 0)
+        self.modes = dict.fromkeys(MODES, 0)
+        self.network = 0
+        self.values = {k: array("d") for k in LATENCY_KEYS}
+
+    def add(self, record: HandoverRecord) -> None:
+        self.handovers += 1
+        self.outcomes[record.outcome] += 1
+        self.modes[record.mode] += 1
+        if record.initiated_by == "network":
+            self.network += 1
+        for key, value in record.latency_ms.items():
+            if value is not None:
+                self.values[key].append(value)
+
+    def latency(self) -> dict:
+        out = {}
+        for key in LATENCY_KEYS:
+            ordered = sorted(self.values[key])
+            out[key] = {
+                "count": len(ordered),
+                "min": ordered[0] if ordered else None,
+                "p50": percentile(ordered, 50),
+                "p95": percentile(ordered, 95),
+                "max": ordered[-1] if ordered else None,
+            }
+        return out
+
+    def to_dict(self) -> dict:
+        return {"files": self.files, "handovers": self.handovers,
+                **self.outcomes, "latency_ms": self.latency()}

@@ -1,0 +1,183 @@
+"""Handover reports: an aligned text table, JSON and CSV (docs/handovers.md).
+
+Each report is streamed: record() writes one handover as soon as the
+analysis hands it out, file_done() and close() add what comes after.  Only
+the Summary (counts and latency values for the percentiles) is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+
+from .records import CODE_KEYS, LATENCY_KEYS, HandoverRecord, Summary
+
+LATENCY_LABELS = {"rtsolpr_prrtadv": "RtSolPr-PrRtAdv", "hi_hack": "HI-HAck",
+                  "fbu_fback": "FBU-FBAck", "total": "total"}
+
+# The text table: (heading, width, align, value of a record).  Latencies in
+# milliseconds with three decimals (microseconds); "-" when not seen.
+_DASH = "-"
+
+
+def _ms(value):
+    return _DASH if value is None else f"{value:.3f}"
+
+
+def _text(value):
+    return _DASH if value is None else str(value)
+
+
+def clock(t: float) -> str:
+    """Capture time as UTC time of day with microseconds."""
+    try:
+        return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S.%f")
+    except (OverflowError, OSError, ValueError):
+        return f"{t:.6f}"
+
+
+COLUMNS = (
+    ("FIRST", 7, ">", lambda r: str(r.first_frame)),
+    ("LAST", 7, ">", lambda r: str(r.last_frame)),
+    ("MSGS", 5, ">", lambda r: str(r.messages)),
+    ("START (UTC)", 15, "<", lambda r: clock(r.start)),
+    ("MN", 15, "<", lambda r: _text(r.mn)),
+    ("PAR", 15, "<", lambda r: _text(r.par)),
+    ("NAR", 15, "<", lambda r: _text(r.nar)),
+    ("MODE", 10, "<", lambda r: r.mode),
+    ("BY", 7, "<", lambda r: r.initiated_by),
+    ("OUTCOME", 10, "<", lambda r: r.outcome),
+    ("FBACK", 5, ">", lambda r: _text(r.codes["fback"])),
+    ("RTSOLPR ms", 10, ">", lambda r: _ms(r.latency_ms["rtsolpr_prrtadv"])),
+    ("HI ms", 9, ">", lambda r: _ms(r.latency_ms["hi_hack"])),
+    ("FBU ms", 9, ">", lambda r: _ms(r.latency_ms["fbu_fback"])),
+    ("TOTAL ms", 10, ">", lambda r: _ms(r.latency_ms["total"])),
+    ("E/W/I", 8, ">", lambda r: "{errors}/{warnings}/{infos}".format(
+        **r.findings)),
+)
+
+
+class Report:
+    def __init__(self, out):
+        self.out = out
+        self.summary = Summary()
+        self.failed: list[dict] = []
+
+    def file_start(self, name: str) -> None:
+        pass
+
+    def record(self, record: HandoverRecord) -> None:
+        self.summary.add(record)
+
+    def file_done(self, name: str, count: int) -> None:
+        self.summary.files += 1
+
+    def file_failed(self, name: str, message: str) -> None:
+        self.failed.append({"file": name, "message": message})
+
+    def close(self) -> None:
+        pass
+
+
+class TextReport(Report):
+    """One aligned row per handover, then the summary."""
+
+    def __init__(self, out, multiple: bool = False):
+        super().__init__(out)
+        self.multiple = multiple
+        self.row = "  ".join(f"{{:{align}{width}}}"
+                             for _, width, align, _ in COLUMNS)
+
+    def file_start(self, name: str) -> None:
+        if self.multiple:
+            self.out.write(f"{name}:\n")
+        self.out.write(self.row.format(*(c[0] for c in COLUMNS)).rstrip()
+                       + "\n")
+
+    def record(self, record: HandoverRecord) -> None:
+        super().record(record)
+        self.out.write(self.row.format(*(c[3](record) for c in COLUMNS))
+                       .rstrip() + "\n")
+
+    def file_done(self, name: str, count: int) -> None:
+        super().file_done(name, count)
+        if not count:
+            self.out.write(f"(no handover in {name})\n")
+        if self.multiple:
+            self.out.write("\n")
+
+    def close(self) -> None:
+        s = self.summary
+        o = s.outcomes
+        out = self.out
+        if not self.multiple:
+            out.write("\n")
+        files = f"{s.files} file{'s' if s.files != 1 else ''}"
+        out.write(f"{s.handovers} handover{'s' if s.handovers != 1 else ''} "
+                  f"in {files}: {o['completed']} completed, {o['rejected']} "
+                  f"rejected, {o['incomplete']} incomplete; "
+                  f"{s.modes['predictive']} predictive, "
+                  f"{s.modes['reactive']} reactive, {s.modes['unknown']} "
+                  f"unknown; {s.network} initiated by the network\n")
+        if not s.handovers:
+            return
+        out.write(f"{'latency (ms)':<16}{'count':>7}{'min':>11}{'p50':>11}"
+                  f"{'p95':>11}{'max':>11}\n")
+        for key, st in s.latency().items():
+            out.write(f"{LATENCY_LABELS[key]:<16}{st['count']:>7}"
+                      + "".join(f"{_ms(st[k]):>11}"
+                                for k in ("min", "p50", "p95", "max"))
+                      + "\n")
+
+
+class JsonReport(Report):
+    """{"handovers": [...], "summary": {...}}, written as it goes."""
+
+    def __init__(self, out):
+        super().__init__(out)
+        self.first = True
+        out.write('{"handovers": [')
+
+    def record(self, record: HandoverRecord) -> None:
+        super().record(record)
+        self.out.write(("\n  " if self.first else ",\n  ")
+                       + json.dumps(record.to_dict()))
+        self.first = False
+
+    def close(self) -> None:
+        summary = self.summary.to_dict()
+        if self.failed:
+            summary["failed"] = self.failed
+        self.out.write(("]" if self.first else "\n]") + ', "summary": '
+                       + json.dumps(summary, indent=2) + "}\n")
+
+
+CSV_FIELDS = (["file", "mn", "pcoa", "ncoa", "par", "nar", "mode",
+               "initiated_by", "outcome", "first_frame", "last_frame",
+               "messages", "start", "end"]
+              + [f"latency_{k}_ms" for k in LATENCY_KEYS]
+              + [f"code_{k}" for k in CODE_KEYS]
+              + ["errors", "warnings", "infos", "frames"])
+
+
+class CsvReport(Report):
+    """One row per handover; frames space-separated; empty for null."""
+
+    def __init__(self, out):
+        super().__init__(out)
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.writer.writerow(CSV_FIELDS)
+
+    def record(self, record: HandoverRecord) -> None:
+        super().record(record)
+        d = record.to_dict()
+        row = [d[k] for k in CSV_FIELDS[:14]]
+        row += [d["latency_ms"][k] for k in LATENCY_KEYS]
+        row += [d["codes"][k] for k in CODE_KEYS]
+        row += [d["findings"][k] for k in ("errors", "warnings", "infos")]
+        row.append(" ".join(map(str, d["frames"])))
+        self.writer.writerow(["" if v is None else v for v in row])
+
+
+REPORTS = {"text": TextReport, "json": JsonReport, "csv": CsvReport}
