@@ -10,7 +10,7 @@ from typing import Iterator
 
 from . import linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
-                        frame_candidate, ipv4_candidate, plain_datagram, ports)
+                        frame_candidate, ipv4_candidate, plain_datagram)
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
@@ -152,6 +152,7 @@ class PcapRecords:
         frag_at = ip_at + 6
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
+        p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         fragments, layer = r.parser.fragments, self.layer
         encap = (L.LINKTYPES[self.linktype][0] + "/ip/udp",
                  L.LINKTYPES[self.linktype][0] + "/ip/icmp")
@@ -167,8 +168,11 @@ class PcapRecords:
                 if proto == 17 and not (buf[pos + frag_at] & 0x3F
                                         or buf[pos + frag_at + 1]):
                     ip = pos + ip_at
-                    sport, dport = ports(buf, ip + ((buf[ip] & 15) << 2))
-                    if sport != port and dport != port and dport != vxlan:
+                    udp = ip + ((buf[ip] & 15) << 2)
+                    high = buf[udp + 2]
+                    if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
+                            or (high == p_hi and buf[udp + 3] == p_lo)
+                            or (high == v_hi and buf[udp + 3] == v_lo)):
                         pos = nxt
                         continue
                 elif not wanted[proto] or not candidate(buf, pos + ip_at,

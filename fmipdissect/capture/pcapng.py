@@ -12,7 +12,7 @@ from typing import Iterator
 
 from . import linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
-                        frame_candidate, ipv4_candidate, plain_datagram, ports)
+                        frame_candidate, ipv4_candidate, plain_datagram)
 
 PCAPNG_SHB = 0x0A0D0D0A        # palindromic: same in both byte orders
 BOM_LE, BOM_BE = b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"
@@ -155,6 +155,7 @@ class PcapngBlocks:
         frag_at = ip_at + 6
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
+        p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         parser, interfaces = r.parser, self.interfaces
         fragments, layer = parser.fragments, L.LINKTYPES[linktype][0]
         encap = (layer + "/ip/udp", layer + "/ip/icmp")
@@ -167,30 +168,32 @@ class PcapngBlocks:
                     and iface < count and length_at(buf, nxt - 4)[0] == blen):
                 break                   # any other block, or a closer look
             frames += 1
-            stop = pos + 28 + caplen
             if ltype == type_value:
                 if proto == 17 and not (buf[pos + frag_at] & 0x3F
                                         or buf[pos + frag_at + 1]):
                     ip = pos + ip_at
-                    sport, dport = ports(buf, ip + ((buf[ip] & 15) << 2))
-                    if sport != port and dport != port and dport != vxlan:
+                    udp = ip + ((buf[ip] & 15) << 2)
+                    high = buf[udp + 2]
+                    if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
+                            or (high == p_hi and buf[udp + 3] == p_lo)
+                            or (high == v_hi and buf[udp + 3] == v_lo)):
                         pos = nxt
                         continue
-                elif not wanted[proto] or not candidate(buf, pos + ip_at,
-                                                        stop, fragments):
+                elif not wanted[proto] or not candidate(
+                        buf, pos + ip_at, pos + 28 + caplen, fragments):
                     pos = nxt
                     continue
                 time = interfaces[iface].time(*stamp(buf, pos + 12))
                 datagram = plain_datagram(frames, time, buf, pos + ip_at,
-                                          stop, proto, encap)
+                                          pos + 28 + caplen, proto, encap)
                 if datagram is not None:
                     r.frames = frames
                     parser.last_time = time
                     yield datagram
                     pos = nxt
                     continue
-            elif ltype not in others or not walk(buf, pos + 28, stop, layer,
-                                                 fragments):
+            elif ltype not in others or not walk(
+                    buf, pos + 28, pos + 28 + caplen, layer, fragments):
                 pos = nxt
                 continue
             r.frames = frames
