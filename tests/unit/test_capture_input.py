@@ -224,3 +224,23 @@ def test_compression_bomb_is_read_in_bounded_memory(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read()
     assert json.loads(out)["summary"]["packets"] > 170_000
     assert usage.ru_maxrss < 120 * 1024      # KiB: far below 256 MiB
+
+
+def test_zstd_frame_walker_finds_the_end_of_frames():
+    """The walker behind a cut zstd stream's note: checksums, several
+    frames, skippable frames, fed in pieces of any size."""
+    from fmipdissect.capture.compressed import ZstdFrames
+    data = os.urandom(3000) * 50
+    stream = (zstandard.ZstdCompressor(write_checksum=True).compress(data)
+              + (0x184D2A5E).to_bytes(4, "little") + (5).to_bytes(4, "little")
+              + b"skip!" + zstandard.ZstdCompressor(level=1).compress(data[:100])
+              + zstandard.ZstdCompressor().compress(b""))
+    for step in (1, 7, 4096, len(stream)):
+        walker = ZstdFrames()
+        for at in range(0, len(stream), step):
+            walker.feed(stream[at:at + step])
+        assert walker.at_boundary()
+    for cut in (3, 10, len(stream) // 2, len(stream) - 1):
+        walker = ZstdFrames()
+        walker.feed(stream[:cut])
+        assert not walker.at_boundary(), cut
