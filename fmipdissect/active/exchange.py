@@ -183,9 +183,7 @@ class Prober:
                 if 0 < f.frame <= len(x.frames) else False
             if own and RULES_BY_ID[f.rule].scope == "message":
                 continue
-            d = finding_dict(f)
-            d.pop("file", None)
-            out.append(d)
+            out.append(finding_dict(f))     # "file": the exchange's name
         return out
 
     def close(self) -> None:

@@ -134,7 +134,11 @@ class Role:
         now = time.monotonic()
         while self.queue and self.queue[0][0] <= now:
             _, _, data = heapq.heappop(self.queue)
-            self.link.send(data)
+            try:
+                self.link.send(data)
+            except OSError as exc:      # no route, no neighbour: go on
+                dst = ".".join(str(b) for b in data[16:20])
+                self.say(f"cannot send to {dst}: {exc.strerror or exc}")
 
     def next_due(self) -> float | None:
         return self.queue[0][0] if self.queue else None
