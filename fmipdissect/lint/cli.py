@@ -39,7 +39,9 @@ PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("captures", nargs="*", metavar="CAPTURE",
-                        help="pcap or pcapng files to check")
+                        help="pcap or pcapng files to check, plain or "
+                             "gzip/bzip2/xz/zstd-compressed; - reads standard "
+                             "input")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format: text (default), json, sarif "
                         "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
@@ -258,7 +260,9 @@ def run(args) -> int:
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
             lint = _Run(args, config, report, spool)
-            if args.jobs > 1 and len(args.captures) > 1:
+            # worker processes cannot read our standard input: "-" runs here
+            if (args.jobs > 1 and len(args.captures) > 1
+                    and "-" not in args.captures):
                 lint.parallel(args.jobs)
             else:
                 lint.serial()
