@@ -27,7 +27,7 @@ test: setup
 regen: samples lua docs
 
 samples: setup
-	$(BIN)/python -m fmipdissect.gen.scenarios --write-samples samples --write-docs docs/samples.md
+	$(BIN)/python -m fmipdissect.gen.samples --write-samples samples --write-docs docs/samples.md
 
 lua: setup
 	$(BIN)/fmipdissect lua -o lua/fmip.lua

@@ -1,19 +1,38 @@
-"""tshark packets per second with and without the FMIPv4 Lua dissector.
+"""What the FMIPv4 Lua dissector costs tshark, side by side.
 
     .venv/bin/python bench/bench_tshark.py [--packets 100000] [--runs 3]
+                                           [--repeats 5000,10000,20000]
+                                           [--requests 20000]
 
-Writes a capture of N packets (the predictive handover flow repeated for
-many mobile nodes, `fmipdissect gen predictive --packets N`; or a given
---capture), then times `tshark -n -r CAPTURE` (summary lines, as a user
-runs it) without and with `-X lua_script:lua/fmip.lua`, median of --runs
-runs each, and prints both side by side.  Not a test: numbers depend on the
-machine.
+Three measurements, each tshark run in its own process with the package's
+isolated configuration (fmipdissect.wireshark.tshark.isolated_env: no
+installed plugin, no user preference), its standard error kept and checked
+for Lua errors (a run that did not load the dissector would time the wrong
+thing):
+
+1. Cost ratio.  A capture of N FMIPv4 messages only (`fmipdissect gen
+   predictive --packets N`, complete predictive handovers of many MNs: the
+   worst case), timed with and without `-X lua_script:lua/fmip.lua`, for
+   `tshark -n -2 -V` (every frame decoded and printed, two passes) and for
+   `tshark -n` (summary lines).  Best of --runs, wall and CPU time.
+2. Repeats.  One FBU repeated R times (same Home Address and
+   Identification: one request seen again and again), for each R of
+   --repeats: seconds with the plugin, and seconds per 1,000 repeats, which
+   stays flat when the cost is linear.
+3. Memory per request.  Q and 2Q distinct unanswered FBUs (--requests Q):
+   the peak RSS (wait4) with and without the plugin; the plugin's extra
+   growth from Q to 2Q requests, divided by Q, is what one request costs
+   for the whole run.
+
+Not a test: the figures depend on the machine; docs/performance.md holds a
+measured run.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -22,53 +41,166 @@ from pathlib import Path
 
 from fmipdissect.wireshark import tshark as T
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def make_capture(path: Path, packets: int) -> None:
+
+def make_handovers(path: Path, packets: int) -> None:
     from fmipdissect.gen.generate import GenOptions, generate_file
     generate_file(GenOptions(scenario="predictive", packets=packets), path)
 
 
-def count_frames(path: Path) -> int:
-    out = subprocess.run([T.find_tshark(), "-n", "-r", str(path), "-T",
-                          "fields", "-e", "frame.number"],
-                         capture_output=True, text=True, check=True).stdout
-    return len(out.splitlines())
+def _first_fbu_frame() -> bytes:
+    """The Ethernet frame of the predictive sample's FBU (frame 3)."""
+    data = (ROOT / "samples" / "predictive.pcap").read_bytes()
+    off, frame = 24, 0
+    while off < len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        frame += 1
+        if frame == 3:
+            return data[off + 16:off + 16 + incl]
+        off += 16 + incl
+    raise SystemExit("samples/predictive.pcap has no frame 3")
 
 
-def time_tshark(path: Path, lua: bool, runs: int) -> float:
-    """Median wall-clock seconds of `tshark -n -r path` (output discarded)."""
-    times = []
-    for _ in range(runs):
-        cmd = T.command(path, lua=lua)
+def write_fbus(path: Path, count: int, distinct: bool) -> None:
+    """count FBUs 1 ms apart: the same one (distinct=False) or each with
+    its own Identification (the last 4 octets of the 8-octet field)."""
+    frame = bytearray(_first_fbu_frame())
+    ident_end = 14 + 20 + 8 + 24          # Ethernet, IPv4, UDP, FBU ident
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            if distinct:
+                frame[ident_end - 4:ident_end] = struct.pack(">I", i)
+            sec, usec = 1_767_225_600 + i // 1000, (i % 1000) * 1000
+            f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)))
+            f.write(frame)
+
+
+def run_tshark(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS in KiB of one
+    isolated tshark run; its output is discarded, its stderr checked."""
+    with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
+                                env=T.isolated_env())
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    T.check_stderr(stderr)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"tshark failed: {' '.join(cmd)}\n{stderr}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def best(cmd: list[str], runs: int) -> tuple[float, float, int]:
+    results = [run_tshark(cmd) for _ in range(runs)]
+    return (min(r[0] for r in results), min(r[1] for r in results),
+            max(r[2] for r in results))
+
+
+def cost_ratio(path: Path, runs: int) -> None:
+    print(f"\n1. Cost of the plugin on {path.name}: FMIPv4 messages only, "
+          f"best of {runs}")
+    print(f"{'command':34}{'without':>10}{'with':>10}{'ratio':>8}"
+          f"{'CPU ratio':>11}")
+    for label, args in (("tshark -n -2 -V", ("-2", "-V")),
+                        ("tshark -n (summary lines)", ())):
+        plain = best(T.command(path, *args, lua=False), runs)
+        plugin = best(T.command(path, *args), runs)
+        print(f"{label:34}{plain[0]:9.2f}s{plugin[0]:9.2f}s"
+              f"{plugin[0] / plain[0]:7.2f}x{plugin[1] / plain[1]:10.2f}x")
+
+
+def repeats(sizes: list[int], runs: int, work: Path) -> None:
+    print(f"\n2. One FBU repeated R times (`tshark -n -2 -V`), best of {runs}")
+    print(f"{'R':>8}{'with plugin':>13}{'without':>10}{'s per 1000':>12}")
+    for r in sizes:
+        path = work / f"repeat-{r}.pcap"
+        write_fbus(path, r, distinct=False)
+        plugin = best(T.command(path, "-2", "-V"), runs)
+        plain = best(T.command(path, "-2", "-V", lua=False), runs)
+        print(f"{r:8d}{plugin[0]:12.2f}s{plain[0]:9.2f}s"
+              f"{plugin[0] / r * 1000:11.3f}s")
+
+
+# Loaded after the plugin (same Lua state): at the end of the run, the Lua
+# heap after a full collection, i.e. what the plugin's state really holds.
+HEAP_PROBE = """
+local tap = Listener.new(nil, nil)
+function tap.draw()
+  collectgarbage("collect")
+  io.stderr:write(string.format("lua-heap-bytes %d\\n", math.floor(collectgarbage("count") * 1024)))
+end
+"""
+
+
+def lua_heap(path: Path, probe: Path) -> int:
+    cmd = T.command(path, "-2", "-V") + ["-X", f"lua_script:{probe}"]
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True,
+                          env=T.isolated_env())
+    T.check_stderr(proc.stderr)
+    for line in proc.stderr.splitlines():
+        if line.startswith("lua-heap-bytes "):
+            return int(line.split()[1])
+    raise SystemExit("the heap probe printed nothing")
+
+
+def memory(q: int, work: Path) -> None:
+    print(f"\n3. Memory: {q} and {2 * q} distinct unanswered FBUs "
+          f"(`tshark -n -2 -V`)")
+    probe = work / "heap_probe.lua"
+    probe.write_text(HEAP_PROBE, encoding="utf-8")
+    rss, heap = {}, {}
+    for count in (q, 2 * q):
+        path = work / f"requests-{count}.pcap"
+        write_fbus(path, count, distinct=True)
+        for lua in (False, True):
+            rss[count, lua] = run_tshark(T.command(path, "-2", "-V",
+                                                   lua=lua))[2]
+        heap[count] = lua_heap(path, probe)
+    print(f"{'requests':>10}{'RSS without':>13}{'RSS with':>11}"
+          f"{'Lua heap':>11}")
+    for count in (q, 2 * q):
+        print(f"{count:10d}{rss[count, False] / 1024:12.1f}M"
+              f"{rss[count, True] / 1024:10.1f}M"
+              f"{heap[count] / 1048576:10.1f}M")
+    per_request = (heap[2 * q] - heap[q]) / q
+    rss_extra = ((rss[2 * q, True] - rss[q, True])
+                 - (rss[2 * q, False] - rss[q, False])) * 1024 / q
+    print(f"per request: {per_request:,.0f} bytes of Lua state kept for the "
+          f"whole run ({rss_extra:,.0f} bytes of peak RSS, garbage "
+          f"not yet collected included)")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--packets", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--repeats", default="5000,10000,20000",
+                    help="comma-separated repeat counts (default %(default)s)")
+    ap.add_argument("--requests", type=int, default=20_000)
     ap.add_argument("--capture", type=Path,
-                    help="use this capture instead of generating one")
+                    help="use this capture for the cost ratio instead of "
+                         "generating one")
     args = ap.parse_args(argv)
+    version = subprocess.run([T.find_tshark(), "--version"],
+                             capture_output=True, text=True).stdout
+    print("tshark:", version.splitlines()[0] if version else "?")
+    print("plugin:", T.dissector_path())
     with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
         path = args.capture
         if path is None:
-            path = Path(tmp) / "bench.pcap"
-            print(f"writing {args.packets} packets to {path} ...",
+            path = work / f"fmip-{args.packets}.pcap"
+            print(f"writing {args.packets} FMIPv4 messages to {path.name} ...",
                   file=sys.stderr)
-            make_capture(path, args.packets)
-        frames = count_frames(path)
-        plain = time_tshark(path, lua=False, runs=args.runs)
-        plugin = time_tshark(path, lua=True, runs=args.runs)
-    print(f"tshark {frames} packets, median of {args.runs} runs")
-    print(f"{'':24}{'seconds':>10}{'packets/s':>14}")
-    print(f"{'without the plugin':24}{plain:10.2f}{frames / plain:14,.0f}")
-    print(f"{'with lua/fmip.lua':24}{plugin:10.2f}{frames / plugin:14,.0f}")
-    print(f"slowdown: x{plugin / plain:.2f}")
+            make_handovers(path, args.packets)
+        cost_ratio(path, args.runs)
+        repeats([int(r) for r in args.repeats.split(",")], args.runs, work)
+        memory(args.requests, work)
     return 0
 
 

@@ -154,9 +154,10 @@ def machine() -> list[str]:
 
 def generator_digest() -> str:
     h = hashlib.sha256()
-    for name in ("gen/generate.py", "gen/scenarios.py", "spec/protocol.py",
-                 "wire/checksum.py"):
-        h.update((REPO / "fmipdissect" / name).read_bytes())
+    package = REPO / "fmipdissect"
+    for path in sorted(package.glob("gen/*.py")) + [
+            package / "spec" / "protocol.py", package / "wire" / "checksum.py"]:
+        h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 

@@ -48,15 +48,17 @@ def _fmt(f: P.Field, value) -> str:
     if f.kind == "ipv4":
         return str(value)
     if f.kind == "bytes":
-        return bytes.fromhex(str(value).replace(":", "")).hex()
+        raw = bytes.fromhex(str(value).replace(":", ""))
+        if f.wsfield == "fmip.opt.lla":      # a MAC address (6 octets)
+            return ":".join(f"{b:02x}" for b in raw)
+        return raw.hex()
     value = int(value)
     if f.kind in ("hex", "checksum", "reserved", "flags"):
-        width = 2 * (4 if f.wsfield == "fmip.opt.reserved" else f.size)
-        return f"0x{value:0{width}x}"
+        return f"0x{value:0{2 * f.size}x}"
     return str(value)
 
 
-def _message_fields(layer, msg: P.Message, out: dict) -> None:
+def _message_fields(layer, msg: P.MessageSpec, out: dict) -> None:
     for f in msg.fields:
         if not f.wsfield:
             continue

@@ -1,8 +1,11 @@
-"""`fmipdissect lua`: render the Wireshark Lua dissector from protocol.py.
+"""`fmipdissect lua`: render the Wireshark Lua dissector from fmipdissect/spec.
 
-Every field, code table, flag mask, reserved mask, required option, limit and
-expert info of lua/fmip.lua comes from fmipdissect/protocol.py and the rule
-registry fmipdissect/lint/rules.py; the jinja2 template
+Every field, code table, flag mask and reserved mask of lua/fmip.lua comes
+from fmipdissect/spec/protocol.py; every required option (with its
+Option-Codes), option order, exemption, limit and matching key from the
+rulebook fmipdissect/spec/constraints.py; every expert info, with its
+message template, from the rule registry fmipdissect/spec/rules.py; the
+jinja2 template
 (templates/fmip.lua.j2) holds only the generic dissection logic that walks
 those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
 `--install` copies it into Wireshark's personal Lua plugins folder.
@@ -10,6 +13,7 @@ those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,7 +23,10 @@ from pathlib import Path
 import jinja2
 
 from ..decode import output as show
+from .. import __version__
 from ..errors import InputError
+from ..handovers import tracker
+from ..lint import session
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
@@ -96,16 +103,46 @@ def to_lua(value, indent: int = 0) -> str:
     return "{\n" + body + ",\n" + " " * indent + "}"
 
 
+# Units of the fields that have one (Wireshark's UNIT_STRING display).
+FIELD_UNITS = {"fmip.lifetime": (" second", " seconds")}   # RFC 4988 5.1
+
+# A flag bit shows as Wireshark's own flags do: "1... .... = S: Set".
+FLAG_TEXT = ("Set", "Not set")
+
+# The link-layer address of the LLA option (RFC 4988 6.1): a MAC address
+# when it has the 6 octets of IEEE 802 (the default length, decision D3),
+# else colon-separated octets under a second name.
+LLA_MAC_LENGTH = 6
+LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
+
+
+
+SHARED_WIDTH_FIELDS = {"fmip.opt.reserved"}
+
+
+def field_key(f: P.Field) -> str | None:
+    """The Lua table key of a field's ProtoField.  Usually its display-filter
+    name; a name used with two widths (the 1-octet Reserved of option 21
+    and the 4-octet one of option 22) has one ProtoField per width, so that
+    each shows as many bits as it has."""
+    if f.wsfield in SHARED_WIDTH_FIELDS:
+        return f"{f.wsfield}/{8 * f.size}"
+    return f.wsfield
+
+
+
 class _ProtoFields:
-    """Collects ProtoField declarations, one per display-filter name."""
+    """Collects ProtoField declarations, one per Lua key (see field_key)."""
 
     def __init__(self):
         self.decls: dict[str, dict] = {}
 
     def add(self, abbr: str, label: str, ctor: str, base: str = "nil",
-            valuestring: str = "nil", mask: int | None = None):
-        if abbr in self.decls:
-            old = self.decls[abbr]
+            valuestring: str = "nil", mask: int | None = None,
+            key: str | None = None, bits: int | None = None):
+        key = key or abbr
+        if key in self.decls:
+            old = self.decls[key]
             if old["ctor"] != ctor:
                 # One display-filter name must keep one type across messages.
                 if ctor.startswith("uint") and old["ctor"].startswith("uint"):
@@ -117,16 +154,19 @@ class _ProtoFields:
         args = [to_lua(abbr), to_lua(label)]
         if ctor.startswith("uint"):
             args += [base, valuestring, "nil" if mask is None else hex(mask)]
+        elif ctor == "bool":
+            args += [str(bits), to_lua(list(FLAG_TEXT)), hex(mask)]
         elif ctor in ("bytes", "string", "framenum", "absolute_time"):
             args += [base]
-        self.decls[abbr] = {"abbr": abbr, "ctor": ctor, "args": args}
+        self.decls[key] = {"abbr": abbr, "key": key, "ctor": ctor,
+                           "args": args}
 
     def render(self) -> list[dict]:
         out = []
         for d in self.decls.values():
             # ctor may have widened after the arguments were recorded
-            out.append({"abbr": d["abbr"], "ctor": d["ctor"],
-                        "args": ", ".join(d["args"])})
+            out.append({"abbr": d["abbr"], "key": d.get("key", d["abbr"]),
+                        "ctor": d["ctor"], "args": ", ".join(d["args"])})
         return out
 
 
@@ -134,15 +174,19 @@ def _field_ctor(f: P.Field) -> tuple[str, str]:
     if f.kind == "ipv4":
         return "ipv4", "nil"
     if f.kind == "bytes":
+        if f.wsfield == "fmip.opt.lla" and f.size == LLA_MAC_LENGTH:
+            return "ether", "nil"
         return "bytes", "base.NONE"
     base = "base.DEC" if f.kind in ("uint", "type", "code", "subtype") \
         else "base.HEX"
+    if f.wsfield in FIELD_UNITS:
+        base += " + base.UNIT_STRING"
     return _UINT_CTOR[f.size], base
 
 
 def _field_data(f: P.Field) -> dict:
     d = {"name": f.name, "offset": f.offset, "size": f.size, "kind": f.kind,
-         "label": f.label, "pf": f.wsfield}
+         "label": f.label, "pf": field_key(f)}
     if f.flags:
         prefix = FLAG_BIT_PREFIX[f.wsfield]
         d["flags"] = [{"name": b.name, "mask": b.mask, "label": b.label,
@@ -162,7 +206,7 @@ def _requirements(reqs) -> list[dict]:
              "rule": r.rule} for r in reqs]
 
 
-def _option_order(m: P.Message) -> dict | None:
+def _option_order(m: P.MessageSpec) -> dict | None:
     """RFC 4988 5.4 option order of PrRtAdv: (type, Option-Code) -> rank."""
     if m.key not in K.OPTION_ORDER:
         return None
@@ -175,7 +219,7 @@ def _option_order(m: P.Message) -> dict | None:
             "rule": rule}
 
 
-def _matching(m: P.Message) -> dict:
+def _matching(m: P.MessageSpec) -> dict:
     """Decisions D9, D11: the message's matching key and its pair's rules."""
     pair = K.PAIR_OF[m.key]
     response = m.key == pair.response
@@ -207,10 +251,12 @@ def build_context() -> dict:
             return   # ICMP Type stays the built-in icmp.type
         ctor, base = _field_ctor(f)
         vs = valuestrings.get(f.wsfield, (None,))[0] or "nil"
-        pfs.add(f.wsfield, f.label, ctor, base, vs)
+        if f.wsfield in FIELD_UNITS:
+            vs = to_lua(list(FIELD_UNITS[f.wsfield]))
+        pfs.add(f.wsfield, f.label, ctor, base, vs, key=field_key(f))
         for b in f.flags:
             pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.{b.name}", b.label,
-                    "uint8", "base.DEC", "nil", b.mask)
+                    "bool", mask=b.mask, bits=8 * f.size)
         if f.flags and f.reserved_mask:
             pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.reserved", "Reserved bits",
                     "uint8", "base.HEX", "nil", f.reserved_mask)
@@ -265,11 +311,7 @@ def build_context() -> dict:
     options = {}
     for o in P.OPTIONS.values():
         for f in o.fields:
-            if f.wsfield == "fmip.opt.reserved":
-                # one name, 1 octet (6.2) or 4 octets (6.3): widest type
-                pfs.add(f.wsfield, f.label, "uint32", "base.HEX")
-            else:
-                add_field(f)
+            add_field(f)
         options[o.type] = {"type": o.type, "key": o.key, "name": o.name,
                            "section": o.section, "codes": o.codes,
                            "fixed_len": o.fixed_len,
@@ -283,6 +325,7 @@ def build_context() -> dict:
         ("fmip.ext", "Mobile IPv4 extension", "none", None),
         ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
         ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
+        (LLA_OTHER_FIELD, "Link-Layer Address", "bytes", "base.COLON"),
         ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
         ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
         ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
@@ -358,6 +401,14 @@ def build_context() -> dict:
             "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
             "LIFETIME_MAX": P.LIFETIME_MAX,
             "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
+            "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
+            # decision D13: handovers for -z fmip,handovers
+            "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
+            "FBACK_REJECTED_MIN": tracker.FBACK_REJECTED,
+            "NETWORK_TRIGGER": tracker.NETWORK_TRIGGER,
+            "ADDR_PCOA": P.ADDR_PCOA,
+            "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
+            "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,
             "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
             "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
             "OPTION_UNIT": P.OPTION_UNIT,
@@ -374,6 +425,7 @@ def build_context() -> dict:
             "NTP_ERA0_END": show.NTP_ERA0_END,
         },
         "lla_type": P.OPT_LLA,
+        "lla_other_field": LLA_OTHER_FIELD,
         "ntp_field": "ident",   # decision D6: Identification, often NTP time
         "option_header": {f.name: f.wsfield
                           for f in P.OPTIONS[P.OPT_LLA].fields
@@ -389,13 +441,22 @@ def build_context() -> dict:
     }
 
 
+_VERSION_PLACEHOLDER = "@PLUGIN_VERSION@"
+
+
 def render() -> str:
+    """The dissector's text.  Its version (shown when two copies meet) is
+    the package version and a digest of the rest of the text, so two copies
+    have the same version exactly when they have the same content."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fmipdissect.wireshark", "templates"),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["lua"] = to_lua
-    return env.get_template("fmip.lua.j2").render(**build_context())
+    text = env.get_template("fmip.lua.j2").render(
+        version=_VERSION_PLACEHOLDER, **build_context())
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return text.replace(_VERSION_PLACEHOLDER, f"{__version__}+{digest}")
 
 
 # --- Installation ------------------------------------------------------------
@@ -441,12 +502,92 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the dissector to FILE (default: standard "
                              "output); the committed copy is lua/fmip.lua")
-    parser.add_argument("--install", action="store_true",
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--install", action="store_true",
                         help="copy the dissector into Wireshark's personal Lua "
-                             "plugins folder and say where")
+                             "plugins folder (atomically; never through a "
+                             "symbolic link) and say where")
+    action.add_argument("--uninstall", action="store_true",
+                        help="remove the copy --install put into Wireshark's "
+                             "personal Lua plugins folder")
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write text to target through a temporary file and a rename.
+
+    Wireshark (or a second install) never reads a half-written file, and a
+    symbolic link at target is refused rather than followed: writing
+    through it would overwrite whatever file it points to.
+    """
+    if target.is_symlink():
+        raise InputError(f"{target} is a symbolic link; not writing through "
+                         f"it (remove it first)")
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)   # replaces a link itself, never its target
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def install(text: str) -> Path:
+    folder = personal_lua_plugins_dir()
+    target = folder / PLUGIN_FILE_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot install into {folder}: "
+                         f"{exc.strerror}") from None
+    write_atomically(target, text)
+    print(f"installed {target}", file=sys.stderr)
+    legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
+    if legacy.exists():
+        print(f"note: an older copy at {legacy} is shadowed by the new one",
+              file=sys.stderr)
+    print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
+          file=sys.stderr)
+    return target
+
+
+def _written_by_us(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return REGENERATE_COMMAND in f.readline()
+    except OSError:
+        return False
+
+
+def uninstall() -> None:
+    removed = False
+    for folder in (personal_lua_plugins_dir(), legacy_lua_plugins_dir()):
+        target = folder / PLUGIN_FILE_NAME
+        if target.is_symlink() or target.is_file():
+            if not target.is_symlink() and not _written_by_us(target):
+                print(f"not removing {target}: it was not written by "
+                      f"`fmipdissect lua`", file=sys.stderr)
+                continue
+            try:
+                target.unlink()
+            except OSError as exc:
+                raise InputError(f"cannot remove {target}: "
+                                 f"{exc.strerror}") from None
+            print(f"removed {target}", file=sys.stderr)
+            removed = True
+    if not removed:
+        print(f"nothing to remove: no {PLUGIN_FILE_NAME} in "
+              f"{personal_lua_plugins_dir()}", file=sys.stderr)
 
 
 def run(args) -> int:
+    if args.uninstall:
+        uninstall()
+        return 0
     text = render()
     if args.output:
         out = Path(args.output)
@@ -459,19 +600,5 @@ def run(args) -> int:
     elif not args.install:
         sys.stdout.write(text)
     if args.install:
-        folder = personal_lua_plugins_dir()
-        target = folder / PLUGIN_FILE_NAME
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot install into {folder}: "
-                             f"{exc.strerror}") from None
-        print(f"installed {target}", file=sys.stderr)
-        legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
-        if legacy.exists():
-            print(f"note: an older copy at {legacy} is shadowed by the new one",
-                  file=sys.stderr)
-        print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
-              file=sys.stderr)
+        install(text)
     return 0

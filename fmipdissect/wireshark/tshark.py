@@ -10,10 +10,18 @@ A thin bridge for the tests, the benchmark and users' scripts:
 The dissector is the committed lua/fmip.lua when the package runs from its
 source tree, else a freshly rendered copy (same content: a test proves the
 committed file is current).
+
+Every tshark started here runs with a personal configuration of its own: a
+private, empty HOME, XDG_CONFIG_HOME and WIRESHARK_CONFIG_DIR, so no
+installed copy of the plugin (an older fmip.lua in the user's Lua plugins
+folder) and no user preference (a moved port, a disabled protocol) takes
+part.  Any Lua error tshark writes on standard error fails the call
+(LuaError): a dissector that did not load must never pass silently.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -34,6 +42,15 @@ OCCURRENCE_SEPARATOR = "|"
 # malformed-packet marker.
 LUA_ERROR_MARKS = ("Lua Error", "FMIPv4 dissector bug", "[Malformed")
 
+# What a Lua failure looks like on tshark's standard error: wslua's
+# "Lua: Error during loading:" (and "... during execution of ..."), and the
+# stack traceback that follows a runtime error.
+STDERR_LUA_MARKS = ("Lua: Error", "Lua Error", "stack traceback")
+
+
+class LuaError(InputError):
+    """tshark reported a Lua error (the dissector failed to load or run)."""
+
 
 def find_tshark() -> str:
     path = shutil.which("tshark")
@@ -51,14 +68,71 @@ def dissector_path() -> Path:
     out = Path(tempfile.gettempdir()) / f"fmip-{os.getuid()}.lua"
     text = render()
     if not out.exists() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
     return out
 
+
+# --- An isolated personal configuration ----------------------------------------
+
+_ISOLATED: dict[str, str] = {}
+
+
+def _cleanup_isolated_home() -> None:
+    home = _ISOLATED.get("HOME")
+    if home:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def isolated_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a tshark that ignores the user's configuration.
+
+    A private, empty home (created once per process, removed at exit) holds
+    the personal configuration and plugin folders tshark looks at: HOME
+    (the Lua plugins folder ~/.local/lib/wireshark/plugins),
+    XDG_CONFIG_HOME and WIRESHARK_CONFIG_DIR (preferences, the older
+    plugins folder).  Everything else (PATH, locale) is kept.
+    """
+    if not _ISOLATED:
+        home = tempfile.mkdtemp(prefix="fmip-tshark-home-")
+        config = os.path.join(home, ".config")
+        os.makedirs(os.path.join(config, "wireshark"))
+        _ISOLATED.update(HOME=home, XDG_CONFIG_HOME=config,
+                         WIRESHARK_CONFIG_DIR=os.path.join(config, "wireshark"))
+        atexit.register(_cleanup_isolated_home)
+    env = dict(os.environ if base is None else base)
+    env.update(_ISOLATED)
+    return env
+
+
+def stderr_lua_errors(stderr: str) -> list[str]:
+    """Lines of tshark's standard error that report a Lua error."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    found = []
+    for i, line in enumerate(lines):
+        if any(mark in line for mark in STDERR_LUA_MARKS):
+            if line.endswith(":") and i + 1 < len(lines):
+                line += " " + lines[i + 1]    # the message follows the mark
+            found.append(line)
+    return found
+
+
+def check_stderr(stderr: str) -> None:
+    """Raise LuaError when tshark's standard error shows a Lua error."""
+    errors = stderr_lua_errors(stderr)
+    if errors:
+        raise LuaError("tshark reported a Lua error: " + " / ".join(errors[:4]))
+
+
+# --- Command lines ---------------------------------------------------------------
 
 def command(capture, *args: str, lua: bool = True, two_pass: bool = False,
             prefs: dict[str, str] | None = None,
             lua_path: str | os.PathLike | None = None) -> list[str]:
     """The tshark command line reading capture, with or without the plugin.
+
+    Run it with env=isolated_env() (run() and the helpers below do).
 
     two_pass (-2) lets a request show fmip.response_in: tshark prints each
     frame as it reads it, before the response has been seen.  With -2 and
@@ -79,16 +153,26 @@ def command(capture, *args: str, lua: bool = True, two_pass: bool = False,
     return cmd + list(args)
 
 
-def run(capture, *args: str, timeout: float = 600, **kw) -> str:
-    """tshark's standard output; a failing tshark raises InputError."""
-    cmd = command(capture, *args, **kw)
+def run_command(cmd: list[str], timeout: float = 600,
+                check: bool = True) -> subprocess.CompletedProcess:
+    """Run a tshark command line in the isolated configuration.
+
+    A Lua error on standard error raises LuaError; with check, a non-zero
+    exit status raises InputError.
+    """
     proc = subprocess.run(cmd, capture_output=True, text=True,
-                          timeout=timeout)
-    if proc.returncode != 0:
+                          timeout=timeout, env=isolated_env())
+    check_stderr(proc.stderr)
+    if check and proc.returncode != 0:
         err = proc.stderr.strip().splitlines()
         raise InputError(f"tshark failed ({proc.returncode}): "
                          f"{err[-1] if err else 'no message'}")
-    return proc.stdout
+    return proc
+
+
+def run(capture, *args: str, timeout: float = 600, **kw) -> str:
+    """tshark's standard output; a failing tshark raises InputError."""
+    return run_command(command(capture, *args, **kw), timeout).stdout
 
 
 def fields(capture, names: list[str], **kw) -> list[dict[str, list[str]]]:
@@ -117,21 +201,120 @@ def verbose(capture, **kw) -> str:
     return run(capture, "-V", **kw)
 
 
+def handovers_table(capture, **kw) -> str:
+    """`tshark -q -z fmip,handovers`: the handover table the plugin prints."""
+    return run(capture, "-q", "-z", "fmip,handovers", **kw)
+
+
 def lua_error_marks(text: str) -> list[str]:
     """Lines of tshark output that show a Lua error or a malformed packet."""
     return [line.strip() for line in text.splitlines()
             if any(mark in line for mark in LUA_ERROR_MARKS)]
 
 
+# --- pyshark -----------------------------------------------------------------------
+
+_LOAD_CHECKED: set[tuple[str, float]] = set()
+
+
+def check_dissector_loads(lua_path: str | os.PathLike | None = None) -> None:
+    """Load the dissector once in tshark (isolated) and raise LuaError on a
+    Lua error: pyshark itself keeps tshark's standard error to itself."""
+    path = Path(lua_path or dissector_path())
+    key = (str(path.resolve()), path.stat().st_mtime)
+    if key in _LOAD_CHECKED:
+        return
+    run_command([find_tshark(), "-G", "protocols", "-X",
+                 f"lua_script:{path}"], check=True)
+    _LOAD_CHECKED.add(key)
+
+
+def _wrapper_dir() -> str:
+    """A folder with a `tshark` that runs the real one isolated.
+
+    pyshark starts tshark itself (and asks for its version first) and takes
+    only a path to it, not an environment: the wrapper sets the isolated one.
+    """
+    env = isolated_env()
+    folder = os.path.join(env["HOME"], "bin")
+    wrapper = os.path.join(folder, "tshark")
+    if not os.path.exists(wrapper):
+        os.makedirs(folder, exist_ok=True)
+        lines = ["#!/bin/sh"]
+        for name in ("HOME", "XDG_CONFIG_HOME", "WIRESHARK_CONFIG_DIR"):
+            lines.append(f"{name}='{env[name]}'; export {name}")
+        lines.append(f"exec '{find_tshark()}' \"$@\"")
+        tmp = wrapper + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, wrapper)
+    return wrapper
+
+
+# Wireshark's Lua engine adds a hidden, empty item "_ws.lua.fake" to the
+# tree of every frame a Lua dissector or postdissector runs on, at the top
+# level; tshark's PDML wraps it in a "fake-field-wrapper" protocol, which
+# pyshark turns into a "DATA" layer (making highest_layer "DATA" on every
+# frame).  pyshark_capture leaves these layers out.
+LUA_FAKE_FIELD = "_ws.lua.fake"
+
+
+def _is_lua_fake_layer(layer) -> bool:
+    return (getattr(layer, "_layer_name", None) == "fake-field-wrapper"
+            and set(getattr(layer, "_all_fields", {})) == {LUA_FAKE_FIELD})
+
+
 def pyshark_capture(capture, lua: bool = True, **kw):
     """A pyshark FileCapture that loads the FMIPv4 dissector.
 
+    tshark runs isolated from the user's configuration (see isolated_env);
+    the dissector is loaded once beforehand, and a Lua error raises
+    LuaError here instead of pyshark silently using another copy.  Lua
+    errors tshark reports while pyshark reads are raised by close().
     Extra keyword arguments go to pyshark.FileCapture (display_filter,
     keep_packets, use_json, ...).  Close it with .close().
     """
     import pyshark
+    from pyshark.tshark.output_parser.tshark_xml import TsharkXmlParser
+
+    class LayerFilteringXmlParser(TsharkXmlParser):
+        def _parse_single_packet(self, packet):
+            pkt = super()._parse_single_packet(packet)
+            pkt.layers = [layer for layer in pkt.layers
+                          if not _is_lua_fake_layer(layer)]
+            return pkt
+
+    class IsolatedFileCapture(pyshark.FileCapture):
+        """FileCapture that keeps tshark's standard error and checks it,
+        and leaves out the Lua engine's hidden marker layers."""
+
+        def _setup_tshark_output_parser(self):
+            parser = super()._setup_tshark_output_parser()
+            if type(parser) is TsharkXmlParser:
+                return LayerFilteringXmlParser(
+                    parse_summaries=self._only_summaries)
+            return parser
+
+        stderr_lines: list[str]
+
+        async def _handle_process_stderr_forever(self, stderr):
+            while True:
+                line = await stderr.readline()
+                if not line:
+                    break
+                self.stderr_lines.append(line.decode(errors="replace"))
+
+        async def close_async(self):
+            await super().close_async()
+            check_stderr("".join(self.stderr_lines))
+
     params = list(kw.pop("custom_parameters", []) or [])
     if lua:
-        params += ["-X", f"lua_script:{dissector_path()}"]
-    return pyshark.FileCapture(str(capture), custom_parameters=params,
-                               tshark_path=find_tshark(), **kw)
+        lua_path = kw.pop("lua_path", None) or dissector_path()
+        check_dissector_loads(lua_path)
+        params += ["-X", f"lua_script:{lua_path}"]
+    cap = IsolatedFileCapture(str(capture), custom_parameters=params,
+                              tshark_path=_wrapper_dir(), **kw)
+    cap.stderr_lines = []
+    return cap

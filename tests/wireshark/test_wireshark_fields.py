@@ -55,7 +55,7 @@ CASES = [
     (_icmp(MN, PAR, RtSolPr(identifier=0x1234) / NEW_AP),
      {"fmip.subtype": ["6"], "fmip.code": ["0"], "fmip.identifier": ["4660"],
       "fmip.opt.type": ["20"], "fmip.opt.len": ["2"], "fmip.opt.code": ["1"],
-      "fmip.opt.lla": ["aabbccddee01"], "fmip.opt.padding": ["01050000000000"],
+      "fmip.opt.lla": ["aa:bb:cc:dd:ee:01"], "fmip.opt.padding": ["01050000000000"],
       "fmip.checksum.status": ["ok"], "fmip.response_in": ["2"],
       "fmip.reserved": ["0x00"]},
      set()),
@@ -64,8 +64,8 @@ CASES = [
            / IPv4AddrOption(code=3, addr=NAR) / PrefixOption(prefixlen=24)),
      {"fmip.subtype": ["7"], "fmip.opt.type": ["20", "20", "21", "22"],
       "fmip.opt.code": ["1", "3", "3", "0"], "fmip.opt.addr": [NAR],
-      "fmip.opt.prefixlen": ["24"], "fmip.opt.lla": ["aabbccddee01",
-                                                     "02000000000" "1"],
+      "fmip.opt.prefixlen": ["24"], "fmip.opt.lla": ["aa:bb:cc:dd:ee:01",
+                                                     "02:00:00:00:00:01"],
       "fmip.response_to": ["1"], "fmip.response_time": ["0.010000000"]},
      set()),
     (_mip(MN, PAR, FBU(flags=0x02, lifetime=5, homeaddr=MN, haaddr=PAR,
@@ -125,7 +125,7 @@ CASES = [
      {"fmip.opt.len": ["3"]}, {"FM303"}),
     (_icmp(MN, PAR, RtSolPr(identifier=8)
            / LLAOption(code=1, lla="aa:bb:cc:dd:ee:02", padding=b"\xff" * 7)),
-     {"fmip.opt.lla": ["aabbccddee02"], "fmip.opt.data": ["ffffffffffffff"]},
+     {"fmip.opt.lla": ["aa:bb:cc:dd:ee:02"], "fmip.opt.data": ["ffffffffffffff"]},
      {"FM304"}),
     (_mip(PAR, "10.1.0.99", FBAck(code=1, homeaddr="10.1.0.99", ident=10)
           / MNPARAuth(spi=0x100, key=KEY)), {}, {"FM107", "FM401"}),
@@ -247,10 +247,12 @@ def test_lla_length_preference(tmp_path):
     pkt = _icmp(MN, PAR, RtSolPr(identifier=1)
                 / LLAOption(code=1, lla=bytes(range(1, 9))))
     path = write_capture(tmp_path / "lla.pcap", [pkt])
-    rows = T.fields(path, ["fmip.opt.lla", "fmip.opt.padding",
-                           "_ws.expert.message"],
+    rows = T.fields(path, ["fmip.opt.lla", "fmip.opt.lla.bytes",
+                           "fmip.opt.padding", "_ws.expert.message"],
                     prefs={"fmip.lla_length": "8"})
-    assert rows[0]["fmip.opt.lla"] == ["0102030405060708"]
+    # not a 6-octet MAC address: the octets, under fmip.opt.lla.bytes
+    assert rows[0]["fmip.opt.lla"] == []
+    assert rows[0]["fmip.opt.lla.bytes"] == ["01:02:03:04:05:06:07:08"]
     assert rows[0]["fmip.opt.padding"] == ["010300000000"[:10]]
     assert rows[0]["_ws.expert.message"] == []
 

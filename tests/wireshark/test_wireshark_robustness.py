@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
 
 import pytest
 from scapy.layers.dns import DNS, DNSQR
@@ -122,10 +121,10 @@ def fuzz_output(tmp_path_factory):
     packets = fuzz_packets(random.Random(SEED))
     path = write_capture(tmp_path_factory.mktemp("fuzz") / "fuzz.pcap",
                          packets)
-    proc = subprocess.run(T.command(path, "-V", two_pass=True),
-                          capture_output=True, text=True, timeout=300)
-    plain = subprocess.run(T.command(path, "-V", lua=False),
-                           capture_output=True, text=True, timeout=300)
+    proc = T.run_command(T.command(path, "-V", two_pass=True), timeout=300,
+                         check=False)
+    plain = T.run_command(T.command(path, "-V", lua=False), timeout=300,
+                          check=False)
     return packets, proc, plain
 
 
