@@ -21,7 +21,8 @@ from .output import message_json, message_text, note_json, note_text
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file")
+                        help="pcap or pcapng file, plain or gzip/bzip2/xz/"
+                             "zstd-compressed; - reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or json (JSON Lines, one object "
                              "per message)")

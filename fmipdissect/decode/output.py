@@ -25,6 +25,8 @@ A "message" object (keys always present; null where they do not apply):
     sport, dport UDP ports (null for ICMP)
     clipped      true if the capture cut the datagram short (snap length)
     fragments    frame numbers the datagram was reassembled from ([] if none)
+    encapsulation  the layers it came through, e.g. "eth/ip/udp",
+                 "eth/ip/gre/ip/udp", "eth/mpls/ip/icmp" (capture/linklayer.py)
     message      protocol key: "fbu", "fback", "rtsolpr", "prrtadv", "hi", "hack"
     abbrev       "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck"
     name         full message name
@@ -172,6 +174,7 @@ def message_json(d: Datagram, msg: Message) -> dict:
         "proto": "icmp" if d.proto == IPPROTO_ICMP else "udp",
         "sport": d.sport, "dport": d.dport,
         "clipped": d.clipped, "fragments": list(d.fragments),
+        "encapsulation": d.encapsulation,
         "message": msg.key, "abbrev": spec.abbrev, "name": spec.name,
         "section": spec.section, "length": len(msg.raw),
         "type": msg.type, "code": msg.code,
@@ -346,6 +349,8 @@ def message_text(d: Datagram, msg: Message) -> str:
     if d.fragments:
         extras.append("reassembled from frames "
                       + ", ".join(map(str, d.fragments)))
+    if d.encapsulation.count("/") > 2:     # more than link/ip/transport
+        extras.append(f"through {d.encapsulation}")
     if extras:
         out.append("  [" + "; ".join(extras) + "]")
     out.append(f"  {spec.name} ({spec.abbrev}), RFC 4988 {spec.section}, "
