@@ -124,8 +124,9 @@ class PcapngBlocks:
         count = len(self.interfaces)
         endian = self.endian
         r = self.r
+        block_type = struct.Struct(endian + "I").unpack_from
         while True:
-            if fast:
+            if fast and pos + 4 <= avail and block_type(buf, pos)[0] == PCAPNG_EPB:
                 pos = yield from self._fast(buf, pos, avail)
             if pos + 12 > avail:
                 self.need = 12
