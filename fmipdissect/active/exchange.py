@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 
 from ..api import check
-from ..gen import scenarios as S
-from ..gen.generate import PcapngWriter
+from ..gen import flows as S
+from ..gen.writers import PcapngWriter
 from ..lint.report import finding_dict
 from ..spec import protocol as P
 from ..spec.rules import RULES_BY_ID

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..gen.scenarios import SAMPLE_SPI
+from ..gen.flows import SAMPLE_SPI
 from . import netns as N
 
 PAR_ADDR, NAR_ADDR, PCOA = "198.18.1.1", "198.18.2.1", "198.18.1.10"

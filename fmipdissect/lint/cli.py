@@ -31,7 +31,7 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
 from .report.annotate import CommentSpool, write_annotated
-from .report.common import fails
+from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
@@ -147,7 +147,8 @@ class _Run:
         self.done.append(stats)
         if stats.messages == 0:
             self._stderr(f"note: {stats.file}: no FMIPv4 message in "
-                         f"{stats.packets:,} packets; may be the wrong capture "
+                         f"{plural(stats.packets, 'packet')}; may be the "
+                         f"wrong capture "
                          f"(FMIPv4 is UDP port {P.MIP_UDP_PORT} and ICMP type "
                          f"{P.ICMP_TYPE_EXPERIMENTAL_MOBILITY})")
 
