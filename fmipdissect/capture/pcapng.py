@@ -12,7 +12,8 @@ from typing import Iterator
 
 from . import linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
-                        frame_candidate, ipv4_candidate, plain_datagram)
+                        fragment_candidate, frame_candidate, ipv4_candidate,
+                        plain_datagram)
 
 PCAPNG_SHB = 0x0A0D0D0A        # palindromic: same in both byte orders
 BOM_LE, BOM_BE = b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"
@@ -153,8 +154,8 @@ class PcapngBlocks:
         _, type_value, others, link_header = row
         peek, length_at, stamp = _fast_structs(endian, linktype)
         ip_at = 28 + link_header
-        frag_at = ip_at + 6
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
+        fragment = fragment_candidate
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         parser, interfaces = r.parser, self.interfaces
@@ -170,16 +171,20 @@ class PcapngBlocks:
                 break                   # any other block, or a closer look
             frames += 1
             if ltype == type_value:
-                if proto == 17 and not (buf[pos + frag_at] & 0x3F
-                                        or buf[pos + frag_at + 1]):
+                if proto == 17:
                     ip = pos + ip_at
-                    udp = ip + ((buf[ip] & 15) << 2)
-                    high = buf[udp + 2]
-                    if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
-                            or (high == p_hi and buf[udp + 3] == p_lo)
-                            or (high == v_hi and buf[udp + 3] == v_lo)):
-                        pos = nxt
-                        continue
+                    if buf[ip + 6] & 0x3F or buf[ip + 7]:
+                        if not fragment(buf, ip, pos + 28 + caplen, 17, fragments):
+                            pos = nxt
+                            continue
+                    else:
+                        udp = ip + ((buf[ip] & 15) << 2)
+                        high = buf[udp + 2]
+                        if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
+                                or (high == p_hi and buf[udp + 3] == p_lo)
+                                or (high == v_hi and buf[udp + 3] == v_lo)):
+                            pos = nxt
+                            continue
                 elif not wanted[proto] or not candidate(
                         buf, pos + ip_at, pos + 28 + caplen, fragments):
                     pos = nxt
