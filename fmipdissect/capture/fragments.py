@@ -11,7 +11,7 @@ and nothing here.
 
 Sets expire in capture time (FRAGMENT_TIMEOUT) and the table is bounded
 (FRAGMENT_MAX_SETS, FRAGMENT_MAX_OCTETS); a set dropped unfinished that may
-have been FMIPv4 gives a capture note (FM902).
+have been FMIPv4 gives a capture note (fragment-not-reassembled).
 """
 
 from __future__ import annotations

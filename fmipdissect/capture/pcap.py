@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 from typing import Iterator
 
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
                         plain_datagram)

@@ -10,7 +10,7 @@ import functools
 import struct
 from typing import Iterator
 
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
                         plain_datagram)
@@ -26,7 +26,7 @@ IDB_OPT_TSRESOL = 9
 IDB_OPT_TSOFFSET = 14
 MAJOR_VERSION = 1
 MAX_BLOCK = 1 << 26            # a block longer than this is garbage
-_NEED_MORE, _STOP = -1, -2
+_NEED_MORE, STOP = -1, -2
 
 
 def header(head: bytes):
@@ -88,7 +88,7 @@ class PcapngBlocks:
         avail = buffer.refill(0)
         while True:
             status = yield from self._scan(buffer.buf, pos, avail)
-            if status == _STOP:
+            if status == STOP:
                 return
             pos, more = status
             if not more and pos + 12 <= avail:
@@ -118,7 +118,7 @@ class PcapngBlocks:
     def _scan(self, buf, pos: int, avail: int):
         """Blocks from pos: EPBs of a section whose interfaces share one
         fast-path link type in the hot loop, every other block in
-        _block.  Returns _STOP or (pos, whether more octets are needed);
+        _block.  Returns STOP or (pos, whether more octets are needed);
         returns early when a section or interface changes the locals."""
         fast = (self.r.prefilter and len(self.section_linktypes) == 1
                 and self.interfaces[0].linktype in FAST_LINKS)
@@ -136,8 +136,8 @@ class PcapngBlocks:
             if r.pending:
                 yield from r.pending
                 r.pending.clear()
-            if status == _STOP:
-                return _STOP
+            if status == STOP:
+                return STOP
             if status == _NEED_MORE:
                 return pos, True
             pos = status
@@ -212,7 +212,7 @@ class PcapngBlocks:
 
     def _block(self, buf, pos: int, avail: int) -> int:
         """Handle the block at pos; return the next position, _NEED_MORE
-        (with need set) or _STOP.  Output goes to the reader's pending."""
+        (with need set) or STOP.  Output goes to the reader's pending."""
         r = self.r
         btype = struct.unpack_from(self.endian + "I", buf, pos)[0]
         endian = self.endian

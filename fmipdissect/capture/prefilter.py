@@ -20,7 +20,7 @@ import struct
 
 from ..records import Datagram
 from ..spec import protocol
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 
 IPPROTO_ICMP = L.IPPROTO_ICMP
 IPPROTO_UDP = L.IPPROTO_UDP
