@@ -87,6 +87,16 @@ def build_interfaces(path: Path, n: int) -> None:
                                      len(frame)) + frame))
 
 
+def _padding(size: int) -> bytes:
+    """Skippable Mobile IPv4 extensions (type 200, RFC 5944 1.9) filling
+    size octets: a long FBU that breaks no rule per extension."""
+    out = b""
+    while size - len(out) >= 2:
+        length = min(255, size - len(out) - 2)
+        out += bytes([200, length]) + bytes(length)
+    return out + bytes(size - len(out))
+
+
 def build_reversed_fragments(path: Path, n: int) -> None:
     """FBUs of MAX_FRAGMENTS fragments each (one when n is smaller), every
     datagram's fragments last one first."""
@@ -94,7 +104,7 @@ def build_reversed_fragments(path: Path, n: int) -> None:
 
     def frames():
         for ident in range(max(1, n // per)):
-            body = _udp(49152, 434, _fbu() + bytes(8 * per - 8 - len(_fbu())))
+            body = _udp(49152, 434, _fbu() + _padding(8 * per - 8 - len(_fbu())))
             count = len(body) // 8
             for i in reversed(range(count)):
                 last = i == count - 1

@@ -12,7 +12,7 @@ import socket
 
 from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 from .fragments import Reassembler
 from .prefilter import IPPROTO_ICMP, IPPROTO_UDP, carries_fmip, fragment_key
 

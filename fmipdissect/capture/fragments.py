@@ -11,13 +11,14 @@ and nothing here.
 
 Sets expire in capture time (FRAGMENT_TIMEOUT) and the table is bounded
 (FRAGMENT_MAX_SETS, FRAGMENT_MAX_OCTETS); a set dropped unfinished that may
-have been FMIPv4 gives a capture note (FM902).
+have been FMIPv4 gives a capture note (fragment-not-reassembled).
 """
 
 from __future__ import annotations
 
 import socket
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 
 from ..records import CaptureNote
 from ..spec.rules import RULES_BY_NAME
@@ -71,9 +72,11 @@ class Reassembler:
     """The fragment table of one capture."""
 
     def __init__(self):
-        self.sets: dict[tuple, FragmentSet] = {}
+        # OrderedDicts: the oldest entry in O(1) (a plain dict's first key
+        # costs a scan over the holes its deletions leave at the front)
+        self.sets: OrderedDict[tuple, FragmentSet] = OrderedDict()
         self.octets = 0
-        self.rejected: dict[tuple, None] = {}     # insertion-ordered: FIFO
+        self.rejected: OrderedDict[tuple, None] = OrderedDict()   # FIFO
 
     def reject(self, key: tuple) -> None:
         """A first fragment showed no FMIPv4: forget the set, ignore the
@@ -82,10 +85,10 @@ class Reassembler:
         if old is not None:
             self.octets -= old.octets
         rejected = self.rejected
-        rejected.pop(key, None)
         rejected[key] = None
+        rejected.move_to_end(key)
         if len(rejected) > REJECTED_MAX:
-            del rejected[next(iter(rejected))]
+            rejected.popitem(last=False)
 
     def add(self, frame: int, time: float, key: tuple, offset: int,
             piece: bytes, length: int, more: bool) -> tuple[list, object]:

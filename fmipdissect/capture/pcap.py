@@ -8,9 +8,10 @@ from __future__ import annotations
 import struct
 from typing import Iterator
 
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
-                        frame_candidate, ipv4_candidate, plain_datagram)
+                        fragment_candidate, frame_candidate, ipv4_candidate,
+                        plain_datagram)
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
@@ -149,8 +150,8 @@ class PcapRecords:
         _, type_value, others, link_header = row
         peek = fast_struct(self.endian, "8xI4x", row).unpack_from
         ip_at = 16 + link_header
-        frag_at = ip_at + 6
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
+        fragment = fragment_candidate
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         fragments, layer = r.parser.fragments, self.layer
@@ -165,16 +166,20 @@ class PcapRecords:
                 break
             frames += 1
             if ltype == type_value:
-                if proto == 17 and not (buf[pos + frag_at] & 0x3F
-                                        or buf[pos + frag_at + 1]):
+                if proto == 17:
                     ip = pos + ip_at
-                    udp = ip + ((buf[ip] & 15) << 2)
-                    high = buf[udp + 2]
-                    if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
-                            or (high == p_hi and buf[udp + 3] == p_lo)
-                            or (high == v_hi and buf[udp + 3] == v_lo)):
-                        pos = nxt
-                        continue
+                    if buf[ip + 6] & 0x3F or buf[ip + 7]:
+                        if not fragment(buf, ip, nxt, 17, fragments):
+                            pos = nxt
+                            continue
+                    else:
+                        udp = ip + ((buf[ip] & 15) << 2)
+                        high = buf[udp + 2]
+                        if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
+                                or (high == p_hi and buf[udp + 3] == p_lo)
+                                or (high == v_hi and buf[udp + 3] == v_lo)):
+                            pos = nxt
+                            continue
                 elif not wanted[proto] or not candidate(buf, pos + ip_at,
                                                         nxt, fragments):
                     pos = nxt

@@ -10,9 +10,10 @@ import functools
 import struct
 from typing import Iterator
 
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
-                        frame_candidate, ipv4_candidate, plain_datagram)
+                        fragment_candidate, frame_candidate, ipv4_candidate,
+                        plain_datagram)
 
 PCAPNG_SHB = 0x0A0D0D0A        # palindromic: same in both byte orders
 BOM_LE, BOM_BE = b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"
@@ -25,7 +26,7 @@ IDB_OPT_TSRESOL = 9
 IDB_OPT_TSOFFSET = 14
 MAJOR_VERSION = 1
 MAX_BLOCK = 1 << 26            # a block longer than this is garbage
-_NEED_MORE, _STOP = -1, -2
+_NEED_MORE, STOP = -1, -2
 
 
 def header(head: bytes):
@@ -87,7 +88,7 @@ class PcapngBlocks:
         avail = buffer.refill(0)
         while True:
             status = yield from self._scan(buffer.buf, pos, avail)
-            if status == _STOP:
+            if status == STOP:
                 return
             pos, more = status
             if not more and pos + 12 <= avail:
@@ -117,15 +118,16 @@ class PcapngBlocks:
     def _scan(self, buf, pos: int, avail: int):
         """Blocks from pos: EPBs of a section whose interfaces share one
         fast-path link type in the hot loop, every other block in
-        _block.  Returns _STOP or (pos, whether more octets are needed);
+        _block.  Returns STOP or (pos, whether more octets are needed);
         returns early when a section or interface changes the locals."""
         fast = (self.r.prefilter and len(self.section_linktypes) == 1
                 and self.interfaces[0].linktype in FAST_LINKS)
         count = len(self.interfaces)
         endian = self.endian
         r = self.r
+        block_type = struct.Struct(endian + "I").unpack_from
         while True:
-            if fast:
+            if fast and pos + 4 <= avail and block_type(buf, pos)[0] == PCAPNG_EPB:
                 pos = yield from self._fast(buf, pos, avail)
             if pos + 12 > avail:
                 self.need = 12
@@ -134,8 +136,8 @@ class PcapngBlocks:
             if r.pending:
                 yield from r.pending
                 r.pending.clear()
-            if status == _STOP:
-                return _STOP
+            if status == STOP:
+                return STOP
             if status == _NEED_MORE:
                 return pos, True
             pos = status
@@ -152,8 +154,8 @@ class PcapngBlocks:
         _, type_value, others, link_header = row
         peek, length_at, stamp = _fast_structs(endian, linktype)
         ip_at = 28 + link_header
-        frag_at = ip_at + 6
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
+        fragment = fragment_candidate
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         parser, interfaces = r.parser, self.interfaces
@@ -169,16 +171,20 @@ class PcapngBlocks:
                 break                   # any other block, or a closer look
             frames += 1
             if ltype == type_value:
-                if proto == 17 and not (buf[pos + frag_at] & 0x3F
-                                        or buf[pos + frag_at + 1]):
+                if proto == 17:
                     ip = pos + ip_at
-                    udp = ip + ((buf[ip] & 15) << 2)
-                    high = buf[udp + 2]
-                    if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
-                            or (high == p_hi and buf[udp + 3] == p_lo)
-                            or (high == v_hi and buf[udp + 3] == v_lo)):
-                        pos = nxt
-                        continue
+                    if buf[ip + 6] & 0x3F or buf[ip + 7]:
+                        if not fragment(buf, ip, pos + 28 + caplen, 17, fragments):
+                            pos = nxt
+                            continue
+                    else:
+                        udp = ip + ((buf[ip] & 15) << 2)
+                        high = buf[udp + 2]
+                        if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
+                                or (high == p_hi and buf[udp + 3] == p_lo)
+                                or (high == v_hi and buf[udp + 3] == v_lo)):
+                            pos = nxt
+                            continue
                 elif not wanted[proto] or not candidate(
                         buf, pos + ip_at, pos + 28 + caplen, fragments):
                     pos = nxt
@@ -206,7 +212,7 @@ class PcapngBlocks:
 
     def _block(self, buf, pos: int, avail: int) -> int:
         """Handle the block at pos; return the next position, _NEED_MORE
-        (with need set) or _STOP.  Output goes to the reader's pending."""
+        (with need set) or STOP.  Output goes to the reader's pending."""
         r = self.r
         btype = struct.unpack_from(self.endian + "I", buf, pos)[0]
         endian = self.endian

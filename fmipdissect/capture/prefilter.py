@@ -20,7 +20,7 @@ import struct
 
 from ..records import Datagram
 from ..spec import protocol
-from . import linklayer as L
+import fmipdissect.capture.linklayer as L
 
 IPPROTO_ICMP = L.IPPROTO_ICMP
 IPPROTO_UDP = L.IPPROTO_UDP
@@ -42,6 +42,8 @@ WANTED = tuple(p in (IPPROTO_UDP, IPPROTO_ICMP, *L.TUNNEL_PROTOCOLS)
 # The key of a fragment set (RFC 791 3.2: source, destination, protocol,
 # identification): (identification, protocol, source + destination).
 fragment_key = struct.Struct(">4xH3xB2x8s").unpack_from
+# version+IHL, total length, identification, flags+offset, protocol, addresses
+_fragment_head = struct.Struct(">BxHHHxB2x8s").unpack_from
 
 
 def carries_fmip(proto: int, buf, at: int, n: int) -> bool | None:
@@ -135,13 +137,13 @@ def fragment_candidate(buf, ip: int, stop: int, proto: int, fragments) -> bool:
     dropped here and its set marked rejected (fragments.Reassembler.reject,
     what the full parser does with it too); a later fragment is kept unless
     its set was rejected."""
-    key = fragment_key(buf, ip)
-    if buf[ip + 6] & 0x1F or buf[ip + 7]:
+    vihl, total, ident, offset, _, addrs = _fragment_head(buf, ip)
+    key = (ident, proto, addrs)          # fragment_key
+    if offset & 0x1FFF:
         return key not in fragments.rejected
-    vihl = buf[ip]
     ihl = (vihl & 15) * 4
     have = stop - ip
-    total = (buf[ip + 2] << 8 | buf[ip + 3]) or have
+    total = total or have
     if vihl >> 4 != 4 or ihl < 20 or have < ihl or total < ihl:
         return True                   # the full parser decides
     if carries_fmip(proto, buf, ip + ihl, min(total, have) - ihl) is False:

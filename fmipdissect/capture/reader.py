@@ -28,7 +28,8 @@ from typing import Iterator
 
 from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME
-from . import pcap, pcapng
+from .pcap import PcapRecords, header as pcap_header
+from .pcapng import STOP, PcapngBlocks, header as pcapng_header
 from .datagrams import FrameParser
 from .linklayer import LINKTYPE_NAMES
 from .source import ChunkBuffer, CaptureError, open_source
@@ -87,16 +88,16 @@ class CaptureReader:
         if not head:
             raise CaptureError(f"{name}: empty file, not a capture")
         try:
-            found = pcap.header(head)
+            found = pcap_header(head)
             if found is not None:
                 self.format = "pcap"
-                return pcap.PcapRecords(self, *found), 24
-            endian = pcapng.header(head)
+                return PcapRecords(self, *found), 24
+            endian = pcapng_header(head)
         except ValueError as exc:
             raise CaptureError(f"{name}: {exc}") from None
         if endian is not None:
             self.format = "pcapng"
-            return pcapng.PcapngBlocks(self, endian), 0
+            return PcapngBlocks(self, endian), 0
         raise CaptureError(f"{name}: not a pcap or pcapng file"
                            f"{' inside' if self.compression else ''} "
                            f"(starts with {_hex4(head)})")
@@ -141,7 +142,7 @@ class CaptureReader:
         """Reading stops here (pcapng blocks: the records go to pending)."""
         self.pending.extend(self.parser.fragments.flush())
         self.pending.append(self._note(message + "; reading stopped"))
-        return pcapng._STOP
+        return STOP
 
     def stop(self, message: str):
         yield from self.parser.fragments.flush()

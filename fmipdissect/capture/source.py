@@ -16,7 +16,7 @@ import os
 import sys
 
 from ..errors import InputError
-from . import compressed
+from .compressed import MAGIC_MAX, Counted, detect, errors as codec_errors
 
 CHUNK = 1 << 20                # octets read at a time
 PAD = 256                      # slack after the data so fixed-offset peeks
@@ -68,21 +68,21 @@ class Source:
         capture itself."""
         name = self.name
         try:
-            head = _read_full(self._raw.read, compressed.MAGIC_MAX)
+            head = _read_full(self._raw.read, MAGIC_MAX)
         except TypeError:
             raise CaptureError(f"{name}: not a binary file object") from None
-        codec = compressed.detect(head)
+        codec = detect(head)
         if codec is None:
             head += _read_full(self._raw.read, HEAD - len(head))
             self._plain_read = len(head)
             return head
         self.compression, opener = codec
-        self._errors = compressed.errors()
-        self._counted = compressed.Counted(self._raw, head)
+        self._errors = codec_errors()
+        self._counted = Counted(self._raw, head)
         try:
             self._stream = opener(self._counted)
             head = _read_full(self._stream.read, HEAD)
-        except compressed.errors() as exc:
+        except codec_errors() as exc:
             raise CaptureError(f"{name}: {self.compression}-compressed, but "
                                f"the stream cannot be read: "
                                f"{_reason(exc)}") from None
