@@ -30,7 +30,7 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
-from .report.annotate import CommentSpool, write_annotated
+from .report.annotate import CommentSpool, annotate_capture
 from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
@@ -279,11 +279,5 @@ def run(args) -> int:
 
 def _annotate(capture: str, target: str, spool: CommentSpool) -> None:
     """Second pass of --annotate: the capture again, with the comments."""
-    try:
-        src = open(capture, "rb")
-    except OSError as exc:
-        raise InputError(f"{capture}: cannot read: "
-                         f"{exc.strerror or exc}") from None
-    with src, atomic_output(target, binary=True,
-                            what="annotated capture") as out:
-        write_annotated(src, out, spool)
+    with atomic_output(target, binary=True, what="annotated capture") as out:
+        annotate_capture(capture, out, spool)
