@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from scapy.layers.inet import IP
 
-from fmipdissect.gen.scenarios import EPOCH_US, SCENARIOS, Params
+from fmipdissect.gen.flows import EPOCH_US, Params
+from fmipdissect.gen.scenarios import SCENARIOS
 from fmipdissect.layers import FBU, HI, FBAck, HAck, IPv4AddrOption, PrRtAdv, RtSolPr
 
 PCOA_OPTION = 1        # New IPv4 Address Option-Code 1: Previous CoA
