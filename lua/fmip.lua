@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+44f9318357ac"
+local PLUGIN_VERSION = "0.1.0+0b635594caef"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -75,6 +75,13 @@ local function copy_in_use()
 end
 
 if not copy_in_use() then return end
+
+-- The standard library as locals: a global name is a lookup in Wireshark's
+-- large global table on every use, a local is not (per-packet speed).
+local string, math, table = string, math, table
+local ipairs, pairs, next, type, tostring, tonumber, pcall =
+  ipairs, pairs, next, type, tostring, tonumber, pcall
+local byte, format, floor = string.byte, string.format, math.floor
 
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 -- The ICMP side runs as a postdissector of its own, so that the UDP
@@ -1480,7 +1487,7 @@ end
 -- A number as text without a fraction: Lua 5.3+ prints 5.0 for a float
 -- that Wireshark may hand over as one.
 local function text_of(v)
-  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  if type(v) == "number" and v == floor(v) then return format("%d", v) end
   return tostring(v)
 end
 
@@ -1505,7 +1512,7 @@ end
 -- One octet of the message, or nil past the captured end.
 local function octet(off)
   if off < 0 then return nil end
-  return string.byte(octets, off + 1)
+  return byte(octets, off + 1)
 end
 
 -- Field values read from the same string (callers check that they fit):
@@ -1513,21 +1520,21 @@ end
 -- cost of a Lua dissector (docs/wireshark.md, "Speed").
 local function uint_at(off, size)
   local v = 0
-  for i = off + 1, off + size do v = v * 256 + string.byte(octets, i) end
+  for i = off + 1, off + size do v = v * 256 + byte(octets, i) end
   return v
 end
 
 local function ipv4_at(off)
-  return string.format("%d.%d.%d.%d", string.byte(octets, off + 1, off + 4))
+  return format("%d.%d.%d.%d", byte(octets, off + 1, off + 4))
 end
 
 local function hex_at(off, size)
-  return string.format(string.rep("%02x", size), string.byte(octets, off + 1, off + size))
+  return format(string.rep("%02x", size), byte(octets, off + 1, off + size))
 end
 
 -- Whether the one bit of mask is set in value (mask a power of two).
 local function bit_set(value, mask)
-  return math.floor(value / mask) % 2 == 1
+  return floor(value / mask) % 2 == 1
 end
 
 -- A message quoted in an ICMP error is shown, not checked: no expert

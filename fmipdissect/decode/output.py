@@ -23,6 +23,8 @@ A "message" object (keys always present; null where they do not apply):
     sport, dport UDP ports (null for ICMP)
     clipped      true if the capture cut the datagram short (snap length)
     fragments    frame numbers the datagram was reassembled from ([] if none)
+    encapsulation  the layers it came through, e.g. "eth/ip/udp",
+                 "eth/ip/gre/ip/udp", "eth/mpls/ip/icmp" (capture/linklayer.py)
     message      protocol key: "fbu", "fback", "rtsolpr", "prrtadv", "hi", "hack"
     abbrev       "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck"
     name         full message name
@@ -86,7 +88,8 @@ NTP_ERA0_END = 2**32 - NTP_UNIX_OFFSET    # 2036-02-07T06:28:16Z (Unix time)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file")
+                        help="pcap or pcapng file, plain or gzip/bzip2/xz/"
+                             "zstd-compressed; - reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or json (JSON Lines, one object "
                              "per message)")
@@ -221,6 +224,7 @@ def message_json(d: Datagram, msg: Message) -> dict:
         "proto": "icmp" if d.proto == IPPROTO_ICMP else "udp",
         "sport": d.sport, "dport": d.dport,
         "clipped": d.clipped, "fragments": list(d.fragments),
+        "encapsulation": d.encapsulation,
         "message": msg.key, "abbrev": spec.abbrev, "name": spec.name,
         "section": spec.section, "length": len(msg.raw),
         "type": msg.type, "code": msg.code,
@@ -395,6 +399,8 @@ def message_text(d: Datagram, msg: Message) -> str:
     if d.fragments:
         extras.append("reassembled from frames "
                       + ", ".join(map(str, d.fragments)))
+    if d.encapsulation.count("/") > 2:     # more than link/ip/transport
+        extras.append(f"through {d.encapsulation}")
     if extras:
         out.append("  [" + "; ".join(extras) + "]")
     out.append(f"  {spec.name} ({spec.abbrev}), RFC 4988 {spec.section}, "

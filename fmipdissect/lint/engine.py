@@ -40,7 +40,7 @@ class LintConfig:
     keys: dict | None = None            # SPI -> keys.Key (decision D5)
     lla_length: int = P.DEFAULT_LLA_LENGTH   # decision D3
     # False: the reader parses every frame in full instead of prefiltering
-    # (capture.py's reference path; --no-prefilter, docs/performance.md)
+    # (the capture reader's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True
 
 
