@@ -13,8 +13,8 @@ answers an earlier exchange (late replies).
 
 from __future__ import annotations
 
+import io
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -175,15 +175,12 @@ class Prober:
         says about the prober's own packets (some are broken on purpose)."""
         if not x.frames:
             return []
-        # A capture file: fmipdissect.check reads paths on every version
-        # (in-memory sources need a newer capture reader).
-        with tempfile.NamedTemporaryFile(suffix=".pcapng") as f:
-            w = PcapngWriter(f, LINKTYPE_ETHERNET)
-            for seen in x.frames:
-                w.record(int(seen.time * 1_000_000), seen.frame)
-            w.flush()
-            f.flush()
-            findings = check(f.name, keys=self.cfg.keys, name=x.name)
+        buf = io.BytesIO()
+        w = PcapngWriter(buf, LINKTYPE_ETHERNET)
+        for seen in x.frames:
+            w.record(int(seen.time * 1_000_000), seen.frame)
+        w.flush()
+        findings = check(buf.getvalue(), keys=self.cfg.keys, name=x.name)
         out = []
         for f in findings:
             own = x.frames[f.frame - 1].outgoing \
