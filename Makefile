@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 BIN := .venv/bin
 
-.PHONY: setup run test samples lua docs regen bench fuzz clean
+.PHONY: setup run test samples lua docs regen bench stress fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -27,7 +27,7 @@ test: setup
 regen: samples lua docs
 
 samples: setup
-	$(BIN)/python -m fmipdissect.gen.scenarios --write-samples samples --write-docs docs/samples.md
+	$(BIN)/python -m fmipdissect.gen.samples --write-samples samples --write-docs docs/samples.md
 
 lua: setup
 	$(BIN)/fmipdissect lua -o lua/fmip.lua
@@ -38,6 +38,10 @@ docs: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Hostile captures at 10k, 100k and 1M (time, peak RSS, output size, growth).
+stress: setup
+	$(BIN)/python bench/stress.py
 
 fuzz: setup
 	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install -q atheris \

@@ -341,7 +341,9 @@ def check_lint_batch(paths: list[Path],
         if run.returncode not in LINT_STATUSES:
             return f"fmip-lint exit status {run.returncode}: {err[-500:]}"
         for line in err.splitlines():
-            if not line.startswith("fmip-lint: error: "):
+            # one-line errors, and the one-line note about a capture
+            # without any FMIPv4 message
+            if not line.startswith(("fmip-lint: error: ", "fmip-lint: note: ")):
                 return ("fmip-lint standard error line is not one error: "
                         f"{line!r}")
         if form == "json" and run.stdout.strip():

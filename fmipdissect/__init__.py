@@ -14,9 +14,6 @@ when first used (PEP 562), so `import fmipdissect` stays cheap and pulls in
 neither Scapy nor jinja2.
 """
 
-import sys as _sys
-import types as _types
-
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first use)
@@ -45,19 +42,3 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
-
-class _Package(_types.ModuleType):
-    """An API function may share its name with a subpackage (the function
-    fmipdissect.handovers() and the package fmipdissect/handovers/): Python
-    sets a subpackage as an attribute of its parent when it is imported,
-    which would hide the function.  Such a setting is ignored for the names
-    of _LAZY; the subpackage is still in sys.modules and imports by name
-    (`from fmipdissect.handovers import report`) work as usual."""
-
-    def __setattr__(self, name, value):
-        if name in _LAZY and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -600,7 +600,7 @@ class MNPARAuth(_Chained):
 # --- Mobile IPv4 messages (RFC 4988 5.1, 5.2) -----------------------------
 
 class _MIPMessage(_Tolerant):
-    spec: P.Message
+    spec: P.MessageSpec
 
     def guess_payload_class(self, payload):
         if self.is_truncated():
@@ -661,7 +661,7 @@ class FBAck(_MIPMessage):
 # --- ICMP type 41 messages (RFC 4988 5.3-5.6, RFC 4065 3) -----------------
 
 class _FMIPICMPMessage(_Tolerant):
-    spec: P.Message
+    spec: P.MessageSpec
 
     def guess_payload_class(self, payload):
         if self.is_truncated():
@@ -697,7 +697,7 @@ class _FMIPICMPMessage(_Tolerant):
         return self.sprintf(f"{cls} %{cls}.code% id=%{cls}.identifier%")
 
 
-def _icmp_fields(msg: P.Message) -> list:
+def _icmp_fields(msg: P.MessageSpec) -> list:
     return _scapy_fields(msg.fields, msg.codes, _ICMP_TYPE_NAMES)
 
 

@@ -2,8 +2,9 @@
 
 Data flows one way: capture -> datagrams -> messages -> findings -> report.
 
-capture.py yields Datagram and CaptureNote; decode.py turns a Datagram's
-payload into a Message with its Elements; the checker reads Messages and
+capture/reader.py yields Datagram and CaptureNote (a Finding);
+decode/decoder.py turns a Datagram's payload into a Message with its
+Elements (and framing problems as Findings); the checker reads Messages and
 writes Findings.  Plain slotted dataclasses: cheap to create, easy to read.
 """
 
@@ -26,15 +27,8 @@ class Datagram:
     payload: bytes          # the ICMP message from its Type, or the UDP payload
     clipped: bool = False   # captured shorter than the IP total length (snaplen)
     fragments: tuple[int, ...] = ()   # frames it was reassembled from, if any
-
-
-@dataclass(slots=True)
-class CaptureNote:
-    """Something about the capture itself (FM9xx rules)."""
-    frame: int              # frame the note belongs to (last frame read for a cut)
-    time: float
-    rule: str               # rule id, e.g. "FM901"
-    message: str
+    encapsulation: str = ""  # layers it came through: "eth/ip/udp",
+                             # "eth/vlan/ip/gre/ip/udp" (capture/linklayer.py)
 
 
 @dataclass(slots=True)
@@ -62,14 +56,6 @@ class Element:
 
 
 @dataclass(slots=True)
-class Problem:
-    """A framing problem the decoder met (rule id from lint/rules.py)."""
-    rule: str
-    message: str
-    offset: int = 0
-
-
-@dataclass(slots=True)
 class Message:
     """One decoded FMIPv4 message.  Fields not in the message stay None."""
     key: str                # protocol message key: "fbu", "fback", "rtsolpr",
@@ -89,7 +75,7 @@ class Message:
     reserved: int | None = None     # ICMP octet 5 reserved bits (HI: low 6)
     identifier: int | None = None   # ICMP Identifier
     elements: list[Element] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)   # framing
     auth_end: int | None = None     # offset just past the SPI of the first
                                     # auth extension (what D5 covers)
 
@@ -102,11 +88,32 @@ class Message:
 
 @dataclass(slots=True)
 class Finding:
-    file: str
-    frame: int
-    time: float
-    rule: str               # stable id, e.g. "FM101"
+    """A rule fired: the one record for it at every stage.
+
+    The decoder records framing problems in Message.problems (frame 0, the
+    offset in the message set); the capture reader yields CaptureNotes for
+    the capture itself; the checker turns both, and its own verdicts, into
+    Findings with the file, frame and time, and the rule's slug, severity
+    and RFC section filled from the registry (spec/rules.py).
+    """
+    frame: int              # 1-based frame number (0: not known yet)
+    time: float             # seconds since the epoch
+    rule: str               # stable id, e.g. spec.rules.FBU_LIFETIME_OVER_LIMIT
     message: str
+    file: str = ""
+    offset: int = 0         # where in the message (decoder framing problems)
     name: str = ""          # slug, filled from the registry
     severity: str = ""      # filled from the registry (decision D10)
     section: str = ""       # RFC 4988 section, filled from the registry
+
+
+@dataclass(slots=True)
+class CaptureNote(Finding):
+    """A Finding about the capture itself (truncated file, fragments not
+    reassembled, clipped packets), as the capture reader yields it: frame
+    is the frame it belongs to (the last frame read for a cut)."""
+
+
+def problem(rule: str, message: str, offset: int = 0) -> Finding:
+    """A framing problem the decoder met, at an offset of the message."""
+    return Finding(0, 0.0, rule, message, offset=offset)

@@ -284,9 +284,9 @@ CASES = {
     "FM418": ([hi(), hack()], set()),
     "FM419": ([hi(), hack(identifier=HI_ID + 1)], set()),
     "FM420": ([rtsolpr(), prrtadv(identifier=RT_ID + 1)], set()),
-    # More NAR addresses than the session keeps per handover (FM499, info):
+    # More NAR addresses than the session keeps per handover (FM904, info):
     # PrRtAdv with ADDRESSES_PER_HANDOVER + 1 New Router's IP options.
-    "FM499": ([rtsolpr(), prrtadv(options=prrtadv_options()[:2] + [
+    "FM904": ([rtsolpr(), prrtadv(options=prrtadv_options()[:2] + [
         IPv4AddrOption(code=3, addr=f"10.1.{i // 250}.{i % 250 + 1}")
         for i in range(_ADDRESS_CAP + 1)])], {"FM208"}),
     "FM501": ([fbu(key=b"another key"), fback()], set()),

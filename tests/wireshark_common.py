@@ -58,7 +58,7 @@ def _fmt(f: P.Field, value) -> str:
     return str(value)
 
 
-def _message_fields(layer, msg: P.Message, out: dict) -> None:
+def _message_fields(layer, msg: P.MessageSpec, out: dict) -> None:
     for f in msg.fields:
         if not f.wsfield:
             continue

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 
 from ..api import check
-from ..gen import scenarios as S
-from ..gen.generate import PcapngWriter
+from ..gen import flows as S
+from ..gen.writers import PcapngWriter
 from ..lint.report import finding_dict
 from ..spec import protocol as P
 from ..spec.rules import RULES_BY_ID
@@ -183,9 +183,7 @@ class Prober:
                 if 0 < f.frame <= len(x.frames) else False
             if own and RULES_BY_ID[f.rule].scope == "message":
                 continue
-            d = finding_dict(f)
-            d.pop("file", None)
-            out.append(d)
+            out.append(finding_dict(f))     # "file": the exchange's name
         return out
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ not list refuses it.  The probe cases that catch a fault name it themselves
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -70,7 +71,8 @@ FAULTS: tuple[Fault, ...] = (
           "(RFC 4988 5.2, 5.4, 5.6)",
           {"par": (), "nar": ()}),
     Fault("delay",
-          "every packet goes out MS milliseconds late",
+          "every packet goes out MS milliseconds late (to the prober, a "
+          "delay over its --timeout is no reply)",
           {"par": (), "nar": (), "mn": ()}, value="MS"),
 )
 
@@ -122,11 +124,14 @@ def fault_help(catching: dict | None = None) -> str:
     for f in FAULTS:
         name = f"{f.name}={f.value}" if f.value else f.name
         lines.append(f"  {name}")
-        lines.append(f"      {f.summary}")
+        lines.append(textwrap.fill(f.summary, 78, initial_indent=" " * 6,
+                                   subsequent_indent=" " * 6))
         for role, ids in f.roles.items():
             rules = ", ".join(f"{i} {R.RULES_BY_ID[i].name}" for i in ids)
             rules = rules or "no rule (the exchange fails)"
             lines.append(f"      {role}: {rules}")
         if catching is not None and catching.get(f.name):
-            lines.append(f"      caught by: {', '.join(catching[f.name])}")
+            lines.append(textwrap.fill(
+                "caught by: " + ", ".join(catching[f.name]), 78,
+                initial_indent=" " * 6, subsequent_indent=" " * 17))
     return "\n".join(lines) + "\n"

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..gen.scenarios import SAMPLE_SPI
+from ..gen.flows import SAMPLE_SPI
 from . import netns as N
 
 PAR_ADDR, NAR_ADDR, PCOA = "198.18.1.1", "198.18.2.1", "198.18.1.10"
@@ -43,7 +43,6 @@ MACS = {("mn", "fmip-old"): "02:00:00:aa:00:01",
         ("nar", "fmip-par"): "02:00:00:bb:01:02"}
 LAB_KEY = b"fmipdissect-lab-mn-par-key"
 PROBE_TIMEOUT = 0.5       # s; the emulators answer within milliseconds
-MN_TIMEOUT = 0.5
 START_TIMEOUT = 20.0      # s for a process to come up on a busy machine
 
 
@@ -56,6 +55,11 @@ def add_arguments(p) -> None:
                    help="keep the captures (mn, par, nar .pcapng), the "
                         "probes' exchanges and the key file in DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT,
+                   metavar="S",
+                   help=f"seconds the MN and the probes wait for each reply "
+                        f"(default {PROBE_TIMEOUT}; the emulators answer "
+                        f"within milliseconds, raise it on a slow machine)")
 
 
 @dataclass
@@ -64,7 +68,7 @@ class LabRun:
     mn: list = field(default_factory=list)        # MN outcomes (dicts)
     probe: dict = field(default_factory=dict)     # target -> probe JSON
     lint: dict = field(default_factory=dict)      # node -> summary counts
-    handovers: tuple | None = None    # (JSON, text) of PAR's capture
+    handovers: tuple = (None, "")    # (JSON, text) of PAR's capture
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)    # phase -> seconds
 
@@ -90,6 +94,8 @@ def run(args) -> int:
         sys.stdout.write(fault_help(catching()))
         return 0
     faults = parse_lab_faults(args.fault)
+    if not 0 < args.timeout <= 10:
+        raise InputError("--timeout must be between 0 and 10 seconds")
     N.require_root()
     if shutil.which("dumpcap") is None:
         raise InputError("the lab captures with dumpcap (Wireshark's "
@@ -101,7 +107,7 @@ def run(args) -> int:
     previous = N.cleanup_on_signals()
     try:
         with N.Namespaces() as lab:
-            result = _run_lab(lab, work, faults)
+            result = _run_lab(lab, work, faults, args.timeout)
     finally:
         N.restore_signals(previous)
         if not args.out:
@@ -172,7 +178,7 @@ def _wait_up(proc, log, text, what):
         raise InputError(f"{what} did not start: {tail[0]}")
 
 
-def _run_lab(lab, work, faults) -> LabRun:
+def _run_lab(lab, work, faults, timeout=PROBE_TIMEOUT) -> LabRun:
     result = LabRun()
     clock = [time.monotonic()]
 
@@ -198,8 +204,9 @@ def _run_lab(lab, work, faults) -> LabRun:
         *fault_args["par"]])
     nar, nar_log = _emulator(lab, ns["nar"], work, "nar", [
         "--address", NAR_ADDR, "--ncoa-pool", NCOA_POOL, *fault_args["nar"]])
-    mn, mn_log = _start_mn(lab, ns["mn"], work, keys, fault_args["mn"])
-    probes = _start_probes(lab, ns["mn"], work, keys)
+    mn, mn_log = _start_mn(lab, ns["mn"], work, keys, fault_args["mn"],
+                           timeout)
+    probes = _start_probes(lab, ns["mn"], work, keys, timeout)
     for node, (proc, _, log) in caps.items():
         _wait_up(proc, log, "Capturing on", f"dumpcap in {node}")
     _wait_up(par, par_log, "listening", "the PAR emulator")
@@ -225,7 +232,7 @@ def _run_lab(lab, work, faults) -> LabRun:
     return result
 
 
-def _start_mn(lab, ns, work, keys, fault_args):
+def _start_mn(lab, ns, work, keys, fault_args, timeout):
     """The MN emulator, waiting: a predictive, then a reactive handover."""
     log = os.path.join(work, "emulate-mn.log")
     with open(log, "wb") as err:
@@ -233,7 +240,7 @@ def _start_mn(lab, ns, work, keys, fault_args):
             "emulate", "mn", "-v", "--address", PCOA, "--par", PAR_ADDR,
             "--ap", AP_OF_NAR, "--nar", NAR_ADDR, "--keys", keys,
             "--mode", "predictive", "--mode", "reactive", "--format", "json",
-            "--timeout", str(MN_TIMEOUT), "--retries", "1", "--go-on-stdin",
+            "--timeout", str(timeout), "--retries", "1", "--go-on-stdin",
             *fault_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=err, env=_env())
     return proc, log
@@ -247,9 +254,9 @@ def _handovers(proc, log) -> list:
         raise InputError(f"the MN emulator failed (see {log})") from None
 
 
-def _start_probes(lab, ns, work, keys) -> dict:
+def _start_probes(lab, ns, work, keys, timeout) -> dict:
     """probe --target par and nar from the MN's node, waiting."""
-    common = ["--keys", keys, "--mn", PCOA, "--timeout", str(PROBE_TIMEOUT),
+    common = ["--keys", keys, "--mn", PCOA, "--timeout", str(timeout),
               "--format", "json", "--go-on-stdin"]
     targets = {
         "par": ["--interface", "fmip-old", "--router", PAR_ADDR,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from scapy.layers.inet import IP
 
-from ..gen import scenarios as S
+from ..gen import flows as S
 from ..layers import MNPARAuth, RtSolPr
 from ..spec import protocol as P
 from .faults import Injected
@@ -63,23 +63,18 @@ class MobileNode(Role):
         self.timeout, self.retries = timeout, retries
 
     def wait(self, match, timeout: float):
-        """The first received message for which match(seen, msg) holds."""
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            due = self.next_due()
-            if due is not None:
-                left = max(left, due - time.monotonic() + timeout)
-            if left <= 0:
-                return None, None
+        """The first received message for which match(seen, msg) holds,
+        within timeout after the request really left (delay fault)."""
+        end = time.monotonic() + timeout + self.faults.delay_ms / 1000
+        while (left := end - time.monotonic()) > 0:
             for seen in self.link.poll(min(left, 0.05)):
                 if seen.outgoing:
                     continue
                 msg = seen.message()
                 if msg is not None and match(seen, msg):
-                    self.flush()
                     return seen, msg
             self.flush()
+        return None, None
 
     def discover(self, out: Outcome) -> str | None:
         """RtSolPr -> PrRtAdv: NAR's address for the new AP (RFC 4988 5.3,

@@ -60,6 +60,16 @@ class Namespaces:
         self.ip("netns", "add", ns)
         self.names.append(ns)
         self.ip("-n", ns, "link", "set", "lo", "up")
+        # IPv4 only (no IPv6 autoconfiguration chatter in the captures), and
+        # ARP requests from the address of the link they go out on (else a
+        # router's other address shows up on two links, and Wireshark
+        # reports a duplicate address).
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                        "net.ipv6.conf.all.disable_ipv6=1",
+                        "net.ipv6.conf.default.disable_ipv6=1",
+                        "net.ipv4.conf.all.arp_announce=2",
+                        "net.ipv4.conf.default.arp_announce=2"],
+                       capture_output=True)
         return ns
 
     def link(self, a: str, if_a: str, mac_a: str, b: str, if_b: str,

@@ -196,10 +196,13 @@ def text(report: dict) -> str:
         if r["reason"]:
             line += f": {r['reason']}"
         lines.append(line)
-        for f in r["findings"]:
+        if r["verdict"] != "fail":
+            continue
+        for f in r["findings"]:       # what fmip-lint says about it
             if f["severity"] != "info":
-                lines.append(f"        fmip-lint {f['rule']} {f['severity']}"
-                             f" {f['name']}: {f['message']}")
+                lines.append(f"        exchange frame {f['frame']}: "
+                             f"{f['rule']} {f['severity']} {f['name']}: "
+                             f"{f['message']}")
     s = report["summary"]
     lines.append(f"{s['pass']} pass, {s['fail']} fail, {s['skip']} skip")
     return "\n".join(lines) + "\n"

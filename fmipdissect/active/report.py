@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import json
 
+from ..handovers.analysis import CaptureHandovers
+from ..handovers.report import JsonReport, TextReport
 from ..lint.engine import LintConfig, lint_file
 from ..lint.keys import load_keys
 from ..lint.report import finding_dict
+from .probe import text as probe_text
 
 
 def lint_captures(captures: dict, keys_path: str) -> dict:
@@ -26,18 +29,9 @@ def lint_captures(captures: dict, keys_path: str) -> dict:
     return out
 
 
-def handover_report(path: str, keys_path: str):
-    """(JSON, text) of the handover analysis of a capture, as `fmipdissect
-    handovers --format json|text` prints them; None where this fmipdissect
-    has no handover analysis."""
-    try:
-        from ..handovers.analysis import CaptureHandovers
-        from ..handovers.report import JsonReport, TextReport
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith(__package__.rsplit(".", 1)[0]
-                                          + ".handovers"):
-            raise
-        return None
+def handover_report(path: str, keys_path: str) -> tuple[dict, str]:
+    """(JSON, text) of the handover analysis of a capture, exactly as
+    `fmipdissect handovers --format json|text` prints them."""
     config = LintConfig(keys=load_keys(keys_path))
     records = list(CaptureHandovers(path, config))
     outputs = []
@@ -57,7 +51,7 @@ def lab_json(run, keep: bool) -> dict:
     return {"captures": run.captures if keep else
             {node: None for node in run.captures},
             "mn": run.mn, "probe": run.probe,
-            "handovers": run.handovers[0] if run.handovers else None,
+            "handovers": run.handovers[0],
             "lint": {node: {k: v for k, v in s.items() if k != "findings"}
                      for node, s in run.lint.items()},
             "seconds": round(run.seconds, 2), "phases": run.phases}
@@ -74,16 +68,8 @@ def lab_text(run, keep: bool) -> str:
         if h.get("latency_ms") is not None:
             text += f", FBU to FBAck {h['latency_ms']:.1f} ms"
         lines.append(text)
-    for target, report in run.probe.items():
-        s = report["summary"]
-        lines += ["", f"Probe of the emulated {target.upper()}: "
-                      f"{s['pass']} pass, {s['fail']} fail, {s['skip']} skip"]
-        for c in report["cases"]:
-            line = f"  {c['verdict']:<4}  {c['id']:<11} {c['section']:<5} " \
-                   f"{c['title']}"
-            if c.get("reason"):
-                line += f" -- {c['reason']}"
-            lines.append(line)
+    for report in run.probe.values():
+        lines += [""] + probe_text(report).rstrip("\n").splitlines()
     lines += ["", "fmip-lint of each node's capture (with the lab's key):"]
     for node, s in run.lint.items():
         where = run.captures[node] if keep else f"{node}.pcapng (not kept)"
@@ -92,13 +78,9 @@ def lab_text(run, keep: bool) -> str:
                      f"{s['errors']} errors, {s['warnings']} warnings, "
                      f"{s['infos']} infos" + (f" ({rules})" if rules else ""))
     lines.append("")
-    if run.handovers is None:
-        lines.append("Handover table: not available in this fmipdissect "
-                     "(see the fmip-lint counts above).")
-    else:
-        lines.append("Handovers in PAR's capture (fmipdissect handovers):")
-        lines.extend("  " + line for line in
-                     run.handovers[1].rstrip("\n").splitlines())
+    lines.append("Handovers in PAR's capture (fmipdissect handovers):")
+    lines.extend(("  " + line).rstrip() for line in
+                 run.handovers[1].rstrip("\n").splitlines())
     lines += ["", f"Lab ran in {run.seconds:.1f} s; every namespace it made "
                   f"is gone."]
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ MN   runs a handover: RtSolPr for the new AP, PrRtAdv, then the FBU from
 
 Faults (faults.py) spoil what a role sends.  Received messages are decoded
 with fmipdissect's own decoder; sent ones are built with the Scapy layers
-and the scenario builders of fmipdissect/gen/scenarios.py.
+and the scenario builders of fmipdissect/gen/flows.py.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from scapy.layers.inet import IP, UDP
 from scapy.packet import Raw
 
-from ..gen import scenarios as S
+from ..gen import flows as S
 from ..layers import LLAOption, MNPARAuth, PrefixOption
 from ..spec import protocol as P
 from ..wire.checksum import CHECKSUM_BAD, mn_par_authenticator
@@ -134,7 +134,11 @@ class Role:
         now = time.monotonic()
         while self.queue and self.queue[0][0] <= now:
             _, _, data = heapq.heappop(self.queue)
-            self.link.send(data)
+            try:
+                self.link.send(data)
+            except OSError as exc:      # no route, no neighbour: go on
+                dst = ".".join(str(b) for b in data[16:20])
+                self.say(f"cannot send to {dst}: {exc.strerror or exc}")
 
     def next_due(self) -> float | None:
         return self.queue[0][0] if self.queue else None

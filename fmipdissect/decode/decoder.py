@@ -13,7 +13,7 @@ message (some 280,000 messages/s in one process), ICMP checksum included.
 
 Framing problems (short messages, bad option lengths, bad LLA padding,
 unknown types and codes, non-zero option Reserved fields) are recorded as
-records.Problem with the rule ids of lint/rules.py and the offset where they
+records.Finding (records.problem) with the rule ids of spec/rules.py and the offset where they
 occur; the decoder never raises on any input.  Semantic checks (flags,
 codes of messages, required options, authenticators, sessions) belong to the
 checker.
@@ -27,7 +27,6 @@ Entry points:
 from __future__ import annotations
 
 import struct
-import sys
 from socket import inet_ntoa
 
 from ..spec import constraints as K
@@ -35,7 +34,8 @@ from ..spec import protocol as P
 from ..spec import rules as R
 from ..wire import checksum as _checksum
 from ..wire.padding import padding_ok
-from ..records import Datagram, Element, Message, Problem
+from ..records import Datagram, Element, Message
+from ..records import problem
 
 __all__ = ["decode_mip", "decode_icmp", "decode_datagram", "field_attribute",
            "IPPROTO_ICMP", "IPPROTO_UDP"]
@@ -116,18 +116,18 @@ def _compile(fields, header_len):
 
 
 class _MessageLayout:
-    """A protocol.Message compiled for decoding."""
+    """A protocol.MessageSpec compiled for decoding."""
 
     __slots__ = ("spec", "key", "header_len", "fill", "fields")
 
-    def __init__(self, spec: P.Message):
+    def __init__(self, spec: P.MessageSpec):
         self.spec = spec
         self.key = spec.key
         self.header_len = spec.header_len
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
         self.fill = _filler(header, plan)
-        # One filler per field, used only for truncated messages (FM301).
+        # One filler per field, used only for truncated messages.
         self.fields = tuple((f.offset + f.size, _filler(*_compile((f,), 0)))
                             for f in spec.fields)
 
@@ -245,11 +245,12 @@ _one_sum_verdict = _checksum.one_sum_verdict
 # --- Header ----------------------------------------------------------------
 
 def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
-    """FM301: fill the fields that fit, report the rest missing."""
+    """A message shorter than its fixed header: fill the fields that fit,
+    report the rest missing."""
     for end, fill in layout.fields:
         if end <= len(raw):
             fill(msg, raw)   # each Struct starts with pad bytes up to its field
-    msg.problems.append(Problem(
+    msg.problems.append(problem(
         TRUNCATED,
         f"{layout.spec.abbrev} is {len(raw)} octets long, shorter than its "
         f"{layout.header_len}-octet fixed header", len(raw)))
@@ -288,7 +289,7 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
             why = (f"the {end - address_end} octets after the "
                    f"{lla_length}-octet address are not Pad1 or one PadN "
                    f"filling them exactly")
-        msg.problems.append(Problem(
+        msg.problems.append(problem(
             LLA_BAD_PADDING, f"LLA option at offset {off}: {why}", off))
     if code not in layout.codes:
         _unknown_code(msg, layout, off, code)
@@ -302,16 +303,16 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     el = Element(layout.key, off, raw[off], length, size)
     el.data = raw[off + 2:off + size]
     # decision D4: in the FBAck's extension area Length 6 frames the same 8
-    # octets; the checker reports it (FM108), so it is not FM308 here.
+    # octets; the checker warns about it, so it is not a bad Length here.
     if length != layout.fixed_units and not (
             in_extension_area and length in P.NCOA_IN_FBACK_LENGTHS):
-        msg.problems.append(Problem(
+        msg.problems.append(problem(
             OPTION_BAD_LENGTH, f"{layout.spec.name} option at offset {off} "
             f"has Length {length}, not {layout.fixed_units}", off))
     if size >= layout.fixed_len:
         layout.fill(el, raw, off)
         if el.reserved and layout.reserved_rule:
-            msg.problems.append(Problem(
+            msg.problems.append(problem(
                 layout.reserved_rule, f"{layout.spec.name} option at offset "
                 f"{off} has Reserved {el.reserved:#x}, not zero", off))
     elif size > layout.code_offset:
@@ -324,7 +325,7 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
 
 def _unknown_code(msg: Message, layout: _OptionLayout, off: int,
                   code: int) -> None:
-    msg.problems.append(Problem(
+    msg.problems.append(problem(
         OPTION_UNKNOWN_CODE, f"{layout.spec.name} option at offset {off} has "
         f"unknown Option-Code {code}", off))
 
@@ -334,20 +335,20 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
     end = len(raw)
     while off < end:
         if end - off < 2:
-            msg.problems.append(Problem(
+            msg.problems.append(problem(
                 OPTION_PAST_END, f"option at offset {off}: 1 octet left, "
                 f"too short for Type and Length", off))
             return
         otype = raw[off]
         length = raw[off + 1]
         if length == 0:
-            msg.problems.append(Problem(
+            msg.problems.append(problem(
                 OPTION_LENGTH_ZERO, f"option type {otype} at offset {off} "
                 f"has Length 0; options after it are not decoded", off))
             return
         size = length * _OPTION_UNIT
         if off + size > end:
-            msg.problems.append(Problem(
+            msg.problems.append(problem(
                 OPTION_PAST_END, f"option type {otype} at offset {off} has "
                 f"Length {length} ({size} octets) but only {end - off} "
                 f"octets remain", off))
@@ -357,7 +358,7 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
             el = Element("option", off, otype, length, size)
             el.data = raw[off + 2:off + size]
             msg.elements.append(el)
-            msg.problems.append(Problem(
+            msg.problems.append(problem(
                 OPTION_UNKNOWN_TYPE, f"option at offset {off} has unknown "
                 f"type {otype}; shown raw", off))
         else:
@@ -381,7 +382,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
         if etype in _LONG_FORMAT:
             # RFC 4721 5: Type | Subtype | Length (16) | SPI | Authenticator
             if end - off < _AUTH_HEAD:
-                problems.append(Problem(
+                problems.append(problem(
                     OPTION_PAST_END, f"extension type {etype} at offset {off}:"
                     f" {end - off} octets left, too short for Type, Subtype "
                     f"and Length", off))
@@ -389,15 +390,15 @@ def _extensions(msg: Message, raw: bytes, off: int,
             length = _auth_length(raw, off + _AUTH_LENGTH_AT)[0]
             size = _AUTH_HEAD + length
             if off + size > end:
-                problems.append(Problem(
+                problems.append(problem(
                     OPTION_PAST_END, f"extension type {etype} at offset {off} "
                     f"has Length {length} but only {end - off - _AUTH_HEAD} "
                     f"octets follow it", off))
                 return
             if size < _AUTH_LEN:
                 # The SPI would run past the extension: its framing is not
-                # to be trusted, so parsing stops as for FM302/FM303.
-                problems.append(Problem(
+                # to be trusted, so parsing stops as for Length 0 or past the end.
+                problems.append(problem(
                     OPTION_PAST_END, f"authentication extension at offset "
                     f"{off} has Length {length}, too short for its "
                     f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
@@ -414,7 +415,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
             continue
         # RFC 3344 1.9: Type | Length (octets of data) | data
         if end - off < 2:
-            problems.append(Problem(
+            problems.append(problem(
                 OPTION_PAST_END, f"extension type {etype} at offset {off}: "
                 f"1 octet left, too short for Type and Length", off))
             return
@@ -426,7 +427,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                        and length in _NCOA_LENGTHS)
         size = _IPV4_OPTION.fixed_len if ncoa_option else 2 + length
         if off + size > end:
-            problems.append(Problem(
+            problems.append(problem(
                 OPTION_PAST_END, f"extension type {etype} at offset {off} has "
                 f"Length {length} ({size} octets with Type and Length) but "
                 f"only {end - off} octets remain", off))
@@ -440,14 +441,14 @@ def _extensions(msg: Message, raw: bytes, off: int,
         el.data = raw[off + 2:off + size]
         elements.append(el)
         if etype == P.OPT_IPV4_ADDR and ncoa_allowed:
-            problems.append(Problem(
+            problems.append(problem(
                 OPTION_BAD_LENGTH, f"New IPv4 Address option at offset {off} "
                 f"has Length {length}, not "
                 f"{' or '.join(map(str, P.NCOA_IN_FBACK_LENGTHS))}; shown as "
                 f"a Mobile IPv4 extension of {size} octets", off))
         elif (etype < P.SKIPPABLE_EXTENSION_MIN
                 and etype not in K.KNOWN_MIP_EXTENSIONS):
-            problems.append(Problem(
+            problems.append(problem(
                 MIP_EXTENSION_UNKNOWN, f"unknown non-skippable extension "
                 f"type {etype} at offset {off}", off))
         off += size

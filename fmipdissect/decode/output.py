@@ -6,7 +6,7 @@ Option-Codes with their names, flag bits spelled out, Identification in hex
 with its NTP time when plausible (decision D6), the ICMP checksum with its
 decision D2 verdict), every option and extension, and the framing problems the
 decoder met.  Names and labels come from protocol.py, rule names and
-severities from lint/rules.py.
+severities from spec/rules.py.
 
 `--format json` writes JSON Lines: one object per line, in frame order.
 Every object has the key "record", which is "message" or "note".
@@ -23,6 +23,8 @@ A "message" object (keys always present; null where they do not apply):
     sport, dport UDP ports (null for ICMP)
     clipped      true if the capture cut the datagram short (snap length)
     fragments    frame numbers the datagram was reassembled from ([] if none)
+    encapsulation  the layers it came through, e.g. "eth/ip/udp",
+                 "eth/ip/gre/ip/udp", "eth/mpls/ip/icmp" (capture/linklayer.py)
     message      protocol key: "fbu", "fback", "rtsolpr", "prrtadv", "hi", "hack"
     abbrev       "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck"
     name         full message name
@@ -52,7 +54,7 @@ A "message" object (keys always present; null where they do not apply):
                  (hex), data (hex: octets after Type and Length; after the
                  16-bit Length for "auth")
     problems     list of {rule, name, severity, offset, message}: framing
-                 problems found by the decoder (rule ids of lint/rules.py)
+                 problems found by the decoder (rule ids of spec/rules.py)
 
 A "note" object reports something about the capture itself:
 
@@ -66,6 +68,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
+from ..spec import constraints as K
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
@@ -81,25 +84,26 @@ NTP_UNIX_OFFSET = 2_208_988_800
 NTP_PLAUSIBLE_FROM = 631_152_000          # 1990-01-01T00:00:00Z (Unix time)
 NTP_ERA0_END = 2**32 - NTP_UNIX_OFFSET    # 2036-02-07T06:28:16Z (Unix time)
 
-LLA_LENGTH_MAX = 255 * P.OPTION_UNIT - 3  # the longest LLA an option can hold
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file")
+                        help="pcap or pcapng file, plain or gzip/bzip2/xz/"
+                             "zstd-compressed; - reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or json (JSON Lines, one object "
                              "per message)")
     parser.add_argument("--lla-length", type=int,
                         default=P.DEFAULT_LLA_LENGTH, metavar="N",
-                        help="link-layer address length in LLA options "
-                             f"(default {P.DEFAULT_LLA_LENGTH}, decision D3)")
+                        help="link-layer address length in LLA options, "
+                             f"{K.LLA_LENGTH_MIN}-{K.LLA_LENGTH_MAX} (default "
+                             f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.lla_length <= LLA_LENGTH_MAX:
-        raise InputError(f"--lla-length must be between 0 and "
-                         f"{LLA_LENGTH_MAX}, not {args.lla_length}")
+    problem = K.lla_length_problem(args.lla_length)    # decision D3
+    if problem:
+        raise InputError(f"--lla-length: {problem}")
 
     out = sys.stdout
     messages = 0
@@ -149,11 +153,11 @@ def ntp_time(ident: int | None) -> str | None:
     return iso_time(seconds + fraction)
 
 
-def _spec(msg: Message) -> P.Message:
+def _spec(msg: Message) -> P.MessageSpec:
     return P.MESSAGES_BY_KEY[msg.key]
 
 
-def _flag_fields(spec: P.Message) -> list[P.Field]:
+def _flag_fields(spec: P.MessageSpec) -> list[P.Field]:
     return [f for f in spec.fields if f.kind == "flags"]
 
 
@@ -220,6 +224,7 @@ def message_json(d: Datagram, msg: Message) -> dict:
         "proto": "icmp" if d.proto == IPPROTO_ICMP else "udp",
         "sport": d.sport, "dport": d.dport,
         "clipped": d.clipped, "fragments": list(d.fragments),
+        "encapsulation": d.encapsulation,
         "message": msg.key, "abbrev": spec.abbrev, "name": spec.name,
         "section": spec.section, "length": len(msg.raw),
         "type": msg.type, "code": msg.code,
@@ -276,7 +281,7 @@ def _checksum_text(msg: Message) -> str:
     return f"0x{msg.checksum:04x} [{why}]"
 
 
-def _field_lines(spec: P.Message, msg: Message) -> list[str]:
+def _field_lines(spec: P.MessageSpec, msg: Message) -> list[str]:
     lines = []
     for f in spec.fields:
         attr = field_attribute(f)
@@ -394,6 +399,8 @@ def message_text(d: Datagram, msg: Message) -> str:
     if d.fragments:
         extras.append("reassembled from frames "
                       + ", ".join(map(str, d.fragments)))
+    if d.encapsulation.count("/") > 2:     # more than link/ip/transport
+        extras.append(f"through {d.encapsulation}")
     if extras:
         out.append("  [" + "; ".join(extras) + "]")
     out.append(f"  {spec.name} ({spec.abbrev}), RFC 4988 {spec.section}, "

@@ -1,6 +1,6 @@
-"""`fmipdissect gen SCENARIO -o FILE`: write a capture of handover scenarios.
+"""Write a capture of handover scenarios (`fmipdissect gen`, gen/cli.py).
 
-Scapy builds each scenario once (scenarios.py); this module turns that one
+Scapy builds each scenario once (gen/flows.py); this module turns that one
 handover into a template and writes the capture with plain struct calls, so
 that a trace of millions of packets takes seconds:
 
@@ -31,21 +31,22 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import BinaryIO, Iterator
 
-from ..wire import checksum as C
-from ..spec import protocol as P
 from ..errors import InputError
+from ..spec import protocol as P
+from ..wire import checksum as C
+from ..wire.checksum import fold as _fold
+from ..wire.checksum import ip_header_checksum, l4_checksum
+from ..wire.checksum import word_sum as _words_sum
+from .flows import (IDENTIFIER_SPAN, Params, ip_int, mac_bytes, ntp_ident,
+                    params_for)
+from .scenarios import SCENARIOS
+from .writers import (LINKTYPES, PcapngWriter, PcapWriter, link_header,
+                      mac_for_ip)
 
-if TYPE_CHECKING:
-    from .scenarios import Params
-
-LINKTYPES = {"ethernet": 1, "cooked": 113, "raw": 101}   # LINKTYPE_* values
-SNAPLEN = 262144
 BACKGROUND_RATE = 20_000      # background packets per second of capture
 HANDOVER_SPACING_US = 200_000  # between handover starts without background
-
-ETH_IPV4 = b"\x08\x00"
 
 
 # --- options -----------------------------------------------------------------
@@ -58,123 +59,8 @@ class GenOptions:
     background: float = 0.0          # share of background packets
     linktype: str = "ethernet"
     seed: int = 1
-    params: "Params | None" = None   # scenarios.Params; None = defaults
+    params: Params | None = None     # flows.Params; None = defaults
     progress: bool = False
-
-
-# --- capture writers ----------------------------------------------------------
-
-class _Writer:
-    """Buffered pcap / pcapng record writer; times in integer microseconds."""
-    FLUSH = 1 << 20
-
-    def __init__(self, out: BinaryIO, linktype: int):
-        self.out = out
-        self.linktype = linktype
-        self.buffer: list[bytes] = []
-        self.size = 0
-        self.count = 0
-
-    def _put(self, data: bytes) -> None:
-        self.buffer.append(data)
-        self.size += len(data)
-        if self.size >= self.FLUSH:
-            self.flush()
-
-    def flush(self) -> None:
-        self.out.write(b"".join(self.buffer))
-        self.buffer.clear()
-        self.size = 0
-
-
-class PcapWriter(_Writer):
-    def __init__(self, out, linktype):
-        super().__init__(out, linktype)
-        # classic pcap, microsecond timestamps, little endian
-        self._put(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN,
-                              linktype))
-
-    def record(self, t_us: int, data: bytes) -> None:
-        sec, usec = divmod(t_us, 1_000_000)
-        n = len(data)
-        self._put(struct.pack("<IIII", sec, usec, n, n) + data)
-        self.count += 1
-
-
-class PcapngWriter(_Writer):
-    def __init__(self, out, linktype):
-        super().__init__(out, linktype)
-        app = _pcapng_option(4, b"fmipdissect gen")   # shb_userappl
-        body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + app + bytes(4)
-        self._put(_pcapng_block(0x0A0D0D0A, body))
-        tsresol = _pcapng_option(9, b"\x06")           # if_tsresol: 10^-6
-        body = struct.pack("<HHI", linktype, 0, SNAPLEN) + tsresol + bytes(4)
-        self._put(_pcapng_block(1, body))
-
-    def record(self, t_us: int, data: bytes) -> None:
-        n = len(data)
-        pad = -n % 4
-        total = 32 + n + pad
-        self._put(struct.pack("<IIIIIII", 6, total, 0, t_us >> 32,
-                              t_us & 0xFFFFFFFF, n, n) + data + bytes(pad)
-                  + struct.pack("<I", total))
-        self.count += 1
-
-
-def _pcapng_option(code: int, value: bytes) -> bytes:
-    return struct.pack("<HH", code, len(value)) + value + bytes(-len(value) % 4)
-
-
-def _pcapng_block(block_type: int, body: bytes) -> bytes:
-    total = 12 + len(body)
-    return struct.pack("<II", block_type, total) + body + struct.pack("<I", total)
-
-
-# --- link layers ---------------------------------------------------------------
-
-def link_header(linktype: str, src_mac: bytes, dst_mac: bytes,
-                outgoing: bool = False) -> bytes:
-    """The link-layer header before an IPv4 packet."""
-    if linktype == "ethernet":
-        return dst_mac + src_mac + ETH_IPV4
-    if linktype == "cooked":
-        # Linux SLL: packet type (0 to us, 4 sent by us), ARPHRD_ETHER,
-        # address length, address padded to 8, protocol.
-        return (struct.pack("!HHH", 4 if outgoing else 0, 1, 6) + src_mac
-                + b"\x00\x00" + ETH_IPV4)
-    return b""
-
-
-def mac_for_ip(addr: bytes) -> bytes:
-    """A locally administered MAC for a host known only by its address."""
-    return b"\x02\x00" + addr
-
-
-# --- checksums, arithmetically ------------------------------------------------
-
-def _fold(total: int) -> int:
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
-def _words_sum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\x00"
-    return sum(struct.unpack(f"!{len(data) // 2}H", data))
-
-
-def ip_header_checksum(header: bytes | bytearray) -> int:
-    buf = bytes(header[:10]) + b"\x00\x00" + bytes(header[12:])
-    return ~_fold(_words_sum(buf)) & 0xFFFF
-
-
-def l4_checksum(src: bytes, dst: bytes, proto: int, segment: bytes) -> int:
-    """UDP/TCP checksum with the IPv4 pseudo-header (segment's own checksum
-    field zeroed by the caller); 0 is sent as 0xFFFF (RFC 768)."""
-    pseudo = src + dst + struct.pack("!BBH", 0, proto, len(segment))
-    value = ~_fold(_words_sum(pseudo) + _words_sum(segment)) & 0xFFFF
-    return value or 0xFFFF
 
 
 # --- handover templates ---------------------------------------------------------
@@ -226,7 +112,6 @@ def _find_all(data: bytes, needle: bytes, excluded: set[int]) -> list[int]:
 
 def _variables(template: HandoverTemplate, p) -> dict[str, bytes]:
     """The byte values of every per-handover variable for params p."""
-    from .scenarios import IDENTIFIER_SPAN, mac_bytes, ntp_ident
     values = {"mn": socket.inet_aton(p.mn), "ncoa": socket.inet_aton(p.ncoa),
               "mn_mac": mac_bytes(p.mn_mac)}
     for k in range(IDENTIFIER_SPAN):
@@ -240,9 +125,7 @@ def _variables(template: HandoverTemplate, p) -> dict[str, bytes]:
 def compile_template(scenario: str, base) -> HandoverTemplate:
     """Build the scenario once with Scapy and locate its variables."""
     from scapy.layers.inet import IP, UDP
-    from scapy.packet import Raw
     from ..layers import FBU, MNPARAuth
-    from .scenarios import IDENTIFIER_SPAN, SCENARIOS, ntp_ident, params_for
 
     spec = SCENARIOS[scenario]
     frames = spec.build(base)
@@ -300,7 +183,6 @@ def compile_template(scenario: str, base) -> HandoverTemplate:
 def patch_handover(template: HandoverTemplate, p) -> list[tuple[int, bytes]]:
     """The frames of one handover for params p: (time µs, IPv4 bytes)."""
     if template.scapy_per_handover:
-        from .scenarios import SCENARIOS
         return [(p.start_us + fr.offset_us, bytes(fr.packet))
                 for fr in SCENARIOS[template.scenario].build(p)]
     values = _variables(template, p)
@@ -363,7 +245,6 @@ class _BackgroundFlow:
 
 
 def _background_flows(rnd: random.Random, linktype: str, base) -> list:
-    from .scenarios import ip_int, mac_bytes
     weights = [c[2] for c in BACKGROUND_CLASSES]
     payload = rnd.randbytes(1500)
     # Clients live on PAR's and NAR's links (their /16), servers elsewhere.
@@ -473,7 +354,6 @@ def plan(options: GenOptions, frames_per_handover: int) -> tuple[int, int]:
 
 def generate(options: GenOptions, out: BinaryIO, pcapng: bool = False) -> int:
     """Write the capture to out; returns the number of packets."""
-    from .scenarios import SCENARIOS, Params, params_for
 
     if options.scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {options.scenario!r} (choose from "
@@ -500,7 +380,6 @@ def generate(options: GenOptions, out: BinaryIO, pcapng: bool = False) -> int:
     background = background_packets(n_background, base.start_us, duration,
                                     rnd_background, linktype, base)
 
-    from .scenarios import mac_bytes
     static_macs = {"par": mac_bytes(base.par_mac),
                    "nar": mac_bytes(base.nar_mac)}
 
@@ -584,120 +463,3 @@ def generate_file(options: GenOptions, path: Path) -> int:
         raise
 
 
-# --- command line -----------------------------------------------------------------
-
-def _ipv4(text: str) -> str:
-    try:
-        packed = socket.inet_aton(text)
-    except OSError:
-        raise InputError(f"not an IPv4 address: {text!r}") from None
-    if text.count(".") != 3:
-        raise InputError(f"not a dotted-quad IPv4 address: {text!r}")
-    return socket.inet_ntoa(packed)
-
-
-def _mac(text: str) -> str:
-    parts = text.replace("-", ":").split(":")
-    if len(parts) != 6 or not all(len(x) in (1, 2) for x in parts):
-        raise InputError(f"not a MAC address: {text!r}")
-    try:
-        return ":".join(f"{int(x, 16):02x}" for x in parts)
-    except ValueError:
-        raise InputError(f"not a MAC address: {text!r}") from None
-
-
-def add_arguments(parser) -> None:
-    from .scenarios import Params
-    d = Params()
-    parser.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                        help="scenario to generate (--list shows them)")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="capture to write: pcap, or pcapng when the name "
-                             "ends in .pcapng")
-    parser.add_argument("--list", action="store_true",
-                        help="list the scenarios and exit")
-    parser.add_argument("--handovers", type=int, default=1, metavar="N",
-                        help="handovers of distinct MNs, interleaved in time "
-                             "(default 1)")
-    parser.add_argument("--packets", type=int, metavar="N",
-                        help="total packets; the number of handovers follows "
-                             "from --background (without background: rounded "
-                             "to whole handovers)")
-    parser.add_argument("--background", type=float, default=0.0,
-                        metavar="SHARE",
-                        help="share of background UDP/TCP packets, 0 <= SHARE "
-                             "< 1 (e.g. 0.99)")
-    parser.add_argument("--linktype", choices=tuple(LINKTYPES),
-                        default="ethernet", help="link layer (default ethernet)")
-    parser.add_argument("--seed", type=int, default=1,
-                        help="seed of the random choices (default 1)")
-    g = parser.add_argument_group("addresses and keys (of the first MN; more "
-                                  "MNs count up from it)")
-    g.add_argument("--mn", default=d.mn, help=f"MN's PCoA and Home Address "
-                   f"(default {d.mn})")
-    g.add_argument("--par", default=d.par, help=f"PAR (default {d.par})")
-    g.add_argument("--nar", default=d.nar, help=f"NAR (default {d.nar})")
-    g.add_argument("--ncoa", default=d.ncoa, help=f"NCoA (default {d.ncoa})")
-    for name in ("mn", "par", "nar", "ap"):
-        g.add_argument(f"--{name}-mac", default=getattr(d, f"{name}_mac"),
-                       help=f"{name.upper()} MAC address (default "
-                            f"{getattr(d, f'{name}_mac')})")
-    g.add_argument("--key", default=d.key.hex(), metavar="HEX",
-                   help="MN-PAR shared key in hex (default: the samples' key)")
-    g.add_argument("--spi", default=f"{d.spi:#x}",
-                   help=f"SPI, decimal or 0x-hex (default {d.spi:#x})")
-    g.add_argument("--algorithm", default=d.algorithm,
-                   choices=tuple(P.AUTH_ALGORITHMS),
-                   help="authenticator algorithm (decision D5)")
-
-
-def options_from_args(args) -> GenOptions:
-    from .scenarios import SCENARIOS, Params
-    if args.scenario not in SCENARIOS:
-        raise InputError(f"unknown scenario {args.scenario!r} (choose from "
-                         f"{', '.join(SCENARIOS)})")
-    if args.handovers < 1:
-        raise InputError("--handovers must be at least 1")
-    if args.packets is not None and args.packets < 1:
-        raise InputError("--packets must be at least 1")
-    if not 0 <= args.background < 1:
-        raise InputError("--background must be a share: 0 <= SHARE < 1")
-    try:
-        key = bytes.fromhex(args.key)
-    except ValueError:
-        raise InputError(f"--key is not hex: {args.key!r}") from None
-    if not key:
-        raise InputError("--key must not be empty")
-    try:
-        spi = int(args.spi, 0)
-    except ValueError:
-        raise InputError(f"--spi is not a number: {args.spi!r}") from None
-    if not 0 <= spi <= 0xFFFFFFFF:
-        raise InputError("--spi must fit in 32 bits")
-    params = Params(mn=_ipv4(args.mn), par=_ipv4(args.par),
-                    nar=_ipv4(args.nar), ncoa=_ipv4(args.ncoa),
-                    mn_mac=_mac(args.mn_mac), par_mac=_mac(args.par_mac),
-                    nar_mac=_mac(args.nar_mac), ap_mac=_mac(args.ap_mac),
-                    key=key, spi=spi, algorithm=args.algorithm)
-    if len({params.mn, params.par, params.nar, params.ncoa}) != 4:
-        raise InputError("--mn, --par, --nar and --ncoa must be distinct")
-    return GenOptions(scenario=args.scenario, handovers=args.handovers,
-                      packets=args.packets, background=args.background,
-                      linktype=args.linktype, seed=args.seed, params=params,
-                      progress=sys.stderr.isatty())
-
-
-def run(args) -> int:
-    from .scenarios import SCENARIOS
-    if args.list:
-        width = max(map(len, SCENARIOS))
-        for name, spec in SCENARIOS.items():
-            print(f"{name:<{width}}  {spec.description}")
-        return 0
-    if args.scenario is None:
-        raise InputError("give a SCENARIO (see --list)")
-    options = options_from_args(args)
-    if not args.output:
-        raise InputError("give the capture to write with -o FILE")
-    generate_file(options, Path(args.output))
-    return 0

@@ -9,6 +9,8 @@ as soon as its handover is over.
 
 from __future__ import annotations
 
+from collections import deque
+
 from ..lint.engine import CaptureLint, LintConfig
 from .tracker import HandoverTracker
 
@@ -29,13 +31,27 @@ class CaptureHandovers:
         """fmip-lint's FileStats (packets, messages, finding counts)."""
         return self.lint.stats
 
-    def __iter__(self):
-        tracker = HandoverTracker(self.name, self.diagrams)
+    def run(self, emit) -> None:
+        """emit(record) for each handover as soon as it is over, in order of
+        first frames: memory stays flat whatever the capture holds."""
+        tracker = HandoverTracker(self.name, self.diagrams, emit)
         self.lint.on_message = tracker.observe
-        finding, drain = tracker.finding, tracker.drain
+        finding = tracker.finding
         for f in self.lint:
             finding(f)
-            if tracker._ready:
-                yield from drain()
         tracker.finish()
-        yield from drain(final=True)
+
+    def __iter__(self):
+        """The records; they wait in a queue between findings, so run()
+        is the bounded way on a large capture."""
+        out = deque()
+        tracker = HandoverTracker(self.name, self.diagrams, out.append)
+        self.lint.on_message = tracker.observe
+        finding, take = tracker.finding, out.popleft
+        for f in self.lint:
+            finding(f)
+            while out:
+                yield take()
+        tracker.finish()
+        while out:
+            yield take()

@@ -79,10 +79,13 @@ def run(args) -> int:
                 for s in sinks:
                     s.file_start(name)
                 count = 0
-                for record in analysis:
+
+                def emit(record):
+                    nonlocal count
                     count += 1
                     for s in sinks:
                         s.record(record)
+                analysis.run(emit)
             except InputError as exc:
                 failed = True
                 out.flush()

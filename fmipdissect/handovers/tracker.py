@@ -30,9 +30,11 @@ the handover to the first PrRtAdv answering one of its RtSolPrs (same MN
 address and Identifier, solicited Code), the first HI to the first HAck
 answering one of its HIs, the first FBU to the first FBAck answering one of
 its FBUs (retransmissions included: the time the MN waited), and total from
-its first to its last message.  Memory: the tables are capped and expire
-like fmip-lint's session state (lint/session.py); records are released in
-order of their first frame once no earlier handover is still open.
+its first to its last message.  Memory: the tables expire like fmip-lint's
+session state (lint/session.py) and are capped (MAX_OPEN PCoAs with open
+handovers, the least recently active closed first, its record handed out
+as it stands); records are released in order of their first frame once no
+earlier handover is still open (at most REORDER_CAP wait).
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 
-from ..lint.session import (EXPIRY_SECONDS, FORWARDED, MAX_ENTRIES,
-                            PREDICTIVE, REACTIVE, SWEEP_INTERVAL,
-                            classify_fbu, is_group, pop_expired)
+from ..lint.session import (EXPIRY_SECONDS, FORWARDED, PREDICTIVE,
+                            REACTIVE, SWEEP_INTERVAL, classify_fbu, is_group,
+                            pop_expired)
 from ..spec import protocol as P
 from ..spec import rules as R
 from .records import HandoverRecord, Step
@@ -52,12 +54,12 @@ STEPS_PER_HANDOVER = 100      # messages kept for the ladder diagram
 KEYS_PER_HANDOVER = 8         # FBU Identifications, RtSolPr and HI keys kept
 RECENT_FRAMES = 256           # frames whose reader notes wait for their message
 REORDER_CAP = 10_000          # closed records waiting for an earlier open one
+MAX_OPEN = 8_192             # PCoAs with open handovers (oldest closed first)
 FBACK_REJECTED = 128          # RFC 4988 5.2: Code 128 and above refuse the FBU
 NETWORK_TRIGGER = 1           # PrRtAdv Code 1: network-initiated (RFC 4988 5.4)
 _NAMES = {m.key: m.abbrev for m in P.MESSAGES}
 _MODE = {PREDICTIVE: "predictive", REACTIVE: "reactive",
          FORWARDED: "reactive", None: "unknown"}
-_SEVERITY = {"error": 0, "warning": 1, "info": 2}
 _CLOCK_BACK = SWEEP_INTERVAL + EXPIRY_SECONDS
 
 
@@ -65,9 +67,10 @@ class OpenHandover:
     """A handover being built; becomes a HandoverRecord when over."""
     __slots__ = ("pcoa", "seq", "par", "nar", "ncoa", "mode", "network",
                  "first_frame", "last_frame", "frames", "start", "end",
-                 "messages", "counts", "steps", "steps_dropped", "idents",
-                 "rtsolprs", "his", "rt_first", "hi_first", "fbu_first",
-                 "lat_rt", "lat_hi", "lat_fbu", "codes", "fback", "fbu_coa",
+                 "messages", "errors", "warnings", "infos", "steps",
+                 "steps_dropped", "idents", "rtsolprs", "his", "rt_first",
+                 "hi_first", "fbu_first", "lat_rt", "lat_hi", "lat_fbu",
+                 "code_prrtadv", "code_hi", "code_hack", "fback", "fbu_coa",
                  "resumed", "over")
 
     def __init__(self, pcoa, seq, frame, now, draw):
@@ -80,15 +83,16 @@ class OpenHandover:
         self.frames = []
         self.start = self.end = now
         self.messages = 0
-        self.counts = [0, 0, 0]        # errors, warnings, infos
+        self.errors = self.warnings = self.infos = 0
         self.steps = [] if draw else None     # None: no diagram wanted
         self.steps_dropped = 0
-        self.idents = {}               # FBU Identification -> None (ordered)
-        self.rtsolprs = {}             # RtSolPr Identifier -> None
-        self.his = {}                  # (PAR, NAR, Identifier) -> None
+        # small ordered sets (dicts), created when first needed (memory)
+        self.idents = _EMPTY           # FBU Identifications
+        self.rtsolprs = _EMPTY         # RtSolPr Identifiers
+        self.his = _EMPTY              # (PAR, NAR, Identifier)
         self.rt_first = self.hi_first = self.fbu_first = None
         self.lat_rt = self.lat_hi = self.lat_fbu = None
-        self.codes = {"prrtadv": None, "hi": None, "hack": None}
+        self.code_prrtadv = self.code_hi = self.code_hack = None
         self.fback = None              # Code of the FBAck that decided it
         self.fbu_coa = None            # Care-of Address of its first FBU
         self.resumed = False           # FBU again from the new link
@@ -115,7 +119,13 @@ class OpenHandover:
             self.steps_dropped += 1
 
     def finding(self, f):
-        self.counts[_SEVERITY[f.severity]] += 1
+        severity = f.severity
+        if severity == "error":
+            self.errors += 1
+        elif severity == "warning":
+            self.warnings += 1
+        else:
+            self.infos += 1
         for step in reversed(self.steps or ()):
             if step.frame == f.frame:
                 step.findings.append((f.rule, f.severity, f.message))
@@ -137,9 +147,10 @@ class OpenHandover:
                         "hi_hack": ms(self.lat_hi),
                         "fbu_fback": ms(self.lat_fbu),
                         "total": ms(self.end - self.start)},
-            codes={**self.codes, "fback": fback},
-            findings={"errors": self.counts[0], "warnings": self.counts[1],
-                      "infos": self.counts[2]},
+            codes={"prrtadv": self.code_prrtadv, "hi": self.code_hi,
+                   "hack": self.code_hack, "fback": fback},
+            findings={"errors": self.errors, "warnings": self.warnings,
+                      "infos": self.infos},
             messages=self.messages, steps=self.steps or [],
             steps_dropped=self.steps_dropped)
 
@@ -148,13 +159,19 @@ def _ms(seconds):
     return None if seconds is None else round(seconds * 1000.0, 3)
 
 
-def _remember(table: dict, key) -> None:
-    """Add key to a per-handover table capped at KEYS_PER_HANDOVER (oldest
-    dropped first)."""
+_EMPTY: dict = {}    # shared, never written: _remember replaces it
+
+
+def _remember(table: dict, key) -> dict:
+    """table with key added, capped at KEYS_PER_HANDOVER (oldest dropped
+    first); assign the result back (the first key creates the dict)."""
     if key not in table:
+        if table is _EMPTY:
+            return {key: None}
         table[key] = None
         if len(table) > KEYS_PER_HANDOVER:
             del table[next(iter(table))]
+    return table
 
 
 def _addr_option(msg, code):
@@ -183,10 +200,12 @@ class _HiRef:
 
 
 class HandoverTracker:
-    """observe() every message, finding() every finding, then drain()."""
+    """observe() every message, finding() every finding, then finish();
+    each record goes to emit() as soon as it can (in order)."""
 
-    def __init__(self, file: str, diagrams: int = 0):
+    def __init__(self, file: str, diagrams: int = 0, emit=None):
         self.file = file
+        self.emit = emit               # called with each record, in order
         self.diagrams = diagrams       # keep the steps of the first N
         self.slots: OrderedDict[str, _Slot] = OrderedDict()
         self.his: OrderedDict[tuple, _HiRef] = OrderedDict()
@@ -221,6 +240,8 @@ class HandoverTracker:
         if ho is not None and self.pending:
             for f in self.pending.pop(frame, ()):
                 ho.finding(f)
+        if self._ready:
+            self.release()
 
     def finding(self, f) -> None:
         """Count a finding for the handover its frame belongs to.  The
@@ -237,24 +258,23 @@ class HandoverTracker:
             pending.popitem(last=False)
 
     def finish(self) -> None:
+        """The capture ended: every handover is over; emit the rest."""
         for slot in self.slots.values():
             self._close_slot(slot)
         self.slots.clear()
         self.his.clear()
         self.pending.clear()
+        self.release(final=True)
 
-    def drain(self, final: bool = False):
-        """Yield the records whose handovers are over, by first frame, once
+    def release(self, final: bool = False) -> None:
+        """emit() the records whose handovers are over, by first frame, once
         no earlier handover is still open (or the buffer is over its cap)."""
-        heap, ready = self._open_heap, self._ready
-        if len(heap) > 2 * self._open + 1024:     # drop closed ones: O(1)
-            heap[:] = [e for e in heap if not e[2].over]   # amortised
-            heapq.heapify(heap)
+        heap, ready, emit = self._open_heap, self._ready, self.emit
         while heap and heap[0][2].over:
             heapq.heappop(heap)
         while ready and (final or not heap or ready[0][0] < heap[0][0]
                          or len(ready) > REORDER_CAP):
-            yield heapq.heappop(ready)[2]
+            emit(heapq.heappop(ready)[2])
 
     # --- bookkeeping -------------------------------------------------------
 
@@ -262,6 +282,10 @@ class HandoverTracker:
         if ho is not None and not ho.over:
             ho.over = True
             self._open -= 1
+            heap = self._open_heap
+            if len(heap) > 2 * self._open + 1024:   # drop closed ones: O(1)
+                heap[:] = [e for e in heap if not e[2].over]   # amortised
+                heapq.heapify(heap)
             heapq.heappush(self._ready, (ho.first_frame, ho.seq,
                                          ho.record(self.file)))
 
@@ -286,7 +310,7 @@ class HandoverTracker:
         slot = self.slots.get(pcoa)
         if slot is None:
             self.slots[pcoa] = _Slot(ho, now)
-            if len(self.slots) > MAX_ENTRIES:      # oldest PCoA closed early
+            if len(self.slots) > MAX_OPEN:         # oldest PCoA closed early
                 _, old = self.slots.popitem(last=False)
                 self._close_slot(old)
                 self.capped += 1
@@ -313,7 +337,7 @@ class HandoverTracker:
     def _rtsolpr(self, msg, dgram, now):
         ho = self._join_or_begin(dgram.src, dgram, now, _undecided)
         ho.add(msg, dgram)
-        _remember(ho.rtsolprs, msg.identifier)
+        ho.rtsolprs = _remember(ho.rtsolprs, msg.identifier)
         if ho.rt_first is None:
             ho.rt_first = now
         if ho.par is None:
@@ -328,8 +352,8 @@ class HandoverTracker:
         if ho.messages == 0 and msg.code == NETWORK_TRIGGER:
             ho.network = True      # decision D13: begun by the network
         ho.add(msg, dgram)
-        if ho.codes["prrtadv"] is None:
-            ho.codes["prrtadv"] = msg.code
+        if ho.code_prrtadv is None:
+            ho.code_prrtadv = msg.code
         if (ho.lat_rt is None and msg.code not in P.PRRTADV_UNSOLICITED
                 and msg.identifier in ho.rtsolprs):
             ho.lat_rt = now - ho.rt_first
@@ -368,7 +392,7 @@ class HandoverTracker:
                 current.resumed = True
             ho = self._join_or_begin(pcoa, dgram, now, _undecided_or_resumed)
         ho.add(msg, dgram, "forwarded" if role == FORWARDED else "")
-        _remember(ho.idents, msg.ident)
+        ho.idents = _remember(ho.idents, msg.ident)
         if ho.fbu_first is None:
             ho.fbu_first = now
             ho.fbu_coa = msg.coa
@@ -387,7 +411,7 @@ class HandoverTracker:
         if ho is None:
             if slot is None or slot.current.over:
                 return None
-            ho = slot.current          # an Identification of no FBU (FM402)
+            ho = slot.current          # an Identification of no FBU (identification mismatch)
         elif ho.fback is None:
             ho.fback = msg.code        # decision D13: decides the outcome
             ho.lat_fbu = now - ho.fbu_first
@@ -406,18 +430,18 @@ class HandoverTracker:
         ho = self._join_or_begin(pcoa, dgram, now, _undecided_or_resumed)
         ho.add(msg, dgram)
         key = (dgram.src, dgram.dst, msg.identifier)
-        _remember(ho.his, key)
+        ho.his = _remember(ho.his, key)
         ref = self.his.get(key)
         if ref is None:
             self.his[key] = _HiRef(ho, now)
-            if len(self.his) > MAX_ENTRIES:
+            if len(self.his) > MAX_OPEN:
                 self.his.popitem(last=False)
         else:
             ref.handover, ref.last = ho, now
             self.his.move_to_end(key)
         if ho.hi_first is None:
             ho.hi_first = now
-            ho.codes["hi"] = msg.code
+            ho.code_hi = msg.code
             ho.par, ho.nar = dgram.src, dgram.dst   # the routers themselves
         return ho
 
@@ -431,8 +455,8 @@ class HandoverTracker:
         if slot is not None:
             self._touch(ho.pcoa, slot, now)
         ho.add(msg, dgram)
-        if ho.codes["hack"] is None:
-            ho.codes["hack"] = msg.code
+        if ho.code_hack is None:
+            ho.code_hack = msg.code
         if ho.lat_hi is None and key in ho.his:
             ho.lat_hi = now - ho.hi_first
         if ho.ncoa is None:

@@ -31,7 +31,7 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
 from .report.annotate import CommentSpool, write_annotated
-from .report.common import fails
+from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
@@ -39,7 +39,9 @@ PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("captures", nargs="*", metavar="CAPTURE",
-                        help="pcap or pcapng files to check")
+                        help="pcap or pcapng files to check, plain or "
+                             "gzip/bzip2/xz/zstd-compressed; - reads standard "
+                             "input")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format: text (default), json, sarif "
                         "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
@@ -145,7 +147,8 @@ class _Run:
         self.done.append(stats)
         if stats.messages == 0:
             self._stderr(f"note: {stats.file}: no FMIPv4 message in "
-                         f"{stats.packets:,} packets; may be the wrong capture "
+                         f"{plural(stats.packets, 'packet')}; may be the "
+                         f"wrong capture "
                          f"(FMIPv4 is UDP port {P.MIP_UDP_PORT} and ICMP type "
                          f"{P.ICMP_TYPE_EXPERIMENTAL_MOBILITY})")
 
@@ -258,7 +261,9 @@ def run(args) -> int:
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
             lint = _Run(args, config, report, spool)
-            if args.jobs > 1 and len(args.captures) > 1:
+            # worker processes cannot read our standard input: "-" runs here
+            if (args.jobs > 1 and len(args.captures) > 1
+                    and "-" not in args.captures):
                 lint.parallel(args.jobs)
             else:
                 lint.serial()

@@ -2,7 +2,7 @@
 
     python -m fmipdissect.lint.docs -o docs/rules.md
 
-The page is derived entirely from lint/rules.py (and the session limits of
+The page is derived entirely from spec/rules.py (and the session limits of
 lint/session.py); tests/test_lint_docs.py proves the committed file current.
 """
 
@@ -34,7 +34,7 @@ def _cell(text: str) -> str:
 
 def render() -> str:
     lines = [
-        f"<!-- Generated from fmipdissect/lint/rules.py by `{REGENERATE}` "
+        f"<!-- Generated from fmipdissect/spec/rules.py by `{REGENERATE}` "
         f"(make docs); do not edit. -->",
         "",
         "# fmip-lint rules",

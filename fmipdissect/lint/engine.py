@@ -3,7 +3,7 @@
 CaptureLint(path, config) is iterated for its Findings, in the order the
 frames that reveal them come (per-message findings at their frame, session
 findings at the frame that reveals them, end-of-capture findings at the last
-frame).  The reader's notes keep the reader's frame: an FM902 for a fragment
+frame).  The reader's notes keep the reader's frame: a fragment-not-reassembled note for a fragment
 set the reader gives up on later (timeout, table full, end of capture) names
 the frame of its last fragment, so it may follow findings of later frames.  Nothing but the session's bounded state is kept: the capture is
 never in memory.  Non-FMIPv4 packets never get here (the reader's prefilter
@@ -19,12 +19,14 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field
 
+from ..spec import constraints as K
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..decode.decoder import decode_datagram
 from ..errors import InputError
 from ..records import CaptureNote, Finding
 from .checks import check_message
+from ..spec import rules as R
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from .session import Session
 
@@ -38,11 +40,11 @@ class LintConfig:
     keys: dict | None = None            # SPI -> keys.Key (decision D5)
     lla_length: int = P.DEFAULT_LLA_LENGTH   # decision D3
     # False: the reader parses every frame in full instead of prefiltering
-    # (capture.py's reference path; --no-prefilter, docs/performance.md)
+    # (the capture reader's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True
 
 
-MAX_LLA_LENGTH = 255 * P.OPTION_UNIT - 3   # largest LLA an option can hold
+MAX_LLA_LENGTH = K.LLA_LENGTH_MAX   # decision D3, one range everywhere
 
 
 def resolve_rules(selectors, what: str) -> set[str]:
@@ -78,8 +80,8 @@ def lint_config(select=None, ignore=None, keys=None,
     if ignore is not None:
         enabled -= resolve_rules(ignore, options[1])
     if (not isinstance(lla_length, int)
-            or not 1 <= lla_length <= MAX_LLA_LENGTH):
-        raise InputError(f"{options[2]} {lla_length}: must be 1 to "
+            or not K.LLA_LENGTH_MIN <= lla_length <= MAX_LLA_LENGTH):
+        raise InputError(f"{options[2]} {lla_length}: must be {K.LLA_LENGTH_MIN} to "
                          f"{MAX_LLA_LENGTH} octets")
     return LintConfig(frozenset(enabled), keys, lla_length, prefilter)
 
@@ -106,7 +108,7 @@ def _finding_factory(name, enabled):
         if rule not in enabled:
             return None
         slug, severity, section = meta[rule]
-        return Finding(name, frame, time, rule, text, slug, severity, section)
+        return Finding(frame, time, rule, text, name, 0, slug, severity, section)
     return make
 
 
@@ -171,7 +173,7 @@ class CaptureLint:
                     continue
                 messages += 1
                 if item.clipped:
-                    continue   # the reader's FM903 note says why: not checkable
+                    continue   # the reader's packet-clipped note says why: not checkable
                 found = check_message(msg, item, keys)
                 revealed = observe(msg, item)
                 if on_message is not None:
@@ -197,13 +199,13 @@ class CaptureLint:
 
     @staticmethod
     def _other_icmp(dgram, make):
-        """FM204: ICMP type 41 whose subtype is not FMIPv4 (RFC 4065 3)."""
+        """ICMP type 41 whose subtype is not FMIPv4 (RFC 4065 3)."""
         payload = dgram.payload
-        if (dgram.proto != _ICMP or len(payload) < 5
+        if (dgram.proto != _ICMP or len(payload) <= P.ICMP_SUBTYPE_OFFSET
                 or payload[0] != P.ICMP_TYPE_EXPERIMENTAL_MOBILITY):
             return None
-        subtype = payload[4]
-        return make(dgram.frame, dgram.time, "FM204",
+        subtype = payload[P.ICMP_SUBTYPE_OFFSET]
+        return make(dgram.frame, dgram.time, R.ICMP_UNKNOWN_SUBTYPE,
                     f"ICMP type {payload[0]} subtype {subtype} is not an "
                     f"FMIPv4 message (subtypes "
                     f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}); not "

@@ -12,8 +12,8 @@ Contents:
     satisfy them (decision D12);
   * the PrRtAdv option order (RFC 4988 5.4);
   * flag rules that depend on the Code (HI Code 1, RFC 4988 5.5);
-  * exemptions: HAck codes that carry no NCoA (FM409), Mobile IPv4
-    extension types a receiver knows (FM110);
+  * exemptions: HAck codes that carry no NCoA, Mobile IPv4
+    extension types a receiver knows;
   * limits: the FBU Lifetime, the link-layer address length range;
   * the request/reply pairs with their matching keys (decision D9) and the
     rules for replies and requests that do not match (decision D11).
@@ -154,7 +154,7 @@ CODE_FLAG_RULES = {"hi": {P.HI_CODE_REACTIVE: (
 # --- Limits --------------------------------------------------------------------
 
 # RFC 4988 5.1: the FBU Lifetime MUST NOT exceed 10 seconds.  FBAck's
-# Lifetime is the granted one, checked against its FBU (FM416) instead.
+# Lifetime is the granted one, checked against its FBU (fback-lifetime-exceeds-request) instead.
 LIFETIME_LIMIT = {"fbu": (P.LIFETIME_MAX, R.FBU_LIFETIME_OVER_LIMIT)}
 
 # decision D3: the link-layer address length setting.  At least one octet;
@@ -176,12 +176,12 @@ def lla_length_problem(n) -> str | None:
 
 # --- Exemptions ------------------------------------------------------------------
 
-# FM110: Mobile IPv4 extension types 0-127 may not be skipped (RFC 3344
+# mip-extension-unknown: Mobile IPv4 extension types 0-127 may not be skipped (RFC 3344
 # 1.9); the authentication extensions of RFC 3344 3.5 (32-34) and RFC 4721
 # (36) are known to every Mobile IPv4 receiver and are not reported.
 KNOWN_MIP_EXTENSIONS = frozenset(P.MIP_EXTENSION_NAMES)
 
-# FM409 (RFC 4988 5.6): a HAck answering an HI with S set MUST carry the
+# hack-ncoa-option-missing (RFC 4988 5.6): a HAck answering an HI with S set MUST carry the
 # NCoA option -- except with the codes by which NAR says it supplies none:
 # 4 "NCoA not assigned" and the refusals (128 and above).
 HACK_NCOA_WHEN_HI_S = _need(P.OPT_IPV4_ADDR, (P.ADDR_NCOA,),

@@ -105,7 +105,7 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Message:
+class MessageSpec:
     key: str              # "fbu"
     abbrev: str           # "FBU"
     name: str             # "Fast Binding Update"
@@ -306,8 +306,8 @@ def _icmp_head(subtype: int, second: Field | None = None) -> tuple[Field, ...]:
     )
 
 
-MESSAGES: tuple[Message, ...] = (
-    Message(
+MESSAGES: tuple[MessageSpec, ...] = (
+    MessageSpec(
         "fbu", "FBU", "Fast Binding Update", "5.1", "mip", 20, None, 24,
         (
             Field("type", 0, 1, "type", "Type", "fmip.type", default=20),
@@ -322,7 +322,7 @@ MESSAGES: tuple[Message, ...] = (
             Field("ident", 16, 8, "hex", "Identification", "fmip.ident"),
         ),
         body="extensions", auth_required=True),
-    Message(
+    MessageSpec(
         "fback", "FBAck", "Fast Binding Acknowledgment", "5.2", "mip", 21,
         None, 20,
         (
@@ -336,21 +336,21 @@ MESSAGES: tuple[Message, ...] = (
         ),
         codes=FBACK_CODES, body="extensions", auth_required=True,
         is_response=True, request="fbu"),
-    Message(
+    MessageSpec(
         "rtsolpr", "RtSolPr", "Router Solicitation for Proxy Advertisement",
         "5.3", "icmp", 41, 6, 8, _icmp_head(6), codes=RTSOLPR_CODES),
-    Message(
+    MessageSpec(
         "prrtadv", "PrRtAdv", "Proxy Router Advertisement", "5.4", "icmp", 41,
         7, 8, _icmp_head(7), codes=PRRTADV_CODES,
         is_response=True, request="rtsolpr",
         unsolicited_codes=PRRTADV_UNSOLICITED),
-    Message(
+    MessageSpec(
         "hi", "HI", "Handover Initiate", "5.5", "icmp", 41, 8, 8,
         _icmp_head(8, Field("hiflags", 5, 1, "flags", "Flags", "fmip.hi.flags",
                             HI_FLAGS, reserved_mask=0x3F,
                             reserved_rule=R.ICMP_RESERVED_NOT_ZERO)),
         codes=HI_CODES),
-    Message(
+    MessageSpec(
         "hack", "HAck", "Handover Acknowledge", "5.6", "icmp", 41, 9, 8,
         _icmp_head(9), codes=HACK_CODES,
         is_response=True, request="hi"),
@@ -371,13 +371,13 @@ ICMP_SUBTYPE_OFFSET, = {m.field("subtype").offset for m in MESSAGES
                         if m.transport == "icmp"}
 
 
-def message_for(transport: str, number: int) -> Message | None:
+def message_for(transport: str, number: int) -> MessageSpec | None:
     """The message for a Mobile IPv4 type (transport "mip") or ICMP subtype."""
     table = MIP_MESSAGES if transport == "mip" else ICMP_MESSAGES
     return table.get(number)
 
 
-def code_text(msg: Message, code: int) -> str:
+def code_text(msg: MessageSpec, code: int) -> str:
     return msg.codes.get(code, f"Unknown ({code})")
 
 

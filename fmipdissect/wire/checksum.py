@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 
 from ..spec import protocol as P
 
@@ -140,3 +141,34 @@ def mn_par_authenticator(covered: bytes, key: bytes,
     if digest is None:
         raise ValueError(f"unknown authentication algorithm {algorithm!r}")
     return hmac.new(key, covered, digest).digest()
+
+
+# --- sums for patching packets (the generator) ----------------------------
+
+def fold(total: int) -> int:
+    """The end-around carry of a one's complement sum (RFC 1071)."""
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def word_sum(data: bytes) -> int:
+    """The sum of data's 16-bit words in network order, unfolded (an odd
+    length is padded with a zero octet): sums of parts add up."""
+    if len(data) % 2:
+        data += b"\x00"
+    return sum(struct.unpack(f"!{len(data) // 2}H", data))
+
+
+def ip_header_checksum(header: bytes | bytearray) -> int:
+    """The IPv4 header checksum, the field itself taken as zero."""
+    buf = bytes(header[:10]) + b"\x00\x00" + bytes(header[12:])
+    return ~fold(word_sum(buf)) & 0xFFFF
+
+
+def l4_checksum(src: bytes, dst: bytes, proto: int, segment: bytes) -> int:
+    """UDP/TCP checksum with the IPv4 pseudo-header (segment's own checksum
+    field zeroed by the caller); 0 is sent as 0xFFFF (RFC 768)."""
+    pseudo = src + dst + struct.pack("!BBH", 0, proto, len(segment))
+    value = ~fold(word_sum(pseudo) + word_sum(segment)) & 0xFFFF
+    return value or 0xFFFF

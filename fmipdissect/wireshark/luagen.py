@@ -1,8 +1,11 @@
-"""`fmipdissect lua`: render the Wireshark Lua dissector from protocol.py.
+"""`fmipdissect lua`: render the Wireshark Lua dissector from fmipdissect/spec.
 
-Every field, code table, flag mask, reserved mask, required option, limit and
-expert info of lua/fmip.lua comes from fmipdissect/protocol.py and the rule
-registry fmipdissect/lint/rules.py; the jinja2 template
+Every field, code table, flag mask and reserved mask of lua/fmip.lua comes
+from fmipdissect/spec/protocol.py; every required option (with its
+Option-Codes), option order, exemption, limit and matching key from the
+rulebook fmipdissect/spec/constraints.py; every expert info, with its
+message template, from the rule registry fmipdissect/spec/rules.py; the
+jinja2 template
 (templates/fmip.lua.j2) holds only the generic dissection logic that walks
 those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
 `--install` copies it into Wireshark's personal Lua plugins folder.
@@ -203,7 +206,7 @@ def _requirements(reqs) -> list[dict]:
              "rule": r.rule} for r in reqs]
 
 
-def _option_order(m: P.Message) -> dict | None:
+def _option_order(m: P.MessageSpec) -> dict | None:
     """RFC 4988 5.4 option order of PrRtAdv: (type, Option-Code) -> rank."""
     if m.key not in K.OPTION_ORDER:
         return None
@@ -216,7 +219,7 @@ def _option_order(m: P.Message) -> dict | None:
             "rule": rule}
 
 
-def _matching(m: P.Message) -> dict:
+def _matching(m: P.MessageSpec) -> dict:
     """Decisions D9, D11: the message's matching key and its pair's rules."""
     pair = K.PAIR_OF[m.key]
     response = m.key == pair.response

@@ -33,9 +33,9 @@ from scapy.packet import Raw
 from scapy.utils import rdpcap, wrpcap
 from wireshark_common import T, require_tool
 
+from fmipdissect.gen import flows as F
 from fmipdissect.gen import scenarios as S
 from fmipdissect.lint.engine import CaptureLint, LintConfig
-from fmipdissect.lint.keys import load_keys
 from fmipdissect.spec import constraints as K
 from fmipdissect.spec import protocol as P
 from fmipdissect.spec import rules as R
@@ -144,7 +144,7 @@ def _units(rng: random.Random, count: int, first: int):
     names = [n for n in S.SAMPLES if S.SCENARIOS[n].repeatable]
     for i in range(count):
         name = rng.choice(names)
-        p = S.params_for(S.Params(), first + i, S.EPOCH_US)
+        p = F.params_for(F.Params(), first + i, F.EPOCH_US)
         yield name, S.SCENARIOS[name].build(p)
 
 

@@ -1,5 +1,5 @@
 """The committed samples: conformant ones are clean, violations.pcap yields
-exactly the findings fmipdissect.gen.scenarios.VIOLATIONS documents."""
+exactly the findings fmipdissect.gen.violations.VIOLATIONS documents."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_conformant_sample_has_no_errors_or_warnings(name, with_keys):
 
 
 def test_violations_yield_exactly_the_documented_findings():
-    from fmipdissect.gen.scenarios import VIOLATIONS
+    from fmipdissect.gen.violations import VIOLATIONS
     findings = list(CaptureLint(str(sample("violations.pcap")),
                                 LintConfig(keys=keys())))
     got = Counter((f.frame, f.rule) for f in findings)

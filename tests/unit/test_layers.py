@@ -90,7 +90,7 @@ def assert_same_fields(built, dissected):
 
 # --- Round trips over every message, code and option ----------------------
 
-def _options_for(msg: P.Message, code: int) -> list:
+def _options_for(msg: P.MessageSpec, code: int) -> list:
     """Options that make the message conformant for this code."""
     opts = []
     for req in K.required_options(msg.key, code):

@@ -5,7 +5,7 @@
   mark, no expert warning or error (observations, decision D10 "info", are
   allowed: e.g. FM418 HI/HAck without IPsec).
 * samples/violations.pcap: each intended finding the dissector can see
-  (fmipdissect.gen.scenarios.VIOLATIONS) fires on its frame, and no frame gets a
+  (fmipdissect.gen.violations.VIOLATIONS) fires on its frame, and no frame gets a
   warning or error that was not intended for it.
 
 One `tshark -2` run per sample.
@@ -23,7 +23,8 @@ from scapy.utils import rdpcap
 from wireshark_common import (T, compared_field_names, expected_fields,
                                    require_tool)
 
-from fmipdissect.gen import scenarios as S
+from fmipdissect.gen import samples as SM
+from fmipdissect.gen import violations as V
 from fmipdissect.wireshark import luagen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ def samples(tmp_path_factory) -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail("samples/*.pcap missing: run `make samples`")
     out = tmp_path_factory.mktemp("samples")
-    S.write_samples(out)
+    SM.write_samples(out)
     return out
 
 
@@ -103,7 +104,7 @@ def test_violations_fire_on_their_frames(samples):
     rows = _run(samples / "violations.pcap")
     seen_rules = set(luagen.build_context()["rules"])
     intended = defaultdict(set)
-    for frame, rule, *_ in S.VIOLATIONS:
+    for frame, rule, *_ in V.VIOLATIONS:
         intended[frame].add(rule)
     missing, unexpected = [], []
     fired_anywhere = set().union(*(_fired(r) for r in rows))
@@ -124,5 +125,5 @@ def test_violations_fire_on_their_frames(samples):
     assert not missing, "\n".join(missing)
     assert not unexpected, "\n".join(unexpected)
     # the dissector covers a good part of the checker's findings
-    covered = {r for _, r, *_ in S.VIOLATIONS} & seen_rules
+    covered = {r for _, r, *_ in V.VIOLATIONS} & seen_rules
     assert len(covered) >= 30, sorted(covered)
