@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+3e8aee541055"
+local PLUGIN_VERSION = "0.1.0+e339d68c275c"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -2167,9 +2167,11 @@ end
 
 -- A tree nobody will see.  When the tree is not shown (tshark without -V,
 -- the first pass of -2, the GUI loading a file) and no filter, column or
--- tap refers to a field of this protocol, Wireshark "fakes" the field items
--- of the protocol (an added item is its parent): adding them only costs
--- time, which in a Lua dissector is most of the cost of a message.  The dissection then
+-- tap refers to a field of this protocol, Wireshark can "fake" the
+-- protocol's item (its length reads 0): adding items under it only costs
+-- time.  (Wireshark keeps every protocol item real once a protocol is
+-- primed, as the ICMP side's Field "icmp" does, so in tshark 4.0 this
+-- path is taken only without that.)  The dissection then
 -- runs against these stand-ins: the same checks, columns, expert infos (on
 -- the real item: filters on _ws.expert and the expert tap still see them)
 -- and request/response links, but no TvbRange and no tree item per field.
@@ -2190,22 +2192,19 @@ function LITE_TVB.range() return nil end
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
+  if top.len == 0 then
+    -- the protocol item itself is faked: no field of it is referred to
+    -- (a field is faked on its own whenever nothing refers to it, so only
+    -- the protocol item tells that none of them is wanted)
+    lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
+    top, t = LITE_TREE, LITE_TVB
+  end
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
   if quoted then top:append_text(" [quoted in an ICMP error]") end
   local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
-  local probed = false
   for _, f in ipairs(msg.fields) do
-    local _, item = add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
-    if item and not probed then
-      -- the first field item tells whether the fields are faked: a faked
-      -- item is its parent, here the whole message, not the field's octets
-      probed = true
-      if item.len ~= f.size then
-        lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
-        top, t = LITE_TREE, LITE_TVB
-      end
-    end
+    add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
   local clipped = t:reported_len() > n
   if not quoted then

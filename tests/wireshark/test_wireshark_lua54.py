@@ -92,7 +92,7 @@ local function new_item(len) return setmetatable({len = len}, Item) end
 -- "lite": Wireshark fakes the items nobody refers to (the parent comes back)
 local faked = arg[4] == "lite"
 function Item:add(_, range)
-  if faked then return self end
+  if faked then return new_item(0) end
   return new_item(type(range) == "table" and range.n or 0)
 end
 function Item:append_text() end
