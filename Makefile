@@ -19,6 +19,9 @@ run: setup
 	@echo
 	@echo "== fmipdissect decode samples/predictive.pcap =="
 	$(BIN)/fmipdissect decode samples/predictive.pcap
+	@echo
+	@echo "== fmipdissect handovers on the samples (report with ladder diagrams: handovers.html) =="
+	$(BIN)/fmipdissect handovers --html handovers.html samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
