@@ -30,7 +30,6 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
-from .report.annotate import CommentSpool, annotate_capture
 from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
@@ -250,7 +249,11 @@ def run(args) -> int:
         return 0
     _check_paths(args)
     config = build_config(args)
-    spool = CommentSpool() if args.annotate is not None else None
+    spool = None
+    if args.annotate is not None:
+        # dpkt (the pcapng writer) only when annotating: start-up stays light
+        from .report.annotate import CommentSpool
+        spool = CommentSpool()
     saved_gc = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
@@ -277,7 +280,8 @@ def run(args) -> int:
     return lint.status()
 
 
-def _annotate(capture: str, target: str, spool: CommentSpool) -> None:
+def _annotate(capture: str, target: str, spool) -> None:
     """Second pass of --annotate: the capture again, with the comments."""
+    from .report.annotate import annotate_capture
     with atomic_output(target, binary=True, what="annotated capture") as out:
         annotate_capture(capture, out, spool)
