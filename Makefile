@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 BIN := .venv/bin
 
-.PHONY: setup run test samples lua docs regen bench fuzz clean
+.PHONY: setup run test samples lua docs regen bench stress fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,9 @@ run: setup
 	@echo
 	@echo "== fmipdissect decode samples/predictive.pcap =="
 	$(BIN)/fmipdissect decode samples/predictive.pcap
+	@echo
+	@echo "== fmipdissect handovers on the samples (report with ladder diagrams: handovers.html) =="
+	$(BIN)/fmipdissect handovers --html handovers.html samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
@@ -38,6 +41,10 @@ docs: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Hostile captures at 10k, 100k and 1M (time, peak RSS, output size, growth).
+stress: setup
+	$(BIN)/python bench/stress.py
 
 fuzz: setup
 	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install -q atheris \

@@ -42,6 +42,11 @@ from pathlib import Path
 from fmipdissect.wireshark import tshark as T
 
 ROOT = Path(__file__).resolve().parents[1]
+LUA: Path | None = None    # a frozen copy of the plugin for the whole run
+
+
+def cmd(path: Path, *args: str, lua: bool = True) -> list[str]:
+    return T.command(path, *args, lua=lua, lua_path=LUA)
 
 
 def make_handovers(path: Path, packets: int) -> None:
@@ -107,8 +112,8 @@ def cost_ratio(path: Path, runs: int) -> None:
           f"{'CPU ratio':>11}")
     for label, args in (("tshark -n -2 -V", ("-2", "-V")),
                         ("tshark -n (summary lines)", ())):
-        plain = best(T.command(path, *args, lua=False), runs)
-        plugin = best(T.command(path, *args), runs)
+        plain = best(cmd(path, *args, lua=False), runs)
+        plugin = best(cmd(path, *args), runs)
         print(f"{label:34}{plain[0]:9.2f}s{plugin[0]:9.2f}s"
               f"{plugin[0] / plain[0]:7.2f}x{plugin[1] / plain[1]:10.2f}x")
 
@@ -119,8 +124,8 @@ def repeats(sizes: list[int], runs: int, work: Path) -> None:
     for r in sizes:
         path = work / f"repeat-{r}.pcap"
         write_fbus(path, r, distinct=False)
-        plugin = best(T.command(path, "-2", "-V"), runs)
-        plain = best(T.command(path, "-2", "-V", lua=False), runs)
+        plugin = best(cmd(path, "-2", "-V"), runs)
+        plain = best(cmd(path, "-2", "-V", lua=False), runs)
         print(f"{r:8d}{plugin[0]:12.2f}s{plain[0]:9.2f}s"
               f"{plugin[0] / r * 1000:11.3f}s")
 
@@ -137,8 +142,8 @@ end
 
 
 def lua_heap(path: Path, probe: Path) -> int:
-    cmd = T.command(path, "-2", "-V") + ["-X", f"lua_script:{probe}"]
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL,
+    command = cmd(path, "-2", "-V") + ["-X", f"lua_script:{probe}"]
+    proc = subprocess.run(command, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True,
                           env=T.isolated_env())
     T.check_stderr(proc.stderr)
@@ -158,8 +163,7 @@ def memory(q: int, work: Path) -> None:
         path = work / f"requests-{count}.pcap"
         write_fbus(path, count, distinct=True)
         for lua in (False, True):
-            rss[count, lua] = run_tshark(T.command(path, "-2", "-V",
-                                                   lua=lua))[2]
+            rss[count, lua] = run_tshark(cmd(path, "-2", "-V", lua=lua))[2]
         heap[count] = lua_heap(path, probe)
     print(f"{'requests':>10}{'RSS without':>13}{'RSS with':>11}"
           f"{'Lua heap':>11}")
@@ -189,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     version = subprocess.run([T.find_tshark(), "--version"],
                              capture_output=True, text=True).stdout
     print("tshark:", version.splitlines()[0] if version else "?")
-    print("plugin:", T.dissector_path())
+    global LUA
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        LUA = work / "fmip.lua"
+        LUA.write_bytes(T.dissector_path().read_bytes())
+        print("plugin:", T.dissector_path(), "(a copy, taken at the start)")
         path = args.capture
         if path is None:
             path = work / f"fmip-{args.packets}.pcap"

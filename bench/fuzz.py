@@ -301,9 +301,10 @@ def check_tshark(path: Path, timeout: float = TSHARK_TIMEOUT,
     if two_pass:
         prefs.append("-2")
     try:
-        run = subprocess.run(
+        from fmipdissect.wireshark.tshark import isolated_env
+        run = subprocess.run(   # no installed plugin, no user preference
             ["tshark", "-X", f"lua_script:{lua}", *prefs, "-r", str(path),
-             "-V"], capture_output=True, timeout=timeout)
+             "-V"], capture_output=True, timeout=timeout, env=isolated_env())
     except subprocess.TimeoutExpired:
         return f"tshark did not finish within {timeout:g} s"
     if run.returncode < 0:

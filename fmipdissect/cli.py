@@ -19,7 +19,7 @@ from .errors import InputError, one_line
 # subcommand -> (module, one-line help)
 SUBCOMMANDS = {
     "lint": ("fmipdissect.lint.cli", "check captures against RFC 4988 (= fmip-lint)"),
-    "decode": ("fmipdissect.decode.output", "print every FMIPv4 message of a capture"),
+    "decode": ("fmipdissect.decode.cli", "print every FMIPv4 message of a capture"),
     "gen": ("fmipdissect.gen.cli", "write a capture of a handover scenario"),
     "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
     "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),

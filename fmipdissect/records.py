@@ -27,6 +27,8 @@ class Datagram:
     payload: bytes          # the ICMP message from its Type, or the UDP payload
     clipped: bool = False   # captured shorter than the IP total length (snaplen)
     fragments: tuple[int, ...] = ()   # frames it was reassembled from, if any
+    encapsulation: str = ""  # layers it came through: "eth/ip/udp",
+                             # "eth/vlan/ip/gre/ip/udp" (capture/linklayer.py)
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+44f9318357ac"
+local PLUGIN_VERSION = "0.1.0+e339d68c275c"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -75,6 +75,13 @@ local function copy_in_use()
 end
 
 if not copy_in_use() then return end
+
+-- The standard library as locals: a global name is a lookup in Wireshark's
+-- large global table on every use, a local is not (per-packet speed).
+local string, math, table = string, math, table
+local ipairs, pairs, next, type, tostring, tonumber, pcall =
+  ipairs, pairs, next, type, tostring, tonumber, pcall
+local byte, format, floor = string.byte, string.format, math.floor
 
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
 -- The ICMP side runs as a postdissector of its own, so that the UDP
@@ -1112,7 +1119,7 @@ RULES.FM108 = {
   group = "protocol",
   summary = "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
   section = "5.2",
-  message = nil,
+  message = "NCoA option at offset {offset} has Length {length} (octets), not {units} (8-octet units)",
 }
 RULES.FM109 = {
   name = "fback-ncoa-after-auth",
@@ -1120,7 +1127,7 @@ RULES.FM109 = {
   group = "protocol",
   summary = "NCoA option placed after the MN-PAR Authentication Extension",
   section = "5.2",
-  message = nil,
+  message = "NCoA option at offset {offset} follows the MN-PAR Authentication Extension (offset {auth_offset}) and is not covered by it",
 }
 RULES.FM110 = {
   name = "mip-extension-unknown",
@@ -1128,7 +1135,7 @@ RULES.FM110 = {
   group = "protocol",
   summary = "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
   section = "5.1",
-  message = nil,
+  message = "unknown non-skippable extension type {type} at offset {offset}",
 }
 RULES.FM201 = {
   name = "icmp-checksum-bad",
@@ -1136,7 +1143,7 @@ RULES.FM201 = {
   group = "checksum",
   summary = "ICMP checksum is wrong",
   section = "5.3",
-  message = nil,
+  message = "{abbrev} checksum {checksum} is wrong; with Checksum and Reserved zeroed it is {expected} (decision D2)",
 }
 RULES.FM202 = {
   name = "icmp-checksum-plain-sum",
@@ -1144,7 +1151,7 @@ RULES.FM202 = {
   group = "checksum",
   summary = "ICMP checksum computed over the non-zero Reserved bits",
   section = "5.3",
-  message = nil,
+  message = "{abbrev} checksum {checksum} is the plain sum over the non-zero Reserved bits; with Reserved zeroed it is {expected} (decision D2)",
 }
 RULES.FM203 = {
   name = "icmp-reserved-not-zero",
@@ -1184,7 +1191,7 @@ RULES.FM208 = {
   group = "protocol",
   summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
   section = "5.4",
-  message = nil,
+  message = "{later} option at offset {offset} comes after the {earlier} option",
 }
 RULES.FM209 = {
   name = "prrtadv-reason-code-missing",
@@ -1480,7 +1487,7 @@ end
 -- A number as text without a fraction: Lua 5.3+ prints 5.0 for a float
 -- that Wireshark may hand over as one.
 local function text_of(v)
-  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  if type(v) == "number" and v == floor(v) then return format("%d", v) end
   return tostring(v)
 end
 
@@ -1505,7 +1512,7 @@ end
 -- One octet of the message, or nil past the captured end.
 local function octet(off)
   if off < 0 then return nil end
-  return string.byte(octets, off + 1)
+  return byte(octets, off + 1)
 end
 
 -- Field values read from the same string (callers check that they fit):
@@ -1513,21 +1520,21 @@ end
 -- cost of a Lua dissector (docs/wireshark.md, "Speed").
 local function uint_at(off, size)
   local v = 0
-  for i = off + 1, off + size do v = v * 256 + string.byte(octets, i) end
+  for i = off + 1, off + size do v = v * 256 + byte(octets, i) end
   return v
 end
 
 local function ipv4_at(off)
-  return string.format("%d.%d.%d.%d", string.byte(octets, off + 1, off + 4))
+  return format("%d.%d.%d.%d", byte(octets, off + 1, off + 4))
 end
 
 local function hex_at(off, size)
-  return string.format(string.rep("%02x", size), string.byte(octets, off + 1, off + size))
+  return format(string.rep("%02x", size), byte(octets, off + 1, off + size))
 end
 
 -- Whether the one bit of mask is set in value (mask a power of two).
 local function bit_set(value, mask)
-  return math.floor(value / mask) % 2 == 1
+  return floor(value / mask) % 2 == 1
 end
 
 -- A message quoted in an ICMP error is shown, not checked: no expert
@@ -1692,7 +1699,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
-  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr}
+  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr, offset = off}
 end
 
 local function dissect_options(t, off, tree, ctx)
@@ -1728,7 +1735,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
       report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
-      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2)}
+      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2), offset = off}
     end
     off = off + size
   end
@@ -1773,6 +1780,7 @@ local function dissect_auth(t, off, tree, ctx)
   -- a well-framed authentication extension (the checker's "auth" element)
   ctx.auth_seen = true
   if subtype == N.AUTH_SUBTYPE_MN_PAR then
+    if not ctx.mn_par_seen then ctx.mn_par_at = off end
     ctx.mn_par_seen = true
   else
     ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
@@ -1801,10 +1809,10 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   local sub = tree:add(F["fmip.opt"], t:range(off, size))
   dissect_known_option(t, off, size, opt, sub, ctx)
   if olen == FBACK_NCOA.octet_length then
-    report(sub, FBACK_NCOA.octet_rule, string.format("Length %d counts octets; RFC 4988 6.2 uses 1 (8-octet units)", olen))
+    say(sub, FBACK_NCOA.octet_rule, {offset = off, length = olen, units = opt.fixed_len / N.OPTION_UNIT})
   end
   if ctx.mn_par_seen then
-    report(sub, FBACK_NCOA.after_auth_rule, "the option follows the authentication extension, which does not cover it")
+    say(sub, FBACK_NCOA.after_auth_rule, {offset = off, auth_offset = ctx.mn_par_at})
   end
   return size
 end
@@ -1837,7 +1845,7 @@ local function dissect_extensions(t, off, tree, ctx, msg)
         report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
                                                        OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
       elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
-        report(sub, ID.MIP_EXTENSION_UNKNOWN, string.format("extension type %d is not skippable and not known", etype))
+        say(sub, ID.MIP_EXTENSION_UNKNOWN, {type = etype, offset = off})
       end
     end
     if size == nil then return true end
@@ -1886,8 +1894,8 @@ local function check_prrtadv_options(item, msg, code, options)
     local rank = order.ranks[text_of(o.type) .. ":" .. text_of(o.code)]
     if rank ~= nil then
       if rank < previous and rank ~= 1 then
-        report(item, order.rule, string.format("%s option comes after the %s option",
-                                               order.labels[rank], order.labels[previous]))
+        say(item, order.rule, {later = order.labels[rank], offset = o.offset,
+                               earlier = order.labels[previous]})
         return
       end
       previous = rank
@@ -1931,12 +1939,12 @@ local function check_checksum(t, item, msg, sent)
     verdict = "ok"
   elseif sent == fold(sum) then
     verdict = "plain-sum"
-    report(item, ID.ICMP_CHECKSUM_PLAIN_SUM, string.format("checksum 0x%04x is the plain sum; with Reserved zeroed it is 0x%04x",
-                                        sent, expected))
+    say(item, ID.ICMP_CHECKSUM_PLAIN_SUM, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
+                                           expected = string.format("0x%04x", expected)})
   else
     verdict = "bad"
-    report(item, ID.ICMP_CHECKSUM_BAD, string.format("checksum 0x%04x, expected 0x%04x (Reserved zeroed, decision D2)",
-                                        sent, expected))
+    say(item, ID.ICMP_CHECKSUM_BAD, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
+                                     expected = string.format("0x%04x", expected)})
   end
   local e = item:add(F["fmip.checksum.expected"], expected)
   e:set_generated()
@@ -2159,9 +2167,11 @@ end
 
 -- A tree nobody will see.  When the tree is not shown (tshark without -V,
 -- the first pass of -2, the GUI loading a file) and no filter, column or
--- tap refers to a field of this protocol, Wireshark "fakes" the field items
--- of the protocol (an added item is its parent): adding them only costs
--- time, which in a Lua dissector is most of the cost of a message.  The dissection then
+-- tap refers to a field of this protocol, Wireshark can "fake" the
+-- protocol's item (its length reads 0): adding items under it only costs
+-- time.  (Wireshark keeps every protocol item real once a protocol is
+-- primed, as the ICMP side's Field "icmp" does, so in tshark 4.0 this
+-- path is taken only without that.)  The dissection then
 -- runs against these stand-ins: the same checks, columns, expert infos (on
 -- the real item: filters on _ws.expert and the expert tap still see them)
 -- and request/response links, but no TvbRange and no tree item per field.
@@ -2182,22 +2192,19 @@ function LITE_TVB.range() return nil end
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
+  if top.len == 0 then
+    -- the protocol item itself is faked: no field of it is referred to
+    -- (a field is faked on its own whenever nothing refers to it, so only
+    -- the protocol item tells that none of them is wanted)
+    lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
+    top, t = LITE_TREE, LITE_TVB
+  end
   top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
   if quoted then top:append_text(" [quoted in an ICMP error]") end
   local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
                mn_par_seen = false, auth_subtypes = {}}
-  local probed = false
   for _, f in ipairs(msg.fields) do
-    local _, item = add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
-    if item and not probed then
-      -- the first field item tells whether the fields are faked: a faked
-      -- item is its parent, here the whole message, not the field's octets
-      probed = true
-      if item.len ~= f.size then
-        lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
-        top, t = LITE_TREE, LITE_TVB
-      end
-    end
+    add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
   local clipped = t:reported_len() > n
   if not quoted then

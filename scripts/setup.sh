@@ -25,6 +25,7 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v luac5.4 >/dev/null 2>&1 || need+=(lua5.4)
 command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${need[*]}"

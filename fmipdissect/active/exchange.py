@@ -13,14 +13,14 @@ answers an earlier exchange (late replies).
 
 from __future__ import annotations
 
+import io
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 from ..api import check
-from ..gen import scenarios as S
-from ..gen.generate import PcapngWriter
+from ..gen import flows as S
+from ..gen.writers import PcapngWriter
 from ..lint.report import finding_dict
 from ..spec import protocol as P
 from ..spec.rules import RULES_BY_ID
@@ -116,34 +116,41 @@ class Prober:
     def send(self, x: Exchange, packet) -> None:
         self.link.send(packet)
 
-    def wait(self, x: Exchange, done=None, timeout: float | None = None,
-             respond: bool = True) -> None:
+    def wait(self, x: Exchange, done=None,
+             timeout: float | None = None) -> None:
         """Collect frames until done(x) or the timeout; meanwhile play the
-        other router."""
-        end = time.monotonic() + (timeout or self.cfg.timeout)
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
+        other router, and give what the prober answered a full timeout of
+        its own (the FBAck is due a timeout after the prober's HAck)."""
+        timeout = timeout or self.cfg.timeout
+        end = time.monotonic() + timeout
+        while True:                   # poll at least once after each answer
+            left = max(0.0, end - time.monotonic())
             for seen in self.link.poll(min(left, 0.05)):
                 x.frames.append(seen)
-                if respond and not seen.outgoing:
-                    self._respond(seen)
+                if not seen.outgoing and self._respond(seen):
+                    end = time.monotonic() + timeout
+                    left = timeout
             if done is not None and done(x):
                 # the frames we sent last are in once the poll returns
                 for seen in self.link.poll(0.005):
                     x.frames.append(seen)
                 return
+            if left <= 0 or time.monotonic() >= end:
+                return
 
-    def _respond(self, seen) -> None:
+    def _respond(self, seen) -> bool:
+        """Play the other router; True when it answered."""
         msg = seen.message()
         if msg is None or seen.dst != self.cfg.peer:
-            return
+            return False
         if self.cfg.target == "par" and msg.key == "hi":
             self.link.send(self._hack_for(seen, msg))
         elif self.cfg.target == "nar" and msg.key == "fbu" \
                 and seen.src == msg.coa:
             self.link.send(self._fback_for(seen, msg))
+        else:
+            return False
+        return True
 
     def _hack_for(self, seen, msg):
         """The stand-in NAR's HAck (RFC 4988 5.6)."""
@@ -168,15 +175,12 @@ class Prober:
         says about the prober's own packets (some are broken on purpose)."""
         if not x.frames:
             return []
-        # A capture file: fmipdissect.check reads paths on every version
-        # (in-memory sources need a newer capture reader).
-        with tempfile.NamedTemporaryFile(suffix=".pcapng") as f:
-            w = PcapngWriter(f, LINKTYPE_ETHERNET)
-            for seen in x.frames:
-                w.record(int(seen.time * 1_000_000), seen.frame)
-            w.flush()
-            f.flush()
-            findings = check(f.name, keys=self.cfg.keys, name=x.name)
+        buf = io.BytesIO()
+        w = PcapngWriter(buf, LINKTYPE_ETHERNET)
+        for seen in x.frames:
+            w.record(int(seen.time * 1_000_000), seen.frame)
+        w.flush()
+        findings = check(buf.getvalue(), keys=self.cfg.keys, name=x.name)
         out = []
         for f in findings:
             own = x.frames[f.frame - 1].outgoing \

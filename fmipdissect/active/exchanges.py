@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scapy.layers.inet import IP, UDP
 
-from ..gen import scenarios as S
+from ..gen import flows as S
 from ..layers import LLAOption, MNPARAuth, RtSolPr
 from ..spec import protocol as P
 from .roles import spoil_checksum, without_auth, udp

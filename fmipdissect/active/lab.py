@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..gen.scenarios import SAMPLE_SPI
+from ..gen.flows import SAMPLE_SPI
 from . import netns as N
 
 PAR_ADDR, NAR_ADDR, PCOA = "198.18.1.1", "198.18.2.1", "198.18.1.10"
@@ -217,14 +217,12 @@ def _run_lab(lab, work, faults, timeout=PROBE_TIMEOUT) -> LabRun:
     phase("setup")
     result.mn = _handovers(mn, mn_log)
     time.sleep(0.1)                  # the last FBAck copies reach dumpcap
-    for node, (proc, path, _) in caps.items():
-        lab.stop(proc)
-        result.captures[node] = path
+    lab.stop(*(proc for proc, _, _ in caps.values()))
+    result.captures = {node: path for node, (_, path, _) in caps.items()}
     phase("handovers")
     result.probe = _probes(probes)
     phase("probes")
-    lab.stop(par)
-    lab.stop(nar)
+    lab.stop(par, nar)
     from .report import lint_captures, handover_report
     result.lint = lint_captures(result.captures, keys)
     result.handovers = handover_report(result.captures["par"], keys)

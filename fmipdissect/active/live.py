@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ..decode.decoder import decode_icmp, decode_mip
 from ..errors import InputError
-from ..gen.generate import PcapngWriter
+from ..gen.writers import PcapngWriter
 from ..spec import protocol as P
 
 ETH_P_ALL = 0x0003

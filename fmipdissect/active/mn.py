@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from scapy.layers.inet import IP
 
-from ..gen import scenarios as S
+from ..gen import flows as S
 from ..layers import MNPARAuth, RtSolPr
 from ..spec import protocol as P
 from .faults import Injected

@@ -60,6 +60,16 @@ class Namespaces:
         self.ip("netns", "add", ns)
         self.names.append(ns)
         self.ip("-n", ns, "link", "set", "lo", "up")
+        # IPv4 only (no IPv6 autoconfiguration chatter in the captures), and
+        # ARP requests from the address of the link they go out on (else a
+        # router's other address shows up on two links, and Wireshark
+        # reports a duplicate address).
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                        "net.ipv6.conf.all.disable_ipv6=1",
+                        "net.ipv6.conf.default.disable_ipv6=1",
+                        "net.ipv4.conf.all.arp_announce=2",
+                        "net.ipv4.conf.default.arp_announce=2"],
+                       capture_output=True)
         return ns
 
     def link(self, a: str, if_a: str, mac_a: str, b: str, if_b: str,
@@ -83,13 +93,19 @@ class Namespaces:
         self.procs.append(proc)
         return proc
 
-    def stop(self, proc: subprocess.Popen, wait: float = 3.0) -> None:
-        """End a process this lab started: SIGTERM, then SIGKILL."""
-        if proc.poll() is None:
+    def stop(self, *procs: subprocess.Popen, wait: float = 3.0) -> None:
+        """End processes this lab started, side by side: SIGTERM, then
+        SIGKILL for one that has not ended after wait seconds."""
+        running = [p for p in procs if p.poll() is None]
+        for proc in running:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in running:
+            try:
                 proc.wait(wait)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -102,8 +118,7 @@ class Namespaces:
         signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
         signal.pthread_sigmask(signal.SIG_BLOCK, signals)
         try:
-            for proc in self.procs:
-                self.stop(proc)
+            self.stop(*self.procs)
             for ns in reversed(self.names):
                 subprocess.run(["ip", "netns", "del", ns],
                                capture_output=True)

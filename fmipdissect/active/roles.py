@@ -22,7 +22,7 @@ MN   runs a handover: RtSolPr for the new AP, PrRtAdv, then the FBU from
 
 Faults (faults.py) spoil what a role sends.  Received messages are decoded
 with fmipdissect's own decoder; sent ones are built with the Scapy layers
-and the scenario builders of fmipdissect/gen/scenarios.py.
+and the scenario builders of fmipdissect/gen/flows.py.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from scapy.layers.inet import IP, UDP
 from scapy.packet import Raw
 
-from ..gen import scenarios as S
+from ..gen import flows as S
 from ..layers import LLAOption, MNPARAuth, PrefixOption
 from ..spec import protocol as P
 from ..wire.checksum import CHECKSUM_BAD, mn_par_authenticator

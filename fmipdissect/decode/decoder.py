@@ -449,8 +449,8 @@ def _extensions(msg: Message, raw: bytes, off: int,
         elif (etype < P.SKIPPABLE_EXTENSION_MIN
                 and etype not in K.KNOWN_MIP_EXTENSIONS):
             problems.append(problem(
-                MIP_EXTENSION_UNKNOWN, f"unknown non-skippable extension "
-                f"type {etype} at offset {off}", off))
+                MIP_EXTENSION_UNKNOWN, R.say(MIP_EXTENSION_UNKNOWN,
+                                             type=etype, offset=off), off))
         off += size
 
 

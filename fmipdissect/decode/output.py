@@ -1,4 +1,6 @@
-"""`fmipdissect decode CAPTURE`: print every FMIPv4 message of a capture.
+"""How `fmipdissect decode` shows a message: text and JSON Lines.
+
+The command itself is decode/cli.py.
 
 Like `tshark -V`, but only the FMIPv4 part: for each message the frame
 number, time, IP addresses and ports, then every header field (codes and
@@ -23,6 +25,8 @@ A "message" object (keys always present; null where they do not apply):
     sport, dport UDP ports (null for ICMP)
     clipped      true if the capture cut the datagram short (snap length)
     fragments    frame numbers the datagram was reassembled from ([] if none)
+    encapsulation  the layers it came through, e.g. "eth/ip/udp",
+                 "eth/ip/gre/ip/udp", "eth/mpls/ip/icmp" (capture/linklayer.py)
     message      protocol key: "fbu", "fback", "rtsolpr", "prrtadv", "hi", "hack"
     abbrev       "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck"
     name         full message name
@@ -61,71 +65,20 @@ A "note" object reports something about the capture itself:
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from datetime import datetime, timezone
 
-from ..spec import constraints as K
-from ..spec import protocol as P
-from ..capture.reader import CaptureReader
-from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
-                       fmip_icmp_checksum)
-from .decoder import IPPROTO_ICMP, decode_datagram, field_attribute
-from ..errors import InputError
-from ..spec.rules import RULES_BY_ID
 from ..records import CaptureNote, Datagram, Element, Message
+from ..spec import protocol as P
+from ..spec.rules import RULES_BY_ID
+from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
+                             fmip_icmp_checksum)
+from .decoder import IPPROTO_ICMP, field_attribute
 
-# decision D6: the high 32 bits of Identification are often NTP seconds (since
-# 1900).  "Plausible": from 1990 up to the end of NTP era 0 (2036-02-07).
-NTP_UNIX_OFFSET = 2_208_988_800
-NTP_PLAUSIBLE_FROM = 631_152_000          # 1990-01-01T00:00:00Z (Unix time)
-NTP_ERA0_END = 2**32 - NTP_UNIX_OFFSET    # 2036-02-07T06:28:16Z (Unix time)
+# decision D6 (spec/protocol.py): the NTP range of Identification
+NTP_UNIX_OFFSET = P.NTP_UNIX_OFFSET
+NTP_PLAUSIBLE_FROM = P.NTP_PLAUSIBLE_FROM
+NTP_ERA0_END = P.NTP_ERA0_END
 
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or json (JSON Lines, one object "
-                             "per message)")
-    parser.add_argument("--lla-length", type=int,
-                        default=P.DEFAULT_LLA_LENGTH, metavar="N",
-                        help="link-layer address length in LLA options, "
-                             f"{K.LLA_LENGTH_MIN}-{K.LLA_LENGTH_MAX} (default "
-                             f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
-
-
-def run(args: argparse.Namespace) -> int:
-    problem = K.lla_length_problem(args.lla_length)    # decision D3
-    if problem:
-        raise InputError(f"--lla-length: {problem}")
-
-    out = sys.stdout
-    messages = 0
-    as_json = args.format == "json"
-    with CaptureReader(args.capture) as reader:
-        for item in reader:
-            if isinstance(item, CaptureNote):
-                if as_json:
-                    out.write(json.dumps(note_json(item)) + "\n")
-                else:
-                    out.write(note_text(item))
-                continue
-            msg = decode_datagram(item, args.lla_length)
-            if msg is None:
-                continue
-            messages += 1
-            if as_json:
-                out.write(json.dumps(message_json(item, msg)) + "\n")
-            else:
-                out.write(message_text(item, msg))
-    if not as_json:
-        out.write(f"{messages} FMIPv4 message{'s' if messages != 1 else ''}"
-                  f" in {args.capture}\n")
-    out.flush()
-    return 0
 
 
 # --- Shared helpers --------------------------------------------------------
@@ -221,6 +174,7 @@ def message_json(d: Datagram, msg: Message) -> dict:
         "proto": "icmp" if d.proto == IPPROTO_ICMP else "udp",
         "sport": d.sport, "dport": d.dport,
         "clipped": d.clipped, "fragments": list(d.fragments),
+        "encapsulation": d.encapsulation,
         "message": msg.key, "abbrev": spec.abbrev, "name": spec.name,
         "section": spec.section, "length": len(msg.raw),
         "type": msg.type, "code": msg.code,
@@ -395,6 +349,8 @@ def message_text(d: Datagram, msg: Message) -> str:
     if d.fragments:
         extras.append("reassembled from frames "
                       + ", ".join(map(str, d.fragments)))
+    if d.encapsulation.count("/") > 2:     # more than link/ip/transport
+        extras.append(f"through {d.encapsulation}")
     if extras:
         out.append("  [" + "; ".join(extras) + "]")
     out.append(f"  {spec.name} ({spec.abbrev}), RFC 4988 {spec.section}, "

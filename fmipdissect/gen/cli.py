@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..spec import protocol as P
 from .flows import Params
-from .generate import GenOptions, generate_file
+from .generate import GenOptions, generate, generate_file
 from .scenarios import SCENARIOS
 from .writers import LINKTYPES
 
@@ -40,7 +40,8 @@ def add_arguments(parser) -> None:
                         help="scenario to generate (--list shows them)")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="capture to write: pcap, or pcapng when the name "
-                             "ends in .pcapng")
+                             "ends in .pcapng; - writes a pcap to standard "
+                             "output")
     parser.add_argument("--list", action="store_true",
                         help="list the scenarios and exit")
     parser.add_argument("--handovers", type=int, default=1, metavar="N",
@@ -124,5 +125,12 @@ def run(args) -> int:
     options = options_from_args(args)
     if not args.output:
         raise InputError("give the capture to write with -o FILE")
+    if args.output == "-":             # a pcap to standard output
+        if sys.stdout.isatty():
+            raise InputError("-o -: standard output is a terminal; redirect "
+                             "it to a file or a pipe")
+        generate(options, sys.stdout.buffer, False)
+        sys.stdout.buffer.flush()
+        return 0
     generate_file(options, Path(args.output))
     return 0

@@ -29,7 +29,7 @@ from ..layers import (FBU, HI, FBAck, HAck, IPv4AddrOption, LLAOption,
 from ..spec import protocol as P
 
 # Seconds between the NTP epoch (1900) and the Unix epoch (1970), RFC 5905.
-NTP_UNIX_OFFSET = 2_208_988_800
+NTP_UNIX_OFFSET = P.NTP_UNIX_OFFSET
 # Fixed start of every generated capture: same seed, same bytes.
 # 2026-01-01T00:00:00Z, in microseconds since the Unix epoch.
 EPOCH_US = 1_767_225_600_000_000

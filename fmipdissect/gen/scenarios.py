@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .flows import (Frame, Params, ncoa, network_initiated, predictive,
-                    reactive, rejected)
+from .flows import (EPOCH_US, Frame, Params, ncoa, network_initiated,
+                    predictive, reactive, rejected)
 from .violations import violations
 
 @dataclass(frozen=True)
@@ -39,3 +39,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 )}
 
 SAMPLES = tuple(SCENARIOS)   # every scenario has a sample, <name>.pcap
+
+# What users of the registry need with it: the parameters of a flow and the
+# fixed start of every generated capture.
+__all__ = ["Scenario", "SCENARIOS", "SAMPLES", "Params", "Frame", "EPOCH_US"]

@@ -411,7 +411,7 @@ class HandoverTracker:
         if ho is None:
             if slot is None or slot.current.over:
                 return None
-            ho = slot.current          # an Identification of no FBU (mismatch)
+            ho = slot.current          # an Identification of no FBU (identification mismatch)
         elif ho.fback is None:
             ho.fback = msg.code        # decision D13: decides the outcome
             ho.lat_fbu = now - ho.fbu_first

@@ -23,7 +23,8 @@ from ..spec import protocol as P
 from ..spec import rules as R
 from ..spec.rules import say
 from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_PLAIN_SUM,
-                             authenticator_matches, mn_par_authenticator)
+                             authenticator_matches, fmip_icmp_checksum,
+                             mn_par_authenticator)
 
 # Decoder problems after which the element list is incomplete.
 PARSING_STOPPED = frozenset({R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
@@ -168,13 +169,13 @@ def _fback(msg, spec, stopped, keys, out):
         if e.kind == "ipv4addr" and e.code == P.ADDR_NCOA:
             if e.length != _NCOA_LENGTH_UNITS and e.length in \
                     P.NCOA_IN_FBACK_LENGTHS:
-                out.append((R.FBACK_NCOA_OCTET_LENGTH, (f"NCoA option at offset {e.offset} has Length "
-                                f"{e.length} (octets), not "
-                                f"{_NCOA_LENGTH_UNITS} (8-octet units)")))
+                out.append((R.FBACK_NCOA_OCTET_LENGTH, say(
+                    R.FBACK_NCOA_OCTET_LENGTH, offset=e.offset,
+                    length=e.length, units=_NCOA_LENGTH_UNITS)))
             if auth_at is not None and e.offset > auth_at:
-                out.append((R.FBACK_NCOA_AFTER_AUTH, (f"NCoA option at offset {e.offset} follows "
-                                f"the MN-PAR Authentication Extension (offset "
-                                f"{auth_at}) and is not covered by it")))
+                out.append((R.FBACK_NCOA_AFTER_AUTH, say(
+                    R.FBACK_NCOA_AFTER_AUTH, offset=e.offset,
+                    auth_offset=auth_at)))
     if keys is not None:
         _authenticators(msg, spec, keys, out)
 
@@ -182,13 +183,15 @@ def _fback(msg, spec, stopped, keys, out):
 def _icmp_common(msg, spec, out):
     verdict = msg.checksum_verdict
     if verdict == CHECKSUM_BAD:
-        out.append((R.ICMP_CHECKSUM_BAD, (f"{spec.abbrev} checksum {msg.checksum:#06x} is wrong "
-                        f"(computed with Checksum and Reserved zeroed, decision "
-                        f"D2)")))
+        out.append((R.ICMP_CHECKSUM_BAD, say(
+            R.ICMP_CHECKSUM_BAD, abbrev=spec.abbrev,
+            checksum=f"{msg.checksum:#06x}",
+            expected=f"{fmip_icmp_checksum(msg.raw):#06x}")))
     elif verdict == CHECKSUM_PLAIN_SUM:
-        out.append((R.ICMP_CHECKSUM_PLAIN_SUM, (f"{spec.abbrev} checksum {msg.checksum:#06x} is the "
-                        f"plain sum over the non-zero Reserved bits, not the "
-                        f"RFC's sum with Reserved zeroed (decision D2)")))
+        out.append((R.ICMP_CHECKSUM_PLAIN_SUM, say(
+            R.ICMP_CHECKSUM_PLAIN_SUM, abbrev=spec.abbrev,
+            checksum=f"{msg.checksum:#06x}",
+            expected=f"{fmip_icmp_checksum(msg.raw):#06x}")))
     if msg.reserved:
         out.append((R.ICMP_RESERVED_NOT_ZERO, say(
             R.ICMP_RESERVED_NOT_ZERO, abbrev=spec.abbrev,
@@ -233,9 +236,9 @@ def _prrtadv(msg, spec, stopped, keys, out):
         if rank is None:
             continue
         if rank < previous and rank != 0:
-            out.append((_ORDER_RULE, (f"{_ORDER_SLOTS[rank].label} option at offset "
-                            f"{e.offset} comes after the "
-                            f"{_ORDER_SLOTS[previous].label} option")))
+            out.append((_ORDER_RULE, say(
+                _ORDER_RULE, later=_ORDER_SLOTS[rank].label, offset=e.offset,
+                earlier=_ORDER_SLOTS[previous].label)))
             return
         previous = rank
 

@@ -30,8 +30,7 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
 from .keys import load_keys
 from .report import FORMATS, Progress, list_rules, make_report
-from .report.annotate import CommentSpool, write_annotated
-from .report.common import fails
+from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
@@ -39,7 +38,9 @@ PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("captures", nargs="*", metavar="CAPTURE",
-                        help="pcap or pcapng files to check")
+                        help="pcap or pcapng files to check, plain or "
+                             "gzip/bzip2/xz/zstd-compressed; - reads standard "
+                             "input")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format: text (default), json, sarif "
                         "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
@@ -145,7 +146,8 @@ class _Run:
         self.done.append(stats)
         if stats.messages == 0:
             self._stderr(f"note: {stats.file}: no FMIPv4 message in "
-                         f"{stats.packets:,} packets; may be the wrong capture "
+                         f"{plural(stats.packets, 'packet')}; may be the "
+                         f"wrong capture "
                          f"(FMIPv4 is UDP port {P.MIP_UDP_PORT} and ICMP type "
                          f"{P.ICMP_TYPE_EXPERIMENTAL_MOBILITY})")
 
@@ -247,7 +249,11 @@ def run(args) -> int:
         return 0
     _check_paths(args)
     config = build_config(args)
-    spool = CommentSpool() if args.annotate is not None else None
+    spool = None
+    if args.annotate is not None:
+        # dpkt (the pcapng writer) only when annotating: start-up stays light
+        from .report.annotate import CommentSpool
+        spool = CommentSpool()
     saved_gc = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
@@ -258,7 +264,9 @@ def run(args) -> int:
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
             lint = _Run(args, config, report, spool)
-            if args.jobs > 1 and len(args.captures) > 1:
+            # worker processes cannot read our standard input: "-" runs here
+            if (args.jobs > 1 and len(args.captures) > 1
+                    and "-" not in args.captures):
                 lint.parallel(args.jobs)
             else:
                 lint.serial()
@@ -272,13 +280,8 @@ def run(args) -> int:
     return lint.status()
 
 
-def _annotate(capture: str, target: str, spool: CommentSpool) -> None:
+def _annotate(capture: str, target: str, spool) -> None:
     """Second pass of --annotate: the capture again, with the comments."""
-    try:
-        src = open(capture, "rb")
-    except OSError as exc:
-        raise InputError(f"{capture}: cannot read: "
-                         f"{exc.strerror or exc}") from None
-    with src, atomic_output(target, binary=True,
-                            what="annotated capture") as out:
-        write_annotated(src, out, spool)
+    from .report.annotate import annotate_capture
+    with atomic_output(target, binary=True, what="annotated capture") as out:
+        annotate_capture(capture, out, spool)

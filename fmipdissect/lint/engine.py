@@ -16,6 +16,7 @@ decoded) hold the counts for the summary.
 
 from __future__ import annotations
 
+import os
 import pickle
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ class LintConfig:
     keys: dict | None = None            # SPI -> keys.Key (decision D5)
     lla_length: int = P.DEFAULT_LLA_LENGTH   # decision D3
     # False: the reader parses every frame in full instead of prefiltering
-    # (capture.py's reference path; --no-prefilter, docs/performance.md)
+    # (the capture reader's reference path; --no-prefilter, docs/performance.md)
     prefilter: bool = True
 
 
@@ -113,15 +114,20 @@ def _finding_factory(name, enabled):
 
 
 class CaptureLint:
-    """Iterate the findings of one capture file."""
+    """Iterate the findings of one capture: `path` is what the capture
+    reader opens (a path, "-", a binary file object or bytes; plain or
+    compressed), `name` the "file" of the findings (default: the path)."""
 
-    def __init__(self, path: str, config: LintConfig, name: str | None = None,
+    def __init__(self, path, config: LintConfig, name: str | None = None,
                  progress=None, on_message=None):
         self.path = path
         # on_message(msg, datagram): called for every checked message before
         # its findings are yielded (the handover tracker's hook).
         self.on_message = on_message
-        self.name = name if name is not None else path
+        if name is None:
+            name = (os.fspath(path) if isinstance(path, (str, os.PathLike))
+                    else getattr(path, "name", None) or "<capture>")
+        self.name = str(name)
         self.config = config
         self.progress = progress     # callable(bytes_read, size) or None
         self.stats = FileStats(self.name)
@@ -140,7 +146,8 @@ class CaptureLint:
         keys = config.keys
         lla_length = config.lla_length
         stats = self.stats
-        reader = CaptureReader(self.path, prefilter=config.prefilter)
+        reader = CaptureReader(self.path, prefilter=config.prefilter,
+                               name=self.name)
         # (CaptureError, an InputError, comes early: from the constructor)
         session = Session()
         observe = session.observe

@@ -512,7 +512,9 @@ class Session:
             key = _PRRTADV_KEY(msg, dgram)
             rt = self.rtsolprs.get(key)
             if rt is None:
-                self._unmatched_prrtadv(msg, dgram, key, out)
+                self._unmatched(_RTSOLPR_PAIR, self.rtsolpr_scopes,
+                                self.rtsolprs, key, out, code=msg.code,
+                                dst=dgram.dst, identifier=msg.identifier)
             else:
                 rt.answered = True
                 rt.last = now
@@ -536,20 +538,6 @@ class Session:
                 ho, ho.ncoas, ncoa, f"the PrRtAdv of frame {dgram.frame}",
                 out):
             self._coa_against_nar(ho, ho.fbus, out)
-
-    def _unmatched_prrtadv(self, msg, dgram, key, out):
-        """Decision D11: a solicited PrRtAdv that answers no RtSolPr."""
-        held = self.rtsolpr_scopes.get(key[:-1])
-        rt = self.rtsolprs.get(held) if held is not None else None
-        if rt is None:
-            out.append((_RTSOLPR_PAIR.orphan_rule, say(
-                _RTSOLPR_PAIR.orphan_rule, code=msg.code, dst=dgram.dst,
-                identifier=msg.identifier)))
-        else:
-            out.append((_RTSOLPR_PAIR.mismatch_rule, say(
-                _RTSOLPR_PAIR.mismatch_rule, identifier=msg.identifier,
-                request_ident=held[-1], request_frame=rt.frame,
-                dst=dgram.dst)))
 
     def _hi(self, msg, dgram, now, out):
         self._router_pair(dgram.src, dgram.dst, "HI", now, out)
@@ -597,7 +585,9 @@ class Session:
         key = _HACK_KEY(msg, dgram)
         hi = self.his.get(key)
         if hi is None:
-            self._unmatched_hack(msg, dgram, key, out)
+            self._unmatched(_HI_PAIR, self.hi_scopes, self.his, key, out,
+                            src=dgram.src, dst=dgram.dst,
+                            identifier=msg.identifier)
             return
         hi.answered = True
         hi.last = now
@@ -613,20 +603,19 @@ class Session:
                                  f"the HAck of frame {dgram.frame}", out):
                 self._coa_against_nar(ho, ho.fbus, out)
 
-    def _unmatched_hack(self, msg, dgram, key, out):
-        """Decision D11: a HAck that answers no HI."""
-        held = self.hi_scopes.get(key[:-1])
-        hi = self.his.get(held) if held is not None else None
-        if hi is None:
-            out.append((_HI_PAIR.orphan_rule, say(
-                _HI_PAIR.orphan_rule, src=dgram.src, dst=dgram.dst,
-                identifier=msg.identifier)))
+    @staticmethod
+    def _unmatched(pair, scopes, table, key, out, **values):
+        """Decision D11: a reply whose key matches no held request.  With a
+        request of the pair's scope held (its key without the identifier),
+        an identifier mismatch naming that request; else an orphan."""
+        held = scopes.get(key[:-1])
+        request = table.get(held) if held is not None else None
+        if request is None:
+            out.append((pair.orphan_rule, say(pair.orphan_rule, **values)))
         else:
-            out.append((_HI_PAIR.mismatch_rule, say(
-                _HI_PAIR.mismatch_rule, identifier=msg.identifier,
-                request_ident=held[-1], request_frame=hi.frame,
-                src=dgram.src, dst=dgram.dst)))
-
+            out.append((pair.mismatch_rule, say(
+                pair.mismatch_rule, request_ident=held[-1],
+                request_frame=request.frame, **values)))
 
 def _pop_expired(table, horizon, now, future):
     """Remove and yield (key, entry) for the entries of an insertion-ordered

@@ -26,6 +26,12 @@ MIP_UDP_PORT = 434          # RFC 4988 5.1: destination port of FBU
 ICMP_TYPE_EXPERIMENTAL_MOBILITY = 41   # RFC 4065 3
 LIFETIME_MAX = 10           # RFC 4988 5.1: FBU Lifetime MUST NOT exceed 10 s
 DEFAULT_LLA_LENGTH = 6      # decision D3: 802.3 / 802.11 MAC
+
+# decision D6: the high 32 bits of Identification are often NTP seconds (since
+# 1900).  "Plausible": from 1990 up to the end of NTP era 0 (2036-02-07).
+NTP_UNIX_OFFSET = 2_208_988_800           # RFC 5905: 1900 -> 1970
+NTP_PLAUSIBLE_FROM = 631_152_000          # 1990-01-01T00:00:00Z (Unix time)
+NTP_ERA0_END = 2**32 - NTP_UNIX_OFFSET    # 2036-02-07T06:28:16Z (Unix time)
 OPTION_UNIT = 8             # RFC 4988 6: option Length counts 8-octet units
 
 AUTH_EXT_TYPE = 36          # RFC 4721 5: Generalized MIP Authentication Ext.

@@ -339,6 +339,20 @@ MESSAGES: dict[str, str] = {
                                   "Extension has subtype {subtypes}, not "
                                   "MN-PAR ({mn_par})",
     ICMP_RESERVED_NOT_ZERO: "{abbrev} Reserved bits {reserved} are not zero",
+    ICMP_CHECKSUM_BAD: "{abbrev} checksum {checksum} is wrong; with Checksum "
+                       "and Reserved zeroed it is {expected} (decision D2)",
+    ICMP_CHECKSUM_PLAIN_SUM: "{abbrev} checksum {checksum} is the plain sum "
+                             "over the non-zero Reserved bits; with Reserved "
+                             "zeroed it is {expected} (decision D2)",
+    MIP_EXTENSION_UNKNOWN: "unknown non-skippable extension type {type} at "
+                           "offset {offset}",
+    FBACK_NCOA_OCTET_LENGTH: "NCoA option at offset {offset} has Length "
+                             "{length} (octets), not {units} (8-octet units)",
+    FBACK_NCOA_AFTER_AUTH: "NCoA option at offset {offset} follows the MN-PAR "
+                           "Authentication Extension (offset {auth_offset}) "
+                           "and is not covered by it",
+    PRRTADV_OPTION_ORDER: "{later} option at offset {offset} comes after the "
+                          "{earlier} option",
     UNKNOWN_CODE: "{abbrev} Code {code} is not defined (RFC 4988 {section} "
                   "lists {codes})",
     PRRTADV_UNSOLICITED_IDENTIFIER: "unsolicited PrRtAdv (Code {code}) has "

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import jinja2
 
-from ..decode import output as show
 from .. import __version__
 from ..errors import InputError
 from ..handovers import tracker
@@ -419,10 +418,10 @@ def build_context() -> dict:
             "LLA_WILDCARD": P.LLA_WILDCARD,
             "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
             "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
-            # decision D6: the plausible range decode/show use (show.py)
-            "NTP_UNIX_OFFSET": show.NTP_UNIX_OFFSET,
-            "NTP_PLAUSIBLE_FROM": show.NTP_PLAUSIBLE_FROM,
-            "NTP_ERA0_END": show.NTP_ERA0_END,
+            # decision D6: the plausible range (decode/output.py uses it too)
+            "NTP_UNIX_OFFSET": P.NTP_UNIX_OFFSET,
+            "NTP_PLAUSIBLE_FROM": P.NTP_PLAUSIBLE_FROM,
+            "NTP_ERA0_END": P.NTP_ERA0_END,
         },
         "lla_type": P.OPT_LLA,
         "lla_other_field": LLA_OTHER_FIELD,

@@ -7,7 +7,7 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 from fmipdissect.active.live import parse_fmip_frame
-from fmipdissect.gen import scenarios as S
+from fmipdissect.gen import flows as S
 
 P = S.Params()
 

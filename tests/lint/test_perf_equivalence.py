@@ -2,9 +2,10 @@
 
 - fmip-lint's findings and summary with the reader's prefilter (the
   default) equal those of `--no-prefilter`, which parses every frame in
-  full (capture.py's reference path), on generated captures with
+  full (the capture reader's reference path), on generated captures with
   background traffic (pcap and pcapng, every link type the generator
-  writes) and on the committed samples;
+  writes), on captures through every encapsulation, on fragmented
+  background traffic, and on the committed samples;
 - the decoder's one-sum ICMP checksum verdict equals
   checksum.checksum_verdict (decision D2) on any octets;
 - `fmip-lint -j N` over several captures runs N worker processes and
@@ -83,6 +84,20 @@ def test_prefilter_and_full_parse_agree_on_the_samples():
         assert fast_stats == slow_stats, path
         rules |= {f.rule for f in fast}
     assert len(rules) > 30      # violations.pcap: one frame per rule
+
+
+def test_prefilter_and_full_parse_agree_through_encapsulations(tmp_path):
+    """Tunnels, label stacks, PPPoE, VXLAN, LLC/SNAP, PPP (the captures of
+    tests/unit/test_capture_encap.py): same findings, same records."""
+    from test_capture_encap import CASES, write_case
+    for name in sorted(CASES):
+        path = write_case(tmp_path / f"{name}.pcap", name)
+        fast, fast_stats = _lint(path, True)
+        slow, slow_stats = _lint(path, False)
+        assert fast == slow, name
+        assert fast_stats == slow_stats and fast_stats.messages == 2, name
+        assert (list(CaptureReader(path))
+                == list(CaptureReader(path, prefilter=False))), name
 
 
 def test_no_prefilter_option_gives_the_same_json(generated):

@@ -236,3 +236,68 @@ def test_unreadable_capture_writes_nothing(capsys, tmp_path):
     status, _, err = run(capsys, "--annotate", str(out), str(text))
     assert status == 2 and len(err.splitlines()) == 1
     assert not out.exists() and os.listdir(tmp_path) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("codec", ["gzip", "xz", "zstd"])
+def test_compressed_input(capsys, tmp_path, codec):
+    """A compressed capture is annotated like its plain content."""
+    import gzip
+    import lzma
+    import zstandard
+    plain = REPO / "samples" / "violations.pcap"
+    pack = {"gzip": gzip.compress, "xz": lzma.compress,
+            "zstd": zstandard.ZstdCompressor().compress}[codec]
+    packed = tmp_path / f"violations.pcap.{codec}"
+    packed.write_bytes(pack(plain.read_bytes()))
+    want, got = tmp_path / "plain.pcapng", tmp_path / "packed.pcapng"
+    assert run(capsys, "--annotate", str(want), str(plain))[0] == 1
+    assert run(capsys, "--annotate", str(got), str(packed))[0] == 1
+    assert got.read_bytes() == want.read_bytes()
+
+
+def test_cut_gzip_stream(capsys, tmp_path):
+    """A gzip stream cut short: the frames read before the cut, with their
+    comments; tshark reads the result."""
+    import gzip
+    require_tool("tshark")
+    data = gzip.compress((REPO / "samples" / "violations.pcap").read_bytes())
+    cut = tmp_path / "cut.pcap.gz"
+    cut.write_bytes(data[:len(data) // 2])
+    out = tmp_path / "cut.pcapng"
+    status, _, err = run(capsys, "--annotate", str(out), str(cut))
+    assert status == 1 and len(err.splitlines()) <= 1
+    want = expected_comments(capsys, str(cut))
+    assert comments(out) == {n: c for n, c in want.items()
+                             if n <= len(T.fields(out, ["frame.number"],
+                                                  lua=False))}
+    assert 5 < len(T.fields(out, ["frame.number"], lua=False)) < 118
+
+
+def test_section_of_another_version_left_out(capsys, tmp_path):
+    """The reader skips a pcapng section of major version 9 (with a note)
+    and numbers frames without it: so does the annotated copy, which tshark
+    can then read (it refuses the input)."""
+    require_tool("tshark")
+    good = build_pcapng(tmp_path / "good.pcapng").read_bytes()
+    odd = bytearray(good)
+    odd[12:14] = struct.pack("<H", 9)               # first section: 9.0
+    second = odd.index(bytes.fromhex("0a0d0d0a"), 4)
+    capture = tmp_path / "two-versions.pcapng"
+    capture.write_bytes(bytes(odd))
+    out = tmp_path / "out.pcapng"
+    status, _, err = run(capsys, "--annotate", str(out), str(capture))
+    want = expected_comments(capsys, str(capture))
+    tail = tmp_path / "tail.pcapng"
+    tail.write_bytes(good[second:])
+    rows = T.fields(out, ["frame.number"], lua=False)
+    assert len(rows) == len(T.fields(tail, ["frame.number"], lua=False))
+    assert comments(out) == {n: c for n, c in want.items()
+                             if 0 < n <= len(rows)}
+    assert frames(out) == frames(tail)
+    # the note about the skipped section: a comment of the section header
+    (note,) = want[0]
+    assert note.startswith("FM901 ") and "version 9.0" in note
+    import subprocess
+    info = subprocess.run([require_tool("capinfos"), str(out)],
+                          capture_output=True, text=True, check=True).stdout
+    assert f"Capture comment:     {note}" in info

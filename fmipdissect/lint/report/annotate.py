@@ -18,15 +18,19 @@ Two passes, neither holding the capture in memory:
    are copied as integers, never through floats.  The blocks are dpkt's
    (dpkt.pcapng); a pcap input's header goes through dpkt's pcapng Writer.
 
-A Simple Packet Block cannot carry options; one with a finding becomes an
+A finding before the first frame (frame 0: about the capture itself) is a
+comment of the Section Header Block (Wireshark: Statistics, Capture File
+Properties).  A Simple Packet Block cannot carry options; one with a finding becomes an
 Enhanced Packet Block of interface 0 with time stamp 0 (a Simple Packet
 Block has none).  The output is written to a temporary file next to OUT and
-renamed over it at the end; the input is only read.
+renamed over it at the end; the input is only read (compressed inputs are
+decompressed as the checker reads them, through capture/source.py).
 """
 
 from __future__ import annotations
 
 import heapq
+import io
 import itertools
 import struct
 import sys
@@ -35,6 +39,7 @@ import tempfile
 import dpkt.pcapng as ng
 
 from ... import __version__
+from ...capture.source import StreamError, open_source
 from .common import finding_comment
 
 PCAP_MAGICS = {0xA1B2C3D4: 6, 0xA1B23C4D: 9}   # magic -> time stamp decimals
@@ -140,6 +145,18 @@ def _annotated_block(endian: str, btype: int, block: bytes, comments,
                          + _comment_options(endian, comments))
 
 
+def _annotated_section(endian: str, block: bytes, comments) -> bytes:
+    """A Section Header Block with comments added (findings of frame 0,
+    about the capture itself); its section length becomes -1 (unknown), as
+    the section grows."""
+    options = (_existing_options(endian, block[24:-4])
+               + _comment_options(endian, comments) + b"\0\0\0\0")
+    total = 28 + len(options)
+    return (struct.pack(endian + "II", PCAPNG_SHB, total) + block[8:16]
+            + struct.pack(endian + "q", -1) + options
+            + struct.pack(endian + "I", total))
+
+
 class _Comments:
     """Walks CommentSpool.by_frame() alongside the frames of the capture."""
 
@@ -192,6 +209,10 @@ def _copy_pcapng(src, out, comments: _Comments) -> int:
                 endian + "H", block, 12)[0] != PCAPNG_MAJOR)
         if skipping:
             continue
+        if btype == PCAPNG_SHB and frame == 0:
+            found = comments.take(0)     # about the capture, before frame 1
+            if found:
+                block = _annotated_section(endian, block, found)
         if btype == ng.PCAPNG_BT_IDB and first_idb and length >= 20:
             snaplen0 = struct.unpack_from(endian + "I", block, 12)[0]
             first_idb = False
@@ -220,9 +241,11 @@ def _copy_pcap(src, out, head: bytes, comments: _Comments) -> int:
     opts.append(option(code=ng.PCAPNG_OPT_ENDOFOPT))
     idb = (ng.InterfaceDescriptionBlockLE if le else ng.InterfaceDescriptionBlock)(
         linktype=network & 0xFFFF, snaplen=snaplen, opts=opts)
+    shb_opts = [option(code=ng.PCAPNG_OPT_COMMENT, text=c)
+                for c in comments.take(0) or ()]      # about the capture
     shb = (ng.SectionHeaderBlockLE if le else ng.SectionHeaderBlock)(opts=[
-        option(code=ng.PCAPNG_OPT_SHB_USERAPPL,
-               text=f"fmip-lint {__version__} --annotate"),
+        *shb_opts, option(code=ng.PCAPNG_OPT_SHB_USERAPPL,
+                          text=f"fmip-lint {__version__} --annotate"),
         option(code=ng.PCAPNG_OPT_ENDOFOPT)])
     ng.Writer(out, shb=shb, idb=idb)      # writes the two header blocks
     record = struct.Struct(endian + "IIII")
@@ -260,6 +283,36 @@ def write_annotated(src, out, spool: CommentSpool) -> int:
                             or struct.unpack_from(">I", head)[0] in PCAP_MAGICS):
         return _copy_pcap(src, out, head, comments)
     return 0                     # the checker has said what is wrong
+
+
+def annotate_capture(capture, out, spool: CommentSpool) -> int:
+    """Second pass of --annotate: read `capture` again (a path; plain or
+    compressed, through the capture reader's own opening) and write it to
+    the binary stream `out` with the spool's comments.  A stream that turns
+    out cut or corrupt ends the copy where the checker's reading ended."""
+    source = open_source(capture)
+    try:
+        head = source.open()
+        stream = io.BufferedReader(_SourceIO(source), buffer_size=1 << 20)
+        return write_annotated(_Prefixed(head, stream), out, spool)
+    finally:
+        source.close()
+
+
+class _SourceIO(io.RawIOBase):
+    """A capture Source (capture/source.py) as a raw stream for buffering."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, view) -> int:
+        try:
+            return self._source.readinto(view)
+        except StreamError:
+            return 0             # cut or corrupt: the checker said so
 
 
 class _Prefixed:
