@@ -42,9 +42,9 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 
-from ..lint.session import (EXPIRY_SECONDS, FORWARDED, PREDICTIVE,
-                            REACTIVE, SWEEP_INTERVAL, classify_fbu, is_group,
-                            pop_expired)
+from ..lint.session import EXPIRY_SECONDS, SWEEP_INTERVAL
+from ..lint.state import (FORWARDED, PREDICTIVE, REACTIVE, classify_fbu,
+                          is_group, pop_expired)
 from ..spec import protocol as P
 from ..spec import rules as R
 from .records import HandoverRecord, Step

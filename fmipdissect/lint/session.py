@@ -58,16 +58,21 @@ from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
 from ..spec.rules import say
+# Records and table helpers live in state.py; the names the handover
+# tracker and the tests use are importable from here too.
+from .state import (FORWARDED, PREDICTIVE, REACTIVE, SHOWN_IN_MESSAGE,
+                    FbuSeen, Handover, HiSeen, PairSeen, RtSolPrSeen,
+                    addr_option as _addr_option, classify_fbu,
+                    first_difference as _first_difference,
+                    is_group, pop_expired, some_of as _some)
 
 EXPIRY_SECONDS = 60.0
 MAX_ENTRIES = 65536
 FBUS_PER_HANDOVER = 8
 ADDRESSES_PER_HANDOVER = 16   # NAR addresses, NCoAs kept per handover
-SHOWN_IN_MESSAGE = 3          # addresses a finding names before "N more"
 SWEEP_INTERVAL = 1.0          # capture seconds between expiry sweeps
 _CLOCK_BACK = SWEEP_INTERVAL + EXPIRY_SECONDS   # a jump back that re-dates
 
-PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
 
 # HAck codes exempt from the NCoA requirement (the rulebook says why).
 _HACK_NO_NCOA_CODES = K.HACK_CODES_WITHOUT_NCOA
@@ -93,105 +98,6 @@ _HI_KEY = _key_function(_HI_PAIR.request_key)
 _HACK_KEY = _key_function(_HI_PAIR.response_key)
 _RTSOLPR_KEY = _key_function(_RTSOLPR_PAIR.request_key)
 _PRRTADV_KEY = _key_function(_RTSOLPR_PAIR.response_key)
-
-
-class FbuSeen:
-    __slots__ = ("frame", "src", "dst", "sport", "homeaddr", "coa", "ident",
-                 "lifetime", "role", "raw", "acked", "coa_reported")
-
-    def __init__(self, frame, dgram, msg, role):
-        self.frame = frame
-        self.src = dgram.src
-        self.dst = dgram.dst
-        self.sport = dgram.sport
-        self.homeaddr = msg.homeaddr
-        self.coa = msg.coa
-        self.ident = msg.ident
-        self.lifetime = msg.lifetime
-        self.role = role
-        self.raw = msg.raw
-        self.acked = False
-        self.coa_reported = False
-
-
-class Handover:
-    __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "hi_peers", "last",
-                 "addresses_capped")
-
-    def __init__(self, pcoa, now):
-        self.pcoa = pcoa
-        self.fbus: list[FbuSeen] = []
-        self.nar_ips: dict[str, int] = {}     # address -> PrRtAdv frame
-        self.ncoas: dict[str, str] = {}       # address -> "PrRtAdv frame N"
-        self.hi_peers: set[str] = set()       # NARs PAR sent HI to for it
-        self.last = now
-        self.addresses_capped = False         # nar_ips or ncoas refused one
-
-
-class HiSeen:
-    __slots__ = ("frame", "s", "pcoa", "answered", "last")
-
-    def __init__(self, frame, s, pcoa, now):
-        self.frame = frame
-        self.s = s
-        self.pcoa = pcoa
-        self.answered = False
-        self.last = now
-
-
-class PairSeen:
-    __slots__ = ("last",)
-
-    def __init__(self, now):
-        self.last = now
-
-
-class RtSolPrSeen:
-    __slots__ = ("frame", "answered", "last")
-
-    def __init__(self, frame, now):
-        self.frame = frame
-        self.answered = False
-        self.last = now
-
-
-def classify_fbu(src, dst, msg):
-    """The FBU's role from its IP header and fields (decision D7), or None."""
-    if src == msg.homeaddr and dst == msg.haaddr:
-        return PREDICTIVE
-    if dst == msg.coa:
-        return REACTIVE
-    if src == msg.coa and dst == msg.haaddr:
-        return FORWARDED
-    return None
-
-
-def _is_group(addr: str) -> bool:
-    """Multicast or limited broadcast: not an MN's own address."""
-    return addr == "255.255.255.255" or int(addr[:addr.index(".")]) >= 224
-
-
-def _addr_option(msg, code):
-    for e in msg.elements:
-        if e.kind == "ipv4addr" and e.code == code and e.addr is not None:
-            return e.addr
-    return None
-
-
-def _some(items, shown: int = SHOWN_IN_MESSAGE) -> str:
-    """'a, b, c and N more': a finding's list stays short (hostile input)."""
-    items = list(items)
-    text = ", ".join(items[:shown])
-    if len(items) > shown:
-        text += f" and {len(items) - shown} more"
-    return text
-
-
-def _first_difference(a: bytes, b: bytes) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return min(len(a), len(b))
 
 
 class Session:
@@ -263,13 +169,13 @@ class Session:
         # hold back the expiry of the entries after it.
         now = horizon + EXPIRY_SECONDS
         future = now + EXPIRY_SECONDS
-        for _, ho in _pop_expired(self.handovers, horizon, now, future):
+        for _, ho in pop_expired(self.handovers, horizon, now, future):
             self._unacked(ho, after, out)
-        for key, hi in _pop_expired(self.his, horizon, now, future):
+        for key, hi in pop_expired(self.his, horizon, now, future):
             self._dropped_hi(key, hi, after, out)
-        for key, rt in _pop_expired(self.rtsolprs, horizon, now, future):
+        for key, rt in pop_expired(self.rtsolprs, horizon, now, future):
             self._dropped_rtsolpr(key, rt, after, out)
-        for _ in _pop_expired(self.router_pairs, horizon, now, future):
+        for _ in pop_expired(self.router_pairs, horizon, now, future):
             pass
 
     def _capped(self, what, out):
@@ -519,7 +425,7 @@ class Session:
                 rt.answered = True
                 rt.last = now
                 self.rtsolprs.move_to_end(key)
-        if _is_group(dst):
+        if is_group(dst):
             return
         nar_ips = []
         ncoa = None
@@ -616,24 +522,3 @@ class Session:
             out.append((pair.mismatch_rule, say(
                 pair.mismatch_rule, request_ident=held[-1],
                 request_frame=request.frame, **values)))
-
-def _pop_expired(table, horizon, now, future):
-    """Remove and yield (key, entry) for the entries of an insertion-ordered
-    table last touched before horizon.  An entry dated after future was
-    touched before the clock went back: it is re-dated to now and moved to
-    the end instead (see Session._expire)."""
-    while table:
-        key, entry = next(iter(table.items()))
-        if entry.last > future:
-            entry.last = now
-            table.move_to_end(key)
-            continue
-        if entry.last >= horizon:
-            return
-        table.popitem(last=False)
-        yield key, entry
-
-
-# The handover tracker (fmipdissect/handovers/tracker.py) shares these.
-is_group = _is_group
-pop_expired = _pop_expired
