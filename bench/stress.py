@@ -171,18 +171,7 @@ def main(argv=None) -> int:
     print(f"stress (bench/stress.py), sizes {', '.join(f'{s:,}' for s in sizes)}"
           f"; fmip-lint --format json; {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.2f}")
-    rows = []
-    for name in names:
-        for n in sizes:
-            print(f"  {name} {n:,} ...", file=sys.stderr, flush=True)
-            rows.append(S.measure(FAMILIES[name], n))
-    print()
-    checks = S.print_rows(rows)
-    print()
-    verdicts = {True: "PASS", False: "FAIL"}
-    for label, ok, value in checks:
-        print(f"  {verdicts[ok]}  {label}: {value}")
-    return 0 if all(ok for _, ok, _ in checks) else 1
+    return S.run_families(FAMILIES, names, sizes)
 
 
 if __name__ == "__main__":
