@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+e339d68c275c"
+local PLUGIN_VERSION = "0.1.0+425ea75993ad"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1528,8 +1528,14 @@ local function ipv4_at(off)
   return format("%d.%d.%d.%d", byte(octets, off + 1, off + 4))
 end
 
+local HEX_FORMAT = setmetatable({}, {__index = function(cache, size)
+  local f = string.rep("%02x", size)
+  cache[size] = f
+  return f
+end})
+
 local function hex_at(off, size)
-  return format(string.rep("%02x", size), byte(octets, off + 1, off + size))
+  return format(HEX_FORMAT[size], byte(octets, off + 1, off + size))
 end
 
 -- Whether the one bit of mask is set in value (mask a power of two).
@@ -1562,11 +1568,11 @@ end
 
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
-local function add_ntp_time(item, hex)
+local function add_ntp_time(item, off)
   if quoted then return end
-  local seconds = tonumber(string.sub(hex, 1, 8), 16) - N.NTP_UNIX_OFFSET
+  local seconds = uint_at(off, 4) - N.NTP_UNIX_OFFSET
   if seconds < N.NTP_PLAUSIBLE_FROM or seconds >= N.NTP_ERA0_END then return end
-  local nsecs = math.floor(tonumber(string.sub(hex, 9, 16), 16) * 1000000000 / 4294967296 + 0.5)
+  local nsecs = floor(uint_at(off + 4, 4) * 1000000000 / 4294967296 + 0.5)
   if nsecs >= 1000000000 then seconds, nsecs = seconds + 1, nsecs - 1000000000 end
   item:add(F["fmip.ident.time"], NSTime.new(seconds, nsecs)):set_generated()
 end
@@ -1574,7 +1580,6 @@ end
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
 -- its value (number or string; nil when it does not fit) and its tree item.
 local function add_field(tree, t, base, f, limit, ctx, code_table)
-  local ntp_hex
   local off = base + f.offset
   -- limit never exceeds the captured length (callers check it)
   if off + f.size > limit then return nil end
@@ -1585,10 +1590,8 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
   elseif f.kind == "bytes" then
     value = hex_at(off, f.size)
   elseif f.size == 8 then
-    local hex = hex_at(off, 8)
-    value = "0x" .. hex
+    value = "0x" .. hex_at(off, 8)
     shown = value
-    ntp_hex = hex
   else
     value = uint_at(off, f.size)
     shown = value
@@ -1612,7 +1615,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
       end
       if f.reserved_pf then item:add(F[f.reserved_pf], r) end
     end
-    if ntp_hex and f.name == NTP_FIELD then add_ntp_time(item, ntp_hex) end
+    if f.size == 8 and f.name == NTP_FIELD then add_ntp_time(item, off) end
     if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
       local bits = bits_and(value, f.reserved_mask)
       if ctx and RULES[f.reserved_rule].message then
@@ -1682,6 +1685,22 @@ local function dissect_lla(t, off, size, code, sub)
   end
 end
 
+-- The options of the message being dissected, in order, for the checks over
+-- the whole message: records reused from one message to the next (each new
+-- table is garbage for Lua's collector, the largest per-packet cost).
+local OPTION_POOL = {}
+
+local function add_option(ctx, otype, code, addr, off)
+  local n = #ctx.options + 1
+  local o = OPTION_POOL[n]
+  if o == nil then
+    o = {}
+    OPTION_POOL[n] = o
+  end
+  o.type, o.code, o.addr, o.offset = otype, code, addr, off
+  ctx.options[n] = o
+end
+
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
   local code, addr
@@ -1699,7 +1718,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
-  ctx.options[#ctx.options + 1] = {type = opt.type, code = code, addr = addr, offset = off}
+  add_option(ctx, opt.type, code, addr, off)
 end
 
 local function dissect_options(t, off, tree, ctx)
@@ -1735,7 +1754,7 @@ local function dissect_options(t, off, tree, ctx)
       sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
       if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
       report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
-      ctx.options[#ctx.options + 1] = {type = otype, code = octet(off + 2), offset = off}
+      add_option(ctx, otype, octet(off + 2), nil, off)
     end
     off = off + size
   end
@@ -1865,10 +1884,17 @@ local function has_option(options, req)
   return false
 end
 
--- values: what the rule's words need besides the option's label
-local function check_requirements(item, reqs, options, values)
-  for _, req in ipairs(reqs or {}) do
+-- values: what the rule's words need besides the option's label (nil:
+-- the message's abbreviation and Code, made only when a finding needs them)
+local function check_requirements(item, reqs, options, values, msg, code)
+  if reqs == nil then return end
+  for _, req in ipairs(reqs) do
     if not has_option(options, req) then
+      if values == nil then
+        local with_code = ""
+        if msg.multi_code and code ~= nil then with_code = " Code " .. text_of(code) end
+        values = {abbrev = msg.abbrev, with_code = with_code}
+      end
       values.label = req.label
       say(item, req.rule, values)
     end
@@ -1907,13 +1933,13 @@ end
 -- The one's complement sum of the message with the Checksum field zeroed,
 -- before folding, and the part of it that the reserved bits contribute.
 local function icmp_sums(n, zero_masks)
-  local bytes = {string.byte(octets, 1, n)}
   local sum, reserved = 0, 0
-  for i = 1, n, 2 do
-    if i ~= 3 then sum = sum + bytes[i] * 256 + (bytes[i + 1] or 0) end
+  for i = 1, n - 1, 2 do
+    if i ~= 3 then sum = sum + byte(octets, i) * 256 + byte(octets, i + 1) end
   end
+  if n % 2 == 1 and n ~= 3 then sum = sum + byte(octets, n) * 256 end
   for off, mask in pairs(zero_masks) do
-    local value = bytes[off + 1]
+    local value = byte(octets, off + 1)
     if value then
       local bits = bits_and(value, mask)
       if off % 2 == 0 then bits = bits * 256 end
@@ -1928,10 +1954,17 @@ local function fold(sum)
   return 65535 - sum
 end
 
+-- msg.checksum_zero with numeric offsets, made once per message type
+local CHECKSUM_ZERO = {}
+
 local function check_checksum(t, item, msg, sent)
   local n = t:len()
-  local zero = {}
-  for off, mask in pairs(msg.checksum_zero) do zero[tonumber(off)] = mask end
+  local zero = CHECKSUM_ZERO[msg]
+  if zero == nil then
+    zero = {}
+    for off, mask in pairs(msg.checksum_zero) do zero[tonumber(off)] = mask end
+    CHECKSUM_ZERO[msg] = zero
+  end
   local sum, reserved = icmp_sums(n, zero)
   local expected = fold(sum - reserved)   -- decision D2: Reserved zeroed
   local verdict
@@ -1969,11 +2002,21 @@ local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
 local notes = {}      -- frame number -> what to show on every dissection
 local RECORDED = {}   -- the note of a frame recorded with nothing to show
 
+-- The frame's addresses as text, made once per dissection (each
+-- pinfo.src is a new object for Lua's collector).
+local function addresses(pinfo, ctx)
+  if ctx.src == nil then ctx.src, ctx.dst = tostring(pinfo.src), tostring(pinfo.dst) end
+  return ctx.src, ctx.dst
+end
+
 local function key_part(p, pinfo, ctx)
-  if p == "src" then return tostring(pinfo.src) end
-  if p == "dst" then return tostring(pinfo.dst) end
+  if p == "src" then return (addresses(pinfo, ctx)) end
+  if p == "dst" then
+    local _, dst = addresses(pinfo, ctx)
+    return dst
+  end
   if p == "routers" then
-    local a, b = tostring(pinfo.src), tostring(pinfo.dst)
+    local a, b = addresses(pinfo, ctx)
     if a > b then a, b = b, a end
     return a .. "," .. b
   end
@@ -1984,14 +2027,18 @@ end
 
 -- decision D9: the key (request and reply build the same one), and the
 -- pair's scope: the key without its last part, the identifier (D11).
+local KEY_PARTS = {}
+
 local function match_key(msg, pinfo, ctx)
-  local parts = {msg.request or msg.key}
+  local parts, n = KEY_PARTS, 1
+  parts[1] = msg.request or msg.key
   for _, p in ipairs(msg.match_key) do
     local v = key_part(p, pinfo, ctx)
     if v == nil then return nil end
-    parts[#parts + 1] = v
+    n = n + 1
+    parts[n] = v
   end
-  return table.concat(parts, "|"), table.concat(parts, "|", 1, #parts - 1)
+  return table.concat(parts, "|", 1, n), table.concat(parts, "|", 1, n - 1)
 end
 
 local function record_link(msg, pinfo, ctx)
@@ -2030,7 +2077,12 @@ local function record_link(msg, pinfo, ctx)
     end
     req.frame, req.time = frame, pinfo.rel_ts
     req.ident = ctx.shown[msg.match_key[#msg.match_key]]
-    if next(ctx.flagbits) ~= nil then req.flagbits = ctx.flagbits else req.flagbits = nil end
+    if next(ctx.flagbits) ~= nil then
+      req.flagbits = ctx.flagbits
+      ctx.flagbits = {}     -- kept by the request: the next message gets its own
+    else
+      req.flagbits = nil
+    end
     scopes[scope] = req
     note.request = true
     -- Recorded on the first pass: every later frame was recorded too, so a
@@ -2073,9 +2125,18 @@ local function record_link(msg, pinfo, ctx)
   end
 end
 
+-- what the registry's words for the pair's rules need (decisions D9, D11),
+-- made only for a frame with something to say
+local function link_values(msg, pinfo, ctx)
+  local src, dst = addresses(pinfo, ctx)
+  return {frame = pinfo.number, src = src, dst = dst,
+          abbrev = msg.abbrev, code = ctx.values.code, homeaddr = ctx.shown.homeaddr,
+          ident = ctx.shown.ident, identifier = ctx.shown.identifier}
+end
+
 local function show_link(msg, pinfo, item, ctx)
   local note = notes[pinfo.number]
-  if note == nil then return end
+  if note == nil or note == RECORDED then return end
   if note.response_in then
     item:add(F["fmip.response_in"], note.response_in):set_generated()
   end
@@ -2088,21 +2149,19 @@ local function show_link(msg, pinfo, item, ctx)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  -- what the registry's words for the pair's rules need (decisions D9, D11)
-  local values = {frame = pinfo.number, src = tostring(pinfo.src), dst = tostring(pinfo.dst),
-                  abbrev = msg.abbrev, code = ctx.values.code, homeaddr = ctx.shown.homeaddr,
-                  ident = ctx.shown.ident, identifier = ctx.shown.identifier}
   if note.request and not note.copy and note.response_in == nil and note.first_pass
      and pinfo.visited and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (decision D10).
+    local values = link_values(msg, pinfo, ctx)
     values.when = AT_CAPTURE_END
     say(item, msg.unanswered_rule, values)
   end
   if note.orphan and msg.orphan_rule then
-    say(item, msg.orphan_rule, values)
+    say(item, msg.orphan_rule, link_values(msg, pinfo, ctx))
   end
   if note.mismatch then
+    local values = link_values(msg, pinfo, ctx)
     values.request_ident, values.request_frame = note.mismatch.ident, note.mismatch.frame
     say(item, msg.mismatch_rule, values)
   end
@@ -2110,7 +2169,7 @@ local function show_link(msg, pinfo, item, ctx)
     check_requirements(item, note.missing, {}, {code = ctx.values.code, request_frame = note.response_to})
   end
   if note.ipsec then
-    say(item, msg.ipsec_rule, values)
+    say(item, msg.ipsec_rule, link_values(msg, pinfo, ctx))
   end
 end
 
@@ -2136,9 +2195,10 @@ local tap_messages = {}   -- frame number -> message summary, until tapped
 
 local function tap_summary(msg, pinfo, ctx)
   local v = ctx.values
+  local src, dst = addresses(pinfo, ctx)
   local s = {key = msg.key, code = v.code, homeaddr = v.homeaddr, haaddr = v.haaddr,
              coa = v.coa, ident = ctx.shown.ident, identifier = v.identifier,
-             src = tostring(pinfo.src), dst = tostring(pinfo.dst), time = pinfo.rel_ts}
+             src = src, dst = dst, time = pinfo.rel_ts}
   for _, o in ipairs(ctx.options) do
     if o.type == N.OPT_IPV4_ADDR and o.code == N.ADDR_PCOA and s.pcoa == nil then s.pcoa = o.addr end
   end
@@ -2149,20 +2209,32 @@ end
 -- One message
 -- ---------------------------------------------------------------------------
 
-local function info_text(msg, ctx)
-  local text = msg.name
+local INFO_PARTS = {}
+
+local function info_text(msg, ctx, suffix)
+  local parts, n = INFO_PARTS, 1
+  parts[1] = msg.name
   local code = ctx.values.code
   if msg.codes and code ~= nil then
-    text = text .. " (" .. (msg.codes[code] or ("Unknown code " .. text_of(code))) .. ")"
+    parts[2] = " (" .. (msg.codes[code] or ("Unknown code " .. text_of(code))) .. ")"
+    n = 2
   end
   for _, pair in ipairs(INFO_LABELS) do
     local shown = ctx.shown[pair[1]]
     if shown ~= nil then
-      text = text .. " " .. pair[2] .. "=" .. text_of(shown)
-      if pair[1] == "lifetime" then text = text .. "s" end
+      parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = " ", pair[2], "=", text_of(shown)
+      n = n + 4
+      if pair[1] == "lifetime" then
+        n = n + 1
+        parts[n] = "s"
+      end
     end
   end
-  return text
+  if suffix then
+    n = n + 1
+    parts[n] = suffix
+  end
+  return table.concat(parts, "", 1, n)
 end
 
 -- A tree nobody will see.  When the tree is not shown (tshark without -V,
@@ -2189,6 +2261,34 @@ function LITE_TVB.len() return lite_len end
 function LITE_TVB.reported_len() return lite_reported_len end
 function LITE_TVB.range() return nil end
 
+-- What the dissection of one message gathers (values, options, flags),
+-- one table reused from message to message: new tables per packet are
+-- garbage for Lua's collector, the largest part of the per-packet cost
+-- (docs/performance.md).  Nothing keeps a reference to it (record_link
+-- takes the flags table away when it keeps it).
+local CTX = {values = {}, shown = {}, flagbits = {}, options = {}, auth_subtypes = {}}
+
+local function clear(t)
+  for k in next, t do t[k] = nil end
+end
+
+local function fresh_ctx(msg)
+  local ctx = CTX
+  ctx.abbrev = msg.abbrev
+  clear(ctx.values)
+  clear(ctx.shown)
+  clear(ctx.flagbits)
+  clear(ctx.options)
+  if ctx.auth_subtypes[1] ~= nil then ctx.auth_subtypes = {} end
+  ctx.auth_seen, ctx.mn_par_seen, ctx.mn_par_at = false, false, nil
+  ctx.src, ctx.dst = nil, nil
+  return ctx
+end
+
+-- ", Fast Binding Update (FBU)" after the protocol's name, per message type
+local TOP_TEXT = {}
+for _, m in pairs(MESSAGES) do TOP_TEXT[m] = ", " .. m.name .. " (" .. m.abbrev .. ")" end
+
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
   local top = root:add(fmip, t:range(0, n))
@@ -2199,20 +2299,19 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
     top, t = LITE_TREE, LITE_TVB
   end
-  top:append_text(", " .. msg.name .. " (" .. msg.abbrev .. ")")
+  top:append_text(TOP_TEXT[msg])
   if quoted then top:append_text(" [quoted in an ICMP error]") end
-  local ctx = {abbrev = msg.abbrev, values = {}, shown = {}, flagbits = {}, options = {}, auth_seen = false,
-               mn_par_seen = false, auth_subtypes = {}}
+  local ctx = fresh_ctx(msg)
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
   end
-  local clipped = t:reported_len() > n
+  local reported = t:reported_len()
+  local clipped = reported > n
   if not quoted then
     -- (inside an ICMP error the columns belong to the error message)
-    pinfo.cols.protocol:set("FMIPv4")
-    local info = info_text(msg, ctx)
-    if n < msg.header_len or clipped then info = info .. " [truncated]" end
-    pinfo.cols.info:set(info)
+    local cols = pinfo.cols
+    cols.protocol = "FMIPv4"
+    cols.info = info_text(msg, ctx, (n < msg.header_len or clipped) and " [truncated]" or nil)
   end
 
   if n < msg.header_len then
@@ -2264,12 +2363,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     end
     -- As the checker: option requirements only for a body parsed to its end.
     if not stopped then
-      local with_code = ""
-      if msg.multi_code and v.code ~= nil then with_code = " Code " .. text_of(v.code) end
-      local values = {abbrev = msg.abbrev, with_code = with_code}
-      check_requirements(top, msg.required.any, ctx.options, values)
+      check_requirements(top, msg.required.any, ctx.options, nil, msg, v.code)
       if v.code ~= nil then
-        check_requirements(top, msg.required[v.code], ctx.options, values)
+        check_requirements(top, msg.required[v.code], ctx.options, nil, msg, v.code)
       end
       check_prrtadv_options(top, msg, v.code, ctx.options)
     end

@@ -52,8 +52,8 @@ def home_with_plugin(tmp_path):
     assert done.returncode == 0, done.stderr
     target = home / PLUGIN_DIR / "fmip.lua"
     text = target.read_text(encoding="utf-8")
-    marked = text.replace('pinfo.cols.protocol:set("FMIPv4")',
-                          f'pinfo.cols.protocol:set("{INSTALLED_MARK}")')
+    marked = text.replace('cols.protocol = "FMIPv4"',
+                          f'cols.protocol = "{INSTALLED_MARK}"')
     assert marked != text
     target.write_text(marked, encoding="utf-8")
     return home

@@ -101,8 +101,10 @@ function Item:set_generated() end
 function Item:add_proto_expert_info(_, text) experts[#experts + 1] = text end
 
 local info
-local pinfo_cols = {protocol = {set = function() end},
-                    info = {set = function(_, text) info = text end}}
+-- pinfo.cols: the Columns object; a column is set by assigning its text
+local pinfo_cols = setmetatable({}, {__newindex = function(_, name, text)
+  if name == "info" then info = text end
+end})
 local function addr(s) return setmetatable({}, {__tostring = function() return s end}) end
 
 dofile(arg[1])
