@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+36d9e365d551"
+local PLUGIN_VERSION = "0.1.0+54db36af7041"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -2005,12 +2005,25 @@ end
 -- with colouring off).  Frames dissected out of order (a click in the GUI)
 -- never record anything: links need every earlier frame.  Reset by
 -- fmip.init when a capture is (re)loaded.
-local requests = {}   -- "pair|key" -> {frame, time, flagbits}
+local requests = {}   -- "pair|key" -> {frame, ident, flagbits, unanswered}
 local scopes = {}     -- "pair|key without the identifier" -> newest request
                       -- (decision D11: a reply to another identifier)
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
+-- Per frame, indexed by frame number.  Numbers in an array cost a few
+-- octets each and no work for Lua's collector, unlike a table per frame;
+-- a frame's note is one of the shared kinds below unless it has a finding
+-- of its own (then a table of its own).
 local notes = {}      -- frame number -> what to show on every dissection
+local link = {}       -- request: the frame of its reply (once answered);
+                      -- reply: the frame of its request
+local link_time = {}  -- request: its time; reply: seconds since the request
 local RECORDED = {}   -- the note of a frame recorded with nothing to show
+-- (request: first_pass = recorded on the first pass: every later frame was
+-- recorded too, so a request still without a reply on a later pass has none)
+local REQUEST_FIRST_PASS = {request = true, first_pass = true}
+local REQUEST_LATER_PASS = {request = true, first_pass = false}
+local REQUEST_COPY = {request = true, copy = true}
+local RESPONSE = {response = true}
 
 -- The frame's addresses as text, made once per dissection (each
 -- pinfo.src is a new object for Lua's collector).
@@ -2051,25 +2064,30 @@ local function match_key(msg, pinfo, ctx)
   return table.concat(parts, "|", 1, n), table.concat(parts, "|", 1, n - 1)
 end
 
-local function record_link(msg, pinfo, ctx)
-  local frame = pinfo.number
-  -- Recorded on the first pass: every later frame was recorded too, so a
-  -- request still without a reply on a later pass has none.
-  -- Memory stays small: most frames keep one shared marker, a request
-  -- keeps a few numbers (no reference to this dissection's tables).
-  local note = {}
-  notes[frame] = RECORDED
-  if msg.ipsec_rule then
-    local pair = key_part("routers", pinfo, ctx)
-    if not router_pairs[pair] then
-      router_pairs[pair] = true
-      note.ipsec = true
-      notes[frame] = note
+-- A note of the frame's own (a finding to show), with the fields of kind.
+local function own_note(kind, note)
+  note = note or {}
+  for k, v in pairs(kind) do note[k] = v end
+  return note
+end
+
+-- The request frames a reply answers: one frame number, or a list of them
+-- for a request seen several times (nil once answered).
+local function answer(req, frame)
+  local unanswered = req.unanswered
+  if type(unanswered) == "number" then
+    if link[unanswered] == nil then link[unanswered] = frame end
+  elseif unanswered then
+    for i = 1, #unanswered do
+      if link[unanswered[i]] == nil then link[unanswered[i]] = frame end
     end
   end
-  local key, scope = match_key(msg, pinfo, ctx)
-  if key == nil then return end
-  if not msg.is_response then
+  req.unanswered = nil
+end
+
+local function record_request(req, key, scope, frame, msg, pinfo, ctx)
+  local kind
+  if req then
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
     -- retransmission, the FBU repeated from the new link): one reply
     -- answers all of them (decision D8), and a request not answered is
@@ -2077,62 +2095,90 @@ local function record_link(msg, pinfo, ctx)
     -- updates the one record of its key in place (constant work per copy:
     -- a request repeated N times costs linear time), and the reply links
     -- to the newest copy.
-    local req = requests[key]
-    if req then
-      note.copy = true
-      req.unanswered[#req.unanswered + 1] = frame
+    kind = REQUEST_COPY
+    local unanswered = req.unanswered
+    if unanswered == nil then
+      req.unanswered = frame
+    elseif type(unanswered) == "number" then
+      req.unanswered = {unanswered, frame}
     else
-      req = {unanswered = {frame}}
-      requests[key] = req
+      unanswered[#unanswered + 1] = frame
     end
-    req.frame, req.time = frame, pinfo.rel_ts
-    req.ident = ctx.shown[msg.match_key[#msg.match_key]]
-    if next(ctx.flagbits) ~= nil then
-      req.flagbits = ctx.flagbits
-      ctx.flagbits = {}     -- kept by the request: the next message gets its own
-    else
-      req.flagbits = nil
-    end
-    scopes[scope] = req
-    note.request = true
-    -- Recorded on the first pass: every later frame was recorded too, so a
-    -- request still without a reply on a later pass has none.
-    note.first_pass = not pinfo.visited
-    notes[frame] = note
-    return
+  else
+    kind = pinfo.visited and REQUEST_LATER_PASS or REQUEST_FIRST_PASS
+    req = {unanswered = frame}
+    requests[key] = req
   end
-  if contains(msg.unsolicited_codes, ctx.values.code) then return end
-  local req = requests[key]
+  req.frame = frame
+  link_time[frame] = pinfo.rel_ts
+  req.ident = ctx.shown[msg.match_key[#msg.match_key]]
+  if next(ctx.flagbits) ~= nil then
+    req.flagbits = ctx.flagbits
+    ctx.flagbits = {}     -- kept by the request: the next message gets its own
+  else
+    req.flagbits = nil
+  end
+  scopes[scope] = req
+  return kind
+end
+
+local function record_response(req, scope, frame, msg, pinfo, ctx, note)
   if req == nil then
     -- decision D11: another identifier while a request of the same scope
     -- is outstanding is a mismatch; no request of the scope seen, an orphan
+    note = own_note(RESPONSE, note)
     local other = scopes[scope]
     if other then
       note.mismatch = {frame = other.frame, ident = other.ident}
     else
       note.orphan = true
     end
-    notes[frame] = note
-    return
+    return note
   end
-  notes[frame] = note
-  note.response_to = req.frame
-  note.delta = pinfo.rel_ts - req.time
-  req.answered = req.answered or frame
+  link[frame] = req.frame
+  link_time[frame] = pinfo.rel_ts - link_time[req.frame]
   local cond = msg.when_request_flag
   if cond and req.flagbits and req.flagbits[cond.flag]
      and not contains(cond.exempt_codes, ctx.values.code) then
-    note.missing = {}
+    local missing
     for _, r in ipairs(cond.requirements) do
-      if not has_option(ctx.options, r) then note.missing[#note.missing + 1] = r end
+      if not has_option(ctx.options, r) then
+        missing = missing or {}
+        missing[#missing + 1] = r
+      end
+    end
+    if missing then
+      note = own_note(RESPONSE, note)
+      note.missing = missing
     end
   end
-  local unanswered = req.unanswered
-  for i = 1, #unanswered do
-    local req_note = notes[unanswered[i]]
-    if req_note and req_note.response_in == nil then req_note.response_in = frame end
-    unanswered[i] = nil
+  answer(req, frame)
+  return note and own_note(RESPONSE, note) or RESPONSE
+end
+
+local function record_link(msg, pinfo, ctx)
+  local frame = pinfo.number
+  -- Memory stays small: most frames keep a shared note and two numbers (no
+  -- reference to this dissection's tables).
+  local note
+  notes[frame] = RECORDED
+  if msg.ipsec_rule then
+    local pair = key_part("routers", pinfo, ctx)
+    if not router_pairs[pair] then
+      router_pairs[pair] = true
+      note = {ipsec = true}
+      notes[frame] = note
+    end
   end
+  local key, scope = match_key(msg, pinfo, ctx)
+  if key == nil then return end
+  if not msg.is_response then
+    local kind = record_request(requests[key], key, scope, frame, msg, pinfo, ctx)
+    notes[frame] = note and own_note(kind, note) or kind
+    return
+  end
+  if contains(msg.unsolicited_codes, ctx.values.code) then return end
+  notes[frame] = record_response(requests[key], scope, frame, msg, pinfo, ctx, note)
 end
 
 -- what the registry's words for the pair's rules need (decisions D9, D11),
@@ -2145,21 +2191,23 @@ local function link_values(msg, pinfo, ctx)
 end
 
 local function show_link(msg, pinfo, item, ctx)
-  local note = notes[pinfo.number]
+  local frame = pinfo.number
+  local note = notes[frame]
   if note == nil or note == RECORDED then return end
-  if note.response_in then
-    item:add(F["fmip.response_in"], note.response_in):set_generated()
+  local other = link[frame]
+  if note.request and other then
+    item:add(F["fmip.response_in"], other):set_generated()
   end
-  if note.response_to then
-    item:add(F["fmip.response_to"], note.response_to):set_generated()
-    local d = note.delta
+  if note.response and other then
+    item:add(F["fmip.response_to"], other):set_generated()
+    local d = link_time[frame]
     if d < 0 then d = 0 end
-    local secs = math.floor(d)
-    local nsecs = math.floor((d - secs) * 1000000000 + 0.5)
+    local secs = floor(d)
+    local nsecs = floor((d - secs) * 1000000000 + 0.5)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
     item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
   end
-  if note.request and not note.copy and note.response_in == nil and note.first_pass
+  if note.request and not note.copy and other == nil and note.first_pass
      and pinfo.visited and msg.unanswered_rule then
     -- Only once the whole capture has been read (second pass, or the GUI
     -- after loading): no reply seen is an observation (decision D10).
@@ -2176,7 +2224,7 @@ local function show_link(msg, pinfo, item, ctx)
     say(item, msg.mismatch_rule, values)
   end
   if note.missing and #note.missing > 0 then
-    check_requirements(item, note.missing, {}, {code = ctx.values.code, request_frame = note.response_to})
+    check_requirements(item, note.missing, {}, {code = ctx.values.code, request_frame = other})
   end
   if note.ipsec then
     say(item, msg.ipsec_rule, link_values(msg, pinfo, ctx))
@@ -2191,7 +2239,7 @@ function fmip.init()
   requests = {}
   scopes = {}
   router_pairs = {}
-  notes = {}
+  notes, link, link_time = {}, {}, {}
   last_frame, in_order = 0, false
 end
 
