@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+54db36af7041"
+local PLUGIN_VERSION = "0.1.0+271b8f596ebd"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1477,6 +1477,17 @@ fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LEN
   N.LLA_LENGTH_MAX .. "; the rest of the option is padding (decision D3). " ..
   "A value outside that range counts as " .. N.DEFAULT_LLA_LENGTH .. ".")
 
+-- The link-layer address length in use: the preference, read when it
+-- changes and when a capture is (re)loaded (reading a preference is a
+-- lookup by name in Wireshark on every use).
+local lla_length
+
+local function read_prefs()
+  lla_length = fmip.prefs.lla_length
+  if lla_length < N.LLA_LENGTH_MIN or lla_length > N.LLA_LENGTH_MAX then lla_length = N.DEFAULT_LLA_LENGTH end
+end
+read_prefs()
+
 -- ---------------------------------------------------------------------------
 -- Small helpers (arithmetic only: valid in Lua 5.2, 5.3 and 5.4)
 -- ---------------------------------------------------------------------------
@@ -1669,8 +1680,7 @@ local function dissect_lla(t, off, size, code, sub)
   -- decision D3: an address of the configured length, then padding; with the
   -- wildcard Option-Code the option may hold padding only.  Same order of
   -- tests as the fast decoder (fmipdissect/wire/padding.py) and the Scapy layer.
-  local lla_len = fmip.prefs.lla_length
-  if lla_len < N.LLA_LENGTH_MIN or lla_len > N.LLA_LENGTH_MAX then lla_len = N.DEFAULT_LLA_LENGTH end
+  local lla_len = lla_length
   local area_off, area_len = off + 3, size - 3
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
     add_lla(sub, t, area_off, lla_len)
@@ -2236,6 +2246,7 @@ end
 local last_frame, in_order = 0, false
 
 function fmip.init()
+  read_prefs()
   requests = {}
   scopes = {}
   router_pairs = {}
@@ -2480,6 +2491,7 @@ local udp_port_table = DissectorTable.get("udp.port")
 local registered_port = nil
 
 local function register_udp_port()
+  read_prefs()
   local port = fmip.prefs.udp_port
   if port == registered_port then return end
   if registered_port ~= nil then
