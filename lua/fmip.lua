@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+271b8f596ebd"
+local PLUGIN_VERSION = "0.1.0+acbfac975349"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1587,6 +1587,50 @@ local function say(item, id, values)
   report(item, id, text)
 end
 
+-- Wireshark's methods called directly: `item:add(...)` on a Wireshark
+-- object finds the method by name through a C function on every call, a
+-- large part of the per-field cost.  The stand-ins of a tree nobody sees
+-- (LITE_TREE and LITE_TVB, below) keep their own do-nothing methods, and
+-- without Wireshark's class tables (a test harness) the objects' own
+-- methods are called.
+local LITE_TREE, LITE_TVB = {}, {}
+
+local function method_of(class_name, name)
+  local class = rawget(_G, class_name)
+  local f = type(class) == "table" and class[name]
+  if type(f) == "function" then return f end
+  return function(obj, ...) return obj[name](obj, ...) end
+end
+
+local C_ADD = method_of("TreeItem", "add")
+local C_SET_TEXT = method_of("TreeItem", "set_text")
+local C_APPEND_TEXT = method_of("TreeItem", "append_text")
+local C_SET_GENERATED = method_of("TreeItem", "set_generated")
+local C_RANGE = method_of("Tvb", "range")
+
+local function tree_add(item, ...)
+  if item == LITE_TREE then return item end
+  return C_ADD(item, ...)
+end
+
+local function set_text(item, text)
+  if item ~= LITE_TREE then C_SET_TEXT(item, text) end
+end
+
+local function append_text(item, text)
+  if item ~= LITE_TREE then C_APPEND_TEXT(item, text) end
+end
+
+local function set_generated(item)
+  if item ~= LITE_TREE then C_SET_GENERATED(item) end
+  return item
+end
+
+local function tvb_range(t, off, len)
+  if t == LITE_TVB then return nil end
+  return C_RANGE(t, off, len)
+end
+
 -- decision D6: Identification in hex, and as a time when its high 32 bits are
 -- a plausible NTP time (seconds since 1900, the fraction in the low 32).
 local function add_ntp_time(item, off)
@@ -1595,7 +1639,7 @@ local function add_ntp_time(item, off)
   if seconds < N.NTP_PLAUSIBLE_FROM or seconds >= N.NTP_ERA0_END then return end
   local nsecs = floor(uint_at(off + 4, 4) * 1000000000 / 4294967296 + 0.5)
   if nsecs >= 1000000000 then seconds, nsecs = seconds + 1, nsecs - 1000000000 end
-  item:add(F["fmip.ident.time"], NSTime.new(seconds, nsecs)):set_generated()
+  set_generated(tree_add(item, F["fmip.ident.time"], NSTime.new(seconds, nsecs)))
 end
 
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
@@ -1618,14 +1662,14 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     shown = value
   end
   if f.pf then
-    local r = t:range(off, f.size)
-    item = tree:add(F[f.pf], r)
+    local r = tvb_range(t, off, f.size)
+    item = tree_add(tree, F[f.pf], r)
     if code_table then
-      item:append_text(" (" .. (code_table[value] or "Unknown") .. ")")
+      append_text(item, " (" .. (code_table[value] or "Unknown") .. ")")
     end
     if f.flags then
       for _, b in ipairs(f.flags) do
-        item:add(F[b.pf], r)
+        tree_add(item, F[b.pf], r)
         if value ~= 0 and bit_set(value, b.mask) then
           if ctx then ctx.flagbits[b.name] = true end
           if b.policy ~= "use" and b.rule then
@@ -1634,7 +1678,7 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
           end
         end
       end
-      if f.reserved_pf then item:add(F[f.reserved_pf], r) end
+      if f.reserved_pf then tree_add(item, F[f.reserved_pf], r) end
     end
     if f.size == 8 and f.name == NTP_FIELD then add_ntp_time(item, off) end
     if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
@@ -1670,9 +1714,9 @@ end
 -- The address as a MAC address when it has 6 octets, else as octets.
 local function add_lla(sub, t, off, len)
   if len == N.LLA_MAC_LENGTH then
-    sub:add(F["fmip.opt.lla"], t:range(off, len))
+    tree_add(sub, F["fmip.opt.lla"], tvb_range(t, off, len))
   elseif len > 0 then
-    sub:add(F[LLA_OTHER_FIELD], t:range(off, len))
+    tree_add(sub, F[LLA_OTHER_FIELD], tvb_range(t, off, len))
   end
 end
 
@@ -1685,10 +1729,10 @@ local function dissect_lla(t, off, size, code, sub)
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
     add_lla(sub, t, area_off, lla_len)
     if area_len > lla_len then
-      sub:add(F["fmip.opt.padding"], t:range(area_off + lla_len, area_len - lla_len))
+      tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off + lla_len, area_len - lla_len))
     end
   elseif code == N.LLA_WILDCARD and padding_ok(t, area_off, area_len) then
-    if area_len > 0 then sub:add(F["fmip.opt.padding"], t:range(area_off, area_len)) end
+    if area_len > 0 then tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off, area_len)) end
   else
     local addr_len = math.min(lla_len, area_len)
     add_lla(sub, t, area_off, addr_len)
@@ -1697,7 +1741,7 @@ local function dissect_lla(t, off, size, code, sub)
       why = string.format("only %d octets follow the Option-Code, fewer than the %d-octet address",
                           area_len, lla_len)
     else
-      sub:add(F["fmip.opt.data"], t:range(area_off + lla_len, area_len - lla_len))
+      tree_add(sub, F["fmip.opt.data"], tvb_range(t, area_off + lla_len, area_len - lla_len))
       why = string.format("the %d octets after the %d-octet address are not Pad1 or one PadN filling them",
                           area_len - lla_len, lla_len)
     end
@@ -1730,7 +1774,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
       if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
     end
   end
-  sub:set_text(string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
+  set_text(sub, string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
   if code ~= nil and opt.codes[code] == nil then
     report(sub, ID.OPTION_UNKNOWN_CODE, string.format("Option-Code %d is not defined for the %s option", code, opt.name))
   end
@@ -1746,16 +1790,16 @@ local function dissect_options(t, off, tree, ctx)
   while off < n do
     local otype, olen = octet(off), octet(off + 1)
     if olen == nil then
-      local item = tree:add(F["fmip.opt.data"], t:range(off, n - off))
+      local item = tree_add(tree, F["fmip.opt.data"], tvb_range(t, off, n - off))
       report(item, ID.OPTION_PAST_END, "one octet left: an option needs at least Type and Length")
       return true
     end
     local size = olen * N.OPTION_UNIT
     if olen == 0 or off + size > n then
-      local item = tree:add(F["fmip.opt"], t:range(off, n - off))
-      item:set_text(string.format("Option type %d, Length %d", otype, olen))
-      item:add(F[OPT_HEADER.type], t:range(off, 1))
-      item:add(F[OPT_HEADER.length], t:range(off + 1, 1))
+      local item = tree_add(tree, F["fmip.opt"], tvb_range(t, off, n - off))
+      set_text(item, string.format("Option type %d, Length %d", otype, olen))
+      tree_add(item, F[OPT_HEADER.type], tvb_range(t, off, 1))
+      tree_add(item, F[OPT_HEADER.length], tvb_range(t, off + 1, 1))
       if olen == 0 then
         report(item, ID.OPTION_LENGTH_ZERO, string.format("option type %d has Length 0; the rest is not parsed", otype))
       else
@@ -1764,15 +1808,15 @@ local function dissect_options(t, off, tree, ctx)
       end
       return true
     end
-    local sub = tree:add(F["fmip.opt"], t:range(off, size))
+    local sub = tree_add(tree, F["fmip.opt"], tvb_range(t, off, size))
     local opt = OPTIONS[otype]
     if opt then
       dissect_known_option(t, off, size, opt, sub, ctx)
     else
-      sub:set_text(string.format("Unknown option type %d", otype))
-      sub:add(F[OPT_HEADER.type], t:range(off, 1))
-      sub:add(F[OPT_HEADER.length], t:range(off + 1, 1))
-      if size > 2 then sub:add(F["fmip.opt.data"], t:range(off + 2, size - 2)) end
+      set_text(sub, string.format("Unknown option type %d", otype))
+      tree_add(sub, F[OPT_HEADER.type], tvb_range(t, off, 1))
+      tree_add(sub, F[OPT_HEADER.length], tvb_range(t, off + 1, 1))
+      if size > 2 then tree_add(sub, F["fmip.opt.data"], tvb_range(t, off + 2, size - 2)) end
       report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
       add_option(ctx, otype, octet(off + 2), nil, off)
     end
@@ -1788,14 +1832,14 @@ end
 local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + 4 > n then
-    local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
+    local item = tree_add(tree, F["fmip.ext.data"], tvb_range(t, off, n - off))
     report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
     return nil
   end
   local elen = uint_at(off + 2, 2)
   local size = 4 + elen
   local fits = off + size <= n
-  local sub = tree:add(F["fmip.auth"], t:range(off, fits and size or n - off))
+  local sub = tree_add(tree, F["fmip.auth"], tvb_range(t, off, fits and size or n - off))
   local subtype
   for _, f in ipairs(AUTH_FIELDS) do
     if f.offset < 4 or (fits and f.offset + f.size <= size) then
@@ -1803,7 +1847,7 @@ local function dissect_auth(t, off, tree, ctx)
       if f.name == "subtype" then subtype = v end
     end
   end
-  sub:set_text(string.format("%s (subtype %d)", VS_MIP_EXTENSION[N.AUTH_EXT_TYPE], subtype))
+  set_text(sub, string.format("%s (subtype %d)", VS_MIP_EXTENSION[N.AUTH_EXT_TYPE], subtype))
   if not fits then
     report(sub, ID.OPTION_PAST_END, string.format("Length %d runs past the end (%d octets left after the header)",
                                        elen, n - off - 4))
@@ -1825,7 +1869,7 @@ local function dissect_auth(t, off, tree, ctx)
     ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
   end
   if size > N.AUTH_HEADER_LEN then
-    sub:add(F["fmip.auth.authenticator"], t:range(off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
+    tree_add(sub, F["fmip.auth.authenticator"], tvb_range(t, off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
   end
   return size
 end
@@ -1840,12 +1884,12 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   local opt = OPTIONS[FBACK_NCOA.option]
   local size = opt.fixed_len
   if off + size > n then
-    local item = tree:add(F["fmip.opt"], t:range(off, n - off))
-    item:set_text(string.format("%s option, Length %s", opt.name, text_of(olen)))
+    local item = tree_add(tree, F["fmip.opt"], tvb_range(t, off, n - off))
+    set_text(item, string.format("%s option, Length %s", opt.name, text_of(olen)))
     report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
     return nil
   end
-  local sub = tree:add(F["fmip.opt"], t:range(off, size))
+  local sub = tree_add(tree, F["fmip.opt"], tvb_range(t, off, size))
   dissect_known_option(t, off, size, opt, sub, ctx)
   if olen == FBACK_NCOA.octet_length then
     say(sub, FBACK_NCOA.octet_rule, {offset = off, length = olen, units = opt.fixed_len / N.OPTION_UNIT})
@@ -1869,17 +1913,17 @@ local function dissect_extensions(t, off, tree, ctx, msg)
     else
       local elen = octet(off + 1)
       if elen == nil or off + 2 + elen > n then
-        local item = tree:add(F["fmip.ext.data"], t:range(off, n - off))
+        local item = tree_add(tree, F["fmip.ext.data"], tvb_range(t, off, n - off))
         report(item, ID.OPTION_PAST_END, string.format("extension type %d runs past the end", etype))
         return true
       end
       size = 2 + elen
-      local sub = tree:add(F["fmip.ext"], t:range(off, size))
-      sub:set_text(string.format("Extension type %d (%s), Length %d", etype,
+      local sub = tree_add(tree, F["fmip.ext"], tvb_range(t, off, size))
+      set_text(sub, string.format("Extension type %d (%s), Length %d", etype,
         VS_MIP_EXTENSION[etype] or "unknown", elen))
-      sub:add(F["fmip.ext.type"], t:range(off, 1))
-      sub:add(F["fmip.ext.len"], t:range(off + 1, 1))
-      if elen > 0 then sub:add(F["fmip.ext.data"], t:range(off + 2, elen)) end
+      tree_add(sub, F["fmip.ext.type"], tvb_range(t, off, 1))
+      tree_add(sub, F["fmip.ext.len"], tvb_range(t, off + 1, 1))
+      if elen > 0 then tree_add(sub, F["fmip.ext.data"], tvb_range(t, off + 2, elen)) end
       if msg.ncoa_extension and etype == FBACK_NCOA.option then
         report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
                                                        OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
@@ -1999,10 +2043,10 @@ local function check_checksum(t, item, msg, sent)
     say(item, ID.ICMP_CHECKSUM_BAD, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
                                      expected = string.format("0x%04x", expected)})
   end
-  local e = item:add(F["fmip.checksum.expected"], expected)
-  e:set_generated()
-  local s = item:add(F["fmip.checksum.status"], verdict)
-  s:set_generated()
+  local e = tree_add(item, F["fmip.checksum.expected"], expected)
+  set_generated(e)
+  local s = tree_add(item, F["fmip.checksum.status"], verdict)
+  set_generated(s)
 end
 
 -- ---------------------------------------------------------------------------
@@ -2206,16 +2250,16 @@ local function show_link(msg, pinfo, item, ctx)
   if note == nil or note == RECORDED then return end
   local other = link[frame]
   if note.request and other then
-    item:add(F["fmip.response_in"], other):set_generated()
+    set_generated(tree_add(item, F["fmip.response_in"], other))
   end
   if note.response and other then
-    item:add(F["fmip.response_to"], other):set_generated()
+    set_generated(tree_add(item, F["fmip.response_to"], other))
     local d = link_time[frame]
     if d < 0 then d = 0 end
     local secs = floor(d)
     local nsecs = floor((d - secs) * 1000000000 + 0.5)
     if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
-    item:add(F["fmip.response_time"], NSTime.new(secs, nsecs)):set_generated()
+    set_generated(tree_add(item, F["fmip.response_time"], NSTime.new(secs, nsecs)))
   end
   if note.request and not note.copy and other == nil and note.first_pass
      and pinfo.visited and msg.unanswered_rule then
@@ -2317,7 +2361,6 @@ end
 -- the real item: filters on _ws.expert and the expert tap still see them)
 -- and request/response links, but no TvbRange and no tree item per field.
 local lite_item, lite_len, lite_reported_len
-local LITE_TREE = {}
 function LITE_TREE.add(self) return self end
 function LITE_TREE.append_text() end
 function LITE_TREE.set_text() end
@@ -2325,7 +2368,6 @@ function LITE_TREE.set_generated() end
 function LITE_TREE.add_proto_expert_info(_, expert_info, text)
   lite_item:add_proto_expert_info(expert_info, text)
 end
-local LITE_TVB = {}
 function LITE_TVB.len() return lite_len end
 function LITE_TVB.reported_len() return lite_reported_len end
 function LITE_TVB.range() return nil end
@@ -2360,7 +2402,7 @@ for _, m in pairs(MESSAGES) do TOP_TEXT[m] = ", " .. m.name .. " (" .. m.abbrev 
 
 local function dissect_message(t, pinfo, root, msg, may_record)
   local n = t:len()
-  local top = root:add(fmip, t:range(0, n))
+  local top = tree_add(root, fmip, tvb_range(t, 0, n))
   if top.len == 0 then
     -- the protocol item itself is faked: no field of it is referred to
     -- (a field is faked on its own whenever nothing refers to it, so only
@@ -2368,8 +2410,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
     lite_item, lite_len, lite_reported_len = top, n, t:reported_len()
     top, t = LITE_TREE, LITE_TVB
   end
-  top:append_text(TOP_TEXT[msg])
-  if quoted then top:append_text(" [quoted in an ICMP error]") end
+  append_text(top, TOP_TEXT[msg])
+  if quoted then append_text(top, " [quoted in an ICMP error]") end
   local ctx = fresh_ctx(msg)
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
