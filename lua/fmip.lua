@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+acbfac975349"
+local PLUGIN_VERSION = "0.1.0+81696bc493ad"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1507,8 +1507,13 @@ end
 
 -- A number as text without a fraction: Lua 5.3+ prints 5.0 for a float
 -- that Wireshark may hand over as one.
+-- Every octet value in decimal and in hex, made once: a lookup is much
+-- cheaper than string.format on every field.
+local DECIMAL, HEX = {}, {}
+for b = 0, 255 do DECIMAL[b], HEX[b] = format("%d", b), format("%02x", b) end
+
 local function text_of(v)
-  if type(v) == "number" and v == floor(v) then return format("%d", v) end
+  if type(v) == "number" and v == floor(v) then return DECIMAL[v] or format("%d", v) end
   return tostring(v)
 end
 
@@ -1540,13 +1545,23 @@ end
 -- no TvbRange and no C call per value, which is most of the per-packet
 -- cost of a Lua dissector (docs/wireshark.md, "Speed").
 local function uint_at(off, size)
+  if size == 1 then return byte(octets, off + 1) end
+  if size == 2 then
+    local a, b = byte(octets, off + 1, off + 2)
+    return a * 256 + b
+  end
+  if size == 4 then
+    local a, b, c, d = byte(octets, off + 1, off + 4)
+    return ((a * 256 + b) * 256 + c) * 256 + d
+  end
   local v = 0
   for i = off + 1, off + size do v = v * 256 + byte(octets, i) end
   return v
 end
 
 local function ipv4_at(off)
-  return format("%d.%d.%d.%d", byte(octets, off + 1, off + 4))
+  local a, b, c, d = byte(octets, off + 1, off + 4)
+  return DECIMAL[a] .. "." .. DECIMAL[b] .. "." .. DECIMAL[c] .. "." .. DECIMAL[d]
 end
 
 local HEX_FORMAT = setmetatable({}, {__index = function(cache, size)
@@ -1556,6 +1571,10 @@ local HEX_FORMAT = setmetatable({}, {__index = function(cache, size)
 end})
 
 local function hex_at(off, size)
+  if size == 8 then
+    local a, b, c, d, e, f, g, h = byte(octets, off + 1, off + 8)
+    return HEX[a] .. HEX[b] .. HEX[c] .. HEX[d] .. HEX[e] .. HEX[f] .. HEX[g] .. HEX[h]
+  end
   return format(HEX_FORMAT[size], byte(octets, off + 1, off + size))
 end
 
@@ -1765,6 +1784,25 @@ local function add_option(ctx, otype, code, addr, off)
   ctx.options[n] = o
 end
 
+-- "Link-Layer Address option (New Access Point)": one string per option
+-- type and Option-Code, made once (at most 256 per type).
+local OPTION_TEXT = {}
+
+local function option_text(opt, code)
+  local texts = OPTION_TEXT[opt]
+  if texts == nil then
+    texts = {}
+    OPTION_TEXT[opt] = texts
+  end
+  local key = code or -1
+  local text = texts[key]
+  if text == nil then
+    text = string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code)))
+    texts[key] = text
+  end
+  return text
+end
+
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
   local code, addr
@@ -1774,7 +1812,7 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
       if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
     end
   end
-  set_text(sub, string.format("%s option (%s)", opt.name, opt.codes[code] or ("Option-Code " .. text_of(code))))
+  set_text(sub, option_text(opt, code))
   if code ~= nil and opt.codes[code] == nil then
     report(sub, ID.OPTION_UNKNOWN_CODE, string.format("Option-Code %d is not defined for the %s option", code, opt.name))
   end
@@ -1847,7 +1885,7 @@ local function dissect_auth(t, off, tree, ctx)
       if f.name == "subtype" then subtype = v end
     end
   end
-  set_text(sub, string.format("%s (subtype %d)", VS_MIP_EXTENSION[N.AUTH_EXT_TYPE], subtype))
+  set_text(sub, VS_MIP_EXTENSION[N.AUTH_EXT_TYPE] .. " (subtype " .. text_of(subtype) .. ")")
   if not fits then
     report(sub, ID.OPTION_PAST_END, string.format("Length %d runs past the end (%d octets left after the header)",
                                        elen, n - off - 4))
