@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+81696bc493ad"
+local PLUGIN_VERSION = "0.1.0+c2fc193adbf6"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -75,16 +75,6 @@ local function copy_in_use()
 end
 
 if not copy_in_use() then return end
-
--- Lua's garbage collector in generational mode (Lua 5.2 and 5.4; Lua 5.3
--- has none and keeps its incremental mode).  Almost everything a
--- dissection makes (a TvbRange and a TreeItem per field, strings) is
--- garbage by the next packet; the incremental mode walks the whole Lua heap
--- again and again to find it, which cost tshark more than the dissection
--- itself (docs/performance.md, "tshark with the Lua dissector").  The mode
--- is the Lua state's, shared with other Lua plugins: it changes when memory
--- is given back, not what any script computes.
-pcall(collectgarbage, "generational")
 
 -- The standard library as locals: a global name is a lookup in Wireshark's
 -- large global table on every use, a local is not (per-packet speed).
