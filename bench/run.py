@@ -58,7 +58,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,10 +140,6 @@ def run_timed(cmd: list[str], out_path: Path, env: dict | None = None) -> Timed:
         rss_kb = int(rss_path.read_text().split()[-1])
     return Timed(wall, usage.ru_utime + usage.ru_stime, rss_kb,
                  proc.returncode, out_path)
-
-
-def median(values):
-    return statistics.median(values)
 
 
 def best(values):

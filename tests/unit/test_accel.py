@@ -29,7 +29,6 @@ from fmipdissect.capture import accel
 from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.gen.generate import GenOptions, generate_file
 
-REPO = Path(__file__).resolve().parents[2]
 PURE = os.environ.get(accel.PURE_ENV, "") not in ("", "0")
 needs_c = pytest.mark.skipif(accel.SKIP is None and not os.environ.get("CI"),
                              reason="C accelerator not built (no compiler)")
