@@ -2,6 +2,7 @@
 # `make test` sets up and runs the test suite.  See README.md.
 PY := .venv/bin/python
 BIN := .venv/bin
+PURE_TESTS := tests/unit tests/lint tests/handovers/test_handovers_samples.py
 
 .PHONY: setup run test samples lua docs regen bench stress fuzz clean
 
@@ -23,8 +24,12 @@ run: setup
 	@echo "== fmipdissect handovers on the samples (report with ladder diagrams: handovers.html) =="
 	$(BIN)/fmipdissect handovers --html handovers.html samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
 
+# The suite runs with the C accelerator of the capture reader (when built),
+# then the reader's and the checker's tests again on the pure-Python path.
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
+	@echo "== again on the pure-Python path (FMIPDISSECT_PURE=1) =="
+	FMIPDISSECT_PURE=1 $(BIN)/python -m pytest -n 2 -q $(PURE_TESTS)
 
 # Regenerate every generated, committed file.
 regen: samples lua docs

@@ -11,15 +11,22 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 if ! .venv/bin/python -c "import fmipdissect, scapy, dpkt, jinja2, pyshark, pytest, hypothesis, xdist" 2>/dev/null \
-   || [ pyproject.toml -nt .venv/.installed ]; then
+   || [ pyproject.toml -nt .venv/.installed ] || [ setup.py -nt .venv/.installed ] \
+   || [ fmipdissect/capture/_skip.c -nt .venv/.installed ]; then
     echo "setup: installing fmipdissect and its dependencies into .venv"
-    if ! .venv/bin/python -m pip install -q -e ".[test]" >.venv/install.log 2>&1; then
+    # compat: a plain path entry in site-packages, no import hook (start-up
+    # time); setup.py builds the C accelerator in place when it can
+    if ! .venv/bin/python -m pip install -q -e ".[test]" \
+            --config-settings editable_mode=compat >.venv/install.log 2>&1; then
         cat .venv/install.log >&2
         echo "setup: pip install failed (log above, also in .venv/install.log)" >&2
         exit 1
     fi
     touch .venv/.installed
 fi
+# byte-compile the package once: with PYTHONDONTWRITEBYTECODE set, every
+# run would otherwise compile it again (a third of fmip-lint's start-up)
+.venv/bin/python -m compileall -q fmipdissect >/dev/null
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v luac5.4 >/dev/null 2>&1 || need+=(lua5.4)

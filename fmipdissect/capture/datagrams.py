@@ -8,8 +8,8 @@ every frame; the fast path on the frames its prefilter keeps.
 
 from __future__ import annotations
 
-import socket
 
+from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME
 import fmipdissect.capture.linklayer as L
@@ -61,8 +61,8 @@ class FrameParser:
         if flags & 0x20 or offset:
             return self._fragment(frame, time, data, ip, ihl, total, end,
                                   offset, bool(flags & 0x20), layers)
-        src = socket.inet_ntoa(data[ip + 12:ip + 16])
-        dst = socket.inet_ntoa(data[ip + 16:ip + 20])
+        src = inet_ntoa(data[ip + 12:ip + 16])
+        dst = inet_ntoa(data[ip + 16:ip + 20])
         clipped = have < total
         datagram = make_datagram(frame, time, src, dst, proto, data[ip + 8],
                                  data[ip + ihl:end], clipped, (),
@@ -91,8 +91,8 @@ class FrameParser:
         self.last_time = time
         proto = key[1]
         datagram = make_datagram(
-            frame, time, socket.inet_ntoa(key[2][:4]),
-            socket.inet_ntoa(key[2][4:]), proto, data[ip + 8], done.body(),
+            frame, time, inet_ntoa(key[2][:4]),
+            inet_ntoa(key[2][4:]), proto, data[ip + 8], done.body(),
             False, tuple(done.frames), encapsulation(layers, proto))
         if datagram is not None:
             out.append(datagram)

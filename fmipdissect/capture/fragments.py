@@ -16,10 +16,10 @@ have been FMIPv4 gives a capture note (fragment-not-reassembled).
 
 from __future__ import annotations
 
-import socket
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 
+from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote
 from ..spec.rules import RULES_BY_NAME
 from .prefilter import IPPROTO_UDP, carries_fmip
@@ -81,14 +81,16 @@ class Reassembler:
     def reject(self, key: tuple) -> None:
         """A first fragment showed no FMIPv4: forget the set, ignore the
         rest of it (both paths call this for the same fragments)."""
-        old = self.sets.pop(key, None)
-        if old is not None:
-            self.octets -= old.octets
+        sets = self.sets
+        if sets and key in sets:
+            self.octets -= sets.pop(key).octets
         rejected = self.rejected
-        rejected[key] = None
-        rejected.move_to_end(key)
-        if len(rejected) > REJECTED_MAX:
-            rejected.popitem(last=False)
+        if key in rejected:
+            rejected.move_to_end(key)
+        else:             # the usual case, with fragmented background
+            rejected[key] = None
+            if len(rejected) > REJECTED_MAX:
+                rejected.popitem(last=False)
 
     def add(self, frame: int, time: float, key: tuple, offset: int,
             piece: bytes, length: int, more: bool) -> tuple[list, object]:
@@ -175,6 +177,6 @@ def incomplete_note(key: tuple, entry: FragmentSet,
     clipped = "; a fragment was clipped by the snap length" if entry.clipped else ""
     return CaptureNote(
         entry.frames[-1], entry.time, RULE_FRAGMENTS,
-        f"fragmented {name} datagram {socket.inet_ntoa(addrs[:4])} -> "
-        f"{socket.inet_ntoa(addrs[4:])} id 0x{ident:04x} "
+        f"fragmented {name} datagram {inet_ntoa(addrs[:4])} -> "
+        f"{inet_ntoa(addrs[4:])} id 0x{ident:04x} "
         f"(frames {frames}) not reassembled: {reason} ({seen}{clipped})")

@@ -6,9 +6,10 @@ header (seconds, fraction, captured length, original length) and the frame.
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
                         plain_datagram)
@@ -159,7 +160,14 @@ class PcapRecords:
                  L.LINKTYPES[self.linktype][0] + "/ip/icmp")
         stamp, ts_div, parser = self.stamp, self.ts_div, r.parser
         frames = r.frames
+        skip = accel.SKIP
+        if skip is not None:
+            shape = accel.layout(row, pcapng=False, big_endian=self.endian == ">",
+                                 interfaces=0, fragments=fragments)
         while True:            # the sentinel ends the loop at the data's end
+            if skip is not None:     # C steps over what the code below would
+                pos, skipped = skip(buf, pos, avail, shape)
+                frames += skipped
             incl, ltype, proto = peek(buf, pos)
             nxt = pos + 16 + incl
             if nxt > avail:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
                         plain_datagram)
@@ -163,7 +164,14 @@ class PcapngBlocks:
         encap = (layer + "/ip/udp", layer + "/ip/icmp")
         count = len(interfaces)
         frames = r.frames
+        skip = accel.SKIP
+        if skip is not None:
+            shape = accel.layout(row, pcapng=True, big_endian=endian == ">",
+                                 interfaces=count, fragments=fragments)
         while True:
+            if skip is not None:     # C steps over what the code below would
+                pos, skipped = skip(buf, pos, avail, shape)
+                frames += skipped
             btype, blen, iface, caplen, ltype, proto = peek(buf, pos)
             nxt = pos + blen
             if not (btype == 6 and nxt <= avail and caplen + 32 <= blen

@@ -15,9 +15,9 @@ frames there; ipv4_candidate() and frame_candidate() decide the rest.
 
 from __future__ import annotations
 
-import socket
 import struct
 
+from ..wire.ipv4 import inet_ntoa
 from ..records import Datagram
 from ..spec import protocol
 import fmipdissect.capture.linklayer as L
@@ -158,7 +158,6 @@ def fragment_candidate(buf, ip: int, stop: int, proto: int, fragments) -> bool:
 # ICMP Type and Code): version+IHL, Total Length, flags+fragment offset,
 # TTL, source, destination.  Always inside the buffer: padding follows the data.
 _ip_head = struct.Struct(">BxH2xHBx2x4s4sHH").unpack_from
-_inet_ntoa = socket.inet_ntoa
 
 
 def plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
@@ -180,11 +179,11 @@ def plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
     if proto == IPPROTO_UDP:
         if total < 28 or (sport != PORT and dport != PORT):
             return None
-        return Datagram(frame, time, _inet_ntoa(src), _inet_ntoa(dst), proto,
+        return Datagram(frame, time, inet_ntoa(src), inet_ntoa(dst), proto,
                         ttl, sport, dport, bytes(buf[ip + 28:end]), False, (),
                         encap[0])
     if total < 21 or sport >> 8 != ICMP_TYPE:   # sport's place: ICMP Type
         return None
-    return Datagram(frame, time, _inet_ntoa(src), _inet_ntoa(dst), proto,
+    return Datagram(frame, time, inet_ntoa(src), inet_ntoa(dst), proto,
                     ttl, None, None, bytes(buf[ip + 20:end]), False, (),
                     encap[1])

@@ -24,7 +24,7 @@ keeps a superset of what the full parser accepts.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME

@@ -27,8 +27,8 @@ Entry points:
 from __future__ import annotations
 
 import struct
-from socket import inet_ntoa
 
+from ..wire.ipv4 import inet_ntoa
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R

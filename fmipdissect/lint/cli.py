@@ -20,9 +20,9 @@ import argparse
 import gc
 import os
 import sys
-import tempfile
 
 from .. import __version__
+from ..capture import accel
 from ..errors import InputError, one_line
 from ..spec import protocol as P
 from ..spec.rules import RULES, SEVERITIES
@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "prefiltering (slow; same findings: for checking "
                         "the fast path, docs/performance.md)")
     parser.add_argument("--version", action="version",
-                        version=f"%(prog)s {__version__}")
+                        version=f"%(prog)s {__version__} "
+                                f"(record walk: {accel.describe()})")
     _one_line_errors(parser)
 
 
@@ -185,6 +186,7 @@ class _Run:
         """Workers spool each file's findings to a temporary file; the
         parent reads them back in argument order, one finding at a time, so
         neither holds a file's findings (map() keeps the order)."""
+        import tempfile
         from concurrent.futures import ProcessPoolExecutor
         paths = self.args.captures
         with tempfile.TemporaryDirectory(prefix="fmip-lint-") as tmp:

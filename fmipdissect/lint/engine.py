@@ -17,7 +17,6 @@ decoded) hold the counts for the summary.
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass, field
 
 from ..spec import constraints as K
@@ -236,6 +235,7 @@ def lint_to_spool(path: str, config: LintConfig, spool_path: str):
     then streams them with read_spool, so that no process holds a file's
     findings.  Returns (stats, error message or None); the findings up to
     an error are in the spool, as a serial run would have printed them."""
+    import pickle                        # -j only (start-up, issue 14)
     run = CaptureLint(path, config)
     error = None
     with open(spool_path, "wb") as spool:
@@ -255,6 +255,7 @@ def lint_to_spool(path: str, config: LintConfig, spool_path: str):
 
 def read_spool(spool_path: str):
     """The findings lint_to_spool wrote, one at a time."""
+    import pickle
     with open(spool_path, "rb") as spool:
         while True:
             try:

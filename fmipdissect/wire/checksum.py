@@ -6,8 +6,6 @@ generator and the checker.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import struct
 
 from ..spec import protocol as P
@@ -126,6 +124,7 @@ def one_sum_verdict(raw: bytes, reserved_bits_mask: int) -> str:
 
 def authenticator_matches(sent: bytes, expected: bytes) -> bool:
     """Constant-time comparison of an authenticator (decision D5)."""
+    import hmac                      # here: start-up (issue 14)
     return hmac.compare_digest(sent, expected)
 
 
@@ -136,6 +135,8 @@ def mn_par_authenticator(covered: bytes, key: bytes,
     covered is the UDP payload from the Type field through the SPI field of
     the authentication extension (all preceding extensions included).
     """
+    import hashlib
+    import hmac
     digest = {"hmac-md5": hashlib.md5, "hmac-sha1": hashlib.sha1,
               "hmac-sha256": hashlib.sha256}.get(algorithm)
     if digest is None:

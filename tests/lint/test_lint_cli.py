@@ -331,7 +331,10 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
 def test_version(capsys):
     from fmipdissect import __version__
     status, out, err = run(capsys, "--version")
-    assert status == 0 and out.strip() == f"fmip-lint {__version__}"
+    from fmipdissect.capture import accel
+    assert status == 0
+    assert out.strip() == (f"fmip-lint {__version__} "
+                           f"(record walk: {accel.describe()})")
 
 
 @pytest.mark.parametrize("fail_on, statuses", [

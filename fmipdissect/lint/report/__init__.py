@@ -13,17 +13,32 @@ Every format streams (common.Report); make_report picks one by name.
 
 from __future__ import annotations
 
+import importlib
+
 from .common import (Report, finding_comment, finding_dict, finding_text,
                      rule_dict, rule_statistics, summary_counts)
-from .github import GithubReport
-from .json import JsonReport
-from .junit import JunitReport
 from .progress import Progress
-from .sarif import SarifReport
 from .text import TextReport, list_rules
 
-FORMATS = {"text": TextReport, "json": JsonReport, "sarif": SarifReport,
-           "junit": JunitReport, "github": GithubReport}
+# format name: (module, class).  A format's module is imported only when
+# it is asked for (start-up: JUnit's XML escaping pulls in half of urllib).
+FORMATS = {"text": (".text", "TextReport"), "json": (".json", "JsonReport"),
+           "sarif": (".sarif", "SarifReport"),
+           "junit": (".junit", "JunitReport"),
+           "github": (".github", "GithubReport")}
+_CLASSES = {cls: module for module, cls in FORMATS.values()}
+
+
+def report_class(fmt: str) -> type:
+    """The Report class of format `fmt` (a FORMATS key)."""
+    module, cls = FORMATS[fmt]
+    return getattr(importlib.import_module(module, __name__), cls)
+
+
+def __getattr__(name: str):            # JsonReport & co., imported lazily
+    if name in _CLASSES:
+        return getattr(importlib.import_module(_CLASSES[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_report(fmt: str, out, *, colour: bool = False,
@@ -31,7 +46,7 @@ def make_report(fmt: str, out, *, colour: bool = False,
     """The report of format `fmt` (a FORMATS key) writing to `out`."""
     if fmt == "text":
         return TextReport(out, colour, statistics, fail_on)
-    return FORMATS[fmt](out, statistics=statistics, fail_on=fail_on)
+    return report_class(fmt)(out, statistics=statistics, fail_on=fail_on)
 
 
 __all__ = ["FORMATS", "make_report", "Report", "TextReport", "JsonReport",

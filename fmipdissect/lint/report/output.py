@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 
 from ...errors import InputError
 
@@ -40,6 +39,7 @@ def atomic_output(path: str, binary: bool = False, what: str = "output"):
         return
     if os.path.isdir(path):
         raise InputError(f"{what} {path}: is a directory")
+    import tempfile                 # here: start-up (issue 14)
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp",

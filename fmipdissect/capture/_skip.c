@@ -1,0 +1,261 @@
+/* The optional accelerator of the fast path (capture/accel.py, issue 14).
+ *
+ * skip(buf, pos, avail, layout) -> (pos, records)
+ *
+ * Walks the complete records of a pcap file or the Enhanced Packet Blocks
+ * of a pcapng section in the read buffer from pos, and steps over every
+ * record that the pure-Python hot loops (pcap.py PcapRecords._fast,
+ * pcapng.py PcapngBlocks._fast) would step over without a closer look:
+ * another link-layer type outside the table, an IPv4 protocol that cannot
+ * carry FMIPv4, UDP without port 434 (RFC 4988 5.1, 5.2) or VXLAN's, ICMP
+ * of a type other than 41 (RFC 4988 5.3-5.6), a later fragment of a
+ * rejected set.  A first fragment that shows no FMIPv4 is rejected through
+ * the same Reassembler.reject the Python path calls, in frame order.
+ *
+ * It stops at the first record the Python loop must look at (a candidate,
+ * a tunnel, a link-layer type that may lead to IPv4, anything unusual) or
+ * that is not complete in the buffer, and returns where that record starts
+ * and how many records it stepped over.  The Python loop then handles that
+ * record exactly as without the accelerator, so both give the same
+ * records by construction; tests/unit/test_accel.py holds them together.
+ *
+ * layout: a tuple built by accel.layout():
+ *   (pcapng, big_endian, interfaces, type_offset, type_value, link_header,
+ *    others, port, vxlan_port, icmp_type, wanted, rejected, reject)
+ * others: bytes, a table of 256 or 65536 flags for one- or two-octet type
+ * fields (1: the Python loop must look), or None (always look).
+ * wanted: bytes, 256 flags by IPv4 protocol.  rejected: the Reassembler's
+ * dict of rejected fragment keys; reject: its bound reject method.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { L_PCAPNG, L_BIG, L_IFACES, L_TYPE_OFFSET, L_TYPE_VALUE, L_LINK_HEADER,
+       L_OTHERS, L_PORT, L_VXLAN, L_ICMP, L_WANTED, L_REJECTED, L_REJECT,
+       L_SIZE };
+
+typedef struct {
+    int pcapng, big;
+    unsigned long ifaces;
+    Py_ssize_t type_offset, type_len, link_header;
+    const unsigned char *type_value, *others, *wanted;
+    Py_ssize_t others_len;
+    unsigned port, vxlan, icmp;
+    PyObject *rejected, *reject;
+} Layout;
+
+static inline uint32_t u32(const unsigned char *p, int big)
+{
+    return big ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                  (uint32_t)p[2] << 8 | p[3])
+               : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+                  (uint32_t)p[1] << 8 | p[0]);
+}
+
+static inline unsigned u16be(const unsigned char *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+/* carries_fmip() of prefilter.py: 1, 0, or -1 when n is too short */
+static int carries_fmip(const Layout *L, int proto, const unsigned char *b,
+                        Py_ssize_t n)
+{
+    if (proto == 17) {
+        if (n < 8)
+            return -1;
+        return u16be(b) == L->port || u16be(b + 2) == L->port;
+    }
+    if (n < 1)
+        return -1;
+    return b[0] == L->icmp;
+}
+
+/* fragment_candidate() of prefilter.py: 1 look, 0 skip, -1 error */
+static int fragment(const Layout *L, const unsigned char *buf, Py_ssize_t ip,
+                    Py_ssize_t stop, int proto)
+{
+    const unsigned char *h = buf + ip;
+    unsigned vihl = h[0], ihl = (vihl & 15) * 4;
+    Py_ssize_t total = u16be(h + 2), have = stop - ip, n;
+    PyObject *key;
+    int verdict, found;
+
+    key = Py_BuildValue("(iiy#)", (int)u16be(h + 4), proto,
+                        (const char *)h + 12, (Py_ssize_t)8);
+    if (key == NULL)
+        return -1;
+    if (u16be(h + 6) & 0x1FFF) {               /* a later fragment */
+        found = PyDict_Contains(L->rejected, key);
+        Py_DECREF(key);
+        return found < 0 ? -1 : !found;
+    }
+    if (!total)
+        total = have;
+    if (vihl >> 4 != 4 || ihl < 20 || have < (Py_ssize_t)ihl ||
+        total < (Py_ssize_t)ihl) {
+        Py_DECREF(key);
+        return 1;
+    }
+    n = (total < have ? total : have) - ihl;
+    verdict = carries_fmip(L, proto, h + ihl, n);
+    if (verdict == 0) {
+        PyObject *r = PyObject_CallOneArg(L->reject, key);
+        Py_DECREF(key);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
+    Py_DECREF(key);
+    return 1;
+}
+
+/* Whether the Python loop must look at the frame at buf[f:stop]: 1 look,
+ * 0 skip, -1 error.  end: the buffer's length (reads never pass it). */
+static int look(const Layout *L, const unsigned char *buf, Py_ssize_t f,
+                Py_ssize_t stop, Py_ssize_t end)
+{
+    Py_ssize_t ip = f + L->link_header, t = f + L->type_offset, body;
+    unsigned proto;
+
+    if (ip + 20 + 4 > end || t + L->type_len > end)
+        return 1;                     /* the Python loop decides */
+    if (memcmp(buf + t, L->type_value, L->type_len) != 0) {
+        Py_ssize_t v;
+        if (L->others == NULL)
+            return 1;
+        v = L->type_len == 1 ? buf[t] : (Py_ssize_t)u16be(buf + t);
+        return v < L->others_len ? L->others[v] : 1;
+    }
+    proto = buf[ip + 9];
+    if (proto != 17 && proto != 1)
+        return L->wanted[proto] ? 1 : 0;
+    if ((buf[ip + 6] & 0x3F) || buf[ip + 7])
+        return fragment(L, buf, ip, stop, (int)proto);
+    body = ip + (buf[ip] & 15) * 4;
+    if (body + 4 > end)
+        return 1;
+    if (proto == 17)
+        return u16be(buf + body) == L->port || u16be(buf + body + 2) == L->port
+               || u16be(buf + body + 2) == L->vxlan;
+    /* ICMP: ipv4_candidate keeps it when too short to tell or of type 41 */
+    return stop - body < 1 || buf[body] == L->icmp;
+}
+
+static int unpack(PyObject *t, Layout *L)
+{
+    PyObject *v, *o;
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != L_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "skip: bad layout");
+        return -1;
+    }
+    L->pcapng = PyObject_IsTrue(PyTuple_GET_ITEM(t, L_PCAPNG));
+    L->big = PyObject_IsTrue(PyTuple_GET_ITEM(t, L_BIG));
+    L->ifaces = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(t, L_IFACES));
+    L->type_offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, L_TYPE_OFFSET));
+    L->link_header = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, L_LINK_HEADER));
+    L->port = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(t, L_PORT));
+    L->vxlan = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(t, L_VXLAN));
+    L->icmp = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(t, L_ICMP));
+    if (PyErr_Occurred())
+        return -1;
+    v = PyTuple_GET_ITEM(t, L_TYPE_VALUE);
+    o = PyTuple_GET_ITEM(t, L_OTHERS);
+    if (!PyBytes_Check(v) || (o != Py_None && !PyBytes_Check(o)) ||
+        !PyBytes_Check(PyTuple_GET_ITEM(t, L_WANTED)) ||
+        PyBytes_GET_SIZE(PyTuple_GET_ITEM(t, L_WANTED)) != 256 ||
+        !PyDict_Check(PyTuple_GET_ITEM(t, L_REJECTED))) {
+        PyErr_SetString(PyExc_TypeError, "skip: bad layout");
+        return -1;
+    }
+    L->type_value = (const unsigned char *)PyBytes_AS_STRING(v);
+    L->type_len = PyBytes_GET_SIZE(v);
+    L->others = o == Py_None ? NULL : (const unsigned char *)PyBytes_AS_STRING(o);
+    L->others_len = o == Py_None ? 0 : PyBytes_GET_SIZE(o);
+    L->wanted = (const unsigned char *)PyBytes_AS_STRING(
+        PyTuple_GET_ITEM(t, L_WANTED));
+    L->rejected = PyTuple_GET_ITEM(t, L_REJECTED);
+    L->reject = PyTuple_GET_ITEM(t, L_REJECT);
+    return 0;
+}
+
+static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Layout L;
+    const unsigned char *buf;
+    Py_ssize_t len, pos, avail, records = 0;
+
+    if (nargs != 4 || !PyByteArray_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "skip(buf: bytearray, pos, avail, layout)");
+        return NULL;
+    }
+    buf = (const unsigned char *)PyByteArray_AS_STRING(args[0]);
+    len = PyByteArray_GET_SIZE(args[0]);
+    pos = PyLong_AsSsize_t(args[1]);
+    avail = PyLong_AsSsize_t(args[2]);
+    if ((pos == -1 || avail == -1) && PyErr_Occurred())
+        return NULL;
+    if (unpack(args[3], &L) < 0)
+        return NULL;
+    if (avail > len)
+        avail = len;
+    for (;;) {
+        Py_ssize_t nxt, f, stop;
+        int verdict;
+        if (pos < 0)
+            break;
+        if (L.pcapng) {
+            uint32_t btype, blen, caplen;
+            if (pos + 32 > avail)
+                break;
+            btype = u32(buf + pos, L.big);
+            blen = u32(buf + pos + 4, L.big);
+            caplen = u32(buf + pos + 20, L.big);
+            nxt = pos + (Py_ssize_t)blen;
+            /* the checks of PcapngBlocks._fast, in its order */
+            if (btype != 6 || nxt > avail || (uint64_t)caplen + 32 > blen ||
+                u32(buf + pos + 8, L.big) >= L.ifaces ||
+                u32(buf + nxt - 4, L.big) != blen)
+                break;
+            f = pos + 28;
+            stop = f + (Py_ssize_t)caplen;
+        } else {
+            if (pos + 16 > avail)
+                break;
+            nxt = pos + 16 + (Py_ssize_t)u32(buf + pos + 8, L.big);
+            if (nxt > avail)
+                break;
+            f = pos + 16;
+            stop = nxt;
+        }
+        verdict = look(&L, buf, f, stop, len);
+        if (verdict < 0)
+            return NULL;
+        if (verdict)
+            break;
+        records++;
+        pos = nxt;
+    }
+    return Py_BuildValue("(nn)", pos, records);
+}
+
+static PyMethodDef methods[] = {
+    {"skip", (PyCFunction)(void (*)(void))skip, METH_FASTCALL,
+     "skip(buf, pos, avail, layout) -> (pos, records): step over the records "
+     "the fast path would step over (capture/accel.py)."},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_skip",
+    "Optional C accelerator of fmipdissect's capture fast path.", -1, methods
+};
+
+PyMODINIT_FUNC PyInit__skip(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,62 @@
+"""The optional C accelerator of the fast path (issue 14).
+
+capture/_skip.c steps over, in C, the records the hot loops of pcap.py and
+pcapng.py would step over after a glance (see its header); the Python loop
+still handles every record it stops at, so the findings are the same with
+or without it (tests/unit/test_accel.py, and CI runs the suite both ways).
+
+It is built by setup.py when a C compiler is present.  Without it, or with
+the environment variable FMIPDISSECT_PURE=1, SKIP is None and the readers
+run their pure-Python loops, which stay the reference.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from .prefilter import UDP_PORTS, WANTED, ICMP_TYPE
+
+PURE_ENV = "FMIPDISSECT_PURE"
+
+SKIP = None
+if os.environ.get(PURE_ENV, "") in ("", "0"):
+    try:
+        from ._skip import skip as SKIP
+    except ImportError:            # not built: no compiler at install time
+        SKIP = None
+
+_WANTED = bytes(WANTED)
+
+
+def describe() -> str:
+    """One phrase for --version: which record walk runs."""
+    if SKIP is not None:
+        return "C record scan"
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return f"pure Python ({PURE_ENV} is set)"
+    return "pure Python (the C accelerator is not built)"
+
+
+@functools.lru_cache(maxsize=16)
+def _others_table(others: frozenset, size: int) -> bytes | None:
+    """The `others` set of a FAST_LINKS row as a flag table indexed by the
+    type field's value, or None (four-octet fields: the Python loop looks)."""
+    if size > 2:
+        return None
+    table = bytearray(1 << (8 * size))
+    for value in others:
+        table[int.from_bytes(value, "big")] = 1
+    return bytes(table)
+
+
+def layout(row: tuple, *, pcapng: bool, big_endian: bool, interfaces: int,
+           fragments) -> tuple:
+    """skip()'s description of a record layout: a FAST_LINKS row, the file
+    format and byte order, the number of interfaces (pcapng) and the
+    Reassembler whose rejected sets it consults and extends."""
+    type_offset, type_value, others, link_header = row
+    port, vxlan = UDP_PORTS
+    return (pcapng, big_endian, interfaces, type_offset, type_value,
+            link_header, _others_table(others, len(type_value)), port, vxlan,
+            ICMP_TYPE, _WANTED, fragments.rejected, fragments.reject)

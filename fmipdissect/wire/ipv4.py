@@ -1,0 +1,10 @@
+"""IPv4 addresses as text: inet_ntoa, taken from the C module _socket when
+there is one (the socket module around it costs a few milliseconds of
+start-up, mostly its enums: issue 14)."""
+
+try:
+    from _socket import inet_ntoa
+except ImportError:                    # another Python implementation
+    from socket import inet_ntoa
+
+__all__ = ["inet_ntoa"]
