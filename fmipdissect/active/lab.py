@@ -208,7 +208,10 @@ def _run_lab(lab, work, faults, timeout=PROBE_TIMEOUT) -> LabRun:
                            timeout)
     probes = _start_probes(lab, ns["mn"], work, keys, timeout)
     for node, (proc, _, log) in caps.items():
-        _wait_up(proc, log, "Capturing on", f"dumpcap in {node}")
+        # dumpcap writes "Capturing on" before it opens the interface and
+        # "File:" once the socket is bound and the file open (strace); a
+        # loaded machine showed the gap: an MN capture missed every frame
+        _wait_up(proc, log, "File: ", f"dumpcap in {node}")
     _wait_up(par, par_log, "listening", "the PAR emulator")
     _wait_up(nar, nar_log, "listening", "the NAR emulator")
     _wait_up(mn, mn_log, "ready", "the MN emulator")
