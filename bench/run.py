@@ -64,6 +64,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fmipdissect.capture import accel
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -88,7 +90,7 @@ TARGET14_PCAPNG = 3_000_000
 TARGET14_FMIP = 250_000           # messages/s, FMIPv4 only
 TARGET14_START_MS = 50            # fmip-lint on a tiny capture
 TARGET14_RSS_MB = 50              # peak RSS at 10M packets
-PURE_ENV = {"FMIPDISSECT_PURE": "1"}   # capture/accel.py: the Python loop
+PURE_ENV = {accel.PURE_ENV: "1"}       # the pure-Python record walk
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 HANDOVER_MESSAGES = 7             # predictive flow: RtSolPr .. FBAck x2

@@ -18,9 +18,10 @@ import os
 from .prefilter import UDP_PORTS, WANTED, ICMP_TYPE
 
 PURE_ENV = "FMIPDISSECT_PURE"
+PURE = os.environ.get(PURE_ENV, "") not in ("", "0")   # the pure path asked for
 
 SKIP = None
-if os.environ.get(PURE_ENV, "") in ("", "0"):
+if not PURE:
     try:
         from ._skip import skip as SKIP
     except ImportError:            # not built: no compiler at install time
@@ -33,7 +34,7 @@ def describe() -> str:
     """One phrase for --version: which record walk runs."""
     if SKIP is not None:
         return "C record scan"
-    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+    if PURE:
         return f"pure Python ({PURE_ENV} is set)"
     return "pure Python (the C accelerator is not built)"
 

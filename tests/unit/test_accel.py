@@ -29,7 +29,6 @@ from fmipdissect.capture import accel
 from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.gen.generate import GenOptions, generate_file
 
-PURE = os.environ.get(accel.PURE_ENV, "") not in ("", "0")
 needs_c = pytest.mark.skipif(accel.SKIP is None and not os.environ.get("CI"),
                              reason="C accelerator not built (no compiler)")
 
@@ -49,7 +48,7 @@ def _same_both_ways(source, monkeypatch) -> list:
 
 
 def test_accelerator_is_built_under_ci():
-    if os.environ.get("CI") and not PURE:
+    if os.environ.get("CI") and not accel.PURE:
         assert accel.SKIP is not None, (
             "CI=true but the C accelerator was not built (setup.py)")
     assert accel.describe().startswith("C" if accel.SKIP else "pure")
