@@ -147,22 +147,14 @@ FAMILIES.update(S.FAMILIES)      # the checker's session families
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default=None,
-                    help="comma-separated sizes (default 10000,100000,"
-                    "1000000; --quick 1000,10000)")
-    ap.add_argument("--family", action="append", choices=sorted(FAMILIES),
-                    help="only these families (may be repeated)")
-    ap.add_argument("--quick", action="store_true")
+    S.add_size_arguments(ap, FAMILIES)
     ap.add_argument("--list", action="store_true", help="list the families")
     args = ap.parse_args(argv)
     if args.list:
         for name, family in FAMILIES.items():
             print(f"{name:<16} N = {family.unit}")
         return 0
-    sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else
-                                             "10000,100000,1000000"))
-             .split(",")]
-    names = args.family or list(FAMILIES)
+    sizes, names = S.sizes_and_names(args, FAMILIES)
     mine = Path(__file__).stat().st_mtime
     for name in READER_FAMILIES:          # captures of an older builder
         for old in S.CACHE.glob(f"{name}-*"):

@@ -298,6 +298,14 @@ def measure(family: Family, n: int) -> Row:
                float(user) + float(system))
 
 
+def cpu_growth_per10(prev: Row, row: Row) -> float:
+    """CPU time growth from prev to row, normalised to 10x input.  CPU
+    time (user + system): on a shared machine wall time measures the
+    neighbours as much as the checker."""
+    growth = row.cpu / max(prev.cpu, 1e-3)
+    return growth ** (1 / max(1e-9, math.log10(row.n / prev.n)))
+
+
 def print_rows(rows: list[Row]) -> list[tuple[str, bool, str]]:
     print(f"{'family':<15}{'size':>10}{'input MB':>10}{'wall s':>9}"
           f"{'CPU s':>9}{'peak RSS MB':>13}{'output MB':>11}{'CPU x':>7}"
@@ -308,13 +316,10 @@ def print_rows(rows: list[Row]) -> list[tuple[str, bool, str]]:
         grow_t = grow_o = ""
         if prev is not None and prev.family == r.family:
             factor = r.n / prev.n
-            # CPU time (user + system): on a shared machine wall time
-            # measures the neighbours as much as the checker
             gt = r.cpu / max(prev.cpu, 1e-3)
             go = r.output_bytes / max(prev.output_bytes, 1)
             grow_t, grow_o = f"{gt:.1f}", f"{go:.1f}"
-            # normalised to 10x input
-            per10 = gt ** (1 / max(1e-9, math.log10(factor)))
+            per10 = cpu_growth_per10(prev, r)
             checks.append((f"{r.family}: CPU time growth per 10x input "
                            f"{prev.n:,} -> {r.n:,} < {TARGET_TIME_GROWTH:g}x",
                            per10 < TARGET_TIME_GROWTH, f"{per10:.1f}x"))
@@ -334,19 +339,29 @@ def print_rows(rows: list[Row]) -> list[tuple[str, bool, str]]:
     return checks
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_size_arguments(ap: argparse.ArgumentParser, families) -> None:
+    """--sizes, --family and --quick (this script and bench/stress.py)."""
     ap.add_argument("--sizes", default=None,
                     help="comma-separated sizes (default 10000,100000,"
                     "1000000; --quick 1000,10000)")
-    ap.add_argument("--family", action="append", choices=sorted(FAMILIES),
+    ap.add_argument("--family", action="append", choices=sorted(families),
                     help="only these families (may be repeated)")
     ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args(argv)
+
+
+def sizes_and_names(args, families) -> tuple[list[int], list[str]]:
+    """The sizes and family names add_size_arguments' options ask for."""
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else
                                              "10000,100000,1000000"))
              .split(",")]
-    names = args.family or list(FAMILIES)
+    return sizes, args.family or list(families)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_size_arguments(ap, FAMILIES)
+    args = ap.parse_args(argv)
+    sizes, names = sizes_and_names(args, FAMILIES)
     print(f"session stress (bench/stress_session.py), sizes "
           f"{', '.join(f'{s:,}' for s in sizes)}; fmip-lint --format json; "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
@@ -354,8 +369,8 @@ def main(argv=None) -> int:
 
 
 def _cpu_growth_ok(rows: list[Row]) -> bool:
-    return all((b.cpu / max(a.cpu, 1e-3)) ** (1 / math.log10(b.n / a.n))
-               < TARGET_TIME_GROWTH for a, b in zip(rows, rows[1:]))
+    return all(cpu_growth_per10(a, b) < TARGET_TIME_GROWTH
+               for a, b in zip(rows, rows[1:]))
 
 
 def family_rows(family: Family, sizes: list[int]) -> list[Row]:
