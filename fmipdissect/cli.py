@@ -29,34 +29,8 @@ SUBCOMMANDS = {
 }
 
 
-def _help_width() -> int:
-    """argparse's help width (COLUMNS, else the terminal's, less 2)
-    without its `import shutil`, which every add_argument triggers
-    (start-up: issue 14)."""
-    import os
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        try:
-            columns = os.get_terminal_size(sys.stdout.fileno()).columns
-        except (OSError, ValueError, AttributeError):
-            columns = 80
-    return max(columns - 2, 20)
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    def __init__(self, prog, indent_increment=2, max_help_position=24,
-                 width=None):
-        super().__init__(prog, indent_increment, max_help_position,
-                         width if width is not None else _help_width())
-
-
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and status 2."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
