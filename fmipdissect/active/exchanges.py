@@ -62,19 +62,25 @@ def par_auth(kind):
     return run
 
 
-def _rtsolpr(pr, name, lla=None, code=P.LLA_NEW_AP, spoil=False):
-    x = pr.begin(name)
-    x.ctx["identifier"] = ident = pr.identifier()
-    pkt = IP(src=pr.cfg.mn, dst=pr.cfg.router) / RtSolPr(identifier=ident) \
-        / LLAOption(code=code, lla=lla or pr.cfg.ap)
+def _request(pr, x, pkt, answer, spoil: bool):
+    """Send an ICMP request and wait for answer(pr, x); with spoil, its
+    checksum is spoiled and silence is the right answer."""
     if spoil:
         pkt = spoil_checksum(pkt)
     pr.send(x, pkt)
     if spoil:
         pr.wait(x)
     else:
-        pr.wait(x, lambda x: prrtadv(pr, x)[1] is not None)
+        pr.wait(x, lambda x: answer(pr, x)[1] is not None)
     return pr.end(x)
+
+
+def _rtsolpr(pr, name, lla=None, code=P.LLA_NEW_AP, spoil=False):
+    x = pr.begin(name)
+    x.ctx["identifier"] = ident = pr.identifier()
+    pkt = IP(src=pr.cfg.mn, dst=pr.cfg.router) / RtSolPr(identifier=ident) \
+        / LLAOption(code=code, lla=lla or pr.cfg.ap)
+    return _request(pr, x, pkt, prrtadv, spoil)
 
 
 def prrtadv(pr, x):
@@ -141,15 +147,7 @@ def _hi(pr, name, code=P.HI_CODE_PREDICTIVE, s=1, u=1, pcoa=None,
     x = pr.begin(name)
     x.ctx["identifier"] = ident = pr.identifier()
     p = pr.params(hi_id=ident, **({"mn": pcoa} if pcoa else {}))
-    pkt = S.hi(p, code, S=s, U=u)
-    if spoil:
-        pkt = spoil_checksum(pkt)
-    pr.send(x, pkt)
-    if spoil:
-        pr.wait(x)
-    else:
-        pr.wait(x, lambda x: hack(pr, x)[1] is not None)
-    return pr.end(x)
+    return _request(pr, x, S.hi(p, code, S=s, U=u), hack, spoil)
 
 
 def hack(pr, x):

@@ -142,13 +142,19 @@ def unknown_ap(pr, x):
     return None
 
 
-def hi_predictive(pr, x):
-    _, msg = _hi_for(pr, x, pr.cfg.mn)
+def _hi_code(pr, x, pcoa, code, why):
+    """PAR's HI for pcoa came, with Code code (RFC 4988 5.5)."""
+    _, msg = _hi_for(pr, x, pcoa)
     if msg is None:
         return f"no HI to NAR {pr.cfg.peer} within the timeout"
-    if msg.code != P.HI_CODE_PREDICTIVE:
-        return f"HI Code {msg.code}, not 0 for an FBU from the PCoA"
+    if msg.code != code:
+        return f"HI Code {msg.code}, not {code} for {why}"
     return None
+
+
+def hi_predictive(pr, x):
+    return _hi_code(pr, x, pr.cfg.mn, P.HI_CODE_PREDICTIVE,
+                    "an FBU from the PCoA")
 
 
 def hi_options(pr, x):
@@ -168,12 +174,8 @@ def hi_checksum(pr, x):
 
 
 def hi_reactive(pr, x):
-    _, msg = _hi_for(pr, x, pr.cfg.other_mn)
-    if msg is None:
-        return f"no HI to NAR {pr.cfg.peer} within the timeout"
-    if msg.code != P.HI_CODE_REACTIVE:
-        return f"HI Code {msg.code}, not 1 for an FBU forwarded by NAR"
-    return None
+    return _hi_code(pr, x, pr.cfg.other_mn, P.HI_CODE_REACTIVE,
+                    "an FBU forwarded by NAR")
 
 
 def hi_reactive_flags(pr, x):
