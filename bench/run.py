@@ -376,7 +376,7 @@ def measure_common(tool: str, cap: Capture, runs: int, work: Path,
                   runs=runs, note=note, extra={"found": rows[-1]["found"]})
 
 
-def measure_cat(cap: Capture, runs: int, work: Path) -> Result:
+def measure_cat(cap: Capture, runs: int) -> Result:
     """`cat CAPTURE > /dev/null`, whole process: the disk's (page cache's)
     limit that issue 14 measures the distance to."""
     timings = []
@@ -429,7 +429,7 @@ def memory_step(packets: int, runs: int, quick: bool) -> dict:
                    for _ in range(runs)]
         summary = lint_json(timings[-1].out_path)["summary"]
     cap = Capture(path.name, path, summary["packets"], "pkt/s", "")
-    cat = measure_cat(cap, runs, Path("."))
+    cat = measure_cat(cap, runs)
     wall = best(t.wall for t in timings)
     return {"packets": summary["packets"], "messages": summary["messages"],
             "size": size, "rss_mb": max(t.rss_kb for t in timings) / 1024,
@@ -557,7 +557,7 @@ def main(argv=None) -> int:
                 table["raw read (page cache)"][c.name] = \
                     measure_common("raw", c, runs, work)
                 table["cat > /dev/null (the disk's limit)"][c.name] = \
-                    measure_cat(c, runs, work)
+                    measure_cat(c, runs)
             startup = measure_startup(max(runs, 5), work)
         print()
         print(f"Best of {lint_runs} runs for fmip-lint, {runs} for the "

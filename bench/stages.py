@@ -22,6 +22,7 @@ from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.decode.decoder import decode_datagram
 from fmipdissect.lint.checks import check_message
 from fmipdissect.lint.session import Session
+from fmipdissect.records import CaptureNote
 from fmipdissect.spec.protocol import DEFAULT_LLA_LENGTH
 
 DEFAULT = Path(__file__).resolve().parent / "out" / "cache" / "full" / "fmip.pcap"
@@ -34,7 +35,7 @@ def run(path: str, stage: int) -> tuple[float, int]:
     session = Session()
     messages = 0
     for item in CaptureReader(path):
-        if stage == 0 or item.__class__.__name__ != "Datagram":
+        if stage == 0 or item.__class__ is CaptureNote:
             messages += 1
             continue
         msg = decode_datagram(item, DEFAULT_LLA_LENGTH)
