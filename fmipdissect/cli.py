@@ -29,8 +29,32 @@ SUBCOMMANDS = {
 }
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own formatter, set up by argparse at its first real use.
+
+    Every add_argument makes a formatter only to check the metavar, and
+    argparse's __init__ imports shutil (with bz2, lzma, zlib) for the
+    terminal width: some 3 ms of every start (issue 14).  Help and usage
+    text are argparse's, the width computed as argparse computes it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._deferred = (args, kwargs)
+
+    def __getattr__(self, name):     # an attribute __init__ would have set
+        deferred = self.__dict__.pop("_deferred", None)
+        if deferred is None:
+            raise AttributeError(name)
+        super().__init__(*deferred[0], **deferred[1])
+        return getattr(self, name)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and status 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
