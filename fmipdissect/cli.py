@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 
 from . import __version__
@@ -114,6 +113,11 @@ def lint_main(argv: list[str] | None = None) -> int:
     return _run(module.run, args, "fmip-lint")
 
 
+try:
+    # the C module: `signal` adds enums, ~1 ms of every start (issue 14)
+    import _signal as signal
+except ImportError:                    # another Python implementation
+    import signal
 if hasattr(signal, "SIGPIPE"):
     # Behave like a Unix filter when the reader of our output goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
