@@ -9,7 +9,6 @@ on standard error with exit status 2 (README, "Checking a capture").
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from . import __version__
@@ -79,6 +78,12 @@ def _run(run, args, prog: str) -> int:
         return 2
 
 
+def _load(modname: str):
+    """A subcommand's module (the builtin __import__: importlib itself is
+    a start-up cost, issue 14)."""
+    return __import__(modname, fromlist=["run"])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = OneLineParser(
@@ -94,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (modname, helptext) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=helptext, description=helptext)
         if name == chosen:
-            module = importlib.import_module(modname)
+            module = _load(modname)
             module.add_arguments(p)
             p.set_defaults(_run=module.run)
     args = parser.parse_args(argv)
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def lint_main(argv: list[str] | None = None) -> int:
-    module = importlib.import_module(SUBCOMMANDS["lint"][0])
+    module = _load(SUBCOMMANDS["lint"][0])
     parser = OneLineParser(
         prog="fmip-lint", description=SUBCOMMANDS["lint"][1])
     module.add_arguments(parser)

@@ -13,8 +13,6 @@ Every format streams (common.Report); make_report picks one by name.
 
 from __future__ import annotations
 
-import importlib
-
 from .common import (Report, finding_comment, finding_dict, finding_text,
                      rule_dict, rule_statistics, summary_counts)
 from .text import TextReport, list_rules
@@ -31,12 +29,14 @@ _CLASSES["Progress"] = ".progress"     # only for a large capture on a tty
 
 def report_class(fmt: str) -> type:
     """The Report class of format `fmt` (a FORMATS key)."""
+    import importlib                # not for the text report (start-up)
     module, cls = FORMATS[fmt]
     return getattr(importlib.import_module(module, __name__), cls)
 
 
 def __getattr__(name: str):     # JsonReport & co., Progress: imported lazily
     if name in _CLASSES:
+        import importlib
         return getattr(importlib.import_module(_CLASSES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
