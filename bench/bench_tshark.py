@@ -24,6 +24,16 @@ thing):
    growth from Q to 2Q requests, divided by Q, is what one request costs
    for the whole run.
 
+Beside the plugin, row 1 times a floor: the cheapest Lua dissector that
+shows the same tree, written here from the plugin's own output.  For each
+FMIPv4 message it adds as many tree items, each on its own byte range, as
+the plugin shows on average on that capture (counted in its `-V` text),
+and sets the Info column; it has no logic at all (no checks, no expert
+infos, no request/response links, nothing kept between packets), skips
+its items when the tree is not shown (the first pass of -2), and reaches
+ICMP type 41 through the "ip.proto" table, without the cost of a Field
+extractor.  No Lua dissector that shows that tree can cost less than it.
+
 Not a test: the figures depend on the machine; docs/performance.md holds a
 measured run.
 """
@@ -105,17 +115,93 @@ def best(cmd: list[str], runs: int) -> tuple[float, float, int]:
             max(r[2] for r in results))
 
 
-def cost_ratio(path: Path, runs: int) -> None:
+# The floor (see the module's docstring).  {items} and the message tests
+# are filled in from the plugin's output and fmipdissect/spec/protocol.py.
+FLOOR_LUA = """
+local p = Proto("fmipfloor", "Floor: the plugin's tree without its logic")
+local f_octet = ProtoField.uint8("fmipfloor.octet", "Octet", base.DEC)
+p.fields = {{f_octet}}
+local add, range = TreeItem.add, Tvb.range
+local function show(tvb, pinfo, tree)
+  local n = tvb:len()
+  local top = add(tree, p, range(tvb, 0, n))
+  pinfo.cols.info = "FMIPv4 floor"
+  if top.len == 0 then return end          -- the tree is not shown
+  for i = 1, {items} do add(top, f_octet, range(tvb, i % n, 1)) end
+end
+local MIP_TYPES = {{{mip_types}}}
+function p.dissector(tvb, pinfo, tree)
+  if MIP_TYPES[tvb:range(0, 1):uint()] then show(tvb, pinfo, tree) end
+  return tvb:len()
+end
+DissectorTable.get("udp.port"):add({udp_port}, p)
+local q = Proto("fmipfloor_icmp", "Floor, ICMP side")
+local icmp = Dissector.get("icmp")
+local SUBTYPES = {{{subtypes}}}
+function q.dissector(tvb, pinfo, tree)
+  local consumed = icmp:call(tvb, pinfo, tree)
+  if tvb:len() > {subtype_offset} and tvb:range(0, 1):uint() == {icmp_type}
+     and SUBTYPES[tvb:range({subtype_offset}, 1):uint()] then
+    show(tvb, pinfo, tree)
+  end
+  return consumed
+end
+DissectorTable.get("ip.proto"):add(1, q)
+"""
+
+
+def items_per_message(path: Path) -> int:
+    """The plugin's tree items per FMIPv4 message below its top item, on
+    average over path with `tshark -n -2 -V` (one line per item)."""
+    proc = subprocess.Popen(cmd(path, "-2", "-V"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=T.isolated_env())
+    messages = items = 0
+    inside = False
+    for line in proc.stdout:
+        if line.startswith("Mobile IPv4 Fast Handovers"):
+            messages, inside = messages + 1, True
+        elif line[:1].strip():
+            inside = False          # the next top-level item
+        elif inside and line.strip():
+            items += 1
+    T.check_stderr(proc.stderr.read())
+    proc.wait()
+    if messages == 0:
+        raise SystemExit(f"the plugin showed no FMIPv4 message in {path}")
+    return round(items / messages)
+
+
+def write_floor(path: Path, capture: Path) -> int:
+    from fmipdissect.spec import protocol as P
+    items = items_per_message(capture)
+    table = lambda keys: ", ".join(f"[{k}] = true" for k in sorted(keys))
+    path.write_text(FLOOR_LUA.format(
+        items=items, udp_port=P.MIP_UDP_PORT,
+        mip_types=table(P.MIP_MESSAGES),
+        icmp_type=P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
+        subtype_offset=P.ICMP_SUBTYPE_OFFSET,
+        subtypes=table(P.ICMP_MESSAGES)), encoding="utf-8")
+    return items
+
+
+def cost_ratio(path: Path, runs: int, work: Path) -> None:
+    floor = work / "floor.lua"
+    items = write_floor(floor, path)
     print(f"\n1. Cost of the plugin on {path.name}: FMIPv4 messages only, "
           f"best of {runs}")
-    print(f"{'command':34}{'without':>10}{'with':>10}{'ratio':>8}"
-          f"{'CPU ratio':>11}")
+    print(f"   floor: a Lua dissector with no logic adding the plugin's "
+          f"{items} tree items per message")
+    print(f"{'command':28}{'without':>9}{'floor':>9}{'with':>9}"
+          f"{'floor ratio':>13}{'ratio':>8}{'CPU ratio':>11}")
     for label, args in (("tshark -n -2 -V", ("-2", "-V")),
                         ("tshark -n (summary lines)", ())):
         plain = best(cmd(path, *args, lua=False), runs)
+        bare = best(T.command(path, *args, lua=True, lua_path=floor), runs)
         plugin = best(cmd(path, *args), runs)
-        print(f"{label:34}{plain[0]:9.2f}s{plugin[0]:9.2f}s"
-              f"{plugin[0] / plain[0]:7.2f}x{plugin[1] / plain[1]:10.2f}x")
+        print(f"{label:28}{plain[0]:8.2f}s{bare[0]:8.2f}s{plugin[0]:8.2f}s"
+              f"{bare[0] / plain[0]:12.2f}x{plugin[0] / plain[0]:7.2f}x"
+              f"{plugin[1] / plain[1]:10.2f}x")
 
 
 def repeats(sizes: list[int], runs: int, work: Path) -> None:
@@ -186,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", default="5000,10000,20000",
                     help="comma-separated repeat counts (default %(default)s)")
     ap.add_argument("--requests", type=int, default=20_000)
+    ap.add_argument("--parts", default="ratio,repeats,memory",
+                    help="which measurements to run, comma-separated "
+                         "(default %(default)s)")
     ap.add_argument("--capture", type=Path,
                     help="use this capture for the cost ratio instead of "
                          "generating one")
@@ -205,9 +294,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"writing {args.packets} FMIPv4 messages to {path.name} ...",
                   file=sys.stderr)
             make_handovers(path, args.packets)
-        cost_ratio(path, args.runs)
-        repeats([int(r) for r in args.repeats.split(",")], args.runs, work)
-        memory(args.requests, work)
+        parts = set(args.parts.split(","))
+        if "ratio" in parts:
+            cost_ratio(path, args.runs, work)
+        if "repeats" in parts:
+            repeats([int(r) for r in args.repeats.split(",")], args.runs,
+                    work)
+        if "memory" in parts:
+            memory(args.requests, work)
     return 0
 
 
