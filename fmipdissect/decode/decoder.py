@@ -153,6 +153,10 @@ def _assign(target, plan, values) -> None:
                     else value if mask is None else value & mask)
 
 
+_FILLERS: dict = {}     # (struct format, plan) -> fill: RtSolPr, PrRtAdv and
+                        # HAck share one header layout (start-up)
+
+
 def _filler(unpacker: struct.Struct, plan):
     """fill(target, buf, offset): unpack and assign, as straight-line code.
 
@@ -160,6 +164,13 @@ def _filler(unpacker: struct.Struct, plan):
     from protocol.py), because a generic loop of setattr calls is several
     times slower and the checker decodes every message of a capture.
     """
+    key = (unpacker.format, plan)
+    if key not in _FILLERS:
+        _FILLERS[key] = _generate_filler(unpacker, plan)
+    return _FILLERS[key]
+
+
+def _generate_filler(unpacker: struct.Struct, plan):
     names = [f"v{i}" for i in range(len(plan))]
     lines = [f"def fill(target, buf, offset=0):",
              f"    {', '.join(names)}{',' if len(names) == 1 else ''} "
