@@ -114,10 +114,14 @@ class Timed:
         self.status, self.out_path = status, out_path
 
 
-def run_timed(cmd: list[str], out_path: Path, env: dict | None = None) -> Timed:
+def run_timed(cmd: list[str], out_path: Path, env: dict | None = None,
+              rss: bool = True) -> Timed:
     """Run cmd with stdout to out_path; CPU time from wait4 (of exactly
     this process tree, not of every child so far), peak RSS from GNU time
-    (below).  env: variables added to the environment."""
+    (below).  env: variables added to the environment.  rss=False: no GNU
+    time around cmd (its own fork and exec would count in the wall time:
+    some 5-8 ms, as much as a start-up figure can spare), the RSS from
+    wait4."""
     err_path = out_path.with_suffix(".stderr")
     rss_path = out_path.with_suffix(".rss")
     full_env = dict(os.environ, **env) if env else None
@@ -126,7 +130,7 @@ def run_timed(cmd: list[str], out_path: Path, env: dict | None = None) -> Timed:
     # ru_maxrss until it execs, which inflated the figure by the bench's
     # own size; GNU time is a small C process that forks the command.
     wrapper = ([GNU_TIME, "-f", "%M", "-o", str(rss_path)]
-               if GNU_TIME else [])
+               if GNU_TIME and rss else [])
     with open(out_path, "wb") as out, open(err_path, "wb") as errors:
         start = time.perf_counter()
         proc = subprocess.Popen(wrapper + cmd, stdout=out, stderr=errors,
@@ -139,7 +143,7 @@ def run_timed(cmd: list[str], out_path: Path, env: dict | None = None) -> Timed:
         raise SystemExit(f"bench: {' '.join(cmd)} failed "
                          f"({proc.returncode}): {err.strip()[-500:]}")
     rss_kb = usage.ru_maxrss
-    if GNU_TIME:
+    if wrapper:
         rss_kb = int(rss_path.read_text().split()[-1])
     return Timed(wall, usage.ru_utime + usage.ru_stime, rss_kb,
                  proc.returncode, out_path)
@@ -393,17 +397,21 @@ def measure_cat(cap: Capture, runs: int) -> Result:
 
 def measure_startup(runs: int, work: Path) -> dict:
     """Milliseconds, best of runs: the interpreter alone, and fmip-lint on
-    the 7-packet predictive sample (issue 14: start-up <= 50 ms)."""
+    the 7-packet predictive sample (issue 14: start-up <= 50 ms); each the
+    bare process, without GNU time around it (run_timed's rss=False), the
+    three taking turns so that a busy moment of the machine hits all three
+    alike."""
     tiny = str(REPO / "samples" / "predictive.pcap")
-    out = {}
-    for label, cmd in (("python -c pass", [PYTHON, "-c", "pass"]),
-                       ("python -c 'import argparse'",
-                        [PYTHON, "-c", "import argparse"]),
-                       ("fmip-lint samples/predictive.pcap",
-                        [FMIP_LINT, tiny])):
-        out[label] = 1000 * best(run_timed(cmd, work / "startup.txt").wall
-                                 for _ in range(runs))
-    return out
+    commands = {"python -c pass": [PYTHON, "-c", "pass"],
+                "python -c 'import argparse'":
+                    [PYTHON, "-c", "import argparse"],
+                "fmip-lint samples/predictive.pcap": [FMIP_LINT, tiny]}
+    walls: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, cmd in commands.items():
+            walls[label].append(run_timed(cmd, work / "startup.txt",
+                                          rss=False).wall)
+    return {label: 1000 * best(w) for label, w in walls.items()}
 
 
 def startup_check(startup: dict) -> tuple[str, bool, str]:
