@@ -165,12 +165,8 @@ def _filler(unpacker: struct.Struct, plan):
     times slower and the checker decodes every message of a capture.
     """
     key = (unpacker.format, plan)
-    if key not in _FILLERS:
-        _FILLERS[key] = _generate_filler(unpacker, plan)
-    return _FILLERS[key]
-
-
-def _generate_filler(unpacker: struct.Struct, plan):
+    if key in _FILLERS:
+        return _FILLERS[key]
     names = [f"v{i}" for i in range(len(plan))]
     lines = [f"def fill(target, buf, offset=0):",
              f"    {', '.join(names)}{',' if len(names) == 1 else ''} "
@@ -190,6 +186,7 @@ def _generate_filler(unpacker: struct.Struct, plan):
             if convert is not None:
                 env[f"convert_{attr}"] = convert
     exec("\n".join(lines), env)   # noqa: S102 - code built from protocol.py
+    _FILLERS[key] = env["fill"]
     return env["fill"]
 
 
