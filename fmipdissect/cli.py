@@ -9,8 +9,6 @@ on standard error with exit status 2 (README, "Checking a capture").
 from __future__ import annotations
 
 import argparse
-import importlib
-import signal
 import sys
 
 from . import __version__
@@ -29,8 +27,32 @@ SUBCOMMANDS = {
 }
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own formatter, set up by argparse at its first real use.
+
+    Every add_argument makes a formatter only to check the metavar, and
+    argparse's __init__ imports shutil (with bz2, lzma, zlib) for the
+    terminal width: some 3 ms of every start (issue 14).  Help and usage
+    text are argparse's, the width computed as argparse computes it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._deferred = (args, kwargs)
+
+    def __getattr__(self, name):     # an attribute __init__ would have set
+        deferred = self.__dict__.pop("_deferred", None)
+        if deferred is None:
+            raise AttributeError(name)
+        super().__init__(*deferred[0], **deferred[1])
+        return getattr(self, name)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and status 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
@@ -56,6 +78,12 @@ def _run(run, args, prog: str) -> int:
         return 2
 
 
+def _load(modname: str):
+    """A subcommand's module (the builtin __import__: importlib itself is
+    a start-up cost, issue 14)."""
+    return __import__(modname, fromlist=["run"])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = OneLineParser(
@@ -71,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (modname, helptext) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=helptext, description=helptext)
         if name == chosen:
-            module = importlib.import_module(modname)
+            module = _load(modname)
             module.add_arguments(p)
             p.set_defaults(_run=module.run)
     args = parser.parse_args(argv)
@@ -82,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def lint_main(argv: list[str] | None = None) -> int:
-    module = importlib.import_module(SUBCOMMANDS["lint"][0])
+    module = _load(SUBCOMMANDS["lint"][0])
     parser = OneLineParser(
         prog="fmip-lint", description=SUBCOMMANDS["lint"][1])
     module.add_arguments(parser)
@@ -90,6 +118,11 @@ def lint_main(argv: list[str] | None = None) -> int:
     return _run(module.run, args, "fmip-lint")
 
 
+try:
+    # the C module: `signal` adds enums, ~1 ms of every start (issue 14)
+    import _signal as signal
+except ImportError:                    # another Python implementation
+    import signal
 if hasattr(signal, "SIGPIPE"):
     # Behave like a Unix filter when the reader of our output goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -5,79 +5,155 @@ Data flows one way: capture -> datagrams -> messages -> findings -> report.
 capture/reader.py yields Datagram and CaptureNote (a Finding);
 decode/decoder.py turns a Datagram's payload into a Message with its
 Elements (and framing problems as Findings); the checker reads Messages and
-writes Findings.  Plain slotted dataclasses: cheap to create, easy to read.
+writes Findings.  Plain slotted classes with an explicit __init__ (no
+dataclasses: its import is most of a tiny run's start-up, plain.py): cheap
+to create, compared and shown by their fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .plain import Record
 
 
-@dataclass(slots=True)
-class Datagram:
+class Datagram(Record):
     """An IPv4 datagram that may carry FMIPv4, as the capture reader found it."""
-    frame: int              # 1-based frame number, as Wireshark numbers frames
-    time: float             # seconds since the epoch
-    src: str                # IPv4 source, dotted quad
-    dst: str                # IPv4 destination
-    proto: int              # 1 ICMP, 17 UDP (50 ESP is reported, not decoded)
-    ttl: int
-    sport: int | None       # UDP ports, None for ICMP
-    dport: int | None
-    payload: bytes          # the ICMP message from its Type, or the UDP payload
-    clipped: bool = False   # captured shorter than the IP total length (snaplen)
-    fragments: tuple[int, ...] = ()   # frames it was reassembled from, if any
-    encapsulation: str = ""  # layers it came through: "eth/ip/udp",
-                             # "eth/vlan/ip/gre/ip/udp" (capture/linklayer.py)
+
+    __slots__ = _fields = (
+        "frame",        # 1-based frame number, as Wireshark numbers frames
+        "time",         # seconds since the epoch
+        "src",          # IPv4 source, dotted quad
+        "dst",          # IPv4 destination
+        "proto",        # 1 ICMP, 17 UDP (50 ESP is reported, not decoded)
+        "ttl",
+        "sport",        # UDP ports, None for ICMP
+        "dport",
+        "payload",      # the ICMP message from its Type, or the UDP payload
+        "clipped",      # captured shorter than the IP total length (snaplen)
+        "fragments",    # frames it was reassembled from, if any
+        "encapsulation",  # layers it came through: "eth/ip/udp",
+                          # "eth/vlan/ip/gre/ip/udp" (capture/linklayer.py)
+    )
+
+    def __init__(self, frame: int, time: float, src: str, dst: str,
+                 proto: int, ttl: int, sport: int | None, dport: int | None,
+                 payload: bytes, clipped: bool = False,
+                 fragments: tuple[int, ...] = (), encapsulation: str = ""):
+        self.frame = frame
+        self.time = time
+        self.src = src
+        self.dst = dst
+        self.proto = proto
+        self.ttl = ttl
+        self.sport = sport
+        self.dport = dport
+        self.payload = payload
+        self.clipped = clipped
+        self.fragments = fragments
+        self.encapsulation = encapsulation
 
 
-@dataclass(slots=True)
-class Element:
+class Element(Record):
     """An ICMP option (RFC 4988 6) or a Mobile IPv4 extension (FBU/FBAck).
 
     kind: "lla", "ipv4addr", "prefix" (options 20/21/22), "auth" (Generalized
     Authentication Extension, type 36), "option" (unknown ICMP option),
     "extension" (unknown Mobile IPv4 extension).
     """
-    kind: str
-    offset: int             # from the start of the message (its Type octet)
-    type: int
-    length: int             # the Length field as sent
-    size: int               # octets the element spans in the message
-    code: int | None = None         # Option-Code; for "auth" the Subtype
-    lla: bytes | None = None        # LLA option: the address (decision D3)
-    padding_ok: bool | None = None  # LLA option: Pad1 / one exact PadN (D3)
-    addr: str | None = None         # New IPv4 Address option
-    prefixlen: int | None = None    # Prefix option
-    reserved: int | None = None     # Reserved field of options 21/22
-    spi: int | None = None          # auth extension
-    authenticator: bytes | None = None   # auth extension
-    data: bytes = b""               # the element's octets after Type/Length
+
+    __slots__ = _fields = (
+        "kind",
+        "offset",       # from the start of the message (its Type octet)
+        "type",
+        "length",       # the Length field as sent
+        "size",         # octets the element spans in the message
+        "code",         # Option-Code; for "auth" the Subtype
+        "lla",          # LLA option: the address (decision D3)
+        "padding_ok",   # LLA option: Pad1 / one exact PadN (D3)
+        "addr",         # New IPv4 Address option
+        "prefixlen",    # Prefix option
+        "reserved",     # Reserved field of options 21/22
+        "spi",          # auth extension
+        "authenticator",  # auth extension
+        "data",         # the element's octets after Type/Length
+    )
+
+    def __init__(self, kind: str, offset: int, type: int, length: int,
+                 size: int, code: int | None = None, lla: bytes | None = None,
+                 padding_ok: bool | None = None, addr: str | None = None,
+                 prefixlen: int | None = None, reserved: int | None = None,
+                 spi: int | None = None, authenticator: bytes | None = None,
+                 data: bytes = b""):
+        self.kind = kind
+        self.offset = offset
+        self.type = type
+        self.length = length
+        self.size = size
+        self.code = code
+        self.lla = lla
+        self.padding_ok = padding_ok
+        self.addr = addr
+        self.prefixlen = prefixlen
+        self.reserved = reserved
+        self.spi = spi
+        self.authenticator = authenticator
+        self.data = data
 
 
-@dataclass(slots=True)
-class Message:
+class Message(Record):
     """One decoded FMIPv4 message.  Fields not in the message stay None."""
-    key: str                # protocol message key: "fbu", "fback", "rtsolpr",
-                            # "prrtadv", "hi", "hack"
-    raw: bytes              # the message octets (UDP payload / ICMP message)
-    type: int               # 20, 21 or 41
-    code: int | None = None         # FBAck code or ICMP code
-    subtype: int | None = None      # ICMP subtype 6-9
-    flags: int | None = None        # FBU flags octet; HI octet 5 (S U + rsvd)
-    lifetime: int | None = None     # 16 bits (decision D1)
-    homeaddr: str | None = None
-    haaddr: str | None = None
-    coa: str | None = None
-    ident: int | None = None        # 64-bit Identification (decision D6)
-    checksum: int | None = None     # ICMP checksum as sent
-    checksum_verdict: str | None = None   # checksum.CHECKSUM_* (decision D2)
-    reserved: int | None = None     # ICMP octet 5 reserved bits (HI: low 6)
-    identifier: int | None = None   # ICMP Identifier
-    elements: list[Element] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)   # framing
-    auth_end: int | None = None     # offset just past the SPI of the first
-                                    # auth extension (what D5 covers)
+
+    __slots__ = _fields = (
+        "key",          # protocol message key: "fbu", "fback", "rtsolpr",
+                        # "prrtadv", "hi", "hack"
+        "raw",          # the message octets (UDP payload / ICMP message)
+        "type",         # 20, 21 or 41
+        "code",         # FBAck code or ICMP code
+        "subtype",      # ICMP subtype 6-9
+        "flags",        # FBU flags octet; HI octet 5 (S U + rsvd)
+        "lifetime",     # 16 bits (decision D1)
+        "homeaddr",
+        "haaddr",
+        "coa",
+        "ident",        # 64-bit Identification (decision D6)
+        "checksum",     # ICMP checksum as sent
+        "checksum_verdict",   # checksum.CHECKSUM_* (decision D2)
+        "reserved",     # ICMP octet 5 reserved bits (HI: low 6)
+        "identifier",   # ICMP Identifier
+        "elements",     # list[Element], in message order
+        "problems",     # list[Finding]: framing
+        "auth_end",     # offset just past the SPI of the first auth
+                        # extension (what D5 covers)
+    )
+
+    def __init__(self, key: str, raw: bytes, type: int,
+                 code: int | None = None, subtype: int | None = None,
+                 flags: int | None = None, lifetime: int | None = None,
+                 homeaddr: str | None = None, haaddr: str | None = None,
+                 coa: str | None = None, ident: int | None = None,
+                 checksum: int | None = None,
+                 checksum_verdict: str | None = None,
+                 reserved: int | None = None, identifier: int | None = None,
+                 elements: list[Element] | None = None,
+                 problems: list[Finding] | None = None,
+                 auth_end: int | None = None):
+        self.key = key
+        self.raw = raw
+        self.type = type
+        self.code = code
+        self.subtype = subtype
+        self.flags = flags
+        self.lifetime = lifetime
+        self.homeaddr = homeaddr
+        self.haaddr = haaddr
+        self.coa = coa
+        self.ident = ident
+        self.checksum = checksum
+        self.checksum_verdict = checksum_verdict
+        self.reserved = reserved
+        self.identifier = identifier
+        self.elements = [] if elements is None else elements
+        self.problems = [] if problems is None else problems
+        self.auth_end = auth_end
 
     def options(self, kind: str | None = None, code: int | None = None):
         """Elements of a kind (and Option-Code), in message order."""
@@ -86,8 +162,7 @@ class Message:
                 and (code is None or e.code == code)]
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(Record):
     """A rule fired: the one record for it at every stage.
 
     The decoder records framing problems in Message.problems (frame 0, the
@@ -96,22 +171,47 @@ class Finding:
     Findings with the file, frame and time, and the rule's slug, severity
     and RFC section filled from the registry (spec/rules.py).
     """
-    frame: int              # 1-based frame number (0: not known yet)
-    time: float             # seconds since the epoch
-    rule: str               # stable id, e.g. spec.rules.FBU_LIFETIME_OVER_LIMIT
-    message: str
-    file: str = ""
-    offset: int = 0         # where in the message (decoder framing problems)
-    name: str = ""          # slug, filled from the registry
-    severity: str = ""      # filled from the registry (decision D10)
-    section: str = ""       # RFC 4988 section, filled from the registry
+
+    __slots__ = _fields = (
+        "frame",        # 1-based frame number (0: not known yet)
+        "time",         # seconds since the epoch
+        "rule",         # stable id, e.g. spec.rules.FBU_LIFETIME_OVER_LIMIT
+        "message",
+        "file",
+        "offset",       # where in the message (decoder framing problems)
+        "name",         # slug, filled from the registry
+        "severity",     # filled from the registry (decision D10)
+        "section",      # RFC 4988 section, filled from the registry
+    )
+
+    def __init__(self, frame: int, time: float, rule: str, message: str,
+                 file: str = "", offset: int = 0, name: str = "",
+                 severity: str = "", section: str = ""):
+        self.frame = frame
+        self.time = time
+        self.rule = rule
+        self.message = message
+        self.file = file
+        self.offset = offset
+        self.name = name
+        self.severity = severity
+        self.section = section
+
+    def asdict(self) -> dict:
+        """The finding as the JSON report writes it (README, "Checking a
+        capture"): every field but the decoder's offset."""
+        return {"file": self.file, "frame": self.frame, "time": self.time,
+                "rule": self.rule, "name": self.name,
+                "severity": self.severity, "section": self.section,
+                "message": self.message}
 
 
-@dataclass(slots=True)
 class CaptureNote(Finding):
     """A Finding about the capture itself (truncated file, fragments not
     reassembled, clipped packets), as the capture reader yields it: frame
     is the frame it belongs to (the last frame read for a cut)."""
+
+    __slots__ = ()
 
 
 def problem(rule: str, message: str, offset: int = 0) -> Finding:

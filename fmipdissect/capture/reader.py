@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME
 from .pcap import PcapRecords, header as pcap_header
-from .pcapng import STOP, PcapngBlocks, header as pcapng_header
 from .datagrams import FrameParser
 from .linklayer import LINKTYPE_NAMES
 from .source import ChunkBuffer, CaptureError, open_source
@@ -92,12 +91,13 @@ class CaptureReader:
             if found is not None:
                 self.format = "pcap"
                 return PcapRecords(self, *found), 24
-            endian = pcapng_header(head)
+            from . import pcapng     # not for a pcap file (start-up, issue 14)
+            endian = pcapng.header(head)
         except ValueError as exc:
             raise CaptureError(f"{name}: {exc}") from None
         if endian is not None:
             self.format = "pcapng"
-            return PcapngBlocks(self, endian), 0
+            return pcapng.PcapngBlocks(self, endian), 0
         raise CaptureError(f"{name}: not a pcap or pcapng file"
                            f"{' inside' if self.compression else ''} "
                            f"(starts with {_hex4(head)})")
@@ -140,6 +140,7 @@ class CaptureReader:
 
     def corrupt(self, message: str) -> int:
         """Reading stops here (pcapng blocks: the records go to pending)."""
+        from .pcapng import STOP
         self.pending.extend(self.parser.fragments.flush())
         self.pending.append(self._note(message + "; reading stopped"))
         return STOP

@@ -186,7 +186,13 @@ class ChunkBuffer:
 
     def __init__(self, source: Source, head: bytes):
         self.source = source
-        self.buf = bytearray(CHUNK + PAD)
+        # A plain file smaller than CHUNK gets a buffer of its size: making
+        # (zeroing) 1 MiB is a millisecond of a tiny run (start-up, issue
+        # 14).  Should the file be longer than at open (still being
+        # written), refill goes back to CHUNK.
+        known = 0 if source.compression else source.size
+        self.chunk = max(min(CHUNK, known), len(head)) if known else CHUNK
+        self.buf = bytearray(self.chunk + PAD)
         self.buf[:len(head)] = head
         self.avail = len(head)
         self.eof = False
@@ -199,11 +205,12 @@ class ChunkBuffer:
         rest = self.avail - pos
         if rest:
             buf[0:rest] = buf[pos:self.avail]
-        size = max(CHUNK, need)
+        chunk = self.chunk
+        size = max(chunk, need)
         if len(buf) < size + PAD:
             buf.extend(bytes(size + PAD - len(buf)))
-        elif len(buf) > CHUNK + PAD and size == CHUNK and rest < CHUNK:
-            del buf[CHUNK + PAD:]       # shrink after an outsized record
+        elif len(buf) > chunk + PAD and size == chunk and rest < chunk:
+            del buf[chunk + PAD:]       # shrink after an outsized record
         avail = rest
         readinto = self.source.readinto
         with memoryview(buf) as view:
@@ -220,4 +227,6 @@ class ChunkBuffer:
                 avail += n
         self.avail = avail
         buf[avail:avail + PAD] = SENTINEL
+        if avail >= size and chunk < CHUNK:
+            self.chunk = CHUNK          # the file grew since it was opened
         return avail

@@ -127,9 +127,10 @@ class _MessageLayout:
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
         self.fill = _filler(header, plan)
-        # One filler per field, used only for truncated messages.
-        self.fields = tuple((f.offset + f.size, _filler(*_compile((f,), 0)))
-                            for f in spec.fields)
+        # Per field (end, Struct, plan), used only for truncated messages:
+        # made at the first one (_truncated), assigned by the plain loop of
+        # _assign, not compiled (start-up, docs/performance.md).
+        self.fields = None
 
 
 def _named(fields, name: str) -> P.Field:
@@ -144,6 +145,18 @@ def _check_plan(what, plan, record_class):
                                  f"{record_class.__name__} attribute")
 
 
+def _assign(target, plan, values) -> None:
+    """What a filler does, as a loop (the rare truncated message)."""
+    for value, entries in zip(values, plan):
+        for attr, convert, mask in entries:
+            setattr(target, attr, convert(value) if convert is not None
+                    else value if mask is None else value & mask)
+
+
+_FILLERS: dict = {}     # (struct format, plan) -> fill: RtSolPr, PrRtAdv and
+                        # HAck share one header layout (start-up)
+
+
 def _filler(unpacker: struct.Struct, plan):
     """fill(target, buf, offset): unpack and assign, as straight-line code.
 
@@ -151,6 +164,9 @@ def _filler(unpacker: struct.Struct, plan):
     from protocol.py), because a generic loop of setattr calls is several
     times slower and the checker decodes every message of a capture.
     """
+    key = (unpacker.format, plan)
+    if key in _FILLERS:
+        return _FILLERS[key]
     names = [f"v{i}" for i in range(len(plan))]
     lines = [f"def fill(target, buf, offset=0):",
              f"    {', '.join(names)}{',' if len(names) == 1 else ''} "
@@ -170,6 +186,7 @@ def _filler(unpacker: struct.Struct, plan):
             if convert is not None:
                 env[f"convert_{attr}"] = convert
     exec("\n".join(lines), env)   # noqa: S102 - code built from protocol.py
+    _FILLERS[key] = env["fill"]
     return env["fill"]
 
 
@@ -247,9 +264,13 @@ _one_sum_verdict = _checksum.one_sum_verdict
 def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
     """A message shorter than its fixed header: fill the fields that fit,
     report the rest missing."""
-    for end, fill in layout.fields:
+    if layout.fields is None:
+        layout.fields = tuple((f.offset + f.size, *_compile((f,), 0))
+                              for f in layout.spec.fields)
+    for end, unpacker, plan in layout.fields:
         if end <= len(raw):
-            fill(msg, raw)   # each Struct starts with pad bytes up to its field
+            # each Struct starts with pad bytes up to its field
+            _assign(msg, plan, unpacker.unpack_from(raw))
     msg.problems.append(problem(
         TRUNCATED,
         f"{layout.spec.abbrev} is {len(raw)} octets long, shorter than its "

@@ -28,8 +28,7 @@ from ..spec import protocol as P
 from ..spec.rules import RULES, SEVERITIES
 from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
-from .keys import load_keys
-from .report import FORMATS, Progress, list_rules, make_report
+from .report import FORMATS, list_rules, make_report
 from .report.common import fails, plural
 from .report.output import atomic_output, same_file
 
@@ -98,7 +97,10 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(args) -> LintConfig:
-    keys = load_keys(args.keys) if args.keys else None
+    keys = None
+    if args.keys:
+        from .keys import load_keys      # --keys only (start-up, issue 14)
+        keys = load_keys(args.keys)
     return lint_config(args.select, args.ignore, keys, args.lla_length,
                        prefilter=not getattr(args, "no_prefilter", False),
                        options=("--select", "--ignore", "--lla-length"))
@@ -168,6 +170,7 @@ class _Run:
             if show_progress:
                 try:
                     if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
+                        from .report.progress import Progress
                         progress = Progress(path)
                 except OSError:
                     pass

@@ -17,13 +17,13 @@ decoded) hold the counts for the summary.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..decode.decoder import decode_datagram
 from ..errors import InputError
+from ..plain import Record
 from ..records import CaptureNote, Finding
 from .checks import check_message
 from ..spec import rules as R
@@ -33,15 +33,25 @@ from .session import Session
 _ICMP = 1
 
 
-@dataclass
-class LintConfig:
+_EVERY_RULE = frozenset(r.id for r in RULES)
+
+
+class LintConfig(Record):
     """What the user chose; picklable, so -j can ship it to workers."""
-    enabled: frozenset = frozenset(r.id for r in RULES)
-    keys: dict | None = None            # SPI -> keys.Key (decision D5)
-    lla_length: int = P.DEFAULT_LLA_LENGTH   # decision D3
-    # False: the reader parses every frame in full instead of prefiltering
-    # (the capture reader's reference path; --no-prefilter, docs/performance.md)
-    prefilter: bool = True
+
+    __slots__ = _fields = ("enabled", "keys", "lla_length", "prefilter")
+
+    def __init__(self, enabled: frozenset = _EVERY_RULE,   # rule ids
+                 keys: dict | None = None,     # SPI -> keys.Key (decision D5)
+                 lla_length: int = P.DEFAULT_LLA_LENGTH,   # decision D3
+                 prefilter: bool = True):
+        self.enabled = enabled
+        self.keys = keys
+        self.lla_length = lla_length
+        # False: the reader parses every frame in full instead of
+        # prefiltering (the capture reader's reference path; --no-prefilter,
+        # docs/performance.md)
+        self.prefilter = prefilter
 
 
 MAX_LLA_LENGTH = K.LLA_LENGTH_MAX   # decision D3, one range everywhere
@@ -86,14 +96,17 @@ def lint_config(select=None, ignore=None, keys=None,
     return LintConfig(frozenset(enabled), keys, lla_length, prefilter)
 
 
-@dataclass
-class FileStats:
-    file: str
-    packets: int = 0
-    messages: int = 0
-    counts: dict = field(default_factory=lambda: {"error": 0, "warning": 0,
-                                                  "info": 0})
-    rules: dict = field(default_factory=dict)   # rule id -> count
+class FileStats(Record):
+    """The summary counts of one capture."""
+
+    __slots__ = _fields = ("file", "packets", "messages", "counts", "rules")
+
+    def __init__(self, file: str, packets: int = 0, messages: int = 0):
+        self.file = file
+        self.packets = packets
+        self.messages = messages
+        self.counts = {"error": 0, "warning": 0, "info": 0}   # by severity
+        self.rules: dict[str, int] = {}     # rule id -> count
 
     def add(self, finding: Finding) -> None:
         self.counts[finding.severity] += 1

@@ -17,17 +17,16 @@ checking authenticators against a key it misread.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..spec import protocol as P
 from ..errors import InputError
+from ..plain import Frozen
 
 MAX_KEY_FILE = 1 << 20          # octets; thousands of keys fit in far less
 _SPI = re.compile(r"0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10}")   # ASCII only
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(Frozen):
     spi: int
     secret: bytes
     algorithm: str

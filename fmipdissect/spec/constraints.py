@@ -21,16 +21,14 @@ Contents:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..plain import Frozen
 from . import protocol as P
 from . import rules as R
 
 
 # --- Required options (RFC 4988 5.2-5.6, decisions D4 and D12) --------------
 
-@dataclass(frozen=True)
-class OptionRequirement:
+class OptionRequirement(Frozen):
     """An option a message must carry.
 
     Only an option of this type with one of these Option-Codes satisfies it
@@ -123,8 +121,7 @@ UNSOLICITED_IDENTIFIER_RULE = {"prrtadv": R.PRRTADV_UNSOLICITED_IDENTIFIER}
 
 # --- PrRtAdv option order (RFC 4988 5.4) -------------------------------------
 
-@dataclass(frozen=True)
-class OrderSlot:
+class OrderSlot(Frozen):
     option: int
     codes: tuple[int, ...]
     label: str
@@ -193,8 +190,7 @@ HACK_CODES_WITHOUT_NCOA = frozenset(
 
 # --- Request/reply pairs (decisions D9, D11) ------------------------------------
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(Frozen):
     """A request/reply pair and how its messages are matched.
 
     A key part is a message field name, or "src" / "dst" (the IP source or

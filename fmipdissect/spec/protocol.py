@@ -16,8 +16,7 @@ Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from ..plain import Frozen
 from . import rules as R
 
 # --- Numbers (docs/decisions.md, wire facts) -------------------------------------------
@@ -65,8 +64,7 @@ MIP_EXTENSION_NAMES = {
 
 # --- Building blocks -------------------------------------------------------
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Frozen):
     """One bit of a flags octet.
 
     policy says what the RFC asks of it (decision D10):
@@ -89,8 +87,7 @@ class Flag:
             self.name.upper()
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Frozen):
     """A fixed header field of a message.
 
     kind: "uint" (number), "ipv4" (address), "hex" (number shown in hex),
@@ -110,8 +107,7 @@ class Field:
     reserved_rule: str | None = None
 
 
-@dataclass(frozen=True)
-class MessageSpec:
+class MessageSpec(Frozen):
     key: str              # "fbu"
     abbrev: str           # "FBU"
     name: str             # "Fast Binding Update"
@@ -121,7 +117,7 @@ class MessageSpec:
     subtype: int | None   # ICMP subtype (6-9) or None
     header_len: int       # fixed part, octets
     fields: tuple[Field, ...]
-    codes: dict[int, str] = field(default_factory=dict)
+    codes: dict[int, str] = {}   # read-only, as the whole table
     body: str = "options"     # "extensions" (Mobile IPv4) or "options" (ICMP)
     auth_required: bool = False   # MN-PAR Authentication Extension MUST be present
     is_response: bool = False
@@ -135,8 +131,7 @@ class MessageSpec:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Frozen):
     """An option of the ICMP messages (RFC 4988 6), Length in 8-octet units."""
     type: int
     key: str

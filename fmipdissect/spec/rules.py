@@ -13,7 +13,7 @@ authenticators, FM9xx the capture itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..plain import Frozen
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -78,8 +78,7 @@ PACKET_CLIPPED = "FM903"
 SESSION_STATE_CAPPED = "FM904"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Frozen):
     id: str
     name: str
     severity: str

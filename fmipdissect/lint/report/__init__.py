@@ -13,11 +13,8 @@ Every format streams (common.Report); make_report picks one by name.
 
 from __future__ import annotations
 
-import importlib
-
 from .common import (Report, finding_comment, finding_dict, finding_text,
                      rule_dict, rule_statistics, summary_counts)
-from .progress import Progress
 from .text import TextReport, list_rules
 
 # format name: (module, class).  A format's module is imported only when
@@ -27,16 +24,19 @@ FORMATS = {"text": (".text", "TextReport"), "json": (".json", "JsonReport"),
            "junit": (".junit", "JunitReport"),
            "github": (".github", "GithubReport")}
 _CLASSES = {cls: module for module, cls in FORMATS.values()}
+_CLASSES["Progress"] = ".progress"     # only for a large capture on a tty
 
 
 def report_class(fmt: str) -> type:
     """The Report class of format `fmt` (a FORMATS key)."""
+    import importlib                # not for the text report (start-up)
     module, cls = FORMATS[fmt]
     return getattr(importlib.import_module(module, __name__), cls)
 
 
-def __getattr__(name: str):            # JsonReport & co., imported lazily
+def __getattr__(name: str):     # JsonReport & co., Progress: imported lazily
     if name in _CLASSES:
+        import importlib
         return getattr(importlib.import_module(_CLASSES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -89,10 +89,8 @@ def rule_statistics(stats_list) -> list[dict]:
 
 
 def finding_dict(f) -> dict:
-    """The JSON fields of a finding (README, "Checking a capture")."""
-    return {"file": f.file, "frame": f.frame, "time": f.time, "rule": f.rule,
-            "name": f.name, "severity": f.severity, "section": f.section,
-            "message": f.message}
+    """The JSON fields of a finding (records.Finding.asdict)."""
+    return f.asdict()
 
 
 def rule_dict(r) -> dict:

@@ -5,7 +5,6 @@ run that fails before it has anything to say."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -30,30 +29,58 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
 
 
-@contextlib.contextmanager
-def atomic_output(path: str, binary: bool = False, what: str = "output"):
-    """Yield a file object for `path`; it replaces `path` only when the
-    block ends without an exception.  `-` is standard output."""
-    if path == "-":
-        yield sys.stdout.buffer if binary else sys.stdout
-        return
-    if os.path.isdir(path):
-        raise InputError(f"{what} {path}: is a directory")
-    import tempfile                 # here: start-up (issue 14)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp",
-                                   prefix="." + os.path.basename(path) + ".")
-    except OSError as exc:
-        raise InputError(f"cannot write {what} {path}: "
-                         f"{exc.strerror or exc}") from None
-    try:
-        with (open(fd, "wb") if binary
-              else open(fd, "w", encoding="utf-8", newline="")) as f:
-            yield f
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+class atomic_output:
+    """`with atomic_output(path) as f`: a file object for `path` that
+    replaces `path` only when the block ends without an exception.  `-` is
+    standard output.  (A class: contextlib is not imported for it, start-up.)"""
+
+    def __init__(self, path: str, binary: bool = False, what: str = "output"):
+        self.path = path
+        self.binary = binary
+        self.what = what
+        self.tmp = self.file = None
+
+    def __enter__(self):
+        path, what = self.path, self.what
+        if path == "-":
+            return sys.stdout.buffer if self.binary else sys.stdout
+        if os.path.isdir(path):
+            raise InputError(f"{what} {path}: is a directory")
+        import tempfile                 # here: start-up (issue 14)
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            fd, self.tmp = tempfile.mkstemp(
+                dir=directory, suffix=".tmp",
+                prefix="." + os.path.basename(path) + ".")
+        except OSError as exc:
+            raise InputError(f"cannot write {what} {path}: "
+                             f"{exc.strerror or exc}") from None
+        try:
+            self.file = (open(fd, "wb") if self.binary
+                         else open(fd, "w", encoding="utf-8", newline=""))
+        except BaseException:
+            os.close(fd)
+            self._discard()
+            raise
+        return self.file
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.tmp is None:
+            return False
+        try:
+            self.file.close()
+            if exc_type is None:
+                os.chmod(self.tmp, _mode_for(self.path))
+                os.replace(self.tmp, self.path)
+                return False
+        except BaseException:
+            self._discard()
+            raise
+        self._discard()
+        return False
+
+    def _discard(self) -> None:
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass

@@ -1,0 +1,77 @@
+"""Plain record classes: what the project used dataclasses for, cheaper.
+
+`dataclasses` imports inspect, ast, dis and tokenize and writes each
+class's methods with exec: some 16 ms of `fmip-lint`'s start-up plus about
+1 ms per class (docs/performance.md, start-up).  The records of the lint
+path use these two bases instead:
+
+  Record  eq and repr over the field names in `_fields`, as a dataclass
+          has; the subclass writes its own `__slots__` and `__init__` (the
+          records made per packet, records.py, and other mutable ones).
+  Frozen  a read-only table entry built once at import (spec/*.py): the
+          fields are the class annotations in order, a default is the class
+          attribute of that name; equal and hashed by value, like a frozen
+          dataclass.
+"""
+
+from __future__ import annotations
+
+
+class Record:
+    """Equality and repr by the values of the fields named in `_fields`."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    __hash__ = None         # mutable: not hashable, as an eq dataclass
+
+    def _values(self) -> tuple:
+        return tuple([getattr(self, name) for name in self._fields])
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}"
+                          for name in self._fields)
+        return f"{type(self).__qualname__}({inner})"
+
+
+class Frozen(Record):
+    """A read-only record: fields from the annotations, positional or by
+    keyword, defaults from the class attributes."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__annotations__", {})
+        cls._fields = cls._fields + tuple(n for n in own
+                                          if n not in cls._fields)
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        fields = cls._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{cls.__name__}() takes {len(fields)} "
+                            f"arguments, {len(args)} given")
+        values = self.__dict__
+        values.update(zip(fields, args))
+        for name in fields[len(args):]:
+            if name in kwargs:
+                values[name] = kwargs.pop(name)
+            elif not hasattr(cls, name):
+                raise TypeError(f"{cls.__name__}() missing argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{cls.__name__}() got unexpected arguments "
+                            f"{', '.join(kwargs)}")
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot "
+                             f"set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot "
+                             f"delete {name!r}")
