@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         epilog="`fmipdissect SUBCOMMAND --help` describes each subcommand.")
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    # prog given: argparse would otherwise set up a formatter (and import
+    # shutil) only to work out this same name (start-up, issue 14)
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND",
+                                prog=parser.prog)
     # Import only the chosen subcommand's module: `gen` pulls in Scapy,
     # which `lint` and `decode` do not need.
     chosen = next((a for a in argv if not a.startswith("-")), None)

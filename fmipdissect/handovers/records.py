@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass, field
+
+from ..plain import Record
 
 # latency_ms keys, in the order of a handover (decision D13)
 LATENCY_KEYS = ("rtsolpr_prrtadv", "hi_hack", "fbu_fback", "total")
@@ -22,42 +23,86 @@ SEVERITY_KEYS = (("error", "errors"), ("warning", "warnings"),
                  ("info", "infos"))
 
 
-@dataclass(slots=True)
-class Step:
+class Step(Record):
     """One message of a handover, as the ladder diagram draws it."""
-    frame: int
-    time: float
-    key: str                 # protocol message key ("fbu", "hack", ...)
-    name: str                # "FBU", "HAck", ... (protocol abbreviation)
-    code: int | None
-    src: str
-    dst: str
-    note: str = ""           # e.g. "forwarded" for an FBU NAR passes on
-    findings: list = field(default_factory=list)   # [(rule, severity, text)]
+
+    __slots__ = _fields = (
+        "frame",
+        "time",
+        "key",          # protocol message key ("fbu", "hack", ...)
+        "name",         # "FBU", "HAck", ... (protocol abbreviation)
+        "code",
+        "src",
+        "dst",
+        "note",         # e.g. "forwarded" for an FBU NAR passes on
+        "findings",     # [(rule, severity, text)]
+    )
+
+    def __init__(self, frame: int, time: float, key: str, name: str,
+                 code: int | None, src: str, dst: str, note: str = "",
+                 findings: list | None = None):
+        self.frame = frame
+        self.time = time
+        self.key = key
+        self.name = name
+        self.code = code
+        self.src = src
+        self.dst = dst
+        self.note = note
+        self.findings = [] if findings is None else findings
 
 
-@dataclass(slots=True)
-class HandoverRecord:
-    file: str
-    mn: str | None
-    pcoa: str
-    ncoa: str | None
-    par: str | None
-    nar: str | None
-    mode: str                # MODES
-    initiated_by: str        # "mn" | "network"
-    outcome: str             # OUTCOMES
-    first_frame: int
-    last_frame: int
-    frames: list[int]
-    start: float
-    end: float
-    latency_ms: dict         # LATENCY_KEYS -> float ms (3 decimals) | None
-    codes: dict              # CODE_KEYS -> int | None
-    findings: dict           # {"errors", "warnings", "infos"} -> int
-    messages: int            # FMIPv4 messages (frames may be capped)
-    steps: list[Step] = field(default_factory=list, repr=False)
-    steps_dropped: int = 0   # messages beyond the diagram cap
+class HandoverRecord(Record):
+    """One handover: the JSON fields of the output contract (to_dict) plus
+    the steps of its ladder diagram and how many were left out of it."""
+
+    __slots__ = (
+        "file", "mn", "pcoa", "ncoa", "par", "nar",
+        "mode",             # MODES
+        "initiated_by",     # "mn" | "network"
+        "outcome",          # OUTCOMES
+        "first_frame", "last_frame", "frames", "start", "end",
+        "latency_ms",       # LATENCY_KEYS -> float ms (3 decimals) | None
+        "codes",            # CODE_KEYS -> int | None
+        "findings",         # {"errors", "warnings", "infos"} -> int
+        "messages",         # FMIPv4 messages (frames may be capped)
+        "steps",            # the ladder diagram's messages (not in repr)
+        "steps_dropped",    # messages beyond the diagram cap
+    )
+    _fields = __slots__[:-2] + ("steps_dropped",)   # shown by repr
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values() and self.steps == other.steps
+
+    def __init__(self, file: str, mn: str | None, pcoa: str,
+                 ncoa: str | None, par: str | None, nar: str | None,
+                 mode: str, initiated_by: str, outcome: str,
+                 first_frame: int, last_frame: int, frames: list[int],
+                 start: float, end: float, latency_ms: dict, codes: dict,
+                 findings: dict, messages: int,
+                 steps: list[Step] | None = None, steps_dropped: int = 0):
+        self.file = file
+        self.mn = mn
+        self.pcoa = pcoa
+        self.ncoa = ncoa
+        self.par = par
+        self.nar = nar
+        self.mode = mode
+        self.initiated_by = initiated_by
+        self.outcome = outcome
+        self.first_frame = first_frame
+        self.last_frame = last_frame
+        self.frames = frames
+        self.start = start
+        self.end = end
+        self.latency_ms = latency_ms
+        self.codes = codes
+        self.findings = findings
+        self.messages = messages
+        self.steps = [] if steps is None else steps
+        self.steps_dropped = steps_dropped
 
     def to_dict(self) -> dict:
         """The JSON object of the output contract (docs/handovers.md)."""

@@ -7,10 +7,6 @@ the Summary (counts and latency values for the percentiles) is kept.
 
 from __future__ import annotations
 
-import csv
-import json
-from datetime import datetime, timezone
-
 from .records import CODE_KEYS, LATENCY_KEYS, HandoverRecord, Summary
 
 LATENCY_LABELS = {"rtsolpr_prrtadv": "RtSolPr-PrRtAdv", "hi_hack": "HI-HAck",
@@ -31,6 +27,9 @@ def _text(value):
 
 def clock(t: float) -> str:
     """Capture time as UTC time of day with microseconds."""
+    # imported here, as json and csv below: only the format asked for pays
+    # its import (start-up, issue 14)
+    from datetime import datetime, timezone
     try:
         return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S.%f")
     except (OverflowError, OSError, ValueError):
@@ -136,13 +135,15 @@ class JsonReport(Report):
 
     def __init__(self, out):
         super().__init__(out)
+        import json
+        self.dumps = json.dumps
         self.first = True
         out.write('{"handovers": [')
 
     def record(self, record: HandoverRecord) -> None:
         super().record(record)
         self.out.write(("\n  " if self.first else ",\n  ")
-                       + json.dumps(record.to_dict()))
+                       + self.dumps(record.to_dict()))
         self.first = False
 
     def close(self) -> None:
@@ -150,7 +151,7 @@ class JsonReport(Report):
         if self.failed:
             summary["failed"] = self.failed
         self.out.write(("]" if self.first else "\n]") + ', "summary": '
-                       + json.dumps(summary, indent=2) + "}\n")
+                       + self.dumps(summary, indent=2) + "}\n")
 
 
 CSV_FIELDS = (["file", "mn", "pcoa", "ncoa", "par", "nar", "mode",
@@ -166,6 +167,7 @@ class CsvReport(Report):
 
     def __init__(self, out):
         super().__init__(out)
+        import csv
         self.writer = csv.writer(out, lineterminator="\n")
         self.writer.writerow(CSV_FIELDS)
 

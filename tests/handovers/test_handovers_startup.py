@@ -1,0 +1,43 @@
+"""What `fmipdissect handovers` imports (start-up, issue 14; the figure is
+bench/run.py's): none of the slow modules the lint path left behind, and
+only the output format asked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = str(ROOT / "samples" / "predictive.pcap")
+
+RUN = ("import os, sys\n"
+       "from fmipdissect.cli import main\n"
+       "sys.stdout = open(os.devnull, 'w')\n"
+       "status = main(sys.argv[1:])\n"
+       "print(status, *sorted(m for m in sys.modules), file=sys.stderr)\n")
+
+SLOW = {"dataclasses", "inspect", "shutil", "bz2", "lzma", "typing"}
+FORMATS = {"json": "json", "csv": "csv"}
+
+
+def imported(*argv: str) -> set[str]:
+    r = subprocess.run([sys.executable, "-c", RUN, "handovers", *argv],
+                       capture_output=True, text=True, cwd=ROOT)
+    words = r.stderr.split()
+    assert r.returncode == 0 and words and words[0] == "0", r.stderr
+    return set(words[1:])
+
+
+def test_text_report_imports_no_slow_module_and_no_other_format():
+    modules = imported(SAMPLE)
+    assert "fmipdissect.handovers.tracker" in modules     # it did analyse
+    assert not modules & (SLOW | set(FORMATS.values())), \
+        sorted(modules & (SLOW | set(FORMATS.values())))
+
+
+def test_each_format_brings_its_module():
+    for fmt, module in FORMATS.items():
+        modules = imported("--format", fmt, SAMPLE)
+        assert module in modules
+        assert not modules & SLOW, sorted(modules & SLOW)
