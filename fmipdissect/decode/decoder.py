@@ -127,9 +127,9 @@ class _MessageLayout:
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
         self.fill = _filler(header, plan)
-        # Per field (end, Struct, plan), used only for truncated messages:
-        # made at the first one (_truncated), assigned by the plain loop of
-        # _assign, not compiled (start-up, docs/performance.md).
+        # One filler per field, used only for truncated messages: made at
+        # the first one (_truncated), not at import (start-up,
+        # docs/performance.md).
         self.fields = None
 
 
@@ -143,14 +143,6 @@ def _check_plan(what, plan, record_class):
             if attr not in record_class.__slots__:
                 raise ValueError(f"{what}: field {attr!r} has no "
                                  f"{record_class.__name__} attribute")
-
-
-def _assign(target, plan, values) -> None:
-    """What a filler does, as a loop (the rare truncated message)."""
-    for value, entries in zip(values, plan):
-        for attr, convert, mask in entries:
-            setattr(target, attr, convert(value) if convert is not None
-                    else value if mask is None else value & mask)
 
 
 _FILLERS: dict = {}     # (struct format, plan) -> fill: RtSolPr, PrRtAdv and
@@ -265,12 +257,11 @@ def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
     """A message shorter than its fixed header: fill the fields that fit,
     report the rest missing."""
     if layout.fields is None:
-        layout.fields = tuple((f.offset + f.size, *_compile((f,), 0))
+        layout.fields = tuple((f.offset + f.size, _filler(*_compile((f,), 0)))
                               for f in layout.spec.fields)
-    for end, unpacker, plan in layout.fields:
+    for end, fill in layout.fields:
         if end <= len(raw):
-            # each Struct starts with pad bytes up to its field
-            _assign(msg, plan, unpacker.unpack_from(raw))
+            fill(msg, raw)   # each Struct starts with pad bytes up to its field
     msg.problems.append(problem(
         TRUNCATED,
         f"{layout.spec.abbrev} is {len(raw)} octets long, shorter than its "
