@@ -153,20 +153,23 @@ DissectorTable.get("ip.proto"):add(1, q)
 def items_per_message(path: Path) -> int:
     """The plugin's tree items per FMIPv4 message below its top item, on
     average over path with `tshark -n -2 -V` (one line per item)."""
-    proc = subprocess.Popen(cmd(path, "-2", "-V"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env=T.isolated_env())
     messages = items = 0
     inside = False
-    for line in proc.stdout:
-        if line.startswith("Mobile IPv4 Fast Handovers"):
-            messages, inside = messages + 1, True
-        elif line[:1].strip():
-            inside = False          # the next top-level item
-        elif inside and line.strip():
-            items += 1
-    T.check_stderr(proc.stderr.read())
-    proc.wait()
+    # stderr in a file, as run_tshark: a pipe read only after stdout ends
+    # would block tshark once it held 64 KB of messages
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd(path, "-2", "-V"), stdout=subprocess.PIPE,
+                                stderr=err, text=True, env=T.isolated_env())
+        for line in proc.stdout:
+            if line.startswith("Mobile IPv4 Fast Handovers"):
+                messages, inside = messages + 1, True
+            elif line[:1].strip():
+                inside = False          # the next top-level item
+            elif inside and line.strip():
+                items += 1
+        proc.wait()
+        err.seek(0)
+        T.check_stderr(err.read().decode(errors="replace"))
     if messages == 0:
         raise SystemExit(f"the plugin showed no FMIPv4 message in {path}")
     return round(items / messages)
