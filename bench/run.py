@@ -421,6 +421,16 @@ def startup_check(startup: dict) -> tuple[str, bool, str]:
             ", ".join(f"{k} {v:.0f} ms" for k, v in startup.items()))
 
 
+def print_checks(title: str, checks: list[tuple[str, bool | None, str]]):
+    """A title, then a PASS / FAIL / info line per (label, verdict, value)."""
+    print(title)
+    for label, ok, value in checks:
+        print(f"  {VERDICTS[ok]}  {label}: {value}")
+
+
+VERDICTS = {True: "PASS", False: "FAIL", None: "info"}
+
+
 def findings_equal(fast: dict, slow: dict) -> bool:
     return (fast["findings"] == slow["findings"]
             and fast["summary"] == slow["summary"])
@@ -534,10 +544,9 @@ def main(argv=None) -> int:
     if args.startup_only:
         with tempfile.TemporaryDirectory(prefix="fmip-bench-") as tmp:
             startup = measure_startup(args.runs or 15, Path(tmp))
-        label, ok, value = startup_check(startup)
-        print(f"start-up, best of {args.runs or 15}:")
-        print(f"  {'PASS' if ok else 'FAIL'}  {label}: {value}")
-        return 0 if ok else 1
+        check = startup_check(startup)
+        print_checks(f"start-up, best of {args.runs or 15}:", [check])
+        return 0 if check[1] else 1
 
     if not args.memory:
         print("captures:", flush=True)
@@ -708,13 +717,8 @@ def main(argv=None) -> int:
                          mem["rss_mb"] < TARGET14_RSS_MB,
                          f"{mem['rss_mb']:.1f} MB"))
 
-    print("targets (issue 5):")
-    verdicts = {True: "PASS", False: "FAIL", None: "info"}
-    for label, ok, value in checks:
-        print(f"  {verdicts[ok]}  {label}: {value}")
-    print("targets (issue 14):")
-    for label, ok, value in checks14:
-        print(f"  {verdicts[ok]}  {label}: {value}")
+    print_checks("targets (issue 5):", checks)
+    print_checks("targets (issue 14):", checks14)
     checks += checks14
     if quick:
         print("  (--quick: rates on small captures are shown, not judged)")
