@@ -265,6 +265,20 @@ def _is_lua_fake_layer(layer) -> bool:
             and set(getattr(layer, "_all_fields", {})) == {LUA_FAKE_FIELD})
 
 
+# How long pyshark_capture waits for asyncio to take an exited tshark's
+# status before pyshark's own clean-up runs.
+EXIT_WAIT = 10.0
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether child `pid` has exited, without reaping it (WNOWAIT)."""
+    try:
+        return os.waitid(os.P_PID, pid,
+                         os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except (AttributeError, ChildProcessError):
+        return False
+
+
 def pyshark_capture(capture, lua: bool = True, **kw):
     """A pyshark FileCapture that loads the FMIPv4 dissector.
 
@@ -275,6 +289,8 @@ def pyshark_capture(capture, lua: bool = True, **kw):
     Extra keyword arguments go to pyshark.FileCapture (display_filter,
     keep_packets, use_json, ...).  Close it with .close().
     """
+    import asyncio
+
     import pyshark
     from pyshark.tshark.output_parser.tshark_xml import TsharkXmlParser
 
@@ -304,6 +320,19 @@ def pyshark_capture(capture, lua: bool = True, **kw):
                 if not line:
                     break
                 self.stderr_lines.append(line.decode(errors="replace"))
+
+        async def _cleanup_subprocess(self, process):
+            # pyshark kills a tshark whose exit asyncio has not yet been
+            # told of; the kill polls first (Popen.send_signal) and so
+            # reaps tshark behind asyncio's child watcher, which then
+            # reports exit status 255 and pyshark a crash.  An exited
+            # tshark is left to the watcher first.
+            if process.returncode is None and _has_exited(process.pid):
+                try:
+                    await asyncio.wait_for(process.wait(), EXIT_WAIT)
+                except asyncio.TimeoutError:
+                    pass
+            await super()._cleanup_subprocess(process)
 
         async def close_async(self):
             await super().close_async()
