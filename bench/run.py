@@ -216,6 +216,9 @@ def generate(path: Path, args: list[str]) -> None:
     stamp.write_text(params)
 
 
+BENCH_CAPTURES = ("bg.pcap", "bg.pcapng", "fmip.pcap", "bg-frag.pcap")
+
+
 def captures(quick: bool) -> list[Capture]:
     bg_packets = 100_000 if quick else 1_000_000
     handovers = (20_000 if quick else 200_000) // HANDOVER_MESSAGES + 1
@@ -235,6 +238,7 @@ def captures(quick: bool) -> list[Capture]:
     with_fragments(out[0].path, path)
     out.append(Capture(path.name, path, count_packets(path), "pkt/s",
                        "45% UDP fragments"))
+    assert tuple(c.name for c in out) == BENCH_CAPTURES
     return out
 
 

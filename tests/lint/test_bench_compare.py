@@ -1,0 +1,40 @@
+"""bench/compare_commits.py runs: two versions of fmip-lint side by side,
+in a temporary worktree that is removed afterwards.  The figures it prints
+are not checked here (they belong to the benchmark, docs/performance.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "compare_commits.py"
+
+
+def _worktrees() -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "worktree", "list"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_compare_with_head_on_a_sample():
+    before = _worktrees()
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--base", "HEAD", "--runs", "1",
+         str(ROOT / "samples" / "predictive.pcap")],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    row = [line for line in done.stdout.splitlines()
+           if line.startswith(str(ROOT / "samples" / "predictive.pcap"))]
+    assert len(row) == 1 and row[0].endswith("identical"), done.stdout
+    assert "x " in row[0]                     # the speed-up column
+    assert "record walk: base" in done.stdout
+    assert _worktrees() == before             # the worktree is gone
+
+
+def test_unknown_capture_is_a_usage_error():
+    done = subprocess.run([sys.executable, str(SCRIPT), "no-such.pcap"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "neither a file nor one of" in done.stderr
+    assert "Traceback" not in done.stderr
