@@ -87,6 +87,13 @@ def findings(path: Path) -> list:
             for f in report["findings"]]
 
 
+def units(cap, path: Path) -> int:
+    """What the rate counts, from fmip-lint's own summary: messages on the
+    FMIPv4-only capture, packets elsewhere (as bench/run.py)."""
+    summary = json.loads(path.read_text())["summary"]
+    return summary["messages" if cap.unit == "msg/s" else "packets"]
+
+
 def compare(cap, tree: Path, runs: int, work: Path) -> dict:
     """Both versions in turns; best wall time of each."""
     times = {"base": [], "tree": []}
@@ -100,6 +107,7 @@ def compare(cap, tree: Path, runs: int, work: Path) -> dict:
             outs[side] = out
     return {"base": bench.best(times["base"]),
             "tree": bench.best(times["tree"]),
+            "units": units(cap, outs["tree"]),
             "same": findings(outs["base"]) == findings(outs["tree"])}
 
 
@@ -124,8 +132,8 @@ def main(argv=None) -> int:
     caps = {}
     for name in wanted:
         if Path(name).is_file():            # a capture of one's own
-            caps[name] = bench.Capture(name, Path(name).resolve(),
-                                       bench.count_packets(Path(name)),
+            # (not bench.count_packets: it leaves a count beside the file)
+            caps[name] = bench.Capture(name, Path(name).resolve(), None,
                                        "pkt/s", "")
         elif name not in bench.BENCH_CAPTURES:
             parser.error(f"{name}: neither a file nor one of "
@@ -147,14 +155,15 @@ def main(argv=None) -> int:
             for side, root in (("base", tree), ("tree", bench.REPO))))
         width = max(14, *(len(name) for name in wanted))
         print(f"\n{'capture':{width}} {'base':>9} {'tree':>9} {'speed-up':>9}"
-              f"  {'units/s base':>14} {'units/s tree':>14}  findings")
+              f"  {'rate base':>14} {'rate tree':>14} {'':5}  findings")
         for name in wanted:
             cap = caps[name]
             got = compare(cap, tree, args.runs, work)
-            units = cap.packets
+            count = got["units"]
             print(f"{name:{width}} {got['base']:8.2f}s {got['tree']:8.2f}s "
                   f"{got['base'] / got['tree']:8.2f}x  "
-                  f"{units / got['base']:14,.0f} {units / got['tree']:14,.0f}"
+                  f"{count / got['base']:14,.0f} {count / got['tree']:14,.0f} "
+                  f"{cap.unit:5}"
                   f"  {'identical' if got['same'] else 'DIFFER'}")
     finally:
         subprocess.run(["git", "-C", str(bench.REPO), "worktree", "remove",

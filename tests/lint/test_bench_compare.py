@@ -19,6 +19,7 @@ def _worktrees() -> str:
 
 def test_compare_with_head_on_a_sample():
     before = _worktrees()
+    samples = sorted((ROOT / "samples").iterdir())
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--base", "HEAD", "--runs", "1",
          str(ROOT / "samples" / "predictive.pcap")],
@@ -30,6 +31,7 @@ def test_compare_with_head_on_a_sample():
     assert "x " in row[0]                     # the speed-up column
     assert "record walk: base" in done.stdout
     assert _worktrees() == before             # the worktree is gone
+    assert sorted((ROOT / "samples").iterdir()) == samples   # nothing left
 
 
 def test_unknown_capture_is_a_usage_error():
