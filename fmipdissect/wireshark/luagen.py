@@ -230,149 +230,164 @@ def _matching(m: P.MessageSpec) -> dict:
             "scope": pair.what}
 
 
-def build_context() -> dict:
-    """Everything the template needs, derived from protocol.py and rules.py."""
-    pfs = _ProtoFields()
-    msg_type_names = {m.type: m.name for m in P.MESSAGES if m.transport == "mip"}
-    subtype_names = {m.subtype: m.name for m in P.MESSAGES
-                     if m.transport == "icmp"}
-    option_names = {o.type: o.name for o in P.OPTIONS.values()}
-    valuestrings = {
-        "fmip.type": ("VS_MIP_TYPE", msg_type_names),
-        "fmip.subtype": ("VS_ICMP_SUBTYPE", subtype_names),
-        "fmip.opt.type": ("VS_OPTION_TYPE", option_names),
+def _valuestrings() -> dict[str, tuple[str, dict]]:
+    """Display-filter field -> (Lua table name, value -> name)."""
+    return {
+        "fmip.type": ("VS_MIP_TYPE", {m.type: m.name for m in P.MESSAGES
+                                      if m.transport == "mip"}),
+        "fmip.subtype": ("VS_ICMP_SUBTYPE", {m.subtype: m.name
+                                             for m in P.MESSAGES
+                                             if m.transport == "icmp"}),
+        "fmip.opt.type": ("VS_OPTION_TYPE", {o.type: o.name
+                                             for o in P.OPTIONS.values()}),
         "fmip.auth.subtype": ("VS_AUTH_SUBTYPE", P.AUTH_SUBTYPES),
         "fmip.ext.type": ("VS_MIP_EXTENSION", P.MIP_EXTENSION_NAMES),
     }
 
-    def add_field(f: P.Field):
-        if not f.wsfield:
-            return   # ICMP Type stays the built-in icmp.type
-        ctor, base = _field_ctor(f)
-        vs = valuestrings.get(f.wsfield, (None,))[0] or "nil"
-        if f.wsfield in FIELD_UNITS:
-            vs = to_lua(list(FIELD_UNITS[f.wsfield]))
-        pfs.add(f.wsfield, f.label, ctor, base, vs, key=field_key(f))
-        for b in f.flags:
-            pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.{b.name}", b.label,
-                    "bool", mask=b.mask, bits=8 * f.size)
-        if f.flags and f.reserved_mask:
-            pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.reserved", "Reserved bits",
-                    "uint8", "base.HEX", "nil", f.reserved_mask)
 
-    messages = {}
-    for m in P.MESSAGES:
-        for f in m.fields:
-            add_field(f)
-        # RFC 4988 5.5: with HI Code 1 (reactive) S MUST be 0, U SHOULD be 0.
-        code_flag_rules = {code: dict(flags) for code, flags in
-                           K.CODE_FLAG_RULES.get(m.key, {}).items()}
-        required = {("any" if code is None else code): _requirements(reqs)
-                    for code, reqs in K.REQUIRED_OPTIONS.get(m.key, {}).items()}
-        when_request_flag = None
-        if m is P.HACK:
-            # RFC 4988 5.6: answering an HI with S set, the NCoA option MUST
-            # be present, except with the codes that supply none.
-            when_request_flag = {
-                "flag": "s",
-                "exempt_codes": sorted(K.HACK_CODES_WITHOUT_NCOA),
-                "requirements": _requirements((K.HACK_NCOA_WHEN_HI_S,))}
-        reason = K.REASON_CODES.get(m.key)
-        lifetime = K.LIFETIME_LIMIT.get(m.key)
-        messages[m.key] = {
-            "key": m.key, "abbrev": m.abbrev, "name": m.name,
-            "section": m.section, "transport": m.transport, "type": m.type,
-            "subtype": m.subtype, "header_len": m.header_len,
-            "fields": [_field_data(f) for f in m.fields],
-            "codes": m.codes or None, "body": m.body,
-            "code_list": ", ".join(map(str, m.codes)),
-            "multi_code": len(m.codes) > 1,
-            "required": required, "auth_required": m.auth_required,
-            "is_response": m.is_response, "request": m.request,
-            "unsolicited_codes": list(m.unsolicited_codes),
-            "unsolicited_rule": K.UNSOLICITED_IDENTIFIER_RULE.get(m.key),
-            **_matching(m),
-            "ipsec_rule": K.IPSEC_RECOMMENDED.get(m.key),
-            "option_order": _option_order(m),
-            "reason": ({"codes": list(reason[0]), "lla_codes": list(reason[1]),
-                        "rule": reason[2]} if reason else None),
-            "lifetime_rule": lifetime[1] if lifetime else None,
-            "code_flag_rules": code_flag_rules,
-            "when_request_flag": when_request_flag,
-            # decision D4: FBAck carries the NCoA option in its extension area.
-            "ncoa_extension": m is P.FBACK,
-            # decision D2: octets whose reserved bits are zeroed for the checksum
-            "checksum_zero": {f.offset: f.reserved_mask for f in m.fields
-                              if f.reserved_mask and f.size == 1
-                              and m.transport == "icmp"},
-        }
+def _add_layout_field(pfs: _ProtoFields, valuestrings: dict,
+                      f: P.Field) -> None:
+    """The ProtoField of a layout field, and of each of its flag bits."""
+    if not f.wsfield:
+        return   # ICMP Type stays the built-in icmp.type
+    ctor, base = _field_ctor(f)
+    vs = valuestrings.get(f.wsfield, (None,))[0] or "nil"
+    if f.wsfield in FIELD_UNITS:
+        vs = to_lua(list(FIELD_UNITS[f.wsfield]))
+    pfs.add(f.wsfield, f.label, ctor, base, vs, key=field_key(f))
+    for b in f.flags:
+        pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.{b.name}", b.label,
+                "bool", mask=b.mask, bits=8 * f.size)
+    if f.flags and f.reserved_mask:
+        pfs.add(f"{FLAG_BIT_PREFIX[f.wsfield]}.reserved", "Reserved bits",
+                "uint8", "base.HEX", "nil", f.reserved_mask)
 
-    options = {}
-    for o in P.OPTIONS.values():
-        for f in o.fields:
-            add_field(f)
-        options[o.type] = {"type": o.type, "key": o.key, "name": o.name,
-                           "section": o.section, "codes": o.codes,
-                           "fixed_len": o.fixed_len,
-                           "fields": [_field_data(f) for f in o.fields]}
-    for f in P.AUTH_EXTENSION_FIELDS:
-        add_field(f)
 
-    # Fields that are not in a layout table: data, links, verdicts.
-    extra = [
-        ("fmip.opt", "Option", "none", None),
-        ("fmip.ext", "Mobile IPv4 extension", "none", None),
-        ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
-        ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
-        (LLA_OTHER_FIELD, "Link-Layer Address", "bytes", "base.COLON"),
-        ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
-        ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
-        ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
-        ("fmip.ext.len", "Extension length", "uint8", "base.DEC"),
-        ("fmip.ext.data", "Extension data", "bytes", "base.NONE"),
-        ("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved "
-         "zeroed)", "uint16", "base.HEX"),
-        ("fmip.checksum.status", "Checksum status (decision D2)", "string",
-         "base.ASCII"),
-        ("fmip.ident.time", "Identification as NTP time (decision D6)",
-         "absolute_time", "base.UTC"),
-        ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
-        ("fmip.response_to", "Response to request in frame", "framenum",
-         "base.NONE"),
-    ]
-    for abbr, label, ctor, base in extra:
+# Fields that are not in a layout table: data, links, verdicts
+# (display-filter name, label, ProtoField constructor, base).
+_EXTRA_FIELDS = (
+    ("fmip.opt", "Option", "none", None),
+    ("fmip.ext", "Mobile IPv4 extension", "none", None),
+    ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
+    ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
+    (LLA_OTHER_FIELD, "Link-Layer Address", "bytes", "base.COLON"),
+    ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
+    ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
+    ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
+    ("fmip.ext.len", "Extension length", "uint8", "base.DEC"),
+    ("fmip.ext.data", "Extension data", "bytes", "base.NONE"),
+    ("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved "
+     "zeroed)", "uint16", "base.HEX"),
+    ("fmip.checksum.status", "Checksum status (decision D2)", "string",
+     "base.ASCII"),
+    ("fmip.ident.time", "Identification as NTP time (decision D6)",
+     "absolute_time", "base.UTC"),
+    ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
+    ("fmip.response_to", "Response to request in frame", "framenum",
+     "base.NONE"),
+)
+
+
+def _add_extra_fields(pfs: _ProtoFields, valuestrings: dict) -> None:
+    for abbr, label, ctor, base in _EXTRA_FIELDS:
         vs = valuestrings.get(abbr, (None,))[0] or "nil"
         pfs.add(abbr, label, ctor, base, vs)
     pfs.decls["fmip.response_time"] = {
         "abbr": "fmip.response_time", "ctor": "relative_time",
         "args": ['"fmip.response_time"', '"Response time"']}
 
-    used_rules = set()
+
+def _when_request_flag(m: P.MessageSpec) -> dict | None:
+    """RFC 4988 5.6: answering an HI with S set, the HAck MUST carry the
+    NCoA option, except with the codes that supply none."""
+    if m is not P.HACK:
+        return None
+    return {"flag": "s",
+            "exempt_codes": sorted(K.HACK_CODES_WITHOUT_NCOA),
+            "requirements": _requirements((K.HACK_NCOA_WHEN_HI_S,))}
+
+
+def _message_context(m: P.MessageSpec) -> dict:
+    """One message type's layout, codes and rules, for the template."""
+    # RFC 4988 5.5: with HI Code 1 (reactive) S MUST be 0, U SHOULD be 0.
+    code_flag_rules = {code: dict(flags) for code, flags in
+                       K.CODE_FLAG_RULES.get(m.key, {}).items()}
+    required = {("any" if code is None else code): _requirements(reqs)
+                for code, reqs in K.REQUIRED_OPTIONS.get(m.key, {}).items()}
+    reason = K.REASON_CODES.get(m.key)
+    lifetime = K.LIFETIME_LIMIT.get(m.key)
+    return {
+        "key": m.key, "abbrev": m.abbrev, "name": m.name,
+        "section": m.section, "transport": m.transport, "type": m.type,
+        "subtype": m.subtype, "header_len": m.header_len,
+        "fields": [_field_data(f) for f in m.fields],
+        "codes": m.codes or None, "body": m.body,
+        "code_list": ", ".join(map(str, m.codes)),
+        "multi_code": len(m.codes) > 1,
+        "required": required, "auth_required": m.auth_required,
+        "is_response": m.is_response, "request": m.request,
+        "unsolicited_codes": list(m.unsolicited_codes),
+        "unsolicited_rule": K.UNSOLICITED_IDENTIFIER_RULE.get(m.key),
+        **_matching(m),
+        "ipsec_rule": K.IPSEC_RECOMMENDED.get(m.key),
+        "option_order": _option_order(m),
+        "reason": ({"codes": list(reason[0]), "lla_codes": list(reason[1]),
+                    "rule": reason[2]} if reason else None),
+        "lifetime_rule": lifetime[1] if lifetime else None,
+        "code_flag_rules": code_flag_rules,
+        "when_request_flag": _when_request_flag(m),
+        # decision D4: FBAck carries the NCoA option in its extension area.
+        "ncoa_extension": m is P.FBACK,
+        # decision D2: octets whose reserved bits are zeroed for the checksum
+        "checksum_zero": {f.offset: f.reserved_mask for f in m.fields
+                          if f.reserved_mask and f.size == 1
+                          and m.transport == "icmp"},
+    }
+
+
+def _option_context(o) -> dict:
+    return {"type": o.type, "key": o.key, "name": o.name,
+            "section": o.section, "codes": o.codes,
+            "fixed_len": o.fixed_len,
+            "fields": [_field_data(f) for f in o.fields]}
+
+
+def _message_rules(m: dict) -> set[str]:
+    """The rule ids a message's context refers to."""
+    used = set()
+    for f in m["fields"]:
+        used.update(b["rule"] for b in f.get("flags", ()) if b["rule"])
+        if f.get("reserved_rule"):
+            used.add(f["reserved_rule"])
+    for reqs in m["required"].values():
+        used.update(r["rule"] for r in reqs)
+    if m["option_order"]:
+        used.add(m["option_order"]["rule"])
+    if m["reason"]:
+        used.add(m["reason"]["rule"])
+    for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule",
+                "unanswered_rule", "mismatch_rule", "ipsec_rule"):
+        if m[key]:
+            used.add(m[key])
+    for flags in m["code_flag_rules"].values():
+        used.update(flags.values())
+    if m["when_request_flag"]:
+        used.update(r["rule"] for r in m["when_request_flag"]["requirements"])
+    return used
+
+
+def _used_rules(messages: dict, options: dict) -> set[str]:
+    """Every rule id the dissector reports: from the tables, and direct."""
+    used = set(DIRECT_RULES)
     for m in messages.values():
-        for f in m["fields"]:
-            used_rules.update(b["rule"] for b in f.get("flags", ()) if b["rule"])
-            if f.get("reserved_rule"):
-                used_rules.add(f["reserved_rule"])
-        for reqs in m["required"].values():
-            used_rules.update(r["rule"] for r in reqs)
-        if m["option_order"]:
-            used_rules.add(m["option_order"]["rule"])
-        if m["reason"]:
-            used_rules.add(m["reason"]["rule"])
-        for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule",
-                    "unanswered_rule", "mismatch_rule", "ipsec_rule"):
-            if m[key]:
-                used_rules.add(m[key])
-        for flags in m["code_flag_rules"].values():
-            used_rules.update(flags.values())
-        if m["when_request_flag"]:
-            used_rules.update(r["rule"] for r in
-                              m["when_request_flag"]["requirements"])
+        used |= _message_rules(m)
     for o in options.values():
-        for f in o["fields"]:
-            if f.get("reserved_rule"):
-                used_rules.add(f["reserved_rule"])
-    used_rules.update(DIRECT_RULES)
+        used.update(f["reserved_rule"] for f in o["fields"]
+                    if f.get("reserved_rule"))
+    return used
+
+
+def _rules_context(used_rules: set[str]) -> dict:
     rules = {}
     for rid in sorted(used_rules):
         r = R.RULES_BY_ID[rid]
@@ -382,47 +397,72 @@ def build_context() -> dict:
         rules[rid] = {"name": r.name, "severity": r.severity, "group": group,
                       "summary": r.summary, "section": r.section,
                       "message": R.MESSAGES.get(rid)}
+    return rules
 
+
+def _numbers() -> dict:
+    """The protocol's and the decisions' constants the Lua code uses."""
+    return {
+        "MIP_UDP_PORT": P.MIP_UDP_PORT,
+        "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
+        "LIFETIME_MAX": P.LIFETIME_MAX,
+        "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
+        "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
+        # decision D13: handovers for -z fmip,handovers
+        "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
+        "FBACK_REJECTED_MIN": tracker.FBACK_REJECTED,
+        "NETWORK_TRIGGER": tracker.NETWORK_TRIGGER,
+        "ADDR_PCOA": P.ADDR_PCOA,
+        "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
+        "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,
+        "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
+        "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
+        "OPTION_UNIT": P.OPTION_UNIT,
+        "AUTH_EXT_TYPE": P.AUTH_EXT_TYPE,
+        "AUTH_SUBTYPE_MN_PAR": P.AUTH_SUBTYPE_MN_PAR,
+        "AUTH_HEADER_LEN": P.AUTH_HEADER_LEN,
+        "PAD1": P.PAD1, "PADN": P.PADN,
+        "LLA_WILDCARD": P.LLA_WILDCARD,
+        "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
+        "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
+        # decision D6: the plausible range (decode/output.py uses it too)
+        "NTP_UNIX_OFFSET": P.NTP_UNIX_OFFSET,
+        "NTP_PLAUSIBLE_FROM": P.NTP_PLAUSIBLE_FROM,
+        "NTP_ERA0_END": P.NTP_ERA0_END,
+    }
+
+
+def build_context() -> dict:
+    """Everything the template needs, derived from protocol.py and rules.py."""
+    pfs = _ProtoFields()
+    valuestrings = _valuestrings()
+    messages = {}
+    for m in P.MESSAGES:
+        for f in m.fields:
+            _add_layout_field(pfs, valuestrings, f)
+        messages[m.key] = _message_context(m)
+    options = {}
+    for o in P.OPTIONS.values():
+        for f in o.fields:
+            _add_layout_field(pfs, valuestrings, f)
+        options[o.type] = _option_context(o)
+    for f in P.AUTH_EXTENSION_FIELDS:
+        _add_layout_field(pfs, valuestrings, f)
+    _add_extra_fields(pfs, valuestrings)
+    used_rules = _used_rules(messages, options)
     return {
         "regenerate": REGENERATE_COMMAND,
         "protofields": pfs.render(),
         "messages": messages,
         "options": options,
-        "rules": rules,
+        "rules": _rules_context(used_rules),
         "ids": {R.constant_name(R.RULES_BY_ID[rid]): rid
                 for rid in sorted(used_rules)},
         "valuestrings": {name: table for name, table in valuestrings.values()},
         "info_labels": [list(p) for p in INFO_LABELS],
         "d1_note": R.D1_NOTE,
         "at_capture_end": R.AT_CAPTURE_END,
-        "numbers": {
-            "MIP_UDP_PORT": P.MIP_UDP_PORT,
-            "ICMP_TYPE": P.ICMP_TYPE_EXPERIMENTAL_MOBILITY,
-            "LIFETIME_MAX": P.LIFETIME_MAX,
-            "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
-            "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
-            # decision D13: handovers for -z fmip,handovers
-            "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
-            "FBACK_REJECTED_MIN": tracker.FBACK_REJECTED,
-            "NETWORK_TRIGGER": tracker.NETWORK_TRIGGER,
-            "ADDR_PCOA": P.ADDR_PCOA,
-            "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
-            "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,
-            "LLA_LENGTH_MIN": K.LLA_LENGTH_MIN,
-            "LLA_LENGTH_MAX": K.LLA_LENGTH_MAX,
-            "OPTION_UNIT": P.OPTION_UNIT,
-            "AUTH_EXT_TYPE": P.AUTH_EXT_TYPE,
-            "AUTH_SUBTYPE_MN_PAR": P.AUTH_SUBTYPE_MN_PAR,
-            "AUTH_HEADER_LEN": P.AUTH_HEADER_LEN,
-            "PAD1": P.PAD1, "PADN": P.PADN,
-            "LLA_WILDCARD": P.LLA_WILDCARD,
-            "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
-            "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
-            # decision D6: the plausible range (decode/output.py uses it too)
-            "NTP_UNIX_OFFSET": P.NTP_UNIX_OFFSET,
-            "NTP_PLAUSIBLE_FROM": P.NTP_PLAUSIBLE_FROM,
-            "NTP_ERA0_END": P.NTP_ERA0_END,
-        },
+        "numbers": _numbers(),
         "lla_type": P.OPT_LLA,
         "lla_other_field": LLA_OTHER_FIELD,
         "ntp_field": "ident",   # decision D6: Identification, often NTP time
