@@ -380,6 +380,45 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
 
 # --- Mobile IPv4 extensions (FBU, FBAck) -----------------------------------
 
+def _auth_extension(msg: Message, raw: bytes, off: int, end: int,
+                    etype: int) -> int | None:
+    """A long-format extension at off (RFC 4721 5: Type | Subtype | Length
+    (16 bits) | SPI | Authenticator): its Element, and where the next one
+    starts; None when its framing cannot be trusted (parsing stops)."""
+    problems = msg.problems
+    if end - off < _AUTH_HEAD:
+        problems.append(problem(
+            OPTION_PAST_END, f"extension type {etype} at offset {off}:"
+            f" {end - off} octets left, too short for Type, Subtype "
+            f"and Length", off))
+        return None
+    length = _auth_length(raw, off + _AUTH_LENGTH_AT)[0]
+    size = _AUTH_HEAD + length
+    if off + size > end:
+        problems.append(problem(
+            OPTION_PAST_END, f"extension type {etype} at offset {off} "
+            f"has Length {length} but only {end - off - _AUTH_HEAD} "
+            f"octets follow it", off))
+        return None
+    if size < _AUTH_LEN:
+        # The SPI would run past the extension: its framing is not to be
+        # trusted, so parsing stops as for Length 0 or past the end.
+        problems.append(problem(
+            OPTION_PAST_END, f"authentication extension at offset "
+            f"{off} has Length {length}, too short for its "
+            f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
+        return None
+    el = Element("auth", off, etype, length, size,
+                 raw[off + _AUTH_SUBTYPE_AT])
+    el.spi = _auth_spi(raw, off + _AUTH_SPI_AT)[0]
+    el.authenticator = raw[off + _AUTH_LEN:off + size]
+    el.data = raw[off + _AUTH_HEAD:off + size]
+    if msg.auth_end is None:
+        msg.auth_end = off + _AUTH_LEN   # decision D5
+    msg.elements.append(el)
+    return off + size
+
+
 def _extensions(msg: Message, raw: bytes, off: int,
                 ncoa_allowed: bool) -> None:
     """Mobile IPv4 extensions from off to the end (RFC 3344 1.9, RFC 4721 5).
@@ -392,38 +431,9 @@ def _extensions(msg: Message, raw: bytes, off: int,
     while off < end:
         etype = raw[off]
         if etype in _LONG_FORMAT:
-            # RFC 4721 5: Type | Subtype | Length (16) | SPI | Authenticator
-            if end - off < _AUTH_HEAD:
-                problems.append(problem(
-                    OPTION_PAST_END, f"extension type {etype} at offset {off}:"
-                    f" {end - off} octets left, too short for Type, Subtype "
-                    f"and Length", off))
+            off = _auth_extension(msg, raw, off, end, etype)
+            if off is None:
                 return
-            length = _auth_length(raw, off + _AUTH_LENGTH_AT)[0]
-            size = _AUTH_HEAD + length
-            if off + size > end:
-                problems.append(problem(
-                    OPTION_PAST_END, f"extension type {etype} at offset {off} "
-                    f"has Length {length} but only {end - off - _AUTH_HEAD} "
-                    f"octets follow it", off))
-                return
-            if size < _AUTH_LEN:
-                # The SPI would run past the extension: its framing is not
-                # to be trusted, so parsing stops as for Length 0 or past the end.
-                problems.append(problem(
-                    OPTION_PAST_END, f"authentication extension at offset "
-                    f"{off} has Length {length}, too short for its "
-                    f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
-                return
-            el = Element("auth", off, etype, length, size,
-                         raw[off + _AUTH_SUBTYPE_AT])
-            el.spi = _auth_spi(raw, off + _AUTH_SPI_AT)[0]
-            el.authenticator = raw[off + _AUTH_LEN:off + size]
-            el.data = raw[off + _AUTH_HEAD:off + size]
-            if msg.auth_end is None:
-                msg.auth_end = off + _AUTH_LEN   # decision D5
-            elements.append(el)
-            off += size
             continue
         # RFC 3344 1.9: Type | Length (octets of data) | data
         if end - off < 2:
