@@ -7,8 +7,8 @@ On a shared VM whose speed moves by a factor of two from one day to the
 next, a figure in packets/s says little about a change; the ratio of two
 versions timed side by side in the same minutes does.  This script checks
 the base commit out into a temporary git worktree (removed at the end),
-builds its C accelerator in place when it has one and a compiler is
-there, and runs `fmip-lint --format json` of the base and of the working
+byte-compiles it and builds its C accelerator in place when it has one
+and a compiler is there (as `make setup` does for the tree), and runs `fmip-lint --format json` of the base and of the working
 tree on the benchmark captures of bench/run.py (generated and cached as
 there), the two versions taking turns, best of N runs each.  Both run
 through the same small `python -c` entry, so their start-up costs the
@@ -47,6 +47,11 @@ def checkout(base: str, where: Path) -> Path:
     tree = where / "base"
     subprocess.run(["git", "-C", str(bench.REPO), "worktree", "add", "-q",
                     "--detach", str(tree), base], check=True)
+    # Byte-compiled as `make setup` does for the tree: where
+    # PYTHONDONTWRITEBYTECODE is set (as here), the base would otherwise
+    # compile every module at every start.
+    subprocess.run([bench.PYTHON, "-m", "compileall", "-q",
+                    str(tree / "fmipdissect")], check=True)
     source = tree / "fmipdissect" / "capture" / "_skip.c"
     if source.exists():
         # What setup.py's Extension builds (-O2), compiled straight with
