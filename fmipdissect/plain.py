@@ -6,8 +6,10 @@ class's methods with exec: some 16 ms of `fmip-lint`'s start-up plus about
 path use these two bases instead:
 
   Record  eq and repr over the field names in `_fields`, as a dataclass
-          has; the subclass writes its own `__slots__` and `__init__` (the
-          records made per packet, records.py, and other mutable ones).
+          has; the subclass names its fields once, in `__slots__` (the
+          records made per packet, records.py, and other mutable ones),
+          and gets an `__init__` taking them in that order: defaults from
+          `_defaults`, a new empty list for the fields in `_new_list`.
   Frozen  a read-only table entry built once at import (spec/*.py): the
           fields are the class annotations in order, a default is the class
           attribute of that name; equal and hashed by value, like a frozen
@@ -18,11 +20,20 @@ from __future__ import annotations
 
 
 class Record:
-    """Equality and repr by the values of the fields named in `_fields`."""
+    """Equality and repr by the values of the fields named in `_fields`;
+    an `__init__` over `__slots__` unless the subclass writes its own."""
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
+    _defaults: dict = {}            # field -> default (an immutable value)
+    _new_list: tuple[str, ...] = ()   # fields that default to a new []
     __hash__ = None         # mutable: not hashable, as an eq dataclass
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        if own.get("__slots__") and "__init__" not in own:
+            cls.__init__ = _slots_init(cls)
 
     def _values(self) -> tuple:
         return tuple([getattr(self, name) for name in self._fields])
@@ -36,6 +47,31 @@ class Record:
         inner = ", ".join(f"{name}={getattr(self, name)!r}"
                           for name in self._fields)
         return f"{type(self).__qualname__}({inner})"
+
+
+def _slots_init(cls):
+    """__init__(self, <__slots__ in order>) as straight-line code: the
+    records are made per packet, and a loop of setattr calls is slower."""
+    params, body = [], []
+    for name in cls.__slots__:
+        if name in cls._new_list:
+            params.append(f"{name}=None")
+            body.append(f"    self.{name} = [] if {name} is None else {name}")
+            continue
+        if name in cls._defaults:
+            params.append(f"{name}=_defaults[{name!r}]")
+        elif params and "=" in params[-1]:
+            raise TypeError(f"{cls.__name__}: {name} has no default but "
+                            f"follows a field that has one")
+        else:
+            params.append(name)
+        body.append(f"    self.{name} = {name}")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
+    namespace = {"_defaults": cls._defaults}
+    exec(source, namespace)   # noqa: S102 - built from the class's own names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 class Frozen(Record):

@@ -34,22 +34,7 @@ class Datagram(Record):
                           # "eth/vlan/ip/gre/ip/udp" (capture/linklayer.py)
     )
 
-    def __init__(self, frame: int, time: float, src: str, dst: str,
-                 proto: int, ttl: int, sport: int | None, dport: int | None,
-                 payload: bytes, clipped: bool = False,
-                 fragments: tuple[int, ...] = (), encapsulation: str = ""):
-        self.frame = frame
-        self.time = time
-        self.src = src
-        self.dst = dst
-        self.proto = proto
-        self.ttl = ttl
-        self.sport = sport
-        self.dport = dport
-        self.payload = payload
-        self.clipped = clipped
-        self.fragments = fragments
-        self.encapsulation = encapsulation
+    _defaults = {"clipped": False, "fragments": (), "encapsulation": ""}
 
 
 class Element(Record):
@@ -77,26 +62,9 @@ class Element(Record):
         "data",         # the element's octets after Type/Length
     )
 
-    def __init__(self, kind: str, offset: int, type: int, length: int,
-                 size: int, code: int | None = None, lla: bytes | None = None,
-                 padding_ok: bool | None = None, addr: str | None = None,
-                 prefixlen: int | None = None, reserved: int | None = None,
-                 spi: int | None = None, authenticator: bytes | None = None,
-                 data: bytes = b""):
-        self.kind = kind
-        self.offset = offset
-        self.type = type
-        self.length = length
-        self.size = size
-        self.code = code
-        self.lla = lla
-        self.padding_ok = padding_ok
-        self.addr = addr
-        self.prefixlen = prefixlen
-        self.reserved = reserved
-        self.spi = spi
-        self.authenticator = authenticator
-        self.data = data
+    _defaults = dict.fromkeys(
+        ("code", "lla", "padding_ok", "addr", "prefixlen", "reserved", "spi",
+         "authenticator"), None) | {"data": b""}
 
 
 class Message(Record):
@@ -125,35 +93,11 @@ class Message(Record):
                         # extension (what D5 covers)
     )
 
-    def __init__(self, key: str, raw: bytes, type: int,
-                 code: int | None = None, subtype: int | None = None,
-                 flags: int | None = None, lifetime: int | None = None,
-                 homeaddr: str | None = None, haaddr: str | None = None,
-                 coa: str | None = None, ident: int | None = None,
-                 checksum: int | None = None,
-                 checksum_verdict: str | None = None,
-                 reserved: int | None = None, identifier: int | None = None,
-                 elements: list[Element] | None = None,
-                 problems: list[Finding] | None = None,
-                 auth_end: int | None = None):
-        self.key = key
-        self.raw = raw
-        self.type = type
-        self.code = code
-        self.subtype = subtype
-        self.flags = flags
-        self.lifetime = lifetime
-        self.homeaddr = homeaddr
-        self.haaddr = haaddr
-        self.coa = coa
-        self.ident = ident
-        self.checksum = checksum
-        self.checksum_verdict = checksum_verdict
-        self.reserved = reserved
-        self.identifier = identifier
-        self.elements = [] if elements is None else elements
-        self.problems = [] if problems is None else problems
-        self.auth_end = auth_end
+    _defaults = dict.fromkeys(
+        ("code", "subtype", "flags", "lifetime", "homeaddr", "haaddr", "coa",
+         "ident", "checksum", "checksum_verdict", "reserved", "identifier",
+         "auth_end"), None)
+    _new_list = ("elements", "problems")
 
     def options(self, kind: str | None = None, code: int | None = None):
         """Elements of a kind (and Option-Code), in message order."""
@@ -184,18 +128,8 @@ class Finding(Record):
         "section",      # RFC 4988 section, filled from the registry
     )
 
-    def __init__(self, frame: int, time: float, rule: str, message: str,
-                 file: str = "", offset: int = 0, name: str = "",
-                 severity: str = "", section: str = ""):
-        self.frame = frame
-        self.time = time
-        self.rule = rule
-        self.message = message
-        self.file = file
-        self.offset = offset
-        self.name = name
-        self.severity = severity
-        self.section = section
+    _defaults = {"file": "", "offset": 0, "name": "", "severity": "",
+                 "section": ""}
 
     def asdict(self) -> dict:
         """The finding as the JSON report writes it (README, "Checking a

@@ -38,18 +38,8 @@ class Step(Record):
         "findings",     # [(rule, severity, text)]
     )
 
-    def __init__(self, frame: int, time: float, key: str, name: str,
-                 code: int | None, src: str, dst: str, note: str = "",
-                 findings: list | None = None):
-        self.frame = frame
-        self.time = time
-        self.key = key
-        self.name = name
-        self.code = code
-        self.src = src
-        self.dst = dst
-        self.note = note
-        self.findings = [] if findings is None else findings
+    _defaults = {"note": ""}
+    _new_list = ("findings",)
 
 
 class HandoverRecord(Record):
@@ -76,33 +66,8 @@ class HandoverRecord(Record):
             return NotImplemented
         return self._values() == other._values() and self.steps == other.steps
 
-    def __init__(self, file: str, mn: str | None, pcoa: str,
-                 ncoa: str | None, par: str | None, nar: str | None,
-                 mode: str, initiated_by: str, outcome: str,
-                 first_frame: int, last_frame: int, frames: list[int],
-                 start: float, end: float, latency_ms: dict, codes: dict,
-                 findings: dict, messages: int,
-                 steps: list[Step] | None = None, steps_dropped: int = 0):
-        self.file = file
-        self.mn = mn
-        self.pcoa = pcoa
-        self.ncoa = ncoa
-        self.par = par
-        self.nar = nar
-        self.mode = mode
-        self.initiated_by = initiated_by
-        self.outcome = outcome
-        self.first_frame = first_frame
-        self.last_frame = last_frame
-        self.frames = frames
-        self.start = start
-        self.end = end
-        self.latency_ms = latency_ms
-        self.codes = codes
-        self.findings = findings
-        self.messages = messages
-        self.steps = [] if steps is None else steps
-        self.steps_dropped = steps_dropped
+    _defaults = {"steps_dropped": 0}
+    _new_list = ("steps",)
 
     def to_dict(self) -> dict:
         """The JSON object of the output contract (docs/handovers.md)."""

@@ -39,19 +39,16 @@ _EVERY_RULE = frozenset(r.id for r in RULES)
 class LintConfig(Record):
     """What the user chose; picklable, so -j can ship it to workers."""
 
-    __slots__ = _fields = ("enabled", "keys", "lla_length", "prefilter")
-
-    def __init__(self, enabled: frozenset = _EVERY_RULE,   # rule ids
-                 keys: dict | None = None,     # SPI -> keys.Key (decision D5)
-                 lla_length: int = P.DEFAULT_LLA_LENGTH,   # decision D3
-                 prefilter: bool = True):
-        self.enabled = enabled
-        self.keys = keys
-        self.lla_length = lla_length
-        # False: the reader parses every frame in full instead of
-        # prefiltering (the capture reader's reference path; --no-prefilter,
-        # docs/performance.md)
-        self.prefilter = prefilter
+    __slots__ = _fields = (
+        "enabled",      # rule ids
+        "keys",         # SPI -> keys.Key (decision D5)
+        "lla_length",   # decision D3
+        "prefilter",    # False: the reader parses every frame in full instead
+                        # of prefiltering (the capture reader's reference
+                        # path; --no-prefilter, docs/performance.md)
+    )
+    _defaults = {"enabled": _EVERY_RULE, "keys": None,
+                 "lla_length": P.DEFAULT_LLA_LENGTH, "prefilter": True}
 
 
 MAX_LLA_LENGTH = K.LLA_LENGTH_MAX   # decision D3, one range everywhere

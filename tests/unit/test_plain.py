@@ -10,7 +10,7 @@ import pytest
 from fmipdissect.lint.engine import FileStats, LintConfig
 from fmipdissect.lint.keys import Key
 from fmipdissect.lint.report import finding_dict
-from fmipdissect.plain import Frozen
+from fmipdissect.plain import Frozen, Record
 from fmipdissect.records import CaptureNote, Datagram, Finding, Message
 from fmipdissect.spec import protocol as P
 from fmipdissect.spec.rules import RULES, Rule
@@ -104,3 +104,36 @@ def test_file_stats_start_empty_and_compare():
     assert s == t and s.counts == {"error": 0, "warning": 0, "info": 0}
     s.rules["FM101"] = 1
     assert s != t and t.rules == {}
+
+
+class Sample(Record):
+    __slots__ = _fields = ("a", "b", "items", "c")
+    _defaults = {"b": 2, "c": "x"}
+    _new_list = ("items",)
+
+
+def test_record_init_from_slots_defaults_and_new_lists():
+    s = Sample(1)
+    assert (s.a, s.b, s.items, s.c) == (1, 2, [], "x")
+    assert Sample(1).items is not Sample(1).items      # never shared
+    given = [3]
+    assert Sample(1, 5, given, c="y").items is given
+    assert Sample(a=1, c="y") == Sample(1, 2, [], "y")
+    with pytest.raises(TypeError):
+        Sample()                          # a has no default
+    with pytest.raises(TypeError):
+        Sample(1, 2, [], "x", "extra")
+
+
+def test_record_keeps_an_init_of_its_own_and_checks_default_order():
+    class Own(Record):
+        __slots__ = _fields = ("a",)
+
+        def __init__(self):
+            self.a = "own"
+
+    assert Own().a == "own"
+    with pytest.raises(TypeError, match="b has no default"):
+        class Bad(Record):
+            __slots__ = ("a", "b")
+            _defaults = {"a": 0}
