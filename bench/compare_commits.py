@@ -8,13 +8,14 @@ next, a figure in packets/s says little about a change; the ratio of two
 versions timed side by side in the same minutes does.  This script checks
 the base commit out into a temporary git worktree (removed at the end),
 byte-compiles it and builds its C accelerator in place when it has one
-and a compiler is there (as `make setup` does for the tree), and runs `fmip-lint --format json` of the base and of the working
-tree on the benchmark captures of bench/run.py (generated and cached as
-there), the two versions taking turns, best of N runs each.  Both run
-through the same small `python -c` entry, so their start-up costs the
-same (with -P, so that the current folder does not come before
-PYTHONPATH).  It prints, per capture, both wall times, the rate of each and how
-many times faster the working tree is, and whether the findings match.
+and a compiler is there (as `make setup` does for the tree), and runs
+`fmip-lint --format json` of the base and of the working tree on the
+benchmark captures of bench/run.py (generated and cached as there), the
+two versions taking turns, best of N runs each.  Both run through the
+same small `python -P -c` entry, so their start-up costs the same (-P:
+the current folder does not come before PYTHONPATH).  It prints, per
+capture, both wall times, the rate of each and how many times faster the
+working tree is, and whether the findings match.
 
 --base: default 2ff2055, the commit before issue 14's work (the C record
 walk and the start-up work came after it).  CAPTURE: names among bg.pcap,
@@ -25,7 +26,6 @@ path of any capture file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -82,21 +82,20 @@ def walk(root: Path) -> str:
 
 
 def lint_cmd(capture: Path) -> list[str]:
-    return [bench.PYTHON, "-P", "-c", ENTRY, "--format", "json", "--no-progress",
-            str(capture)]
+    return [bench.PYTHON, "-P", "-c", ENTRY, "--format", "json",
+            "--no-progress", str(capture)]
 
 
-def findings(path: Path) -> list:
-    report = json.loads(path.read_text())
+def findings(report: dict) -> list:
     return [(f["frame"], f["rule"], f["message"])
             for f in report["findings"]]
 
 
-def units(cap, path: Path) -> int:
+def units(cap, report: dict) -> int:
     """What the rate counts, from fmip-lint's own summary: messages on the
     FMIPv4-only capture, packets elsewhere (as bench/run.py)."""
-    summary = json.loads(path.read_text())["summary"]
-    return summary["messages" if cap.unit == "msg/s" else "packets"]
+    return report["summary"]["messages" if cap.unit == "msg/s"
+                             else "packets"]
 
 
 def compare(cap, tree: Path, runs: int, work: Path) -> dict:
@@ -110,10 +109,11 @@ def compare(cap, tree: Path, runs: int, work: Path) -> dict:
                                     env={"PYTHONPATH": str(root)}, rss=False)
             times[side].append(timed.wall)
             outs[side] = out
+    base, now = bench.lint_json(outs["base"]), bench.lint_json(outs["tree"])
     return {"base": bench.best(times["base"]),
             "tree": bench.best(times["tree"]),
-            "units": units(cap, outs["tree"]),
-            "same": findings(outs["base"]) == findings(outs["tree"])}
+            "units": units(cap, now),
+            "same": findings(base) == findings(now)}
 
 
 def main(argv=None) -> int:
