@@ -298,12 +298,16 @@ def measure(family: Family, n: int) -> Row:
                float(user) + float(system))
 
 
+def cpu_growth(prev: Row, row: Row) -> float:
+    """CPU time growth from prev to row.  CPU time (user + system): on a
+    shared machine wall time measures the neighbours as much as the
+    checker."""
+    return row.cpu / max(prev.cpu, 1e-3)
+
+
 def cpu_growth_per10(prev: Row, row: Row) -> float:
-    """CPU time growth from prev to row, normalised to 10x input.  CPU
-    time (user + system): on a shared machine wall time measures the
-    neighbours as much as the checker."""
-    growth = row.cpu / max(prev.cpu, 1e-3)
-    return growth ** (1 / max(1e-9, math.log10(row.n / prev.n)))
+    """cpu_growth normalised to 10x input."""
+    return cpu_growth(prev, row) ** (1 / max(1e-9, math.log10(row.n / prev.n)))
 
 
 def print_rows(rows: list[Row]) -> list[tuple[str, bool, str]]:
@@ -316,7 +320,7 @@ def print_rows(rows: list[Row]) -> list[tuple[str, bool, str]]:
         grow_t = grow_o = ""
         if prev is not None and prev.family == r.family:
             factor = r.n / prev.n
-            gt = r.cpu / max(prev.cpu, 1e-3)
+            gt = cpu_growth(prev, r)
             go = r.output_bytes / max(prev.output_bytes, 1)
             grow_t, grow_o = f"{gt:.1f}", f"{go:.1f}"
             per10 = cpu_growth_per10(prev, r)
