@@ -4,7 +4,7 @@ Folders: unit/ (one module at a time), lint/ (the checker and its command
 line), wireshark/ (the generated dissector in real tshark), differential/
 (decoders and checkers held against each other), fuzz/ (generated and mutated
 input).  Shared helpers live beside this file (lintcaps.py,
-wireshark_common.py).
+wireshark_common.py, startup_common.py).
 
 Markers, set here from the folder so that no test has to remember them:
   tshark  runs the real tshark (wireshark/, differential/test_wireshark_*)

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import startup_common
+
+ROOT = startup_common.ROOT
 SAMPLE = str(ROOT / "samples" / "predictive.pcap")
-
-RUN = ("import os, sys\n"
-       "from fmipdissect.cli import main\n"
-       "sys.stdout = open(os.devnull, 'w')\n"
-       "status = main(sys.argv[1:])\n"
-       "print(status, *sorted(m for m in sys.modules), file=sys.stderr)\n")
 
 SLOW = {"dataclasses", "inspect", "shutil", "bz2", "lzma", "typing"}
 FORMATS = {"json": "json", "csv": "csv"}
 
 
 def imported(*argv: str) -> set[str]:
-    r = subprocess.run([sys.executable, "-c", RUN, "handovers", *argv],
-                       capture_output=True, text=True, cwd=ROOT)
-    words = r.stderr.split()
-    assert r.returncode == 0 and words and words[0] == "0", r.stderr
-    return set(words[1:])
+    status, modules = startup_common.imported("main", "handovers", *argv)
+    assert status == 0
+    return modules
 
 
 def test_text_report_imports_no_slow_module_and_no_other_format():

@@ -8,11 +8,9 @@ its option asks for it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+import startup_common
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = startup_common.ROOT
 SAMPLE = str(ROOT / "samples" / "predictive.pcap")
 KEYS = str(ROOT / "samples" / "keys.txt")
 
@@ -25,19 +23,9 @@ NOT_FOR_A_PLAIN_RUN = (
     "typing", "fmipdissect.lint.keys", "fmipdissect.capture.pcapng",
     "fmipdissect.lint.report.progress", "fmipdissect.lint.report.json")
 
-RUN = ("import os, sys\n"
-       "from fmipdissect.cli import lint_main\n"
-       "sys.stdout = open(os.devnull, 'w')\n"
-       "status = lint_main(sys.argv[1:])\n"
-       "print(status, *sorted(m for m in sys.modules), file=sys.stderr)\n")
-
 
 def imported(*argv: str) -> tuple[int, set[str]]:
-    r = subprocess.run([sys.executable, "-c", RUN, *argv],
-                       capture_output=True, text=True, cwd=ROOT)
-    words = r.stderr.split()
-    assert r.returncode == 0 and words, r.stderr
-    return int(words[0]), set(words[1:])
+    return startup_common.imported("lint_main", *argv)
 
 
 def test_a_plain_run_imports_nothing_it_does_not_need():
