@@ -5,9 +5,10 @@ Data flows one way: capture -> datagrams -> messages -> findings -> report.
 capture/reader.py yields Datagram and CaptureNote (a Finding);
 decode/decoder.py turns a Datagram's payload into a Message with its
 Elements (and framing problems as Findings); the checker reads Messages and
-writes Findings.  Plain slotted classes with an explicit __init__ (no
-dataclasses: its import is most of a tiny run's start-up, plain.py): cheap
-to create, compared and shown by their fields.
+writes Findings.  Plain slotted classes (plain.Record, no dataclasses: its
+import is most of a tiny run's start-up): each names its fields once, in
+__slots__, and gets a straight-line __init__ over them; cheap to create,
+compared and shown by their fields.
 """
 
 from __future__ import annotations
