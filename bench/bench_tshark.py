@@ -268,6 +268,9 @@ def memory(q: int, work: Path) -> None:
           f"not yet collected included)")
 
 
+PARTS = ("ratio", "repeats", "memory")     # what --parts can name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--packets", type=int, default=100_000)
@@ -275,13 +278,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", default="5000,10000,20000",
                     help="comma-separated repeat counts (default %(default)s)")
     ap.add_argument("--requests", type=int, default=20_000)
-    ap.add_argument("--parts", default="ratio,repeats,memory",
+    ap.add_argument("--parts", default=",".join(PARTS),
                     help="which measurements to run, comma-separated "
                          "(default %(default)s)")
     ap.add_argument("--capture", type=Path,
                     help="use this capture for the cost ratio instead of "
                          "generating one")
     args = ap.parse_args(argv)
+    parts = set(args.parts.split(","))
+    unknown = parts - set(PARTS)
+    if unknown:
+        ap.error(f"--parts: unknown {', '.join(sorted(unknown))} (choose "
+                 f"from {', '.join(PARTS)})")
     version = subprocess.run([T.find_tshark(), "--version"],
                              capture_output=True, text=True).stdout
     print("tshark:", version.splitlines()[0] if version else "?")
@@ -297,7 +305,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"writing {args.packets} FMIPv4 messages to {path.name} ...",
                   file=sys.stderr)
             make_handovers(path, args.packets)
-        parts = set(args.parts.split(","))
         if "ratio" in parts:
             cost_ratio(path, args.runs, work)
         if "repeats" in parts:

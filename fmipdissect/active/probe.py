@@ -17,6 +17,7 @@ import sys
 from xml.sax.saxutils import quoteattr
 
 from ..errors import InputError
+from ..spec.protocol import MIP_UDP_PORT
 from .cases import CASES_BY_ID, Skip, cases_for
 from .options import (add_go_argument, check_mac, choose_key, ipv4_arg,
                       wait_for_go)
@@ -165,7 +166,7 @@ def run(args) -> int:
     check_local_address(cfg.mn)
     check_local_address(cfg.peer)
     with LiveLink([args.interface], args.pcap, ports=(
-            434, args.fbu_port)) as link:
+            MIP_UDP_PORT, args.fbu_port)) as link:
         prober = Prober(link, cfg)
         wait_for_go(args, link)
         try:

@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import InputError
+from ..spec import protocol as P
 from .records import LATENCY_KEYS, HandoverRecord
 from .report import LATENCY_LABELS, Report, clock
 
@@ -37,7 +38,6 @@ WIDTH = 800
 # the x of their bracket: FBU-FBAck encloses HI-HAck, so it stands apart
 PAIRS = (("rtsolpr", "prrtadv", "rtsolpr_prrtadv", 630),
          ("hi", "hack", "hi_hack", 630), ("fbu", "fback", "fbu_fback", 710))
-_UNSOLICITED = (1, 4)    # PrRtAdv Codes that answer no RtSolPr (RFC 4988 5.4)
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("fmipdissect.handovers", "templates"),
@@ -99,7 +99,7 @@ def ladder(record: HandoverRecord) -> dict:
         answer = next((i for i, s in enumerate(record.steps)
                        if s.key == response and first is not None and i > first
                        and not (s.key == "prrtadv"
-                                and s.code in _UNSOLICITED)), None)
+                                and s.code in P.PRRTADV_UNSOLICITED)), None)
         if value is not None and answer is not None:
             brackets.append(Bracket(x, TOP + first * ROW, TOP + answer * ROW,
                                     f"{value:.3f} ms"))

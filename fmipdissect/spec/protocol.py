@@ -16,6 +16,8 @@ Request, FBAck = Registration Reply), RFC 4065 (ICMP type 41) and RFC 4721
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from ..plain import Frozen
 from . import rules as R
 
@@ -117,7 +119,9 @@ class MessageSpec(Frozen):
     subtype: int | None   # ICMP subtype (6-9) or None
     header_len: int       # fixed part, octets
     fields: tuple[Field, ...]
-    codes: dict[int, str] = {}   # read-only, as the whole table
+    # Code -> meaning; a message without Codes (FBU) shares this empty,
+    # read-only table
+    codes: dict[int, str] = MappingProxyType({})
     body: str = "options"     # "extensions" (Mobile IPv4) or "options" (ICMP)
     auth_required: bool = False   # MN-PAR Authentication Extension MUST be present
     is_response: bool = False

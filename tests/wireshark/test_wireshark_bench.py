@@ -56,3 +56,13 @@ def test_floor_shows_its_items_in_tshark(tmp_path):
     tops = out.count("Floor: the plugin's tree without its logic")
     assert tops == 7            # every message of the sample, ICMP and UDP
     assert out.count("    Octet: ") == 7 * items
+
+
+def test_unknown_part_is_a_usage_error():
+    """A misspelt --parts name is refused, not silently measured as
+    nothing (it used to print only the tshark version and exit 0)."""
+    proc = subprocess.run([sys.executable, str(BENCH), "--parts",
+                           "ratio,ratoi"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "unknown ratoi" in proc.stderr
