@@ -60,14 +60,13 @@ class HandoverRecord(Record):
         "steps_dropped",    # messages beyond the diagram cap
     )
     _fields = __slots__[:-2] + ("steps_dropped",)   # shown by repr
+    _defaults = {"steps_dropped": 0}
+    _new_list = ("steps",)
 
-    def __eq__(self, other):
+    def __eq__(self, other):     # the steps count too, though not shown
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self._values() == other._values() and self.steps == other.steps
-
-    _defaults = {"steps_dropped": 0}
-    _new_list = ("steps",)
 
     def to_dict(self) -> dict:
         """The JSON object of the output contract (docs/handovers.md)."""

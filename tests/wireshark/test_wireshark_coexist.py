@@ -160,8 +160,7 @@ def test_pyshark_close_after_tshark_exited_unseen():
     # One packet's PDML fits in the pipe: tshark exits while the event
     # loop does not run, so asyncio cannot have seen it go.
     deadline = time.monotonic() + 60
-    while os.waitid(os.P_PID, proc.pid,
-                    os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+    while not T._has_exited(proc.pid):      # exited, not reaped
         assert time.monotonic() < deadline, "tshark did not exit"
         time.sleep(0.05)
     assert proc.returncode is None
