@@ -21,18 +21,19 @@ from fmipdissect.capture import accel
 from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.decode.decoder import decode_datagram
 from fmipdissect.lint.checks import check_message
-from fmipdissect.lint.session import Session
+from fmipdissect.correlate import Correlator
+from fmipdissect.lint.session import SessionRules
 from fmipdissect.records import CaptureNote
 from fmipdissect.spec.protocol import DEFAULT_LLA_LENGTH
 
 DEFAULT = Path(__file__).resolve().parent / "out" / "cache" / "full" / "fmip.pcap"
-STAGES = ("read", "+ decode", "+ checks", "+ session")
+STAGES = ("read", "+ decode", "+ checks", "+ correlator and its rules")
 
 
 def run(path: str, stage: int) -> tuple[float, int]:
     """Seconds for stages 0..stage over the capture, and messages seen."""
     start = time.perf_counter()
-    session = Session()
+    session = Correlator((SessionRules(lambda *finding: None),))
     messages = 0
     for item in CaptureReader(path):
         if stage == 0 or item.__class__ is CaptureNote:

@@ -94,7 +94,7 @@ def handovers(source, *, keys=None, lla_length: int = P.DEFAULT_LLA_LENGTH,
     `fmipdissect handovers --format json` as attributes (mode, outcome,
     latency_ms, ...).  source, keys, lla_length and name as for check();
     keys and lla_length decide which findings each record counts."""
-    from .handovers.analysis import CaptureHandovers
+    from .analysis import CaptureHandovers
     from .lint.engine import lint_config
     config = lint_config(None, None, _keys(keys), lla_length)
     data, label = capture_input(source, name)

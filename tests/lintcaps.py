@@ -138,7 +138,7 @@ def predictive_flow():
             fback(dst=NAR)]
 
 
-from fmipdissect.lint.session import ADDRESSES_PER_HANDOVER as _ADDRESS_CAP  # noqa: E402
+from fmipdissect.spec.constraints import ADDRESSES_PER_MN as _ADDRESS_CAP  # noqa: E402
 
 
 def _ncoa_option():

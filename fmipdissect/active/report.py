@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from ..handovers.analysis import CaptureHandovers
+from ..analysis import CaptureHandovers
 from ..handovers.report import JsonReport, TextReport
 from ..lint.engine import LintConfig, lint_file
 from ..lint.keys import load_keys

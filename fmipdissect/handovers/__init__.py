@@ -9,10 +9,9 @@ so the module is callable and calls fmipdissect.api.handovers.
 import sys
 import types
 
-from .analysis import CaptureHandovers
 from .records import HandoverRecord
 
-__all__ = ["CaptureHandovers", "HandoverRecord", "handovers"]
+__all__ = ["HandoverRecord", "handovers"]
 
 
 def handovers(source, **options) -> list:

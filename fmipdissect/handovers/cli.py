@@ -14,9 +14,8 @@ import os
 import sys
 
 from ..errors import InputError
-from ..lint.cli import GC_THRESHOLD, build_config
+from ..analysis import GC_THRESHOLD, CaptureHandovers, build_config
 from ..spec import protocol as P
-from .analysis import CaptureHandovers
 from .report import REPORTS
 
 DEFAULT_MAX_DIAGRAMS = 200

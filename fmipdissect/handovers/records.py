@@ -56,12 +56,13 @@ class HandoverRecord(Record):
         "codes",            # CODE_KEYS -> int | None
         "findings",         # {"errors", "warnings", "infos"} -> int
         "messages",         # FMIPv4 messages (frames may be capped)
+        "notes",            # why a latency is null (clock went back), ...
         "steps",            # the ladder diagram's messages (not in repr)
         "steps_dropped",    # messages beyond the diagram cap
     )
     _fields = __slots__[:-2] + ("steps_dropped",)   # shown by repr
     _defaults = {"steps_dropped": 0}
-    _new_list = ("steps",)
+    _new_list = ("notes", "steps")
 
     def __eq__(self, other):     # the steps count too, though not shown
         if other.__class__ is not self.__class__:
@@ -79,7 +80,7 @@ class HandoverRecord(Record):
             "messages": self.messages,
             "start": round(self.start, 6), "end": round(self.end, 6),
             "latency_ms": dict(self.latency_ms), "codes": dict(self.codes),
-            "findings": dict(self.findings),
+            "findings": dict(self.findings), "notes": list(self.notes),
         }
 
 

@@ -2,8 +2,9 @@
 
     python -m fmipdissect.lint.docs -o docs/rules.md
 
-The page is derived entirely from spec/rules.py (and the session limits of
-lint/session.py); tests/test_lint_docs.py proves the committed file current.
+The page is derived entirely from spec/rules.py (and the correlation limits
+of spec/constraints.py); tests/lint/test_lint_docs.py proves the committed
+file current.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import session
+from ..spec import constraints as K
 from ..spec.rules import RULES
 
 REGENERATE = "python -m fmipdissect.lint.docs -o docs/rules.md"
@@ -53,13 +54,14 @@ def render() -> str:
         "",
         "Cross-packet state (decision D9): requests are matched to replies and "
         "handovers are keyed by the MN's PCoA. An entry is forgotten "
-        f"{session.EXPIRY_SECONDS:g} s of capture time after the last message "
-        "that touched it (a request still unanswered then is reported at "
-        "that point), and each table holds at most "
-        f"{session.MAX_ENTRIES:,} entries (the least recently active one is "
+        f"{K.EXPIRY_SECONDS:g} s of capture time after the last message "
+        "that touched it (a request still unanswered then is reported), "
+        "and each table holds at most "
+        f"{K.MAX_ENTRIES:,} entries (the least recently active one is "
         "dropped, reported the same way), so memory stays flat on captures "
-        "of any size. Requests unanswered at the end are reported at the "
-        "last frame.",
+        "of any size. A request never answered is reported on the "
+        "request's own frame, whenever that becomes known (expiry, a cap, "
+        "the end of the capture).",
         "",
         "| id | name | severity | RFC 4988 | checked over | summary |",
         "|---|---|---|---|---|---|",

@@ -1,14 +1,21 @@
-"""Stream one capture through reader -> decoder -> checks -> session.
+"""Stream one capture through reader -> decoder -> checks -> correlator.
 
 CaptureLint(path, config) is iterated for its Findings, in the order the
-frames that reveal them come (per-message findings at their frame, session
-findings at the frame that reveals them, end-of-capture findings at the last
-frame).  The reader's notes keep the reader's frame: a fragment-not-reassembled note for a fragment
-set the reader gives up on later (timeout, table full, end of capture) names
-the frame of its last fragment, so it may follow findings of later frames.  Nothing but the session's bounded state is kept: the capture is
-never in memory.  Non-FMIPv4 packets never get here (the reader's prefilter
-skips them); candidate datagrams that do not decode as FMIPv4 cost one
-decoder call.
+frames that reveal them come: per-message findings at their frame, and the
+correlator's findings (lint/session.py) when a message reveals them.  A
+finding about a request (never answered) is reported on the request's own
+frame and time, when expiry, a cap or the end of the capture reveals it.
+The reader's notes keep the reader's frame: a fragment-not-reassembled note
+for a fragment set the reader gives up on later (timeout, table full, end
+of capture) names the frame of its last fragment, so it may follow findings
+of later frames.  Nothing but the correlator's bounded state is kept: the
+capture is never in memory.  Non-FMIPv4 packets never get here (the
+reader's prefilter skips them); candidate datagrams that do not decode as
+FMIPv4 cost one decoder call.
+
+Other subscribers of the correlator (the handover records) are passed in
+`subscribers`; `on_finding(finding, handover)` sees every finding with the
+handover it belongs to (None when it belongs to none, or is not known).
 
 After iteration, packets (frames read) and messages (FMIPv4 messages
 decoded) hold the counts for the summary.
@@ -28,10 +35,10 @@ from ..records import CaptureNote, Finding
 from .checks import check_message
 from ..spec import rules as R
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
-from .session import Session
+from ..correlate import Correlator
+from .session import SessionRules
 
 _ICMP = 1
-
 
 _EVERY_RULE = frozenset(r.id for r in RULES)
 
@@ -128,11 +135,10 @@ class CaptureLint:
     compressed), `name` the "file" of the findings (default: the path)."""
 
     def __init__(self, path, config: LintConfig, name: str | None = None,
-                 progress=None, on_message=None):
+                 progress=None, subscribers=(), on_finding=None):
         self.path = path
-        # on_message(msg, datagram): called for every checked message before
-        # its findings are yielded (the handover tracker's hook).
-        self.on_message = on_message
+        self.subscribers = tuple(subscribers)   # of the correlator, first
+        self.on_finding = on_finding
         if name is None:
             name = (os.fspath(path) if isinstance(path, (str, os.PathLike))
                     else getattr(path, "name", None) or "<capture>")
@@ -152,66 +158,82 @@ class CaptureLint:
     def __iter__(self):
         config = self.config
         make = _finding_factory(self.name, config.enabled)
-        keys = config.keys
-        lla_length = config.lla_length
         stats = self.stats
+        on_finding = self.on_finding
+        revealed = []     # the correlator's findings: (finding, handover)
+
+        def out(rule, text, at, handover):
+            f = make(at.frame, at.time, rule, text)
+            if f is not None:
+                revealed.append(f)
+                if on_finding is not None:
+                    on_finding(f, handover)
+
+        rules = SessionRules(out)
+        correlator = Correlator(self.subscribers + (rules,))
         reader = CaptureReader(self.path, prefilter=config.prefilter,
                                name=self.name)
         # (CaptureError, an InputError, comes early: from the constructor)
-        session = Session()
-        observe = session.observe
-        on_message = self.on_message
-        progress = self.progress
-        last_frame, last_time = 0, 0.0
-        messages = 0
-        tick = 0
         try:
-            for item in reader:
-                frame, now = item.frame, item.time
-                if frame > last_frame:
-                    last_frame, last_time = frame, now
-                if progress is not None:
-                    tick += 1
-                    if not tick & 0xFF:
-                        progress(reader.bytes_read, reader.size)
-                if item.__class__ is CaptureNote:
-                    f = make(frame, now, item.rule, item.message)
-                    if f is not None:
-                        stats.add(f)
-                        yield f
-                    continue
-                msg = decode_datagram(item, lla_length)
-                if msg is None:
-                    f = self._other_icmp(item, make)
-                    if f is not None:
-                        stats.add(f)
-                        yield f
-                    continue
-                messages += 1
-                if item.clipped:
-                    continue   # the reader's packet-clipped note says why: not checkable
-                found = check_message(msg, item, keys)
-                revealed = observe(msg, item)
-                if on_message is not None:
-                    on_message(msg, item)
-                if found or revealed:
-                    for rule, text in found + revealed:
-                        f = make(frame, now, rule, text)
-                        if f is not None:
-                            stats.add(f)
-                            yield f
-            last_frame = max(last_frame, reader.frames)
-            for rule, text in session.finish():
-                f = make(last_frame, last_time, rule, text)
-                if f is not None:
-                    stats.add(f)
-                    yield f
+            yield from self._stream(reader, correlator, rules, make, revealed)
+            correlator.finish()
+            for f in revealed:
+                stats.add(f)
+                yield f
         finally:
             stats.packets = reader.frames
-            stats.messages = messages
             reader.close()
+            if self.progress is not None:
+                self.progress(reader.size, reader.size)
+
+    def _stream(self, reader, correlator, rules, make, revealed):
+        """The findings of every frame the reader yields, in order."""
+        keys, lla_length = self.config.keys, self.config.lla_length
+        stats, progress, on_finding = self.stats, self.progress, self.on_finding
+        observe = correlator.observe
+        tick = 0
+        for item in reader:
             if progress is not None:
-                progress(reader.size, reader.size)
+                tick += 1
+                if not tick & 0xFF:
+                    progress(reader.bytes_read, reader.size)
+            if item.__class__ is CaptureNote:
+                f = make(item.frame, item.time, item.rule, item.message)
+                if f is not None:
+                    stats.add(f)
+                    if on_finding is not None:
+                        on_finding(f, None)
+                    yield f
+                continue
+            msg = decode_datagram(item, lla_length)
+            if msg is None:
+                f = self._other_icmp(item, make)
+                if f is not None:
+                    stats.add(f)
+                    if on_finding is not None:
+                        on_finding(f, None)
+                    yield f
+                continue
+            stats.messages += 1
+            if item.clipped:
+                continue   # the reader's packet-clipped note says why: not checkable
+            found = check_message(msg, item, keys)
+            rules.at = item
+            obs = observe(msg, item)
+            if found:
+                handover = obs.handover if obs is not None else None
+                for rule, text in found:
+                    f = make(item.frame, item.time, rule, text)
+                    if f is not None:
+                        stats.add(f)
+                        if on_finding is not None:
+                            on_finding(f, handover)
+                        yield f
+            if revealed:
+                for f in revealed:
+                    stats.add(f)
+                    yield f
+                revealed.clear()
 
     @staticmethod
     def _other_icmp(dgram, make):

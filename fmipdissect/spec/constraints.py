@@ -193,17 +193,22 @@ HACK_CODES_WITHOUT_NCOA = frozenset(
 class Pair(Frozen):
     """A request/reply pair and how its messages are matched.
 
-    A key part is a message field name, or "src" / "dst" (the IP source or
-    destination).  The last part is the identifier the reply copies; the
-    parts before it name the pair's scope (decision D11: a reply whose
-    identifier matches no request while a request of the same scope is
-    outstanding is an identifier mismatch, mismatch_rule, an error; with no
-    request of its scope seen at all it is an observation, orphan_rule).
+    A key part is a message field name, "src" / "dst" (the IP source or
+    destination) or "routers" (the two IP addresses, in either order).  The
+    last part of a key is the identifier the reply copies.  The scope
+    (decision D11) is what a reply and the requests it may answer have in
+    common without the identifier: a reply whose key matches no request
+    while a request of its scope is outstanding is an identifier mismatch
+    (mismatch_rule, an error naming that request); with no request of its
+    scope seen at all it is an observation (orphan_rule).  A scope of
+    "routers" (decision D9: the two routers' addresses) also catches a HAck
+    sent back the wrong way.
     """
     request: str
     response: str
     request_key: tuple[str, ...]
     response_key: tuple[str, ...]
+    scope: tuple[str, ...]          # the same parts for request and reply
     orphan_rule: str
     mismatch_rule: str
     unanswered_rule: str
@@ -212,19 +217,42 @@ class Pair(Frozen):
 
 PAIRS = (
     Pair("fbu", "fback", ("homeaddr", "ident"), ("homeaddr", "ident"),
+         ("homeaddr",),
          R.FBACK_WITHOUT_FBU, R.FBACK_IDENTIFICATION_MISMATCH,
          R.FBU_UNACKNOWLEDGED, "Home Address"),
-    # HI goes PAR -> NAR, HAck NAR -> PAR.
+    # HI goes PAR -> NAR, HAck NAR -> PAR (RFC 4988 5.6: addresses copied).
     Pair("hi", "hack", ("src", "dst", "identifier"),
-         ("dst", "src", "identifier"),
+         ("dst", "src", "identifier"), ("routers",),
          R.HACK_WITHOUT_HI, R.HACK_IDENTIFIER_MISMATCH, R.HI_UNANSWERED,
          "routers"),
     # RtSolPr goes MN -> PAR, PrRtAdv PAR -> MN.
     Pair("rtsolpr", "prrtadv", ("src", "identifier"), ("dst", "identifier"),
-         R.PRRTADV_WITHOUT_RTSOLPR, R.PRRTADV_IDENTIFIER_MISMATCH,
+         ("src",), R.PRRTADV_WITHOUT_RTSOLPR, R.PRRTADV_IDENTIFIER_MISMATCH,
          R.RTSOLPR_UNANSWERED, "MN"),
 )
 PAIR_OF = {k: p for p in PAIRS for k in (p.request, p.response)}
+
+
+# --- Correlation: what matching keeps, and for how long (decisions D9, D13) --
+
+# State is forgotten this long (capture seconds) after the last message that
+# touched it.  Handover signalling is over within a few FBU Lifetimes (at
+# most 10 s each, RFC 4988 5.1); state is not dropped at the first FBAck,
+# because its copies (decision D8) and the FBU sent again from the new link
+# (RFC 4988 4) still need it.
+EXPIRY_SECONDS = 60.0
+SWEEP_INTERVAL = 1.0          # capture seconds between expiry sweeps
+MAX_ENTRIES = 65536           # per table: MNs, HIs, RtSolPrs, router pairs
+REQUESTS_PER_KEY = 8          # distinct requests held under one key (D17)
+FBUS_PER_MN = 8               # FBUs (and NARs) kept per MN, newest first
+ADDRESSES_PER_MN = 16         # NAR addresses and NCoAs kept per MN
+SHOWN_IN_MESSAGE = 3          # addresses a finding names before "N more"
+
+# decision D13: the mode of a handover follows the HI's Code (PAR says how
+# the FBU reached it); without an HI, the role of its first FBU (D7).
+HANDOVER_MODE_OF_HI_CODE = {P.HI_CODE_PREDICTIVE: "predictive",
+                            P.HI_CODE_REACTIVE: "reactive"}
+HANDOVER_MODES = ("predictive", "reactive", "unknown")
 
 # RFC 4988 7: IPsec ESP SHOULD protect HI and HAck; reported once per
 # router pair (decision D10: info).

@@ -156,6 +156,7 @@ FBACK_CODES = {   # RFC 4988 5.2
     130: "Insufficient resources",
 }
 FBACK_CODE_NCOA_SUPPLIED = 1
+FBACK_CODE_REFUSED_MIN = 128   # RFC 4988 5.2: Code 128 and above refuse the FBU
 
 RTSOLPR_CODES = {0: "Request"}   # RFC 4988 5.3: Code 0
 
@@ -167,6 +168,7 @@ PRRTADV_CODES = {   # RFC 4988 5.4
     4: "Unsolicited neighborhood information, not a trigger",
 }
 PRRTADV_UNSOLICITED = (1, 4)    # Identifier zero (RFC 4988 5.4, decision D9)
+PRRTADV_CODE_NETWORK_TRIGGER = 1   # the network initiates the handover (5.4)
 PRRTADV_REASON_CODES = (2, 3)   # LLA Option-Code carries the reason
 
 HI_CODES = {   # RFC 4988 5.5

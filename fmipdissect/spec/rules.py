@@ -381,9 +381,13 @@ MESSAGES: dict[str, str] = {
                              "{identifier}) answers no RtSolPr seen",
     RTSOLPR_UNANSWERED: "RtSolPr of frame {frame} from {src} (Identifier "
                         "{identifier}) not answered by a PrRtAdv {when}",
-    HACK_IDENTIFIER_MISMATCH: "HAck Identifier {identifier} differs from "
-                              "{request_ident} of the outstanding HI of "
-                              "frame {request_frame} from {dst} to {src}",
+    # decision D9: the routers in either order, so a HAck sent back the
+    # wrong way is named with the HI it fails to answer
+    HACK_IDENTIFIER_MISMATCH: "HAck from {src} to {dst} (Identifier "
+                              "{identifier}) does not answer the outstanding "
+                              "HI of frame {request_frame} from "
+                              "{request_src} to {request_dst} (Identifier "
+                              "{request_ident})",
     PRRTADV_IDENTIFIER_MISMATCH: "PrRtAdv Identifier {identifier} differs "
                                  "from {request_ident} of the outstanding "
                                  "RtSolPr of frame {request_frame} from "

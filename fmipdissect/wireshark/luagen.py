@@ -24,8 +24,6 @@ import jinja2
 
 from .. import __version__
 from ..errors import InputError
-from ..handovers import tracker
-from ..lint import session
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
@@ -409,9 +407,9 @@ def _numbers() -> dict:
         "DEFAULT_LLA_LENGTH": P.DEFAULT_LLA_LENGTH,
         "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
         # decision D13: handovers for -z fmip,handovers
-        "HANDOVER_EXPIRY_SECONDS": int(session.EXPIRY_SECONDS),
-        "FBACK_REJECTED_MIN": tracker.FBACK_REJECTED,
-        "NETWORK_TRIGGER": tracker.NETWORK_TRIGGER,
+        "HANDOVER_EXPIRY_SECONDS": int(K.EXPIRY_SECONDS),
+        "FBACK_REJECTED_MIN": P.FBACK_CODE_REFUSED_MIN,
+        "NETWORK_TRIGGER": P.PRRTADV_CODE_NETWORK_TRIGGER,
         "ADDR_PCOA": P.ADDR_PCOA,
         "HI_CODE_PREDICTIVE": P.HI_CODE_PREDICTIVE,
         "HI_CODE_REACTIVE": P.HI_CODE_REACTIVE,

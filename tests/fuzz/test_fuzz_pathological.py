@@ -27,7 +27,7 @@ from fmipdissect import layers as L
 from fmipdissect.spec import protocol as P
 from fmipdissect.wire.checksum import fmip_icmp_checksum
 from fmipdissect.decode.decoder import decode_icmp, decode_mip
-from fmipdissect.lint import session as S
+import correlated as S
 from fmipdissect.lint.checks import check_message
 from fmipdissect.lint.engine import CaptureLint, LintConfig
 from fmipdissect.records import Datagram

@@ -13,7 +13,7 @@ import lintcaps as L
 import pytest
 
 from fmipdissect.handovers import handovers
-from fmipdissect.handovers.tracker import STEPS_PER_HANDOVER
+from fmipdissect.handovers.builder import STEPS_PER_HANDOVER
 
 STEP = 0.01
 MS = STEP * 1000
@@ -135,7 +135,7 @@ def test_two_mns_interleaved_message_by_message(tmp_path):
 
 
 def test_a_handover_expires_after_the_checkers_expiry_time(tmp_path):
-    from fmipdissect.lint.session import EXPIRY_SECONDS
+    from fmipdissect.spec.constraints import EXPIRY_SECONDS
     packets = [L.rtsolpr(), L.prrtadv(), L.fbu()]
     later = [L.rtsolpr(identifier=8)]
     path = tmp_path / "gap.pcap"
@@ -168,7 +168,7 @@ def test_orphan_replies_belong_to_no_handover(tmp_path):
 
 def test_diagram_steps_are_capped_but_messages_counted(tmp_path):
     packets = [L.rtsolpr()] * (STEPS_PER_HANDOVER + 20)
-    from fmipdissect.handovers.analysis import CaptureHandovers
+    from fmipdissect.analysis import CaptureHandovers
     path = L.write(tmp_path / "many.pcap", packets, step=STEP)
     [r] = list(CaptureHandovers(str(path), diagrams=1))
     assert r.messages == STEPS_PER_HANDOVER + 20

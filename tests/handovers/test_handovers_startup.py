@@ -24,7 +24,7 @@ def imported(*argv: str) -> set[str]:
 
 def test_text_report_imports_no_slow_module_and_no_other_format():
     modules = imported(SAMPLE)
-    assert "fmipdissect.handovers.tracker" in modules     # it did analyse
+    assert "fmipdissect.handovers.builder" in modules     # it did analyse
     assert not modules & (SLOW | set(FORMATS.values())), \
         sorted(modules & (SLOW | set(FORMATS.values())))
 

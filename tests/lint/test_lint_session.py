@@ -6,7 +6,7 @@ from scapy.layers.inet import IP, UDP
 
 import lintcaps
 from fmipdissect.decode.decoder import decode_datagram
-from fmipdissect.lint import session as S
+import correlated as S
 from fmipdissect.spec import rules as R
 from fmipdissect.lint.engine import CaptureLint, LintConfig
 from fmipdissect.records import Datagram
@@ -81,7 +81,7 @@ def test_entry_cap_keeps_memory_flat(monkeypatch):
 def test_fbus_per_handover_are_bounded():
     session = S.Session()
     feed(session, [lintcaps.fbu(ident=i) for i in range(50)], step=0.01)
-    assert len(session.handovers[lintcaps.MN].fbus) == S.FBUS_PER_HANDOVER
+    assert len(session.handovers[lintcaps.MN].fbus) == S.FBUS_PER_MN
 
 
 def test_fbu_roles():
@@ -201,7 +201,7 @@ def test_addresses_per_handover_are_capped_and_messages_bounded():
                lintcaps.fbu(coa="10.9.9.9")]
     found = feed(session, packets, step=0.001)
     ho = session.handovers[lintcaps.MN]
-    assert len(ho.nar_ips) == S.ADDRESSES_PER_HANDOVER
+    assert len(ho.nar_ips) == S.ADDRESSES_PER_MN
     assert _capped(found) == [R.SESSION_STATE_CAPPED]
     # with addresses refused, "not the NAR address advertised" is unknown
     assert "FM415" not in [rule for _, rule in found]
@@ -227,7 +227,7 @@ def test_ncoas_per_handover_are_capped():
             lintcaps.IPv4AddrOption(code=2, addr=f"10.6.0.{n + 1}")]))
     feed(session, packets, step=0.001)
     assert len(session.handovers[lintcaps.MN].ncoas) == \
-        S.ADDRESSES_PER_HANDOVER
+        S.ADDRESSES_PER_MN
 
 
 def test_no_cap_info_on_ordinary_traffic(tmp_path):

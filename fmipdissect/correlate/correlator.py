@@ -1,0 +1,453 @@
+"""The one matcher: requests and replies paired (decisions D9, D11), copies
+recognised (D7, D8), handovers assembled (D13), state bounded.
+
+Correlator(subscribers).observe(msg, datagram) for every decoded message in
+capture order, then finish().  Subscribers receive the events of
+correlate/events.py; fmip-lint's cross-packet rules and the handover
+records are two of them.
+
+Tables (keyed as the rulebook's PAIRS say, spec/constraints.py):
+
+  nodes        MobileNode by PCoA: its FBUs, addresses and handovers;
+  his          HIs by (PAR, NAR, Identifier), waiting for their HAck;
+               HIs for different MNs under one key are held side by side
+               and answered in order (decision D17);
+  rtsolprs     RtSolPr by (MN address, Identifier), waiting for PrRtAdv;
+  scopes       the newest held request of each pair's scope (decision D11);
+  router_pairs pairs of routers that exchanged HI/HAck (once per pair).
+
+Memory stays flat on captures of any size:
+
+  * Expiry: an entry is forgotten EXPIRY_SECONDS of capture time after the
+    last message that touched it; a request expiring unanswered is an
+    `unanswered` event then.
+  * Time going backwards (merged captures, a corrupt timestamp ahead): a
+    jump back of more than EXPIRY_SECONDS sweeps at once, and an entry last
+    touched more than EXPIRY_SECONDS ahead of the current time is re-dated
+    to it (state.pop_expired; tests/fuzz/test_fuzz_pathological.py).
+  * Caps: each table holds at most MAX_ENTRIES entries; beyond that the
+    least recently active entry is dropped the same way.  Per MN at most
+    FBUS_PER_MN FBUs and NARs and ADDRESSES_PER_MN addresses are kept.  The
+    first drop is a `capped` event: matching may be incomplete from there.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ..spec import constraints as K
+from ..spec import protocol as P
+from ..spec import rules as R
+from . import assembly as A
+from .events import handlers
+from .state import (FORWARDED, FbuSeen, HiKey, HiSeen, MobileNode,
+                    Observation, PairSeen, RtSolPrSeen, addr_option,
+                    classify_fbu, is_group, pop_expired, remember)
+
+_FBU_PAIR = K.PAIR_OF["fbu"]
+_HI_PAIR = K.PAIR_OF["hi"]
+_RTSOLPR_PAIR = K.PAIR_OF["rtsolpr"]
+_HI_S = next(f.mask for f in P.HI_FLAGS if f.name == "s")
+_NAR_IP, _NCOA, _PCOA = P.ADDR_NAR_IP, P.ADDR_NCOA, P.ADDR_PCOA
+_CLOCK_BACK = K.SWEEP_INTERVAL + K.EXPIRY_SECONDS
+_AFTER_EXPIRY = f"within {K.EXPIRY_SECONDS:g} s"
+_DROPPED = "before it was dropped (state cap)"
+
+
+def routers(a: str, b: str) -> tuple:
+    """decision D9: the two routers, in either order."""
+    return (a, b) if a < b else (b, a)
+
+
+class Correlator:
+    """Cross-packet state of one capture; observe() each message in order."""
+
+    def __init__(self, subscribers=()):
+        self.nodes: OrderedDict[str, MobileNode] = OrderedDict()
+        self.his: OrderedDict[tuple, HiKey] = OrderedDict()
+        self.rtsolprs: OrderedDict[tuple, RtSolPrSeen] = OrderedDict()
+        self.hi_scopes: dict[tuple, tuple] = {}
+        self.rtsolpr_scopes: dict[str, tuple] = {}
+        self.router_pairs: OrderedDict[tuple, PairSeen] = OrderedDict()
+        self.cap_reported = False
+        self._next_sweep = None
+        subs = tuple(subscribers)
+        on = {e: handlers(subs, e) for e in
+              ("message", "matched", "mismatch", "orphan", "unanswered",
+               "address", "capped", "handover_opened", "handover_closed")}
+        self._on_message = on["message"]
+        self._on_matched = on["matched"]
+        self._on_mismatch = on["mismatch"]
+        self._on_orphan = on["orphan"]
+        self._on_unanswered = on["unanswered"]
+        self._on_address = on["address"]
+        self._on_capped = on["capped"]
+        self.assembler = A.Assembler(on["handover_opened"],
+                                     on["handover_closed"])
+        self._handlers = {"fbu": self._fbu, "fback": self._fback,
+                          "rtsolpr": self._rtsolpr, "prrtadv": self._prrtadv,
+                          "hi": self._hi, "hack": self._hack}
+
+    # --- entry points --------------------------------------------------
+
+    def observe(self, msg, dgram):
+        """Place one message; its Observation, or None when its fixed
+        header is cut (nothing reliable to match on)."""
+        now = dgram.time
+        if self._next_sweep is None:
+            self._next_sweep = now + K.SWEEP_INTERVAL
+        elif now >= self._next_sweep or now < self._next_sweep - _CLOCK_BACK:
+            # second test: the clock went back (a corrupt timestamp ahead,
+            # then normal ones); without it no sweep would come until
+            # capture time caught up again
+            self._next_sweep = now + K.SWEEP_INTERVAL
+            self._expire(now)
+        if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
+            return None
+        obs = self._handlers[msg.key](msg, dgram, now)
+        ho = obs.handover
+        if ho is not None:
+            ho.messages += 1
+            ho.last_frame = dgram.frame
+            ho.end = now
+        return obs
+
+    def finish(self) -> None:
+        """The capture ended: requests still open are unanswered, every
+        handover is over."""
+        at_end = R.AT_CAPTURE_END
+        for key, entry in self.his.items():
+            self._hi_gone(key, entry, at_end)
+        for key, rt in self.rtsolprs.items():
+            self._rtsolpr_gone(key, rt, at_end)
+        for node in self.nodes.values():
+            self._node_gone(node, at_end)
+        for table in (self.nodes, self.his, self.rtsolprs, self.hi_scopes,
+                      self.rtsolpr_scopes, self.router_pairs):
+            table.clear()
+
+    # --- bookkeeping ---------------------------------------------------
+
+    def _expire(self, now) -> None:
+        horizon = now - K.EXPIRY_SECONDS
+        future = now + K.EXPIRY_SECONDS
+        # requests first: their handovers are still open for the findings
+        for key, entry in pop_expired(self.his, horizon, now, future):
+            self._hi_gone(key, entry, _AFTER_EXPIRY)
+        for key, rt in pop_expired(self.rtsolprs, horizon, now, future):
+            self._rtsolpr_gone(key, rt, _AFTER_EXPIRY)
+        for _, node in pop_expired(self.nodes, horizon, now, future):
+            self._node_gone(node, _AFTER_EXPIRY)
+        for _ in pop_expired(self.router_pairs, horizon, now, future):
+            pass
+
+    def _capped(self, what) -> None:
+        if not self.cap_reported:
+            self.cap_reported = True
+            for f in self._on_capped:
+                f(what)
+
+    def _unanswered(self, pair, request, when) -> None:
+        for f in self._on_unanswered:
+            f(pair, request, when)
+
+    def _node_gone(self, node, when) -> None:
+        """A node leaves (expiry, cap, end): its FBUs not acknowledged are
+        unanswered (an Identification acknowledged once answers every copy:
+        the FBU re-sent from the new link, RFC 4988 4), its handovers over."""
+        reported = {f.ident for f in node.fbus if f.acked}
+        for f in node.fbus:
+            if f.ident not in reported:
+                reported.add(f.ident)
+                self._unanswered(_FBU_PAIR, f, when)
+        self.assembler.close_node(node)
+
+    def _hi_gone(self, key, entry, when) -> None:
+        scope = routers(key[0], key[1])
+        if self.hi_scopes.get(scope) == key:
+            del self.hi_scopes[scope]
+        for hi in entry.requests:
+            if not hi.answered:
+                self._unanswered(_HI_PAIR, hi, when)
+
+    def _rtsolpr_gone(self, key, rt, when) -> None:
+        if self.rtsolpr_scopes.get(key[0]) == key:
+            del self.rtsolpr_scopes[key[0]]
+        if not rt.answered:
+            self._unanswered(_RTSOLPR_PAIR, rt, when)
+
+    def _node(self, pcoa, now) -> MobileNode:
+        node = self.nodes.get(pcoa)
+        if node is None:
+            node = self.nodes[pcoa] = MobileNode(pcoa, now)
+            if len(self.nodes) > K.MAX_ENTRIES:
+                _, old = self.nodes.popitem(last=False)
+                self._node_gone(old, _DROPPED)
+                self._capped(f"{K.MAX_ENTRIES} MNs")
+        else:
+            self.nodes.move_to_end(pcoa)
+            node.last = now
+        return node
+
+    def _add_address(self, node, kind, addr, value) -> None:
+        """Remember an address of the MN (up to ADDRESSES_PER_MN) and tell
+        the subscribers when it is new."""
+        table = node.nar_ips if kind == "nar_ip" else node.ncoas
+        if addr in table:
+            return
+        if len(table) >= K.ADDRESSES_PER_MN:
+            node.addresses_capped = True
+            self._capped(f"{K.ADDRESSES_PER_MN} addresses of the MN "
+                         f"{node.pcoa}")
+            return
+        table[addr] = value
+        for f in self._on_address:
+            f(node, kind, addr)
+
+    def _first_of_pair(self, src, dst, now) -> bool:
+        """Whether HI/HAck between these two routers is the first seen
+        within the expiry time (RFC 4988 7: reported once per pair)."""
+        pair = routers(src, dst)
+        seen = self.router_pairs.get(pair)
+        if seen is not None:
+            seen.last = now
+            self.router_pairs.move_to_end(pair)
+            return False
+        self.router_pairs[pair] = PairSeen(now)
+        if len(self.router_pairs) > K.MAX_ENTRIES:
+            self.router_pairs.popitem(last=False)
+            self._capped(f"{K.MAX_ENTRIES} router pairs")
+        return True
+
+    def _unmatched(self, pair, obs, held) -> None:
+        """decision D11: a reply whose key matches no held request: with a
+        request of its scope held, a mismatch naming it; else an orphan."""
+        if held is None:
+            for f in self._on_orphan:
+                f(pair, obs)
+        else:
+            for f in self._on_mismatch:
+                f(pair, obs, held)
+
+    def _message(self, obs) -> Observation:
+        for f in self._on_message:
+            f(obs)
+        return obs
+
+    # --- messages ------------------------------------------------------
+
+    def _rtsolpr(self, msg, dgram, now):
+        node = self._node(dgram.src, now)
+        ho = self.assembler.join_or_begin(node, dgram, A.undecided)
+        ho.rtsolprs = remember(ho.rtsolprs, msg.identifier)
+        if ho.rt_first is None:
+            ho.rt_first = now
+        if ho.par is None:
+            ho.par = dgram.dst
+        key = (dgram.src, msg.identifier)
+        rt = self.rtsolprs.get(key)
+        if rt is None:
+            rt = self.rtsolprs[key] = RtSolPrSeen(dgram, msg, ho)
+        else:                           # sent again: one request
+            self.rtsolprs.move_to_end(key)
+            rt.last = now
+        self.rtsolpr_scopes[dgram.src] = key
+        if len(self.rtsolprs) > K.MAX_ENTRIES:
+            old_key, old = self.rtsolprs.popitem(last=False)
+            self._rtsolpr_gone(old_key, old, _DROPPED)
+            self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
+        return self._message(Observation(msg, dgram, node, ho, request=rt))
+
+    def _prrtadv(self, msg, dgram, now):
+        dst = dgram.dst
+        solicited = msg.code not in P.PRRTADV_UNSOLICITED
+        rt = self.rtsolprs.get((dst, msg.identifier)) if solicited else None
+        if is_group(dst):
+            node = ho = None
+        else:
+            node = self._node(dst, now)
+            ho = self.assembler.join_or_begin(node, dgram, A.undecided)
+            if (ho.messages == 0
+                    and msg.code == P.PRRTADV_CODE_NETWORK_TRIGGER):
+                ho.network = True      # decision D13: begun by the network
+            if ho.code_prrtadv is None:
+                ho.code_prrtadv = msg.code
+            if ho.par is None:
+                ho.par = dgram.src
+            if (ho.lat_rt is None and solicited
+                    and msg.identifier in ho.rtsolprs):
+                ho.lat_rt = A.latency(ho, ho.rt_first, dgram,
+                                      "RtSolPr-PrRtAdv")
+        obs = self._message(Observation(msg, dgram, node, ho))
+        if solicited:
+            if rt is None:
+                held = self.rtsolpr_scopes.get(dst)
+                self._unmatched(_RTSOLPR_PAIR, obs,
+                                self.rtsolprs.get(held) if held else None)
+            else:
+                rt.answered = True
+                rt.last = now
+                self.rtsolprs.move_to_end((dst, msg.identifier))
+                for f in self._on_matched:
+                    f(_RTSOLPR_PAIR, (rt,), obs)
+        if node is not None:
+            self._prrtadv_addresses(msg, dgram, node, ho)
+        return obs
+
+    def _prrtadv_addresses(self, msg, dgram, node, ho) -> None:
+        nar_ips = []
+        ncoa = None
+        for e in msg.elements:
+            if e.kind == "ipv4addr" and e.addr is not None:
+                if e.code == _NAR_IP:
+                    nar_ips.append(e.addr)
+                elif e.code == _NCOA and ncoa is None:
+                    ncoa = e.addr
+        if nar_ips and ho.nar is None:
+            ho.nar = nar_ips[0]
+        if ncoa is not None and ho.ncoa is None:
+            ho.ncoa = ncoa
+        for addr in nar_ips:
+            self._add_address(node, "nar_ip", addr, dgram.frame)
+        if ncoa is not None:
+            self._add_address(node, "ncoa", ncoa,
+                              f"the PrRtAdv of frame {dgram.frame}")
+
+    def _fbu(self, msg, dgram, now):
+        role = classify_fbu(dgram.src, dgram.dst, msg)
+        node = self._node(msg.homeaddr, now)
+        ho = self.assembler.fbu(node, msg, dgram, role)
+        seen = FbuSeen(dgram, msg, role, ho)
+        obs = self._message(Observation(msg, dgram, node, ho, role, seen))
+        fbus = node.fbus
+        fbus.append(seen)
+        if len(fbus) > K.FBUS_PER_MN:
+            del fbus[0]           # the newest are what matching needs
+        return obs
+
+    def _fback(self, msg, dgram, now):
+        node = self.nodes.get(msg.homeaddr)
+        if node is not None:
+            self.nodes.move_to_end(msg.homeaddr)
+            node.last = now
+            ho = self.assembler.fback(node, msg, dgram)
+        else:
+            ho = None
+        ncoa = addr_option(msg, _NCOA)
+        if ho is not None and ho.ncoa is None:
+            ho.ncoa = ncoa
+        obs = self._message(Observation(msg, dgram, node, ho))
+        if node is None or not node.fbus:
+            self._unmatched(_FBU_PAIR, obs, None)
+            return obs
+        matched = [f for f in node.fbus if f.ident == msg.ident]
+        if not matched:
+            self._unmatched(_FBU_PAIR, obs, node.fbus[-1])
+        else:
+            for f in matched:
+                f.acked = True
+            for f in self._on_matched:
+                f(_FBU_PAIR, matched, obs)
+        if ncoa is not None:
+            self._add_address(node, "ncoa", ncoa,
+                              f"the FBAck of frame {dgram.frame}")
+        return obs
+
+    def _hi(self, msg, dgram, now):
+        first = self._first_of_pair(dgram.src, dgram.dst, now)
+        pcoa = addr_option(msg, _PCOA)
+        node = ho = None
+        if pcoa is not None:
+            node = self._node(pcoa, now)
+            ho = self.assembler.join_or_begin(node, dgram,
+                                              A.undecided_or_resumed)
+            if ho.hi_first is None:
+                ho.hi_first = now
+                ho.code_hi = msg.code
+                ho.hi_mode = A.mode_of_hi(msg.code)
+                ho.par, ho.nar = dgram.src, dgram.dst   # the routers
+            if dgram.dst not in node.hi_peers:    # NAR, for FBAck copies (D8)
+                if len(node.hi_peers) < K.FBUS_PER_MN:
+                    node.hi_peers.add(dgram.dst)
+                else:
+                    self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
+        hi = self._hold_hi(msg, dgram, now, pcoa, ho)
+        if ho is not None:
+            ho.his = remember(ho.his, (dgram.src, dgram.dst, msg.identifier))
+        return self._message(Observation(msg, dgram, node, ho, request=hi,
+                                         first_of_pair=first))
+
+    def _hold_hi(self, msg, dgram, now, pcoa, ho) -> HiSeen:
+        """Hold the HI under its key: the same HI again (its PCoA) is one
+        request; an HI for another MN with the same Identifier is held
+        beside it (decision D17)."""
+        key = (dgram.src, dgram.dst, msg.identifier)
+        entry = self.his.get(key)
+        if entry is None:
+            entry = self.his[key] = HiKey(now)
+        else:
+            self.his.move_to_end(key)
+            entry.last = now
+        for hi in entry.requests:
+            if hi.pcoa == pcoa:
+                break
+        else:
+            hi = HiSeen(dgram, msg, bool(msg.flags & _HI_S), pcoa, ho)
+            entry.requests.append(hi)
+            if len(entry.requests) > K.REQUESTS_PER_KEY:
+                old = entry.requests.pop(0)
+                if not old.answered:
+                    self._unanswered(_HI_PAIR, old, _DROPPED)
+                self._capped(f"{K.REQUESTS_PER_KEY} HIs with Identifier "
+                             f"{msg.identifier} from {dgram.src} to "
+                             f"{dgram.dst}")
+        self.hi_scopes[routers(dgram.src, dgram.dst)] = key
+        if len(self.his) > K.MAX_ENTRIES:
+            old_key, old_entry = self.his.popitem(last=False)
+            self._hi_gone(old_key, old_entry, _DROPPED)
+            self._capped(f"{K.MAX_ENTRIES} HIs")
+        return hi
+
+    def _hack(self, msg, dgram, now):
+        first = self._first_of_pair(dgram.src, dgram.dst, now)
+        key = (dgram.dst, dgram.src, msg.identifier)
+        entry = self.his.get(key)
+        hi = None
+        if entry is not None:
+            # the oldest HI not yet answered; all answered: the newest
+            hi = next((h for h in entry.requests if not h.answered),
+                      entry.requests[-1])
+            entry.last = now
+            self.his.move_to_end(key)
+        ho = hi.handover if hi is not None else None
+        node = None
+        if ho is not None and ho.over:
+            ho = None
+        if ho is not None:
+            node = self.nodes.get(ho.pcoa)
+            if node is not None:
+                node.last = now
+                self.nodes.move_to_end(ho.pcoa)
+            if ho.code_hack is None:
+                ho.code_hack = msg.code
+            if ho.lat_hi is None and key in ho.his:
+                ho.lat_hi = A.latency(ho, ho.hi_first, dgram, "HI-HAck")
+        ncoa = addr_option(msg, _NCOA)
+        if ho is not None and ho.ncoa is None:
+            ho.ncoa = ncoa
+        obs = self._message(Observation(msg, dgram, node, ho,
+                                        first_of_pair=first))
+        if hi is None:
+            held = self.hi_scopes.get(routers(dgram.src, dgram.dst))
+            request = None
+            if held is not None:
+                request = self.his[held].requests[-1]
+            self._unmatched(_HI_PAIR, obs, request)
+            return obs
+        hi.answered = True
+        for f in self._on_matched:
+            f(_HI_PAIR, (hi,), obs)
+        if ncoa is not None and hi.pcoa is not None:
+            self._add_address(self._node(hi.pcoa, now), "ncoa", ncoa,
+                              f"the HAck of frame {dgram.frame}")
+        return obs

@@ -1,0 +1,233 @@
+"""What the correlator remembers: requests waiting for replies, MNs and
+their handovers (decisions D9, D13).
+
+Every table is an OrderedDict in order of last activity: expiry and the caps
+pop from its front (pop_expired), O(1) amortised per message.
+"""
+
+from __future__ import annotations
+
+PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
+
+
+class Observation:
+    """One FMIPv4 message as the correlator placed it; every event about
+    the message carries it.  request: the message's own request record
+    (FbuSeen, HiSeen, RtSolPrSeen) when it is a request."""
+
+    __slots__ = ("msg", "dgram", "role", "node", "handover", "request",
+                 "first_of_pair")
+
+    def __init__(self, msg, dgram, node=None, handover=None, role=None,
+                 request=None, first_of_pair=False):
+        self.msg = msg
+        self.dgram = dgram
+        self.node = node
+        self.handover = handover
+        self.role = role                  # FBU only: decision D7
+        self.request = request
+        self.first_of_pair = first_of_pair   # HI/HAck: first between them
+
+
+class FbuSeen:
+    __slots__ = ("frame", "time", "src", "dst", "sport", "homeaddr", "coa",
+                 "ident", "lifetime", "role", "raw", "acked", "coa_reported",
+                 "handover")
+
+    def __init__(self, dgram, msg, role, handover):
+        self.frame = dgram.frame
+        self.time = dgram.time
+        self.src = dgram.src
+        self.dst = dgram.dst
+        self.sport = dgram.sport
+        self.homeaddr = msg.homeaddr
+        self.coa = msg.coa
+        self.ident = msg.ident
+        self.lifetime = msg.lifetime
+        self.role = role
+        self.raw = msg.raw
+        self.acked = False
+        self.coa_reported = False
+        self.handover = handover
+
+
+class HiSeen:
+    __slots__ = ("frame", "time", "src", "dst", "identifier", "s", "pcoa",
+                 "answered", "handover")
+
+    def __init__(self, dgram, msg, s, pcoa, handover):
+        self.frame = dgram.frame
+        self.time = dgram.time
+        self.src = dgram.src
+        self.dst = dgram.dst
+        self.identifier = msg.identifier
+        self.s = s
+        self.pcoa = pcoa
+        self.answered = False
+        self.handover = handover
+
+
+class HiKey:
+    """The HIs held under one key (PAR, NAR, Identifier): normally one; more
+    when HIs for different MNs repeat an Identifier (decision D17)."""
+    __slots__ = ("requests", "last")
+
+    def __init__(self, now):
+        self.requests: list[HiSeen] = []
+        self.last = now
+
+
+class RtSolPrSeen:
+    __slots__ = ("frame", "time", "src", "identifier", "answered", "last",
+                 "handover")
+
+    def __init__(self, dgram, msg, handover):
+        self.frame = dgram.frame
+        self.time = dgram.time
+        self.src = dgram.src
+        self.identifier = msg.identifier
+        self.answered = False
+        self.last = dgram.time
+        self.handover = handover
+
+
+class PairSeen:
+    __slots__ = ("last",)
+
+    def __init__(self, now):
+        self.last = now
+
+
+class MobileNode:
+    """What is known of one MN, keyed by its PCoA (decision D9): its FBUs
+    (newest kept), the NAR addresses PrRtAdv advertised, the NCoAs PrRtAdv,
+    HAck and FBAck supplied, the NARs PAR sent HI to, and its handovers
+    (decision D13): the open one and the one before it."""
+
+    __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "hi_peers", "last",
+                 "addresses_capped", "current", "previous")
+
+    def __init__(self, pcoa, now):
+        self.pcoa = pcoa
+        self.fbus: list[FbuSeen] = []
+        self.nar_ips: dict[str, int] = {}     # address -> PrRtAdv frame
+        self.ncoas: dict[str, str] = {}       # address -> "the HAck of frame N"
+        self.hi_peers: set[str] = set()
+        self.last = now
+        self.addresses_capped = False
+        self.current = None
+        self.previous = None
+
+
+class Handover:
+    """One handover as decision D13 assembles it.  `data` belongs to a
+    subscriber (the handover records keep their own per-handover state
+    there)."""
+
+    __slots__ = ("pcoa", "seq", "par", "nar", "ncoa", "fbu_mode", "hi_mode",
+                 "network", "first_frame", "last_frame", "start", "end",
+                 "messages", "idents", "rtsolprs", "his", "rt_first",
+                 "hi_first", "fbu_first", "lat_rt", "lat_hi", "lat_fbu",
+                 "code_prrtadv", "code_hi", "code_hack", "fback", "fbu_coa",
+                 "resumed", "over", "notes", "data")
+
+    def __init__(self, pcoa, seq, frame, now):
+        self.pcoa = pcoa
+        self.seq = seq
+        self.par = self.nar = self.ncoa = None
+        self.fbu_mode = self.hi_mode = None
+        self.network = False
+        self.first_frame = self.last_frame = frame
+        self.start = self.end = now
+        self.messages = 0
+        self.idents = _EMPTY           # FBU Identifications (small sets)
+        self.rtsolprs = _EMPTY         # RtSolPr Identifiers
+        self.his = _EMPTY              # (PAR, NAR, Identifier)
+        self.rt_first = self.hi_first = self.fbu_first = None
+        self.lat_rt = self.lat_hi = self.lat_fbu = None
+        self.code_prrtadv = self.code_hi = self.code_hack = None
+        self.fback = None              # Code of the FBAck that decided it
+        self.fbu_coa = None            # Care-of Address of its first FBU
+        self.resumed = False           # FBU again from the new link
+        self.over = False
+        self.notes = None              # [str]: why a latency is missing
+        self.data = None
+
+    @property
+    def decided(self) -> bool:
+        return self.fback is not None
+
+    @property
+    def mode(self) -> str:
+        """decision D13: unknown without an FBU; predictive when the first
+        FBU is seen reaching PAR from the PCoA; else the HI's Code says
+        (NAR's capture sees only the FBU sent again from the new link),
+        and without an HI the first FBU's role (D7)."""
+        if self.fbu_first is None:
+            return "unknown"
+        if self.fbu_mode == "predictive":
+            return "predictive"
+        return self.hi_mode or self.fbu_mode or "unknown"
+
+    def note(self, text: str) -> None:
+        if self.notes is None:
+            self.notes = []
+        if len(self.notes) < KEYS_PER_HANDOVER:
+            self.notes.append(text)
+
+
+KEYS_PER_HANDOVER = 8   # Identifications, Identifiers, HI keys, notes kept
+_EMPTY: dict = {}       # shared, never written: remember() replaces it
+
+
+def remember(table: dict, key) -> dict:
+    """table with key added, capped at KEYS_PER_HANDOVER (oldest dropped
+    first); assign the result back (the first key creates the dict)."""
+    if key not in table:
+        if table is _EMPTY:
+            return {key: None}
+        table[key] = None
+        if len(table) > KEYS_PER_HANDOVER:
+            del table[next(iter(table))]
+    return table
+
+
+def classify_fbu(src, dst, msg):
+    """The FBU's role from its IP header and fields (decision D7), or None."""
+    if src == msg.homeaddr and dst == msg.haaddr:
+        return PREDICTIVE
+    if dst == msg.coa:
+        return REACTIVE
+    if src == msg.coa and dst == msg.haaddr:
+        return FORWARDED
+    return None
+
+
+def is_group(addr: str) -> bool:
+    """Multicast or limited broadcast: not an MN's own address."""
+    return addr == "255.255.255.255" or int(addr[:addr.index(".")]) >= 224
+
+
+def addr_option(msg, code):
+    for e in msg.elements:
+        if e.kind == "ipv4addr" and e.code == code and e.addr is not None:
+            return e.addr
+    return None
+
+
+def pop_expired(table, horizon, now, future):
+    """Remove and yield (key, entry) for the entries of an insertion-ordered
+    table last touched before horizon.  An entry dated after future was
+    touched before the clock went back: it is re-dated to now and moved to
+    the end instead, so that it expires EXPIRY_SECONDS from here and does
+    not hold back the expiry of the entries after it."""
+    while table:
+        key, entry = next(iter(table.items()))
+        if entry.last > future:
+            entry.last = now
+            table.move_to_end(key)
+            continue
+        if entry.last >= horizon:
+            return
+        table.popitem(last=False)
+        yield key, entry
