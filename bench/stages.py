@@ -21,8 +21,7 @@ from fmipdissect.capture import accel
 from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.decode.decoder import decode_datagram
 from fmipdissect.lint.checks import check_message
-from fmipdissect.correlate import Correlator
-from fmipdissect.lint.session import SessionRules
+from fmipdissect.lint.session import Session
 from fmipdissect.records import CaptureNote
 from fmipdissect.spec.protocol import DEFAULT_LLA_LENGTH
 
@@ -33,7 +32,7 @@ STAGES = ("read", "+ decode", "+ checks", "+ correlator and its rules")
 def run(path: str, stage: int) -> tuple[float, int]:
     """Seconds for stages 0..stage over the capture, and messages seen."""
     start = time.perf_counter()
-    session = Correlator((SessionRules(lambda *finding: None),))
+    session = Session()
     messages = 0
     for item in CaptureReader(path):
         if stage == 0 or item.__class__ is CaptureNote:

@@ -438,8 +438,7 @@ class Violation:
 
 
 # "No reply seen before the capture ends" (decision D10) is known only when the
-# capture ends: the checker reports these at the last frame, the frame whose
-# time revealed it (fmipdissect/lint/session.py), naming the request's frame.
+# capture ends: the checker reports it then, on the request's own frame.
 REPORTED_AT_CAPTURE_END = frozenset(p.unanswered_rule for p in K.PAIRS)
 
 
@@ -449,12 +448,9 @@ def violation_table() -> list[Violation]:
     out = []
     for number, fr in enumerate(frames, start=1):
         for rule_id, description in fr.expect:
-            at = number
             if rule_id in REPORTED_AT_CAPTURE_END:
-                at = len(frames)
-                description += (f" (the request is frame {number}; reported "
-                                f"when the capture ends)")
-            out.append(Violation(at, rule_id, description,
+                description += " (reported when the capture ends)"
+            out.append(Violation(number, rule_id, description,
                                  R.rule(rule_id).why))
     out.sort(key=lambda v: v.frame)
     return out

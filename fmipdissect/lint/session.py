@@ -4,17 +4,16 @@ The correlator (fmipdissect/correlate/) pairs requests and replies, keeps
 the MN's FBUs and addresses and bounds all state; this module only turns
 what it reports into findings:
 
-  orphan / mismatch    decision D11 (FM401, FM402, FM404, FM406, FM419, FM420)
-  unanswered           FM403, FM405, FM407, on the request's own frame
-  matched FBAck        destination, port and Lifetime (decision D8; FM413,
-                       FM414, FM416)
-  matched HAck         the NCoA an HI with S set asks for (FM409)
-  FBU                  role (D7, FM410), forwarded copy unchanged (FM411),
-                       Identification reuse (FM417)
-  HI                   Code against how the FBU reached PAR (FM412)
-  HI / HAck            IPsec ESP recommended, once per router pair (FM418)
-  FBU, new addresses   Care-of Address is NAR's IP address (FM415)
-  capped               FM904, once per capture
+  orphan / mismatch    decision D11, for the three pairs
+  unanswered           on the request's own frame
+  matched FBAck        destination, port and Lifetime (decision D8)
+  matched HAck         the NCoA an HI with S set asks for
+  FBU                  role (D7), forwarded copy unchanged, Identification
+                       reuse
+  HI                   Code against how the FBU reached PAR
+  HI / HAck            IPsec ESP recommended, once per router pair
+  FBU, new addresses   Care-of Address is NAR's IP address
+  capped               the state cap, once per capture
 
 Each finding goes to out(rule, text, at, handover): `at` is what it is
 reported on (the message's datagram, or the request a finding is about),
@@ -23,7 +22,7 @@ with its frame and time.
 
 from __future__ import annotations
 
-from ..correlate import Subscriber
+from ..correlate import Correlator, Subscriber
 from ..correlate.state import FORWARDED, REACTIVE, addr_option
 from ..spec import constraints as K
 from ..spec import protocol as P
@@ -266,3 +265,30 @@ def _reply_values(msg, dgram) -> dict:
 
 def _request_ident(pair, request):
     return _ident(request.ident) if pair is _FBU_PAIR else request.identifier
+
+
+class Session:
+    """The correlator with these rules, fed one message at a time (the fuzz
+    harness, the stage benchmark, tests): observe() and finish() return the
+    [(rule, text)] they revealed; `frames` the frame each was reported on."""
+
+    def __init__(self):
+        self._found: list = []
+        self.frames: list = []
+        self.rules = SessionRules(self._out)
+        self.correlator = Correlator((self.rules,))
+
+    def _out(self, rule, text, at, handover) -> None:
+        self._found.append((rule, text))
+        self.frames.append(at.frame)
+
+    def observe(self, msg, dgram) -> list:
+        self._found = []
+        self.rules.at = dgram
+        self.correlator.observe(msg, dgram)
+        return self._found
+
+    def finish(self) -> list:
+        self._found = []
+        self.correlator.finish()
+        return self._found

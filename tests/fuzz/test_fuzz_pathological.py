@@ -242,13 +242,13 @@ def test_ten_thousand_unfinished_handovers_memory_and_expiry():
     # a few hundred octets per handover (raw FBU kept for decision D7)
     assert peak < 10_000 * 2048, peak
     # EXPIRY_SECONDS of capture time later one message sweeps them all,
-    # each reported unacknowledged at that frame (session.py docstring)
+    # each reported unacknowledged then (correlate/correlator.py)
     late = T0 + 10 + S.EXPIRY_SECONDS + S.SWEEP_INTERVAL
     d = _datagram(10_001, late, "10.0.0.99", lintcaps.PAR, 1,
                   bytes(lintcaps.rtsolpr(src="10.0.0.99")[IP].payload))
     out = session.observe(decode_icmp(d.payload), d)
     assert sum(rule == "FM403" for rule, _ in out) == 10_000
-    assert len(session.handovers) == 0
+    assert list(session.handovers) == ["10.0.0.99"]   # the RtSolPr's MN
     assert len(session.rtsolprs) == 1
 
 

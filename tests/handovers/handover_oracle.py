@@ -6,7 +6,8 @@ positions in the generated list, times are EPOCH_US + offset in integer
 microseconds, and the handovers are grouped by the MN each message is about
 (decision D13): a new handover of an MN begins with an RtSolPr, PrRtAdv,
 FBU or HI once an FBAck answered one of its FBUs (unless it is that FBU
-again); FBAcks and HAcks join the handover of their FBU / HI.
+again on another path: an FBU from the PCoA repeating the Identification
+is a new request); FBAcks and HAcks join the handover of their FBU / HI.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def expected(name: str) -> list[dict]:
             continue
         elif group is None or (group.fback_code is not None
                                and not (kind == "fbu"
-                                        and ident in group.idents)):
+                                        and ident in group.idents
+                                        and not _from_pcoa(p))):
             group = _Group(mn)
             groups.append(group)
             open_by_mn[mn] = group
@@ -85,6 +87,12 @@ def expected(name: str) -> list[dict]:
         elif kind == "hi":
             hi_groups[(ip.src, ip.dst, p[HI].identifier)] = group
     return [_record(g) for g in groups]
+
+
+def _from_pcoa(p) -> bool:
+    """An FBU from the PCoA to PAR: with the Identification of a decided
+    handover it is a new request (a replay), not a copy on another path."""
+    return p[IP].src == p[FBU].homeaddr and p[IP].dst == p[FBU].haaddr
 
 
 def _first(group, kind, test=lambda p: True):
@@ -103,10 +111,14 @@ def _latency(a, b):
 def _record(g: _Group) -> dict:
     first_fbu = _first(g, "fbu")
     mode = "unknown"
+    first_hi = _first(g, "hi")
     if first_fbu is not None:
         ip, fbu = first_fbu[3][IP], first_fbu[3][FBU]
-        if ip.src == fbu.homeaddr and ip.dst == fbu.haaddr:
+        if _from_pcoa(first_fbu[3]):
             mode = "predictive"
+        elif first_hi is not None and first_hi[3][HI].code in (0, 1):
+            # decision D13: the HI's Code says how the FBU reached PAR
+            mode = ("predictive", "reactive")[first_hi[3][HI].code]
         elif ip.dst == fbu.coa or ip.src == fbu.coa:
             mode = "reactive"
     answering = _first(g, "fback", lambda p: p[FBAck].ident in g.idents)

@@ -7,6 +7,7 @@ from scapy.layers.inet import IP, UDP
 import lintcaps
 from fmipdissect.decode.decoder import decode_datagram
 import correlated as S
+from fmipdissect.spec import constraints as K
 from fmipdissect.spec import rules as R
 from fmipdissect.lint.engine import CaptureLint, LintConfig
 from fmipdissect.records import Datagram
@@ -31,7 +32,7 @@ def feed(session, packets, t0=0.0, step=1.0):
     return out
 
 
-def test_unanswered_request_expires_at_the_frame_that_reveals_it(tmp_path):
+def test_unanswered_request_expires_and_is_reported_on_its_frame(tmp_path):
     packets = [lintcaps.fbu(), lintcaps.hi(), lintcaps.rtsolpr(),
                lintcaps.rtsolpr(src="10.0.0.99", identifier=1)]
     for i, p in enumerate(packets[:3]):
@@ -41,13 +42,16 @@ def test_unanswered_request_expires_at_the_frame_that_reveals_it(tmp_path):
     path = tmp_path / "late.pcap"
     wrpcap(str(path), packets)
     findings = list(CaptureLint(str(path), LintConfig()))
-    late = {(f.frame, f.rule) for f in findings}
-    assert {(4, "FM403"), (4, "FM405"), (4, "FM407")} <= late
+    late = [(f.frame, f.rule) for f in findings]
+    # revealed by frame 4 (the expiry), reported on the requests' frames,
+    # with their own times
+    assert late[-4:-1] == [(2, "FM405"), (3, "FM407"), (1, "FM403")]
+    assert [f.time for f in findings[-4:-1]] == [lintcaps.T0 + 1,
+                                                 lintcaps.T0 + 2, lintcaps.T0]
     assert "within 60 s" in next(f.message for f in findings
                                  if f.rule == "FM403")
-    # the late RtSolPr itself is unanswered at the end (last frame)
-    assert (4, "FM407") in late and sum(f.rule == "FM407"
-                                        for f in findings) == 2
+    # the late RtSolPr itself is unanswered at the end
+    assert late[-1] == (4, "FM407")
 
 
 def test_state_is_forgotten_after_expiry():
@@ -58,12 +62,13 @@ def test_state_is_forgotten_after_expiry():
     # a message much later sweeps everything older than the expiry
     feed(session, [lintcaps.rtsolpr(src="10.0.0.99")],
          t0=S.EXPIRY_SECONDS * 3)
-    assert not session.handovers and not session.his
+    assert not session.his
+    assert list(session.handovers) == ["10.0.0.99"]    # its RtSolPr's MN
     assert list(session.rtsolprs) == [("10.0.0.99", lintcaps.RT_ID)]
 
 
 def test_entry_cap_keeps_memory_flat(monkeypatch):
-    monkeypatch.setattr(S, "MAX_ENTRIES", 16)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 16)
     session = S.Session()
     sizes = []
     for n in range(200):
@@ -129,7 +134,7 @@ def _capped(found):
 def test_hi_table_is_capped_even_without_a_handover(monkeypatch):
     """The HI path used to return before the cap when its PCoA matched no
     handover (and without a PCoA option)."""
-    monkeypatch.setattr(S, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 8)
     session = S.Session()
     found = feed(session, [_hi_between(lintcaps.PAR, _router(n), n)
                            for n in range(40)], step=0.001)
@@ -141,7 +146,7 @@ def test_hi_table_is_capped_even_without_a_handover(monkeypatch):
 
 
 def test_router_pairs_from_hacks_are_capped_and_expire(monkeypatch):
-    monkeypatch.setattr(S, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 8)
     session = S.Session()
     found = feed(session, [lintcaps.hack(src=_router(n), dst=lintcaps.PAR,
                                          identifier=n) for n in range(40)],
@@ -159,7 +164,7 @@ def test_router_pairs_from_hacks_are_capped_and_expire(monkeypatch):
 def test_hack_creating_a_handover_is_capped(monkeypatch):
     """A HAck with an NCoA adds to the handover of its HI's PCoA: that
     insert path is capped as well."""
-    monkeypatch.setattr(S, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 8)
     session = S.Session()
     packets = []
     for n in range(30):
@@ -173,7 +178,7 @@ def test_hack_creating_a_handover_is_capped(monkeypatch):
 
 
 def test_rtsolpr_flood_is_capped(monkeypatch):
-    monkeypatch.setattr(S, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 8)
     session = S.Session()
     found = feed(session, [lintcaps.rtsolpr(identifier=n)
                            for n in range(1, 50)], step=0.001)
@@ -183,7 +188,7 @@ def test_rtsolpr_flood_is_capped(monkeypatch):
 
 
 def test_prrtadv_flood_of_handovers_is_capped(monkeypatch):
-    monkeypatch.setattr(S, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(K, "MAX_ENTRIES", 8)
     session = S.Session()
     feed(session, [lintcaps.prrtadv(dst=f"10.4.0.{n + 1}", code=1,
                                     identifier=0) for n in range(40)],

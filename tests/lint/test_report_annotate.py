@@ -301,3 +301,28 @@ def test_section_of_another_version_left_out(capsys, tmp_path):
     info = subprocess.run([require_tool("capinfos"), str(out)],
                           capture_output=True, text=True, check=True).stdout
     assert f"Capture comment:     {note}" in info
+
+
+def test_unanswered_requests_are_annotated_on_the_request(capsys, tmp_path):
+    """FM403, FM405 and FM407 of samples/violations.pcap sit on the FBU, HI
+    and RtSolPr they are about, not on the capture's last frame; the other
+    outputs say the same frame."""
+    out = tmp_path / "requests.pcapng"
+    want = annotate_and_compare(capsys, REPO / "samples" / "violations.pcap",
+                                out, same_iface=False)
+    on = {c.split()[0]: n for n, cs in want.items() for c in cs
+          if c.split()[0] in ("FM403", "FM405", "FM407")}
+    assert on == {"FM403": 73, "FM405": 75, "FM407": 77}
+    sample = str(REPO / "samples" / "violations.pcap")
+    _, text, _ = run(capsys, sample)
+    assert "violations.pcap:73: info FM403 " in text
+    _, github, _ = run(capsys, "--format", "github", sample)
+    assert any(line.startswith("::notice") and "title=FM403" in line
+               and "::frame 73: " in line for line in github.splitlines())
+    _, sarif, _ = run(capsys, "--format", "sarif", sample)
+    results = json.loads(sarif)["runs"][0]["results"]
+    assert {r["ruleId"]: r["properties"]["frame"] for r in results
+            if r["ruleId"] in on} == on
+    from fmipdissect.api import handovers
+    record = next(r for r in handovers(sample) if r.first_frame == 73)
+    assert record.findings["infos"] >= 1
