@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+c2fc193adbf6"
+local PLUGIN_VERSION = "0.1.0+b78f31ae0bd5"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1375,7 +1375,7 @@ RULES.FM419 = {
   group = "sequence",
   summary = "HAck Identifier differs from the outstanding HI between its routers",
   section = "5.6",
-  message = "HAck Identifier {identifier} differs from {request_ident} of the outstanding HI of frame {request_frame} from {dst} to {src}",
+  message = "HAck from {src} to {dst} (Identifier {identifier}) does not answer the outstanding HI of frame {request_frame} from {request_src} to {request_dst} (Identifier {request_ident})",
 }
 RULES.FM420 = {
   name = "prrtadv-identifier-mismatch",
