@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+c2fc193adbf6"
+local PLUGIN_VERSION = "0.1.0+e56ff35f5e5c"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1079,7 +1079,7 @@ RULES.FM102 = {
   group = "protocol",
   summary = "FBU has the S or B flag set",
   section = "5.1",
-  message = nil,
+  message = "{abbrev} flag{plural} {names} set (flags {flags}); sent as zero",
 }
 RULES.FM103 = {
   name = "fbu-reserved-flags-set",
@@ -1087,7 +1087,7 @@ RULES.FM103 = {
   group = "protocol",
   summary = "FBU has a reserved flag bit (r or x) set",
   section = "5.1",
-  message = nil,
+  message = "{abbrev} flag{plural} {names} set (flags {flags}); sent as zero",
 }
 RULES.FM104 = {
   name = "auth-extension-missing",
@@ -1239,7 +1239,7 @@ RULES.FM301 = {
   group = "malformed",
   summary = "Message shorter than its fixed header or its declared lengths",
   section = "5",
-  message = nil,
+  message = "{abbrev} is {length} octets long, shorter than its {header_len}-octet fixed header",
 }
 RULES.FM302 = {
   name = "option-length-zero",
@@ -1247,7 +1247,7 @@ RULES.FM302 = {
   group = "malformed",
   summary = "Option or extension with Length 0",
   section = "6",
-  message = nil,
+  message = "option type {type} at offset {offset} has Length 0; options after it are not decoded",
 }
 RULES.FM303 = {
   name = "option-past-end",
@@ -1271,7 +1271,7 @@ RULES.FM305 = {
   group = "protocol",
   summary = "Option type not defined by RFC 4988",
   section = "6",
-  message = nil,
+  message = "option at offset {offset} has unknown type {type}; shown raw",
 }
 RULES.FM306 = {
   name = "option-unknown-code",
@@ -1279,7 +1279,7 @@ RULES.FM306 = {
   group = "protocol",
   summary = "Option-Code not defined for the option type",
   section = "6",
-  message = nil,
+  message = "{option} option at offset {offset} has unknown Option-Code {code}",
 }
 RULES.FM307 = {
   name = "option-reserved-not-zero",
@@ -1287,7 +1287,7 @@ RULES.FM307 = {
   group = "protocol",
   summary = "Reserved field of an option not zero",
   section = "6.2",
-  message = nil,
+  message = "{option} option at offset {offset} has Reserved {reserved}, not zero",
 }
 RULES.FM308 = {
   name = "option-bad-length",
@@ -1391,7 +1391,7 @@ RULES.FM903 = {
   group = "protocol",
   summary = "FMIPv4 message clipped by the capture's snap length",
   section = "-",
-  message = nil,
+  message = "frame {frame}: {proto} {src} -> {dst} clipped by the snap length: {have} of {total} IP octets captured",
 }
 local RULE_IDS = {
   "FM101",
