@@ -102,6 +102,8 @@ class Rule(Frozen):
                      checks of what is "missing" are skipped.
       group          the Wireshark expert group of its expert info
                      (default: sequence for session rules, else protocol).
+      wireshark      whether the Lua dissector reports it too (default:
+                     the per-message rules).
     """
     id: str
     name: str
@@ -114,6 +116,7 @@ class Rule(Frozen):
     variants: tuple[tuple[str, str], ...] = ()
     stops_parsing: bool = False
     group: str | None = None
+    wireshark: bool | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,6 +126,8 @@ class Rule(Frozen):
         if self.group is None:
             self.__dict__["group"] = (SEQUENCE if self.scope == "session"
                                       else PROTOCOL)
+        if self.wireshark is None:
+            self.__dict__["wireshark"] = self.scope == "message"
 
     def templates(self) -> tuple[tuple[str | None, str], ...]:
         """(variant, template) of every way the rule is said; variant None
@@ -211,7 +216,8 @@ RULES: tuple[Rule, ...] = (
          "RFC 4065 3: other experimental mobility protocols share type 41; "
          "the message is not checked.",
          message="ICMP type {type} subtype {subtype} is not an FMIPv4 "
-                 "message (subtypes {subtypes}); not checked"),
+                 "message (subtypes {subtypes}); not checked",
+         wireshark=False),
     Rule(UNKNOWN_CODE, "unknown-code", WARNING, "5",
          "Code value not defined for this message",
          "RFC 4988 5.2-5.6 list the codes each message may carry.",
@@ -340,31 +346,36 @@ RULES: tuple[Rule, ...] = (
          "Identification; with no FBU of that Home Address seen the FBU may "
          "predate the capture.", "session",
          message="FBAck for Home Address {homeaddr} (Identification "
-                 "{ident}) with no FBU seen"),
+                 "{ident}) with no FBU seen",
+         wireshark=True),
     Rule(FBACK_IDENTIFICATION_MISMATCH, "fback-identification-mismatch", ERROR, "5.2",
          "FBAck Identification differs from its MN's outstanding FBU",
          "RFC 4988 5.2: Identification is copied from the FBU this FBAck "
          "replies to (decisions D9, D11).", "session",
          message="FBAck Identification {ident} differs from {request_ident} "
-                 "of the outstanding FBU of frame {request_frame}"),
+                 "of the outstanding FBU of frame {request_frame}",
+         wireshark=True),
     Rule(FBU_UNACKNOWLEDGED, "fbu-unacknowledged", INFO, "5.2",
          "FBU never acknowledged before the capture ends",
          "decision D10: no reply seen is an observation.", "session",
          message="FBU of frame {frame} (Home Address {homeaddr}, "
-                 "Identification {ident}) not acknowledged {when}"),
+                 "Identification {ident}) not acknowledged {when}",
+         wireshark=True),
     Rule(HACK_WITHOUT_HI, "hack-without-hi", INFO, "5.6",
          "HAck with no HI seen between its two routers",
          "decisions D9, D11: HAck matches HI by the two routers' addresses "
          "and the Identifier; with no HI between them seen the HI may "
          "predate the capture.", "session",
          message="HAck from {src} to {dst} (Identifier {identifier}) "
-                 "answers no HI seen"),
+                 "answers no HI seen",
+         wireshark=True),
     Rule(HI_UNANSWERED, "hi-unanswered", INFO, "5.6",
          "HI never answered by a HAck before the capture ends",
          "RFC 4988 5.6: a HAck MUST be sent in reply to HI; not seeing it is "
          "an observation (decision D10).", "session",
          message="HI of frame {frame} from {src} to {dst} (Identifier "
-                 "{identifier}) not answered by a HAck {when}"),
+                 "{identifier}) not answered by a HAck {when}",
+         wireshark=True),
     Rule(PRRTADV_WITHOUT_RTSOLPR, "prrtadv-without-rtsolpr", INFO, "5.4",
          "Solicited PrRtAdv with no RtSolPr seen from its MN",
          "decisions D9, D11: PrRtAdv matches RtSolPr by MN address and "
@@ -372,18 +383,21 @@ RULES: tuple[Rule, ...] = (
          "capture.",
          "session",
          message="PrRtAdv Code {code} to {dst} (Identifier {identifier}) "
-                 "answers no RtSolPr seen"),
+                 "answers no RtSolPr seen",
+         wireshark=True),
     Rule(RTSOLPR_UNANSWERED, "rtsolpr-unanswered", INFO, "5.4",
          "RtSolPr never answered by a PrRtAdv before the capture ends",
          "decision D10: no reply seen is an observation.", "session",
          message="RtSolPr of frame {frame} from {src} (Identifier "
-                 "{identifier}) not answered by a PrRtAdv {when}"),
+                 "{identifier}) not answered by a PrRtAdv {when}",
+         wireshark=True),
     Rule(HACK_NCOA_OPTION_MISSING, "hack-ncoa-option-missing", ERROR, "5.6",
          "HAck answering an HI with S set lacks the NCoA option",
          "RFC 4988 5.6: if S is set in the HI, the New CoA option 'MUST be "
          "used to provide NCoA'.", "session",
          message="HAck Code {code} answers the HI of frame {request_frame}, "
-                 "which has S set, without the {label}"),
+                 "which has S set, without the {label}",
+         wireshark=True),
     Rule(FBU_ROLE_UNKNOWN, "fbu-role-unknown", ERROR, "4",
          "FBU that is neither predictive, reactive nor forwarded",
          "RFC 4988 4, 5.1 fix the IP addresses of each mode (decision D7).",
@@ -440,14 +454,16 @@ RULES: tuple[Rule, ...] = (
          "RFC 4988 7: 'IPsec ESP SHOULD be used' between the access routers; "
          "reported once per router pair.", "session",
          message="{abbrev} between {src} and {dst} is not protected by "
-                 "IPsec ESP (reported once per router pair)"),
+                 "IPsec ESP (reported once per router pair)",
+         wireshark=True),
     Rule(HACK_IDENTIFIER_MISMATCH, "hack-identifier-mismatch", ERROR, "5.6",
          "HAck Identifier differs from the outstanding HI between its routers",
          "RFC 4988 5.6 with 5.5: the HAck copies the HI's Identifier "
          "(decisions D9, D11).", "session",
          message="HAck Identifier {identifier} differs from {request_ident} "
                  "of the outstanding HI of frame {request_frame} from {dst} "
-                 "to {src}"),
+                 "to {src}",
+         wireshark=True),
     Rule(PRRTADV_IDENTIFIER_MISMATCH, "prrtadv-identifier-mismatch", ERROR,
          "5.4",
          "Solicited PrRtAdv Identifier differs from its MN's outstanding "
@@ -456,7 +472,8 @@ RULES: tuple[Rule, ...] = (
          "Identifier (decisions D9, D11).", "session",
          message="PrRtAdv Identifier {identifier} differs from "
                  "{request_ident} of the outstanding RtSolPr of frame "
-                 "{request_frame} from {dst}"),
+                 "{request_frame} from {dst}",
+         wireshark=True),
     Rule(SESSION_STATE_CAPPED, "session-state-capped", INFO, "-",
          "The checker's cross-packet state reached a cap and dropped state",
          "Memory stays bounded on any capture: each table of requests, "
@@ -474,12 +491,14 @@ RULES: tuple[Rule, ...] = (
          "over the message through the SPI.",
          message="{abbrev} MN-PAR authenticator {authenticator} does not "
                  "verify with the {algorithm} key of SPI {spi} (expected "
-                 "{expected})"),
+                 "{expected})",
+         wireshark=False),
     Rule(AUTH_UNKNOWN_SPI, "auth-unknown-spi", INFO, "5.1",
          "MN-PAR Authentication Extension with an SPI not in the key file",
          "decision D5: without a key the authenticator is shown, not verified.",
          message="{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key "
-                 "file; authenticator not verified"),
+                 "file; authenticator not verified",
+         wireshark=False),
     # --- The capture ---------------------------------------------------
     Rule(CAPTURE_TRUNCATED, "capture-truncated", WARNING, "-",
          "The capture file ends in the middle of a record",
@@ -500,7 +519,8 @@ RULES: tuple[Rule, ...] = (
          "The part beyond the snap length was not captured and cannot be "
          "checked.", "capture",
          message="frame {frame}: {proto} {src} -> {dst} clipped by the snap "
-                 "length: {have} of {total} IP octets captured"),
+                 "length: {have} of {total} IP octets captured",
+         wireshark=True),
 )
 
 # --- What a finding says -------------------------------------------------------
