@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+b78f31ae0bd5"
+local PLUGIN_VERSION = "0.1.0+7a0f269d2d73"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -162,6 +162,7 @@ MESSAGES.fbu = {
           name = "s",
           mask = 128,
           label = "Simultaneous bindings",
+          letter = "S",
           policy = "sent-zero",
           rule = "FM102",
           pf = "fmip.flags.s",
@@ -170,6 +171,7 @@ MESSAGES.fbu = {
           name = "b",
           mask = 64,
           label = "Broadcast datagrams",
+          letter = "B",
           policy = "sent-zero",
           rule = "FM102",
           pf = "fmip.flags.b",
@@ -178,6 +180,7 @@ MESSAGES.fbu = {
           name = "d",
           mask = 32,
           label = "Decapsulation by mobile node",
+          letter = "D",
           policy = "use",
           rule = nil,
           pf = "fmip.flags.d",
@@ -186,6 +189,7 @@ MESSAGES.fbu = {
           name = "m",
           mask = 16,
           label = "Minimal encapsulation",
+          letter = "M",
           policy = "use",
           rule = nil,
           pf = "fmip.flags.m",
@@ -194,6 +198,7 @@ MESSAGES.fbu = {
           name = "g",
           mask = 8,
           label = "GRE encapsulation",
+          letter = "G",
           policy = "use",
           rule = nil,
           pf = "fmip.flags.g",
@@ -202,6 +207,7 @@ MESSAGES.fbu = {
           name = "r",
           mask = 4,
           label = "Reserved (r)",
+          letter = "r",
           policy = "sent-zero",
           rule = "FM103",
           pf = "fmip.flags.r",
@@ -210,6 +216,7 @@ MESSAGES.fbu = {
           name = "t",
           mask = 2,
           label = "Reverse tunneling",
+          letter = "T",
           policy = "use",
           rule = nil,
           pf = "fmip.flags.t",
@@ -218,11 +225,13 @@ MESSAGES.fbu = {
           name = "x",
           mask = 1,
           label = "Reserved (x)",
+          letter = "x",
           policy = "sent-zero",
           rule = "FM103",
           pf = "fmip.flags.x",
         },
       },
+      flag_mask = 255,
     },
     {
       name = "lifetime",
@@ -587,6 +596,7 @@ MESSAGES.hi = {
           name = "s",
           mask = 128,
           label = "Assigned address configuration (S)",
+          letter = "S",
           policy = "use",
           rule = nil,
           pf = "fmip.hi.s",
@@ -595,11 +605,13 @@ MESSAGES.hi = {
           name = "u",
           mask = 64,
           label = "Buffer (U)",
+          letter = "U",
           policy = "use",
           rule = nil,
           pf = "fmip.hi.u",
         },
       },
+      flag_mask = 192,
       reserved_pf = "fmip.hi.reserved",
       reserved_mask = 63,
       reserved_rule = "FM203",
@@ -875,6 +887,7 @@ local KNOWN_EXTENSIONS = {}
 for _, t in ipairs({32, 33, 34, 36}) do KNOWN_EXTENSIONS[t] = true end
 local NCOA_IN_FBACK_LENGTHS = {}
 for _, l in ipairs({1, 6}) do NCOA_IN_FBACK_LENGTHS[l] = true end
+local NCOA_LENGTHS_TEXT = table.concat({1, 6}, " or ")
 local FBACK_NCOA = {option = 21, code = 2, octet_length = 6, octet_rule = "FM108", after_auth_rule = "FM109"}
 local AUTH_FIELDS = {
   {name = "type", offset = 0, size = 1, kind = "type", label = "Type", pf = "fmip.auth.type"},
@@ -1072,6 +1085,7 @@ RULES.FM101 = {
   summary = "FBU Lifetime exceeds 10 seconds",
   section = "5.1",
   message = "Lifetime {lifetime} s exceeds {limit} s{note}",
+  variants = nil,
 }
 RULES.FM102 = {
   name = "fbu-s-b-flags-set",
@@ -1079,7 +1093,8 @@ RULES.FM102 = {
   group = "protocol",
   summary = "FBU has the S or B flag set",
   section = "5.1",
-  message = nil,
+  message = "{abbrev} flag{plural} {names} set (flags {flags}); sent as zero",
+  variants = nil,
 }
 RULES.FM103 = {
   name = "fbu-reserved-flags-set",
@@ -1087,7 +1102,8 @@ RULES.FM103 = {
   group = "protocol",
   summary = "FBU has a reserved flag bit (r or x) set",
   section = "5.1",
-  message = nil,
+  message = "{abbrev} flag{plural} {names} set (flags {flags}); sent as zero",
+  variants = nil,
 }
 RULES.FM104 = {
   name = "auth-extension-missing",
@@ -1096,6 +1112,7 @@ RULES.FM104 = {
   summary = "FBU or FBAck without the MN-PAR Authentication Extension",
   section = "5.1",
   message = "{abbrev} carries no MN-PAR Authentication Extension",
+  variants = nil,
 }
 RULES.FM105 = {
   name = "auth-extension-wrong-subtype",
@@ -1104,6 +1121,7 @@ RULES.FM105 = {
   summary = "Generalized Authentication Extension with a subtype other than MN-PAR (4)",
   section = "8",
   message = "{abbrev} Generalized Authentication Extension has subtype {subtypes}, not MN-PAR ({mn_par})",
+  variants = nil,
 }
 RULES.FM107 = {
   name = "fback-ncoa-option-missing",
@@ -1112,6 +1130,7 @@ RULES.FM107 = {
   summary = "FBAck code 1 without a New IPv4 Address option with Option-Code 2",
   section = "5.2",
   message = "{abbrev}{with_code} lacks the {label}",
+  variants = nil,
 }
 RULES.FM108 = {
   name = "fback-ncoa-octet-length",
@@ -1120,6 +1139,7 @@ RULES.FM108 = {
   summary = "NCoA option in FBAck framed with Length 6 (octets) instead of 1",
   section = "5.2",
   message = "NCoA option at offset {offset} has Length {length} (octets), not {units} (8-octet units)",
+  variants = nil,
 }
 RULES.FM109 = {
   name = "fback-ncoa-after-auth",
@@ -1128,6 +1148,7 @@ RULES.FM109 = {
   summary = "NCoA option placed after the MN-PAR Authentication Extension",
   section = "5.2",
   message = "NCoA option at offset {offset} follows the MN-PAR Authentication Extension (offset {auth_offset}) and is not covered by it",
+  variants = nil,
 }
 RULES.FM110 = {
   name = "mip-extension-unknown",
@@ -1136,6 +1157,7 @@ RULES.FM110 = {
   summary = "Unknown non-skippable Mobile IPv4 extension (type 0-127)",
   section = "5.1",
   message = "unknown non-skippable extension type {type} at offset {offset}",
+  variants = nil,
 }
 RULES.FM201 = {
   name = "icmp-checksum-bad",
@@ -1144,6 +1166,7 @@ RULES.FM201 = {
   summary = "ICMP checksum is wrong",
   section = "5.3",
   message = "{abbrev} checksum {checksum} is wrong; with Checksum and Reserved zeroed it is {expected} (decision D2)",
+  variants = nil,
 }
 RULES.FM202 = {
   name = "icmp-checksum-plain-sum",
@@ -1152,6 +1175,7 @@ RULES.FM202 = {
   summary = "ICMP checksum computed over the non-zero Reserved bits",
   section = "5.3",
   message = "{abbrev} checksum {checksum} is the plain sum over the non-zero Reserved bits; with Reserved zeroed it is {expected} (decision D2)",
+  variants = nil,
 }
 RULES.FM203 = {
   name = "icmp-reserved-not-zero",
@@ -1160,6 +1184,7 @@ RULES.FM203 = {
   summary = "Reserved field or bits of an ICMP message not zero",
   section = "5.3",
   message = "{abbrev} Reserved bits {reserved} are not zero",
+  variants = nil,
 }
 RULES.FM205 = {
   name = "unknown-code",
@@ -1168,6 +1193,7 @@ RULES.FM205 = {
   summary = "Code value not defined for this message",
   section = "5",
   message = "{abbrev} Code {code} is not defined (RFC 4988 {section} lists {codes})",
+  variants = nil,
 }
 RULES.FM206 = {
   name = "rtsolpr-new-ap-lla-missing",
@@ -1176,6 +1202,7 @@ RULES.FM206 = {
   summary = "RtSolPr without a New Access Point LLA option",
   section = "5.3",
   message = "{abbrev}{with_code} lacks the {label}",
+  variants = nil,
 }
 RULES.FM207 = {
   name = "prrtadv-required-option-missing",
@@ -1184,6 +1211,7 @@ RULES.FM207 = {
   summary = "PrRtAdv lacks an option its code requires",
   section = "5.4",
   message = "{abbrev}{with_code} lacks the {label}",
+  variants = nil,
 }
 RULES.FM208 = {
   name = "prrtadv-option-order",
@@ -1192,6 +1220,7 @@ RULES.FM208 = {
   summary = "PrRtAdv options out of the order RFC 4988 5.4 gives",
   section = "5.4",
   message = "{later} option at offset {offset} comes after the {earlier} option",
+  variants = nil,
 }
 RULES.FM209 = {
   name = "prrtadv-reason-code-missing",
@@ -1200,6 +1229,7 @@ RULES.FM209 = {
   summary = "PrRtAdv code 2 or 3 without an LLA option carrying a reason code (5-7)",
   section = "5.4",
   message = "PrRtAdv Code {code} has no LLA option with a reason Option-Code ({reasons})",
+  variants = nil,
 }
 RULES.FM210 = {
   name = "prrtadv-unsolicited-identifier",
@@ -1208,6 +1238,7 @@ RULES.FM210 = {
   summary = "Unsolicited PrRtAdv (code 1 or 4) with a non-zero Identifier",
   section = "5.4",
   message = "unsolicited PrRtAdv (Code {code}) has Identifier {identifier}, not zero",
+  variants = nil,
 }
 RULES.FM212 = {
   name = "hi-required-option-missing",
@@ -1216,6 +1247,7 @@ RULES.FM212 = {
   summary = "HI without the MN's LLA option or the Previous CoA option",
   section = "5.5",
   message = "{abbrev}{with_code} lacks the {label}",
+  variants = nil,
 }
 RULES.FM213 = {
   name = "hi-reactive-s-flag",
@@ -1224,6 +1256,7 @@ RULES.FM213 = {
   summary = "HI with Code 1 has the S flag set",
   section = "5.5",
   message = "HI with Code {code} (reactive) has S set",
+  variants = nil,
 }
 RULES.FM214 = {
   name = "hi-reactive-u-flag",
@@ -1232,6 +1265,7 @@ RULES.FM214 = {
   summary = "HI with Code 1 has the U flag set",
   section = "5.5",
   message = "HI with Code {code} (reactive) has U set",
+  variants = nil,
 }
 RULES.FM301 = {
   name = "truncated-message",
@@ -1239,7 +1273,8 @@ RULES.FM301 = {
   group = "malformed",
   summary = "Message shorter than its fixed header or its declared lengths",
   section = "5",
-  message = nil,
+  message = "{abbrev} is {length} octets long, shorter than its {header_len}-octet fixed header",
+  variants = nil,
 }
 RULES.FM302 = {
   name = "option-length-zero",
@@ -1247,7 +1282,8 @@ RULES.FM302 = {
   group = "malformed",
   summary = "Option or extension with Length 0",
   section = "6",
-  message = nil,
+  message = "option type {type} at offset {offset} has Length 0; options after it are not decoded",
+  variants = nil,
 }
 RULES.FM303 = {
   name = "option-past-end",
@@ -1256,6 +1292,15 @@ RULES.FM303 = {
   summary = "Option or extension runs past the end of the message or of its own Length",
   section = "6",
   message = nil,
+  variants = {
+    ["option-header"] = "option at offset {offset}: 1 octet left, too short for Type and Length",
+    option = "option type {type} at offset {offset} has Length {length} ({size} octets) but only {left} octets remain",
+    ["auth-header"] = "extension type {type} at offset {offset}: {left} octets left, too short for Type, Subtype and Length",
+    auth = "extension type {type} at offset {offset} has Length {length} but only {left} octets follow it",
+    ["auth-spi"] = "authentication extension at offset {offset} has Length {length}, too short for its {spi_size}-octet SPI",
+    ["extension-header"] = "extension type {type} at offset {offset}: 1 octet left, too short for Type and Length",
+    extension = "extension type {type} at offset {offset} has Length {length} ({size} octets with Type and Length) but only {left} octets remain",
+  },
 }
 RULES.FM304 = {
   name = "lla-bad-padding",
@@ -1264,6 +1309,10 @@ RULES.FM304 = {
   summary = "LLA option padding is not Pad1 or one PadN filling it exactly",
   section = "6.1",
   message = nil,
+  variants = {
+    short = "LLA option at offset {offset}: only {left} octets follow the Option-Code, fewer than the {lla_length}-octet link-layer address",
+    padding = "LLA option at offset {offset}: the {padding} octets after the {lla_length}-octet address are not Pad1 or one PadN filling them exactly",
+  },
 }
 RULES.FM305 = {
   name = "option-unknown-type",
@@ -1271,7 +1320,8 @@ RULES.FM305 = {
   group = "protocol",
   summary = "Option type not defined by RFC 4988",
   section = "6",
-  message = nil,
+  message = "option at offset {offset} has unknown type {type}; shown raw",
+  variants = nil,
 }
 RULES.FM306 = {
   name = "option-unknown-code",
@@ -1279,7 +1329,8 @@ RULES.FM306 = {
   group = "protocol",
   summary = "Option-Code not defined for the option type",
   section = "6",
-  message = nil,
+  message = "{option} option at offset {offset} has unknown Option-Code {code}",
+  variants = nil,
 }
 RULES.FM307 = {
   name = "option-reserved-not-zero",
@@ -1287,7 +1338,8 @@ RULES.FM307 = {
   group = "protocol",
   summary = "Reserved field of an option not zero",
   section = "6.2",
-  message = nil,
+  message = "{option} option at offset {offset} has Reserved {reserved}, not zero",
+  variants = nil,
 }
 RULES.FM308 = {
   name = "option-bad-length",
@@ -1296,6 +1348,10 @@ RULES.FM308 = {
   summary = "New IPv4 Address or Prefix option with a Length other than 1",
   section = "6.2",
   message = nil,
+  variants = {
+    option = "{option} option at offset {offset} has Length {length}, not {units}",
+    extension = "{option} option at offset {offset} has Length {length}, not {lengths}; shown as a Mobile IPv4 extension of {size} octets",
+  },
 }
 RULES.FM401 = {
   name = "fback-without-fbu",
@@ -1304,6 +1360,7 @@ RULES.FM401 = {
   summary = "FBAck with no FBU seen for its Home Address",
   section = "5.2",
   message = "FBAck for Home Address {homeaddr} (Identification {ident}) with no FBU seen",
+  variants = nil,
 }
 RULES.FM402 = {
   name = "fback-identification-mismatch",
@@ -1312,6 +1369,7 @@ RULES.FM402 = {
   summary = "FBAck Identification differs from its MN's outstanding FBU",
   section = "5.2",
   message = "FBAck Identification {ident} differs from {request_ident} of the outstanding FBU of frame {request_frame}",
+  variants = nil,
 }
 RULES.FM403 = {
   name = "fbu-unacknowledged",
@@ -1320,6 +1378,7 @@ RULES.FM403 = {
   summary = "FBU never acknowledged before the capture ends",
   section = "5.2",
   message = "FBU of frame {frame} (Home Address {homeaddr}, Identification {ident}) not acknowledged {when}",
+  variants = nil,
 }
 RULES.FM404 = {
   name = "hack-without-hi",
@@ -1328,6 +1387,7 @@ RULES.FM404 = {
   summary = "HAck with no HI seen between its two routers",
   section = "5.6",
   message = "HAck from {src} to {dst} (Identifier {identifier}) answers no HI seen",
+  variants = nil,
 }
 RULES.FM405 = {
   name = "hi-unanswered",
@@ -1336,6 +1396,7 @@ RULES.FM405 = {
   summary = "HI never answered by a HAck before the capture ends",
   section = "5.6",
   message = "HI of frame {frame} from {src} to {dst} (Identifier {identifier}) not answered by a HAck {when}",
+  variants = nil,
 }
 RULES.FM406 = {
   name = "prrtadv-without-rtsolpr",
@@ -1344,6 +1405,7 @@ RULES.FM406 = {
   summary = "Solicited PrRtAdv with no RtSolPr seen from its MN",
   section = "5.4",
   message = "PrRtAdv Code {code} to {dst} (Identifier {identifier}) answers no RtSolPr seen",
+  variants = nil,
 }
 RULES.FM407 = {
   name = "rtsolpr-unanswered",
@@ -1352,6 +1414,7 @@ RULES.FM407 = {
   summary = "RtSolPr never answered by a PrRtAdv before the capture ends",
   section = "5.4",
   message = "RtSolPr of frame {frame} from {src} (Identifier {identifier}) not answered by a PrRtAdv {when}",
+  variants = nil,
 }
 RULES.FM409 = {
   name = "hack-ncoa-option-missing",
@@ -1360,6 +1423,7 @@ RULES.FM409 = {
   summary = "HAck answering an HI with S set lacks the NCoA option",
   section = "5.6",
   message = "HAck Code {code} answers the HI of frame {request_frame}, which has S set, without the {label}",
+  variants = nil,
 }
 RULES.FM418 = {
   name = "hi-hack-without-ipsec",
@@ -1368,14 +1432,16 @@ RULES.FM418 = {
   summary = "HI or HAck between two routers seen without IPsec ESP",
   section = "7",
   message = "{abbrev} between {src} and {dst} is not protected by IPsec ESP (reported once per router pair)",
+  variants = nil,
 }
 RULES.FM419 = {
   name = "hack-identifier-mismatch",
   severity = "error",
   group = "sequence",
-  summary = "HAck Identifier differs from the outstanding HI between its routers",
+  summary = "HAck that does not answer the outstanding HI between its routers",
   section = "5.6",
   message = "HAck from {src} to {dst} (Identifier {identifier}) does not answer the outstanding HI of frame {request_frame} from {request_src} to {request_dst} (Identifier {request_ident})",
+  variants = nil,
 }
 RULES.FM420 = {
   name = "prrtadv-identifier-mismatch",
@@ -1384,6 +1450,7 @@ RULES.FM420 = {
   summary = "Solicited PrRtAdv Identifier differs from its MN's outstanding RtSolPr",
   section = "5.4",
   message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
+  variants = nil,
 }
 RULES.FM903 = {
   name = "packet-clipped",
@@ -1391,7 +1458,8 @@ RULES.FM903 = {
   group = "protocol",
   summary = "FMIPv4 message clipped by the capture's snap length",
   section = "-",
-  message = nil,
+  message = "frame {frame}: {proto} {src} -> {dst} clipped by the snap length: {have} of {total} IP octets captured",
+  variants = nil,
 }
 local RULE_IDS = {
   "FM101",
@@ -1584,11 +1652,14 @@ local function report(item, id, text)
   item:add_proto_expert_info(EXPERT[id], id .. " " .. r.name .. ": " .. text)
 end
 
--- The registry's words for a rule (its message template, the same one
--- fmip-lint fills), filled with values: {name} -> text_of(values.name).
-local function say(item, id, values)
+-- The registry's words for a rule (its message template, or the template
+-- of one of its variants: the same one fmip-lint fills), filled with
+-- values: {name} -> text_of(values.name).
+local function say(item, id, values, variant)
   if quoted then return end
-  local text = string.gsub(RULES[id].message, "{([%w_]+)}", function(k)
+  local r = RULES[id]
+  local template = r.message or r.variants[variant]
+  local text = string.gsub(template, "{([%w_]+)}", function(k)
     local v = values[k]
     if v == nil then return "{" .. k .. "}" end
     return text_of(v)
@@ -1653,7 +1724,9 @@ end
 
 -- Adds one layout field (protocol.Field) found at base + f.offset; returns
 -- its value (number or string; nil when it does not fit) and its tree item.
-local function add_field(tree, t, base, f, limit, ctx, code_table)
+-- ctx: the message's (a field of its header); opt: the option's (a field
+-- of an option at base).
+local function add_field(tree, t, base, f, limit, ctx, code_table, opt)
   local off = base + f.offset
   -- limit never exceeds the captured length (callers check it)
   if off + f.size > limit then return nil end
@@ -1677,14 +1750,29 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
       append_text(item, " (" .. (code_table[value] or "Unknown") .. ")")
     end
     if f.flags then
+      local rules, letters   -- the rules of the flags set, in order; their letters
       for _, b in ipairs(f.flags) do
         tree_add(item, F[b.pf], r)
         if value ~= 0 and bit_set(value, b.mask) then
           if ctx then ctx.flagbits[b.name] = true end
           if b.policy ~= "use" and b.rule then
-            report(item, b.rule, string.format(
-              "flag %s (%s) is set; it is sent as zero", string.upper(b.name), b.label))
+            if rules == nil then rules, letters = {}, {} end
+            if letters[b.rule] == nil then
+              rules[#rules + 1] = b.rule
+              letters[b.rule] = {}
+            end
+            local l = letters[b.rule]
+            l[#l + 1] = b.letter
           end
+        end
+      end
+      if rules then
+        -- one finding per rule, naming all its flags set, as fmip-lint
+        local flags = string.format("0x%02x", bits_and(value, f.flag_mask))
+        for _, rule in ipairs(rules) do
+          local l = letters[rule]
+          say(item, rule, {abbrev = ctx and ctx.abbrev, plural = #l > 1 and "s" or "",
+                           names = table.concat(l, " and "), flags = flags})
         end
       end
       if f.reserved_pf then tree_add(item, F[f.reserved_pf], r) end
@@ -1692,11 +1780,10 @@ local function add_field(tree, t, base, f, limit, ctx, code_table)
     if f.size == 8 and f.name == NTP_FIELD then add_ntp_time(item, off) end
     if f.reserved_mask and value ~= 0 and bits_and(value, f.reserved_mask) ~= 0 then
       local bits = bits_and(value, f.reserved_mask)
-      if ctx and RULES[f.reserved_rule].message then
-        say(item, f.reserved_rule, {abbrev = ctx.abbrev, reserved = string.format("0x%02x", bits)})
+      if opt then
+        say(item, f.reserved_rule, {option = opt.name, offset = base, reserved = string.format("0x%x", bits)})
       else
-        report(item, f.reserved_rule, string.format(
-          "reserved bits of %s are 0x%02x, not zero", f.label, bits))
+        say(item, f.reserved_rule, {abbrev = ctx and ctx.abbrev, reserved = string.format("0x%02x", bits)})
       end
     end
   end
@@ -1745,16 +1832,13 @@ local function dissect_lla(t, off, size, code, sub)
   else
     local addr_len = math.min(lla_len, area_len)
     add_lla(sub, t, area_off, addr_len)
-    local why
     if lla_len > area_len then
-      why = string.format("only %d octets follow the Option-Code, fewer than the %d-octet address",
-                          area_len, lla_len)
+      say(sub, ID.LLA_BAD_PADDING, {offset = off, left = area_len, lla_length = lla_len}, "short")
     else
       tree_add(sub, F["fmip.opt.data"], tvb_range(t, area_off + lla_len, area_len - lla_len))
-      why = string.format("the %d octets after the %d-octet address are not Pad1 or one PadN filling them",
-                          area_len - lla_len, lla_len)
+      say(sub, ID.LLA_BAD_PADDING, {offset = off, padding = area_len - lla_len, lla_length = lla_len},
+          "padding")
     end
-    report(sub, ID.LLA_BAD_PADDING, why)
   end
 end
 
@@ -1798,16 +1882,17 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
   local code, addr
   for _, f in ipairs(opt.fields) do
     if f.name ~= "lla" then
-      local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil)
+      local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
       if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
     end
   end
   set_text(sub, option_text(opt, code))
   if code ~= nil and opt.codes[code] == nil then
-    report(sub, ID.OPTION_UNKNOWN_CODE, string.format("Option-Code %d is not defined for the %s option", code, opt.name))
+    say(sub, ID.OPTION_UNKNOWN_CODE, {option = opt.name, offset = off, code = code})
   end
   if opt.fixed_len and size ~= opt.fixed_len then
-    report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option is %d octets, not %d", opt.name, size, opt.fixed_len))
+    say(sub, ID.OPTION_BAD_LENGTH, {option = opt.name, offset = off, length = octet(off + 1),
+                                    units = opt.fixed_len / N.OPTION_UNIT}, "option")
   end
   if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
   add_option(ctx, opt.type, code, addr, off)
@@ -1819,7 +1904,7 @@ local function dissect_options(t, off, tree, ctx)
     local otype, olen = octet(off), octet(off + 1)
     if olen == nil then
       local item = tree_add(tree, F["fmip.opt.data"], tvb_range(t, off, n - off))
-      report(item, ID.OPTION_PAST_END, "one octet left: an option needs at least Type and Length")
+      say(item, ID.OPTION_PAST_END, {offset = off}, "option-header")
       return true
     end
     local size = olen * N.OPTION_UNIT
@@ -1829,10 +1914,10 @@ local function dissect_options(t, off, tree, ctx)
       tree_add(item, F[OPT_HEADER.type], tvb_range(t, off, 1))
       tree_add(item, F[OPT_HEADER.length], tvb_range(t, off + 1, 1))
       if olen == 0 then
-        report(item, ID.OPTION_LENGTH_ZERO, string.format("option type %d has Length 0; the rest is not parsed", otype))
+        say(item, ID.OPTION_LENGTH_ZERO, {type = otype, offset = off})
       else
-        report(item, ID.OPTION_PAST_END, string.format("option type %d of %d octets runs past the end (%d octets left)",
-                                            otype, size, n - off))
+        say(item, ID.OPTION_PAST_END, {type = otype, offset = off, length = olen, size = size,
+                                       left = n - off}, "option")
       end
       return true
     end
@@ -1845,7 +1930,7 @@ local function dissect_options(t, off, tree, ctx)
       tree_add(sub, F[OPT_HEADER.type], tvb_range(t, off, 1))
       tree_add(sub, F[OPT_HEADER.length], tvb_range(t, off + 1, 1))
       if size > 2 then tree_add(sub, F["fmip.opt.data"], tvb_range(t, off + 2, size - 2)) end
-      report(sub, ID.OPTION_UNKNOWN_TYPE, string.format("option type %d is not defined by RFC 4988", otype))
+      say(sub, ID.OPTION_UNKNOWN_TYPE, {offset = off, type = otype})
       add_option(ctx, otype, octet(off + 2), nil, off)
     end
     off = off + size
@@ -1861,7 +1946,7 @@ local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + 4 > n then
     local item = tree_add(tree, F["fmip.ext.data"], tvb_range(t, off, n - off))
-    report(item, ID.OPTION_PAST_END, "authentication extension header cut short")
+    say(item, ID.OPTION_PAST_END, {type = octet(off), offset = off, left = n - off}, "auth-header")
     return nil
   end
   local elen = uint_at(off + 2, 2)
@@ -1877,15 +1962,15 @@ local function dissect_auth(t, off, tree, ctx)
   end
   set_text(sub, VS_MIP_EXTENSION[N.AUTH_EXT_TYPE] .. " (subtype " .. text_of(subtype) .. ")")
   if not fits then
-    report(sub, ID.OPTION_PAST_END, string.format("Length %d runs past the end (%d octets left after the header)",
-                                       elen, n - off - 4))
+    say(sub, ID.OPTION_PAST_END, {type = octet(off), offset = off, length = elen, left = n - off - 4},
+        "auth")
     return nil
   end
   if elen < N.AUTH_HEADER_LEN - 4 then
     -- RFC 4721 5: Length counts the SPI; a shorter one puts the SPI past
     -- the extension's end, so what follows cannot be framed: stop, as the
     -- checker does.
-    report(sub, ID.OPTION_PAST_END, string.format("Length %d is too short for the 4-octet SPI", elen))
+    say(sub, ID.OPTION_PAST_END, {offset = off, length = elen, spi_size = N.AUTH_HEADER_LEN - 4}, "auth-spi")
     return nil
   end
   -- a well-framed authentication extension (the checker's "auth" element)
@@ -1914,7 +1999,8 @@ local function dissect_ncoa_extension(t, off, tree, ctx)
   if off + size > n then
     local item = tree_add(tree, F["fmip.opt"], tvb_range(t, off, n - off))
     set_text(item, string.format("%s option, Length %s", opt.name, text_of(olen)))
-    report(item, ID.OPTION_PAST_END, string.format("%s option runs past the end", opt.name))
+    say(item, ID.OPTION_PAST_END, {type = octet(off), offset = off, length = olen, size = size,
+                                   left = n - off}, "extension")
     return nil
   end
   local sub = tree_add(tree, F["fmip.opt"], tvb_range(t, off, size))
@@ -1942,7 +2028,12 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       local elen = octet(off + 1)
       if elen == nil or off + 2 + elen > n then
         local item = tree_add(tree, F["fmip.ext.data"], tvb_range(t, off, n - off))
-        report(item, ID.OPTION_PAST_END, string.format("extension type %d runs past the end", etype))
+        if elen == nil then
+          say(item, ID.OPTION_PAST_END, {type = etype, offset = off}, "extension-header")
+        else
+          say(item, ID.OPTION_PAST_END, {type = etype, offset = off, length = elen, size = 2 + elen,
+                                         left = n - off}, "extension")
+        end
         return true
       end
       size = 2 + elen
@@ -1953,8 +2044,8 @@ local function dissect_extensions(t, off, tree, ctx, msg)
       tree_add(sub, F["fmip.ext.len"], tvb_range(t, off + 1, 1))
       if elen > 0 then tree_add(sub, F["fmip.ext.data"], tvb_range(t, off + 2, elen)) end
       if msg.ncoa_extension and etype == FBACK_NCOA.option then
-        report(sub, ID.OPTION_BAD_LENGTH, string.format("%s option with Length %d, neither 1 (8-octet units) nor %d (octets); shown as a Mobile IPv4 extension",
-                                                       OPTIONS[etype].name, elen, FBACK_NCOA.octet_length))
+        say(sub, ID.OPTION_BAD_LENGTH, {option = OPTIONS[etype].name, offset = off, length = elen,
+                                        lengths = NCOA_LENGTHS_TEXT, size = size}, "extension")
       elseif etype < N.SKIPPABLE_EXTENSION_MIN and not KNOWN_EXTENSIONS[etype] then
         say(sub, ID.MIP_EXTENSION_UNKNOWN, {type = etype, offset = off})
       end
@@ -2424,6 +2515,20 @@ local function fresh_ctx(msg)
   return ctx
 end
 
+-- What the words of packet-clipped need, as fmip-lint's reader says them:
+-- the IP datagram's octets captured and its total length (the innermost
+-- IP header's, as the message is the datagram's tail).
+local ip_len_field = Field.new("ip.len")
+
+local function clipped_values(pinfo, msg, ctx, n, reported)
+  local lens = {ip_len_field()}
+  local total = lens[#lens] and lens[#lens].value
+  local src, dst = addresses(pinfo, ctx)
+  return {frame = pinfo.number, proto = msg.transport == "mip" and "UDP" or "ICMP",
+          src = src, dst = dst, have = total and total - (reported - n) or n,
+          total = total or reported}
+end
+
 -- ", Fast Binding Update (FBU)" after the protocol's name, per message type
 local TOP_TEXT = {}
 for _, m in pairs(MESSAGES) do TOP_TEXT[m] = ", " .. m.name .. " (" .. m.abbrev .. ")" end
@@ -2455,10 +2560,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
 
   if n < msg.header_len then
     if clipped then
-      report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured", n, t:reported_len()))
+      say(top, ID.PACKET_CLIPPED, clipped_values(pinfo, msg, ctx, n, reported))
     else
-      report(top, ID.TRUNCATED_MESSAGE, string.format("%s needs %d octets of fixed header, only %d present",
-                                         msg.abbrev, msg.header_len, n))
+      say(top, ID.TRUNCATED_MESSAGE, {abbrev = msg.abbrev, length = n, header_len = msg.header_len})
     end
     return
   end
@@ -2485,8 +2589,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   end
 
   if clipped then
-    report(top, ID.PACKET_CLIPPED, string.format("only %d of %d octets captured; the rest is not checked",
-                                       n, t:reported_len()))
+    say(top, ID.PACKET_CLIPPED, clipped_values(pinfo, msg, ctx, n, reported))
   else
     local stopped
     if msg.body == "extensions" then

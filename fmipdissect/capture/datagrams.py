@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote, Datagram
-from ..spec.rules import RULES_BY_NAME
+from ..spec.rules import RULES_BY_NAME, say
 import fmipdissect.capture.linklayer as L
 from .fragments import Reassembler
 from .prefilter import IPPROTO_ICMP, IPPROTO_UDP, carries_fmip, fragment_key
@@ -71,11 +71,9 @@ class FrameParser:
             return []
         self.last_time = time
         if clipped:
-            return [datagram, CaptureNote(
-                frame, time, RULE_CLIPPED,
-                f"frame {frame}: {PROTO_NAMES[proto].upper()} {src} -> {dst} "
-                f"clipped by the snap length: {have} of {total} IP octets "
-                f"captured")]
+            return [datagram, CaptureNote(frame, time, RULE_CLIPPED, say(
+                RULE_CLIPPED, frame=frame, proto=PROTO_NAMES[proto].upper(),
+                src=src, dst=dst, have=have, total=total))]
         return [datagram]
 
     def _fragment(self, frame, time, data, ip, ihl, total, end, offset,

@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote
-from ..spec.rules import RULES_BY_NAME
+from ..spec.rules import RULES_BY_NAME, say
 from .prefilter import IPPROTO_UDP, carries_fmip
 
 FRAGMENT_TIMEOUT = 30.0        # seconds of capture time
@@ -166,17 +166,17 @@ def incomplete_note(key: tuple, entry: FragmentSet,
     ident, proto, addrs = key
     name = "UDP" if proto == IPPROTO_UDP else "ICMP"
     first = entry.first
+    what = ""
     if first is not None:
         if carries_fmip(proto, first, 0, len(first)) is False:
             return None
         what = "UDP port 434" if proto == IPPROTO_UDP else "ICMP type 41"
-        seen = f"first fragment shows {what}"
-    else:
-        seen = "first fragment never seen, may be FMIPv4"
     frames = ", ".join(str(f) for f in entry.frames)
     clipped = "; a fragment was clipped by the snap length" if entry.clipped else ""
     return CaptureNote(
-        entry.frames[-1], entry.time, RULE_FRAGMENTS,
-        f"fragmented {name} datagram {inet_ntoa(addrs[:4])} -> "
-        f"{inet_ntoa(addrs[4:])} id 0x{ident:04x} "
-        f"(frames {frames}) not reassembled: {reason} ({seen}{clipped})")
+        entry.frames[-1], entry.time, RULE_FRAGMENTS, say(
+            RULE_FRAGMENTS,
+            variant="first-seen" if first is not None else "first-unseen",
+            proto=name, src=inet_ntoa(addrs[:4]), dst=inet_ntoa(addrs[4:]),
+            ident=f"0x{ident:04x}", frames=frames, reason=reason, what=what,
+            clipped=clipped))

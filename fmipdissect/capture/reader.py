@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import CaptureNote, Datagram
-from ..spec.rules import RULES_BY_NAME
+from ..spec.rules import RULES_BY_NAME, say
 from .pcap import PcapRecords, header as pcap_header
 from .datagrams import FrameParser
 from .linklayer import LINKTYPE_NAMES
@@ -132,7 +132,8 @@ class CaptureReader:
     def _note(self, message: str, time: float | None = None) -> CaptureNote:
         return CaptureNote(self.frames,
                            self.parser.last_time if time is None else time,
-                           RULE_TRUNCATED, message)
+                           RULE_TRUNCATED, say(RULE_TRUNCATED,
+                                               problem=message))
 
     def note(self, message: str) -> None:
         """A problem of the capture that does not stop reading."""

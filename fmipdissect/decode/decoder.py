@@ -32,6 +32,7 @@ from ..wire.ipv4 import inet_ntoa
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
+from ..spec.rules import say
 from ..wire import checksum as _checksum
 from ..wire.padding import padding_ok
 from ..records import Datagram, Element, Message
@@ -243,6 +244,7 @@ _AUTH_SUBTYPE_AT = _AUTH_SUBTYPE.offset
 _AUTH_SPI_AT = _AUTH_SPI.offset
 _OPT_IPV4_ADDR = P.OPT_IPV4_ADDR
 _NCOA_LENGTHS = P.NCOA_IN_FBACK_LENGTHS
+_NCOA_LENGTHS_TEXT = " or ".join(map(str, _NCOA_LENGTHS))
 
 
 # --- ICMP checksum (decision D2) -----------------------------------------------
@@ -263,9 +265,8 @@ def _truncated(layout: _MessageLayout, msg: Message, raw: bytes) -> None:
         if end <= len(raw):
             fill(msg, raw)   # each Struct starts with pad bytes up to its field
     msg.problems.append(problem(
-        TRUNCATED,
-        f"{layout.spec.abbrev} is {len(raw)} octets long, shorter than its "
-        f"{layout.header_len}-octet fixed header", len(raw)))
+        TRUNCATED, say(TRUNCATED, abbrev=layout.spec.abbrev, length=len(raw),
+                       header_len=layout.header_len), len(raw)))
 
 
 # --- ICMP options (RFC 4988 6) ---------------------------------------------
@@ -295,14 +296,12 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     else:
         el.padding_ok = False
         if address_end > end:
-            why = (f"only {end - start} octets follow the Option-Code, fewer "
-                   f"than the {lla_length}-octet link-layer address")
+            text = say(LLA_BAD_PADDING, variant="short", offset=off,
+                       left=end - start, lla_length=lla_length)
         else:
-            why = (f"the {end - address_end} octets after the "
-                   f"{lla_length}-octet address are not Pad1 or one PadN "
-                   f"filling them exactly")
-        msg.problems.append(problem(
-            LLA_BAD_PADDING, f"LLA option at offset {off}: {why}", off))
+            text = say(LLA_BAD_PADDING, variant="padding", offset=off,
+                       padding=end - address_end, lla_length=lla_length)
+        msg.problems.append(problem(LLA_BAD_PADDING, text, off))
     if code not in layout.codes:
         _unknown_code(msg, layout, off, code)
     msg.elements.append(el)
@@ -318,15 +317,15 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     # octets; the checker warns about it, so it is not a bad Length here.
     if length != layout.fixed_units and not (
             in_extension_area and length in P.NCOA_IN_FBACK_LENGTHS):
-        msg.problems.append(problem(
-            OPTION_BAD_LENGTH, f"{layout.spec.name} option at offset {off} "
-            f"has Length {length}, not {layout.fixed_units}", off))
+        msg.problems.append(problem(OPTION_BAD_LENGTH, say(
+            OPTION_BAD_LENGTH, variant="option", option=layout.spec.name,
+            offset=off, length=length, units=layout.fixed_units), off))
     if size >= layout.fixed_len:
         layout.fill(el, raw, off)
         if el.reserved and layout.reserved_rule:
-            msg.problems.append(problem(
-                layout.reserved_rule, f"{layout.spec.name} option at offset "
-                f"{off} has Reserved {el.reserved:#x}, not zero", off))
+            msg.problems.append(problem(layout.reserved_rule, say(
+                layout.reserved_rule, option=layout.spec.name, offset=off,
+                reserved=f"{el.reserved:#x}"), off))
     elif size > layout.code_offset:
         el.code = raw[off + layout.code_offset]
     el.length = length   # the Length as sent (fill read the same octet)
@@ -337,9 +336,9 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
 
 def _unknown_code(msg: Message, layout: _OptionLayout, off: int,
                   code: int) -> None:
-    msg.problems.append(problem(
-        OPTION_UNKNOWN_CODE, f"{layout.spec.name} option at offset {off} has "
-        f"unknown Option-Code {code}", off))
+    msg.problems.append(problem(OPTION_UNKNOWN_CODE, say(
+        OPTION_UNKNOWN_CODE, option=layout.spec.name, offset=off,
+        code=code), off))
 
 
 def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
@@ -347,32 +346,28 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
     end = len(raw)
     while off < end:
         if end - off < 2:
-            msg.problems.append(problem(
-                OPTION_PAST_END, f"option at offset {off}: 1 octet left, "
-                f"too short for Type and Length", off))
+            msg.problems.append(problem(OPTION_PAST_END, say(
+                OPTION_PAST_END, variant="option-header", offset=off), off))
             return
         otype = raw[off]
         length = raw[off + 1]
         if length == 0:
-            msg.problems.append(problem(
-                OPTION_LENGTH_ZERO, f"option type {otype} at offset {off} "
-                f"has Length 0; options after it are not decoded", off))
+            msg.problems.append(problem(OPTION_LENGTH_ZERO, say(
+                OPTION_LENGTH_ZERO, type=otype, offset=off), off))
             return
         size = length * _OPTION_UNIT
         if off + size > end:
-            msg.problems.append(problem(
-                OPTION_PAST_END, f"option type {otype} at offset {off} has "
-                f"Length {length} ({size} octets) but only {end - off} "
-                f"octets remain", off))
+            msg.problems.append(problem(OPTION_PAST_END, say(
+                OPTION_PAST_END, variant="option", type=otype, offset=off,
+                length=length, size=size, left=end - off), off))
             return
         layout = _OPTIONS.get(otype)
         if layout is None:
             el = Element("option", off, otype, length, size)
             el.data = raw[off + 2:off + size]
             msg.elements.append(el)
-            msg.problems.append(problem(
-                OPTION_UNKNOWN_TYPE, f"option at offset {off} has unknown "
-                f"type {otype}; shown raw", off))
+            msg.problems.append(problem(OPTION_UNKNOWN_TYPE, say(
+                OPTION_UNKNOWN_TYPE, offset=off, type=otype), off))
         else:
             layout.decode(layout, msg, raw, off, length, size, lla_length)
         off += size
@@ -387,26 +382,23 @@ def _auth_extension(msg: Message, raw: bytes, off: int, end: int,
     starts; None when its framing cannot be trusted (parsing stops)."""
     problems = msg.problems
     if end - off < _AUTH_HEAD:
-        problems.append(problem(
-            OPTION_PAST_END, f"extension type {etype} at offset {off}:"
-            f" {end - off} octets left, too short for Type, Subtype "
-            f"and Length", off))
+        problems.append(problem(OPTION_PAST_END, say(
+            OPTION_PAST_END, variant="auth-header", type=etype, offset=off,
+            left=end - off), off))
         return None
     length = _auth_length(raw, off + _AUTH_LENGTH_AT)[0]
     size = _AUTH_HEAD + length
     if off + size > end:
-        problems.append(problem(
-            OPTION_PAST_END, f"extension type {etype} at offset {off} "
-            f"has Length {length} but only {end - off - _AUTH_HEAD} "
-            f"octets follow it", off))
+        problems.append(problem(OPTION_PAST_END, say(
+            OPTION_PAST_END, variant="auth", type=etype, offset=off,
+            length=length, left=end - off - _AUTH_HEAD), off))
         return None
     if size < _AUTH_LEN:
         # The SPI would run past the extension: its framing is not to be
         # trusted, so parsing stops as for Length 0 or past the end.
-        problems.append(problem(
-            OPTION_PAST_END, f"authentication extension at offset "
-            f"{off} has Length {length}, too short for its "
-            f"{_AUTH_LEN - _AUTH_HEAD}-octet SPI", off))
+        problems.append(problem(OPTION_PAST_END, say(
+            OPTION_PAST_END, variant="auth-spi", offset=off, length=length,
+            spi_size=_AUTH_LEN - _AUTH_HEAD), off))
         return None
     el = Element("auth", off, etype, length, size,
                  raw[off + _AUTH_SUBTYPE_AT])
@@ -437,9 +429,9 @@ def _extensions(msg: Message, raw: bytes, off: int,
             continue
         # RFC 3344 1.9: Type | Length (octets of data) | data
         if end - off < 2:
-            problems.append(problem(
-                OPTION_PAST_END, f"extension type {etype} at offset {off}: "
-                f"1 octet left, too short for Type and Length", off))
+            problems.append(problem(OPTION_PAST_END, say(
+                OPTION_PAST_END, variant="extension-header", type=etype,
+                offset=off), off))
             return
         length = raw[off + 1]
         # decision D4: in an FBAck the New IPv4 Address option (NCoA) travels in
@@ -449,10 +441,9 @@ def _extensions(msg: Message, raw: bytes, off: int,
                        and length in _NCOA_LENGTHS)
         size = _IPV4_OPTION.fixed_len if ncoa_option else 2 + length
         if off + size > end:
-            problems.append(problem(
-                OPTION_PAST_END, f"extension type {etype} at offset {off} has "
-                f"Length {length} ({size} octets with Type and Length) but "
-                f"only {end - off} octets remain", off))
+            problems.append(problem(OPTION_PAST_END, say(
+                OPTION_PAST_END, variant="extension", type=etype, offset=off,
+                length=length, size=size, left=end - off), off))
             return
         if ncoa_option:
             _fixed_option(_IPV4_OPTION, msg, raw, off, length, size, 0,
@@ -463,16 +454,15 @@ def _extensions(msg: Message, raw: bytes, off: int,
         el.data = raw[off + 2:off + size]
         elements.append(el)
         if etype == P.OPT_IPV4_ADDR and ncoa_allowed:
-            problems.append(problem(
-                OPTION_BAD_LENGTH, f"New IPv4 Address option at offset {off} "
-                f"has Length {length}, not "
-                f"{' or '.join(map(str, P.NCOA_IN_FBACK_LENGTHS))}; shown as "
-                f"a Mobile IPv4 extension of {size} octets", off))
+            problems.append(problem(OPTION_BAD_LENGTH, say(
+                OPTION_BAD_LENGTH, variant="extension",
+                option=_IPV4_OPTION.spec.name, offset=off, length=length,
+                lengths=_NCOA_LENGTHS_TEXT, size=size), off))
         elif (etype < P.SKIPPABLE_EXTENSION_MIN
                 and etype not in K.KNOWN_MIP_EXTENSIONS):
             problems.append(problem(
-                MIP_EXTENSION_UNKNOWN, R.say(MIP_EXTENSION_UNKNOWN,
-                                             type=etype, offset=off), off))
+                MIP_EXTENSION_UNKNOWN, say(MIP_EXTENSION_UNKNOWN,
+                                           type=etype, offset=off), off))
         off += size
 
 

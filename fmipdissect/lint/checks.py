@@ -9,7 +9,8 @@ and attribute look-ups and one empty list.
 
 Framing problems (options and extensions, unknown Mobile IPv4 extensions)
 are found by the decoder and passed on unchanged; when the decoder had to
-stop parsing (PARSING_STOPPED: header cut, Length 0, past the end) the checks that depend on the options seen
+stop parsing (a rule whose registry row has stops_parsing: header cut,
+Length 0, past the end) the checks that depend on the options seen
 (required options, order, authentication) are skipped, since what is
 "missing" may only be unread.
 
@@ -27,8 +28,7 @@ from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_PLAIN_SUM,
                              mn_par_authenticator)
 
 # Decoder problems after which the element list is incomplete.
-PARSING_STOPPED = frozenset({R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
-                             R.OPTION_PAST_END})
+PARSING_STOPPED = frozenset(r.id for r in R.RULES if r.stops_parsing)
 
 # --- Tables compiled from the rulebook (spec/constraints.py) ----------------
 
@@ -121,17 +121,18 @@ def _authenticators(msg, spec, keys, out):
             continue
         key = keys.get(e.spi)
         if key is None:
-            out.append((R.AUTH_UNKNOWN_SPI, (f"{spec.abbrev} MN-PAR SPI {e.spi} ({e.spi:#x}) "
-                            f"is not in the key file; authenticator not "
-                            f"verified")))
+            out.append((R.AUTH_UNKNOWN_SPI, say(
+                R.AUTH_UNKNOWN_SPI, abbrev=spec.abbrev, spi=e.spi,
+                spi_hex=f"{e.spi:#x}")))
             continue
         covered = msg.raw[:e.offset + P.AUTH_HEADER_LEN]
         expected = mn_par_authenticator(covered, key.secret, key.algorithm)
         if not authenticator_matches(e.authenticator, expected):
-            out.append((R.AUTH_AUTHENTICATOR_BAD, (f"{spec.abbrev} MN-PAR authenticator "
-                            f"{e.authenticator.hex()} does not verify with "
-                            f"the {key.algorithm} key of SPI {e.spi} "
-                            f"(expected {expected.hex()})")))
+            out.append((R.AUTH_AUTHENTICATOR_BAD, say(
+                R.AUTH_AUTHENTICATOR_BAD, abbrev=spec.abbrev,
+                authenticator=e.authenticator.hex(),
+                algorithm=key.algorithm, spi=e.spi,
+                expected=expected.hex())))
 
 
 def _fbu(msg, spec, stopped, keys, out):
@@ -145,9 +146,10 @@ def _fbu(msg, spec, stopped, keys, out):
         for rule, mask, bits in _FBU_FLAG_RULES:
             if flags & mask:
                 set_names = [name for bit, name in bits if flags & bit]
-                out.append((rule, (f"FBU flag{'s' if len(set_names) > 1 else ''} "
-                             f"{' and '.join(set_names)} set (flags "
-                             f"{flags:#04x}); sent as zero")))
+                out.append((rule, say(
+                    rule, abbrev=spec.abbrev,
+                    plural="s" if len(set_names) > 1 else "",
+                    names=" and ".join(set_names), flags=f"{flags:#04x}")))
     _mn_par_extensions(msg, spec, stopped, out)
     if keys is not None:
         _authenticators(msg, spec, keys, out)

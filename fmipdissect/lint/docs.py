@@ -80,8 +80,31 @@ def render() -> str:
             lines += ["", f"### {r.id} `{r.name}`", "",
                       f"*{r.severity}*{section}, checked over "
                       f"{_SCOPES.get(r.scope, r.scope)}.", "",
-                      f"{r.summary}.", "", f"Why: {r.why}"]
+                      f"{r.summary}.", "", f"Why: {r.why}", ""]
+            lines += _says(r)
     return "\n".join(lines) + "\n"
+
+
+def _says(r) -> list[str]:
+    """The rule's words (its registry template, {name}s filled per
+    finding), and where else they show."""
+    templates = r.templates()
+    if len(templates) == 1:
+        out = [f"Says: `{templates[0][1]}`"]
+    else:
+        out = ["Says one of:", ""]
+        out += [f"- `{template}`" for _, template in templates]
+    notes = []
+    if r.stops_parsing:
+        notes.append("the options or extensions after it are not decoded, "
+                     "and the checks of what is missing are skipped")
+    if r.wireshark:
+        notes.append(f"the Wireshark dissector shows the same words as an "
+                     f"expert info (group {r.group})")
+    if notes:
+        text = "; ".join(notes)
+        out += ["", text[0].upper() + text[1:] + "."]
+    return out
 
 
 def main(argv=None) -> int:

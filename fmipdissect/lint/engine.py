@@ -38,6 +38,9 @@ from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
 from .session import SessionRules
 
+# "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
+_FMIP_SUBTYPES = f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}"
+
 _ICMP = 1
 
 _EVERY_RULE = frozenset(r.id for r in RULES)
@@ -243,11 +246,9 @@ class CaptureLint:
                 or payload[0] != P.ICMP_TYPE_EXPERIMENTAL_MOBILITY):
             return None
         subtype = payload[P.ICMP_SUBTYPE_OFFSET]
-        return make(dgram.frame, dgram.time, R.ICMP_UNKNOWN_SUBTYPE,
-                    f"ICMP type {payload[0]} subtype {subtype} is not an "
-                    f"FMIPv4 message (subtypes "
-                    f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}); not "
-                    f"checked")
+        return make(dgram.frame, dgram.time, R.ICMP_UNKNOWN_SUBTYPE, R.say(
+            R.ICMP_UNKNOWN_SUBTYPE, type=payload[0], subtype=subtype,
+            subtypes=_FMIP_SUBTYPES))
 
 
 def lint_file(path: str, config: LintConfig, name: str | None = None):

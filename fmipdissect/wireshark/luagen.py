@@ -36,26 +36,16 @@ PLUGIN_FILE_NAME = "fmip.lua"
 # fmip.hi.u for HI).
 FLAG_BIT_PREFIX = {"fmip.flags": "fmip.flags", "fmip.hi.flags": "fmip.hi"}
 
-# Rules the template reports itself (body parsing, checksum, codes, the
-# authentication extension), by the registry's constant names (ID.NAME in
-# the template).  Every other rule comes with the rulebook's tables.
-DIRECT_RULES = (
-    R.AUTH_EXTENSION_MISSING, R.AUTH_EXTENSION_WRONG_SUBTYPE,
-    R.FBACK_NCOA_OCTET_LENGTH, R.FBACK_NCOA_AFTER_AUTH,
-    R.MIP_EXTENSION_UNKNOWN, R.ICMP_CHECKSUM_BAD, R.ICMP_CHECKSUM_PLAIN_SUM,
-    R.UNKNOWN_CODE, R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
-    R.OPTION_PAST_END, R.LLA_BAD_PADDING, R.OPTION_UNKNOWN_TYPE,
-    R.OPTION_UNKNOWN_CODE, R.OPTION_BAD_LENGTH, R.PACKET_CLIPPED)
+# The rules the dissector reports: the registry's rows marked wireshark.
+# Most come with the rulebook's tables; the template reports the others
+# itself (body parsing, checksum, codes, the authentication extension), by
+# the registry's constant names (ID.NAME in the template).
+WIRESHARK_RULES = tuple(r.id for r in R.RULES if r.wireshark)
 
 # Short labels of the Info column, in the spirit of Wireshark's own
 # "Reg Request: HoA=... HA=... CoA=...".
 INFO_LABELS = (("homeaddr", "HoA"), ("coa", "CoA"), ("ident", "ID"),
                ("identifier", "ID"), ("lifetime", "Lifetime"))
-
-# Expert info groups (Wireshark's PI_* constants).
-MALFORMED_RULES = {R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO,
-                   R.OPTION_PAST_END, R.OPTION_BAD_LENGTH}
-CHECKSUM_RULES = {R.ICMP_CHECKSUM_BAD, R.ICMP_CHECKSUM_PLAIN_SUM}
 
 # The ProtoField constructor and display base of each Field.kind and size.
 _UINT_CTOR = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32", 8: "uint64"}
@@ -187,8 +177,10 @@ def _field_data(f: P.Field) -> dict:
     if f.flags:
         prefix = FLAG_BIT_PREFIX[f.wsfield]
         d["flags"] = [{"name": b.name, "mask": b.mask, "label": b.label,
-                       "policy": b.policy, "rule": b.rule,
-                       "pf": f"{prefix}.{b.name}"} for b in f.flags]
+                       "letter": b.letter, "policy": b.policy,
+                       "rule": b.rule, "pf": f"{prefix}.{b.name}"}
+                      for b in f.flags]
+        d["flag_mask"] = sum(b.mask for b in f.flags)
         if f.reserved_mask:
             d["reserved_pf"] = f"{prefix}.reserved"
     if f.reserved_mask:
@@ -375,13 +367,19 @@ def _message_rules(m: dict) -> set[str]:
 
 
 def _used_rules(messages: dict, options: dict) -> set[str]:
-    """Every rule id the dissector reports: from the tables, and direct."""
-    used = set(DIRECT_RULES)
+    """Every rule id the dissector reports (the rows marked wireshark),
+    checked against the rules its tables name."""
+    named = set()
     for m in messages.values():
-        used |= _message_rules(m)
+        named |= _message_rules(m)
     for o in options.values():
-        used.update(f["reserved_rule"] for f in o["fields"]
-                    if f.get("reserved_rule"))
+        named.update(f["reserved_rule"] for f in o["fields"]
+                     if f.get("reserved_rule"))
+    used = set(WIRESHARK_RULES)
+    if not named <= used:
+        raise ValueError(f"rules the dissector's tables name but whose "
+                         f"registry row is not marked wireshark: "
+                         f"{sorted(named - used)}")
     return used
 
 
@@ -389,12 +387,10 @@ def _rules_context(used_rules: set[str]) -> dict:
     rules = {}
     for rid in sorted(used_rules):
         r = R.RULES_BY_ID[rid]
-        group = ("malformed" if rid in MALFORMED_RULES else
-                 "checksum" if rid in CHECKSUM_RULES else
-                 "sequence" if r.scope == "session" else "protocol")
-        rules[rid] = {"name": r.name, "severity": r.severity, "group": group,
-                      "summary": r.summary, "section": r.section,
-                      "message": R.MESSAGES.get(rid)}
+        rules[rid] = {"name": r.name, "severity": r.severity,
+                      "group": r.group, "summary": r.summary,
+                      "section": r.section, "message": r.message,
+                      "variants": dict(r.variants) or None}
     return rules
 
 

@@ -54,12 +54,73 @@ def test_rule_constants_are_named_after_their_slugs():
 
 
 def test_message_templates_name_only_plain_fields():
-    for rule_id, template in R.MESSAGES.items():
-        assert rule_id in R.RULES_BY_ID
-        for _, name, spec, conversion in string.Formatter().parse(template):
-            if name is not None:
-                assert name.isidentifier() and not spec and not conversion, \
-                    (rule_id, name)
+    for rule in R.RULES:
+        for variant, template in rule.templates():
+            for _, name, spec, conversion in \
+                    string.Formatter().parse(template):
+                if name is not None:
+                    assert name.isidentifier() and not spec \
+                        and not conversion, (rule.id, variant, name)
+
+
+def test_every_rule_has_its_words():
+    """One place for a finding's words: every row has a message or
+    variants, and MESSAGES / VARIANTS are those of the rows."""
+    for rule in R.RULES:
+        assert rule.templates(), rule.id
+        if rule.message is not None:
+            assert R.MESSAGES[rule.id] == rule.message
+        else:
+            assert R.VARIANTS[rule.id] == dict(rule.variants)
+    assert set(R.MESSAGES) | set(R.VARIANTS) == set(R.RULES_BY_ID)
+    assert R.say(R.OPTION_PAST_END, variant="option-header", offset=9) == \
+        "option at offset 9: 1 octet left, too short for Type and Length"
+
+
+def test_session_rule_templates_reproduce_their_words():
+    """The templates the correlation stage fills (their placeholders are
+    its interface: changing one breaks it)."""
+    assert R.say(R.FBU_COA_NOT_NAR, frame=7, coa="10.1.0.1",
+                 reason="the NCoA supplied by the FBAck of frame 5, not "
+                        "NAR's IP address") == (
+        "FBU of frame 7 has Care-of Address 10.1.0.1, the NCoA supplied by "
+        "the FBAck of frame 5, not NAR's IP address")
+    assert R.say(R.SESSION_STATE_CAPPED, what="4096 HIs") == (
+        "state cap reached (4096 HIs): older state is dropped from here "
+        "on, so matching may be incomplete")
+    names = {
+        R.FBU_ROLE_UNKNOWN: {"src", "dst", "homeaddr", "haaddr", "coa"},
+        R.FORWARDED_FBU_DIFFERS: {"src", "frame", "offset"},
+        R.HI_CODE_MISMATCH: {"code", "frame", "src", "sender",
+                             "sender_addr", "expected"},
+        R.FBACK_WRONG_DESTINATION: {"dst", "frame", "src"},
+        R.FBACK_WRONG_PORT: {"dport", "sport", "frame"},
+        R.FBU_COA_NOT_NAR: {"frame", "coa", "reason"},
+        R.FBACK_LIFETIME_EXCEEDS_REQUEST: {"lifetime", "requested", "frame"},
+        R.FBU_IDENTIFICATION_REUSED: {"ident", "frame"},
+        R.SESSION_STATE_CAPPED: {"what"},
+    }
+    for rule_id, expected in names.items():
+        found = {name for _, name, _, _ in
+                 string.Formatter().parse(R.MESSAGES[rule_id]) if name}
+        assert found == expected, rule_id
+
+
+def test_rule_properties_kept_by_hand_before_are_the_rows():
+    """Parsing stops and Wireshark's expert groups (decision-free facts of
+    the rows, once lists in checks.py and luagen.py)."""
+    assert {r.id for r in R.RULES if r.stops_parsing} == {
+        R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO, R.OPTION_PAST_END}
+    groups = {r.id: r.group for r in R.RULES}
+    assert {i for i, g in groups.items() if g == R.MALFORMED} == {
+        R.TRUNCATED_MESSAGE, R.OPTION_LENGTH_ZERO, R.OPTION_PAST_END,
+        R.OPTION_BAD_LENGTH}
+    assert {i for i, g in groups.items() if g == R.CHECKSUM} == {
+        R.ICMP_CHECKSUM_BAD, R.ICMP_CHECKSUM_PLAIN_SUM}
+    for r in R.RULES:
+        if r.group not in (R.MALFORMED, R.CHECKSUM):
+            assert r.group == (R.SEQUENCE if r.scope == "session"
+                               else R.PROTOCOL), r.id
 
 
 def test_every_rule_the_rulebook_names_is_registered():
