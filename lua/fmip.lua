@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+7a0f269d2d73"
+local PLUGIN_VERSION = "0.1.0+3372ebf7284e"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -101,6 +101,7 @@ local N = {
   DEFAULT_LLA_LENGTH = 6,
   LLA_MAC_LENGTH = 6,
   HANDOVER_EXPIRY_SECONDS = 60,
+  REQUESTS_PER_KEY = 8,
   FBACK_REJECTED_MIN = 128,
   NETWORK_TRIGGER = 1,
   ADDR_PCOA = 1,
@@ -285,6 +286,8 @@ MESSAGES.fbu = {
   unsolicited_codes = {},
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
+  match_scope = {"homeaddr"},
+  distinct_option = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM403",
@@ -360,6 +363,8 @@ MESSAGES.fback = {
   unsolicited_codes = {},
   unsolicited_rule = nil,
   match_key = {"homeaddr", "ident"},
+  match_scope = {"homeaddr"},
+  distinct_option = nil,
   orphan_rule = "FM401",
   mismatch_rule = "FM402",
   unanswered_rule = nil,
@@ -431,6 +436,8 @@ MESSAGES.rtsolpr = {
   unsolicited_codes = {},
   unsolicited_rule = nil,
   match_key = {"src", "identifier"},
+  match_scope = {"src"},
+  distinct_option = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM407",
@@ -522,6 +529,8 @@ MESSAGES.prrtadv = {
   unsolicited_codes = {1, 4},
   unsolicited_rule = "FM210",
   match_key = {"dst", "identifier"},
+  match_scope = {"dst"},
+  distinct_option = nil,
   orphan_rule = "FM406",
   mismatch_rule = "FM420",
   unanswered_rule = nil,
@@ -641,6 +650,8 @@ MESSAGES.hi = {
   unsolicited_codes = {},
   unsolicited_rule = nil,
   match_key = {"src", "dst", "identifier"},
+  match_scope = {"routers"},
+  distinct_option = 1,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM405",
@@ -721,6 +732,8 @@ MESSAGES.hack = {
   unsolicited_codes = {},
   unsolicited_rule = nil,
   match_key = {"dst", "src", "identifier"},
+  match_scope = {"routers"},
+  distinct_option = 1,
   orphan_rule = "FM404",
   mismatch_rule = "FM419",
   unanswered_rule = nil,
@@ -2178,9 +2191,11 @@ end
 -- with colouring off).  Frames dissected out of order (a click in the GUI)
 -- never record anything: links need every earlier frame.  Reset by
 -- fmip.init when a capture is (re)loaded.
-local requests = {}   -- "pair|key" -> {frame, ident, flagbits, unanswered}
-local scopes = {}     -- "pair|key without the identifier" -> newest request
-                      -- (decision D11: a reply to another identifier)
+local requests = {}   -- "pair|key" -> the requests held under the key, in
+                      -- order: {frame, ident, identity, flagbits, unanswered}
+                      -- (more than one: decision D17)
+local scopes = {}     -- "pair|scope" -> newest request (decision D11: a
+                      -- reply to another identifier, or the wrong way)
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
 -- Per frame, indexed by frame number.  Numbers in an array cost a few
 -- octets each and no work for Lua's collector, unlike a table per frame;
@@ -2222,19 +2237,36 @@ local function key_part(p, pinfo, ctx)
 end
 
 -- decision D9: the key (request and reply build the same one), and the
--- pair's scope: the key without its last part, the identifier (D11).
+-- pair's scope (D11): both from the rulebook's parts.
 local KEY_PARTS = {}
 
-local function match_key(msg, pinfo, ctx)
+local function joined(msg, list, pinfo, ctx)
   local parts, n = KEY_PARTS, 1
   parts[1] = msg.request or msg.key
-  for _, p in ipairs(msg.match_key) do
+  for _, p in ipairs(list) do
     local v = key_part(p, pinfo, ctx)
     if v == nil then return nil end
     n = n + 1
     parts[n] = v
   end
-  return table.concat(parts, "|", 1, n), table.concat(parts, "|", 1, n - 1)
+  return table.concat(parts, "|", 1, n)
+end
+
+local function match_key(msg, pinfo, ctx)
+  local key = joined(msg, msg.match_key, pinfo, ctx)
+  if key == nil then return nil end
+  return key, joined(msg, msg.match_scope, pinfo, ctx)
+end
+
+-- decision D17: the value that tells distinct requests of one key apart
+-- (the HI's Previous CoA option); true: one request per key.
+local function identity_of(msg, ctx)
+  local code = msg.distinct_option
+  if code == nil then return true end
+  for _, o in ipairs(ctx.options) do
+    if o.type == N.OPT_IPV4_ADDR and o.code == code and o.addr then return o.addr end
+  end
+  return false
 end
 
 -- A note of the frame's own (a finding to show), with the fields of kind.
@@ -2258,8 +2290,15 @@ local function answer(req, frame)
   req.unanswered = nil
 end
 
-local function record_request(req, key, scope, frame, msg, pinfo, ctx)
+local function record_request(held, key, scope, frame, msg, pinfo, ctx)
   local kind
+  local identity = identity_of(msg, ctx)
+  local req
+  if held then
+    for i = 1, #held do
+      if held[i].identity == identity then req = held[i] end
+    end
+  end
   if req then
     -- The same request seen again (an FBU forwarded by NAR, RFC 4988 4, a
     -- retransmission, the FBU repeated from the new link): one reply
@@ -2279,12 +2318,18 @@ local function record_request(req, key, scope, frame, msg, pinfo, ctx)
     end
   else
     kind = pinfo.visited and REQUEST_LATER_PASS or REQUEST_FIRST_PASS
-    req = {unanswered = frame}
-    requests[key] = req
+    req = {unanswered = frame, identity = identity}
+    if held == nil then
+      held = {}
+      requests[key] = held
+    end
+    held[#held + 1] = req
+    if #held > N.REQUESTS_PER_KEY then table.remove(held, 1) end
   end
   req.frame = frame
   link_time[frame] = pinfo.rel_ts
   req.ident = ctx.shown[msg.match_key[#msg.match_key]]
+  req.src, req.dst = addresses(pinfo, ctx)
   if next(ctx.flagbits) ~= nil then
     req.flagbits = ctx.flagbits
     ctx.flagbits = {}     -- kept by the request: the next message gets its own
@@ -2295,14 +2340,26 @@ local function record_request(req, key, scope, frame, msg, pinfo, ctx)
   return kind
 end
 
-local function record_response(req, scope, frame, msg, pinfo, ctx, note)
+-- decision D17: the oldest request of the key still unanswered; all
+-- answered, the newest.
+local function answered_request(held)
+  if held == nil then return nil end
+  for i = 1, #held do
+    if held[i].unanswered ~= nil then return held[i] end
+  end
+  return held[#held]
+end
+
+local function record_response(held, scope, frame, msg, pinfo, ctx, note)
+  local req = answered_request(held)
   if req == nil then
     -- decision D11: another identifier while a request of the same scope
     -- is outstanding is a mismatch; no request of the scope seen, an orphan
     note = own_note(RESPONSE, note)
     local other = scopes[scope]
     if other then
-      note.mismatch = {frame = other.frame, ident = other.ident}
+      note.mismatch = {frame = other.frame, ident = other.ident,
+                       src = other.src, dst = other.dst}
     else
       note.orphan = true
     end
@@ -2374,11 +2431,18 @@ local function show_link(msg, pinfo, item, ctx)
   if note.response and other then
     set_generated(tree_add(item, F["fmip.response_to"], other))
     local d = link_time[frame]
-    if d < 0 then d = 0 end
-    local secs = floor(d)
-    local nsecs = floor((d - secs) * 1000000000 + 0.5)
-    if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
-    set_generated(tree_add(item, F["fmip.response_time"], NSTime.new(secs, nsecs)))
+    if d < 0 then
+      -- the capture's clock went back: no time, a note (as the handover
+      -- records' notes say it)
+      set_generated(tree_add(item, string.format(
+        "[Response time not computed: the reply is stamped %.3f ms before its request]",
+        -d * 1000)))
+    else
+      local secs = floor(d)
+      local nsecs = floor((d - secs) * 1000000000 + 0.5)
+      if nsecs >= 1000000000 then secs, nsecs = secs + 1, 0 end
+      set_generated(tree_add(item, F["fmip.response_time"], NSTime.new(secs, nsecs)))
+    end
   end
   if note.request and not note.copy and other == nil and note.first_pass
      and pinfo.visited and msg.unanswered_rule then
@@ -2393,7 +2457,9 @@ local function show_link(msg, pinfo, item, ctx)
   end
   if note.mismatch then
     local values = link_values(msg, pinfo, ctx)
-    values.request_ident, values.request_frame = note.mismatch.ident, note.mismatch.frame
+    local m = note.mismatch
+    values.request_ident, values.request_frame = m.ident, m.frame
+    values.request_src, values.request_dst = m.src, m.dst
     say(item, msg.mismatch_rule, values)
   end
   if note.missing and #note.missing > 0 then
@@ -2684,6 +2750,46 @@ register_udp_port()
 -- ---------------------------------------------------------------------------
 
 local icmp_field = Field.new("icmp")
+local PT_NONE = 0     -- pinfo.port_type of a frame with no UDP/TCP ports
+
+-- The four octets of a dotted IPv4 address (nil for any other address).
+local function ipv4_octets(addr)
+  local a, b, c, d = string.match(tostring(addr), "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if a == nil then return nil end
+  return string.char(tonumber(a), tonumber(b), tonumber(c), tonumber(d))
+end
+
+-- ICMP type 41 read from the frame's own octets.  On the first pass of
+-- `tshark -2` without a display filter Wireshark builds no tree, so the
+-- icmp field is not there; yet every request must be recorded on the first
+-- pass, or a reply never seen cannot be known (FM403, FM405, FM407).  The
+-- IPv4 header is the first one carrying the frame's network addresses,
+-- protocol 1, not a fragment; a message the snap length clipped is left
+-- to the pass that has the tree.
+local function icmp_in_frame(tvb, pinfo)
+  local src, dst = ipv4_octets(pinfo.net_src), ipv4_octets(pinfo.net_dst)
+  if src == nil or dst == nil then return nil end
+  local raw = tvb:raw()
+  local pattern = src .. dst
+  local at = string.find(raw, pattern, 13, true)
+  while at do
+    local o = at - 12            -- 1-based position of the IPv4 header
+    local vhl = byte(raw, o)
+    if floor(vhl / 16) == 4 and byte(raw, o + 9) == 1 then
+      local ihl = (vhl % 16) * 4
+      local total = byte(raw, o + 2) * 256 + byte(raw, o + 3)
+      local fragment = (byte(raw, o + 6) % 64) * 256 + byte(raw, o + 7)
+      if ihl < 20 or fragment ~= 0 or total < ihl + 5 then return nil end
+      local off = o - 1 + ihl    -- 0-based offset of the ICMP message
+      if byte(raw, off + 1) ~= N.ICMP_TYPE or #raw < off + total - ihl then
+        return nil
+      end
+      return tvb:range(off, total - ihl):tvb()
+    end
+    at = string.find(raw, pattern, at + 1, true)
+  end
+  return nil
+end
 
 function fmip_icmp.dissector(tvb, pinfo, tree)
   local number = pinfo.number
@@ -2695,11 +2801,18 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
   last_frame = number
   -- The first ICMP layer of the frame only: an ICMP error quoting a type 41
   -- message is not a type 41 message.
+  local t
   local icmp = icmp_field()
-  if icmp == nil then return 0 end
-  local range = icmp.range
-  if range == nil or range:len() < 5 then return 0 end
-  local t = range:tvb()
+  if icmp ~= nil then
+    local range = icmp.range
+    if range == nil or range:len() < 5 then return 0 end
+    t = range:tvb()
+  elseif not pinfo.visited and pinfo.port_type == PT_NONE then
+    t = icmp_in_frame(tvb, pinfo)      -- the first pass has no tree
+    if t == nil then return 0 end
+  else
+    return 0
+  end
   use_octets(t)
   if octet(0) ~= N.ICMP_TYPE then return 0 end
   local msg = ICMP_BY_SUBTYPE[octet(4) or -1]
@@ -2715,16 +2828,21 @@ register_postdissector(fmip_icmp)
 -- menu item "FMIPv4 Handovers", the same records as `fmipdissect handovers`
 -- ---------------------------------------------------------------------------
 
--- The same bookkeeping as fmipdissect/handovers/tracker.py, in short:
--- a handover is keyed by the MN's previous care-of address (PCoA, decision
--- D9).  An RtSolPr from the PCoA, a PrRtAdv to it, an FBU with it as Home
--- Address or an HI with it in the PCoA option joins the open handover of
--- that PCoA, or begins a new one when there is none or the open one is
--- decided (an FBAck answered one of its FBUs).  A decided handover still
--- takes its FBAck copies, its FBU sent again with the same Identification,
--- and after a completed predictive handover the FBU from the new link with
--- what follows it (RFC 4988 4).  FBAck and HAck never begin a handover.
--- No message about the PCoA for the checker's expiry time ends it.
+-- The handover assembly of fmipdissect/correlate/assembly.py (decision
+-- D13), in short: a handover is keyed by the MN's previous care-of address
+-- (PCoA, decision D9).  An RtSolPr from the PCoA, a PrRtAdv to it, an FBU
+-- with it as Home Address or an HI with it in the PCoA option joins the
+-- open handover of that PCoA, or begins a new one when there is none or the
+-- open one is decided (an FBAck answered one of its FBUs).  A decided
+-- handover still takes its FBAck copies, its FBU on another path with the
+-- same Identification (forwarded by NAR, sent again from the new link), and
+-- after a completed predictive handover the FBU from the new link with what
+-- follows it (RFC 4988 4); an FBU from the PCoA repeating a decided
+-- handover's Identification is a replay and begins the next one.  FBAck
+-- and HAck never begin a handover.  No message about the PCoA for the
+-- expiry time ends it.  Mode: unknown without an FBU, predictive when the
+-- first FBU reached PAR from the PCoA, else the HI's Code, else the FBU's
+-- role.  A reply stamped before its request gives no latency.
 local HO_EXPIRY = N.HANDOVER_EXPIRY_SECONDS
 
 local function new_handover_state()
@@ -2743,7 +2861,20 @@ local function fbu_mode(s)
   if s.src == s.homeaddr and s.dst == s.haaddr then return "predictive", false end
   if s.dst == s.coa then return "reactive", false end
   if s.src == s.coa and s.dst == s.haaddr then return "reactive", true end
-  return "unknown", false
+  return nil, false
+end
+
+local HI_MODE = {[N.HI_CODE_PREDICTIVE] = "predictive", [N.HI_CODE_REACTIVE] = "reactive"}
+
+local function mode_of(ho)
+  if ho.fbu_first == nil then return "unknown" end
+  if ho.fbu_mode == "predictive" then return "predictive" end
+  return ho.hi_mode or ho.fbu_mode or "unknown"
+end
+
+local function latency_ms(since, now)
+  if since == nil or now < since then return nil end
+  return (now - since) * 1000
 end
 
 local function undecided(ho) return ho.fback == nil end
@@ -2804,19 +2935,22 @@ function HANDLERS.fbu(s, state)
   local pcoa = s.homeaddr
   local mode, forwarded = fbu_mode(s)
   local ho, slot = holding(state, pcoa, s.ident, s.time)
+  if ho and ho.fback ~= nil and mode ~= "reactive" then
+    ho = nil          -- a replay of a decided handover's FBU: a new one
+  end
   if ho then
     if ho.fback ~= nil then ho.resumed = true end
   else
     local current = slot and slot.current
     if current and current.fback ~= nil and current.fback < N.FBACK_REJECTED_MIN
-       and current.mode == "predictive" and mode == "reactive" and s.coa == current.fbu_coa then
+       and mode_of(current) == "predictive" and mode == "reactive" and s.coa == current.fbu_coa then
       current.resumed = true     -- the FBU again from the new link (RFC 4988 4)
     end
     ho = join_or_begin(state, pcoa, s, undecided_or_resumed)
   end
   ho.idents[s.ident] = true
   if ho.fbu_first == nil then
-    ho.fbu_first, ho.fbu_coa, ho.mode = s.time, s.coa, mode
+    ho.fbu_first, ho.fbu_coa, ho.fbu_mode = s.time, s.coa, mode
   end
   return ho
 end
@@ -2826,24 +2960,55 @@ function HANDLERS.fback(s, state)
   if ho == nil then
     if slot == nil then return nil end
     ho = slot.current            -- an Identification of no FBU
+    if ho.fbu_first == nil and ho.fback == nil then
+      -- no FBU of it seen (NAR's capture: PAR's copy comes first)
+      ho.idents[s.ident] = true
+      ho.fback = s.code
+    end
   elseif ho.fback == nil then
     ho.fback = s.code            -- decision D13: decides the outcome
-    ho.fbu_fback_ms = (s.time - ho.fbu_first) * 1000
+    ho.fbu_fback_ms = latency_ms(ho.fbu_first, s.time)
   else
     ho.resumed = false           -- the FBU from the new link answered
   end
   return ho
 end
 
+-- decision D17: the HIs held under one key (PAR, NAR, Identifier), one
+-- per PCoA; a HAck goes to the oldest not yet answered.
 function HANDLERS.hi(s, state)
   if s.pcoa == nil then return nil end
   local ho = join_or_begin(state, s.pcoa, s, undecided_or_resumed)
-  state.his[s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)] = ho
+  if ho.hi_mode == nil and ho.hi_seen == nil then
+    ho.hi_seen, ho.hi_mode = true, HI_MODE[s.code]
+  end
+  local key = s.src .. "|" .. s.dst .. "|" .. text_of(s.identifier)
+  local held = state.his[key]
+  if held == nil then
+    held = {}
+    state.his[key] = held
+  end
+  for _, h in ipairs(held) do
+    if h.pcoa == s.pcoa then
+      h.ho = ho
+      return ho
+    end
+  end
+  held[#held + 1] = {pcoa = s.pcoa, ho = ho}
+  if #held > N.REQUESTS_PER_KEY then table.remove(held, 1) end
   return ho
 end
 
 function HANDLERS.hack(s, state)
-  return state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)]
+  local held = state.his[s.dst .. "|" .. s.src .. "|" .. text_of(s.identifier)]
+  if held == nil then return nil end
+  for _, h in ipairs(held) do
+    if not h.answered then
+      h.answered = true
+      return h.ho
+    end
+  end
+  return held[#held].ho
 end
 
 local function tap_message(s, state)
@@ -2873,7 +3038,7 @@ local function handover_table(state)
     counts[result] = counts[result] + 1
     local latency = ho.fbu_fback_ms and string.format("%.3f", ho.fbu_fback_ms) or "-"
     lines[#lines + 1] = string.format("%5d %7d %7d  %-15s  %-10s  %-9s  %-10s  %13s",
-      i, ho.first, ho.last, ho.mn, ho.mode or "unknown", ho.network and "network" or "mn",
+      i, ho.first, ho.last, ho.mn, mode_of(ho), ho.network and "network" or "mn",
       result, latency)
   end
   if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end

@@ -59,6 +59,32 @@ def routers(a: str, b: str) -> tuple:
     return (a, b) if a < b else (b, a)
 
 
+def key_function(parts):
+    """(msg, dgram) -> a key or scope of decisions D9, D11 as one tuple.
+
+    parts come from the rulebook (constraints.PAIRS): "src" and "dst" are
+    the datagram's addresses, "routers" both in either order, other names
+    the message's fields.  Compiled to one expression: a key is built for
+    every ICMP message."""
+    items = ", ".join(
+        f"dgram.{p}" if p in ("src", "dst") else
+        "routers(dgram.src, dgram.dst)" if p == "routers" else f"msg.{p}"
+        for p in parts)
+    return eval(f"lambda msg, dgram: ({items},)",   # noqa: S307 - rulebook
+                {"routers": routers})
+
+
+_HI_KEY = key_function(_HI_PAIR.request_key)
+_HACK_KEY = key_function(_HI_PAIR.response_key)
+_HI_SCOPE = key_function(_HI_PAIR.request_scope)
+_HACK_SCOPE = key_function(_HI_PAIR.response_scope)
+_RTSOLPR_KEY = key_function(_RTSOLPR_PAIR.request_key)
+_PRRTADV_KEY = key_function(_RTSOLPR_PAIR.response_key)
+_RTSOLPR_SCOPE = key_function(_RTSOLPR_PAIR.request_scope)
+_PRRTADV_SCOPE = key_function(_RTSOLPR_PAIR.response_scope)
+_HI_DISTINCT = _HI_PAIR.distinct_by
+
+
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
@@ -163,16 +189,15 @@ class Correlator:
         self.assembler.close_node(node)
 
     def _hi_gone(self, key, entry, when) -> None:
-        scope = routers(key[0], key[1])
-        if self.hi_scopes.get(scope) == key:
-            del self.hi_scopes[scope]
+        if self.hi_scopes.get(entry.scope) == key:
+            del self.hi_scopes[entry.scope]
         for hi in entry.requests:
             if not hi.answered:
                 self._unanswered(_HI_PAIR, hi, when)
 
     def _rtsolpr_gone(self, key, rt, when) -> None:
-        if self.rtsolpr_scopes.get(key[0]) == key:
-            del self.rtsolpr_scopes[key[0]]
+        if self.rtsolpr_scopes.get(rt.scope) == key:
+            del self.rtsolpr_scopes[rt.scope]
         if not rt.answered:
             self._unanswered(_RTSOLPR_PAIR, rt, when)
 
@@ -244,14 +269,15 @@ class Correlator:
             ho.rt_first = now
         if ho.par is None:
             ho.par = dgram.dst
-        key = (dgram.src, msg.identifier)
+        key = _RTSOLPR_KEY(msg, dgram)
         rt = self.rtsolprs.get(key)
         if rt is None:
             rt = self.rtsolprs[key] = RtSolPrSeen(dgram, msg, ho)
+            rt.scope = _RTSOLPR_SCOPE(msg, dgram)
         else:                           # sent again: one request
             self.rtsolprs.move_to_end(key)
             rt.last = now
-        self.rtsolpr_scopes[dgram.src] = key
+        self.rtsolpr_scopes[rt.scope] = key
         if len(self.rtsolprs) > K.MAX_ENTRIES:
             old_key, old = self.rtsolprs.popitem(last=False)
             self._rtsolpr_gone(old_key, old, _DROPPED)
@@ -261,7 +287,8 @@ class Correlator:
     def _prrtadv(self, msg, dgram, now):
         dst = dgram.dst
         solicited = msg.code not in P.PRRTADV_UNSOLICITED
-        rt = self.rtsolprs.get((dst, msg.identifier)) if solicited else None
+        key = _PRRTADV_KEY(msg, dgram)
+        rt = self.rtsolprs.get(key) if solicited else None
         if is_group(dst):
             node = ho = None
         else:
@@ -281,13 +308,13 @@ class Correlator:
         obs = self._message(Observation(msg, dgram, node, ho))
         if solicited:
             if rt is None:
-                held = self.rtsolpr_scopes.get(dst)
+                held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
                 self._unmatched(_RTSOLPR_PAIR, obs,
                                 self.rtsolprs.get(held) if held else None)
             else:
                 rt.answered = True
                 rt.last = now
-                self.rtsolprs.move_to_end((dst, msg.identifier))
+                self.rtsolprs.move_to_end(key)
                 for f in self._on_matched:
                     f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
@@ -355,7 +382,7 @@ class Correlator:
 
     def _hi(self, msg, dgram, now):
         first = self._first_of_pair(dgram.src, dgram.dst, now)
-        pcoa = addr_option(msg, _PCOA)
+        pcoa = addr_option(msg, _PCOA)      # the MN (decision D9)
         node = ho = None
         if pcoa is not None:
             node = self._node(pcoa, now)
@@ -381,18 +408,20 @@ class Correlator:
         """Hold the HI under its key: the same HI again (its PCoA) is one
         request; an HI for another MN with the same Identifier is held
         beside it (decision D17)."""
-        key = (dgram.src, dgram.dst, msg.identifier)
+        key = _HI_KEY(msg, dgram)
         entry = self.his.get(key)
         if entry is None:
-            entry = self.his[key] = HiKey(now)
+            entry = self.his[key] = HiKey(_HI_SCOPE(msg, dgram), now)
         else:
             self.his.move_to_end(key)
             entry.last = now
+        identity = addr_option(msg, _HI_DISTINCT)
         for hi in entry.requests:
-            if hi.pcoa == pcoa:
+            if hi.identity == identity:
                 break
         else:
             hi = HiSeen(dgram, msg, bool(msg.flags & _HI_S), pcoa, ho)
+            hi.identity = identity
             entry.requests.append(hi)
             if len(entry.requests) > K.REQUESTS_PER_KEY:
                 old = entry.requests.pop(0)
@@ -401,7 +430,7 @@ class Correlator:
                 self._capped(f"{K.REQUESTS_PER_KEY} HIs with Identifier "
                              f"{msg.identifier} from {dgram.src} to "
                              f"{dgram.dst}")
-        self.hi_scopes[routers(dgram.src, dgram.dst)] = key
+        self.hi_scopes[entry.scope] = key
         if len(self.his) > K.MAX_ENTRIES:
             old_key, old_entry = self.his.popitem(last=False)
             self._hi_gone(old_key, old_entry, _DROPPED)
@@ -410,7 +439,7 @@ class Correlator:
 
     def _hack(self, msg, dgram, now):
         first = self._first_of_pair(dgram.src, dgram.dst, now)
-        key = (dgram.dst, dgram.src, msg.identifier)
+        key = _HACK_KEY(msg, dgram)
         entry = self.his.get(key)
         hi = None
         if entry is not None:
@@ -438,7 +467,7 @@ class Correlator:
         obs = self._message(Observation(msg, dgram, node, ho,
                                         first_of_pair=first))
         if hi is None:
-            held = self.hi_scopes.get(routers(dgram.src, dgram.dst))
+            held = self.hi_scopes.get(_HACK_SCOPE(msg, dgram))
             request = None
             if held is not None:
                 request = self.his[held].requests[-1]

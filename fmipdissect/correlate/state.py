@@ -53,7 +53,7 @@ class FbuSeen:
 
 class HiSeen:
     __slots__ = ("frame", "time", "src", "dst", "identifier", "s", "pcoa",
-                 "answered", "handover")
+                 "identity", "answered", "handover")
 
     def __init__(self, dgram, msg, s, pcoa, handover):
         self.frame = dgram.frame
@@ -63,6 +63,7 @@ class HiSeen:
         self.identifier = msg.identifier
         self.s = s
         self.pcoa = pcoa
+        self.identity = pcoa       # what tells it from another HI (D17)
         self.answered = False
         self.handover = handover
 
@@ -70,16 +71,17 @@ class HiSeen:
 class HiKey:
     """The HIs held under one key (PAR, NAR, Identifier): normally one; more
     when HIs for different MNs repeat an Identifier (decision D17)."""
-    __slots__ = ("requests", "last")
+    __slots__ = ("requests", "scope", "last")
 
-    def __init__(self, now):
+    def __init__(self, scope, now):
         self.requests: list[HiSeen] = []
+        self.scope = scope          # decision D11: the two routers
         self.last = now
 
 
 class RtSolPrSeen:
     __slots__ = ("frame", "time", "src", "identifier", "answered", "last",
-                 "handover")
+                 "handover", "scope")
 
     def __init__(self, dgram, msg, handover):
         self.frame = dgram.frame
@@ -89,6 +91,7 @@ class RtSolPrSeen:
         self.answered = False
         self.last = dgram.time
         self.handover = handover
+        self.scope = None           # decision D11: the MN
 
 
 class PairSeen:

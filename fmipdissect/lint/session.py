@@ -111,9 +111,8 @@ class SessionRules(Subscriber):
         self._coa_against_nar(node, node.fbus, self.at, node.current)
 
     def capped(self, what) -> None:
-        self.out(R.SESSION_STATE_CAPPED, (
-            f"state cap reached ({what}): older state is dropped from "
-            f"here on, so matching may be incomplete"), self.at, None)
+        self.out(R.SESSION_STATE_CAPPED,
+                 say(R.SESSION_STATE_CAPPED, what=what), self.at, None)
 
     # --- rules on one message --------------------------------------------
 
@@ -121,11 +120,9 @@ class SessionRules(Subscriber):
         msg, dgram, node, role = obs.msg, obs.dgram, obs.node, obs.role
         ho = obs.handover
         if role is None:
-            self.out(R.FBU_ROLE_UNKNOWN, (
-                f"FBU from {dgram.src} to {dgram.dst} is neither "
-                f"predictive (from Home Address {msg.homeaddr} to Home Agent "
-                f"{msg.haaddr}), reactive (to Care-of Address {msg.coa}) nor "
-                f"forwarded (from {msg.coa} to {msg.haaddr}) (decision D7)"),
+            self.out(R.FBU_ROLE_UNKNOWN, say(
+                R.FBU_ROLE_UNKNOWN, src=dgram.src, dst=dgram.dst,
+                homeaddr=msg.homeaddr, haaddr=msg.haaddr, coa=msg.coa),
                 dgram, ho)
         if role == FORWARDED:
             self._forwarded(obs)
@@ -133,10 +130,9 @@ class SessionRules(Subscriber):
             for f in node.fbus:
                 if (f.ident == msg.ident and f.role != FORWARDED
                         and f.raw != msg.raw):
-                    self.out(R.FBU_IDENTIFICATION_REUSED, (
-                        f"Identification {_ident(msg.ident)} was already "
-                        f"used by the different FBU of frame {f.frame}"),
-                        dgram, ho)
+                    self.out(R.FBU_IDENTIFICATION_REUSED, say(
+                        R.FBU_IDENTIFICATION_REUSED,
+                        ident=_ident(msg.ident), frame=f.frame), dgram, ho)
                     break
         self._coa_against_nar(node, (obs.request,), dgram, ho)
 
@@ -154,10 +150,9 @@ class SessionRules(Subscriber):
                     original = f
         if original is not None:
             at = first_difference(original.raw, msg.raw)
-            self.out(R.FORWARDED_FBU_DIFFERS, (
-                f"FBU forwarded by {dgram.src} differs from the MN's FBU of "
-                f"frame {original.frame} from offset {at} on"), dgram,
-                obs.handover)
+            self.out(R.FORWARDED_FBU_DIFFERS, say(
+                R.FORWARDED_FBU_DIFFERS, src=dgram.src, frame=original.frame,
+                offset=at), dgram, obs.handover)
 
     def _ipsec(self, obs, abbrev) -> None:
         if obs.first_of_pair:
@@ -184,10 +179,10 @@ class SessionRules(Subscriber):
                 if msg.code != expected:
                     sender = ("the PCoA" if expected == P.HI_CODE_PREDICTIVE
                               else "NAR")
-                    self.out(R.HI_CODE_MISMATCH, (
-                        f"HI Code {msg.code}, but the FBU of frame {f.frame} "
-                        f"reached {dgram.src} from {sender} {f.src}, which "
-                        f"calls for Code {expected}"), dgram, obs.handover)
+                    self.out(R.HI_CODE_MISMATCH, say(
+                        R.HI_CODE_MISMATCH, code=msg.code, frame=f.frame,
+                        src=dgram.src, sender=sender, sender_addr=f.src,
+                        expected=expected), dgram, obs.handover)
                 break
 
     # --- rules on a matched reply ----------------------------------------
@@ -202,24 +197,21 @@ class SessionRules(Subscriber):
         else:
             if (dst != msg.homeaddr and dst not in node.ncoas
                     and dst not in node.nar_ips and dst not in node.hi_peers):
-                self.out(R.FBACK_WRONG_DESTINATION, (
-                    f"FBAck sent to {dst}, not to the source of the FBU of "
-                    f"frame {matched[-1].frame} ({matched[-1].src}), NAR or "
-                    f"the MN"), dgram, ho)
+                self.out(R.FBACK_WRONG_DESTINATION, say(
+                    R.FBACK_WRONG_DESTINATION, dst=dst,
+                    frame=matched[-1].frame, src=matched[-1].src), dgram, ho)
         senders = [f for f in matched if f.src == dst]
         if senders:
             dport = dgram.dport
             if not any(f.sport == dport for f in senders):
-                self.out(R.FBACK_WRONG_PORT, (
-                    f"FBAck sent to port {dport}, not to source port "
-                    f"{senders[-1].sport} of the FBU of frame "
-                    f"{senders[-1].frame}"), dgram, ho)
+                self.out(R.FBACK_WRONG_PORT, say(
+                    R.FBACK_WRONG_PORT, dport=dport, sport=senders[-1].sport,
+                    frame=senders[-1].frame), dgram, ho)
         request = senders[-1] if senders else matched[-1]
         if msg.lifetime is not None and msg.lifetime > request.lifetime:
-            self.out(R.FBACK_LIFETIME_EXCEEDS_REQUEST, (
-                f"FBAck grants Lifetime {msg.lifetime} s, more than the "
-                f"{request.lifetime} s the FBU of frame {request.frame} "
-                f"asked for"), dgram, ho)
+            self.out(R.FBACK_LIFETIME_EXCEEDS_REQUEST, say(
+                R.FBACK_LIFETIME_EXCEEDS_REQUEST, lifetime=msg.lifetime,
+                requested=request.lifetime, frame=request.frame), dgram, ho)
 
     def _hack_ncoa(self, hi, obs) -> None:
         msg = obs.msg
@@ -241,17 +233,17 @@ class SessionRules(Subscriber):
             where = node.ncoas.get(f.coa)
             if where is not None:
                 f.coa_reported = True
-                self.out(R.FBU_COA_NOT_NAR, (
-                    f"FBU of frame {f.frame} has Care-of Address {f.coa}, "
-                    f"the NCoA supplied by {where}, not NAR's IP address"),
-                    at, ho)
+                self.out(R.FBU_COA_NOT_NAR, say(
+                    R.FBU_COA_NOT_NAR, frame=f.frame, coa=f.coa, reason=(
+                        f"the NCoA supplied by {where}, not NAR's IP "
+                        f"address")), at, ho)
             elif (node.nar_ips and f.coa not in node.nar_ips
                   and not node.addresses_capped):
                 f.coa_reported = True
-                self.out(R.FBU_COA_NOT_NAR, (
-                    f"FBU of frame {f.frame} has Care-of Address {f.coa}, "
-                    f"not the NAR IP address PrRtAdv advertised "
-                    f"({some_of(node.nar_ips)})"), at, ho)
+                self.out(R.FBU_COA_NOT_NAR, say(
+                    R.FBU_COA_NOT_NAR, frame=f.frame, coa=f.coa, reason=(
+                        f"not the NAR IP address PrRtAdv advertised "
+                        f"({some_of(node.nar_ips)})")), at, ho)
 
 
 def _reply_values(msg, dgram) -> dict:

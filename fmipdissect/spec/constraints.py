@@ -202,13 +202,17 @@ class Pair(Frozen):
     (mismatch_rule, an error naming that request); with no request of its
     scope seen at all it is an observation (orphan_rule).  A scope of
     "routers" (decision D9: the two routers' addresses) also catches a HAck
-    sent back the wrong way.
+    sent back the wrong way.  distinct_by: the New IPv4 Address Option-Code
+    that tells distinct requests under one key apart (decision D17); None:
+    a request seen again under its key is the same request.
     """
     request: str
     response: str
     request_key: tuple[str, ...]
     response_key: tuple[str, ...]
-    scope: tuple[str, ...]          # the same parts for request and reply
+    request_scope: tuple[str, ...]
+    response_scope: tuple[str, ...]
+    distinct_by: int | None
     orphan_rule: str
     mismatch_rule: str
     unanswered_rule: str
@@ -217,17 +221,19 @@ class Pair(Frozen):
 
 PAIRS = (
     Pair("fbu", "fback", ("homeaddr", "ident"), ("homeaddr", "ident"),
-         ("homeaddr",),
+         ("homeaddr",), ("homeaddr",), None,
          R.FBACK_WITHOUT_FBU, R.FBACK_IDENTIFICATION_MISMATCH,
          R.FBU_UNACKNOWLEDGED, "Home Address"),
     # HI goes PAR -> NAR, HAck NAR -> PAR (RFC 4988 5.6: addresses copied).
     Pair("hi", "hack", ("src", "dst", "identifier"),
-         ("dst", "src", "identifier"), ("routers",),
+         ("dst", "src", "identifier"), ("routers",), ("routers",),
+         P.ADDR_PCOA,
          R.HACK_WITHOUT_HI, R.HACK_IDENTIFIER_MISMATCH, R.HI_UNANSWERED,
          "routers"),
     # RtSolPr goes MN -> PAR, PrRtAdv PAR -> MN.
     Pair("rtsolpr", "prrtadv", ("src", "identifier"), ("dst", "identifier"),
-         ("src",), R.PRRTADV_WITHOUT_RTSOLPR, R.PRRTADV_IDENTIFIER_MISMATCH,
+         ("src",), ("dst",), None,
+         R.PRRTADV_WITHOUT_RTSOLPR, R.PRRTADV_IDENTIFIER_MISMATCH,
          R.RTSOLPR_UNANSWERED, "MN"),
 )
 PAIR_OF = {k: p for p in PAIRS for k in (p.request, p.response)}

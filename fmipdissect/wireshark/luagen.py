@@ -214,6 +214,10 @@ def _matching(m: P.MessageSpec) -> dict:
     response = m.key == pair.response
     return {"match_key": list(pair.response_key if response
                               else pair.request_key),
+            "match_scope": list(pair.response_scope if response
+                                else pair.request_scope),
+            # decision D17: what tells distinct requests of one key apart
+            "distinct_option": pair.distinct_by,
             "orphan_rule": pair.orphan_rule if response else None,
             "mismatch_rule": pair.mismatch_rule if response else None,
             "unanswered_rule": None if response else pair.unanswered_rule,
@@ -404,6 +408,7 @@ def _numbers() -> dict:
         "LLA_MAC_LENGTH": LLA_MAC_LENGTH,
         # decision D13: handovers for -z fmip,handovers
         "HANDOVER_EXPIRY_SECONDS": int(K.EXPIRY_SECONDS),
+        "REQUESTS_PER_KEY": K.REQUESTS_PER_KEY,
         "FBACK_REJECTED_MIN": P.FBACK_CODE_REFUSED_MIN,
         "NETWORK_TRIGGER": P.PRRTADV_CODE_NETWORK_TRIGGER,
         "ADDR_PCOA": P.ADDR_PCOA,
