@@ -134,20 +134,18 @@ def command(capture, *args: str, lua: bool = True, two_pass: bool = False,
 
     Run it with env=isolated_env() (run() and the helpers below do).
 
-    two_pass (-2) lets a request show fmip.response_in: tshark prints each
-    frame as it reads it, before the response has been seen.  With -2 and
-    no display filter tshark's first pass builds no protocol tree, and the
-    ICMP side of the dissector (a postdissector reading the icmp field)
-    sees nothing on that pass; a display filter that keeps every frame
-    ("frame") makes it build the tree.
+    two_pass (-2) lets a request show fmip.response_in and a request never
+    answered its finding: tshark prints each frame as it reads it, before
+    the response has been seen.  (With -2 and no display filter tshark's
+    first pass builds no protocol tree; the dissector then reads ICMP
+    type 41 from the frame's octets, so every request is recorded on the
+    first pass either way.)
     """
     cmd = [find_tshark(), "-n", "-r", str(capture)]
     if lua:
         cmd += ["-X", f"lua_script:{lua_path or dissector_path()}"]
     if two_pass:
         cmd.append("-2")
-        if "-Y" not in args:
-            cmd += ["-Y", "frame"]
     for name, value in (prefs or {}).items():
         cmd += ["-o", f"{name}:{value}"]
     return cmd + list(args)
@@ -175,9 +173,11 @@ def run(capture, *args: str, timeout: float = 600, **kw) -> str:
     return run_command(command(capture, *args, **kw), timeout).stdout
 
 
-def fields(capture, names: list[str], **kw) -> list[dict[str, list[str]]]:
-    """One dict per frame: field name -> list of occurrences (maybe empty)."""
-    args = ["-T", "fields", "-E", "header=n", "-E", "occurrence=a",
+def fields(capture, names: list[str], *extra: str,
+           **kw) -> list[dict[str, list[str]]]:
+    """One dict per frame: field name -> list of occurrences (maybe empty);
+    extra: more tshark options (a display filter, -V)."""
+    args = [*extra, "-T", "fields", "-E", "header=n", "-E", "occurrence=a",
             "-E", f"aggregator={OCCURRENCE_SEPARATOR}", "-E", "quote=n"]
     for n in names:
         args += ["-e", n]
