@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "lint": ("fmipdissect.lint.cli", "check captures against RFC 4988 (= fmip-lint)"),
     "decode": ("fmipdissect.decode.cli", "print every FMIPv4 message of a capture"),
     "gen": ("fmipdissect.gen.cli", "write a capture of a handover scenario"),
-    "lua": ("fmipdissect.wireshark.luagen", "generate or install the Wireshark Lua dissector"),
+    "lua": ("fmipdissect.wireshark.plugin", "generate or install the Wireshark Lua dissector"),
     "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),
     "emulate": ("fmipdissect.active.emulate", "play PAR, NAR or MN on live interfaces"),
     "probe": ("fmipdissect.active.probe", "test a PAR or NAR against RFC 4988, case by case"),

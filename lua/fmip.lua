@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+3372ebf7284e"
+local PLUGIN_VERSION = "0.1.0+27e9048aea87"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -2762,7 +2762,7 @@ end
 -- ICMP type 41 read from the frame's own octets.  On the first pass of
 -- `tshark -2` without a display filter Wireshark builds no tree, so the
 -- icmp field is not there; yet every request must be recorded on the first
--- pass, or a reply never seen cannot be known (FM403, FM405, FM407).  The
+-- pass, or a reply never seen cannot be known (the unanswered rules).  The
 -- IPv4 header is the first one carrying the frame's network addresses,
 -- protocol 1, not a fragment; a message the snap length clipped is left
 -- to the pass that has the tree.

@@ -40,7 +40,7 @@ from ..spec import protocol as P
 from ..spec import rules as R
 from . import assembly as A
 from .events import handlers
-from .state import (FORWARDED, FbuSeen, HiKey, HiSeen, MobileNode,
+from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
                     classify_fbu, is_group, pop_expired, remember)
 

@@ -1,29 +1,22 @@
-"""`fmipdissect lua`: render the Wireshark Lua dissector from fmipdissect/spec.
+"""The Wireshark Lua dissector rendered from fmipdissect/spec.
 
 Every field, code table, flag mask and reserved mask of lua/fmip.lua comes
 from fmipdissect/spec/protocol.py; every required option (with its
 Option-Codes), option order, exemption, limit and matching key from the
 rulebook fmipdissect/spec/constraints.py; every expert info, with its
 message template, from the rule registry fmipdissect/spec/rules.py; the
-jinja2 template
-(templates/fmip.lua.j2) holds only the generic dissection logic that walks
-those tables.  `fmipdissect lua` prints the dissector, `-o FILE` writes it,
-`--install` copies it into Wireshark's personal Lua plugins folder.
+jinja2 template (templates/fmip.lua.j2) holds only the generic dissection
+logic that walks those tables.  `fmipdissect lua` (plugin.py) prints the
+dissector, writes it or installs it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import jinja2
 
 from .. import __version__
-from ..errors import InputError
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
@@ -498,145 +491,3 @@ def render() -> str:
 
 
 # --- Installation ------------------------------------------------------------
-
-def personal_lua_plugins_dir() -> Path:
-    """Wireshark's personal Lua plugins folder.
-
-    The authority is the installed Wireshark itself (`tshark -G folders`,
-    line "Personal Lua Plugins").  Without tshark, Wireshark's convention
-    since 2.5 on Unix-like systems is ~/.local/lib/wireshark/plugins
-    (User's Guide, "Plugin folders"; the same folder in 4.0 and 4.4).
-    The older $XDG_CONFIG_HOME/wireshark/plugins (or ~/.wireshark/plugins)
-    is still read for Lua scripts, but a file of the same name in the new
-    folder wins, so the new folder is the one to install into.
-    """
-    tshark = shutil.which("tshark")
-    if tshark:
-        try:
-            out = subprocess.run([tshark, "-G", "folders"], capture_output=True,
-                                 text=True, timeout=30).stdout
-            for line in out.splitlines():
-                name, _, path = line.partition(":")
-                if name.strip() == "Personal Lua Plugins" and path.strip():
-                    return Path(path.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return Path.home() / ".local" / "lib" / "wireshark" / "plugins"
-
-
-def legacy_lua_plugins_dir() -> Path:
-    """The pre-2.5 personal folder (still read for Lua): XDG aware."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    if xdg:
-        return Path(xdg) / "wireshark" / "plugins"
-    if (Path.home() / ".config" / "wireshark").is_dir():
-        return Path.home() / ".config" / "wireshark" / "plugins"
-    return Path.home() / ".wireshark" / "plugins"
-
-
-# --- Command line --------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the dissector to FILE (default: standard "
-                             "output); the committed copy is lua/fmip.lua")
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--install", action="store_true",
-                        help="copy the dissector into Wireshark's personal Lua "
-                             "plugins folder (atomically; never through a "
-                             "symbolic link) and say where")
-    action.add_argument("--uninstall", action="store_true",
-                        help="remove the copy --install put into Wireshark's "
-                             "personal Lua plugins folder")
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write text to target through a temporary file and a rename.
-
-    Wireshark (or a second install) never reads a half-written file, and a
-    symbolic link at target is refused rather than followed: writing
-    through it would overwrite whatever file it points to.
-    """
-    if target.is_symlink():
-        raise InputError(f"{target} is a symbolic link; not writing through "
-                         f"it (remove it first)")
-    if target.is_dir():
-        raise InputError(f"{target}: is a directory")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)   # replaces a link itself, never its target
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {target}: {exc.strerror}") from None
-
-
-def install(text: str) -> Path:
-    folder = personal_lua_plugins_dir()
-    target = folder / PLUGIN_FILE_NAME
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot install into {folder}: "
-                         f"{exc.strerror}") from None
-    write_atomically(target, text)
-    print(f"installed {target}", file=sys.stderr)
-    legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
-    if legacy.exists():
-        print(f"note: an older copy at {legacy} is shadowed by the new one",
-              file=sys.stderr)
-    print("restart Wireshark (or Analyze > Reload Lua Plugins) to load it",
-          file=sys.stderr)
-    return target
-
-
-def _written_by_us(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return REGENERATE_COMMAND in f.readline()
-    except OSError:
-        return False
-
-
-def uninstall() -> None:
-    removed = False
-    for folder in (personal_lua_plugins_dir(), legacy_lua_plugins_dir()):
-        target = folder / PLUGIN_FILE_NAME
-        if target.is_symlink() or target.is_file():
-            if not target.is_symlink() and not _written_by_us(target):
-                print(f"not removing {target}: it was not written by "
-                      f"`fmipdissect lua`", file=sys.stderr)
-                continue
-            try:
-                target.unlink()
-            except OSError as exc:
-                raise InputError(f"cannot remove {target}: "
-                                 f"{exc.strerror}") from None
-            print(f"removed {target}", file=sys.stderr)
-            removed = True
-    if not removed:
-        print(f"nothing to remove: no {PLUGIN_FILE_NAME} in "
-              f"{personal_lua_plugins_dir()}", file=sys.stderr)
-
-
-def run(args) -> int:
-    if args.uninstall:
-        uninstall()
-        return 0
-    text = render()
-    if args.output:
-        out = Path(args.output)
-        if out.is_dir():
-            raise InputError(f"{out}: is a directory")
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {out}: {exc.strerror}") from None
-    elif not args.install:
-        sys.stdout.write(text)
-    if args.install:
-        install(text)
-    return 0

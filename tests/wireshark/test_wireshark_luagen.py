@@ -13,7 +13,7 @@ from wireshark_common import require_tool
 
 from fmipdissect.spec import protocol as P
 from fmipdissect.spec import rules as R
-from fmipdissect.wireshark import luagen
+from fmipdissect.wireshark import luagen, plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "lua" / "fmip.lua"
@@ -157,9 +157,9 @@ def test_install_into_personal_lua_plugins_folder(tmp_path):
 def test_legacy_folder_is_xdg_aware(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    assert luagen.legacy_lua_plugins_dir() == tmp_path / "xdg" / "wireshark" / "plugins"
+    assert plugin.legacy_lua_plugins_dir() == tmp_path / "xdg" / "wireshark" / "plugins"
     monkeypatch.delenv("XDG_CONFIG_HOME")
-    assert luagen.legacy_lua_plugins_dir() == tmp_path / ".wireshark" / "plugins"
+    assert plugin.legacy_lua_plugins_dir() == tmp_path / ".wireshark" / "plugins"
     (tmp_path / ".config" / "wireshark").mkdir(parents=True)
-    assert luagen.legacy_lua_plugins_dir() == \
+    assert plugin.legacy_lua_plugins_dir() == \
         tmp_path / ".config" / "wireshark" / "plugins"
