@@ -67,7 +67,6 @@ the octets it came from.
 
 from __future__ import annotations
 
-import socket
 import struct
 
 from scapy.config import conf
@@ -83,6 +82,7 @@ from .spec import constraints as K
 from .wire import checksum as C
 from .wire.padding import build_padding, lla_split, padding_ok
 from .spec import protocol as P
+from .spec.numbers import IPPROTO_ICMP
 
 __all__ = [
     "FBU", "FBAck", "RtSolPr", "PrRtAdv", "HI", "HAck",
@@ -762,7 +762,7 @@ class _ICMPType41Dispatch(Packet):
     def dispatch_hook(cls, _pkt=None, *args, **kargs):
         if (_pkt and len(_pkt) >= P.RTSOLPR.header_len
                 and _pkt[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY):
-            ours = _ICMP_CLASSES.get(_pkt[4])
+            ours = _ICMP_CLASSES.get(_pkt[P.ICMP_SUBTYPE_OFFSET])
             if ours is not None:
                 return ours
         return ICMP
@@ -785,7 +785,7 @@ _insert_before(IP, ICMP, _ICMPType41Dispatch)
 
 # Building: IP()/HI() sets proto 1, UDP()/FBU() the Mobile IPv4 port.
 for _cls in _ICMP_CLASSES.values():
-    bind_top_down(IP, _cls, proto=socket.IPPROTO_ICMP)
+    bind_top_down(IP, _cls, proto=IPPROTO_ICMP)
 for _cls in _MIP_CLASSES.values():
     bind_top_down(UDP, _cls, sport=P.MIP_UDP_PORT, dport=P.MIP_UDP_PORT)
 del _cls
