@@ -3,7 +3,7 @@
     python -m fmipdissect.lint.docs -o docs/rules.md
 
 The page is derived entirely from spec/rules.py (and the session limits of
-lint/session.py); tests/test_lint_docs.py proves the committed file current.
+lint/session.py); tests/lint/test_lint_docs.py proves the committed file current.
 """
 
 from __future__ import annotations
