@@ -17,8 +17,8 @@ the current folder does not come before PYTHONPATH).  It prints, per
 capture, both wall times, the rate of each and how many times faster the
 working tree is, and whether the findings match.
 
---base: default 2ff2055, the commit before issue 14's work (the C record
-walk and the start-up work came after it).  CAPTURE: names among bg.pcap,
+--base: default 2ff2055, the last commit without the C record walk and
+the start-up work.  CAPTURE: names among bg.pcap,
 bg.pcapng, fmip.pcap, bg-frag.pcap (default: fmip.pcap bg.pcap), or the
 path of any capture file.
 """
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
                              "(default: " + " ".join(DEFAULT_CAPTURES) + ")")
     parser.add_argument("--base", default=DEFAULT_BASE,
                         help="the commit to compare with (default: "
-                             f"{DEFAULT_BASE}, before issue 14's work)")
+                             f"{DEFAULT_BASE}, before the C record walk)")
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of each version per capture (best "
                              "reported; default 3)")

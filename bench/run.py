@@ -15,7 +15,7 @@ parameters are unchanged):
                         200,004 messages (`gen predictive --handovers 28572`)
   bg-frag.pcap          bg.pcap with fragmented UDP background (not
                         FMIPv4) added: 45% of its 1,818,180 packets are
-                        fragments (issue 13)
+                        fragments
 
 then times, each several times (the best run reported: the machines are
 shared and noisy), every one a process of its own with the page cache warm:
@@ -77,14 +77,14 @@ CACHE = REPO / "bench" / "out" / "cache"
 LUA = REPO / "lua" / "fmip.lua"
 SEED = 4988
 
-# issue 5's targets
+# the throughput targets (docs/performance.md), printed as "issue 5"
 TARGET_PCAP = 1_000_000           # packets/s, wall, one process
 TARGET_PCAPNG = 500_000
 TARGET_FMIP = 100_000             # messages/s
 TARGET_TSHARK_RATIO = 25.0
 TARGET_RSS_MB = 150
-TARGET_HANDOVERS_RATIO = 1.3      # issue 10: handovers time / fmip-lint time
-# issue 14's targets ("halve the distance to the disk")
+TARGET_HANDOVERS_RATIO = 1.3      # handovers time / fmip-lint time
+# the second set ("halve the distance to the disk"), printed as "issue 14"
 TARGET14_PCAP_10M = 6_000_000     # packets/s on the 10M-packet pcap
 TARGET14_PCAP = 4_500_000         # on the 1M-packet pcap
 TARGET14_PCAPNG = 3_000_000
@@ -151,7 +151,7 @@ def run_timed(cmd: list[str], out_path: Path, env: dict | None = None,
 
 def best(values):
     """The machines are shared and noisy: the fastest run is the one least
-    disturbed (issue 14 asks for best of 3)."""
+    disturbed (the targets are checked on the best of 3)."""
     return min(values)
 
 
@@ -248,8 +248,8 @@ FRAGMENT_EVERY = (11, 3)      # after 11 frames, 3 datagrams of 3 fragments:
 
 def with_fragments(src: Path, dst: Path) -> None:
     """bg.pcap with fragmented background UDP (not FMIPv4: DNS-like, port
-    53 to 5353) mixed in, 45% of the packets (issue 13: the prefilter must
-    keep such fragments out of the full parser).  Cached like the others."""
+    53 to 5353) mixed in, 45% of the packets (the prefilter must keep such
+    fragments out of the full parser).  Cached like the others."""
     stamp = dst.with_suffix(dst.suffix + ".params")
     params = json.dumps({"src": src.stat().st_mtime, "every": FRAGMENT_EVERY,
                          "version": 1})
@@ -339,7 +339,7 @@ def measure_lint(cap: Capture, runs: int, work: Path, slow: bool = False,
 
 def measure_handovers(cap: Capture, runs: int, work: Path) -> Result:
     """`fmipdissect handovers --format json`: the same engine as fmip-lint
-    plus the handover tracker (issue 10)."""
+    plus the handover tracker."""
     cmd = [FMIPDISSECT, "handovers", "--format", "json", str(cap.path)]
     timings = [run_timed(cmd, work / f"handovers-{cap.name}.json")
                for _ in range(runs)]
@@ -387,7 +387,7 @@ def measure_common(tool: str, cap: Capture, runs: int, work: Path,
 
 def measure_cat(cap: Capture, runs: int) -> Result:
     """`cat CAPTURE > /dev/null`, whole process: the disk's (page cache's)
-    limit that issue 14 measures the distance to."""
+    limit the targets measure the distance to."""
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -401,7 +401,7 @@ def measure_cat(cap: Capture, runs: int) -> Result:
 
 def measure_startup(runs: int, work: Path) -> dict:
     """Milliseconds, best of runs: the interpreter alone, and fmip-lint on
-    the 7-packet predictive sample (issue 14: start-up <= 50 ms); each the
+    the 7-packet predictive sample (target: start-up <= 50 ms); each the
     bare process, without GNU time around it (run_timed's rss=False), the
     three taking turns so that a busy moment of the machine hits all three
     alike."""

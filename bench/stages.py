@@ -1,4 +1,4 @@
-"""Where fmip-lint's time per FMIPv4 message goes, stage by stage (issue 14).
+"""Where fmip-lint's time per FMIPv4 message goes, stage by stage.
 
     .venv/bin/python bench/stages.py [CAPTURE] [--runs N]
 

@@ -1,4 +1,4 @@
-"""`make stress`: hostile captures at growing sizes (issue 13, item 5).
+"""`make stress`: hostile captures at growing sizes.
 
     .venv/bin/python bench/stress.py [--sizes 10000,100000,1000000]
                                      [--family NAME]... [--quick] [--list]

@@ -1,4 +1,4 @@
-"""Hostile captures against the checker's session state (issue 13, item 5).
+"""Hostile captures against the checker's session state.
 
     .venv/bin/python bench/stress_session.py [--sizes 10000,100000,1000000]
                                              [--family NAME]... [--quick]
@@ -231,7 +231,7 @@ FAMILIES = {f.name: f for f in (
     Family("rtsolpr-flood", build_rtsolpr_flood),
     Family("huge-options", build_huge_options, unit="options"),
     Family("findings-j2", build_findings, files=2, jobs=2, unit="findings"),
-    # the handover tracker on the same floods (issue 10: as bounded)
+    # the handover tracker on the same floods: as bounded as the checker
     Family("handovers-fbu", build_fbu_flood, command="handovers",
            captures_of="fbu-flood"),
     Family("handovers-hi", build_hi_flood, command="handovers",

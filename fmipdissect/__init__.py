@@ -14,13 +14,14 @@ when first used (PEP 562), so `import fmipdissect` stays cheap and pulls in
 neither Scapy nor jinja2.
 """
 
+import sys
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "check": "fmipdissect.api",
-    # the subpackage itself: a callable module (fmipdissect.handovers(source))
-    "handovers": "fmipdissect.handovers",
+    "handovers": "fmipdissect.api",
     "Finding": "fmipdissect.records",
     "InputError": "fmipdissect.errors",
 }
@@ -31,12 +32,29 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
-        module = importlib.import_module(_LAZY[name])
-        value = module if module.__name__ == f"{__name__}.{name}" else \
-            getattr(module, name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fmipdissect' has no attribute {name!r}")
+
+
+class _Package(type(sys)):
+    """The type of this module.  `handovers` names both the API function and
+    the subpackage fmipdissect.handovers; importing a subpackage sets the
+    parent's attribute to the submodule, after the subpackage has run, so
+    the attribute is kept here: a module assigned to `handovers` is not
+    stored, and the name stays the function fmipdissect.api.handovers
+    (imported on first use by __getattr__, as before).  The subpackage is
+    in sys.modules, so `import fmipdissect.handovers.records` and `from
+    fmipdissect.handovers.records import HandoverRecord` work."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "handovers" and isinstance(value, type(sys)):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__():

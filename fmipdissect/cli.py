@@ -32,7 +32,7 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     Every add_argument makes a formatter only to check the metavar, and
     argparse's __init__ imports shutil (with bz2, lzma, zlib) for the
-    terminal width: some 3 ms of every start (issue 14).  Help and usage
+    terminal width: some 3 ms of every start.  Help and usage
     text are argparse's, the width computed as argparse computes it.
     """
 
@@ -80,7 +80,7 @@ def _run(run, args, prog: str) -> int:
 
 def _load(modname: str):
     """A subcommand's module (the builtin __import__: importlib itself is
-    a start-up cost, issue 14)."""
+    a start-up cost)."""
     return __import__(modname, fromlist=["run"])
 
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__version__}")
     # prog given: argparse would otherwise set up a formatter (and import
-    # shutil) only to work out this same name (start-up, issue 14)
+    # shutil) only to work out this same name (start-up)
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND",
                                 prog=parser.prog)
     # Import only the chosen subcommand's module: `gen` pulls in Scapy,
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((a for a in argv if not a.startswith("-")), None)
     # `fmipdissect SUBCOMMAND ...` never shows the list of subcommands (only
     # `fmipdissect [-h]` does): then only its own parser is made, not all 8
-    # (about 0.4 ms each, start-up, issue 14).
+    # (about 0.4 ms each of start-up).
     only = (chosen if argv and argv[0] == chosen and chosen in SUBCOMMANDS
             else None)
     for name, (modname, helptext) in SUBCOMMANDS.items():
@@ -129,7 +129,7 @@ def lint_main(argv: list[str] | None = None) -> int:
 
 
 try:
-    # the C module: `signal` adds enums, ~1 ms of every start (issue 14)
+    # the C module: `signal` adds enums, ~1 ms of every start
     import _signal as signal
 except ImportError:                    # another Python implementation
     import signal

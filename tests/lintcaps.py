@@ -8,7 +8,7 @@ takes keyword overrides, so a test states only what it breaks.
 CASES maps every rule id of the registry to a minimal capture that makes it
 fire: (packets, also), where `also` is the set of other error/warning rules
 the capture is allowed to trigger as a consequence.  Infos are always
-allowed.  A rule without a case fails tests/test_lint_rules.py.
+allowed.  A rule without a case fails tests/lint/test_lint_rules.py.
 """
 
 from __future__ import annotations

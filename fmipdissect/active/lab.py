@@ -88,7 +88,7 @@ def parse_lab_faults(texts: list[str]) -> dict[str, list[str]]:
                              f"ROLE one of par, nar, mn")
         by_role[role].append(name)
     for role, names in by_role.items():
-        parse_faults(names, role)      # InputError for a bad one, now
+        parse_faults(names, role)      # InputError for a bad one, before any start
     return by_role
 
 

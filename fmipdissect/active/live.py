@@ -25,6 +25,7 @@ from ..decode.decoder import decode_icmp, decode_mip
 from ..errors import InputError
 from ..gen.writers import PcapngWriter
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
@@ -53,7 +54,7 @@ class Seen:
 
     def message(self):
         """The decoded FMIPv4 message (fmipdissect's decoder), or None."""
-        if self.proto == socket.IPPROTO_UDP:
+        if self.proto == IPPROTO_UDP:
             return decode_mip(self.payload)
         return decode_icmp(self.payload)
 
@@ -75,11 +76,11 @@ def parse_fmip_frame(frame: bytes):
     src = socket.inet_ntoa(frame[ip + 12:ip + 16])
     dst = socket.inet_ntoa(frame[ip + 16:ip + 20])
     l4 = ip + ihl
-    if proto == socket.IPPROTO_ICMP:
+    if proto == IPPROTO_ICMP:
         if end > l4 and frame[l4] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY:
             return src, dst, proto, None, None, bytes(frame[l4:end])
         return None
-    if proto == socket.IPPROTO_UDP and end >= l4 + 8:
+    if proto == IPPROTO_UDP and end >= l4 + 8:
         sport, dport = struct.unpack_from("!HH", frame, l4)
         if P.MIP_UDP_PORT in (sport, dport):
             return src, dst, proto, sport, dport, bytes(frame[l4 + 8:end])

@@ -38,6 +38,7 @@ from scapy.packet import Raw
 from ..gen import flows as S
 from ..layers import LLAOption, MNPARAuth, PrefixOption
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from ..wire.checksum import CHECKSUM_BAD, mn_par_authenticator
 from .faults import Injected
 
@@ -122,7 +123,7 @@ class Role:
         if "no-reply" in self.faults:
             return
         if "bad-checksum" in self.faults \
-                and packet.haslayer(IP) and packet[IP].proto == 1:
+                and packet.haslayer(IP) and packet[IP].proto == IPPROTO_ICMP:
             packet = spoil_checksum(packet)
         data = bytes(packet)
         due = time.monotonic() + self.faults.delay_ms / 1000
@@ -204,7 +205,7 @@ class PAR(Role):
         return S.Params(par=self.address, **kw)
 
     def handle(self, seen, msg):
-        if seen.proto == 17 and seen.dport != P.MIP_UDP_PORT and \
+        if seen.proto == IPPROTO_UDP and seen.dport != P.MIP_UDP_PORT and \
                 msg.key == "fbu":
             return
         if msg.key in ("rtsolpr", "fbu") and seen.src not in self.mn_macs \

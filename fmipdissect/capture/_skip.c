@@ -1,4 +1,4 @@
-/* The optional accelerator of the fast path (capture/accel.py, issue 14).
+/* The optional accelerator of the fast path (capture/accel.py).
  *
  * skip(buf, pos, avail, layout) -> (pos, records)
  *
@@ -26,6 +26,10 @@
  * fields (1: the Python loop must look), or None (always look).
  * wanted: bytes, 256 flags by IPv4 protocol.  rejected: the Reassembler's
  * dict of rejected fragment keys; reject: its bound reject method.
+ *
+ * The IP protocol numbers 1 (ICMP) and 17 (UDP) are literals here; the
+ * Python code takes them from fmipdissect/spec/numbers.py (IPPROTO_ICMP,
+ * IPPROTO_UDP).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -1,4 +1,4 @@
-"""The optional C accelerator of the fast path (issue 14).
+"""The optional C accelerator of the fast path.
 
 capture/_skip.c steps over, in C, the records the hot loops of pcap.py and
 pcapng.py would step over after a glance (see its header); the Python loop
@@ -47,8 +47,8 @@ def _others_table(others: frozenset, size: int) -> bytes | None:
     if size > 2:
         return None
     table = bytearray(1 << (8 * size))
-    # one unpack for all values: int.from_bytes per value was most of a
-    # tiny run's reading time (start-up, issue 14)
+    # one unpack for all values: an int.from_bytes per value would be most
+    # of a tiny run's reading time (start-up)
     for value in struct.unpack(f">{len(others)}{'BH'[size - 1]}",
                                b"".join(others)):
         table[value] = 1

@@ -14,7 +14,8 @@ from ..records import CaptureNote, Datagram
 from ..spec.rules import RULES_BY_NAME, say
 import fmipdissect.capture.linklayer as L
 from .fragments import Reassembler
-from .prefilter import IPPROTO_ICMP, IPPROTO_UDP, carries_fmip, fragment_key
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
+from .prefilter import carries_fmip, fragment_key
 
 RULE_CLIPPED = RULES_BY_NAME["packet-clipped"].id
 PROTO_NAMES = {IPPROTO_UDP: "udp", IPPROTO_ICMP: "icmp"}

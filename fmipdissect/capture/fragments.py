@@ -22,7 +22,8 @@ from collections import OrderedDict
 from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote
 from ..spec.rules import RULES_BY_NAME, say
-from .prefilter import IPPROTO_UDP, carries_fmip
+from ..spec.numbers import IPPROTO_UDP
+from .prefilter import carries_fmip
 
 FRAGMENT_TIMEOUT = 30.0        # seconds of capture time
 FRAGMENT_MAX_SETS = 4096       # fragment sets kept at once

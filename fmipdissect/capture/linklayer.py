@@ -19,6 +19,9 @@ settle, so they agree by construction.
 from __future__ import annotations
 
 from ..spec import protocol
+from ..spec.numbers import (IPPROTO_DSTOPTS, IPPROTO_GRE, IPPROTO_HOPOPTS,
+                            IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6,
+                            IPPROTO_ROUTING, IPPROTO_UDP)
 
 # --- link types (tcpdump.org/linktypes.html) ----------------------------------
 
@@ -80,12 +83,7 @@ PPP_PROTOCOLS = {0x0021: "ip", 0x0057: "ipv6", 0x0281: "mpls", 0x0283: "mpls"}
 NULL_FAMILIES = {2: "ip", 24: "ipv6", 28: "ipv6", 30: "ipv6"}
 SNAP_OUIS = (b"\x00\x00\x00", b"\x00\x00\xf8")     # RFC 1042, 802.1H
 
-IPPROTO_ICMP = 1
-IPPROTO_IPIP = 4
-IPPROTO_UDP = 17
-IPPROTO_IPV6 = 41
-IPPROTO_GRE = 47
-IPV6_EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options
+IPV6_EXTENSIONS = (IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS)
 VXLAN_PORT = 4789              # RFC 7348 5
 TUNNEL_PROTOCOLS = {IPPROTO_IPIP: "ip", IPPROTO_IPV6: "ipv6",
                     IPPROTO_GRE: "gre"}

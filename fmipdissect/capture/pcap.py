@@ -9,6 +9,7 @@ import struct
 from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from ..spec.numbers import IPPROTO_UDP
 from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
@@ -152,7 +153,7 @@ class PcapRecords:
         peek = fast_struct(self.endian, "8xI4x", row).unpack_from
         ip_at = 16 + link_header
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
-        fragment = fragment_candidate
+        fragment, udp_proto = fragment_candidate, IPPROTO_UDP
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         fragments, layer = r.parser.fragments, self.layer
@@ -174,10 +175,10 @@ class PcapRecords:
                 break
             frames += 1
             if ltype == type_value:
-                if proto == 17:
+                if proto == udp_proto:
                     ip = pos + ip_at
                     if buf[ip + 6] & 0x3F or buf[ip + 7]:
-                        if not fragment(buf, ip, nxt, 17, fragments):
+                        if not fragment(buf, ip, nxt, udp_proto, fragments):
                             pos = nxt
                             continue
                     else:

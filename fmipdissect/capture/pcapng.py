@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from ..spec.numbers import IPPROTO_UDP
 from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
                         fragment_candidate, frame_candidate, ipv4_candidate,
@@ -156,7 +157,7 @@ class PcapngBlocks:
         peek, length_at, stamp = _fast_structs(endian, linktype)
         ip_at = 28 + link_header
         wanted, candidate, walk = WANTED, ipv4_candidate, frame_candidate
-        fragment = fragment_candidate
+        fragment, udp_proto = fragment_candidate, IPPROTO_UDP
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         parser, interfaces = r.parser, self.interfaces
@@ -179,10 +180,11 @@ class PcapngBlocks:
                 break                   # any other block, or a closer look
             frames += 1
             if ltype == type_value:
-                if proto == 17:
+                if proto == udp_proto:
                     ip = pos + ip_at
                     if buf[ip + 6] & 0x3F or buf[ip + 7]:
-                        if not fragment(buf, ip, pos + 28 + caplen, 17, fragments):
+                        if not fragment(buf, ip, pos + 28 + caplen, udp_proto,
+                                        fragments):
                             pos = nxt
                             continue
                     else:

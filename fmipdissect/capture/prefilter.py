@@ -20,10 +20,9 @@ import struct
 from ..wire.ipv4 import inet_ntoa
 from ..records import Datagram
 from ..spec import protocol
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 import fmipdissect.capture.linklayer as L
 
-IPPROTO_ICMP = L.IPPROTO_ICMP
-IPPROTO_UDP = L.IPPROTO_UDP
 PORT = protocol.MIP_UDP_PORT
 ICMP_TYPE = protocol.ICMP_TYPE_EXPERIMENTAL_MOBILITY
 

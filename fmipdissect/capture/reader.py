@@ -91,7 +91,7 @@ class CaptureReader:
             if found is not None:
                 self.format = "pcap"
                 return PcapRecords(self, *found), 24
-            from . import pcapng     # not for a pcap file (start-up, issue 14)
+            from . import pcapng     # not for a pcap file (start-up)
             endian = pcapng.header(head)
         except ValueError as exc:
             raise CaptureError(f"{name}: {exc}") from None

@@ -33,6 +33,7 @@ from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
 from ..spec.rules import say
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from ..wire import checksum as _checksum
 from ..wire.padding import padding_ok
 from ..records import Datagram, Element, Message
@@ -41,8 +42,6 @@ from ..records import problem
 __all__ = ["decode_mip", "decode_icmp", "decode_datagram", "field_attribute",
            "IPPROTO_ICMP", "IPPROTO_UDP"]
 
-IPPROTO_ICMP = 1
-IPPROTO_UDP = 17
 
 # The framing problems found here (rule ids of the registry, spec/rules.py);
 # an option's Reserved not zero comes from its Field.reserved_rule.

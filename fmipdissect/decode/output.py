@@ -72,7 +72,8 @@ from ..spec import protocol as P
 from ..spec.rules import RULES_BY_ID
 from ..wire.checksum import (CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_PLAIN_SUM,
                              fmip_icmp_checksum)
-from .decoder import IPPROTO_ICMP, field_attribute
+from ..spec.numbers import IPPROTO_ICMP
+from .decoder import field_attribute
 
 # decision D6 (spec/protocol.py): the NTP range of Identification
 NTP_UNIX_OFFSET = P.NTP_UNIX_OFFSET

@@ -35,6 +35,7 @@ from typing import BinaryIO, Iterator
 
 from ..errors import InputError
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP
 from ..wire import checksum as C
 from ..wire.checksum import fold as _fold
 from ..wire.checksum import ip_header_checksum, l4_checksum
@@ -146,8 +147,8 @@ def compile_template(scenario: str, base) -> HandoverTemplate:
                            _role(ip.dst, base),
                            fix_checksums=spec.repeatable)
         excluded = {10, 11}
-        if proto in (1, 17):
-            excluded |= {ihl + 2, ihl + 3} if proto == 1 else \
+        if proto in (IPPROTO_ICMP, IPPROTO_UDP):
+            excluded |= {ihl + 2, ihl + 3} if proto == IPPROTO_ICMP else \
                 {ihl + 6, ihl + 7}
         auth = fr.packet.getlayer(MNPARAuth)
         if auth is not None and UDP in fr.packet:
@@ -161,7 +162,7 @@ def compile_template(scenario: str, base) -> HandoverTemplate:
         for name in ("mn", "ncoa", "mn_mac", *template.idents):
             for pos in _find_all(raw, values[name], excluded):
                 ft.patches.append((pos, name))
-        if proto == 1 and len(raw) >= ihl + 8 and raw[ihl] == \
+        if proto == IPPROTO_ICMP and len(raw) >= ihl + 8 and raw[ihl] == \
                 P.ICMP_TYPE_EXPERIMENTAL_MOBILITY:
             ident = raw[ihl + 6:ihl + 8]
             for k in range(IDENTIFIER_SPAN):
@@ -197,7 +198,7 @@ def patch_handover(template: HandoverTemplate, p) -> list[tuple[int, bytes]]:
             b[pos:pos + len(v)] = v
         ihl = (b[0] & 0x0F) * 4
         proto = b[9]
-        if proto == 17:
+        if proto == IPPROTO_UDP:
             if ft.auth:
                 start, length = ft.auth
                 end = start + P.AUTH_HEADER_LEN
@@ -205,8 +206,8 @@ def patch_handover(template: HandoverTemplate, p) -> list[tuple[int, bytes]]:
                     bytes(b[ihl + 8:end]), p.key, p.algorithm)
             b[ihl + 6:ihl + 8] = b"\x00\x00"
             b[ihl + 6:ihl + 8] = struct.pack("!H", l4_checksum(
-                bytes(b[12:16]), bytes(b[16:20]), 17, bytes(b[ihl:])))
-        elif proto == 1:
+                bytes(b[12:16]), bytes(b[16:20]), IPPROTO_UDP, bytes(b[ihl:])))
+        elif proto == IPPROTO_ICMP:
             message = bytes(b[ihl:])
             if message[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY and \
                     P.message_for("icmp", message[4]) is not None:
@@ -224,11 +225,12 @@ def patch_handover(template: HandoverTemplate, p) -> list[tuple[int, bytes]]:
 # (name, IP protocol, weight, server port, client->server size,
 #  server->client size): IP total lengths of common traffic
 BACKGROUND_CLASSES = (
-    ("web", 6, 45, 443, 40, 1500),       # bulk TCP: ACKs up, full segments down
-    ("web-small", 6, 10, 80, 40, 576),
-    ("ntp", 17, 10, 123, 76, 76),
-    ("rtp", 17, 20, 5004, 200, 200),     # G.711, 20 ms frames
-    ("quic", 17, 15, 443, 60, 1280),
+    # bulk TCP: ACKs up, full segments down
+    ("web", IPPROTO_TCP, 45, 443, 40, 1500),
+    ("web-small", IPPROTO_TCP, 10, 80, 40, 576),
+    ("ntp", IPPROTO_UDP, 10, 123, 76, 76),
+    ("rtp", IPPROTO_UDP, 20, 5004, 200, 200),   # G.711, 20 ms frames
+    ("quic", IPPROTO_UDP, 15, 443, 60, 1280),
 )
 SERVER_NETS = ("192.0.2.0", "198.51.100.0", "203.0.113.0")
 FLOWS = 1024
@@ -260,7 +262,7 @@ def _background_flows(rnd: random.Random, linktype: str, base) -> list:
         server = ip_int(rnd.choice(SERVER_NETS)) + rnd.randrange(1, 255)
         cport = rnd.randrange(49152, 65536)
         flow = _BackgroundFlow()
-        flow.tcp = proto == 6
+        flow.tcp = proto == IPPROTO_TCP
         for direction, size in enumerate((up, down)):
             src, dst = (client, server) if direction == 0 else (server, client)
             sport, dport = (cport, sport_srv) if direction == 0 else \

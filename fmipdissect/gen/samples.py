@@ -79,7 +79,7 @@ def samples_readme() -> str:
         "# Sample captures",
         "",
         f"Generated files; regenerate all of them with `{REGENERATE}`",
-        "(or `make samples`). `tests/test_generate.py` proves they are "
+        "(or `make samples`). `tests/unit/test_generate.py` proves they are "
         "current.",
         "",
         "| file | what it shows | the same with `fmipdissect gen` |",

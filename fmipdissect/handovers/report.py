@@ -28,7 +28,7 @@ def _text(value):
 def clock(t: float) -> str:
     """Capture time as UTC time of day with microseconds."""
     # imported here, as json and csv below: only the format asked for pays
-    # its import (start-up, issue 14)
+    # its import (start-up)
     from datetime import datetime, timezone
     try:
         return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S.%f")

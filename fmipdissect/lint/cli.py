@@ -99,7 +99,7 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
 def build_config(args) -> LintConfig:
     keys = None
     if args.keys:
-        from .keys import load_keys      # --keys only (start-up, issue 14)
+        from .keys import load_keys      # --keys only (start-up)
         keys = load_keys(args.keys)
     return lint_config(args.select, args.ignore, keys, args.lla_length,
                        prefilter=not getattr(args, "no_prefilter", False),

@@ -34,6 +34,7 @@ from ..plain import Record
 from ..records import CaptureNote, Finding
 from .checks import check_message
 from ..spec import rules as R
+from ..spec.numbers import IPPROTO_ICMP
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
 from .session import SessionRules
@@ -41,7 +42,7 @@ from .session import SessionRules
 # "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
 _FMIP_SUBTYPES = f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}"
 
-_ICMP = 1
+
 
 _EVERY_RULE = frozenset(r.id for r in RULES)
 
@@ -242,7 +243,7 @@ class CaptureLint:
     def _other_icmp(dgram, make):
         """ICMP type 41 whose subtype is not FMIPv4 (RFC 4065 3)."""
         payload = dgram.payload
-        if (dgram.proto != _ICMP or len(payload) <= P.ICMP_SUBTYPE_OFFSET
+        if (dgram.proto != IPPROTO_ICMP or len(payload) <= P.ICMP_SUBTYPE_OFFSET
                 or payload[0] != P.ICMP_TYPE_EXPERIMENTAL_MOBILITY):
             return None
         subtype = payload[P.ICMP_SUBTYPE_OFFSET]

@@ -124,7 +124,7 @@ def one_sum_verdict(raw: bytes, reserved_bits_mask: int) -> str:
 
 def authenticator_matches(sent: bytes, expected: bytes) -> bool:
     """Constant-time comparison of an authenticator (decision D5)."""
-    import hmac                      # here: start-up (issue 14)
+    import hmac                      # here: start-up
     return hmac.compare_digest(sent, expected)
 
 

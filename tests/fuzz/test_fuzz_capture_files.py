@@ -10,8 +10,8 @@ cooked framing, fragments included.  For every file:
 
 * the reader raises nothing but CaptureError (exit 2, one line);
 * the fast path (prefilter) and the full parse yield the same datagrams
-  and notes (capture.py: the prefilter must be a superset of what the full
-  parser accepts);
+  and notes (fmipdissect/capture/prefilter.py: the prefilter keeps a
+  superset of what the full parser accepts);
 * the checker over it raises nothing but InputError.
 """
 

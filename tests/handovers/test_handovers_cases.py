@@ -12,7 +12,7 @@ import sys
 import lintcaps as L
 import pytest
 
-from fmipdissect.handovers import handovers
+from fmipdissect import handovers
 from fmipdissect.handovers.builder import STEPS_PER_HANDOVER
 
 STEP = 0.01

@@ -15,7 +15,7 @@ import pytest
 import chromium as C
 
 from fmipdissect.gen.scenarios import SAMPLES
-from fmipdissect.handovers import handovers
+from fmipdissect import handovers
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO / "samples"

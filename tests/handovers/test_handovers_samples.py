@@ -17,7 +17,7 @@ import pytest
 from handover_oracle import expected
 
 from fmipdissect.gen.scenarios import SAMPLES
-from fmipdissect.handovers import handovers
+from fmipdissect import handovers
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO / "samples"
@@ -192,7 +192,7 @@ def test_bad_options_are_one_line(tmp_path):
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
 
 
-def test_python_api_is_the_callable_package():
+def test_python_api_is_the_function_after_the_subpackage():
     import fmipdissect
     import fmipdissect.handovers.cli  # noqa: F401  (the subpackage loaded)
     records = fmipdissect.handovers(SAMPLE_DIR / "rejected.pcap")

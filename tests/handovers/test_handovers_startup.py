@@ -1,4 +1,4 @@
-"""What `fmipdissect handovers` imports (start-up, issue 14; the figure is
+"""What `fmipdissect handovers` imports (start-up; the figure is
 bench/run.py's): none of the slow modules the lint path left behind, and
 only the output format asked for."""
 

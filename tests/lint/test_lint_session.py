@@ -113,7 +113,7 @@ def test_fback_copies_of_facts_d8_are_legitimate():
     assert feed(session, flow) == [(4, "FM414")]
 
 
-# --- issue 13: every table capped on every insert path, expiry, one info ---
+# --- every table capped on every insert path, expiry, one info -----------
 
 def _hi_between(par, nar, identifier, pcoa=None):
     options = [lintcaps.LLAOption(code=2, lla=lintcaps.MN_LLA)]

@@ -1,4 +1,4 @@
-"""What `fmip-lint` on a tiny capture imports (start-up, issue 14).
+"""What `fmip-lint` on a tiny capture imports (start-up).
 
 The start-up figure itself is the benchmark's (`bench/run.py
 --startup-only`), not a timed test; this holds the modules that made it

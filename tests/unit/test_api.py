@@ -186,3 +186,48 @@ def test_docs_api_examples_run():
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "FM101" in proc.stdout and "cannot check:" in proc.stdout
+
+
+PREDICTIVE = ROOT / "samples" / "predictive.pcap"
+
+# Each order runs in a fresh interpreter: which of the function and the
+# subpackage comes first is then the script's, not an earlier test's.
+HANDOVERS_ORDERS = {
+    "subpackage first": (
+        "import fmipdissect.handovers.records\n"
+        "import fmipdissect.handovers.builder\n"
+        "import fmipdissect, fmipdissect.api\n"
+        "assert fmipdissect.handovers is fmipdissect.api.handovers\n"
+        "records = fmipdissect.handovers(sys.argv[1])\n"
+        "from fmipdissect.handovers.records import HandoverRecord\n"
+        "assert records and isinstance(records[0], HandoverRecord)\n"),
+    "function first": (
+        "import fmipdissect\n"
+        "from fmipdissect import handovers\n"
+        "records = handovers(sys.argv[1])\n"      # imports the subpackage
+        "import fmipdissect.api\n"
+        "assert handovers is fmipdissect.api.handovers\n"
+        "assert fmipdissect.handovers is handovers\n"
+        "import fmipdissect.handovers.cli\n"
+        "from fmipdissect.handovers import records as module\n"
+        "assert isinstance(records[0], module.HandoverRecord)\n"),
+    "from-import of the subpackage first": (
+        "from fmipdissect.handovers import CaptureHandovers\n"
+        "from fmipdissect import handovers\n"
+        "import fmipdissect.api\n"
+        "assert handovers is fmipdissect.api.handovers\n"
+        "records = handovers(sys.argv[1])\n"),
+}
+
+
+@pytest.mark.parametrize("order", HANDOVERS_ORDERS)
+def test_handovers_is_the_function_in_any_import_order(order):
+    code = ("import sys, types\n" + HANDOVERS_ORDERS[order]
+            + "assert isinstance(fmipdissect.handovers, types.FunctionType)\n"
+            "assert sys.modules['fmipdissect.handovers'].__name__ == "
+            "'fmipdissect.handovers'\n"
+            "print(len(records))\n")
+    run = subprocess.run([sys.executable, "-c", code, str(PREDICTIVE)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) == len(fmipdissect.handovers(PREDICTIVE)) > 0

@@ -1,8 +1,8 @@
-"""The fast decoder (fmipdissect/decode.py) and `fmipdissect decode`.
+"""The fast decoder (fmipdissect/decode/decoder.py) and `fmipdissect decode`.
 
 Byte vectors are written by hand from the RFC figures (RFC 4988 5-6, RFC 3344
 3.3-3.4, RFC 4721 5; docs/decisions.md), not built with the decoder's own
-tables, so a wrong offset in protocol.py or decode.py shows up here.
+tables, so a wrong offset in protocol.py or decode/decoder.py shows up here.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""plain.py, the records without dataclasses (start-up, issue 14): the
-behaviour the dataclasses had and the code relies on."""
+"""plain.py, the records without dataclasses (start-up): the behaviour of
+dataclasses that the code relies on."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from fmipdissect import layers as L
 from fmipdissect.layers import (FBU, HI, FBAck, HAck, IPv4AddrOption,
                                 LLAOption, MNPARAuth, PrefixOption, PrRtAdv,
                                 RtSolPr)
+from fmipdissect.spec import protocol as P
 
 
 def hexbytes(*parts: str) -> bytes:
@@ -269,7 +270,7 @@ def test_lla_pad1_with_four_octet_address():
             (1, 2, "0a:0b:0c:0d", b"\x00")
         assert bytes(LLAOption(code=2, lla="0a:0b:0c:0d")) == vector
     finally:
-        L.set_lla_length(L.P.DEFAULT_LLA_LENGTH)
+        L.set_lla_length(P.DEFAULT_LLA_LENGTH)
 
 
 def test_lla_eight_octet_address_uses_setting():
@@ -282,7 +283,7 @@ def test_lla_eight_octet_address_uses_setting():
         assert opt.padding == hexbytes("0103000000")
         assert bytes(LLAOption(code=1, lla=opt.lla)) == vector
     finally:
-        L.set_lla_length(L.P.DEFAULT_LLA_LENGTH)
+        L.set_lla_length(P.DEFAULT_LLA_LENGTH)
     # With the default 6-octet setting the same octets are an address plus
     # padding that does not parse (shown, not dropped).
     opt = LLAOption(vector)

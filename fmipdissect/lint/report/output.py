@@ -46,7 +46,7 @@ class atomic_output:
             return sys.stdout.buffer if self.binary else sys.stdout
         if os.path.isdir(path):
             raise InputError(f"{what} {path}: is a directory")
-        import tempfile                 # here: start-up (issue 14)
+        import tempfile                 # here: start-up
         directory = os.path.dirname(os.path.abspath(path))
         try:
             fd, self.tmp = tempfile.mkstemp(
