@@ -212,7 +212,7 @@ HANDOVERS_ORDERS = {
         "from fmipdissect.handovers import records as module\n"
         "assert isinstance(records[0], module.HandoverRecord)\n"),
     "from-import of the subpackage first": (
-        "from fmipdissect.handovers import CaptureHandovers\n"
+        "from fmipdissect.handovers import HandoverRecord\n"
         "from fmipdissect import handovers\n"
         "import fmipdissect.api\n"
         "assert handovers is fmipdissect.api.handovers\n"
