@@ -134,9 +134,67 @@ class Assembler:
             ho.nar = msg.coa           # RFC 4988 5.1, 7: NAR's IP address
         return ho
 
+    def rtsolpr(self, node, msg, dgram) -> Handover:
+        ho = node.current
+        if ho is None or not undecided(ho):
+            ho = self.begin(node, dgram)
+        if msg.identifier not in ho.rtsolprs:
+            ho.rtsolprs = remember(ho.rtsolprs, msg.identifier)
+        if ho.rt_first is None:
+            ho.rt_first = dgram.time
+        if ho.par is None:
+            ho.par = dgram.dst
+        return ho
+
+    def prrtadv(self, node, msg, dgram, solicited, nar_ips, ncoa) -> Handover:
+        ho = node.current
+        if ho is None or not undecided(ho):
+            ho = self.begin(node, dgram)
+        if ho.messages == 0 and msg.code == P.PRRTADV_CODE_NETWORK_TRIGGER:
+            ho.network = True          # decision D13: begun by the network
+        if ho.code_prrtadv is None:
+            ho.code_prrtadv = msg.code
+        if ho.par is None:
+            ho.par = dgram.src
+        if (ho.lat_rt is None and solicited
+                and msg.identifier in ho.rtsolprs):
+            ho.lat_rt = latency(ho, ho.rt_first, dgram, "RtSolPr-PrRtAdv")
+        if nar_ips and ho.nar is None:
+            ho.nar = nar_ips[0]
+        if ncoa is not None and ho.ncoa is None:
+            ho.ncoa = ncoa
+        return ho
+
+    def hi(self, node, msg, dgram) -> Handover:
+        ho = self.join_or_begin(node, dgram, undecided_or_resumed)
+        if ho.hi_first is None:
+            ho.hi_first = dgram.time
+            ho.code_hi = msg.code
+            ho.hi_mode = mode_of_hi(msg.code)
+            ho.par, ho.nar = dgram.src, dgram.dst   # the routers
+        ho.his = remember(ho.his, (dgram.src, dgram.dst, msg.identifier))
+        return ho
+
     @staticmethod
-    def fback(node, msg, dgram):
+    def hack(ho, msg, dgram, key, ncoa) -> None:
+        """A HAck answering an HI of the (open) handover ho."""
+        if ho.code_hack is None:
+            ho.code_hack = msg.code
+        if ho.lat_hi is None and key in ho.his:
+            ho.lat_hi = latency(ho, ho.hi_first, dgram, "HI-HAck")
+        if ho.ncoa is None:
+            ho.ncoa = ncoa
+
+    @staticmethod
+    def fback(node, msg, dgram, ncoa):
         """The handover an FBAck belongs to (None: it begins none)."""
+        ho = Assembler._fback(node, msg, dgram)
+        if ho is not None and ho.ncoa is None:
+            ho.ncoa = ncoa
+        return ho
+
+    @staticmethod
+    def _fback(node, msg, dgram):
         ho = holding(node, msg.ident)
         if ho is None:
             ho = node.current

@@ -42,7 +42,7 @@ from . import assembly as A
 from .events import handlers
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
-                    classify_fbu, is_group, pop_expired, remember)
+                    classify_fbu, is_group, pop_expired)
 
 _FBU_PAIR = K.PAIR_OF["fbu"]
 _HI_PAIR = K.PAIR_OF["hi"]
@@ -101,15 +101,24 @@ class Correlator:
         on = {e: handlers(subs, e) for e in
               ("message", "matched", "mismatch", "orphan", "unanswered",
                "address", "capped", "handover_opened", "handover_closed")}
-        self._on_message = on["message"]
+        # message handlers by message key (a subscriber may name the keys
+        # it wants in message_keys)
+        self._on_message = {
+            m.key: tuple(f for f in on["message"]
+                         if m.key in (getattr(f.__self__, "message_keys", None)
+                                      or (m.key,)))
+            for m in P.MESSAGES}
         self._on_matched = on["matched"]
         self._on_mismatch = on["mismatch"]
         self._on_orphan = on["orphan"]
         self._on_unanswered = on["unanswered"]
         self._on_address = on["address"]
         self._on_capped = on["capped"]
-        self.assembler = A.Assembler(on["handover_opened"],
-                                     on["handover_closed"])
+        # handovers are assembled for the subscribers that listen for them
+        self.assembler = (A.Assembler(on["handover_opened"],
+                                      on["handover_closed"])
+                          if on["handover_opened"] or on["handover_closed"]
+                          else None)
         self._handlers = {"fbu": self._fbu, "fback": self._fback,
                           "rtsolpr": self._rtsolpr, "prrtadv": self._prrtadv,
                           "hi": self._hi, "hack": self._hack}
@@ -186,7 +195,8 @@ class Correlator:
             if f.ident not in reported:
                 reported.add(f.ident)
                 self._unanswered(_FBU_PAIR, f, when)
-        self.assembler.close_node(node)
+        if self.assembler is not None:
+            self.assembler.close_node(node)
 
     def _hi_gone(self, key, entry, when) -> None:
         if self.hi_scopes.get(entry.scope) == key:
@@ -225,6 +235,12 @@ class Correlator:
             self._capped(f"{K.ADDRESSES_PER_MN} addresses of the MN "
                          f"{node.pcoa}")
             return
+        if not table:                  # the shared empty one: a new table
+            table = {}
+            if kind == "nar_ip":
+                node.nar_ips = table
+            else:
+                node.ncoas = table
         table[addr] = value
         for f in self._on_address:
             f(node, kind, addr)
@@ -255,20 +271,17 @@ class Correlator:
                 f(pair, obs, held)
 
     def _message(self, obs) -> Observation:
-        for f in self._on_message:
+        for f in self._on_message[obs.msg.key]:
             f(obs)
         return obs
 
     # --- messages ------------------------------------------------------
 
     def _rtsolpr(self, msg, dgram, now):
-        node = self._node(dgram.src, now)
-        ho = self.assembler.join_or_begin(node, dgram, A.undecided)
-        ho.rtsolprs = remember(ho.rtsolprs, msg.identifier)
-        if ho.rt_first is None:
-            ho.rt_first = now
-        if ho.par is None:
-            ho.par = dgram.dst
+        node = ho = None
+        if self.assembler is not None:
+            node = self._node(dgram.src, now)
+            ho = self.assembler.rtsolpr(node, msg, dgram)
         key = _RTSOLPR_KEY(msg, dgram)
         rt = self.rtsolprs.get(key)
         if rt is None:
@@ -282,29 +295,28 @@ class Correlator:
             old_key, old = self.rtsolprs.popitem(last=False)
             self._rtsolpr_gone(old_key, old, _DROPPED)
             self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
-        return self._message(Observation(msg, dgram, node, ho, request=rt))
+        return self._message(Observation(msg, dgram, node, ho, None, rt))
 
     def _prrtadv(self, msg, dgram, now):
-        dst = dgram.dst
         solicited = msg.code not in P.PRRTADV_UNSOLICITED
         key = _PRRTADV_KEY(msg, dgram)
         rt = self.rtsolprs.get(key) if solicited else None
-        if is_group(dst):
-            node = ho = None
-        else:
-            node = self._node(dst, now)
-            ho = self.assembler.join_or_begin(node, dgram, A.undecided)
-            if (ho.messages == 0
-                    and msg.code == P.PRRTADV_CODE_NETWORK_TRIGGER):
-                ho.network = True      # decision D13: begun by the network
-            if ho.code_prrtadv is None:
-                ho.code_prrtadv = msg.code
-            if ho.par is None:
-                ho.par = dgram.src
-            if (ho.lat_rt is None and solicited
-                    and msg.identifier in ho.rtsolprs):
-                ho.lat_rt = A.latency(ho, ho.rt_first, dgram,
-                                      "RtSolPr-PrRtAdv")
+        nar_ips = []
+        ncoa = None
+        for e in msg.elements:
+            if e.kind == "ipv4addr" and e.addr is not None:
+                if e.code == _NAR_IP:
+                    nar_ips.append(e.addr)
+                elif e.code == _NCOA and ncoa is None:
+                    ncoa = e.addr
+        node = ho = None
+        if not is_group(dgram.dst):
+            if self.assembler is not None:
+                node = self._node(dgram.dst, now)
+                ho = self.assembler.prrtadv(node, msg, dgram, solicited,
+                                            nar_ips, ncoa)
+            elif nar_ips or ncoa is not None:
+                node = self._node(dgram.dst, now)
         obs = self._message(Observation(msg, dgram, node, ho))
         if solicited:
             if rt is None:
@@ -318,32 +330,18 @@ class Correlator:
                 for f in self._on_matched:
                     f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
-            self._prrtadv_addresses(msg, dgram, node, ho)
+            for addr in nar_ips:
+                self._add_address(node, "nar_ip", addr, dgram.frame)
+            if ncoa is not None:
+                self._add_address(node, "ncoa", ncoa,
+                                  f"the PrRtAdv of frame {dgram.frame}")
         return obs
-
-    def _prrtadv_addresses(self, msg, dgram, node, ho) -> None:
-        nar_ips = []
-        ncoa = None
-        for e in msg.elements:
-            if e.kind == "ipv4addr" and e.addr is not None:
-                if e.code == _NAR_IP:
-                    nar_ips.append(e.addr)
-                elif e.code == _NCOA and ncoa is None:
-                    ncoa = e.addr
-        if nar_ips and ho.nar is None:
-            ho.nar = nar_ips[0]
-        if ncoa is not None and ho.ncoa is None:
-            ho.ncoa = ncoa
-        for addr in nar_ips:
-            self._add_address(node, "nar_ip", addr, dgram.frame)
-        if ncoa is not None:
-            self._add_address(node, "ncoa", ncoa,
-                              f"the PrRtAdv of frame {dgram.frame}")
 
     def _fbu(self, msg, dgram, now):
         role = classify_fbu(dgram.src, dgram.dst, msg)
         node = self._node(msg.homeaddr, now)
-        ho = self.assembler.fbu(node, msg, dgram, role)
+        ho = (self.assembler.fbu(node, msg, dgram, role)
+              if self.assembler is not None else None)
         seen = FbuSeen(dgram, msg, role, ho)
         obs = self._message(Observation(msg, dgram, node, ho, role, seen))
         fbus = node.fbus
@@ -357,12 +355,9 @@ class Correlator:
         if node is not None:
             self.nodes.move_to_end(msg.homeaddr)
             node.last = now
-            ho = self.assembler.fback(node, msg, dgram)
-        else:
-            ho = None
         ncoa = addr_option(msg, _NCOA)
-        if ho is not None and ho.ncoa is None:
-            ho.ncoa = ncoa
+        ho = (self.assembler.fback(node, msg, dgram, ncoa)
+              if node is not None and self.assembler is not None else None)
         obs = self._message(Observation(msg, dgram, node, ho))
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
@@ -386,23 +381,16 @@ class Correlator:
         node = ho = None
         if pcoa is not None:
             node = self._node(pcoa, now)
-            ho = self.assembler.join_or_begin(node, dgram,
-                                              A.undecided_or_resumed)
-            if ho.hi_first is None:
-                ho.hi_first = now
-                ho.code_hi = msg.code
-                ho.hi_mode = A.mode_of_hi(msg.code)
-                ho.par, ho.nar = dgram.src, dgram.dst   # the routers
+            if self.assembler is not None:
+                ho = self.assembler.hi(node, msg, dgram)
             if dgram.dst not in node.hi_peers:    # NAR, for FBAck copies (D8)
                 if len(node.hi_peers) < K.FBUS_PER_MN:
-                    node.hi_peers.add(dgram.dst)
+                    node.hi_peers = {**node.hi_peers, dgram.dst: None}
                 else:
                     self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
         hi = self._hold_hi(msg, dgram, now, pcoa, ho)
-        if ho is not None:
-            ho.his = remember(ho.his, (dgram.src, dgram.dst, msg.identifier))
-        return self._message(Observation(msg, dgram, node, ho, request=hi,
-                                         first_of_pair=first))
+        return self._message(Observation(msg, dgram, node, ho, None, hi,
+                                         first))
 
     def _hold_hi(self, msg, dgram, now, pcoa, ho) -> HiSeen:
         """Hold the HI under its key: the same HI again (its PCoA) is one
@@ -444,28 +432,26 @@ class Correlator:
         hi = None
         if entry is not None:
             # the oldest HI not yet answered; all answered: the newest
-            hi = next((h for h in entry.requests if not h.answered),
-                      entry.requests[-1])
+            for hi in entry.requests:
+                if not hi.answered:
+                    break
+            else:
+                hi = entry.requests[-1]
             entry.last = now
             self.his.move_to_end(key)
         ho = hi.handover if hi is not None else None
         node = None
-        if ho is not None and ho.over:
-            ho = None
-        if ho is not None:
+        ncoa = addr_option(msg, _NCOA)
+        if ho is not None and not ho.over:
             node = self.nodes.get(ho.pcoa)
             if node is not None:
                 node.last = now
                 self.nodes.move_to_end(ho.pcoa)
-            if ho.code_hack is None:
-                ho.code_hack = msg.code
-            if ho.lat_hi is None and key in ho.his:
-                ho.lat_hi = A.latency(ho, ho.hi_first, dgram, "HI-HAck")
-        ncoa = addr_option(msg, _NCOA)
-        if ho is not None and ho.ncoa is None:
-            ho.ncoa = ncoa
-        obs = self._message(Observation(msg, dgram, node, ho,
-                                        first_of_pair=first))
+            self.assembler.hack(ho, msg, dgram, key, ncoa)
+        else:
+            ho = None
+        obs = self._message(Observation(msg, dgram, node, ho, None, None,
+                                        first))
         if hi is None:
             held = self.hi_scopes.get(_HACK_SCOPE(msg, dgram))
             request = None

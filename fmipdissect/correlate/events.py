@@ -16,6 +16,8 @@ EVENTS = ("message", "matched", "mismatch", "orphan", "unanswered",
 
 
 class Subscriber:
+    message_keys = None    # the message keys message() wants; None: all
+
     def message(self, obs) -> None:
         """Every FMIPv4 message the correlator could place (a message whose
         fixed header is cut is not placed)."""

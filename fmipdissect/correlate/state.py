@@ -113,9 +113,11 @@ class MobileNode:
     def __init__(self, pcoa, now):
         self.pcoa = pcoa
         self.fbus: list[FbuSeen] = []
-        self.nar_ips: dict[str, int] = {}     # address -> PrRtAdv frame
-        self.ncoas: dict[str, str] = {}       # address -> "the HAck of frame N"
-        self.hi_peers: set[str] = set()
+        # (shared empty tables until the first address: correlator.py
+        # replaces them)
+        self.nar_ips: dict[str, int] = _EMPTY   # address -> PrRtAdv frame
+        self.ncoas: dict[str, str] = _EMPTY     # address -> "the HAck of frame N"
+        self.hi_peers: dict[str, None] = _EMPTY   # NARs PAR sent HI to
         self.last = now
         self.addresses_capped = False
         self.current = None
@@ -125,36 +127,31 @@ class MobileNode:
 class Handover:
     """One handover as decision D13 assembles it.  `data` belongs to a
     subscriber (the handover records keep their own per-handover state
-    there)."""
+    there).  Most fields start at their class default (no __slots__: a
+    handover is made per RtSolPr, PrRtAdv, FBU or HI that begins one, and
+    setting thirty fields each time costs more than the checks around
+    it)."""
 
-    __slots__ = ("pcoa", "seq", "par", "nar", "ncoa", "fbu_mode", "hi_mode",
-                 "network", "first_frame", "last_frame", "start", "end",
-                 "messages", "idents", "rtsolprs", "his", "rt_first",
-                 "hi_first", "fbu_first", "lat_rt", "lat_hi", "lat_fbu",
-                 "code_prrtadv", "code_hi", "code_hack", "fback", "fbu_coa",
-                 "resumed", "over", "notes", "data")
+    par = nar = ncoa = None
+    fbu_mode = hi_mode = None
+    network = False
+    messages = 0
+    idents = rtsolprs = his = None     # set below: small ordered sets
+    rt_first = hi_first = fbu_first = None
+    lat_rt = lat_hi = lat_fbu = None
+    code_prrtadv = code_hi = code_hack = None
+    fback = None              # Code of the FBAck that decided it
+    fbu_coa = None            # Care-of Address of its first FBU
+    resumed = False           # FBU again from the new link
+    over = False
+    notes = None              # [str]: why a latency is missing
+    data = None
 
     def __init__(self, pcoa, seq, frame, now):
         self.pcoa = pcoa
         self.seq = seq
-        self.par = self.nar = self.ncoa = None
-        self.fbu_mode = self.hi_mode = None
-        self.network = False
         self.first_frame = self.last_frame = frame
         self.start = self.end = now
-        self.messages = 0
-        self.idents = _EMPTY           # FBU Identifications (small sets)
-        self.rtsolprs = _EMPTY         # RtSolPr Identifiers
-        self.his = _EMPTY              # (PAR, NAR, Identifier)
-        self.rt_first = self.hi_first = self.fbu_first = None
-        self.lat_rt = self.lat_hi = self.lat_fbu = None
-        self.code_prrtadv = self.code_hi = self.code_hack = None
-        self.fback = None              # Code of the FBAck that decided it
-        self.fbu_coa = None            # Care-of Address of its first FBU
-        self.resumed = False           # FBU again from the new link
-        self.over = False
-        self.notes = None              # [str]: why a latency is missing
-        self.data = None
 
     @property
     def decided(self) -> bool:
@@ -181,6 +178,8 @@ class Handover:
 
 KEYS_PER_HANDOVER = 8   # Identifications, Identifiers, HI keys, notes kept
 _EMPTY: dict = {}       # shared, never written: remember() replaces it
+# FBU Identifications, RtSolPr Identifiers, (PAR, NAR, Identifier) of HIs
+Handover.idents = Handover.rtsolprs = Handover.his = _EMPTY
 
 
 def remember(table: dict, key) -> dict:

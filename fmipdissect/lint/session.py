@@ -59,6 +59,8 @@ class SessionRules(Subscriber):
     """The cross-packet rules; `at` is the datagram being checked (set by
     the engine before each message: a cap reports at it)."""
 
+    message_keys = frozenset(("fbu", "hi", "hack"))   # the ones with rules
+
     def __init__(self, out):
         self.out = out
         self.at = None
@@ -68,9 +70,7 @@ class SessionRules(Subscriber):
     # --- events ----------------------------------------------------------
 
     def message(self, obs) -> None:
-        check = self._message.get(obs.msg.key)
-        if check is not None:
-            check(obs)
+        self._message[obs.msg.key](obs)
 
     def orphan(self, pair, obs) -> None:
         msg, dgram = obs.msg, obs.dgram

@@ -248,7 +248,7 @@ def test_ten_thousand_unfinished_handovers_memory_and_expiry():
                   bytes(lintcaps.rtsolpr(src="10.0.0.99")[IP].payload))
     out = session.observe(decode_icmp(d.payload), d)
     assert sum(rule == "FM403" for rule, _ in out) == 10_000
-    assert list(session.handovers) == ["10.0.0.99"]   # the RtSolPr's MN
+    assert len(session.handovers) == 0
     assert len(session.rtsolprs) == 1
 
 
