@@ -269,7 +269,7 @@ def lint_to_spool(path: str, config: LintConfig, spool_path: str):
     then streams them with read_spool, so that no process holds a file's
     findings.  Returns (stats, error message or None); the findings up to
     an error are in the spool, as a serial run would have printed them."""
-    import pickle                        # -j only (start-up, issue 14)
+    import pickle                        # -j only (start-up time)
     run = CaptureLint(path, config)
     error = None
     with open(spool_path, "wb") as spool:
