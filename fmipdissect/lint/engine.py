@@ -201,17 +201,14 @@ class CaptureLint:
                 tick += 1
                 if not tick & 0xFF:
                     progress(reader.bytes_read, reader.size)
+            msg = None
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)
-                if f is not None:
-                    stats.add(f)
-                    if on_finding is not None:
-                        on_finding(f, None)
-                    yield f
-                continue
-            msg = decode_datagram(item, lla_length)
+            else:
+                msg = decode_datagram(item, lla_length)
+                f = self._other_icmp(item, make) if msg is None else None
             if msg is None:
-                f = self._other_icmp(item, make)
+                # a note about the capture, or ICMP type 41 not FMIPv4
                 if f is not None:
                     stats.add(f)
                     if on_finding is not None:
