@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+27e9048aea87"
+local PLUGIN_VERSION = "0.1.0+4299941370bf"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -113,6 +113,10 @@ local N = {
   AUTH_EXT_TYPE = 36,
   AUTH_SUBTYPE_MN_PAR = 4,
   AUTH_HEADER_LEN = 8,
+  AUTH_LENGTH_AT = 2,
+  AUTH_HEAD = 4,
+  ICMP_SUBTYPE_OFFSET = 4,
+  LIFETIME_HIGH_OCTET_FROM = 256,
   PAD1 = 0,
   PADN = 1,
   LLA_WILDCARD = 0,
@@ -1957,13 +1961,13 @@ end
 
 local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
-  if off + 4 > n then
+  if off + N.AUTH_HEAD > n then
     local item = tree_add(tree, F["fmip.ext.data"], tvb_range(t, off, n - off))
     say(item, ID.OPTION_PAST_END, {type = octet(off), offset = off, left = n - off}, "auth-header")
     return nil
   end
-  local elen = uint_at(off + 2, 2)
-  local size = 4 + elen
+  local elen = uint_at(off + N.AUTH_LENGTH_AT, N.AUTH_HEAD - N.AUTH_LENGTH_AT)
+  local size = N.AUTH_HEAD + elen
   local fits = off + size <= n
   local sub = tree_add(tree, F["fmip.auth"], tvb_range(t, off, fits and size or n - off))
   local subtype
@@ -2636,7 +2640,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   local v = ctx.values
   if msg.lifetime_rule and v.lifetime and v.lifetime > N.LIFETIME_MAX then
     say(top, msg.lifetime_rule, {lifetime = v.lifetime, limit = N.LIFETIME_MAX,
-                                 note = v.lifetime > 255 and D1_NOTE or ""})
+                                 note = v.lifetime >= N.LIFETIME_HIGH_OCTET_FROM and D1_NOTE or ""})
   end
   if msg.codes and v.code ~= nil and msg.codes[v.code] == nil then
     say(top, ID.UNKNOWN_CODE, {abbrev = msg.abbrev, code = v.code, section = msg.section,
@@ -2815,7 +2819,7 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
   end
   use_octets(t)
   if octet(0) ~= N.ICMP_TYPE then return 0 end
-  local msg = ICMP_BY_SUBTYPE[octet(4) or -1]
+  local msg = ICMP_BY_SUBTYPE[octet(N.ICMP_SUBTYPE_OFFSET) or -1]
   if msg == nil then return 0 end
   guarded(t, pinfo, tree, msg, in_order)
   return t:len()

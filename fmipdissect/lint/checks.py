@@ -140,7 +140,7 @@ def _fbu(msg, spec, stopped, keys, out):
     if lifetime > _LIFETIME_MAX:
         out.append((_LIFETIME_RULE, say(
             _LIFETIME_RULE, lifetime=lifetime, limit=_LIFETIME_MAX,
-            note=R.D1_NOTE if lifetime >> 8 else "")))
+            note=R.D1_NOTE if lifetime >= P.LIFETIME_HIGH_OCTET_FROM else "")))
     flags = msg.flags
     if flags:
         for rule, mask, bits in _FBU_FLAG_RULES:

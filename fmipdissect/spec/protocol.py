@@ -26,6 +26,9 @@ from . import rules as R
 MIP_UDP_PORT = 434          # RFC 4988 5.1: destination port of FBU
 ICMP_TYPE_EXPERIMENTAL_MOBILITY = 41   # RFC 4065 3
 LIFETIME_MAX = 10           # RFC 4988 5.1: FBU Lifetime MUST NOT exceed 10 s
+# decision D1: a Lifetime from here on has its high octet (the figure's
+# "reserved" field) set
+LIFETIME_HIGH_OCTET_FROM = 1 << 8
 DEFAULT_LLA_LENGTH = 6      # decision D3: 802.3 / 802.11 MAC
 
 # decision D6: the high 32 bits of Identification are often NTP seconds (since

@@ -391,6 +391,10 @@ def _rules_context(used_rules: set[str]) -> dict:
     return rules
 
 
+# RFC 4721 5: the long-format extension's 16-bit Length field
+_AUTH_LENGTH = next(f for f in P.AUTH_EXTENSION_FIELDS if f.name == "length")
+
+
 def _numbers() -> dict:
     """The protocol's and the decisions' constants the Lua code uses."""
     return {
@@ -413,6 +417,11 @@ def _numbers() -> dict:
         "AUTH_EXT_TYPE": P.AUTH_EXT_TYPE,
         "AUTH_SUBTYPE_MN_PAR": P.AUTH_SUBTYPE_MN_PAR,
         "AUTH_HEADER_LEN": P.AUTH_HEADER_LEN,
+        # RFC 4721 5: the long format's 16-bit Length, and where it ends
+        "AUTH_LENGTH_AT": _AUTH_LENGTH.offset,
+        "AUTH_HEAD": _AUTH_LENGTH.offset + _AUTH_LENGTH.size,
+        "ICMP_SUBTYPE_OFFSET": P.ICMP_SUBTYPE_OFFSET,
+        "LIFETIME_HIGH_OCTET_FROM": P.LIFETIME_HIGH_OCTET_FROM,
         "PAD1": P.PAD1, "PADN": P.PADN,
         "LLA_WILDCARD": P.LLA_WILDCARD,
         "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
