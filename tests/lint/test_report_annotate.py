@@ -323,6 +323,11 @@ def test_unanswered_requests_are_annotated_on_the_request(capsys, tmp_path):
     results = json.loads(sarif)["runs"][0]["results"]
     assert {r["ruleId"]: r["properties"]["frame"] for r in results
             if r["ruleId"] in on} == on
-    from fmipdissect.api import handovers
-    record = next(r for r in handovers(sample) if r.first_frame == 73)
-    assert record.findings["infos"] >= 1
+    from fmipdissect.analysis import CaptureHandovers
+    records = {r.first_frame: r for r in CaptureHandovers(sample,
+                                                          diagrams=100)}
+    for rule, frame in on.items():     # counted and drawn on the request
+        record = records[frame]
+        assert record.findings["infos"] >= 1
+        [step] = [s for s in record.steps if s.frame == frame]
+        assert rule in [f[0] for f in step.findings]
