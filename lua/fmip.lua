@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+4299941370bf"
+local PLUGIN_VERSION = "0.1.0+90eef9bf9d78"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -102,6 +102,7 @@ local N = {
   LLA_MAC_LENGTH = 6,
   HANDOVER_EXPIRY_SECONDS = 60,
   REQUESTS_PER_KEY = 8,
+  HANDOVER_MODE_OF_HI_CODE = {[0] = "predictive", [1] = "reactive"},
   FBACK_REJECTED_MIN = 128,
   NETWORK_TRIGGER = 1,
   ADDR_PCOA = 1,
@@ -2868,7 +2869,7 @@ local function fbu_mode(s)
   return nil, false
 end
 
-local HI_MODE = {[N.HI_CODE_PREDICTIVE] = "predictive", [N.HI_CODE_REACTIVE] = "reactive"}
+local HI_MODE = N.HANDOVER_MODE_OF_HI_CODE   -- decision D13
 
 local function mode_of(ho)
   if ho.fbu_first == nil then return "unknown" end

@@ -406,6 +406,7 @@ def _numbers() -> dict:
         # decision D13: handovers for -z fmip,handovers
         "HANDOVER_EXPIRY_SECONDS": int(K.EXPIRY_SECONDS),
         "REQUESTS_PER_KEY": K.REQUESTS_PER_KEY,
+        "HANDOVER_MODE_OF_HI_CODE": dict(K.HANDOVER_MODE_OF_HI_CODE),
         "FBACK_REJECTED_MIN": P.FBACK_CODE_REFUSED_MIN,
         "NETWORK_TRIGGER": P.PRRTADV_CODE_NETWORK_TRIGGER,
         "ADDR_PCOA": P.ADDR_PCOA,
