@@ -30,7 +30,7 @@ from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
 from .report import FORMATS, list_rules, make_report
 from .report.common import fails, plural
-from .report.output import atomic_output, same_file
+from ..output import atomic_output, check_target, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 
@@ -220,28 +220,36 @@ class _Run:
 
 
 def _check_paths(args) -> None:
-    """Options that name files: one line and status 2 before any work."""
+    """Options that name files: one line and status 2 before any work (the
+    output rule of fmipdissect/output.py)."""
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.jobs < 1:
         raise InputError(f"-j {args.jobs}: must be at least 1")
     outputs = [("-o", args.output)] if args.output not in (None, "-") else []
     if args.annotate is not None:
-        if len(args.captures) != 1 or args.captures[0] == "-":
-            raise InputError("--annotate takes exactly one CAPTURE file (it "
-                             "is read twice: not standard input)")
+        if len(args.captures) != 1 or not _regular(args.captures[0]):
+            raise InputError("--annotate takes exactly one CAPTURE, a "
+                             "regular file (it is read twice: not standard "
+                             "input or a pipe)")
         if args.annotate == "-":
             raise InputError("--annotate -: give a file name for the "
                              "annotated capture")
         outputs.append(("--annotate", args.annotate))
     for option, out in outputs:
-        for capture in args.captures:
-            if capture != "-" and same_file(out, capture):
-                raise InputError(f"{option} {out}: is the capture {capture}; "
-                                 f"refusing to overwrite the input")
+        check_target(out, "output", option, args.captures)
     if len(outputs) == 2 and same_file(outputs[0][1], outputs[1][1]):
         raise InputError(f"-o and --annotate name the same file "
                          f"{args.output}")
+
+
+def _regular(path: str) -> bool:
+    """A regular file (a pipe, /dev/stdin or <(...) cannot be read twice)."""
+    import stat
+    try:
+        return path != "-" and stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True         # missing: the reader says so, in one line
 
 
 def run(args) -> int:
