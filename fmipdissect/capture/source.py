@@ -138,6 +138,9 @@ def open_source(source, name: str | None = None) -> Source:
         return Source(label, source, False, _size(source))
     path = os.fspath(source)
     if path == "-":
+        if sys.stdin is None or sys.stdin.closed:      # `<&-`
+            raise CaptureError("-: standard input is closed; pipe a capture "
+                               "into it (e.g. tcpdump -w - | ...)")
         stdin = sys.stdin.buffer
         if stdin.isatty():
             raise CaptureError("-: standard input is a terminal; pipe a "

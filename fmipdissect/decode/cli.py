@@ -11,7 +11,7 @@ import json
 import sys
 
 from ..capture.reader import CaptureReader
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..records import CaptureNote
 from ..spec import constraints as K
 from ..spec import protocol as P
@@ -59,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
                 out.write(message_text(item, msg))
     if not as_json:
         out.write(f"{messages} FMIPv4 message{'s' if messages != 1 else ''}"
-                  f" in {args.capture}\n")
+                  f" in {one_line(args.capture)}\n")
     out.flush()
     return 0
