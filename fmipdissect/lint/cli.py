@@ -188,24 +188,37 @@ class _Run:
     def parallel(self, jobs: int) -> None:
         """Workers spool each file's findings to a temporary file; the
         parent reads them back in argument order, one finding at a time, so
-        neither holds a file's findings (map() keeps the order)."""
-        import tempfile
-        from concurrent.futures import ProcessPoolExecutor
+        neither holds a file's findings (imap keeps the order).  However
+        the parent ends, the workers end with it (children.py) and the
+        spool folder goes: SIGPIPE is ignored meanwhile, so a reader that
+        goes away (`| head -1`) is a BrokenPipeError that unwinds through
+        the `with` blocks instead of killing the parent at once."""
+        import shutil
+        from ..children import ignored_sigpipe, private_folder
         paths = self.args.captures
-        with tempfile.TemporaryDirectory(prefix="fmip-lint-") as tmp:
-            work = [(path, self.config, os.path.join(tmp, f"{i}.spool"))
-                    for i, path in enumerate(paths)]
-            with ProcessPoolExecutor(min(jobs, len(work))) as pool:
-                for (path, _, spool), (stats, error) in zip(
-                        work, pool.map(_worker, work)):
-                    if stats is not None:
-                        for f in read_spool(spool):
-                            self.finding(f)
-                        os.unlink(spool)
-                    if error is not None:
-                        self.file_failed(path, error)
-                    else:
-                        self.file_done(stats)
+        with ignored_sigpipe():
+            tmp = private_folder("fmip-lint-")
+            try:
+                self._spooled(jobs, paths, tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _spooled(self, jobs: int, paths, tmp: str) -> None:
+        """The captures through the workers, findings read back in order."""
+        from ..children import worker_pool      # -j only (start-up)
+        work = [(path, self.config, os.path.join(tmp, f"{i}.spool"))
+                for i, path in enumerate(paths)]
+        with worker_pool(min(jobs, len(work))) as pool:
+            for (path, _, spool), (stats, error) in zip(
+                    work, pool.imap(_worker, work)):
+                if stats is not None:
+                    for f in read_spool(spool):
+                        self.finding(f)
+                    os.unlink(spool)
+                if error is not None:
+                    self.file_failed(path, error)
+                else:
+                    self.file_done(stats)
 
     def status(self) -> int:
         if self.failed:
