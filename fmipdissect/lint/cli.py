@@ -138,6 +138,7 @@ class _Run:
         self.spool = spool           # CommentSpool of --annotate, or None
         self.done = []               # FileStats of each capture read
         self.failed = False
+        self.interrupted = False     # SIGINT: the report has what came
 
     def finding(self, f) -> None:
         self.report.finding(f)
@@ -183,6 +184,12 @@ class _Run:
             except InputError as exc:
                 self.file_failed(path, str(exc))
                 continue
+            except KeyboardInterrupt:
+                # Ctrl-C on live input: what was found so far, a summary,
+                # the report closed, then exit status 130
+                self.interrupted = True
+                self.file_done(run.stats)
+                return
             self.file_done(run.stats)
 
     def parallel(self, jobs: int) -> None:
@@ -256,6 +263,24 @@ def _check_paths(args) -> None:
                          f"{args.output}")
 
 
+# formats whose lines stand alone: printed as they come on live input (the
+# document formats, json, sarif and junit, are complete only at the end)
+LIVE_FORMATS = ("text", "github")
+
+
+def _live_input(captures) -> bool:
+    """Standard input, a FIFO or a terminal among the captures."""
+    import stat
+    for path in captures:
+        try:
+            mode = os.stat(0 if path == "-" else path).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode):
+            return True
+    return False
+
+
 def _regular(path: str) -> bool:
     """A regular file (a pipe, /dev/stdin or <(...) cannot be read twice)."""
     import stat
@@ -289,6 +314,8 @@ def run(args) -> int:
             report = make_report(args.format, out, colour=colour,
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
+            if args.format in LIVE_FORMATS and _live_input(args.captures):
+                out.reconfigure(line_buffering=True)   # each finding now
             lint = _Run(args, config, report, spool)
             # worker processes cannot read our standard input: "-" runs here
             if (args.jobs > 1 and len(args.captures) > 1
@@ -297,6 +324,9 @@ def run(args) -> int:
             else:
                 lint.serial()
             report.close(lint.done)
+        if lint.interrupted:
+            print(f"{_prog(args)}: interrupted", file=sys.stderr)
+            return 130
         if spool is not None and lint.done:
             _annotate(args.captures[0], args.annotate, spool)
     finally:
