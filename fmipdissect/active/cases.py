@@ -78,7 +78,8 @@ CASES: tuple[Case, ...] = (
     C("PAR-RTS-08", "par", "5.4", "PrRtAdv tuple carries the New Router "
       "Prefix Information option", "par-rtsolpr", "(same exchange)",
       "Prefix option (22) in the tuple of --ap (decision D15)",
-      J.prrtadv_prefix, level=SHOULD),
+      J.prrtadv_prefix, level=SHOULD,
+      rules=(R.PRRTADV_TUPLE_PREFIX_MISSING,)),
     C("PAR-RTS-09", "par", "5.4", "PrRtAdv comes from PAR's address on the "
       "MN's link", "par-rtsolpr", "(same exchange)", "source = --router, "
       "destination = the RtSolPr's source", J.prrtadv_source),
@@ -132,7 +133,8 @@ CASES: tuple[Case, ...] = (
     C("PAR-FBU-04", "par", "5.2", "FBAck Code 1 carries the NCoA NAR "
       "assigned", "par-fbu-predictive", "(same exchange)", "New IPv4 Address "
       "option, Option-Code 2 = --ncoa", J.fback_ncoa, ("missing-option",),
-      rules=(R.FBACK_NCOA_OPTION_MISSING,), needs=CLEAR_HI),
+      rules=(R.FBACK_NCOA_OPTION_MISSING, R.FBACK_NCOA_DROPPED,
+             R.FBACK_NCOA_DIFFERS), needs=CLEAR_HI),
     C("PAR-FBU-05", "par", "4.2", "PAR also sends the FBAck to NAR",
       "par-fbu-predictive", "(same exchange)", "FBAck to --peer (Figure 1, "
       "decision D8)", J.fback_copy, level=SHOULD,
@@ -182,7 +184,8 @@ CASES: tuple[Case, ...] = (
       SPOILS_FBACK),
     C("PAR-FBU-16", "par", "5.2", "FBAck's Home Agent field is PAR's "
       "address", "par-fbu-predictive", "(same exchange)", "Home Agent = "
-      "--router", J.fback_home_agent, needs=CLEAR_HI),
+      "--router", J.fback_home_agent, rules=(R.FBACK_HOME_AGENT_NOT_PAR,),
+      needs=CLEAR_HI),
     C("PAR-AUTH-01", "par", "7", "FBU with a wrong authenticator is not "
       "accepted", "par-auth-bad", "FBU, authenticator from another key",
       "no FBAck Code < 128, no HI", J.not_accepted),
