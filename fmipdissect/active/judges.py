@@ -235,7 +235,7 @@ def hi_reactive_flags(pr, x):
         raise Inconclusive(f"HI Code {msg.code}")
     if (msg.flags or 0) & 0x80:
         return "S set (MUST be 0 with Code 1)"
-    return None            # U set: warning FM214 of the exchange (SHOULD)
+    return None            # U set: the checker warns (a SHOULD, 5.5)
 
 
 def fback_accepted(pr, x):
