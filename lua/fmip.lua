@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+90eef9bf9d78"
+local PLUGIN_VERSION = "0.1.0+bcf7594f5f0a"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -118,6 +118,10 @@ local N = {
   AUTH_HEAD = 4,
   ICMP_SUBTYPE_OFFSET = 4,
   LIFETIME_HIGH_OCTET_FROM = 256,
+  SPI_RESERVED_MAX = 255,
+  ADDR_NCOA = 2,
+  FBACK_CODE_NCOA_SUPPLIED = 1,
+  IPV4_PREFIX_MAX = 32,
   PAD1 = 0,
   PADN = 1,
   LLA_WILDCARD = 0,
@@ -293,12 +297,15 @@ MESSAGES.fbu = {
   match_key = {"homeaddr", "ident"},
   match_scope = {"homeaddr"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM403",
   scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = "FM101",
   code_flag_rules = {},
@@ -370,12 +377,15 @@ MESSAGES.fback = {
   match_key = {"homeaddr", "ident"},
   match_scope = {"homeaddr"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = {home_agent = "FM421", ncoa_dropped = "FM422", ncoa_differs = "FM423"},
   orphan_rule = "FM401",
   mismatch_rule = "FM402",
   unanswered_rule = nil,
   scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -443,12 +453,15 @@ MESSAGES.rtsolpr = {
   match_key = {"src", "identifier"},
   match_scope = {"src"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM407",
   scope = "MN",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -514,16 +527,8 @@ MESSAGES.prrtadv = {
   code_list = "0, 1, 2, 3, 4",
   multi_code = true,
   required = {
-    [0] = {
-      {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
-      {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
-      {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
-    },
-    [1] = {
-      {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
-      {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
-      {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
-    },
+    [0] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
+    [1] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
     [2] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
     [3] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
     [4] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
@@ -536,6 +541,8 @@ MESSAGES.prrtadv = {
   match_key = {"dst", "identifier"},
   match_scope = {"dst"},
   distinct_option = nil,
+  solicited_codes = {0, 2, 3},
+  reply_rules = nil,
   orphan_rule = "FM406",
   mismatch_rule = "FM420",
   unanswered_rule = nil,
@@ -562,6 +569,22 @@ MESSAGES.prrtadv = {
       "New CoA",
     },
     rule = "FM208",
+  },
+  tuples = {
+    start_codes = {1, 5, 6, 7},
+    required = {
+      [0] = {
+        {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
+        {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
+      },
+      [1] = {
+        {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
+        {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
+      },
+    },
+    prefix_codes = {0, 1, 4},
+    prefix_rule = "FM216",
+    prefix_option = 22,
   },
   reason = {codes = {2, 3}, lla_codes = {5, 6, 7}, rule = "FM209"},
   lifetime_rule = nil,
@@ -657,12 +680,15 @@ MESSAGES.hi = {
   match_key = {"src", "dst", "identifier"},
   match_scope = {"routers"},
   distinct_option = 1,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM405",
   scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {[1] = {s = "FM213", u = "FM214"}},
@@ -739,12 +765,15 @@ MESSAGES.hack = {
   match_key = {"dst", "src", "identifier"},
   match_scope = {"routers"},
   distinct_option = 1,
+  solicited_codes = nil,
+  reply_rules = {hack_ncoa = true},
   orphan_rule = "FM404",
   mismatch_rule = "FM419",
   unanswered_rule = nil,
   scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -1074,6 +1103,8 @@ local ID = {
   HI_REQUIRED_OPTION_MISSING = "FM212",
   HI_REACTIVE_S_FLAG = "FM213",
   HI_REACTIVE_U_FLAG = "FM214",
+  ICMP_TTL_ZERO = "FM215",
+  PRRTADV_TUPLE_PREFIX_MISSING = "FM216",
   TRUNCATED_MESSAGE = "FM301",
   OPTION_LENGTH_ZERO = "FM302",
   OPTION_PAST_END = "FM303",
@@ -1082,6 +1113,7 @@ local ID = {
   OPTION_UNKNOWN_CODE = "FM306",
   OPTION_RESERVED_NOT_ZERO = "FM307",
   OPTION_BAD_LENGTH = "FM308",
+  PREFIX_LENGTH_OVER_32 = "FM309",
   FBACK_WITHOUT_FBU = "FM401",
   FBACK_IDENTIFICATION_MISMATCH = "FM402",
   FBU_UNACKNOWLEDGED = "FM403",
@@ -1093,6 +1125,10 @@ local ID = {
   HI_HACK_WITHOUT_IPSEC = "FM418",
   HACK_IDENTIFIER_MISMATCH = "FM419",
   PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  FBACK_HOME_AGENT_NOT_PAR = "FM421",
+  FBACK_NCOA_DROPPED = "FM422",
+  FBACK_NCOA_DIFFERS = "FM423",
+  AUTH_SPI_RESERVED = "FM503",
   PACKET_CLIPPED = "FM903",
 }
 local RULES = {}
@@ -1285,6 +1321,24 @@ RULES.FM214 = {
   message = "HI with Code {code} (reactive) has U set",
   variants = nil,
 }
+RULES.FM215 = {
+  name = "icmp-ttl-zero",
+  severity = "error",
+  group = "protocol",
+  summary = "FMIPv4 ICMP message sent with Time-to-Live 0",
+  section = "5.3",
+  message = "{abbrev} sent with Time-to-Live 0 (at least 1)",
+  variants = nil,
+}
+RULES.FM216 = {
+  name = "prrtadv-tuple-prefix-missing",
+  severity = "warning",
+  group = "protocol",
+  summary = "PrRtAdv [AP-ID, AR-Info] tuple without a New Router Prefix option",
+  section = "5.4",
+  message = "PrRtAdv Code {code}: the tuple of the New Access Point LLA option at offset {offset} has no New Router Prefix Information option",
+  variants = nil,
+}
 RULES.FM301 = {
   name = "truncated-message",
   severity = "error",
@@ -1370,6 +1424,15 @@ RULES.FM308 = {
     option = "{option} option at offset {offset} has Length {length}, not {units}",
     extension = "{option} option at offset {offset} has Length {length}, not {lengths}; shown as a Mobile IPv4 extension of {size} octets",
   },
+}
+RULES.FM309 = {
+  name = "prefix-length-over-32",
+  severity = "error",
+  group = "protocol",
+  summary = "New Router Prefix Information option with a Prefix Length over 32",
+  section = "6.3",
+  message = "New Router Prefix Information option at offset {offset} has Prefix Length {prefixlen}, more than 32",
+  variants = nil,
 }
 RULES.FM401 = {
   name = "fback-without-fbu",
@@ -1470,6 +1533,42 @@ RULES.FM420 = {
   message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
   variants = nil,
 }
+RULES.FM421 = {
+  name = "fback-home-agent-not-par",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck Home Agent field is not the PAR's address",
+  section = "5.2",
+  message = "FBAck Home Agent {haaddr} is not the PAR {par} the FBU of frame {frame} was sent to",
+  variants = nil,
+}
+RULES.FM422 = {
+  name = "fback-ncoa-dropped",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck without the NCoA the NAR supplied in its HAck",
+  section = "4",
+  message = "FBAck Code {code} carries no NCoA, but the HAck of frame {hack_frame} supplied {ncoa}",
+  variants = nil,
+}
+RULES.FM423 = {
+  name = "fback-ncoa-differs",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck NCoA differs from the one the NAR supplied in its HAck",
+  section = "4",
+  message = "FBAck NCoA {fback_ncoa} differs from {ncoa}, supplied by the HAck of frame {hack_frame}",
+  variants = nil,
+}
+RULES.FM503 = {
+  name = "auth-spi-reserved",
+  severity = "error",
+  group = "protocol",
+  summary = "MN-PAR Authentication Extension with a reserved SPI (0-255)",
+  section = "5.1",
+  message = "{abbrev} MN-PAR SPI {spi} is reserved (0-255, decision D14); authenticator not verified",
+  variants = nil,
+}
 RULES.FM903 = {
   name = "packet-clipped",
   severity = "warning",
@@ -1501,6 +1600,8 @@ local RULE_IDS = {
   "FM212",
   "FM213",
   "FM214",
+  "FM215",
+  "FM216",
   "FM301",
   "FM302",
   "FM303",
@@ -1509,6 +1610,7 @@ local RULE_IDS = {
   "FM306",
   "FM307",
   "FM308",
+  "FM309",
   "FM401",
   "FM402",
   "FM403",
@@ -1520,6 +1622,10 @@ local RULE_IDS = {
   "FM418",
   "FM419",
   "FM420",
+  "FM421",
+  "FM422",
+  "FM423",
+  "FM503",
   "FM903",
 }
 
@@ -1663,6 +1769,8 @@ end
 -- infos and no request/response links (it is not a message of this
 -- exchange, and its source is the router that sent the error).
 local quoted = false
+local icmp_ttl = nil  -- the Time-to-Live of the IPv4 datagram carrying the
+                      -- ICMP message being dissected (RFC 4988 5.3-5.6)
 
 local function report(item, id, text)
   if quoted then return end
@@ -1902,6 +2010,10 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     if f.name ~= "lla" then
       local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
       if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
+      if f.name == "prefixlen" and v ~= nil and v > N.IPV4_PREFIX_MAX then
+        -- RFC 4988 6.3: the length of an IPv4 prefix
+        say(sub, ID.PREFIX_LENGTH_OVER_32, {offset = off, prefixlen = v})
+      end
     end
   end
   set_text(sub, option_text(opt, code))
@@ -1971,11 +2083,11 @@ local function dissect_auth(t, off, tree, ctx)
   local size = N.AUTH_HEAD + elen
   local fits = off + size <= n
   local sub = tree_add(tree, F["fmip.auth"], tvb_range(t, off, fits and size or n - off))
-  local subtype
+  local subtype, spi
   for _, f in ipairs(AUTH_FIELDS) do
     if f.offset < 4 or (fits and f.offset + f.size <= size) then
       local v = add_field(sub, t, off, f, n, nil, nil)
-      if f.name == "subtype" then subtype = v end
+      if f.name == "subtype" then subtype = v elseif f.name == "spi" then spi = v end
     end
   end
   set_text(sub, VS_MIP_EXTENSION[N.AUTH_EXT_TYPE] .. " (subtype " .. text_of(subtype) .. ")")
@@ -1996,6 +2108,10 @@ local function dissect_auth(t, off, tree, ctx)
   if subtype == N.AUTH_SUBTYPE_MN_PAR then
     if not ctx.mn_par_seen then ctx.mn_par_at = off end
     ctx.mn_par_seen = true
+    if spi ~= nil and spi <= N.SPI_RESERVED_MAX then
+      -- decision D14: reserved SPIs 0-255
+      say(sub, ID.AUTH_SPI_RESERVED, {abbrev = ctx.abbrev, spi = spi})
+    end
   else
     ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
   end
@@ -2104,7 +2220,46 @@ end
 
 -- RFC 4988 5.4: PrRtAdv options in order (a New AP LLA starts the next
 -- tuple) and, with Code 2 or 3, an LLA option giving the reason.
+-- decision D15: each [AP-ID, AR-Info] tuple of a PrRtAdv on its own: a
+-- tuple starts at a New Access Point LLA option and runs to the next one
+-- (options before the first count for the first tuple).
+local function check_tuples(item, msg, code, options)
+  local rules = msg.tuples
+  local required = rules.required[code]
+  local wants_prefix = contains(rules.prefix_codes, code)
+  if required == nil and not wants_prefix then return end
+  local tuples = {}
+  for _, o in ipairs(options) do
+    if o.type == OPTIONS_LLA_TYPE and contains(rules.start_codes, o.code) then
+      tuples[#tuples + 1] = {offset = o.offset, members = #tuples == 0 and (tuples.leading or {}) or {}}
+    elseif #tuples > 0 then
+      local m = tuples[#tuples].members
+      m[#m + 1] = o
+    else
+      tuples.leading = tuples.leading or {}
+      tuples.leading[#tuples.leading + 1] = o
+    end
+  end
+  local many = #tuples > 1
+  for _, tuple in ipairs(tuples) do
+    for _, req in ipairs(required or {}) do
+      if not has_option(tuple.members, req) then
+        say(item, req.rule, {abbrev = msg.abbrev, with_code = " Code " .. text_of(code),
+            label = req.label .. (many and (" in the tuple at offset " .. text_of(tuple.offset)) or "")})
+      end
+    end
+    if wants_prefix then
+      local found = false
+      for _, o in ipairs(tuple.members) do
+        if o.type == rules.prefix_option then found = true end
+      end
+      if not found then say(item, rules.prefix_rule, {code = code, offset = tuple.offset}) end
+    end
+  end
+end
+
 local function check_prrtadv_options(item, msg, code, options)
+  if msg.tuples then check_tuples(item, msg, code, options) end
   if msg.reason and contains(msg.reason.codes, code) then
     local found = false
     for _, o in ipairs(options) do
@@ -2202,6 +2357,8 @@ local requests = {}   -- "pair|key" -> the requests held under the key, in
 local scopes = {}     -- "pair|scope" -> newest request (decision D11: a
                       -- reply to another identifier, or the wrong way)
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
+local hack_ncoa = {}      -- MN (PCoA) -> {ncoa, frame} of the HAck that
+                          -- supplied it (RFC 4988 4)
 -- Per frame, indexed by frame number.  Numbers in an array cost a few
 -- octets each and no work for Lua's collector, unlike a table per frame;
 -- a frame's note is one of the shared kinds below unless it has a finding
@@ -2335,6 +2492,14 @@ local function record_request(held, key, scope, frame, msg, pinfo, ctx)
   link_time[frame] = pinfo.rel_ts
   req.ident = ctx.shown[msg.match_key[#msg.match_key]]
   req.src, req.dst = addresses(pinfo, ctx)
+  if ctx.values.haaddr ~= nil then
+    -- each copy's Home Agent field by the copy's source (RFC 4988 5.2: the
+    -- FBAck names the PAR; decision D8: it goes back to a copy's source)
+    local copy = {frame = frame, haaddr = text_of(ctx.values.haaddr)}
+    req.by_src = req.by_src or {}
+    req.by_src[req.src] = copy
+    req.last_copy = copy
+  end
   if next(ctx.flagbits) ~= nil then
     req.flagbits = ctx.flagbits
     ctx.flagbits = {}     -- kept by the request: the next message gets its own
@@ -2353,6 +2518,46 @@ local function answered_request(held)
     if held[i].unanswered ~= nil then return held[i] end
   end
   return held[#held]
+end
+
+local function option_addr(options, otype, code)
+  for _, o in ipairs(options) do
+    if o.type == otype and o.code == code and o.addr then return text_of(o.addr) end
+  end
+  return nil
+end
+
+-- RFC 4988 4, 5.2: an accepted FBAck carries the NCoA the HAck supplied
+-- for its MN, and names the PAR its FBU was sent to (the checker's rules
+-- on a matched reply, lint/session.py).
+local function reply_checks(req, frame, msg, pinfo, ctx, note)
+  local rules, v = msg.reply_rules, ctx.values
+  if rules.hack_ncoa then
+    local ncoa = option_addr(ctx.options, N.OPT_IPV4_ADDR, N.ADDR_NCOA)
+    if type(req.identity) == "string" then    -- the latest HAck for the MN
+      hack_ncoa[req.identity] = ncoa and {ncoa = ncoa, frame = frame} or nil
+    end
+    return note
+  end
+  local _, dst = addresses(pinfo, ctx)
+  local request = req.by_src and (req.by_src[dst] or req.last_copy)
+  local haaddr = text_of(v.haaddr)
+  if request and haaddr ~= request.haaddr then
+    note = own_note(RESPONSE, note)
+    note.home_agent = {haaddr = haaddr, par = request.haaddr, frame = request.frame}
+  end
+  if v.code == nil or v.code >= N.FBACK_REJECTED_MIN then return note end
+  local supplied = hack_ncoa[text_of(v.homeaddr)]
+  if supplied == nil then return note end
+  local ncoa = option_addr(ctx.options, N.OPT_IPV4_ADDR, N.ADDR_NCOA)
+  if ncoa == nil and v.code ~= N.FBACK_CODE_NCOA_SUPPLIED then
+    note = own_note(RESPONSE, note)
+    note.ncoa_dropped = {code = v.code, ncoa = supplied.ncoa, hack_frame = supplied.frame}
+  elseif ncoa ~= nil and ncoa ~= supplied.ncoa then
+    note = own_note(RESPONSE, note)
+    note.ncoa_differs = {fback_ncoa = ncoa, ncoa = supplied.ncoa, hack_frame = supplied.frame}
+  end
+  return note
 end
 
 local function record_response(held, scope, frame, msg, pinfo, ctx, note)
@@ -2387,6 +2592,7 @@ local function record_response(held, scope, frame, msg, pinfo, ctx, note)
       note.missing = missing
     end
   end
+  if msg.reply_rules then note = reply_checks(req, frame, msg, pinfo, ctx, note) end
   answer(req, frame)
   return note and own_note(RESPONSE, note) or RESPONSE
 end
@@ -2412,7 +2618,9 @@ local function record_link(msg, pinfo, ctx)
     notes[frame] = note and own_note(kind, note) or kind
     return
   end
-  if contains(msg.unsolicited_codes, ctx.values.code) then return end
+  -- only a solicited PrRtAdv answers an RtSolPr (Code 0, 2, 3: an
+  -- unsolicited or undefined Code answers nothing)
+  if msg.solicited_codes and not contains(msg.solicited_codes, ctx.values.code) then return end
   notes[frame] = record_response(requests[key], scope, frame, msg, pinfo, ctx, note)
 end
 
@@ -2473,6 +2681,9 @@ local function show_link(msg, pinfo, item, ctx)
   if note.ipsec then
     say(item, msg.ipsec_rule, link_values(msg, pinfo, ctx))
   end
+  if note.home_agent then say(item, msg.reply_rules.home_agent, note.home_agent) end
+  if note.ncoa_dropped then say(item, msg.reply_rules.ncoa_dropped, note.ncoa_dropped) end
+  if note.ncoa_differs then say(item, msg.reply_rules.ncoa_differs, note.ncoa_differs) end
 end
 
 -- Whether the postdissector has seen every frame from 1 up to this one in
@@ -2484,6 +2695,7 @@ function fmip.init()
   requests = {}
   scopes = {}
   router_pairs = {}
+  hack_ncoa = {}
   notes, link, link_time = {}, {}, {}
   last_frame, in_order = 0, false
 end
@@ -2616,6 +2828,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   end
   append_text(top, TOP_TEXT[msg])
   if quoted then append_text(top, " [quoted in an ICMP error]") end
+  if msg.transport == "icmp" and icmp_ttl == 0 then
+    say(top, ID.ICMP_TTL_ZERO, {abbrev = msg.abbrev})    -- "At least 1"
+  end
   local ctx = fresh_ctx(msg)
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
@@ -2755,6 +2970,16 @@ register_udp_port()
 -- ---------------------------------------------------------------------------
 
 local icmp_field = Field.new("icmp")
+local ip_ttl_field = Field.new("ip.ttl")
+
+-- The TTL of the innermost IPv4 header before the ICMP message at offset.
+local function ttl_before(offset)
+  local ttl, at = nil, nil
+  for _, f in ipairs({ip_ttl_field()}) do
+    if f.offset < offset and (at == nil or f.offset > at) then ttl, at = f.value, f.offset end
+  end
+  return ttl
+end
 local PT_NONE = 0     -- pinfo.port_type of a frame with no UDP/TCP ports
 
 -- The four octets of a dotted IPv4 address (nil for any other address).
@@ -2789,7 +3014,7 @@ local function icmp_in_frame(tvb, pinfo)
       if byte(raw, off + 1) ~= N.ICMP_TYPE or #raw < off + total - ihl then
         return nil
       end
-      return tvb:range(off, total - ihl):tvb()
+      return tvb:range(off, total - ihl):tvb(), byte(raw, o + 8)
     end
     at = string.find(raw, pattern, at + 1, true)
   end
@@ -2812,8 +3037,9 @@ function fmip_icmp.dissector(tvb, pinfo, tree)
     local range = icmp.range
     if range == nil or range:len() < 5 then return 0 end
     t = range:tvb()
+    icmp_ttl = ttl_before(range:offset())
   elseif not pinfo.visited and pinfo.port_type == PT_NONE then
-    t = icmp_in_frame(tvb, pinfo)      -- the first pass has no tree
+    t, icmp_ttl = icmp_in_frame(tvb, pinfo)      -- the first pass has no tree
     if t == nil then return 0 end
   else
     return 0

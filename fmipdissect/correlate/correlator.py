@@ -462,9 +462,12 @@ class Correlator:
         hi.answered = True
         for f in self._on_matched:
             f(_HI_PAIR, (hi,), obs)
-        if ncoa is not None and hi.pcoa is not None:
+        if hi.pcoa is not None:
+            # RFC 4988 4: what the MN's next FBAck carries on (the NCoA of
+            # the latest HAck for the MN, or none)
             node = self._node(hi.pcoa, now)
-            node.hack_ncoa = (ncoa, dgram.frame)   # RFC 4988 4: for FBAck
-            self._add_address(node, "ncoa", ncoa,
-                              f"the HAck of frame {dgram.frame}")
+            node.hack_ncoa = (ncoa, dgram.frame) if ncoa is not None else None
+            if ncoa is not None:
+                self._add_address(node, "ncoa", ncoa,
+                                  f"the HAck of frame {dgram.frame}")
         return obs

@@ -14,6 +14,12 @@ NCOA_HACK = [L.IPv4AddrOption(code=2, addr=L.NCOA)]
 # name -> (packets, the (frame, rule) findings expected among errors and
 # warnings, nothing else)
 CASES = {
+    # the second handover's HAck supplies no NCoA: its FBAck needs none
+    "second-handover-without-ncoa": ([
+        L.fbu(), L.hi(S=1), L.hack(code=3, options=NCOA_HACK),
+        L.fback(code=1, extensions=[L.IPv4AddrOption(code=2, addr=L.NCOA)]),
+        L.fbu(ident=L.IDENT + 1), L.hi(identifier=L.HI_ID + 1),
+        L.hack(identifier=L.HI_ID + 1), L.fback(ident=L.IDENT + 1)], set()),
     # RFC 3344 3.4: a denial's Lifetime is ignored on reception
     "rejected-fback-lifetime": ([L.fbu(lifetime=3),
                                  L.fback(code=129, lifetime=10)], set()),
@@ -76,3 +82,4 @@ def test_a_reserved_spi_is_not_verified_even_with_its_key(tmp_path):
     keys = parse_keys(L.keys_text(spi=7).splitlines())
     rules = {f.rule for f in findings(tmp_path, "reserved-spi", keys)}
     assert "FM503" in rules and not rules & {"FM501", "FM502"}
+

@@ -45,7 +45,14 @@ end
 DissectorTable = {get = function() return {add = function() end, remove = function() end} end}
 Dissector = {get = function() return {call = function() return 0 end} end}
 local icmp_fieldinfo = nil
-Field = {new = function() return function() return icmp_fieldinfo end end}
+-- the icmp item of the frame and the TTL of its IPv4 header (before it)
+local ttl_fieldinfo = nil
+Field = {new = function(name)
+  return function()
+    if name == "icmp" then return icmp_fieldinfo end
+    if name == "ip.ttl" then return ttl_fieldinfo end
+  end
+end}
 function register_postdissector(p) end
 function register_stat_cmd_arg() end
 function gui_enabled() return false end
@@ -64,6 +71,7 @@ function Tvb:range(off, len)
   return setmetatable({t = self, off = off, n = len}, Range)
 end
 function Range:len() return float(self.n) end
+function Range:offset() return float(self.off) end
 function Range:tvb() return new_tvb(self.t.s:sub(self.off + 1, self.off + self.n)) end
 function Range:uint()
   local v = 0
@@ -119,7 +127,8 @@ if revisit then
   lines = reversed
 end
 for _, line in ipairs(lines) do
-  local frame, kind, src, dst, rel, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%x*)$")
+  local frame, kind, src, dst, rel, ttl, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%d+) (%x*)$")
+  ttl_fieldinfo = {offset = -1, value = float(tonumber(ttl))}
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
   local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = revisit,
@@ -163,7 +172,7 @@ def _messages(path: Path) -> list[str]:
         else:
             continue
         lines.append(f"{number} {kind} {ip.src} {ip.dst} "
-                     f"{float(pkt.time) - start:.6f} {body.hex()}")
+                     f"{float(pkt.time) - start:.6f} {ip.ttl} {body.hex()}")
     return lines
 
 
