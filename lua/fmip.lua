@@ -25,7 +25,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+bcf7594f5f0a"
+local PLUGIN_VERSION = "0.1.0+3b7989e2f8d2"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -2359,6 +2359,8 @@ local scopes = {}     -- "pair|scope" -> newest request (decision D11: a
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
 local hack_ncoa = {}      -- MN (PCoA) -> {ncoa, frame} of the HAck that
                           -- supplied it (RFC 4988 4)
+local awaited_replies = {}   -- "PAR|MN|MN's port" of FBUs sent from other
+                             -- ports than 434 (decision D16)
 -- Per frame, indexed by frame number.  Numbers in an array cost a few
 -- octets each and no work for Lua's collector, unlike a table per frame;
 -- a frame's note is one of the shared kinds below unless it has a finding
@@ -2492,6 +2494,9 @@ local function record_request(held, key, scope, frame, msg, pinfo, ctx)
   link_time[frame] = pinfo.rel_ts
   req.ident = ctx.shown[msg.match_key[#msg.match_key]]
   req.src, req.dst = addresses(pinfo, ctx)
+  if msg.key == "fbu" and pinfo.src_port ~= N.MIP_UDP_PORT then
+    awaited_replies[req.dst .. "|" .. req.src .. "|" .. tostring(pinfo.src_port)] = true
+  end
   if ctx.values.haaddr ~= nil then
     -- each copy's Home Agent field by the copy's source (RFC 4988 5.2: the
     -- FBAck names the PAR; decision D8: it goes back to a copy's source)
@@ -2696,6 +2701,7 @@ function fmip.init()
   scopes = {}
   router_pairs = {}
   hack_ncoa = {}
+  awaited_replies = {}
   notes, link, link_time = {}, {}, {}
   last_frame, in_order = 0, false
 end
@@ -2964,6 +2970,20 @@ end
 
 fmip.prefs_changed = register_udp_port
 register_udp_port()
+
+-- decision D16: an FBAck from and to other ports than 434, where an FBU
+-- sent from such a port awaits it (recorded with the FBU, in capture order)
+local function awaited_fback(tvb, pinfo, tree)
+  if next(awaited_replies) == nil or tvb:len() < 1 then return false end
+  local key = tostring(pinfo.src) .. "|" .. tostring(pinfo.dst) .. "|" .. tostring(pinfo.dst_port)
+  if not awaited_replies[key] or tvb:range(0, 1):uint() ~= MESSAGES.fback.type then
+    return false
+  end
+  fmip.dissector(tvb, pinfo, tree)
+  return true
+end
+
+fmip:register_heuristic("udp", awaited_fback)
 
 -- ---------------------------------------------------------------------------
 -- ICMP type 41: postdissector over the built-in ICMP dissection

@@ -45,6 +45,11 @@ CASES = {
                        code=2, addr=L.NCOA)])], set()),
     "reserved-spi": ([L.fbu(spi=7), L.fback(spi=7)],
                      {(1, "FM503"), (2, "FM503")}),
+    # decision D16: FBAck from and to other ports than 434
+    "ephemeral-ports": ([L.fbu(sport=50000),
+                         L.fback(sport=50001, dport=50000, auth=False),
+                         L.raw_udp(L.PAR, L.MN, b"\x15" * 12, sport=50001,
+                                   dport=50009)], {(2, "FM104")}),
 }
 
 
@@ -83,3 +88,45 @@ def test_a_reserved_spi_is_not_verified_even_with_its_key(tmp_path):
     rules = {f.rule for f in findings(tmp_path, "reserved-spi", keys)}
     assert "FM503" in rules and not rules & {"FM501", "FM502"}
 
+
+
+# --- decision D16: an FBAck from and to other ports than 434 ----------------
+
+EPHEMERAL = [L.fbu(sport=50000), L.fback(sport=50001, dport=50000)]
+
+
+def test_an_fback_on_ephemeral_ports_answers_its_fbu(tmp_path):
+    from fmipdissect.api import handovers
+    path = L.write(tmp_path / "ephemeral.pcap", EPHEMERAL)
+    run = CaptureLint(str(path), LintConfig())
+    got = [(f.frame, f.rule) for f in run]
+    assert run.messages == 2 and not [r for _, r in got if r == "FM403"]
+    [record] = handovers(path)
+    assert record.outcome == "completed" and record.frames == [1, 2]
+
+
+def test_an_ephemeral_fback_is_checked_and_others_left_alone(tmp_path):
+    from scapy.packet import Raw
+    packets = [L.fbu(sport=50000), L.fback(sport=50001, dport=50000,
+                                           auth=False),
+               # not an FBAck, on the awaited ports: left alone
+               L.raw_udp(L.PAR, L.MN, b"\x01" * 12, sport=50001, dport=50000),
+               # an FBAck nobody awaits on these ports: not Mobile IP
+               L.fback(sport=50001, dport=50009),
+               L._eth(L.IP(src=L.PAR, dst=L.MN) / L.UDP(sport=1, dport=2)
+                      / Raw(b"\x15" * 20))]
+    path = L.write(tmp_path / "ephemeral2.pcap", packets)
+    run = CaptureLint(str(path), LintConfig())
+    got = [(f.frame, f.rule) for f in run]
+    assert (2, "FM104") in got                 # no MN-PAR authentication
+    assert run.messages == 2 and not [g for g in got if g[0] > 2]
+
+
+def test_decode_shows_an_fback_on_ephemeral_ports(tmp_path, capsys):
+    from fmipdissect.cli import main
+    path = L.write(tmp_path / "ephemeral.pcap", EPHEMERAL + [
+        L.raw_udp(L.PAR, L.MN, b"\x01" * 12, sport=50001, dport=50000)])
+    assert main(["decode", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Frame 2 " in out and "Frame 3 " not in out
+    assert out.rstrip().endswith(f"2 FMIPv4 messages in {path}")
