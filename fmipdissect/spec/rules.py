@@ -84,6 +84,7 @@ CAPTURE_TRUNCATED = "FM901"
 FRAGMENT_NOT_REASSEMBLED = "FM902"
 PACKET_CLIPPED = "FM903"
 SESSION_STATE_CAPPED = "FM904"
+TUNNEL_TOO_DEEP = "FM905"
 
 
 RULES: tuple[Rule, ...] = (
@@ -523,6 +524,13 @@ RULES: tuple[Rule, ...] = (
          message="frame {frame}: {proto} {src} -> {dst} clipped by the snap "
                  "length: {have} of {total} IP octets captured",
          wireshark=True),
+    Rule(TUNNEL_TOO_DEEP, "tunnel-too-deep", WARNING, "-",
+         "Tunnels nested deeper than the reader follows",
+         "The reader follows tunnels (IP-in-IP, GRE, MPLS, VXLAN, PPPoE) as "
+         "deep as Wireshark does and further; a frame nested deeper still is "
+         "not looked into, and says so rather than passing silently.",
+         "capture",
+         message="frame {frame}: {what}; its datagram is not checked"),
 )
 
 # --- What a finding says -------------------------------------------------------
