@@ -4,10 +4,12 @@
 --
 --  * FBU (type 20) and FBAck (type 21) on UDP port 434 (preference); every
 --    other Mobile IPv4 type goes to Wireshark's built-in "mip" dissector.
---  * RtSolPr, PrRtAdv, HI and HAck (ICMP type 41, subtypes 6-9): a
---    postdissector adds the FMIPv4 tree after the built-in ICMP one, which
---    keeps icmp.type, icmp.code and icmp.checksum (Wireshark 4.0 has no
---    subdissector table for ICMP type 41).  Other frames are left untouched.
+--  * RtSolPr, PrRtAdv, HI and HAck (ICMP type 41, subtypes 6-9): the plugin
+--    holds ICMP's "ip.proto" entry, lets the built-in ICMP dissector
+--    dissect every ICMP message (icmp.type, icmp.code and icmp.checksum stay
+--    its own) and adds the FMIPv4 tree after it for these four (Wireshark
+--    4.0 has no subdissector table for ICMP types).  Frames that are neither
+--    ICMP nor on the UDP port never reach Lua.
 --  * Expert infos carry the checker's rule id, slug and decision D10 severity.
 --
 -- Compatibility: Wireshark 4.0 (Lua 5.2) and 4.4+ (Lua 5.4).  No bit32 and
@@ -25,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+90eef9bf9d78"
+local PLUGIN_VERSION = "0.1.0+436ba42979a8"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -84,9 +86,6 @@ local ipairs, pairs, next, type, tostring, tonumber, pcall =
 local byte, format, floor = string.byte, string.format, math.floor
 
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
--- The ICMP side runs as a postdissector of its own, so that the UDP
--- dissector of "fmip" stays a plain dissector-table entry.
-local fmip_icmp = Proto("fmip_icmp", "FMIPv4 over ICMP type 41 (postdissector)")
 
 -- ---------------------------------------------------------------------------
 -- Data from fmipdissect/spec/protocol.py and the rulebook
@@ -2475,19 +2474,6 @@ local function show_link(msg, pinfo, item, ctx)
   end
 end
 
--- Whether the postdissector has seen every frame from 1 up to this one in
--- order in the current pass (it runs on every frame, tree or not).
-local last_frame, in_order = 0, false
-
-function fmip.init()
-  read_prefs()
-  requests = {}
-  scopes = {}
-  router_pairs = {}
-  notes, link, link_time = {}, {}, {}
-  last_frame, in_order = 0, false
-end
-
 -- ---------------------------------------------------------------------------
 -- What the handover statistics (below) need of a message, kept only while
 -- one of them listens (tshark -z fmip,handovers, Statistics menu)
@@ -2710,7 +2696,7 @@ end
 
 local mip_dissector = Dissector.get("mip")
 
-function fmip.dissector(tvb, pinfo, tree)
+local function dissect_udp(tvb, pinfo, tree)
   use_octets(tvb)
   local msg = MIP_BY_TYPE[octet(0) or -1]
   if msg == nil then
@@ -2734,99 +2720,148 @@ end
 local udp_port_table = DissectorTable.get("udp.port")
 local registered_port = nil
 
-local function register_udp_port()
-  read_prefs()
-  local port = fmip.prefs.udp_port
-  if port == registered_port then return end
-  if registered_port ~= nil then
-    udp_port_table:remove(registered_port, fmip)
-    -- give the Mobile IPv4 port back to the built-in dissector
-    if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
+-- The table entries the plugin holds: the UDP port (a preference) and
+-- ICMP's "ip.proto" entry (below).
+local IP_PROTO_ICMP = 1
+local ip_proto_table = DissectorTable.get("ip.proto")
+local icmp_dissector = Dissector.get("icmp")
+
+-- ---------------------------------------------------------------------------
+-- ICMP type 41: the "ip.proto" entry of ICMP, handing every other ICMP
+-- message to the built-in ICMP dissector
+-- ---------------------------------------------------------------------------
+
+-- Wireshark 4.0 has no subdissector table for ICMP types, so the plugin
+-- takes the "ip.proto" entry of ICMP (RFC 792 protocol 1).  The built-in
+-- ICMP dissector still dissects every ICMP message (icmp.type, icmp.code,
+-- icmp.checksum stay its own); for RtSolPr, PrRtAdv, HI and HAck (type 41,
+-- subtypes 6 to 9, RFC 4988 5.3 to 5.6) the FMIPv4 tree follows the ICMP
+-- one.  Frames that are not ICMP never reach Lua: no cost, no trace.
+local function dissect_icmp(tvb, pinfo, tree)
+  local msg
+  if tvb:len() > N.ICMP_SUBTYPE_OFFSET then
+    use_octets(tvb)
+    if octet(0) == N.ICMP_TYPE then msg = ICMP_BY_SUBTYPE[octet(N.ICMP_SUBTYPE_OFFSET)] end
   end
-  if port > 0 then udp_port_table:add(port, fmip) end
-  registered_port = port
+  -- The built-in dissector throws on a malformed message (shown already as
+  -- "[Malformed Packet: ICMP]"); Dissector.call re-raises it as a Lua error,
+  -- which is not ours to show.
+  local ok, consumed = pcall(icmp_dissector.call, icmp_dissector, tvb, pinfo, tree)
+  if msg == nil then
+    if ok then return consumed end
+    return tvb:len()
+  end
+  use_octets(tvb)   -- (the ICMP dissector may have run Lua on a quoted datagram)
+  -- An ICMP error quoting a type 41 message reaches here through the quoted
+  -- IP header: shown, not checked (`quoted`).
+  quoted = pinfo.in_error_pkt
+  guarded(tvb, pinfo, tree, msg, not pinfo.visited and not quoted)
+  quoted = false
+  return tvb:len()
 end
 
-fmip.prefs_changed = register_udp_port
-register_udp_port()
-
--- ---------------------------------------------------------------------------
--- ICMP type 41: postdissector over the built-in ICMP dissection
--- ---------------------------------------------------------------------------
-
-local icmp_field = Field.new("icmp")
-local PT_NONE = 0     -- pinfo.port_type of a frame with no UDP/TCP ports
-
--- The four octets of a dotted IPv4 address (nil for any other address).
-local function ipv4_octets(addr)
-  local a, b, c, d = string.match(tostring(addr), "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if a == nil then return nil end
-  return string.char(tonumber(a), tonumber(b), tonumber(c), tonumber(d))
+-- The one dissector function of the protocol serves both tables: the
+-- entry it was called for is pinfo.match_uint (ip.proto 1, or the UDP
+-- port, which register_tables keeps off 1).
+function fmip.dissector(tvb, pinfo, tree)
+  if pinfo.match_uint == IP_PROTO_ICMP then return dissect_icmp(tvb, pinfo, tree) end
+  return dissect_udp(tvb, pinfo, tree)
 end
 
--- ICMP type 41 read from the frame's own octets.  On the first pass of
--- `tshark -2` without a display filter Wireshark builds no tree, so the
--- icmp field is not there; yet every request must be recorded on the first
--- pass, or a reply never seen cannot be known (the unanswered rules).  The
--- IPv4 header is the first one carrying the frame's network addresses,
--- protocol 1, not a fragment; a message the snap length clipped is left
--- to the pass that has the tree.
-local function icmp_in_frame(tvb, pinfo)
-  local src, dst = ipv4_octets(pinfo.net_src), ipv4_octets(pinfo.net_dst)
-  if src == nil or dst == nil then return nil end
-  local raw = tvb:raw()
-  local pattern = src .. dst
-  local at = string.find(raw, pattern, 13, true)
-  while at do
-    local o = at - 12            -- 1-based position of the IPv4 header
-    local vhl = byte(raw, o)
-    if floor(vhl / 16) == 4 and byte(raw, o + 9) == 1 then
-      local ihl = (vhl % 16) * 4
-      local total = byte(raw, o + 2) * 256 + byte(raw, o + 3)
-      local fragment = (byte(raw, o + 6) % 64) * 256 + byte(raw, o + 7)
-      if ihl < 20 or fragment ~= 0 or total < ihl + 5 then return nil end
-      local off = o - 1 + ihl    -- 0-based offset of the ICMP message
-      if byte(raw, off + 1) ~= N.ICMP_TYPE or #raw < off + total - ihl then
-        return nil
-      end
-      return tvb:range(off, total - ihl):tvb()
+-- ---------------------------------------------------------------------------
+-- Registration, and plain Wireshark back when the protocol is disabled
+-- ---------------------------------------------------------------------------
+
+-- Wireshark calls no dissector of a disabled protocol, and a table entry
+-- whose dissector is not called leaves its packets undissected (ICMP would
+-- become "Data").  So while "fmip" is disabled (Enabled Protocols, saved
+-- in the profile's disabled_protos file, or tshark --disable-protocol) the
+-- plugin hands both entries back to the built-in dissectors; it looks
+-- whenever a capture is (re)loaded (Proto.init).
+local function listed(text, name)
+  for item in string.gmatch(text, "[^,%s]+") do
+    if item == name then return true end
+  end
+  return false
+end
+
+local function disabled_in_file(path)
+  local f = path and io.open(path, "r")
+  if f == nil then return false end
+  local found = false
+  for line in f:lines() do
+    if string.match(line, "^%s*([^#%s]+)") == "fmip" then found = true end
+  end
+  f:close()
+  return found
+end
+
+local function disabled_on_command_line()
+  local f = io.open("/proc/self/cmdline", "rb")
+  if f == nil then return false end
+  local args = f:read("*a") or ""
+  f:close()
+  local take_next, disabled = false, false
+  for arg in string.gmatch(args, "([^\0]*)\0") do
+    if take_next then
+      disabled = disabled or listed(arg, "fmip")
+      take_next = false
+    elseif arg == "--disable-protocol" then
+      take_next = true
+    elseif string.sub(arg, 1, 19) == "--disable-protocol=" then
+      disabled = disabled or listed(string.sub(arg, 20), "fmip")
     end
-    at = string.find(raw, pattern, at + 1, true)
   end
-  return nil
+  return disabled
 end
 
-function fmip_icmp.dissector(tvb, pinfo, tree)
-  local number = pinfo.number
-  if number == 1 then
-    in_order = true
-  elseif number ~= last_frame + 1 then
-    in_order = false
-  end
-  last_frame = number
-  -- The first ICMP layer of the frame only: an ICMP error quoting a type 41
-  -- message is not a type 41 message.
-  local t
-  local icmp = icmp_field()
-  if icmp ~= nil then
-    local range = icmp.range
-    if range == nil or range:len() < 5 then return 0 end
-    t = range:tvb()
-  elseif not pinfo.visited and pinfo.port_type == PT_NONE then
-    t = icmp_in_frame(tvb, pinfo)      -- the first pass has no tree
-    if t == nil then return 0 end
-  else
-    return 0
-  end
-  use_octets(t)
-  if octet(0) ~= N.ICMP_TYPE then return 0 end
-  local msg = ICMP_BY_SUBTYPE[octet(N.ICMP_SUBTYPE_OFFSET) or -1]
-  if msg == nil then return 0 end
-  guarded(t, pinfo, tree, msg, in_order)
-  return t:len()
+local function fmip_disabled()
+  local dir = rawget(_G, "Dir")
+  local ok, personal = pcall(dir and dir.personal_config_path, "disabled_protos")
+  return disabled_on_command_line() or (ok and disabled_in_file(personal))
 end
 
-register_postdissector(fmip_icmp)
+local registered_port = nil      -- the UDP port held (nil: none)
+local holds_icmp = false
+
+local function release_udp_port()
+  if registered_port == nil then return end
+  udp_port_table:remove(registered_port, fmip)
+  -- give the Mobile IPv4 port back to the built-in dissector
+  if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
+  registered_port = nil
+end
+
+local function register_tables()
+  read_prefs()
+  if fmip_disabled() then
+    release_udp_port()
+    if holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, icmp_dissector) end
+    holds_icmp = false
+    return
+  end
+  if not holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, fmip) end
+  holds_icmp = true
+  local port = fmip.prefs.udp_port
+  if port == IP_PROTO_ICMP then port = N.MIP_UDP_PORT end   -- (match_uint tells the tables apart)
+  if port == registered_port then return end
+  release_udp_port()
+  if port > 0 then
+    udp_port_table:add(port, fmip)
+    registered_port = port
+  end
+end
+
+fmip.prefs_changed = register_tables
+register_tables()
+
+function fmip.init()
+  register_tables()
+  requests = {}
+  scopes = {}
+  router_pairs = {}
+  notes, link, link_time = {}, {}, {}
+end
 
 -- ---------------------------------------------------------------------------
 -- Handovers (decision D13): `tshark -z fmip,handovers` and the Statistics

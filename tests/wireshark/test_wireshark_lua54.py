@@ -44,9 +44,7 @@ function Proto(name, desc)
 end
 DissectorTable = {get = function() return {add = function() end, remove = function() end} end}
 Dissector = {get = function() return {call = function() return 0 end} end}
-local icmp_fieldinfo = nil
-Field = {new = function() return function() return icmp_fieldinfo end end}
-function register_postdissector(p) end
+Field = {new = function() return function() return nil end end}
 function register_stat_cmd_arg() end
 function gui_enabled() return false end
 Listener = {new = function() return {} end}
@@ -108,7 +106,6 @@ end})
 local function addr(s) return setmetatable({}, {__tostring = function() return s end}) end
 
 dofile(arg[1])
-local previous = 0
 
 local lines = {}
 for line in io.lines(arg[2]) do lines[#lines + 1] = line end
@@ -122,26 +119,12 @@ for _, line in ipairs(lines) do
   local frame, kind, src, dst, rel, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%x*)$")
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
+  -- the dissector serves ip.proto 1 and the UDP port: pinfo.match_uint says which
   local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = revisit,
-                 in_error_pkt = false,
+                 in_error_pkt = false, match_uint = float(kind == "udp" and 434 or 1),
                  src = addr(src), dst = addr(dst), cols = pinfo_cols}
   local tvb = new_tvb(s)
-  local ok, err = pcall(function()
-    -- the postdissector runs on every frame, in order
-    for n = previous + 1, revisit and 0 or tonumber(frame) - 1 do
-      icmp_fieldinfo = nil
-      protos.fmip_icmp.dissector(new_tvb(""), {number = float(n), visited = false,
-                                 cols = pinfo_cols}, new_item())
-    end
-    previous = tonumber(frame)
-    if kind == "udp" then
-      protos.fmip.dissector(tvb, pinfo, new_item())
-      icmp_fieldinfo = nil
-    else
-      icmp_fieldinfo = {range = tvb:range(0, #s)}
-    end
-    protos.fmip_icmp.dissector(new_tvb(""), pinfo, new_item())
-  end)
+  local ok, err = pcall(function() protos.fmip.dissector(tvb, pinfo, new_item()) end)
   if not ok then experts[#experts + 1] = "LUA ERROR " .. tostring(err) end
   io.write(frame, "\t", info, "\t", table.concat(experts, "|"), "\n")
 end
