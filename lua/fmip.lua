@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+436ba42979a8"
+local PLUGIN_VERSION = "0.1.0+fe45f79646c1"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -3082,8 +3082,9 @@ local function handover_table(state)
       result, latency)
   end
   if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end
-  lines[#lines + 1] = string.format("%d handovers: %d completed, %d rejected, %d incomplete",
-    #state.list, counts.completed, counts.rejected, counts.incomplete)
+  local n = #state.list
+  lines[#lines + 1] = string.format("%d handover%s: %d completed, %d rejected, %d incomplete",
+    n, n == 1 and "" or "s", counts.completed, counts.rejected, counts.incomplete)
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -3115,6 +3116,8 @@ if register_stat_cmd_arg then   -- (every Wireshark with Lua taps has it)
   end)
 end
 
+-- Statistics > FMIPv4 Handovers.  The 4.0 Qt GUI shows Lua entries of
+-- MENU_STAT_UNSORTED; it drops those of MENU_STAT_GENERIC.
 if gui_enabled() then
   register_menu("FMIPv4 Handovers", function()
     local window = TextWindow.new("FMIPv4 Handovers")
@@ -3124,5 +3127,5 @@ if gui_enabled() then
       handover_taps = handover_taps - 1
     end)
     retap_packets()
-  end, MENU_STAT_GENERIC)
+  end, MENU_STAT_UNSORTED)
 end
