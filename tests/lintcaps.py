@@ -141,6 +141,12 @@ def predictive_flow():
 from fmipdissect.spec.constraints import ADDRESSES_PER_MN as _ADDRESS_CAP  # noqa: E402
 
 
+def _ttl_zero(packet):
+    packet = packet.copy()
+    packet[IP].ttl = 0
+    return packet
+
+
 def _ncoa_option():
     return IPv4AddrOption(code=2, addr=NCOA)
 
@@ -234,17 +240,21 @@ CASES = {
     "FM206": ([rtsolpr(options=[]), prrtadv()], set()),
     "FM207": ([rtsolpr(), prrtadv(options=[LLAOption(code=1, lla=AP_LLA),
                                            LLAOption(code=3, lla=NAR_LLA)])],
-              set()),
+              {"FM216"}),
     "FM208": ([rtsolpr(), prrtadv(options=[
         LLAOption(code=1, lla=AP_LLA), IPv4AddrOption(code=3, addr=NAR),
-        LLAOption(code=3, lla=NAR_LLA)])], set()),
+        LLAOption(code=3, lla=NAR_LLA)])], {"FM216"}),
     "FM209": ([rtsolpr(), prrtadv(code=2, options=[
         LLAOption(code=1, lla=AP_LLA)])], set()),
     "FM210": ([prrtadv(code=4, identifier=5, options=[
-        LLAOption(code=1, lla=AP_LLA)])], set()),
+        LLAOption(code=1, lla=AP_LLA)])], {"FM216"}),
     "FM212": ([hi(options=[LLAOption(code=2, lla=MN_LLA)]), hack()], set()),
     "FM213": ([hi(code=1, S=1), hack()], {"FM409"}),
     "FM214": ([hi(code=1, U=1), hack()], set()),
+    "FM215": ([_ttl_zero(rtsolpr()), prrtadv()], set()),
+    # decision D15: the second tuple lacks its prefix
+    "FM216": ([rtsolpr(), prrtadv(options=prrtadv_options()
+                                  + prrtadv_options()[:3])], set()),
     "FM301": ([raw_udp(MN, PAR, bytes(FBU(lifetime=5))[:10])], set()),
     "FM302": ([rtsolpr(options=[Raw(b"\x14\x00\x01" + b"\x00" * 5)]),
                prrtadv()], set()),
@@ -263,6 +273,8 @@ CASES = {
     "FM308": ([hi(options=[LLAOption(code=2, lla=MN_LLA),
                            IPv4AddrOption(code=1, addr=MN, len=2),
                            Raw(b"\x00" * 8)]), hack()], set()),
+    "FM309": ([rtsolpr(), prrtadv(options=prrtadv_options()[:3]
+                                  + [PrefixOption(prefixlen=40)])], set()),
     "FM401": ([fback()], set()),
     "FM402": ([fbu(), fback(ident=IDENT + 1)], set()),
     "FM403": ([fbu()], set()),
@@ -284,13 +296,22 @@ CASES = {
     "FM418": ([hi(), hack()], set()),
     "FM419": ([hi(), hack(identifier=HI_ID + 1)], set()),
     "FM420": ([rtsolpr(), prrtadv(identifier=RT_ID + 1)], set()),
+    "FM421": ([fbu(), fback(haaddr=ELSEWHERE)], set()),
+    # RFC 4988 4: the NCoA a HAck supplied, dropped from / changed in FBAck
+    "FM422": ([fbu(), hi(S=1), hack(code=3, options=[_ncoa_option()]),
+               fback()], set()),
+    "FM423": ([fbu(), hi(S=1), hack(code=3, options=[_ncoa_option()]),
+               fback(code=1, extensions=[IPv4AddrOption(code=2,
+                                                        addr=ELSEWHERE)])],
+              set()),
     # More NAR addresses than the session keeps per handover (FM904, info):
     # PrRtAdv with ADDRESSES_PER_HANDOVER + 1 New Router's IP options.
     "FM904": ([rtsolpr(), prrtadv(options=prrtadv_options()[:2] + [
         IPv4AddrOption(code=3, addr=f"10.1.{i // 250}.{i % 250 + 1}")
-        for i in range(_ADDRESS_CAP + 1)])], {"FM208"}),
+        for i in range(_ADDRESS_CAP + 1)])], {"FM208", "FM216"}),
     "FM501": ([fbu(key=b"another key"), fback()], set()),
     "FM502": ([fbu(spi=999), fback(spi=999)], set()),
+    "FM503": ([fbu(spi=255), fback(spi=255)], set()),
     # FM901, FM902, FM903 need special files: see capture_case().
     "FM901": (predictive_flow(), set()),
     "FM902": (_fragmented_fbu(), set()),

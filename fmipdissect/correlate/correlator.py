@@ -298,7 +298,7 @@ class Correlator:
         return self._message(Observation(msg, dgram, node, ho, None, rt))
 
     def _prrtadv(self, msg, dgram, now):
-        solicited = msg.code not in P.PRRTADV_UNSOLICITED
+        solicited = msg.code in P.PRRTADV_SOLICITED     # Code 0, 2, 3
         key = _PRRTADV_KEY(msg, dgram)
         rt = self.rtsolprs.get(key) if solicited else None
         nar_ips = []
@@ -463,6 +463,8 @@ class Correlator:
         for f in self._on_matched:
             f(_HI_PAIR, (hi,), obs)
         if ncoa is not None and hi.pcoa is not None:
-            self._add_address(self._node(hi.pcoa, now), "ncoa", ncoa,
+            node = self._node(hi.pcoa, now)
+            node.hack_ncoa = (ncoa, dgram.frame)   # RFC 4988 4: for FBAck
+            self._add_address(node, "ncoa", ncoa,
                               f"the HAck of frame {dgram.frame}")
         return obs

@@ -30,9 +30,9 @@ class Observation:
 
 
 class FbuSeen:
-    __slots__ = ("frame", "time", "src", "dst", "sport", "homeaddr", "coa",
-                 "ident", "lifetime", "role", "raw", "acked", "coa_reported",
-                 "handover")
+    __slots__ = ("frame", "time", "src", "dst", "sport", "homeaddr",
+                 "haaddr", "coa", "ident", "lifetime", "role", "raw", "acked",
+                 "coa_reported", "handover")
 
     def __init__(self, dgram, msg, role, handover):
         self.frame = dgram.frame
@@ -41,6 +41,7 @@ class FbuSeen:
         self.dst = dgram.dst
         self.sport = dgram.sport
         self.homeaddr = msg.homeaddr
+        self.haaddr = msg.haaddr
         self.coa = msg.coa
         self.ident = msg.ident
         self.lifetime = msg.lifetime
@@ -108,7 +109,7 @@ class MobileNode:
     (decision D13): the open one and the one before it."""
 
     __slots__ = ("pcoa", "fbus", "nar_ips", "ncoas", "hi_peers", "last",
-                 "addresses_capped", "current", "previous")
+                 "addresses_capped", "hack_ncoa", "current", "previous")
 
     def __init__(self, pcoa, now):
         self.pcoa = pcoa
@@ -120,6 +121,7 @@ class MobileNode:
         self.hi_peers: dict[str, None] = _EMPTY   # NARs PAR sent HI to
         self.last = now
         self.addresses_capped = False
+        self.hack_ncoa = None       # (NCoA, frame) of the HAck that supplied it
         self.current = None
         self.previous = None
 

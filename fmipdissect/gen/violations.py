@@ -24,10 +24,12 @@ from ..spec.numbers import IPPROTO_ICMP
 from ..wire import checksum as C
 from .flows import (Flow, Frame, Params, _auth, _mip, fback_message,
                     fbu_message, hack, hi, new_ap_lla, nth_host, params_for,
-                    prrtadv, rtsolpr)
+                    prrtadv, router_tuple, rtsolpr)
 
 UNKNOWN_SPI = 0x999   # an SPI that samples/keys.txt lacks (auth-unknown-spi)
 UNKNOWN_SUBTYPE = 5   # an experimental-mobility subtype that is not FMIPv4 (6-9)
+RESERVED_SPI = P.SPI_RESERVED_MAX   # decision D14: reserved, never used
+OVERLONG_PREFIX = P.IPV4_PREFIX_MAX + 1   # no IPv4 prefix (RFC 4988 6.3)
 
 
 def _icmp_type41(subtype: int, identifier: int = 1) -> bytes:
@@ -212,8 +214,10 @@ def _(f):
 
 @group
 def _(f):
-    # S set: NAR assigns an NCoA in the HAck, as RFC 4988 5.6 asks.
+    # S set: NAR assigns an NCoA in the HAck, as RFC 4988 5.6 asks, and the
+    # FBAck carries it on (RFC 4988 4).
     f.reactive(0, hi_fields={"S": 1}, hack_kw={"code": 3, "ncoa": True},
+               fback_kw={"code": P.FBACK_CODE_NCOA_SUPPLIED, "ncoa": True},
                hi_expect=((R.HI_REACTIVE_S_FLAG, "HI Code 1 with the S flag set"),))
 
 @group
@@ -407,6 +411,62 @@ def _(f):
                     "RtSolPr's"))
     f.add(2.5, prrtadv(f.p))
 
+# Checks of decisions D14, D15 and of RFC 4988 4, 5.2-5.6, 6.3 --------------
+@group
+def _(f):
+    packet = rtsolpr(f.p)
+    packet[IP].ttl = 0
+    f.add(0, packet, (R.ICMP_TTL_ZERO, "RtSolPr sent with Time-to-Live 0"))
+    f.add(2.5, prrtadv(f.p))
+
+@group
+def _(f):
+    f.add(0, rtsolpr(f.p))
+    f.add(2.5, prrtadv(f.p, options=router_tuple(f.p) / new_ap_lla(f.p)
+                       / LLAOption(code=P.LLA_NAR, lla=f.p.nar_mac)
+                       / IPv4AddrOption(code=P.ADDR_NAR_IP, addr=f.p.nar)),
+          (R.PRRTADV_TUPLE_PREFIX_MISSING, "PrRtAdv whose second tuple has "
+           "no New Router Prefix option (decision D15)"))
+
+@group
+def _(f):
+    f.add(0, rtsolpr(f.p))
+    f.add(2.5, prrtadv(f.p, options=new_ap_lla(f.p)
+                       / LLAOption(code=P.LLA_NAR, lla=f.p.nar_mac)
+                       / IPv4AddrOption(code=P.ADDR_NAR_IP, addr=f.p.nar)
+                       / PrefixOption(prefixlen=OVERLONG_PREFIX)),
+          (R.PREFIX_LENGTH_OVER_32, f"New Router Prefix with Prefix Length "
+           f"{OVERLONG_PREFIX}"))
+
+@group
+def _(f):
+    ident = f.predictive_fbu(0)
+    wrong = FBAck(code=0, lifetime=P.LIFETIME_MAX, homeaddr=f.p.mn,
+                  haaddr=f.p.nar, ident=ident) / _auth(f.p)
+    f.add(1, _mip(f.p.par, f.p.mn) / wrong,
+          (R.FBACK_HOME_AGENT_NOT_PAR, "FBAck whose Home Agent field is NAR"))
+
+@group
+def _(f):
+    ident = f.predictive_fbu(0)
+    f.add(1, hi(f.p, S=1))
+    f.add(3.5, hack(f.p, code=3, ncoa=True))
+    f.add(4, _mip(f.p.par, f.p.mn) / fback_message(f.p, ident),
+          (R.FBACK_NCOA_DROPPED, "FBAck Code 0 without the NCoA the HAck "
+           "supplied"))
+
+@group
+def _(f):
+    ident = f.predictive_fbu(0)
+    f.add(1, hi(f.p, S=1))
+    f.add(3.5, hack(f.p, code=3, ncoa=True))
+    other = FBAck(code=P.FBACK_CODE_NCOA_SUPPLIED, lifetime=P.LIFETIME_MAX,
+                  homeaddr=f.p.mn, haaddr=f.p.par, ident=ident) \
+        / IPv4AddrOption(code=P.ADDR_NCOA, addr=nth_host(f.p.ncoa, 1)) \
+        / _auth(f.p)
+    f.add(4, _mip(f.p.par, f.p.mn) / other,
+          (R.FBACK_NCOA_DIFFERS, "FBAck NCoA other than the HAck's"))
+
 # FM5xx: authenticators ------------------------------------------------
 @group
 def _(f):
@@ -422,6 +482,12 @@ def _(f):
     fbu_then_ack(f, (R.AUTH_UNKNOWN_SPI, f"FBU with SPI {UNKNOWN_SPI:#x}, not in "
                               f"samples/keys.txt"),
                  {"auth": _auth(f.p, spi=UNKNOWN_SPI)})
+
+@group
+def _(f):
+    fbu_then_ack(f, (R.AUTH_SPI_RESERVED, f"FBU with the reserved SPI "
+                                          f"{RESERVED_SPI} (decision D14)"),
+                 {"auth": _auth(f.p, spi=RESERVED_SPI)})
 
 
 def violations(p: Params) -> list[Frame]:

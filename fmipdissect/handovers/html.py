@@ -99,7 +99,7 @@ def ladder(record: HandoverRecord) -> dict:
         answer = next((i for i, s in enumerate(record.steps)
                        if s.key == response and first is not None and i > first
                        and not (s.key == "prrtadv"
-                                and s.code in P.PRRTADV_UNSOLICITED)), None)
+                                and s.code not in P.PRRTADV_SOLICITED)), None)
         if value is not None and answer is not None:
             brackets.append(Bracket(x, TOP + first * ROW, TOP + answer * ROW,
                                     f"{value:.3f} ms"))

@@ -72,6 +72,9 @@ _MN_PAR = P.AUTH_SUBTYPE_MN_PAR
 _NCOA_LENGTH_UNITS = P.OPTIONS[P.OPT_IPV4_ADDR].fixed_len // P.OPTION_UNIT
 _LIFETIME_MAX, _LIFETIME_RULE = K.LIFETIME_LIMIT["fbu"]
 _HI_CODE_FLAG_RULES = K.CODE_FLAG_RULES["hi"]
+_TUPLES = K.PRRTADV_TUPLES
+_SPI_RESERVED_MAX = P.SPI_RESERVED_MAX
+_PREFIX_MAX = P.IPV4_PREFIX_MAX
 
 
 def _missing_options(msg, spec, out):
@@ -114,10 +117,21 @@ def _mn_par_extensions(msg, spec, stopped, out):
                     subtypes=subtypes, mn_par=_MN_PAR)))
 
 
-def _authenticators(msg, spec, keys, out):
-    """Decision D5: verify authenticators with the configured keys."""
+def _reserved_spis(msg, spec, out):
+    """Decision D14: an MN-PAR SPI 0-255 is reserved (RFC 3344 1.6, 3.5)."""
     for e in msg.elements:
-        if e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR or e.spi is None:
+        if (e.kind == "auth" and e.code == _MN_PAR and e.spi is not None
+                and e.spi <= _SPI_RESERVED_MAX):
+            out.append((R.AUTH_SPI_RESERVED, say(
+                R.AUTH_SPI_RESERVED, abbrev=spec.abbrev, spi=e.spi)))
+
+
+def _authenticators(msg, spec, keys, out):
+    """Decision D5: verify authenticators with the configured keys (not
+    those of a reserved SPI, decision D14)."""
+    for e in msg.elements:
+        if (e.kind != "auth" or e.code != P.AUTH_SUBTYPE_MN_PAR
+                or e.spi is None or e.spi <= _SPI_RESERVED_MAX):
             continue
         key = keys.get(e.spi)
         if key is None:
@@ -151,6 +165,7 @@ def _fbu(msg, spec, stopped, keys, out):
                     plural="s" if len(set_names) > 1 else "",
                     names=" and ".join(set_names), flags=f"{flags:#04x}")))
     _mn_par_extensions(msg, spec, stopped, out)
+    _reserved_spis(msg, spec, out)
     if keys is not None:
         _authenticators(msg, spec, keys, out)
 
@@ -161,6 +176,7 @@ def _fback(msg, spec, stopped, keys, out):
     if not stopped:
         _missing_options(msg, spec, out)
     _mn_par_extensions(msg, spec, stopped, out)
+    _reserved_spis(msg, spec, out)
     # decision D4: the NCoA option's framing and place.
     auth_at = None
     for e in msg.elements:
@@ -200,6 +216,12 @@ def _icmp_common(msg, spec, out):
             reserved=f"{msg.reserved:#04x}")))
     if msg.code not in spec.codes:
         _unknown_code(msg, spec, out)
+    for e in msg.elements:     # RFC 4988 6.3: an IPv4 prefix
+        if e.kind == "prefix" and e.prefixlen is not None \
+                and e.prefixlen > _PREFIX_MAX:
+            out.append((R.PREFIX_LENGTH_OVER_32, say(
+                R.PREFIX_LENGTH_OVER_32, offset=e.offset,
+                prefixlen=e.prefixlen)))
 
 
 def _unknown_code(msg, spec, out):
@@ -223,6 +245,7 @@ def _prrtadv(msg, spec, stopped, keys, out):
     if stopped:
         return
     _missing_options(msg, spec, out)
+    _tuples(msg, spec, out)
     if code in _REASON_MESSAGE_CODES:
         for e in msg.elements:
             if e.kind == "lla" and e.code in _LLA_REASONS:
@@ -243,6 +266,28 @@ def _prrtadv(msg, spec, stopped, keys, out):
                 earlier=_ORDER_SLOTS[previous].label)))
             return
         previous = rank
+
+
+def _tuples(msg, spec, out):
+    """Decision D15: each [AP-ID, AR-Info] tuple of a PrRtAdv on its own."""
+    code = msg.code
+    required = _TUPLES.required.get(code, ())
+    wants_prefix = code in _TUPLES.prefix_codes
+    if not required and not wants_prefix:
+        return
+    tuples = K.prrtadv_tuples(msg.elements)
+    many = len(tuples) > 1
+    for offset, members in tuples:
+        for r in required:
+            if not r.satisfied_by(members):
+                label = r.label + (f" in the tuple at offset {offset}"
+                                   if many else "")
+                out.append((r.rule, say(r.rule, abbrev=spec.abbrev,
+                                        with_code=f" Code {code}",
+                                        label=label)))
+        if wants_prefix and not any(e.kind == "prefix" for e in members):
+            out.append((_TUPLES.prefix_rule, say(
+                _TUPLES.prefix_rule, code=code, offset=offset)))
 
 
 def _hi(msg, spec, stopped, keys, out):
@@ -281,6 +326,10 @@ def check_message(msg, datagram, keys=None):
     problems = msg.problems
     stopped = False
     spec = _SPECS[msg.key]
+    if datagram.ttl == 0 and spec.transport == "icmp":
+        # RFC 4988 5.3-5.6: "Time-to-Live: At least 1"
+        out.append((R.ICMP_TTL_ZERO, say(R.ICMP_TTL_ZERO,
+                                         abbrev=spec.abbrev)))
     if problems:
         for p in problems:
             out.append((p.rule, p.message))

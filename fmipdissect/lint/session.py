@@ -33,6 +33,7 @@ _FBU_PAIR = K.PAIR_OF["fbu"]
 _HI_PAIR = K.PAIR_OF["hi"]
 _HACK_NO_NCOA_CODES = K.HACK_CODES_WITHOUT_NCOA
 _HACK_NCOA = K.HACK_NCOA_WHEN_HI_S
+_REFUSED = P.FBACK_CODE_REFUSED_MIN
 
 
 def some_of(items, shown: int = K.SHOWN_IN_MESSAGE) -> str:
@@ -208,10 +209,34 @@ class SessionRules(Subscriber):
                     R.FBACK_WRONG_PORT, dport=dport, sport=senders[-1].sport,
                     frame=senders[-1].frame), dgram, ho)
         request = senders[-1] if senders else matched[-1]
+        if msg.haaddr != request.haaddr:       # RFC 4988 5.2: the PAR
+            self.out(R.FBACK_HOME_AGENT_NOT_PAR, say(
+                R.FBACK_HOME_AGENT_NOT_PAR, haaddr=msg.haaddr,
+                par=request.haaddr, frame=request.frame), dgram, ho)
+        if msg.code >= _REFUSED:
+            return   # RFC 3344 3.4: a denial's Lifetime is ignored; no NCoA
+        self._fback_ncoa(node, obs)
         if msg.lifetime is not None and msg.lifetime > request.lifetime:
             self.out(R.FBACK_LIFETIME_EXCEEDS_REQUEST, say(
                 R.FBACK_LIFETIME_EXCEEDS_REQUEST, lifetime=msg.lifetime,
                 requested=request.lifetime, frame=request.frame), dgram, ho)
+
+    def _fback_ncoa(self, node, obs) -> None:
+        """RFC 4988 4, 5.2: the PAR includes the NCoA the HAck supplied."""
+        if node.hack_ncoa is None:
+            return
+        msg = obs.msg
+        ncoa, hack_frame = node.hack_ncoa
+        fback_ncoa = addr_option(msg, P.ADDR_NCOA)
+        if fback_ncoa is None:
+            if msg.code != P.FBACK_CODE_NCOA_SUPPLIED:   # (the option rule)
+                self.out(R.FBACK_NCOA_DROPPED, say(
+                    R.FBACK_NCOA_DROPPED, code=msg.code, ncoa=ncoa,
+                    hack_frame=hack_frame), obs.dgram, obs.handover)
+        elif fback_ncoa != ncoa:
+            self.out(R.FBACK_NCOA_DIFFERS, say(
+                R.FBACK_NCOA_DIFFERS, fback_ncoa=fback_ncoa, ncoa=ncoa,
+                hack_frame=hack_frame), obs.dgram, obs.handover)
 
     def _hack_ncoa(self, hi, obs) -> None:
         msg = obs.msg

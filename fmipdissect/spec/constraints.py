@@ -61,13 +61,11 @@ PRRTADV_REASON_NEW_AP_LLA_CODES = (P.LLA_NEW_AP,) + P.LLA_REASON_CODES
 
 _PRRTADV = R.PRRTADV_REQUIRED_OPTION_MISSING
 _NEW_AP = "New Access Point LLA option"
-# PrRtAdv Code 0 and 1 (RFC 4988 5.4): the [AP-ID, AR-Info] tuple MUST be
-# complete: New AP LLA (Option-Code 1), NAR's LLA (3), NAR's IP address (3).
+# PrRtAdv Code 0 and 1 (RFC 4988 5.4): the New AP LLA (Option-Code 1) MUST
+# be there; each [AP-ID, AR-Info] tuple it starts is checked on its own
+# (PRRTADV_TUPLES below, decision D15).
 _AR_INFO_TUPLE = (
     _need(P.OPT_LLA, PRRTADV_NEW_AP_LLA_CODES, _NEW_AP, _PRRTADV),
-    _need(P.OPT_LLA, (P.LLA_NAR,), "New Router's LLA option", _PRRTADV),
-    _need(P.OPT_IPV4_ADDR, (P.ADDR_NAR_IP,), "New Router's IP Address option",
-          _PRRTADV),
 )
 
 # message key -> {Code (None: every Code) -> requirements}
@@ -117,6 +115,50 @@ REASON_CODES = {"prrtadv": (P.PRRTADV_REASON_CODES, P.LLA_REASON_CODES,
 
 # Unsolicited PrRtAdv (Code 1 or 4) carries Identifier zero (RFC 4988 5.4).
 UNSOLICITED_IDENTIFIER_RULE = {"prrtadv": R.PRRTADV_UNSOLICITED_IDENTIFIER}
+
+
+# --- PrRtAdv tuples (RFC 4988 5.4, decision D15) -----------------------------
+
+class TupleRules(Frozen):
+    """How a PrRtAdv's options group into [AP-ID, AR-Info] tuples and what
+    each tuple needs.  A tuple starts at a New Access Point LLA option (an
+    LLA option with one of start_codes) and runs to the next one; options
+    before the first start count for the first tuple (their order is the
+    option-order rule's business)."""
+    start_codes: tuple[int, ...]
+    required: dict          # PrRtAdv Code -> (OptionRequirement, ...)
+    prefix_codes: tuple[int, ...]   # Codes whose tuples carry the prefix
+    prefix_rule: str
+
+
+PRRTADV_TUPLES = TupleRules(
+    PRRTADV_REASON_NEW_AP_LLA_CODES,
+    # Code 0 and 1: every tuple MUST carry NAR's LLA and IP address.
+    {code: (_need(P.OPT_LLA, (P.LLA_NAR,), "New Router's LLA option",
+                  _PRRTADV),
+            _need(P.OPT_IPV4_ADDR, (P.ADDR_NAR_IP,),
+                  "New Router's IP Address option", _PRRTADV))
+     for code in (0, 1)},
+    # Code 0, 1 and 4: the tuple is defined with the New Router Prefix
+    # Information option (no keyword: a warning).
+    (0, 1, 4), R.PRRTADV_TUPLE_PREFIX_MISSING)
+
+
+def prrtadv_tuples(elements) -> list[tuple[int, list]]:
+    """(offset of the tuple's New AP LLA option, [its other elements]) per
+    tuple of a PrRtAdv (decision D15)."""
+    tuples: list[tuple[int, list]] = []
+    leading: list = []
+    starts = PRRTADV_TUPLES.start_codes
+    lla_kind = P.OPTIONS[P.OPT_LLA].key
+    for e in elements:
+        if e.kind == lla_kind and e.code in starts:
+            tuples.append((e.offset, leading if not tuples else []))
+        elif tuples:
+            tuples[-1][1].append(e)
+        else:
+            leading.append(e)
+    return tuples
 
 
 # --- PrRtAdv option order (RFC 4988 5.4) -------------------------------------

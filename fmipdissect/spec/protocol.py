@@ -40,6 +40,8 @@ OPTION_UNIT = 8             # RFC 4988 6: option Length counts 8-octet units
 
 AUTH_EXT_TYPE = 36          # RFC 4721 5: Generalized MIP Authentication Ext.
 AUTH_SUBTYPE_MN_PAR = 4     # RFC 4988 8
+SPI_RESERVED_MAX = 255      # RFC 3344 1.6, 3.5: SPIs 0-255 reserved (D14)
+IPV4_PREFIX_MAX = 32        # RFC 4988 6.3: a Prefix Length of an IPv4 prefix
 DEFAULT_AUTH_ALGORITHM = "hmac-md5"   # decision D5
 AUTH_ALGORITHMS = {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha256": 32}
 
@@ -171,6 +173,8 @@ PRRTADV_CODES = {   # RFC 4988 5.4
     4: "Unsolicited neighborhood information, not a trigger",
 }
 PRRTADV_UNSOLICITED = (1, 4)    # Identifier zero (RFC 4988 5.4, decision D9)
+PRRTADV_SOLICITED = tuple(c for c in PRRTADV_CODES
+                          if c not in PRRTADV_UNSOLICITED)   # answer RtSolPr
 PRRTADV_CODE_NETWORK_TRIGGER = 1   # the network initiates the handover (5.4)
 PRRTADV_REASON_CODES = (2, 3)   # LLA Option-Code carries the reason
 

@@ -15,10 +15,9 @@ authenticators, FM9xx the capture itself.
 
 from __future__ import annotations
 
-from ..plain import Frozen
+from .rule import (CHECKSUM, ERROR, INFO, MALFORMED, PROTOCOL,  # noqa: F401
+                   SEQUENCE, SEVERITIES, WARNING, Rule)
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)
 
 
 # --- Rule ids: the only place they are written (named after the slugs) ---
@@ -45,6 +44,8 @@ PRRTADV_UNSOLICITED_IDENTIFIER = "FM210"
 HI_REQUIRED_OPTION_MISSING = "FM212"
 HI_REACTIVE_S_FLAG = "FM213"
 HI_REACTIVE_U_FLAG = "FM214"
+ICMP_TTL_ZERO = "FM215"
+PRRTADV_TUPLE_PREFIX_MISSING = "FM216"
 TRUNCATED_MESSAGE = "FM301"
 OPTION_LENGTH_ZERO = "FM302"
 OPTION_PAST_END = "FM303"
@@ -53,6 +54,7 @@ OPTION_UNKNOWN_TYPE = "FM305"
 OPTION_UNKNOWN_CODE = "FM306"
 OPTION_RESERVED_NOT_ZERO = "FM307"
 OPTION_BAD_LENGTH = "FM308"
+PREFIX_LENGTH_OVER_32 = "FM309"
 FBACK_WITHOUT_FBU = "FM401"
 FBACK_IDENTIFICATION_MISMATCH = "FM402"
 FBU_UNACKNOWLEDGED = "FM403"
@@ -72,68 +74,16 @@ FBU_IDENTIFICATION_REUSED = "FM417"
 HI_HACK_WITHOUT_IPSEC = "FM418"
 HACK_IDENTIFIER_MISMATCH = "FM419"
 PRRTADV_IDENTIFIER_MISMATCH = "FM420"
+FBACK_HOME_AGENT_NOT_PAR = "FM421"
+FBACK_NCOA_DROPPED = "FM422"
+FBACK_NCOA_DIFFERS = "FM423"
 AUTH_AUTHENTICATOR_BAD = "FM501"
 AUTH_UNKNOWN_SPI = "FM502"
+AUTH_SPI_RESERVED = "FM503"
 CAPTURE_TRUNCATED = "FM901"
 FRAGMENT_NOT_REASSEMBLED = "FM902"
 PACKET_CLIPPED = "FM903"
 SESSION_STATE_CAPPED = "FM904"
-
-
-# Wireshark's expert groups (PI_MALFORMED ...), as the dissector names them.
-MALFORMED, CHECKSUM, PROTOCOL, SEQUENCE = \
-    "malformed", "checksum", "protocol", "sequence"
-
-
-class Rule(Frozen):
-    """One rule.  Besides what docs/rules.md shows, a row holds what a
-    finding of it says and how it behaves:
-
-      message        the finding's words: a template of {name}s only,
-                     filled with text by say() (numbers in decimal,
-                     Identification as 0x + 16 hex digits, addresses
-                     dotted).  fmip-lint and the Lua dissector
-                     (wireshark/luagen.py exports the templates) fill the
-                     same one, so both say the same words.
-      variants       instead of message, for a rule said in several ways:
-                     ((variant, template), ...); say(rule, variant=...).
-      stops_parsing  the decoder stops reading the message's options or
-                     extensions here: what follows is not decoded, so the
-                     checks of what is "missing" are skipped.
-      group          the Wireshark expert group of its expert info
-                     (default: sequence for session rules, else protocol).
-      wireshark      whether the Lua dissector reports it too (default:
-                     the per-message rules).
-    """
-    id: str
-    name: str
-    severity: str
-    section: str
-    summary: str
-    why: str
-    scope: str = "message"   # "message", "session" or "capture"
-    message: str | None = None
-    variants: tuple[tuple[str, str], ...] = ()
-    stops_parsing: bool = False
-    group: str | None = None
-    wireshark: bool | None = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if (self.message is None) == (not self.variants):
-            raise TypeError(f"{self.id}: a message or variants, not both "
-                            f"nor neither")
-        if self.group is None:
-            self.__dict__["group"] = (SEQUENCE if self.scope == "session"
-                                      else PROTOCOL)
-        if self.wireshark is None:
-            self.__dict__["wireshark"] = self.scope == "message"
-
-    def templates(self) -> tuple[tuple[str | None, str], ...]:
-        """(variant, template) of every way the rule is said; variant None
-        for the one message."""
-        return ((None, self.message),) if self.message is not None \
-            else self.variants
 
 
 RULES: tuple[Rule, ...] = (
@@ -264,6 +214,19 @@ RULES: tuple[Rule, ...] = (
          "HI with Code 1 has the U flag set",
          "RFC 4988 5.5: U 'SHOULD be set to 0 when Code = 1'.",
          message="HI with Code {code} (reactive) has U set"),
+    Rule(ICMP_TTL_ZERO, "icmp-ttl-zero", ERROR, "5.3",
+         "FMIPv4 ICMP message sent with Time-to-Live 0",
+         "RFC 4988 5.3-5.6: 'Time-to-Live: At least 1'; with 0 the message "
+         "cannot reach even the neighbouring node.",
+         message="{abbrev} sent with Time-to-Live 0 (at least 1)"),
+    Rule(PRRTADV_TUPLE_PREFIX_MISSING, "prrtadv-tuple-prefix-missing",
+         WARNING, "5.4",
+         "PrRtAdv [AP-ID, AR-Info] tuple without a New Router Prefix option",
+         "RFC 4988 5.4 defines the tuple with the New Router Prefix "
+         "Information option, with no keyword (decision D15: warning).",
+         message="PrRtAdv Code {code}: the tuple of the New Access Point LLA "
+                 "option at offset {offset} has no New Router Prefix "
+                 "Information option"),
     # --- Options and extensions ----------------------------------------
     Rule(TRUNCATED_MESSAGE, "truncated-message", ERROR, "5",
          "Message shorter than its fixed header or its declared lengths",
@@ -339,6 +302,12 @@ RULES: tuple[Rule, ...] = (
               "{length}, not {lengths}; shown as a Mobile IPv4 extension of "
               "{size} octets")),
          group=MALFORMED),
+    Rule(PREFIX_LENGTH_OVER_32, "prefix-length-over-32", ERROR, "6.3",
+         "New Router Prefix Information option with a Prefix Length over 32",
+         "RFC 4988 6.3: the Prefix Length counts the leading bits of an IPv4 "
+         "prefix; more than 32 is no IPv4 prefix.",
+         message="New Router Prefix Information option at offset {offset} "
+                 "has Prefix Length {prefixlen}, more than 32"),
     # --- Across packets ------------------------------------------------
     Rule(FBACK_WITHOUT_FBU, "fback-without-fbu", INFO, "5.2",
          "FBAck with no FBU seen for its Home Address",
@@ -477,6 +446,26 @@ RULES: tuple[Rule, ...] = (
                  "{request_ident} of the outstanding RtSolPr of frame "
                  "{request_frame} from {dst}",
          wireshark=True),
+    Rule(FBACK_HOME_AGENT_NOT_PAR, "fback-home-agent-not-par", ERROR, "5.2",
+         "FBAck Home Agent field is not the PAR's address",
+         "RFC 4988 5.2: Home Agent is 'The Previous Access Router's global IP "
+         "address', the Home Agent field of the FBU it answers (5.1).",
+         "session",
+         message="FBAck Home Agent {haaddr} is not the PAR {par} the FBU of "
+                 "frame {frame} was sent to"),
+    Rule(FBACK_NCOA_DROPPED, "fback-ncoa-dropped", ERROR, "4",
+         "FBAck without the NCoA the NAR supplied in its HAck",
+         "RFC 4988 4: 'The PAR includes this NCoA in FBack', and 5.2: the "
+         "New IPv4 Address option with Option-Code 2 MUST be present when "
+         "NAR supplies the NCoA.", "session",
+         message="FBAck Code {code} carries no NCoA, but the HAck of frame "
+                 "{hack_frame} supplied {ncoa}"),
+    Rule(FBACK_NCOA_DIFFERS, "fback-ncoa-differs", ERROR, "4",
+         "FBAck NCoA differs from the one the NAR supplied in its HAck",
+         "RFC 4988 4: the PAR includes 'this NCoA', the one the HAck "
+         "carried, in the FBAck.", "session",
+         message="FBAck NCoA {fback_ncoa} differs from {ncoa}, supplied by "
+                 "the HAck of frame {hack_frame}"),
     Rule(SESSION_STATE_CAPPED, "session-state-capped", INFO, "-",
          "The checker's cross-packet state reached a cap and dropped state",
          "Memory stays bounded on any capture: each table of requests, "
@@ -502,6 +491,13 @@ RULES: tuple[Rule, ...] = (
          message="{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key "
                  "file; authenticator not verified",
          wireshark=False),
+    Rule(AUTH_SPI_RESERVED, "auth-spi-reserved", ERROR, "5.1",
+         "MN-PAR Authentication Extension with a reserved SPI (0-255)",
+         "RFC 3344 1.6, 3.5 (decision D14): SPI values 0 through 255 are "
+         "reserved and MUST NOT be used in any mobility security "
+         "association; the authenticator is then not verified.",
+         message="{abbrev} MN-PAR SPI {spi} is reserved (0-255, decision "
+                 "D14); authenticator not verified"),
     # --- The capture ---------------------------------------------------
     Rule(CAPTURE_TRUNCATED, "capture-truncated", WARNING, "-",
          "The capture file ends in the middle of a record",

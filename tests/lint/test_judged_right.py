@@ -1,0 +1,78 @@
+"""The checker judged against the RFC: the corrections and the checks that
+were missing (RFC 4988 4, 5.2-5.6, 6.3; decisions D14, D15).  Each test
+reproduces what an independent corpus found; tests/wireshark/
+test_wireshark_judged.py holds the dissector to the same cases."""
+
+from __future__ import annotations
+
+import lintcaps as L
+from fmipdissect.lint.engine import CaptureLint, LintConfig
+from fmipdissect.lint.keys import parse_keys
+
+NCOA_HACK = [L.IPv4AddrOption(code=2, addr=L.NCOA)]
+
+# name -> (packets, the (frame, rule) findings expected among errors and
+# warnings, nothing else)
+CASES = {
+    # RFC 3344 3.4: a denial's Lifetime is ignored on reception
+    "rejected-fback-lifetime": ([L.fbu(lifetime=3),
+                                 L.fback(code=129, lifetime=10)], set()),
+    # an undefined PrRtAdv Code answers no RtSolPr: only its Code is wrong
+    "prrtadv-undefined-code": ([L.rtsolpr(), L.prrtadv(code=6)],
+                               {(2, "FM205")}),
+    "ttl-zero": ([L._ttl_zero(L.hi()), L.hack()], {(1, "FM215")}),
+    "prefix-length": ([L.prrtadv(code=1, identifier=0, options=(
+        L.prrtadv_options()[:3] + [L.PrefixOption(prefixlen=33)]))],
+        {(1, "FM309")}),
+    # decision D15: the second tuple misses NAR's IP address and prefix
+    "tuples": ([L.prrtadv(code=1, identifier=0, options=(
+        L.prrtadv_options() + L.prrtadv_options()[:2]))],
+        {(1, "FM207"), (1, "FM216")}),
+    "home-agent": ([L.fbu(), L.fback(haaddr=L.ELSEWHERE)], {(2, "FM421")}),
+    "ncoa-dropped": ([L.fbu(), L.hi(S=1), L.hack(code=3, options=NCOA_HACK),
+                      L.fback()], {(4, "FM422")}),
+    "ncoa-differs": ([L.fbu(), L.hi(S=1), L.hack(code=3, options=NCOA_HACK),
+                      L.fback(code=1, extensions=[L.IPv4AddrOption(
+                          code=2, addr=L.ELSEWHERE)])], {(4, "FM423")}),
+    "ncoa-kept": ([L.fbu(), L.hi(S=1), L.hack(code=3, options=NCOA_HACK),
+                   L.fback(code=1, extensions=[L.IPv4AddrOption(
+                       code=2, addr=L.NCOA)])], set()),
+    "reserved-spi": ([L.fbu(spi=7), L.fback(spi=7)],
+                     {(1, "FM503"), (2, "FM503")}),
+}
+
+
+def findings(tmp_path, name, keys=None):
+    packets, _ = CASES[name]
+    path = L.write(tmp_path / f"{name}.pcap", packets)
+    return list(CaptureLint(str(path), LintConfig(keys=keys)))
+
+
+def test_each_case_gives_exactly_its_findings(tmp_path):
+    for name, (_, want) in CASES.items():
+        got = {(f.frame, f.rule) for f in findings(tmp_path, name)
+               if f.severity != "info"}
+        assert got == want, name
+
+
+def test_the_words_of_the_new_checks(tmp_path):
+    texts = {f.rule: f.message for name in ("tuples", "ncoa-dropped",
+                                            "ncoa-differs", "home-agent")
+             for f in findings(tmp_path, name)}
+    assert texts["FM207"] == ("PrRtAdv Code 1 lacks the New Router's IP "
+                              "Address option in the tuple at offset 56")
+    assert texts["FM216"] == ("PrRtAdv Code 1: the tuple of the New Access "
+                              "Point LLA option at offset 56 has no New "
+                              "Router Prefix Information option")
+    assert texts["FM422"] == (f"FBAck Code 0 carries no NCoA, but the HAck "
+                              f"of frame 3 supplied {L.NCOA}")
+    assert texts["FM423"] == (f"FBAck NCoA {L.ELSEWHERE} differs from "
+                              f"{L.NCOA}, supplied by the HAck of frame 3")
+    assert texts["FM421"] == (f"FBAck Home Agent {L.ELSEWHERE} is not the "
+                              f"PAR {L.PAR} the FBU of frame 1 was sent to")
+
+
+def test_a_reserved_spi_is_not_verified_even_with_its_key(tmp_path):
+    keys = parse_keys(L.keys_text(spi=7).splitlines())
+    rules = {f.rule for f in findings(tmp_path, "reserved-spi", keys)}
+    assert "FM503" in rules and not rules & {"FM501", "FM502"}
