@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+fe45f79646c1"
+local PLUGIN_VERSION = "0.1.0+9e09dcdd4506"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -142,6 +142,7 @@ local VS_MIP_EXTENSION = {
   [34] = "Foreign-Home Authentication",
   [36] = "Generalized Mobile IP Authentication",
 }
+local VS_CHECKSUM_STATUS = {[0] = "Bad", [1] = "Good", [2] = "Unverified"}
 
 local MESSAGES = {}
 MESSAGES.fbu = {
@@ -513,16 +514,8 @@ MESSAGES.prrtadv = {
   code_list = "0, 1, 2, 3, 4",
   multi_code = true,
   required = {
-    [0] = {
-      {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
-      {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
-      {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
-    },
-    [1] = {
-      {option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"},
-      {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
-      {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
-    },
+    [0] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
+    [1] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
     [2] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
     [3] = {{option = 20, codes = {1, 5, 6, 7}, label = "New Access Point LLA option", rule = "FM207"}},
     [4] = {{option = 20, codes = {1}, label = "New Access Point LLA option", rule = "FM207"}},
@@ -927,6 +920,7 @@ local INFO_LABELS = {
   {"lifetime", "Lifetime"},
 }
 local D1_NOTE = " (its high octet, the figure's 'reserved' field, is not zero; decision D1)"
+local CHECKSUM_D2_NOTE = "ICMP's own checksum check says %s, this one %s: RFC 4988 5.3-5.6 compute the checksum with the Reserved bits zeroed, ICMP's check sums them as sent (decision D2)"
 local AT_CAPTURE_END = "before the capture ends"
 
 local MIP_BY_TYPE, ICMP_BY_SUBTYPE = {}, {}
@@ -987,7 +981,8 @@ F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DE
 F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil)
 F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE)
 F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil)
-F["fmip.checksum.status"] = ProtoField.string("fmip.checksum.status", "Checksum status (decision D2)", base.ASCII)
+F["fmip.checksum.status"] = ProtoField.uint8("fmip.checksum.status", "Checksum Status", base.DEC, VS_CHECKSUM_STATUS, nil)
+F["fmip.checksum.verdict"] = ProtoField.string("fmip.checksum.verdict", "Checksum verdict (decision D2)", base.ASCII)
 F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC)
 F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE)
 F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE)
@@ -1040,6 +1035,7 @@ field_list[#field_list + 1] = F["fmip.ext.len"]
 field_list[#field_list + 1] = F["fmip.ext.data"]
 field_list[#field_list + 1] = F["fmip.checksum.expected"]
 field_list[#field_list + 1] = F["fmip.checksum.status"]
+field_list[#field_list + 1] = F["fmip.checksum.verdict"]
 field_list[#field_list + 1] = F["fmip.ident.time"]
 field_list[#field_list + 1] = F["fmip.response_in"]
 field_list[#field_list + 1] = F["fmip.response_to"]
@@ -1073,6 +1069,8 @@ local ID = {
   HI_REQUIRED_OPTION_MISSING = "FM212",
   HI_REACTIVE_S_FLAG = "FM213",
   HI_REACTIVE_U_FLAG = "FM214",
+  ICMP_TTL_ZERO = "FM215",
+  PRRTADV_TUPLE_PREFIX_MISSING = "FM216",
   TRUNCATED_MESSAGE = "FM301",
   OPTION_LENGTH_ZERO = "FM302",
   OPTION_PAST_END = "FM303",
@@ -1081,6 +1079,7 @@ local ID = {
   OPTION_UNKNOWN_CODE = "FM306",
   OPTION_RESERVED_NOT_ZERO = "FM307",
   OPTION_BAD_LENGTH = "FM308",
+  PREFIX_LENGTH_OVER_32 = "FM309",
   FBACK_WITHOUT_FBU = "FM401",
   FBACK_IDENTIFICATION_MISMATCH = "FM402",
   FBU_UNACKNOWLEDGED = "FM403",
@@ -1092,6 +1091,7 @@ local ID = {
   HI_HACK_WITHOUT_IPSEC = "FM418",
   HACK_IDENTIFIER_MISMATCH = "FM419",
   PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  AUTH_SPI_RESERVED = "FM503",
   PACKET_CLIPPED = "FM903",
 }
 local RULES = {}
@@ -1284,6 +1284,24 @@ RULES.FM214 = {
   message = "HI with Code {code} (reactive) has U set",
   variants = nil,
 }
+RULES.FM215 = {
+  name = "icmp-ttl-zero",
+  severity = "error",
+  group = "protocol",
+  summary = "FMIPv4 ICMP message sent with Time-to-Live 0",
+  section = "5.3",
+  message = "{abbrev} sent with Time-to-Live 0 (at least 1)",
+  variants = nil,
+}
+RULES.FM216 = {
+  name = "prrtadv-tuple-prefix-missing",
+  severity = "warning",
+  group = "protocol",
+  summary = "PrRtAdv [AP-ID, AR-Info] tuple without a New Router Prefix option",
+  section = "5.4",
+  message = "PrRtAdv Code {code}: the tuple of the New Access Point LLA option at offset {offset} has no New Router Prefix Information option",
+  variants = nil,
+}
 RULES.FM301 = {
   name = "truncated-message",
   severity = "error",
@@ -1369,6 +1387,15 @@ RULES.FM308 = {
     option = "{option} option at offset {offset} has Length {length}, not {units}",
     extension = "{option} option at offset {offset} has Length {length}, not {lengths}; shown as a Mobile IPv4 extension of {size} octets",
   },
+}
+RULES.FM309 = {
+  name = "prefix-length-over-32",
+  severity = "error",
+  group = "protocol",
+  summary = "New Router Prefix Information option with a Prefix Length over 32",
+  section = "6.3",
+  message = "New Router Prefix Information option at offset {offset} has Prefix Length {prefixlen}, more than 32",
+  variants = nil,
 }
 RULES.FM401 = {
   name = "fback-without-fbu",
@@ -1469,6 +1496,15 @@ RULES.FM420 = {
   message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
   variants = nil,
 }
+RULES.FM503 = {
+  name = "auth-spi-reserved",
+  severity = "error",
+  group = "protocol",
+  summary = "MN-PAR Authentication Extension with a reserved SPI (0-255)",
+  section = "5.1",
+  message = "{abbrev} MN-PAR SPI {spi} is reserved (0-255, decision D14); authenticator not verified",
+  variants = nil,
+}
 RULES.FM903 = {
   name = "packet-clipped",
   severity = "warning",
@@ -1500,6 +1536,8 @@ local RULE_IDS = {
   "FM212",
   "FM213",
   "FM214",
+  "FM215",
+  "FM216",
   "FM301",
   "FM302",
   "FM303",
@@ -1508,6 +1546,7 @@ local RULE_IDS = {
   "FM306",
   "FM307",
   "FM308",
+  "FM309",
   "FM401",
   "FM402",
   "FM403",
@@ -1519,6 +1558,7 @@ local RULE_IDS = {
   "FM418",
   "FM419",
   "FM420",
+  "FM503",
   "FM903",
 }
 
@@ -1804,7 +1844,10 @@ local function add_field(tree, t, base, f, limit, ctx, code_table, opt)
       end
     end
   end
-  if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
+  if ctx then
+    ctx.values[f.name] = value; ctx.shown[f.name] = shown
+    if f.kind == "checksum" then ctx.checksum_item = item end
+  end
   return value, item
 end
 
@@ -2157,6 +2200,22 @@ end
 -- msg.checksum_zero with numeric offsets, made once per message type
 local CHECKSUM_ZERO = {}
 
+-- decision D2 verdict -> Wireshark's checksum status (Good, Bad); ICMP's
+-- own check (the plain sum) disagrees exactly when Reserved bits are set.
+local CHECKSUM_STATUS = {ok = 1, ["plain-sum"] = 0, bad = 0, unverified = 2}
+
+-- "[Checksum Status: Good]" as Wireshark's own dissectors show it (Lua's
+-- ProtoField.uint8 takes no base.NONE, which hides the number)
+local function add_checksum_status(item, status)
+  local s = tree_add(item, F["fmip.checksum.status"], status)
+  set_text(s, "Checksum Status: " .. VS_CHECKSUM_STATUS[status])
+  set_generated(s)
+end
+
+local function checksum_unverified(item)
+  add_checksum_status(item, CHECKSUM_STATUS.unverified)
+end
+
 local function check_checksum(t, item, msg, sent)
   local n = t:len()
   local zero = CHECKSUM_ZERO[msg]
@@ -2167,22 +2226,31 @@ local function check_checksum(t, item, msg, sent)
   end
   local sum, reserved = icmp_sums(n, zero)
   local expected = fold(sum - reserved)   -- decision D2: Reserved zeroed
+  local plain = fold(sum)                 -- what Wireshark's ICMP dissector checks
   local verdict
   if sent == expected then
     verdict = "ok"
-  elseif sent == fold(sum) then
+    append_text(item, " [correct]")
+  elseif sent == plain then
     verdict = "plain-sum"
+    append_text(item, format(" [incorrect, should be 0x%04x]", expected))
     say(item, ID.ICMP_CHECKSUM_PLAIN_SUM, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
                                            expected = string.format("0x%04x", expected)})
   else
     verdict = "bad"
+    append_text(item, format(" [incorrect, should be 0x%04x]", expected))
     say(item, ID.ICMP_CHECKSUM_BAD, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
                                      expected = string.format("0x%04x", expected)})
   end
-  local e = tree_add(item, F["fmip.checksum.expected"], expected)
-  set_generated(e)
-  local s = tree_add(item, F["fmip.checksum.status"], verdict)
-  set_generated(s)
+  set_generated(tree_add(item, F["fmip.checksum.expected"], expected))
+  add_checksum_status(item, CHECKSUM_STATUS[verdict])
+  set_generated(tree_add(item, F["fmip.checksum.verdict"], verdict))
+  if (sent == plain) ~= (verdict == "ok") then
+    -- decision D2: Wireshark's ICMP checksum (the plain sum over the
+    -- Reserved bits as sent) says the opposite; say why, once, here
+    set_generated(tree_add(item, format(CHECKSUM_D2_NOTE,
+      sent == plain and "Good" or "Bad", sent == plain and "Bad" or "Good")))
+  end
 end
 
 -- ---------------------------------------------------------------------------
@@ -2569,6 +2637,7 @@ local function fresh_ctx(msg)
   if ctx.auth_subtypes[1] ~= nil then ctx.auth_subtypes = {} end
   ctx.auth_seen, ctx.mn_par_seen, ctx.mn_par_at = false, false, nil
   ctx.src, ctx.dst = nil, nil
+  ctx.checksum_item = nil
   return ctx
 end
 
@@ -2647,6 +2716,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
 
   if clipped then
     say(top, ID.PACKET_CLIPPED, clipped_values(pinfo, msg, ctx, n, reported))
+    -- the octets the checksum covers are not all there
+    if ctx.checksum_item then checksum_unverified(ctx.checksum_item) end
   else
     local stopped
     if msg.body == "extensions" then
@@ -2669,7 +2740,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
       check_prrtadv_options(top, msg, v.code, ctx.options)
     end
     if msg.transport == "icmp" and v.checksum ~= nil then
-      check_checksum(t, top, msg, v.checksum)
+      check_checksum(t, ctx.checksum_item or top, msg, v.checksum)
     end
   end
 

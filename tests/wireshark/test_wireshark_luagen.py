@@ -73,7 +73,8 @@ def test_every_wireshark_field_of_protocol_is_declared():
     # stable field names (README, docs/wireshark.md)
     wanted |= {"fmip.response_in", "fmip.response_to", "fmip.response_time",
                "fmip.auth.authenticator", "fmip.hi.s", "fmip.hi.u",
-               "fmip.flags.s", "fmip.flags.x", "fmip.checksum.status"}
+               "fmip.flags.s", "fmip.flags.x", "fmip.checksum.status",
+               "fmip.checksum.verdict"}
     assert wanted <= declared, sorted(wanted - declared)
 
 
