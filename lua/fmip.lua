@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+9e09dcdd4506"
+local PLUGIN_VERSION = "0.1.0+6afeafee006a"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -116,6 +116,8 @@ local N = {
   AUTH_LENGTH_AT = 2,
   AUTH_HEAD = 4,
   ICMP_SUBTYPE_OFFSET = 4,
+  IPV4_HEADER_MIN = 20,
+  UDP_HEADER = 8,
   LIFETIME_HIGH_OCTET_FROM = 256,
   PAD1 = 0,
   PADN = 1,
@@ -143,6 +145,7 @@ local VS_MIP_EXTENSION = {
   [36] = "Generalized Mobile IP Authentication",
 }
 local VS_CHECKSUM_STATUS = {[0] = "Bad", [1] = "Good", [2] = "Unverified"}
+local VS_PAD = {[0] = "Pad1", [1] = "PadN"}
 
 local MESSAGES = {}
 MESSAGES.fbu = {
@@ -886,6 +889,8 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+-- New IPv4 Address option: Option-Code -> its own filter field (RFC 4988 6.2)
+local ADDRESS_FIELDS = {[1] = "fmip.opt.pcoa", [2] = "fmip.opt.ncoa", [3] = "fmip.opt.nar"}
 local LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 local NTP_FIELD = "ident"
 -- Type and Length of every option (RFC 4988 6), for options not understood
@@ -934,59 +939,64 @@ end
 
 local F = {}
 local field_list = {}
-F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil)
-F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil)
-F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80)
-F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40)
-F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20)
-F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10)
-F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8)
-F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4)
-F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2)
-F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1)
-F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil)
-F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address")
-F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)")
-F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)")
-F["fmip.ident"] = ProtoField.uint64("fmip.ident", "Identification", base.HEX, nil, nil)
-F["fmip.code"] = ProtoField.uint8("fmip.code", "Code", base.DEC, nil, nil)
-F["fmip.checksum"] = ProtoField.uint16("fmip.checksum", "Checksum", base.HEX, nil, nil)
-F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICMP_SUBTYPE, nil)
-F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil)
-F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil)
-F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80)
-F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40)
-F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f)
-F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil)
-F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil)
-F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil)
-F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address")
-F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address")
-F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil)
-F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, nil, nil)
-F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil)
-F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil)
-F["fmip.auth.spi"] = ProtoField.uint32("fmip.auth.spi", "SPI", base.HEX, nil, nil)
-F["fmip.opt"] = ProtoField.none("fmip.opt", "Option")
-F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension")
-F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension")
-F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE)
-F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON)
-F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE)
-F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE)
-F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil)
-F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil)
-F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE)
-F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil)
-F["fmip.checksum.status"] = ProtoField.uint8("fmip.checksum.status", "Checksum Status", base.DEC, VS_CHECKSUM_STATUS, nil)
-F["fmip.checksum.verdict"] = ProtoField.string("fmip.checksum.verdict", "Checksum verdict (decision D2)", base.ASCII)
-F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC)
-F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE)
-F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE)
-F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time")
+F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil, "Type of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil, "Flags of FBU (RFC 4988 5.1)")
+F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80, "Simultaneous bindings of FBU (RFC 4988 5.1); checked by FM102 fbu-s-b-flags-set")
+F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40, "Broadcast datagrams of FBU (RFC 4988 5.1); checked by FM102 fbu-s-b-flags-set")
+F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20, "Decapsulation by mobile node of FBU (RFC 4988 5.1)")
+F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10, "Minimal encapsulation of FBU (RFC 4988 5.1)")
+F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8, "GRE encapsulation of FBU (RFC 4988 5.1)")
+F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4, "Reserved (r) of FBU (RFC 4988 5.1); checked by FM103 fbu-reserved-flags-set")
+F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2, "Reverse tunneling of FBU (RFC 4988 5.1)")
+F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1, "Reserved (x) of FBU (RFC 4988 5.1); checked by FM103 fbu-reserved-flags-set")
+F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil, "Lifetime of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2); checked by FM101 fbu-lifetime-over-limit")
+F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address", "Home Address of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)", "Home Agent (PAR) of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)", "Care-of Address (NAR) of FBU (RFC 4988 5.1)")
+F["fmip.ident"] = ProtoField.uint64("fmip.ident", "Identification", base.HEX, nil, nil, "Identification of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.code"] = ProtoField.uint8("fmip.code", "Code", base.DEC, nil, nil, "Code of FBAck (RFC 4988 5.2), RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.checksum"] = ProtoField.uint16("fmip.checksum", "Checksum", base.HEX, nil, nil, "Checksum of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICMP_SUBTYPE, nil, "Subtype of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil, "Reserved of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HAck (RFC 4988 5.6); checked by FM203 icmp-reserved-not-zero")
+F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil, "Identifier of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil, "Flags of HI (RFC 4988 5.5); checked by FM203 icmp-reserved-not-zero")
+F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80, "Assigned address configuration (S) of HI (RFC 4988 5.5)")
+F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40, "Buffer (U) of HI (RFC 4988 5.5)")
+F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f, "Reserved bits of HI (RFC 4988 5.5); checked by FM203 icmp-reserved-not-zero")
+F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil, "Type of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil, "Length (8-octet units) of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil, "Option-Code of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address", "Link-Layer Address of the Link-Layer Address option (RFC 4988 6.1)")
+F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil, "Reserved of the New IPv4 Address option (RFC 4988 6.2); checked by FM307 option-reserved-not-zero")
+F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address", "Address of the New IPv4 Address option (RFC 4988 6.2)")
+F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil, "Prefix-Length of the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil, "Reserved of the New Router Prefix Information option (RFC 4988 6.3); checked by FM307 option-reserved-not-zero")
+F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, VS_MIP_EXTENSION, nil, "Type of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil, "Subtype of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil, "Length of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.spi"] = ProtoField.uint32("fmip.auth.spi", "SPI", base.HEX, nil, nil, "SPI of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.opt"] = ProtoField.none("fmip.opt", "Option", "An option of an ICMP FMIPv4 message (RFC 4988 6)")
+F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension", "An extension of FBU or FBAck (RFC 3344 1.9, decisions D4 and D5)")
+F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension", "The Generalized Mobile IP Authentication Extension (RFC 4721 5; RFC 4988 5.1 and 5.2 require subtype MN-PAR)")
+F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE, "Octets after the link-layer address: nothing, Pad1 or one PadN (RFC 4988 6.1, decision D3)")
+F["fmip.opt.pad"] = ProtoField.uint8("fmip.opt.pad", "Padding option", base.DEC, VS_PAD, nil, "Pad1 (0) or PadN (1), RFC 2460 4.2 (decision D3)")
+F["fmip.opt.padn_len"] = ProtoField.uint8("fmip.opt.padn_len", "PadN length", base.DEC, nil, nil, "Octets of zeros after the PadN header (RFC 2460 4.2)")
+F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON, "A link-layer address of a length other than 6 (the fmip.lla_length preference, decision D3)")
+F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE, "Octets of an option not understood or not framed (RFC 4988 6)")
+F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE, "The authenticator of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil, "Type of a Mobile IPv4 extension (RFC 3344 1.9)")
+F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil, "Length of a Mobile IPv4 extension in octets (RFC 3344 1.9)")
+F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE, "Octets of a Mobile IPv4 extension (RFC 3344 1.9)")
+F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil, "The ICMP checksum with Checksum and Reserved zeroed (RFC 4988 5.3, decision D2)")
+F["fmip.checksum.status"] = ProtoField.uint8("fmip.checksum.status", "Checksum Status", base.DEC, VS_CHECKSUM_STATUS, nil, "Good, Bad or Unverified, as Wireshark's checksum status fields (decision D2; FM201, FM202)")
+F["fmip.checksum.verdict"] = ProtoField.string("fmip.checksum.verdict", "Checksum verdict (decision D2)", base.NONE, "ok, plain-sum or bad: the checker's word for the checksum (decision D2; FM201, FM202)")
+F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC, "The Identification's high 32 bits as an NTP time, when plausible (decision D6)")
+F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE, nil, nil, "The frame of the reply to this request (decision D9)")
+F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE, nil, nil, "The frame of the request this reply answers (decision D9)")
+F["fmip.opt.pcoa"] = ProtoField.ipv4("fmip.opt.pcoa", "Previous CoA", "The address of a New IPv4 Address option with Option-Code 1 (Previous CoA, RFC 4988 6.2)")
+F["fmip.opt.ncoa"] = ProtoField.ipv4("fmip.opt.ncoa", "New CoA", "The address of a New IPv4 Address option with Option-Code 2 (New CoA, RFC 4988 6.2)")
+F["fmip.opt.nar"] = ProtoField.ipv4("fmip.opt.nar", "NAR's IP Address", "The address of a New IPv4 Address option with Option-Code 3 (NAR's IP Address, RFC 4988 6.2)")
+F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time", "Time from the request to this reply (decision D9)")
 field_list[#field_list + 1] = F["fmip.type"]
 field_list[#field_list + 1] = F["fmip.flags"]
 field_list[#field_list + 1] = F["fmip.flags.s"]
@@ -1027,6 +1037,8 @@ field_list[#field_list + 1] = F["fmip.opt"]
 field_list[#field_list + 1] = F["fmip.ext"]
 field_list[#field_list + 1] = F["fmip.auth"]
 field_list[#field_list + 1] = F["fmip.opt.padding"]
+field_list[#field_list + 1] = F["fmip.opt.pad"]
+field_list[#field_list + 1] = F["fmip.opt.padn_len"]
 field_list[#field_list + 1] = F["fmip.opt.lla.bytes"]
 field_list[#field_list + 1] = F["fmip.opt.data"]
 field_list[#field_list + 1] = F["fmip.auth.authenticator"]
@@ -1039,6 +1051,9 @@ field_list[#field_list + 1] = F["fmip.checksum.verdict"]
 field_list[#field_list + 1] = F["fmip.ident.time"]
 field_list[#field_list + 1] = F["fmip.response_in"]
 field_list[#field_list + 1] = F["fmip.response_to"]
+field_list[#field_list + 1] = F["fmip.opt.pcoa"]
+field_list[#field_list + 1] = F["fmip.opt.ncoa"]
+field_list[#field_list + 1] = F["fmip.opt.nar"]
 field_list[#field_list + 1] = F["fmip.response_time"]
 fmip.fields = field_list
 
@@ -1743,6 +1758,7 @@ local C_ADD = method_of("TreeItem", "add")
 local C_SET_TEXT = method_of("TreeItem", "set_text")
 local C_APPEND_TEXT = method_of("TreeItem", "append_text")
 local C_SET_GENERATED = method_of("TreeItem", "set_generated")
+local C_SET_HIDDEN = method_of("TreeItem", "set_hidden")
 local C_RANGE = method_of("Tvb", "range")
 
 local function tree_add(item, ...)
@@ -1760,6 +1776,11 @@ end
 
 local function set_generated(item)
   if item ~= LITE_TREE then C_SET_GENERATED(item) end
+  return item
+end
+
+local function set_hidden(item)
+  if item ~= LITE_TREE then C_SET_HIDDEN(item) end
   return item
 end
 
@@ -1823,6 +1844,15 @@ local function add_field(tree, t, base, f, limit, ctx, code_table, opt)
           end
         end
       end
+      if value ~= 0 then
+        -- "Flags: 0x82, Simultaneous bindings, Reverse tunneling", as
+        -- Wireshark's own Mobile IP dissector names the flags set
+        local names = {}
+        for _, b in ipairs(f.flags) do
+          if bit_set(value, b.mask) then names[#names + 1] = b.label end
+        end
+        if #names > 0 then append_text(item, ", " .. table.concat(names, ", ")) end
+      end
       if rules then
         -- one finding per rule, naming all its flags set, as fmip-lint
         local flags = string.format("0x%02x", bits_and(value, f.flag_mask))
@@ -1867,12 +1897,31 @@ end
 -- Options of the ICMP messages (RFC 4988 6), Length in 8-octet units
 -- ---------------------------------------------------------------------------
 
--- The address as a MAC address when it has 6 octets, else as octets.
+-- The address as a MAC address when it has 6 octets, else as octets;
+-- returns its text for the option's summary line.
 local function add_lla(sub, t, off, len)
   if len == N.LLA_MAC_LENGTH then
     tree_add(sub, F["fmip.opt.lla"], tvb_range(t, off, len))
   elseif len > 0 then
     tree_add(sub, F[LLA_OTHER_FIELD], tvb_range(t, off, len))
+  else
+    return nil
+  end
+  local parts = {}
+  for i = off, off + len - 1 do parts[#parts + 1] = HEX[octet(i)] end
+  return table.concat(parts, ":")
+end
+
+-- decision D3: well-formed padding (padding_ok) as RFC 2460 4.2's items,
+-- Pad1 or one PadN with its length, under the Padding item.
+local function add_padding(sub, t, off, len)
+  local item = tree_add(sub, F["fmip.opt.padding"], tvb_range(t, off, len))
+  tree_add(item, F["fmip.opt.pad"], tvb_range(t, off, 1))
+  if len > 1 then
+    append_text(item, format(" (PadN, %d octets of zeros)", len - 2))
+    tree_add(item, F["fmip.opt.padn_len"], tvb_range(t, off + 1, 1))
+  else
+    append_text(item, " (Pad1)")
   end
 end
 
@@ -1882,16 +1931,15 @@ local function dissect_lla(t, off, size, code, sub)
   -- tests as the fast decoder (fmipdissect/wire/padding.py) and the Scapy layer.
   local lla_len = lla_length
   local area_off, area_len = off + 3, size - 3
+  local shown
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
-    add_lla(sub, t, area_off, lla_len)
-    if area_len > lla_len then
-      tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off + lla_len, area_len - lla_len))
-    end
+    shown = add_lla(sub, t, area_off, lla_len)
+    if area_len > lla_len then add_padding(sub, t, area_off + lla_len, area_len - lla_len) end
   elseif code == N.LLA_WILDCARD and padding_ok(t, area_off, area_len) then
-    if area_len > 0 then tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off, area_len)) end
+    if area_len > 0 then add_padding(sub, t, area_off, area_len) end
   else
     local addr_len = math.min(lla_len, area_len)
-    add_lla(sub, t, area_off, addr_len)
+    shown = add_lla(sub, t, area_off, addr_len)
     if lla_len > area_len then
       say(sub, ID.LLA_BAD_PADDING, {offset = off, left = area_len, lla_length = lla_len}, "short")
     else
@@ -1900,6 +1948,7 @@ local function dissect_lla(t, off, size, code, sub)
           "padding")
     end
   end
+  return shown
 end
 
 -- The options of the message being dissected, in order, for the checks over
@@ -1939,14 +1988,26 @@ end
 
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
-  local code, addr
+  local code, addr, prefixlen, addr_item
   for _, f in ipairs(opt.fields) do
     if f.name ~= "lla" then
-      local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
-      if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
+      local v, item = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
+      if f.kind == "code" then
+        code = v
+      elseif f.kind == "ipv4" then
+        addr, addr_item = v, item
+      elseif f.name == "prefixlen" then
+        prefixlen = v
+      end
     end
   end
   set_text(sub, option_text(opt, code))
+  local by_code = addr and ADDRESS_FIELDS[code]
+  if by_code then
+    -- "an NCoA option" is one field (fmip.opt.ncoa), not fmip.opt.code and
+    -- fmip.opt.addr, which may come from two different options
+    set_hidden(tree_add(sub, F[by_code], tvb_range(t, off + 4, 4)))
+  end
   if code ~= nil and opt.codes[code] == nil then
     say(sub, ID.OPTION_UNKNOWN_CODE, {option = opt.name, offset = off, code = code})
   end
@@ -1954,7 +2015,11 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     say(sub, ID.OPTION_BAD_LENGTH, {option = opt.name, offset = off, length = octet(off + 1),
                                     units = opt.fixed_len / N.OPTION_UNIT}, "option")
   end
-  if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
+  -- the option's value on its summary line, as Wireshark's own options
+  local value = addr
+  if opt.key == "lla" then value = dissect_lla(t, off, size, code, sub) end
+  if value and prefixlen then value = value .. "/" .. text_of(prefixlen) end
+  if value then append_text(sub, ": " .. value) end
   add_option(ctx, opt.type, code, addr, off)
 end
 
@@ -2598,9 +2663,8 @@ end
 -- the first pass of -2, the GUI loading a file) and no filter, column or
 -- tap refers to a field of this protocol, Wireshark can "fake" the
 -- protocol's item (its length reads 0): adding items under it only costs
--- time.  (Wireshark keeps every protocol item real once a protocol is
--- primed, as the ICMP side's Field "icmp" does, so in tshark 4.0 this
--- path is taken only without that.)  The dissection then
+-- time.  (The plugin has no Field extractor: one would prime its
+-- protocol and keep every protocol item real.)  The dissection then
 -- runs against these stand-ins: the same checks, columns, expert infos (on
 -- the real item: filters on _ws.expert and the expert tap still see them)
 -- and request/response links, but no TvbRange and no tree item per field.
@@ -2642,17 +2706,17 @@ local function fresh_ctx(msg)
 end
 
 -- What the words of packet-clipped need, as fmip-lint's reader says them:
--- the IP datagram's octets captured and its total length (the innermost
--- IP header's, as the message is the datagram's tail).
-local ip_len_field = Field.new("ip.len")
-
+-- the IP datagram's octets captured and its total length.  The message is
+-- the datagram's tail; the IP header is taken as RFC 791's 20 octets (no
+-- IP options): reading it would take a Field extractor, and any Field
+-- extractor makes Wireshark build the protocol tree of every frame of
+-- every capture (wslua primes its fields through a tap with a filter).
 local function clipped_values(pinfo, msg, ctx, n, reported)
-  local lens = {ip_len_field()}
-  local total = lens[#lens] and lens[#lens].value
+  local total = N.IPV4_HEADER_MIN + reported
+  if msg.transport == "mip" then total = total + N.UDP_HEADER end
   local src, dst = addresses(pinfo, ctx)
   return {frame = pinfo.number, proto = msg.transport == "mip" and "UDP" or "ICMP",
-          src = src, dst = dst, have = total and total - (reported - n) or n,
-          total = total or reported}
+          src = src, dst = dst, have = total - (reported - n), total = total}
 end
 
 -- ", Fast Binding Update (FBU)" after the protocol's name, per message type

@@ -96,6 +96,7 @@ end
 function Item:append_text() end
 function Item:set_text() end
 function Item:set_generated() end
+function Item:set_hidden() end
 function Item:add_proto_expert_info(_, text) experts[#experts + 1] = text end
 
 local info

@@ -164,3 +164,23 @@ def test_legacy_folder_is_xdg_aware(tmp_path, monkeypatch):
     (tmp_path / ".config" / "wireshark").mkdir(parents=True)
     assert plugin.legacy_lua_plugins_dir() == \
         tmp_path / ".config" / "wireshark" / "plugins"
+
+
+def test_every_field_has_a_description_from_the_rulebook():
+    """tshark -G fields: every fmip.* field has a description (Wireshark's
+    blurb), naming its RFC section or decision; a field a checker rule
+    judges names the rule."""
+    require_tool("tshark")
+    from fmipdissect.wireshark import tshark as T
+    out = T.run_command([T.find_tshark(), "-G", "fields", "-X",
+                         f"lua_script:{T.dissector_path()}"]).stdout
+    rows = [line.split("\t") for line in out.splitlines()
+            if line.startswith("F\t")]
+    ours = {r[2]: r[7] for r in rows if r[2].startswith("fmip.")
+            and not r[2].startswith("fmip.expert.")}
+    assert len(ours) > 40
+    for name, blurb in ours.items():
+        assert re.search(r"RFC \d+|decision D\d+", blurb), (name, blurb)
+    assert ours["fmip.lifetime"].endswith(
+        "checked by FM101 fbu-lifetime-over-limit")
+    assert "FM103 fbu-reserved-flags-set" in ours["fmip.flags.x"]
