@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+6afeafee006a"
+local PLUGIN_VERSION = "0.1.0+b76faf1c90b6"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -121,6 +121,9 @@ local N = {
   LIFETIME_HIGH_OCTET_FROM = 256,
   PAD1 = 0,
   PADN = 1,
+  AUTH_ALGORITHMS = {["hmac-md5"] = 16, ["hmac-sha1"] = 20, ["hmac-sha256"] = 32},
+  DEFAULT_AUTH_ALGORITHM = "hmac-md5",
+  SPI_RESERVED_MAX = 255,
   LLA_WILDCARD = 0,
   OPT_IPV4_ADDR = 21,
   SKIPPABLE_EXTENSION_MIN = 128,
@@ -1106,6 +1109,8 @@ local ID = {
   HI_HACK_WITHOUT_IPSEC = "FM418",
   HACK_IDENTIFIER_MISMATCH = "FM419",
   PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  AUTH_AUTHENTICATOR_BAD = "FM501",
+  AUTH_UNKNOWN_SPI = "FM502",
   AUTH_SPI_RESERVED = "FM503",
   PACKET_CLIPPED = "FM903",
 }
@@ -1511,6 +1516,24 @@ RULES.FM420 = {
   message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
   variants = nil,
 }
+RULES.FM501 = {
+  name = "auth-authenticator-bad",
+  severity = "error",
+  group = "protocol",
+  summary = "MN-PAR authenticator does not verify with the configured key",
+  section = "5.1",
+  message = "{abbrev} MN-PAR authenticator {authenticator} does not verify with the {algorithm} key of SPI {spi} (expected {expected})",
+  variants = nil,
+}
+RULES.FM502 = {
+  name = "auth-unknown-spi",
+  severity = "info",
+  group = "protocol",
+  summary = "MN-PAR Authentication Extension with an SPI not in the key file",
+  section = "5.1",
+  message = "{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key file; authenticator not verified",
+  variants = nil,
+}
 RULES.FM503 = {
   name = "auth-spi-reserved",
   severity = "error",
@@ -1573,6 +1596,8 @@ local RULE_IDS = {
   "FM418",
   "FM419",
   "FM420",
+  "FM501",
+  "FM502",
   "FM503",
   "FM903",
 }
@@ -1607,14 +1632,68 @@ fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LEN
   N.LLA_LENGTH_MAX .. "; the rest of the option is padding (decision D3). " ..
   "A value outside that range counts as " .. N.DEFAULT_LLA_LENGTH .. ".")
 
+-- decision D5: the MN-PAR keys, as fmip-lint --keys takes them: "SPI
+-- HEXKEY [hmac-md5|hmac-sha1|hmac-sha256]" (SPI decimal or 0x-hex; the
+-- algorithm HMAC-MD5 unless named), inline or in a key file.
+fmip.prefs.keys = Pref.string("MN-PAR keys", "",
+  "MN-PAR keys to verify authenticators with (decision D5): entries 'SPI HEXKEY [ALGORITHM]' " ..
+  "separated by ';', the format of fmip-lint --keys; ALGORITHM hmac-md5 (default), hmac-sha1 or hmac-sha256")
+fmip.prefs.key_file = Pref.string("MN-PAR key file", "",
+  "A key file as fmip-lint --keys reads it (one 'SPI HEXKEY [ALGORITHM]' a line, # comments)")
+
 -- The link-layer address length in use: the preference, read when it
 -- changes and when a capture is (re)loaded (reading a preference is a
 -- lookup by name in Wireshark on every use).
 local lla_length
+local KEYS = {}            -- SPI -> {secret = octets, algorithm = name}
+local keys_configured = false
+
+local function key_entry(text, where)
+  local words = {}
+  for w in string.gmatch(text, "%S+") do words[#words + 1] = w end
+  if #words == 0 then return end
+  local spi
+  if string.match(words[1] or "", "^0[xX]%x%x?%x?%x?%x?%x?%x?%x?$") then
+    spi = tonumber(string.sub(words[1], 3), 16)
+  elseif string.match(words[1] or "", "^%d+$") and #words[1] <= 10 then
+    spi = tonumber(words[1])
+  end
+  local hexkey = string.gsub(words[2] or "", "^0[xX]", "")
+  local algorithm = string.lower(words[3] or N.DEFAULT_AUTH_ALGORITHM)
+  if #words > 3 or spi == nil or spi > 4294967295 or hexkey == "" or #hexkey % 2 == 1
+     or string.find(hexkey, "%X") or N.AUTH_ALGORITHMS[algorithm] == nil then
+    tell_stderr(where .. ": not a key entry 'SPI HEXKEY [ALGORITHM]': " .. text)
+    return
+  end
+  local secret = string.gsub(hexkey, "%x%x", function(h) return string.char(tonumber(h, 16)) end)
+  KEYS[spi] = {secret = secret, algorithm = algorithm}
+  keys_configured = true
+end
+
+local function read_keys()
+  KEYS, keys_configured = {}, false
+  local inline = fmip.prefs.keys or ""
+  for entry in string.gmatch(inline, "[^;]+") do key_entry(entry, "fmip.keys") end
+  local path = fmip.prefs.key_file or ""
+  if path ~= "" then
+    local f = io.open(path, "r")
+    if f == nil then
+      tell_stderr("fmip.key_file: cannot read " .. path)
+      return
+    end
+    local number = 0
+    for line in f:lines() do
+      number = number + 1
+      key_entry(string.gsub(line, "#.*$", ""), path .. ":" .. number)
+    end
+    f:close()
+  end
+end
 
 local function read_prefs()
   lla_length = fmip.prefs.lla_length
   if lla_length < N.LLA_LENGTH_MIN or lla_length > N.LLA_LENGTH_MAX then lla_length = N.DEFAULT_LLA_LENGTH end
+  read_keys()
 end
 read_prefs()
 
@@ -1711,6 +1790,387 @@ end
 -- Whether the one bit of mask is set in value (mask a power of two).
 local function bit_set(value, mask)
   return floor(value / mask) % 2 == 1
+end
+
+-- HMAC-MD5, HMAC-SHA1 and HMAC-SHA256 (RFC 2104, 1321, 3174, 6234) for the
+-- MN-PAR authenticator (decision D5), in plain arithmetic: no bit32 (gone
+-- in Lua 5.4) and no bitwise operators (syntax errors in Lua 5.2).  A
+-- 32-bit word is a number 0 <= w < 2^32; AND and XOR go nibble by nibble
+-- through 16x16 tables.  Built only once a key is configured.  One block,
+-- so that its helpers count against no limit of the file's 200 locals.
+local hmac
+do
+local TWO32 = 4294967296
+local XOR4, AND4
+
+local function build_nibble_tables()
+  XOR4, AND4 = {}, {}
+  for a = 0, 15 do
+    for b = 0, 15 do
+      local x, y, rx, ra, bitv = a, b, 0, 0, 1
+      for _ = 1, 4 do
+        local p, q = x % 2, y % 2
+        if p ~= q then rx = rx + bitv end
+        if p == 1 and q == 1 then ra = ra + bitv end
+        x, y, bitv = (x - p) / 2, (y - q) / 2, bitv * 2
+      end
+      XOR4[a * 16 + b], AND4[a * 16 + b] = rx, ra
+    end
+  end
+end
+
+local function bitop(t, a, b)
+  local r, m = 0, 1
+  for _ = 1, 8 do
+    local x, y = a % 16, b % 16
+    r = r + t[x * 16 + y] * m
+    a, b, m = (a - x) / 16, (b - y) / 16, m * 16
+  end
+  return r
+end
+
+local function bxor(a, b) return bitop(XOR4, a, b) end
+local function band(a, b) return bitop(AND4, a, b) end
+local function bor(a, b) return a + b - bitop(AND4, a, b) end
+local function bnot(a) return TWO32 - 1 - a end
+local function add32(...)
+  local s = 0
+  for i = 1, select("#", ...) do s = s + select(i, ...) end
+  return s % TWO32
+end
+local function rotl(a, n)
+  local p = 2 ^ n
+  return (a * p) % TWO32 + floor(a / (TWO32 / p))
+end
+local function rotr(a, n) return rotl(a, 32 - n) end
+local function shr(a, n) return floor(a / 2 ^ n) end
+
+-- Padding of RFC 1321 3.1-3.2 and RFC 3174 4: 0x80, zeros, the length in
+-- bits as 64 bits (little-endian for MD5, big-endian for SHA).
+local function pad(msg, little)
+  local bits = #msg * 8
+  local len = {}
+  for i = 1, 8 do
+    len[i] = string.char(bits % 256)
+    bits = floor(bits / 256)
+  end
+  local tail = table.concat(len)
+  if not little then tail = string.reverse(tail) end
+  return msg .. "\128" .. string.rep("\0", (55 - #msg) % 64) .. tail
+end
+
+local function word_at(s, i, little)
+  local a, b, c, d = byte(s, i, i + 3)
+  if little then a, b, c, d = d, c, b, a end
+  return ((a * 256 + b) * 256 + c) * 256 + d
+end
+
+local function words_text(words, little)
+  local out = {}
+  for _, w in ipairs(words) do
+    local bytes = {floor(w / 16777216) % 256, floor(w / 65536) % 256,
+                   floor(w / 256) % 256, w % 256}
+    if little then bytes = {bytes[4], bytes[3], bytes[2], bytes[1]} end
+    out[#out + 1] = string.char(bytes[1], bytes[2], bytes[3], bytes[4])
+  end
+  return table.concat(out)
+end
+
+local MD5_K, MD5_S = {
+  3614090360,
+  3905402710,
+  606105819,
+  3250441966,
+  4118548399,
+  1200080426,
+  2821735955,
+  4249261313,
+  1770035416,
+  2336552879,
+  4294925233,
+  2304563134,
+  1804603682,
+  4254626195,
+  2792965006,
+  1236535329,
+  4129170786,
+  3225465664,
+  643717713,
+  3921069994,
+  3593408605,
+  38016083,
+  3634488961,
+  3889429448,
+  568446438,
+  3275163606,
+  4107603335,
+  1163531501,
+  2850285829,
+  4243563512,
+  1735328473,
+  2368359562,
+  4294588738,
+  2272392833,
+  1839030562,
+  4259657740,
+  2763975236,
+  1272893353,
+  4139469664,
+  3200236656,
+  681279174,
+  3936430074,
+  3572445317,
+  76029189,
+  3654602809,
+  3873151461,
+  530742520,
+  3299628645,
+  4096336452,
+  1126891415,
+  2878612391,
+  4237533241,
+  1700485571,
+  2399980690,
+  4293915773,
+  2240044497,
+  1873313359,
+  4264355552,
+  2734768916,
+  1309151649,
+  4149444226,
+  3174756917,
+  718787259,
+  3951481745,
+}, {
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+}
+
+local function md5(msg)
+  local h = {1732584193, 4023233417, 2562383102, 271733878}
+  msg = pad(msg, true)
+  for chunk = 1, #msg, 64 do
+    local x = {}
+    for i = 0, 15 do x[i] = word_at(msg, chunk + 4 * i, true) end
+    local a, b, c, d = h[1], h[2], h[3], h[4]
+    for i = 0, 63 do
+      local f, g
+      if i < 16 then
+        f, g = bor(band(b, c), band(bnot(b), d)), i
+      elseif i < 32 then
+        f, g = bor(band(d, b), band(bnot(d), c)), (5 * i + 1) % 16
+      elseif i < 48 then
+        f, g = bxor(bxor(b, c), d), (3 * i + 5) % 16
+      else
+        f, g = bxor(c, bor(b, bnot(d))), (7 * i) % 16
+      end
+      local t = add32(f, a, MD5_K[i + 1], x[g])
+      a, d, c = d, c, b
+      b = add32(b, rotl(t, MD5_S[i + 1]))
+    end
+    h[1], h[2], h[3], h[4] = add32(h[1], a), add32(h[2], b), add32(h[3], c), add32(h[4], d)
+  end
+  return words_text(h, true)
+end
+
+local function sha1(msg)
+  local h = {1732584193, 4023233417, 2562383102, 271733878, 3285377520}
+  msg = pad(msg, false)
+  for chunk = 1, #msg, 64 do
+    local w = {}
+    for i = 0, 15 do w[i] = word_at(msg, chunk + 4 * i, false) end
+    for i = 16, 79 do w[i] = rotl(bxor(bxor(w[i - 3], w[i - 8]), bxor(w[i - 14], w[i - 16])), 1) end
+    local a, b, c, d, e = h[1], h[2], h[3], h[4], h[5]
+    for i = 0, 79 do
+      local f, k
+      if i < 20 then
+        f, k = bor(band(b, c), band(bnot(b), d)), 1518500249
+      elseif i < 40 then
+        f, k = bxor(bxor(b, c), d), 1859775393
+      elseif i < 60 then
+        f, k = bor(bor(band(b, c), band(b, d)), band(c, d)), 2400959708
+      else
+        f, k = bxor(bxor(b, c), d), 3395469782
+      end
+      a, b, c, d, e = add32(rotl(a, 5), f, e, k, w[i]), a, rotl(b, 30), c, d
+    end
+    h[1], h[2], h[3] = add32(h[1], a), add32(h[2], b), add32(h[3], c)
+    h[4], h[5] = add32(h[4], d), add32(h[5], e)
+  end
+  return words_text(h, false)
+end
+
+local SHA256_K = {
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298,
+}
+
+local function sha256(msg)
+  local h = {1779033703, 3144134277, 1013904242, 2773480762, 1359893119, 2600822924, 528734635, 1541459225}
+  msg = pad(msg, false)
+  for chunk = 1, #msg, 64 do
+    local w = {}
+    for i = 0, 15 do w[i] = word_at(msg, chunk + 4 * i, false) end
+    for i = 16, 63 do
+      local s0 = bxor(bxor(rotr(w[i - 15], 7), rotr(w[i - 15], 18)), shr(w[i - 15], 3))
+      local s1 = bxor(bxor(rotr(w[i - 2], 17), rotr(w[i - 2], 19)), shr(w[i - 2], 10))
+      w[i] = add32(w[i - 16], s0, w[i - 7], s1)
+    end
+    local a, b, c, d, e, f, g, hh = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+    for i = 0, 63 do
+      local s1 = bxor(bxor(rotr(e, 6), rotr(e, 11)), rotr(e, 25))
+      local ch = bxor(band(e, f), band(bnot(e), g))
+      local t1 = add32(hh, s1, ch, SHA256_K[i + 1], w[i])
+      local s0 = bxor(bxor(rotr(a, 2), rotr(a, 13)), rotr(a, 22))
+      local maj = bxor(bxor(band(a, b), band(a, c)), band(b, c))
+      hh, g, f, e, d, c, b, a = g, f, e, add32(d, t1), c, b, a, add32(t1, s0, maj)
+    end
+    local v = {a, b, c, d, e, f, g, hh}
+    for i = 1, 8 do h[i] = add32(h[i], v[i]) end
+  end
+  return words_text(h, false)
+end
+
+local HASHES = {["hmac-md5"] = md5, ["hmac-sha1"] = sha1, ["hmac-sha256"] = sha256}
+
+-- RFC 2104: H(K xor opad, H(K xor ipad, text)), blocks of 64 octets.
+hmac = function(algorithm, key, text)
+  if XOR4 == nil then build_nibble_tables() end
+  local hash = HASHES[algorithm]
+  if #key > 64 then key = hash(key) end
+  key = key .. string.rep("\0", 64 - #key)
+  local inner, outer = {}, {}
+  for i = 1, 64 do
+    local k = byte(key, i)
+    inner[i] = string.char(bitop(XOR4, k, 54))
+    outer[i] = string.char(bitop(XOR4, k, 92))
+  end
+  return hash(table.concat(outer) .. hash(table.concat(inner) .. text))
+end
 end
 
 -- A message quoted in an ICMP error is shown, not checked: no expert
@@ -2067,6 +2527,28 @@ end
 -- Extensions of FBU and FBAck (Mobile IPv4, RFC 3344 1.9; decisions D4, D5)
 -- ---------------------------------------------------------------------------
 
+-- decision D5: the authenticator is the HMAC, with the key of its SPI,
+-- over the message from its Type through this extension's SPI; not for a
+-- reserved SPI (decision D14).  The same words as fmip-lint --keys.
+local function verify_authenticator(item, off, size, spi, ctx)
+  local key = KEYS[spi]
+  if key == nil then
+    say(item, ID.AUTH_UNKNOWN_SPI, {abbrev = ctx.abbrev, spi = spi, spi_hex = format("0x%x", spi)})
+    return
+  end
+  local expected = hmac(key.algorithm, key.secret, string.sub(octets, 1, off + N.AUTH_HEADER_LEN))
+  local sent = string.sub(octets, off + N.AUTH_HEADER_LEN + 1, off + size)
+  local status = item
+  if sent == expected then
+    append_text(item, ", authenticator verified (" .. key.algorithm .. ")")
+    return
+  end
+  local function hex(s) return (string.gsub(s, ".", function(c) return HEX[byte(c)] end)) end
+  append_text(status, ", authenticator wrong")
+  say(item, ID.AUTH_AUTHENTICATOR_BAD, {abbrev = ctx.abbrev, authenticator = hex(sent),
+      algorithm = key.algorithm, spi = spi, expected = hex(expected)})
+end
+
 local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + N.AUTH_HEAD > n then
@@ -2078,11 +2560,11 @@ local function dissect_auth(t, off, tree, ctx)
   local size = N.AUTH_HEAD + elen
   local fits = off + size <= n
   local sub = tree_add(tree, F["fmip.auth"], tvb_range(t, off, fits and size or n - off))
-  local subtype
+  local subtype, spi
   for _, f in ipairs(AUTH_FIELDS) do
     if f.offset < 4 or (fits and f.offset + f.size <= size) then
       local v = add_field(sub, t, off, f, n, nil, nil)
-      if f.name == "subtype" then subtype = v end
+      if f.name == "subtype" then subtype = v elseif f.name == "spi" then spi = v end
     end
   end
   set_text(sub, VS_MIP_EXTENSION[N.AUTH_EXT_TYPE] .. " (subtype " .. text_of(subtype) .. ")")
@@ -2108,6 +2590,9 @@ local function dissect_auth(t, off, tree, ctx)
   end
   if size > N.AUTH_HEADER_LEN then
     tree_add(sub, F["fmip.auth.authenticator"], tvb_range(t, off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
+  end
+  if keys_configured and subtype == N.AUTH_SUBTYPE_MN_PAR and spi > N.SPI_RESERVED_MAX then
+    verify_authenticator(sub, off, size, spi, ctx)
   end
   return size
 end

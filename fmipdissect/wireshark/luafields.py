@@ -172,3 +172,46 @@ def colour_rules(rule_ids) -> list[str]:
         lines.append(f"@{COLOUR_RULE_PREFIX}{label}@{' || '.join(fields)}"
                      f"@{rgb(*bg)}{rgb(*fg)}")
     return lines
+
+
+# --- Authenticator verification (decision D5) ------------------------------
+
+def _isqrt_frac(n: int, root: int) -> int:
+    """The first 32 bits of the fractional part of n ** (1/root), exactly
+    (integer arithmetic): SHA-2's constants (RFC 6234 5.1, 6.1)."""
+    scaled = n << (32 * root)
+    lo, hi = 0, 1 << (32 + 8)
+    while lo < hi:                      # the largest x with x**root <= scaled
+        mid = (lo + hi + 1) // 2
+        if mid ** root <= scaled:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo & 0xFFFFFFFF
+
+
+def _primes(count: int) -> list[int]:
+    found: list[int] = []
+    n = 2
+    while len(found) < count:
+        if all(n % p for p in found):
+            found.append(n)
+        n += 1
+    return found
+
+
+def hmac_constants() -> dict:
+    """The hash functions' constants for the Lua HMAC code (templates/
+    hmac.lua.j2): RFC 1321 3.4 (K[i] = floor(abs(sin(i + 1)) * 2^32)),
+    RFC 3174 6.1 and RFC 6234 6.1 initial values, RFC 6234 5.1 K."""
+    import math
+    return {
+        "md5_k": [int(abs(math.sin(i + 1)) * 2 ** 32) for i in range(64)],
+        "md5_s": [7, 12, 17, 22] * 4 + [5, 9, 14, 20] * 4
+                 + [4, 11, 16, 23] * 4 + [6, 10, 15, 21] * 4,
+        "md5_h": [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476],
+        "sha1_h": [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+                   0xC3D2E1F0],
+        "sha256_k": [_isqrt_frac(p, 3) for p in _primes(64)],
+        "sha256_h": [_isqrt_frac(p, 2) for p in _primes(8)],
+    }

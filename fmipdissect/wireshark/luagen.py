@@ -417,6 +417,10 @@ def _numbers() -> dict:
         "IPV4_HEADER_MIN": 20, "UDP_HEADER": 8,
         "LIFETIME_HIGH_OCTET_FROM": P.LIFETIME_HIGH_OCTET_FROM,
         "PAD1": P.PAD1, "PADN": P.PADN,
+        # decisions D5, D14: authenticator algorithms, reserved SPIs
+        "AUTH_ALGORITHMS": dict(P.AUTH_ALGORITHMS),
+        "DEFAULT_AUTH_ALGORITHM": P.DEFAULT_AUTH_ALGORITHM,
+        "SPI_RESERVED_MAX": P.SPI_RESERVED_MAX,
         "LLA_WILDCARD": P.LLA_WILDCARD,
         "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
         "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
@@ -460,6 +464,7 @@ def build_context() -> dict:
         "checksum_status": LF.CHECKSUM_STATUS_OF_VERDICT,
         "checksum_d2_note": LF.CHECKSUM_D2_NOTE,
         "address_fields": dict(LF.ADDRESS_FIELDS),
+        "hmac": LF.hmac_constants(),
         "at_capture_end": R.AT_CAPTURE_END,
         "numbers": _numbers(),
         "lla_type": P.OPT_LLA,

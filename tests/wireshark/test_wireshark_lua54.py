@@ -35,7 +35,12 @@ expert = {severity = {ERROR = 1, WARN = 2, NOTE = 3},
 local function field(kind) return function(abbr) return {abbr = abbr, kind = kind} end end
 ProtoField = setmetatable({}, {__index = function(_, k) return field(k) end})
 ProtoExpert = {new = function(abbr, text) return {abbr = abbr, text = text} end}
-Pref = {uint = function(_, default) return default end}
+-- the key preference (decision D5) from the environment: FMIP_KEYS
+Pref = {uint = function(_, default) return default end,
+        string = function(label, default)
+          if label == "MN-PAR keys" then return os.getenv("FMIP_KEYS") or default end
+          return default
+        end}
 local protos = {}
 function Proto(name, desc)
   local p = {name = name, prefs = {}}
@@ -186,6 +191,36 @@ def test_same_info_and_experts_as_tshark_40(tmp_path, sample, tree):
         want_rules = sorted(m.split()[0] for m in row["_ws.expert.message"]
                             if re.match(r"FM\d{3} ", m))
         assert got[frame] == (want_info, want_rules), f"frame {frame}"
+
+
+@pytest.mark.parametrize("tree", ["full", "lite"])
+def test_authenticators_verified_under_lua54(tmp_path, tree):
+    """The HMACs (plain arithmetic, numbers as floats) under Lua 5.4 give
+    the FM501/FM502 verdicts tshark 4.0 gives with the same keys."""
+    lua = require_tool("lua5.4")
+    require_tool("tshark")
+    import os
+    path = ROOT / "samples" / "violations.pcap"
+    harness = tmp_path / "harness.lua"
+    harness.write_text(HARNESS)
+    messages = tmp_path / "messages.txt"
+    messages.write_text("\n".join(_messages(path)) + "\n")
+    keys = [line.split("#")[0].strip() for line in
+            (ROOT / "samples" / "keys.txt").read_text().splitlines()]
+    inline = "; ".join(k for k in keys if k)
+    proc = subprocess.run([lua, str(harness), str(LUA), str(messages),
+                           "inorder", tree], capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, FMIP_KEYS=inline))
+    assert proc.returncode == 0, proc.stderr
+    got = set()
+    for line in proc.stdout.splitlines():
+        frame, _, experts = line.split("\t")
+        got |= {(int(frame), m) for m in re.findall(r"\b(FM50[12]) ", experts)}
+    rows = T.fields(path, ["frame.number", "_ws.expert.message"],
+                    two_pass=True, prefs={"fmip.keys": inline})
+    want = {(int(r["frame.number"][0]), m.split()[0]) for r in rows
+            for m in r["_ws.expert.message"] if re.match(r"FM50[12] ", m)}
+    assert got == want and len(want) == 2
 
 
 def test_out_of_order_dissection_records_no_link(tmp_path):

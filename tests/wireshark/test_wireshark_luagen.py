@@ -85,9 +85,10 @@ def test_expert_infos_come_from_the_rule_registry():
         assert (r["name"], r["severity"]) == (rule.name, rule.severity)
     # every message-scope rule about a message's own bytes is reported,
     # except FM204 (another protocol's subtype: left to the built-in
-    # dissector untouched) and the key-based FM501/FM502
+    # dissector untouched); the key-based ones with the key preferences
     message_rules = {r.id for r in R.RULES if r.scope == "message"}
-    assert message_rules - set(ctx["rules"]) == {"FM204", "FM501", "FM502"}
+    assert message_rules - set(ctx["rules"]) == {R.ICMP_UNKNOWN_SUBTYPE}
+    assert {R.AUTH_AUTHENTICATOR_BAD, R.AUTH_UNKNOWN_SPI} <= set(ctx["rules"])
 
 
 def test_template_restates_no_field_code_or_constraint():
