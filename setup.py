@@ -1,5 +1,5 @@
 """Builds the optional C accelerator of the capture fast path
-(fmipdissect/capture/_skip.c, issue 14).  Everything else is in
+(fmipdissect/capture/_skip.c).  Everything else is in
 pyproject.toml.  `optional=True`: without a C compiler the build goes on
 and fmipdissect runs on its pure-Python path (capture/accel.py)."""
 

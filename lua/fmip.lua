@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+b76faf1c90b6"
+local PLUGIN_VERSION = "0.1.0+e0963360e07d"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -119,11 +119,14 @@ local N = {
   IPV4_HEADER_MIN = 20,
   UDP_HEADER = 8,
   LIFETIME_HIGH_OCTET_FROM = 256,
+  SPI_RESERVED_MAX = 255,
+  ADDR_NCOA = 2,
+  FBACK_CODE_NCOA_SUPPLIED = 1,
+  IPV4_PREFIX_MAX = 32,
   PAD1 = 0,
   PADN = 1,
   AUTH_ALGORITHMS = {["hmac-md5"] = 16, ["hmac-sha1"] = 20, ["hmac-sha256"] = 32},
   DEFAULT_AUTH_ALGORITHM = "hmac-md5",
-  SPI_RESERVED_MAX = 255,
   LLA_WILDCARD = 0,
   OPT_IPV4_ADDR = 21,
   SKIPPABLE_EXTENSION_MIN = 128,
@@ -299,12 +302,15 @@ MESSAGES.fbu = {
   match_key = {"homeaddr", "ident"},
   match_scope = {"homeaddr"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM403",
   scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = "FM101",
   code_flag_rules = {},
@@ -376,12 +382,15 @@ MESSAGES.fback = {
   match_key = {"homeaddr", "ident"},
   match_scope = {"homeaddr"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = {home_agent = "FM421", ncoa_dropped = "FM422", ncoa_differs = "FM423"},
   orphan_rule = "FM401",
   mismatch_rule = "FM402",
   unanswered_rule = nil,
   scope = "Home Address",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -449,12 +458,15 @@ MESSAGES.rtsolpr = {
   match_key = {"src", "identifier"},
   match_scope = {"src"},
   distinct_option = nil,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM407",
   scope = "MN",
   ipsec_rule = nil,
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -534,6 +546,8 @@ MESSAGES.prrtadv = {
   match_key = {"dst", "identifier"},
   match_scope = {"dst"},
   distinct_option = nil,
+  solicited_codes = {0, 2, 3},
+  reply_rules = nil,
   orphan_rule = "FM406",
   mismatch_rule = "FM420",
   unanswered_rule = nil,
@@ -560,6 +574,22 @@ MESSAGES.prrtadv = {
       "New CoA",
     },
     rule = "FM208",
+  },
+  tuples = {
+    start_codes = {1, 5, 6, 7},
+    required = {
+      [0] = {
+        {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
+        {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
+      },
+      [1] = {
+        {option = 20, codes = {3}, label = "New Router's LLA option", rule = "FM207"},
+        {option = 21, codes = {3}, label = "New Router's IP Address option", rule = "FM207"},
+      },
+    },
+    prefix_codes = {0, 1, 4},
+    prefix_rule = "FM216",
+    prefix_option = 22,
   },
   reason = {codes = {2, 3}, lla_codes = {5, 6, 7}, rule = "FM209"},
   lifetime_rule = nil,
@@ -655,12 +685,15 @@ MESSAGES.hi = {
   match_key = {"src", "dst", "identifier"},
   match_scope = {"routers"},
   distinct_option = 1,
+  solicited_codes = nil,
+  reply_rules = nil,
   orphan_rule = nil,
   mismatch_rule = nil,
   unanswered_rule = "FM405",
   scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {[1] = {s = "FM213", u = "FM214"}},
@@ -737,12 +770,15 @@ MESSAGES.hack = {
   match_key = {"dst", "src", "identifier"},
   match_scope = {"routers"},
   distinct_option = 1,
+  solicited_codes = nil,
+  reply_rules = {hack_ncoa = true},
   orphan_rule = "FM404",
   mismatch_rule = "FM419",
   unanswered_rule = nil,
   scope = "routers",
   ipsec_rule = "FM418",
   option_order = nil,
+  tuples = nil,
   reason = nil,
   lifetime_rule = nil,
   code_flag_rules = {},
@@ -1109,6 +1145,9 @@ local ID = {
   HI_HACK_WITHOUT_IPSEC = "FM418",
   HACK_IDENTIFIER_MISMATCH = "FM419",
   PRRTADV_IDENTIFIER_MISMATCH = "FM420",
+  FBACK_HOME_AGENT_NOT_PAR = "FM421",
+  FBACK_NCOA_DROPPED = "FM422",
+  FBACK_NCOA_DIFFERS = "FM423",
   AUTH_AUTHENTICATOR_BAD = "FM501",
   AUTH_UNKNOWN_SPI = "FM502",
   AUTH_SPI_RESERVED = "FM503",
@@ -1516,6 +1555,33 @@ RULES.FM420 = {
   message = "PrRtAdv Identifier {identifier} differs from {request_ident} of the outstanding RtSolPr of frame {request_frame} from {dst}",
   variants = nil,
 }
+RULES.FM421 = {
+  name = "fback-home-agent-not-par",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck Home Agent field is not the PAR's address",
+  section = "5.2",
+  message = "FBAck Home Agent {haaddr} is not the PAR {par} the FBU of frame {frame} was sent to",
+  variants = nil,
+}
+RULES.FM422 = {
+  name = "fback-ncoa-dropped",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck without the NCoA the NAR supplied in its HAck",
+  section = "4",
+  message = "FBAck Code {code} carries no NCoA, but the HAck of frame {hack_frame} supplied {ncoa}",
+  variants = nil,
+}
+RULES.FM423 = {
+  name = "fback-ncoa-differs",
+  severity = "error",
+  group = "sequence",
+  summary = "FBAck NCoA differs from the one the NAR supplied in its HAck",
+  section = "4",
+  message = "FBAck NCoA {fback_ncoa} differs from {ncoa}, supplied by the HAck of frame {hack_frame}",
+  variants = nil,
+}
 RULES.FM501 = {
   name = "auth-authenticator-bad",
   severity = "error",
@@ -1596,6 +1662,9 @@ local RULE_IDS = {
   "FM418",
   "FM419",
   "FM420",
+  "FM421",
+  "FM422",
+  "FM423",
   "FM501",
   "FM502",
   "FM503",
@@ -2177,6 +2246,8 @@ end
 -- infos and no request/response links (it is not a message of this
 -- exchange, and its source is the router that sent the error).
 local quoted = false
+local icmp_ttl = nil  -- the Time-to-Live of the IPv4 datagram carrying the
+                      -- ICMP message being dissected (RFC 4988 5.3-5.6)
 
 local function report(item, id, text)
   if quoted then return end
@@ -2458,6 +2529,10 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
         addr, addr_item = v, item
       elseif f.name == "prefixlen" then
         prefixlen = v
+        if v ~= nil and v > N.IPV4_PREFIX_MAX then
+          -- RFC 4988 6.3: the length of an IPv4 prefix
+          say(sub, ID.PREFIX_LENGTH_OVER_32, {offset = off, prefixlen = v})
+        end
       end
     end
   end
@@ -2585,6 +2660,10 @@ local function dissect_auth(t, off, tree, ctx)
   if subtype == N.AUTH_SUBTYPE_MN_PAR then
     if not ctx.mn_par_seen then ctx.mn_par_at = off end
     ctx.mn_par_seen = true
+    if spi ~= nil and spi <= N.SPI_RESERVED_MAX then
+      -- decision D14: reserved SPIs 0-255
+      say(sub, ID.AUTH_SPI_RESERVED, {abbrev = ctx.abbrev, spi = spi})
+    end
   else
     ctx.auth_subtypes[#ctx.auth_subtypes + 1] = text_of(subtype)
   end
@@ -2696,7 +2775,46 @@ end
 
 -- RFC 4988 5.4: PrRtAdv options in order (a New AP LLA starts the next
 -- tuple) and, with Code 2 or 3, an LLA option giving the reason.
+-- decision D15: each [AP-ID, AR-Info] tuple of a PrRtAdv on its own: a
+-- tuple starts at a New Access Point LLA option and runs to the next one
+-- (options before the first count for the first tuple).
+local function check_tuples(item, msg, code, options)
+  local rules = msg.tuples
+  local required = rules.required[code]
+  local wants_prefix = contains(rules.prefix_codes, code)
+  if required == nil and not wants_prefix then return end
+  local tuples = {}
+  for _, o in ipairs(options) do
+    if o.type == OPTIONS_LLA_TYPE and contains(rules.start_codes, o.code) then
+      tuples[#tuples + 1] = {offset = o.offset, members = #tuples == 0 and (tuples.leading or {}) or {}}
+    elseif #tuples > 0 then
+      local m = tuples[#tuples].members
+      m[#m + 1] = o
+    else
+      tuples.leading = tuples.leading or {}
+      tuples.leading[#tuples.leading + 1] = o
+    end
+  end
+  local many = #tuples > 1
+  for _, tuple in ipairs(tuples) do
+    for _, req in ipairs(required or {}) do
+      if not has_option(tuple.members, req) then
+        say(item, req.rule, {abbrev = msg.abbrev, with_code = " Code " .. text_of(code),
+            label = req.label .. (many and (" in the tuple at offset " .. text_of(tuple.offset)) or "")})
+      end
+    end
+    if wants_prefix then
+      local found = false
+      for _, o in ipairs(tuple.members) do
+        if o.type == rules.prefix_option then found = true end
+      end
+      if not found then say(item, rules.prefix_rule, {code = code, offset = tuple.offset}) end
+    end
+  end
+end
+
 local function check_prrtadv_options(item, msg, code, options)
+  if msg.tuples then check_tuples(item, msg, code, options) end
   if msg.reason and contains(msg.reason.codes, code) then
     local found = false
     for _, o in ipairs(options) do
@@ -2819,6 +2937,8 @@ local requests = {}   -- "pair|key" -> the requests held under the key, in
 local scopes = {}     -- "pair|scope" -> newest request (decision D11: a
                       -- reply to another identifier, or the wrong way)
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
+local hack_ncoa = {}      -- MN (PCoA) -> {ncoa, frame} of the HAck that
+                          -- supplied it (RFC 4988 4)
 -- Per frame, indexed by frame number.  Numbers in an array cost a few
 -- octets each and no work for Lua's collector, unlike a table per frame;
 -- a frame's note is one of the shared kinds below unless it has a finding
@@ -2952,6 +3072,14 @@ local function record_request(held, key, scope, frame, msg, pinfo, ctx)
   link_time[frame] = pinfo.rel_ts
   req.ident = ctx.shown[msg.match_key[#msg.match_key]]
   req.src, req.dst = addresses(pinfo, ctx)
+  if ctx.values.haaddr ~= nil then
+    -- each copy's Home Agent field by the copy's source (RFC 4988 5.2: the
+    -- FBAck names the PAR; decision D8: it goes back to a copy's source)
+    local copy = {frame = frame, haaddr = text_of(ctx.values.haaddr)}
+    req.by_src = req.by_src or {}
+    req.by_src[req.src] = copy
+    req.last_copy = copy
+  end
   if next(ctx.flagbits) ~= nil then
     req.flagbits = ctx.flagbits
     ctx.flagbits = {}     -- kept by the request: the next message gets its own
@@ -2970,6 +3098,46 @@ local function answered_request(held)
     if held[i].unanswered ~= nil then return held[i] end
   end
   return held[#held]
+end
+
+local function option_addr(options, otype, code)
+  for _, o in ipairs(options) do
+    if o.type == otype and o.code == code and o.addr then return text_of(o.addr) end
+  end
+  return nil
+end
+
+-- RFC 4988 4, 5.2: an accepted FBAck carries the NCoA the HAck supplied
+-- for its MN, and names the PAR its FBU was sent to (the checker's rules
+-- on a matched reply, lint/session.py).
+local function reply_checks(req, frame, msg, pinfo, ctx, note)
+  local rules, v = msg.reply_rules, ctx.values
+  if rules.hack_ncoa then
+    local ncoa = option_addr(ctx.options, N.OPT_IPV4_ADDR, N.ADDR_NCOA)
+    if type(req.identity) == "string" then    -- the latest HAck for the MN
+      hack_ncoa[req.identity] = ncoa and {ncoa = ncoa, frame = frame} or nil
+    end
+    return note
+  end
+  local _, dst = addresses(pinfo, ctx)
+  local request = req.by_src and (req.by_src[dst] or req.last_copy)
+  local haaddr = text_of(v.haaddr)
+  if request and haaddr ~= request.haaddr then
+    note = own_note(RESPONSE, note)
+    note.home_agent = {haaddr = haaddr, par = request.haaddr, frame = request.frame}
+  end
+  if v.code == nil or v.code >= N.FBACK_REJECTED_MIN then return note end
+  local supplied = hack_ncoa[text_of(v.homeaddr)]
+  if supplied == nil then return note end
+  local ncoa = option_addr(ctx.options, N.OPT_IPV4_ADDR, N.ADDR_NCOA)
+  if ncoa == nil and v.code ~= N.FBACK_CODE_NCOA_SUPPLIED then
+    note = own_note(RESPONSE, note)
+    note.ncoa_dropped = {code = v.code, ncoa = supplied.ncoa, hack_frame = supplied.frame}
+  elseif ncoa ~= nil and ncoa ~= supplied.ncoa then
+    note = own_note(RESPONSE, note)
+    note.ncoa_differs = {fback_ncoa = ncoa, ncoa = supplied.ncoa, hack_frame = supplied.frame}
+  end
+  return note
 end
 
 local function record_response(held, scope, frame, msg, pinfo, ctx, note)
@@ -3004,6 +3172,7 @@ local function record_response(held, scope, frame, msg, pinfo, ctx, note)
       note.missing = missing
     end
   end
+  if msg.reply_rules then note = reply_checks(req, frame, msg, pinfo, ctx, note) end
   answer(req, frame)
   return note and own_note(RESPONSE, note) or RESPONSE
 end
@@ -3029,7 +3198,9 @@ local function record_link(msg, pinfo, ctx)
     notes[frame] = note and own_note(kind, note) or kind
     return
   end
-  if contains(msg.unsolicited_codes, ctx.values.code) then return end
+  -- only a solicited PrRtAdv answers an RtSolPr (Code 0, 2, 3: an
+  -- unsolicited or undefined Code answers nothing)
+  if msg.solicited_codes and not contains(msg.solicited_codes, ctx.values.code) then return end
   notes[frame] = record_response(requests[key], scope, frame, msg, pinfo, ctx, note)
 end
 
@@ -3090,6 +3261,9 @@ local function show_link(msg, pinfo, item, ctx)
   if note.ipsec then
     say(item, msg.ipsec_rule, link_values(msg, pinfo, ctx))
   end
+  if note.home_agent then say(item, msg.reply_rules.home_agent, note.home_agent) end
+  if note.ncoa_dropped then say(item, msg.reply_rules.ncoa_dropped, note.ncoa_dropped) end
+  if note.ncoa_differs then say(item, msg.reply_rules.ncoa_differs, note.ncoa_differs) end
 end
 
 -- ---------------------------------------------------------------------------
@@ -3220,6 +3394,9 @@ local function dissect_message(t, pinfo, root, msg, may_record)
   end
   append_text(top, TOP_TEXT[msg])
   if quoted then append_text(top, " [quoted in an ICMP error]") end
+  if msg.transport == "icmp" and icmp_ttl == 0 then
+    say(top, ID.ICMP_TTL_ZERO, {abbrev = msg.abbrev})    -- "At least 1"
+  end
   local ctx = fresh_ctx(msg)
   for _, f in ipairs(msg.fields) do
     add_field(top, t, 0, f, n, ctx, f.kind == "code" and msg.codes or nil)
@@ -3357,6 +3534,59 @@ local icmp_dissector = Dissector.get("icmp")
 -- icmp.checksum stay its own); for RtSolPr, PrRtAdv, HI and HAck (type 41,
 -- subtypes 6 to 9, RFC 4988 5.3 to 5.6) the FMIPv4 tree follows the ICMP
 -- one.  Frames that are not ICMP never reach Lua: no cost, no trace.
+-- RFC 4988 5.3-5.6 (the checker's TTL rule): the Time-to-Live of the IPv4
+-- header before the ICMP message.  A Lua dissector in the ip.proto table
+-- cannot read that header's octets, only its ip.ttl field, through a Field
+-- extractor; and any Field extractor makes Wireshark build the protocol
+-- tree of every frame of every capture (wslua primes its fields through a
+-- tap with a filter), about a third more time for summary lines.  So the
+-- extractor is made only when the process builds the trees anyway: the
+-- GUI (colouring rules), or tshark showing details, fields, a filter, a
+-- statistic or colours (-V -O -T -e -Y -R -z -j -J --color
+-- --export-objects), which is also all output that shows expert infos.
+-- Without /proc/self/cmdline it is always made.
+local ip_ttl_field
+do
+  local TREE_OPTION_LETTERS = "VOTeYRzjJ"
+  local TREE_LONG_OPTIONS = {["--color"] = true, ["--export-objects"] = true}
+
+  local function builds_trees_anyway()
+    local f = io.open("/proc/self/cmdline", "rb")
+    if f == nil then return true end
+    local args = {}
+    for arg in string.gmatch(f:read("*a") or "", "([^\0]*)\0") do args[#args + 1] = arg end
+    f:close()
+    if args[1] == nil or not string.find(string.match(args[1], "[^/]*$"), "tshark", 1, true) then
+      return true     -- Wireshark itself (its colouring rules need the trees)
+    end
+    for i = 2, #args do
+      local arg = args[i]
+      if TREE_LONG_OPTIONS[string.match(arg, "^(%-%-[%w-]+)") or ""] then return true end
+      if string.match(arg, "^%-%a") then
+        for letter in string.gmatch(string.sub(arg, 2), "%a") do
+          if string.find(TREE_OPTION_LETTERS, letter, 1, true) then return true end
+          -- options that take a value end the letters (-X lua_script:..., -o ...)
+          if string.find("rwXoicCfsdDNtuF", letter, 1, true) then break end
+        end
+      end
+    end
+    return false
+  end
+
+  if builds_trees_anyway() then ip_ttl_field = Field.new("ip.ttl") end
+end
+
+-- The TTL of the innermost IPv4 header before the ICMP message at offset
+-- (in the frame), or nil.
+local function ttl_before(offset)
+  if ip_ttl_field == nil then return nil end
+  local ttl, at = nil, nil
+  for _, f in ipairs({ip_ttl_field()}) do
+    if f.offset < offset and (at == nil or f.offset > at) then ttl, at = f.value, f.offset end
+  end
+  return ttl
+end
+
 local function dissect_icmp(tvb, pinfo, tree)
   local msg
   if tvb:len() > N.ICMP_SUBTYPE_OFFSET then
@@ -3375,8 +3605,9 @@ local function dissect_icmp(tvb, pinfo, tree)
   -- An ICMP error quoting a type 41 message reaches here through the quoted
   -- IP header: shown, not checked (`quoted`).
   quoted = pinfo.in_error_pkt
+  icmp_ttl = ttl_before(tvb:offset())
   guarded(tvb, pinfo, tree, msg, not pinfo.visited and not quoted)
-  quoted = false
+  quoted, icmp_ttl = false, nil
   return tvb:len()
 end
 
@@ -3398,47 +3629,50 @@ end
 -- in the profile's disabled_protos file, or tshark --disable-protocol) the
 -- plugin hands both entries back to the built-in dissectors; it looks
 -- whenever a capture is (re)loaded (Proto.init).
-local function listed(text, name)
-  for item in string.gmatch(text, "[^,%s]+") do
-    if item == name then return true end
-  end
-  return false
-end
-
-local function disabled_in_file(path)
-  local f = path and io.open(path, "r")
-  if f == nil then return false end
-  local found = false
-  for line in f:lines() do
-    if string.match(line, "^%s*([^#%s]+)") == "fmip" then found = true end
-  end
-  f:close()
-  return found
-end
-
-local function disabled_on_command_line()
-  local f = io.open("/proc/self/cmdline", "rb")
-  if f == nil then return false end
-  local args = f:read("*a") or ""
-  f:close()
-  local take_next, disabled = false, false
-  for arg in string.gmatch(args, "([^\0]*)\0") do
-    if take_next then
-      disabled = disabled or listed(arg, "fmip")
-      take_next = false
-    elseif arg == "--disable-protocol" then
-      take_next = true
-    elseif string.sub(arg, 1, 19) == "--disable-protocol=" then
-      disabled = disabled or listed(string.sub(arg, 20), "fmip")
+local fmip_disabled
+do
+  local function listed(text, name)
+    for item in string.gmatch(text, "[^,%s]+") do
+      if item == name then return true end
     end
+    return false
   end
-  return disabled
-end
 
-local function fmip_disabled()
-  local dir = rawget(_G, "Dir")
-  local ok, personal = pcall(dir and dir.personal_config_path, "disabled_protos")
-  return disabled_on_command_line() or (ok and disabled_in_file(personal))
+  local function disabled_in_file(path)
+    local f = path and io.open(path, "r")
+    if f == nil then return false end
+    local found = false
+    for line in f:lines() do
+      if string.match(line, "^%s*([^#%s]+)") == "fmip" then found = true end
+    end
+    f:close()
+    return found
+  end
+
+  local function disabled_on_command_line()
+    local f = io.open("/proc/self/cmdline", "rb")
+    if f == nil then return false end
+    local args = f:read("*a") or ""
+    f:close()
+    local take_next, disabled = false, false
+    for arg in string.gmatch(args, "([^\0]*)\0") do
+      if take_next then
+        disabled = disabled or listed(arg, "fmip")
+        take_next = false
+      elseif arg == "--disable-protocol" then
+        take_next = true
+      elseif string.sub(arg, 1, 19) == "--disable-protocol=" then
+        disabled = disabled or listed(string.sub(arg, 20), "fmip")
+      end
+    end
+    return disabled
+  end
+
+  fmip_disabled = function()
+    local dir = rawget(_G, "Dir")
+    local ok, personal = pcall(dir and dir.personal_config_path, "disabled_protos")
+    return disabled_on_command_line() or (ok and disabled_in_file(personal))
+  end
 end
 
 local registered_port = nil      -- the UDP port held (nil: none)
@@ -3480,6 +3714,7 @@ function fmip.init()
   requests = {}
   scopes = {}
   router_pairs = {}
+  hack_ncoa = {}
   notes, link, link_time = {}, {}, {}
 end
 

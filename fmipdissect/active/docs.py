@@ -23,11 +23,14 @@ def _cell(text: str) -> str:
 
 
 def cases_table() -> str:
-    rows = ["| id | RFC 4988 | checks | the prober sends | passes when |",
-            "|---|---|---|---|---|"]
+    rows = ["| id | RFC 4988 | level | checks | the prober sends | passes "
+            "when | runs when the profile says |",
+            "|---|---|---|---|---|---|---|"]
     for c in CASES:
-        rows.append(f"| {c.id} | {c.section} | {_cell(c.title)} | "
-                    f"{_cell(c.sends)} | {_cell(c.passes)} |")
+        needs = ", ".join(n.replace("!", "not ") for n in c.needs) or "-"
+        rows.append(f"| {c.id} | {c.section} | {c.level} | "
+                    f"{_cell(c.title)} | {_cell(c.sends)} | "
+                    f"{_cell(c.passes)} | {needs} |")
     return "\n".join(rows)
 
 

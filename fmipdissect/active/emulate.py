@@ -21,6 +21,7 @@ from .faults import fault_help, parse_faults
 from .live import LiveLink, check_local_address
 from .options import (add_go_argument, choose_key, ipv4_arg,
                       parse_neighbour, wait_for_go)
+from .roles import BURST, RATE
 
 ROLES = ("par", "nar", "mn")
 
@@ -32,8 +33,12 @@ def add_arguments(p) -> None:
                    help="this node's IPv4 address (for the MN: its PCoA); "
                         "must be an address of this host")
     p.add_argument("--interface", "-i", action="append", metavar="IFACE",
-                   help="listen on IFACE (repeatable; default: every "
-                        "interface but lo)")
+                   help="listen on IFACE (repeatable; default: only frames "
+                        "from or to --address, on any interface but lo)")
+    p.add_argument("--rate", type=int, default=RATE, metavar="N",
+                   help=f"PAR/NAR: send at most N packets a second, in "
+                        f"bursts of at most {BURST} (default {RATE}; 0: no "
+                        f"limit)")
     p.add_argument("--keys", metavar="FILE",
                    help="MN-PAR keys, fmip-lint's --keys format (PAR, MN)")
     p.add_argument("--fault", action="append", metavar="NAME", default=[],
@@ -118,8 +123,13 @@ def run(args) -> int:
         _need(args, "keys", "par", "ap")
         keys, key = choose_key(args)
     check_local_address(args.address)
+    if args.rate < 0:
+        raise InputError("--rate must be 0 (no limit) or more")
     stop = _Stop()
-    with LiveLink(args.interface, args.pcap) as link:
+    # without --interface: only this node's own traffic, and port 434 of
+    # --address only, whatever else the host runs
+    with LiveLink(args.interface, args.pcap,
+                  address=None if args.interface else args.address) as link:
         print(f"fmipdissect emulate {args.role}: {args.address}, listening "
               f"on {', '.join(link.interfaces)}", file=sys.stderr, flush=True)
         if args.role == "mn":
@@ -129,6 +139,7 @@ def run(args) -> int:
             role = PAR(link, args.address, neighbours, keys, faults, log)
         else:
             role = NAR(link, args.address, args.ncoa_pool, faults, log)
+        role.rate = args.rate
         end = time.monotonic() + args.duration if args.duration else None
         while not stop.stopped:
             if end is not None and time.monotonic() >= end:

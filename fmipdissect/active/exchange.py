@@ -28,6 +28,8 @@ from .live import LINKTYPE_ETHERNET
 from .roles import addr_option, udp
 
 HI_S = 0x80
+HACK_REFUSED = 128           # RFC 4988 5.6: not accepted, unspecified
+HACK_NCOA_NOT_ASSIGNED = 4   # RFC 4988 5.6: accepted, NCoA not assigned
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class ProbeConfig:
     ncoa: str                # NCoA the stand-in NAR assigns
     other_mn: str            # a second PCoA (forwarded FBU, second HI)
     timeout: float
-    sport: int               # UDP source port of the FBU of PAR-FBU-07
+    sport: int               # an ephemeral UDP source port for some FBUs
+    not_a_nar: str = "198.19.255.30"   # a Care-of Address that is no NAR
 
 
 @dataclass
@@ -79,6 +82,8 @@ class Prober:
         self.used_identifiers: set[int] = set()
         self.used_idents: set[int] = set()
         self.results: dict[str, Exchange] = {}
+        self.current: Exchange | None = None
+        self.last_sent = None        # the last FBU (for the replay)
 
     # building ----------------------------------------------------------
     def params(self, **kw) -> S.Params:
@@ -111,7 +116,16 @@ class Prober:
     # running -----------------------------------------------------------
     def begin(self, name: str) -> Exchange:
         self.link.poll(0)            # late frames of earlier exchanges
-        return Exchange(name)
+        self.current = Exchange(name)
+        # identifiers of earlier exchanges: a reply carrying one is late
+        self.current.ctx["earlier"] = (frozenset(self.used_identifiers),
+                                       frozenset(self.used_idents))
+        return self.current
+
+    @staticmethod
+    def now() -> float:
+        """The clock of Seen.time."""
+        return time.time()
 
     def send(self, x: Exchange, packet) -> None:
         self.link.send(packet)
@@ -144,7 +158,10 @@ class Prober:
         if msg is None or seen.dst != self.cfg.peer:
             return False
         if self.cfg.target == "par" and msg.key == "hi":
-            self.link.send(self._hack_for(seen, msg))
+            mode = self.current.ctx.get("hack") if self.current else None
+            if mode == "silent":
+                return False
+            self.link.send(self._hack_for(seen, msg, mode))
         elif self.cfg.target == "nar" and msg.key == "fbu" \
                 and seen.src == msg.coa:
             self.link.send(self._fback_for(seen, msg))
@@ -152,12 +169,18 @@ class Prober:
             return False
         return True
 
-    def _hack_for(self, seen, msg):
-        """The stand-in NAR's HAck (RFC 4988 5.6)."""
+    def _hack_for(self, seen, msg, mode=None):
+        """The stand-in NAR's HAck (RFC 4988 5.6): Code 3 with --ncoa when
+        S is set, else Code 0; mode "reject": Code 128; "no-ncoa": Code 4
+        (accepted, NCoA not assigned) without an NCoA."""
         s_set = bool((msg.flags or 0) & HI_S)
         p = self.params(nar=self.cfg.peer, par=seen.src)
-        return S.hack(p, code=3 if s_set else 0, identifier=msg.identifier,
-                      ncoa=s_set)
+        code = 3 if s_set else 0
+        if mode == "reject":
+            code, s_set = HACK_REFUSED, False
+        elif mode == "no-ncoa":
+            code, s_set = HACK_NCOA_NOT_ASSIGNED, False
+        return S.hack(p, code=code, identifier=msg.identifier, ncoa=s_set)
 
     def _fback_for(self, seen, msg):
         """The stand-in PAR's FBAck for a forwarded FBU (RFC 4988 5.2)."""
@@ -177,21 +200,38 @@ class Prober:
             return []
         buf = io.BytesIO()
         w = PcapngWriter(buf, LINKTYPE_ETHERNET)
-        for seen in x.frames:
+        frames = [seen for seen in x.frames if not _late(x, seen)]
+        for seen in frames:
             w.record(int(seen.time * 1_000_000), seen.frame)
         w.flush()
         findings = check(buf.getvalue(), keys=self.cfg.keys, name=x.name)
         out = []
         for f in findings:
-            own = x.frames[f.frame - 1].outgoing \
-                if 0 < f.frame <= len(x.frames) else False
+            own = frames[f.frame - 1].outgoing \
+                if 0 < f.frame <= len(frames) else False
             if own and RULES_BY_ID[f.rule].scope == "message":
                 continue
-            out.append(finding_dict(f))     # "file": the exchange's name
+            d = finding_dict(f)              # "file": the exchange's name
+            d["router"] = not own            # verdicts.py counts these
+            out.append(d)
         return out
 
     def close(self) -> None:
         """Nothing to release (the link belongs to the caller)."""
+
+
+def _late(x: Exchange, seen) -> bool:
+    """A reply to a request of an earlier exchange (a slow router's): not
+    this exchange's to lint."""
+    earlier = x.ctx.get("earlier")
+    msg = None if seen.outgoing or earlier is None else seen.message()
+    if msg is None:
+        return False
+    if msg.key in ("prrtadv", "hack"):
+        return msg.identifier in earlier[0]
+    if msg.key == "fback":
+        return msg.ident in earlier[1]
+    return False
 
 
 def reply(x: Exchange, key: str, ident_field: str, ident: int, used: set,

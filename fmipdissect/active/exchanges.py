@@ -22,15 +22,16 @@ REQUESTED_LIFETIME = 4                 # s, below the 10 s limit (5.1)
 
 def _fbu(pr, x, ident, *, src=None, dst=None, sport=P.MIP_UDP_PORT,
          lifetime=P.LIFETIME_MAX, auth=None, homeaddr=None, strip=False,
-         **params):
+         coa=None, **params):
     p = pr.params(**({"mn": homeaddr} if homeaddr else {}), **params)
-    body = S.fbu_message(p, ident, lifetime=lifetime, auth=auth)
+    body = S.fbu_message(p, ident, lifetime=lifetime, auth=auth, coa=coa)
     if strip:
         body = without_auth(body)
     pkt = udp(src or p.mn, dst or pr.cfg.router) / body
     pkt[UDP].sport = sport
     x.ctx.setdefault("fbus", []).append(bytes(body))
     pr.send(x, pkt)
+    pr.last_sent = pkt
 
 
 def _fback_to(pr, ident, dst, homeaddr=None):
@@ -75,11 +76,16 @@ def _request(pr, x, pkt, answer, spoil: bool):
     return pr.end(x)
 
 
-def _rtsolpr(pr, name, lla=None, code=P.LLA_NEW_AP, spoil=False):
+def _rtsolpr(pr, name, lla=None, code=P.LLA_NEW_AP, spoil=False,
+             also=None):
+    """RtSolPr for one AP, or (also) for two: RFC 4988 5.3 allows more
+    than one New AP LLA option."""
     x = pr.begin(name)
     x.ctx["identifier"] = ident = pr.identifier()
     pkt = IP(src=pr.cfg.mn, dst=pr.cfg.router) / RtSolPr(identifier=ident) \
         / LLAOption(code=code, lla=lla or pr.cfg.ap)
+    if also:
+        pkt = pkt / LLAOption(code=P.LLA_NEW_AP, lla=also)
     return _request(pr, x, pkt, prrtadv, spoil)
 
 
@@ -105,6 +111,10 @@ def par_unknown_ap(pr):
     return _rtsolpr(pr, "par-rtsolpr-unknown-ap", pr.cfg.unknown_ap)
 
 
+def par_two_aps(pr):
+    return _rtsolpr(pr, "par-rtsolpr-two-aps", also=pr.cfg.unknown_ap)
+
+
 def par_predictive(pr):
     """RFC 4988 Figure 1 from the MN's side, port and Lifetime chosen so
     that copying and granting show."""
@@ -124,6 +134,58 @@ def par_reactive(pr):
     x.ctx["ident"] = ident = pr.ident()
     _fbu(pr, x, ident, src=pr.cfg.peer, homeaddr=pr.cfg.other_mn)
     pr.wait(x, _fback_to(pr, ident, pr.cfg.peer, pr.cfg.other_mn))
+    return pr.end(x)
+
+
+def _par_fbu_nar_plays(name, hack_mode, nar_did):
+    """A predictive FBU while the prober's NAR answers the HI its own way
+    (exchange.Prober._respond): PAR's answer to a refusal (HAck Code 128),
+    to a HAck without NCoA (Code 4) or to silence (RFC 4988 4.2, 5.6)."""
+    def run(pr):
+        x = pr.begin(name)
+        x.ctx.update(hack=hack_mode, nar_did=nar_did)
+        x.ctx["ident"] = ident = pr.ident()
+        _fbu(pr, x, ident)
+        if hack_mode == "silent":
+            pr.wait(x)              # no accepting FBAck is the answer
+        else:
+            pr.wait(x, _fback_to(pr, ident, pr.cfg.mn))
+        return pr.end(x)
+    return run
+
+
+def par_replay(pr):
+    """An FBU, then the very same octets again once it was answered: RFC
+    3344's Identification is there to refuse a replay (RFC 4988 5.1)."""
+    x = pr.begin("par-fbu-replayed")
+    x.ctx["ident"] = ident = pr.ident()
+    _fbu(pr, x, ident)
+    pr.wait(x, _fback_to(pr, ident, pr.cfg.mn))
+    x.ctx["first_answered"] = reply(x, "fback", "ident", ident,
+                                    pr.used_idents, dst=pr.cfg.mn,
+                                    homeaddr=pr.cfg.mn)[1]
+    x.ctx["replayed_at"] = pr.now()
+    pr.send(x, pr.last_sent)
+    pr.wait(x)
+    return pr.end(x)
+
+
+def par_long_lifetime(pr):
+    """An FBU asking for 11 s, more than RFC 4988 5.1 allows."""
+    x = pr.begin("par-fbu-long-lifetime")
+    x.ctx["ident"] = ident = pr.ident()
+    _fbu(pr, x, ident, lifetime=P.LIFETIME_MAX + 1)
+    pr.wait(x, _fback_to(pr, ident, pr.cfg.mn))
+    return pr.end(x)
+
+
+def par_not_a_nar(pr):
+    """An FBU binding the PCoA to an address that is no NAR of PAR's
+    neighbourhood: the redirection RFC 4988 7 guards against."""
+    x = pr.begin("par-fbu-not-a-nar")
+    x.ctx["ident"] = ident = pr.ident()
+    _fbu(pr, x, ident, coa=pr.cfg.not_a_nar)
+    pr.wait(x)                       # silence or a refusal
     return pr.end(x)
 
 
@@ -176,31 +238,49 @@ def nar_hi_reactive(pr):
     return _hi(pr, "nar-hi-reactive", code=P.HI_CODE_REACTIVE, s=0, u=0)
 
 
-def nar_reactive_fbu(pr):
+def nar_reactive_fbu(pr, name="nar-fbu-reactive", sport=P.MIP_UDP_PORT):
     """The MN's FBU from the new link (RFC 4988 Figure 2); the prober's PAR
     answers NAR's forwarded copy."""
-    x = pr.begin("nar-fbu-reactive")
+    x = pr.begin(name)
     x.ctx["ident"] = ident = pr.ident()
-    _fbu(pr, x, ident, dst=pr.cfg.router)
+    _fbu(pr, x, ident, dst=pr.cfg.router, sport=sport)
     pr.wait(x, _fback_to(pr, ident, pr.cfg.mn))
     return pr.end(x)
+
+
+def nar_reactive_fbu_port(pr):
+    """The same from an ephemeral source port (RFC 4988 5.1: variable):
+    the FBAck is due at that port (5.2, decision D8)."""
+    return nar_reactive_fbu(pr, "nar-fbu-reactive-port", pr.cfg.sport)
 
 
 EXCHANGES = {
     "par": (("par-auth-bad", par_auth("bad")),
             ("par-auth-none", par_auth("none")),
             ("par-auth-spi", par_auth("spi")),
+            ("par-fbu-not-a-nar", par_not_a_nar),
             ("par-rtsolpr-bad-checksum", par_bad_checksum),
             ("par-rtsolpr", par_solicited),
             ("par-rtsolpr-wildcard", par_wildcard),
             ("par-rtsolpr-unknown-ap", par_unknown_ap),
+            ("par-rtsolpr-two-aps", par_two_aps),
             ("par-fbu-predictive", par_predictive),
             ("par-fbu-forwarded", par_reactive),
-            ("par-fbu-retransmitted", par_retransmit)),
+            ("par-fbu-retransmitted", par_retransmit),
+            ("par-fbu-replayed", par_replay),
+            ("par-fbu-long-lifetime", par_long_lifetime),
+            ("par-fbu-hack-rejected", _par_fbu_nar_plays(
+                "par-fbu-hack-rejected", "reject",
+                "refused the HI (HAck Code 128)")),
+            ("par-fbu-hack-no-ncoa", _par_fbu_nar_plays(
+                "par-fbu-hack-no-ncoa", "no-ncoa", "supplied no NCoA")),
+            ("par-fbu-no-hack", _par_fbu_nar_plays(
+                "par-fbu-no-hack", "silent", "never answered the HI"))),
     "nar": (("nar-hi-bad-checksum", nar_bad_checksum),
             ("nar-hi-s", nar_hi_s),
             ("nar-hi-s-other-mn", nar_hi_s_other),
             ("nar-hi-no-s", nar_hi_no_s),
             ("nar-hi-reactive", nar_hi_reactive),
-            ("nar-fbu-reactive", nar_reactive_fbu)),
+            ("nar-fbu-reactive", nar_reactive_fbu),
+            ("nar-fbu-reactive-port", nar_reactive_fbu_port)),
 }

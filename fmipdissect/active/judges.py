@@ -1,7 +1,12 @@
 """How each probe case judges its exchange (the table is cases.py).
 
-A judge takes the prober and the exchange and returns None (pass) or why
-the router failed, or raises Skip when the exchange gives nothing to judge.
+A judge takes the prober and the exchange and returns None (its check
+passed) or why the router failed it.  It raises Inconclusive when the
+exchange gives nothing to judge (usually: an earlier case of the exchange
+failed, so one broken promise fails one case), NotApplicable when the
+router's answer shows the case does not apply, and Declined when the router
+refused by policy (Code 129 or 130, RFC 4988 5.2, 5.6), which the profile
+may allow (profile.py).
 """
 
 from __future__ import annotations
@@ -10,18 +15,38 @@ from ..spec import protocol as P
 from ..wire.checksum import CHECKSUM_OK
 from .exchange import reply
 from .exchanges import REQUESTED_LIFETIME, hack, prrtadv
+from .profile import POLICY_CODES
 from .roles import REJECT, addr_option, lla_option, mac_text, verify_auth
 
 
-class Skip(Exception):
+class Inconclusive(Exception):
     """Nothing to judge; the message says why."""
+
+
+class NotApplicable(Exception):
+    """The case does not apply to this router; the message says why."""
+
+
+class Declined(Exception):
+    """The router refused by policy (Code 129/130).  final: the case asks
+    whether the request is answered, and a refusal answers it."""
+
+    def __init__(self, text: str, final: bool = False):
+        super().__init__(text)
+        self.final = final
+
+
+def declined(msg, what: str, final: bool = False) -> None:
+    """Raise Declined when msg refuses by policy (RFC 4988 5.2, 5.6)."""
+    if msg is not None and msg.code in POLICY_CODES:
+        raise Declined(f"{what} Code {msg.code}: refused by policy", final)
 
 
 # --- helpers ---------------------------------------------------------------
 
 def _need(found, what):
     if found[1] is None:
-        raise Skip(f"no {what} to judge")
+        raise Inconclusive(f"no {what} to judge")
     return found
 
 
@@ -48,6 +73,7 @@ def _checksum(msg, what):
 def _accepted(found, what):
     if found[1] is None:
         return f"no {what} within the timeout"
+    declined(found[1], what, final=True)
     if (found[1].code or 0) >= REJECT:
         return f"{what} Code {found[1].code}: not accepted"
     return None
@@ -59,6 +85,29 @@ def silent(x, key, what):
         if msg.identifier == x.ctx["identifier"]:
             return f"{what} answered although the checksum is wrong"
     return None
+
+
+def silent_prrtadv(pr, x):
+    return silent(x, "prrtadv", "PrRtAdv")
+
+
+def silent_hack(pr, x):
+    return silent(x, "hack", "HAck")
+
+
+def _hi_needed(pr, x, pcoa):
+    """PAR's HI for pcoa; Declined when PAR refused the FBU by policy
+    instead of sending one, Inconclusive when there is none."""
+    found = _hi_for(pr, x, pcoa)
+    if found[1] is None:
+        declined(_fback(pr, x, dst=_fback_dst(pr, pcoa), homeaddr=pcoa)[1],
+                 "FBAck")
+        raise Inconclusive("no HI to judge")
+    return found
+
+
+def _fback_dst(pr, pcoa):
+    return pr.cfg.mn if pcoa == pr.cfg.mn else pr.cfg.peer
 
 
 # --- PAR judges ------------------------------------------------------------
@@ -103,7 +152,7 @@ def _tuples(msg):
 def prrtadv_tuple(pr, x):
     _, msg = _need(prrtadv(pr, x), "PrRtAdv")
     if msg.code != 0:
-        raise Skip(f"PrRtAdv Code {msg.code}")
+        raise Inconclusive(f"PrRtAdv Code {msg.code}")
     for codes, label in (((P.LLA_NEW_AP,), "New AP LLA (Option-Code 1)"),
                          ((P.LLA_NAR,), "New Router's LLA (Option-Code 3)")):
         if lla_option(msg, codes) is None:
@@ -146,6 +195,8 @@ def _hi_code(pr, x, pcoa, code, why):
     """PAR's HI for pcoa came, with Code code (RFC 4988 5.5)."""
     _, msg = _hi_for(pr, x, pcoa)
     if msg is None:
+        declined(_fback(pr, x, dst=_fback_dst(pr, pcoa), homeaddr=pcoa)[1],
+                 "FBAck")
         return f"no HI to NAR {pr.cfg.peer} within the timeout"
     if msg.code != code:
         return f"HI Code {msg.code}, not {code} for {why}"
@@ -158,7 +209,7 @@ def hi_predictive(pr, x):
 
 
 def hi_options(pr, x):
-    _, msg = _need(_hi_for(pr, x, pr.cfg.mn), "HI")
+    _, msg = _hi_needed(pr, x, pr.cfg.mn)
     if lla_option(msg, (P.LLA_MN,)) is None:
         return "no MN's LLA option (Option-Code 2)"
     pcoa = addr_option(msg, P.ADDR_PCOA)
@@ -170,7 +221,7 @@ def hi_options(pr, x):
 
 
 def hi_checksum(pr, x):
-    return _checksum(_need(_hi_for(pr, x, pr.cfg.mn), "HI")[1], "HI")
+    return _checksum(_hi_needed(pr, x, pr.cfg.mn)[1], "HI")
 
 
 def hi_reactive(pr, x):
@@ -179,14 +230,12 @@ def hi_reactive(pr, x):
 
 
 def hi_reactive_flags(pr, x):
-    _, msg = _need(_hi_for(pr, x, pr.cfg.other_mn), "HI")
+    _, msg = _hi_needed(pr, x, pr.cfg.other_mn)
     if msg.code != P.HI_CODE_REACTIVE:
-        raise Skip(f"HI Code {msg.code}")
+        raise Inconclusive(f"HI Code {msg.code}")
     if (msg.flags or 0) & 0x80:
         return "S set (MUST be 0 with Code 1)"
-    if (msg.flags or 0) & 0x40:
-        return "U set (SHOULD be 0 with Code 1)"
-    return None
+    return None            # U set: the checker warns (a SHOULD, 5.5)
 
 
 def fback_accepted(pr, x):
@@ -208,11 +257,12 @@ def fback_auth(pr, x):
 
 def fback_ncoa(pr, x):
     _, msg = _need(_fback(pr, x), "FBAck")
+    declined(msg, "FBAck")
     if (msg.code or 0) >= REJECT:
-        raise Skip(f"FBAck Code {msg.code}")
+        raise Inconclusive(f"FBAck Code {msg.code}")
     _, hi = _hi_for(pr, x, pr.cfg.mn)
     if hi is None or not (hi.flags or 0) & 0x80:
-        raise Skip("PAR did not ask NAR for an NCoA (no HI with S set)")
+        raise Inconclusive("PAR did not ask NAR for an NCoA (no HI with S set)")
     ncoa = addr_option(msg, P.ADDR_NCOA)
     if ncoa is None:
         return (f"FBAck Code {msg.code} without the NCoA {pr.cfg.ncoa} that "
@@ -225,8 +275,9 @@ def fback_ncoa(pr, x):
 
 def fback_copy(pr, x):
     _, msg = _fback(pr, x)
+    declined(msg, "FBAck")
     if msg is None or (msg.code or 0) >= REJECT:
-        raise Skip("no accepted FBAck to the MN")
+        raise Inconclusive("no accepted FBAck to the MN")
     if _fback(pr, x, dst=pr.cfg.peer)[1] is None:
         return f"no FBAck to NAR {pr.cfg.peer}"
     return None
@@ -234,6 +285,9 @@ def fback_copy(pr, x):
 
 def fback_lifetime(pr, x):
     _, msg = _need(_fback(pr, x), "FBAck")
+    declined(msg, "FBAck")
+    if (msg.code or 0) >= REJECT:     # RFC 3344 3.4: a denial's Lifetime
+        raise Inconclusive(f"FBAck Code {msg.code}: no Lifetime granted")
     if (msg.lifetime or 0) > REQUESTED_LIFETIME:
         return (f"grants {msg.lifetime} s, the FBU asked for "
                 f"{REQUESTED_LIFETIME} s")
@@ -259,75 +313,122 @@ def fback_retransmitted(pr, x):
     return fback_ident(pr, x)
 
 
-# --- NAR judges ------------------------------------------------------------
+def _tuple_of(msg, ap):
+    """The elements of the [AP-ID, AR-Info] tuple of ap (decision D15: a
+    tuple runs from its New AP LLA option to the next one)."""
+    out, inside = [], False
+    for e in msg.elements:
+        if e.kind == "lla" and e.code in (P.LLA_NEW_AP,) + P.LLA_REASON_CODES:
+            inside = mac_text(e.lla or b"") == ap
+            if inside:
+                out = [e]
+            elif out:
+                break
+        elif inside:
+            out.append(e)
+    return out
 
-def hack_accepted(pr, x):
-    return _accepted(hack(pr, x), "HAck")
 
-
-def hack_identifier(pr, x):
-    _, msg = _need(hack(pr, x), "HAck")
-    if msg.identifier != x.ctx["identifier"]:
-        return f"Identifier {msg.identifier}, the HI had {x.ctx['identifier']}"
+def prrtadv_prefix(pr, x):
+    _, msg = _need(prrtadv(pr, x), "PrRtAdv")
+    if msg.code != 0:
+        raise Inconclusive(f"PrRtAdv Code {msg.code}")
+    tup = _tuple_of(msg, pr.cfg.ap)
+    if not tup:
+        raise Inconclusive(f"no tuple for AP {pr.cfg.ap}")
+    if not any(e.kind == "prefix" for e in tup):
+        return (f"the tuple of AP {pr.cfg.ap} has no New Router Prefix "
+                f"Information option")
     return None
 
 
-def hack_ncoa(pr, x):
-    _, msg = _need(hack(pr, x), "HAck")
-    if msg.code not in (0, 3):
-        raise Skip(f"HAck Code {msg.code}")
-    if addr_option(msg, P.ADDR_NCOA) is None:
-        return (f"HAck Code {msg.code} without the New CoA option "
-                f"(Option-Code 2)")
-    return None
-
-
-def hack_checksum(pr, x):
-    return _checksum(_need(hack(pr, x), "HAck")[1], "HAck")
-
-
-def ncoa_unique(pr, x):
-    first = pr.results.get("nar-hi-s")
-    ncoas = [addr_option(m, P.ADDR_NCOA) if m else None
-             for m in (hack(pr, first)[1] if first else None, hack(pr, x)[1])]
-    if None in ncoas:
-        raise Skip("two NCoAs are needed")
-    if ncoas[0] == ncoas[1]:
-        return f"both MNs got NCoA {ncoas[0]}"
-    return None
-
-
-def _forwarded(pr, x):
-    for seen, msg in x.received("fbu", dst=pr.cfg.peer):
-        if msg.homeaddr == pr.cfg.mn and msg.ident == x.ctx["ident"]:
-            return seen, msg
-    return None, None
-
-
-def fbu_forwarded(pr, x):
-    seen, _ = _forwarded(pr, x)
-    if seen is None:
-        return f"no FBU forwarded to PAR {pr.cfg.peer} within the timeout"
+def prrtadv_source(pr, x):
+    seen, _ = _need(prrtadv(pr, x), "PrRtAdv")
     if seen.src != pr.cfg.router:
-        return f"forwarded from {seen.src}, not from NAR's {pr.cfg.router}"
+        return (f"PrRtAdv from {seen.src}, not from PAR's {pr.cfg.router} "
+                f"on the MN's link")
+    if seen.dst != pr.cfg.mn:
+        return f"PrRtAdv to {seen.dst}, the RtSolPr came from {pr.cfg.mn}"
     return None
 
 
-def fbu_unchanged(pr, x):
-    seen, _ = _need(_forwarded(pr, x), "forwarded FBU")
-    sent = x.ctx["fbus"][0]
-    if seen.payload != sent:
-        at = next((i for i, (a, b) in enumerate(zip(seen.payload, sent))
-                   if a != b), min(len(sent), len(seen.payload)))
-        return f"differs from the MN's FBU at octet {at}"
-    return None
-
-
-def fback_passed_on(pr, x):
-    _need(_forwarded(pr, x), "forwarded FBU")
-    seen, msg = _fback(pr, x)
+def prrtadv_subset(pr, x):
+    """RFC 4988 5.4: Code 3, information for a subset of the APs asked."""
+    _, msg = prrtadv(pr, x)
     if msg is None:
-        return "PAR's FBAck was not passed on to the MN"
+        return "no PrRtAdv within the timeout"
+    if msg.code != 3:
+        return (f"PrRtAdv Code {msg.code}, not 3 (information for a subset "
+                f"of the access points asked for)")
+    if (pr.cfg.ap, pr.cfg.peer) not in _tuples(msg):
+        return f"no tuple for AP {pr.cfg.ap} with NAR {pr.cfg.peer}"
+    reason = _tuple_of(msg, pr.cfg.unknown_ap)
+    if not reason or reason[0].code not in P.LLA_REASON_CODES:
+        return (f"no LLA option with a reason (Option-Code 5-7) for AP "
+                f"{pr.cfg.unknown_ap}")
+    return None
+
+
+def hi_source(pr, x):
+    seen, _ = _hi_needed(pr, x, pr.cfg.mn)
     if seen.src != pr.cfg.router:
-        return f"FBAck came from {seen.src}, not NAR"
+        return f"HI from {seen.src}, not from PAR's {pr.cfg.router}"
+    return None
+
+
+def replay_refused(pr, x):
+    """RFC 4988 5.1: Identification as RFC 3344 uses it, which protects
+    against replay: the FBU sent again unchanged must not be accepted."""
+    first = x.ctx["first_answered"]
+    if first is None:
+        raise Inconclusive("no answer to the first FBU, so no replay to judge")
+    after = x.ctx["replayed_at"]
+    for seen, msg in x.received("fback", homeaddr=pr.cfg.mn):
+        if seen.time >= after and msg.ident == x.ctx["ident"] \
+                and (msg.code or 0) < REJECT:
+            return f"FBAck Code {msg.code} to the replayed FBU"
+    for seen, msg in x.received("hi", dst=pr.cfg.peer):
+        if seen.time >= after:
+            return "PAR sent HI for the replayed FBU"
+    return None
+
+
+def fback_lifetime_capped(pr, x):
+    _, msg = _fback(pr, x)
+    if msg is None or (msg.code or 0) >= REJECT:
+        return None                   # refused, or left unanswered
+    if (msg.lifetime or 0) > P.LIFETIME_MAX:
+        return (f"FBAck Code {msg.code} grants {msg.lifetime} s, more than "
+                f"the {P.LIFETIME_MAX} s a binding may last")
+    return None
+
+
+def not_accepted_after(pr, x):
+    """The FBU must not be accepted: NAR refused it or never answered."""
+    for seen, msg in x.received("fback", homeaddr=pr.cfg.mn):
+        if msg.ident == x.ctx["ident"] and (msg.code or 0) < REJECT:
+            return (f"FBAck Code {msg.code} although NAR "
+                    f"{x.ctx['nar_did']}")
+    return None
+
+
+def fback_no_ncoa(pr, x):
+    _, msg = _fback(pr, x)
+    if msg is None:
+        return "no FBAck within the timeout"
+    declined(msg, "FBAck", final=True)
+    if (msg.code or 0) >= REJECT:
+        return f"FBAck Code {msg.code}: not accepted, though NAR accepted"
+    ncoa = addr_option(msg, P.ADDR_NCOA)
+    if msg.code == P.FBACK_CODE_NCOA_SUPPLIED or ncoa is not None:
+        return (f"FBAck Code {msg.code} with NCoA {ncoa}; NAR supplied "
+                f"none (HAck Code 4)")
+    return None
+
+
+def fback_home_agent(pr, x):
+    _, msg = _need(_fback(pr, x), "FBAck")
+    if msg.haaddr != pr.cfg.router:
+        return (f"Home Agent field {msg.haaddr}, not PAR's address "
+                f"{pr.cfg.router}")
     return None

@@ -59,10 +59,12 @@ class Seen:
         return decode_icmp(self.payload)
 
 
-def parse_fmip_frame(frame: bytes):
+def parse_fmip_frame(frame: bytes, ports=(P.MIP_UDP_PORT,)):
     """(src, dst, proto, sport, dport, payload) of an Ethernet frame with an
-    FMIPv4 message, else None: ICMP type 41 (RFC 4065 3) or UDP with port
-    434 on either side (RFC 4988 5.1, 5.2).  Fragments are not reassembled."""
+    FMIPv4 message, else None: ICMP type 41 (RFC 4065 3) or UDP with one of
+    ports (434, and the ports the caller's FBUs come from: an FBAck may
+    come from any port, RFC 4988 5.2) on either side.  Fragments are not
+    reassembled."""
     if len(frame) < _ETH_LEN + 20 or frame[12:14] != b"\x08\x00":
         return None
     ip = _ETH_LEN
@@ -82,7 +84,7 @@ def parse_fmip_frame(frame: bytes):
         return None
     if proto == IPPROTO_UDP and end >= l4 + 8:
         sport, dport = struct.unpack_from("!HH", frame, l4)
-        if P.MIP_UDP_PORT in (sport, dport):
+        if sport in ports or dport in ports:
             return src, dst, proto, sport, dport, bytes(frame[l4 + 8:end])
     return None
 
@@ -123,8 +125,13 @@ class LiveLink:
 
     def __init__(self, interfaces: list[str] | None = None,
                  pcap: str | None = None, keep: bool = False,
-                 ports: tuple[int, ...] = (P.MIP_UDP_PORT,)):
+                 ports: tuple[int, ...] = (P.MIP_UDP_PORT,),
+                 bind_to: str | None = None, address: str | None = None):
+        """bind_to: send only through this interface (SO_BINDTODEVICE);
+        address: keep only frames from or to it, and take its port 434
+        only (the emulators without --interface)."""
         names = interfaces or interface_names()
+        self.ports, self.address = tuple(ports), address
         if not names:
             raise InputError("no network interface to listen on")
         self.interfaces = list(names)
@@ -149,6 +156,9 @@ class LiveLink:
                 self.macs[name] = interface_mac(name)
             self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
                                     socket.IPPROTO_RAW)
+            if bind_to:
+                self.tx.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE,
+                                   bind_to.encode())
         except PermissionError:
             self.close()
             raise InputError("raw sockets need root (or CAP_NET_RAW): "
@@ -156,7 +166,8 @@ class LiveLink:
         except BaseException:
             self.close()
             raise
-        self.absorb = [s for s in map(_port_absorber, ports) if s]
+        self.absorb = [s for s in (_port_absorber(p, address or "0.0.0.0")
+                                   for p in ports) if s]
         if pcap:
             try:
                 self._pcap_file = open(pcap, "wb")
@@ -202,8 +213,9 @@ class LiveLink:
             except (BlockingIOError, InterruptedError):
                 return
             now = time.time()
-            parsed = parse_fmip_frame(frame)
-            if parsed is None:
+            parsed = parse_fmip_frame(frame, self.ports)
+            if parsed is None or (self.address is not None
+                                  and self.address not in parsed[:2]):
                 continue
             seen = Seen(now, addr[0], frame, addr[2] == PACKET_OUTGOING,
                         *parsed)
@@ -231,14 +243,14 @@ class LiveLink:
         self.close()
 
 
-def _port_absorber(port: int) -> socket.socket | None:
+def _port_absorber(port: int, address: str) -> socket.socket | None:
     """A UDP socket on port (434), so the kernel does not answer FBUs and
     FBAcks with port unreachable; None when the port is taken by a socket
     that does not share it (a real Mobile IPv4 daemon: then it answers)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.bind(("0.0.0.0", port))
+        s.bind((address, port))
         s.setblocking(False)
         return s
     except OSError:

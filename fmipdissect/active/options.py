@@ -91,3 +91,45 @@ def choose_key(args):
     if spi not in keys:
         raise InputError(f"SPI {args.spi} is not in {args.keys}")
     return keys, keys[spi]
+
+
+def check_target(router: str, interface: str, allow_any: bool) -> None:
+    """InputError (one line) unless router is a unicast address that this
+    host reaches on-link through interface (no gateway): the prober talks
+    to the router under test and to nothing else.  allow_any lifts the
+    on-link rule; multicast, broadcast, loopback, unspecified and this
+    host's own addresses are refused always."""
+    import ipaddress
+    import json
+    import shutil
+    import subprocess
+    addr = ipaddress.IPv4Address(router)
+    if addr.is_multicast or addr.is_unspecified or addr.is_loopback \
+            or addr.is_reserved or addr == ipaddress.IPv4Address(
+                "255.255.255.255"):
+        raise InputError(f"--router {router} is not a unicast address")
+    if shutil.which("ip") is None:
+        if allow_any:
+            return
+        raise InputError("checking that --router is on-link needs the `ip` "
+                         "command (or --allow-any-target)")
+    done = subprocess.run(["ip", "-j", "-4", "route", "get", router],
+                          capture_output=True, text=True)
+    try:
+        route = json.loads(done.stdout)[0]
+    except (ValueError, IndexError):
+        route = {}
+    kind = route.get("type", "unicast")
+    if kind != "unicast":
+        raise InputError(f"--router {router} is a {kind} address here, not "
+                         f"a router's unicast address")
+    if allow_any:
+        return
+    if not route or route.get("gateway") or route.get("dev") != interface:
+        via = (f"via {route['gateway']} on {route.get('dev')}"
+               if route.get("gateway") else
+               f"on {route.get('dev')}" if route else "not at all")
+        raise InputError(f"--router {router} is not on-link through "
+                         f"{interface} (reached {via}); probe a router on "
+                         f"a test link of its own, or pass "
+                         f"--allow-any-target")

@@ -49,6 +49,10 @@ REJECT = 128              # FBAck / HAck: not accepted, reason unspecified
 HACK_NCOA_ASSIGNED = 3    # RFC 4988 5.6
 UNKNOWN_AP_REASON = 6     # LLA Option-Code: no prefix information (6.1)
 PRRTADV_NO_INFO = 2       # RFC 4988 5.4
+PRRTADV_SUBSET = 3        # RFC 4988 5.4: information for some APs asked
+RATE = 100                # packets per second a router role sends at most
+BURST = 50                # ... in a burst
+REPLAY_MEMORY = 4096      # FBU (Home Address, Identification) pairs kept
 
 
 @dataclass(frozen=True)
@@ -113,14 +117,36 @@ class Role:
         self.queue: list = []       # (due, seq, packet): delayed sends
         self.seq = 0
         self.handled = 0   # requests answered or discarded (--count)
+        self.rate, self.tokens = RATE, float(BURST)
+        self.refilled = time.monotonic()
+        self.dropped = 0   # sends over the rate limit
 
     def say(self, text: str) -> None:
         if self.log is not None:
             self.log(f"{self.name}: {text}")
 
+    def allowed(self) -> bool:
+        """Token bucket: at most self.rate packets a second (bursts of
+        BURST), so that a flood of requests never becomes a flood of
+        replies."""
+        if not self.rate:
+            return True
+        now = time.monotonic()
+        self.tokens = min(float(BURST), self.tokens
+                          + (now - self.refilled) * self.rate)
+        self.refilled = now
+        if self.tokens < 1:
+            self.dropped += 1
+            if self.dropped in (1, 100, 10000):
+                self.say(f"rate limit {self.rate}/s: {self.dropped} "
+                         f"packets not sent")
+            return False
+        self.tokens -= 1
+        return True
+
     def send(self, packet) -> None:
         """Send now or after the delay fault; bad-checksum spoils ICMP."""
-        if "no-reply" in self.faults:
+        if "no-reply" in self.faults or not self.allowed():
             return
         if "bad-checksum" in self.faults \
                 and packet.haslayer(IP) and packet[IP].proto == IPPROTO_ICMP:
@@ -199,6 +225,7 @@ class PAR(Role):
         self.keys = keys
         self.mn_macs: dict[str, str] = {}
         self.pending: dict[tuple[str, int], _PendingFBU] = {}
+        self.seen_fbus: set[tuple[str, int]] = set()    # replay protection
         self.hi_id = random.randint(1, 0xF000)
 
     def params(self, **kw) -> S.Params:
@@ -226,25 +253,25 @@ class PAR(Role):
         ident = msg.identifier or 0
         if "wrong-identifier" in self.faults:
             ident = (ident + 1) & 0xFFFF
-        asked = lla_option(msg, (P.LLA_WILDCARD, P.LLA_NEW_AP))
-        if asked is None:
+        asked = [e for e in msg.elements if e.kind == "lla"
+                 and e.code in (P.LLA_WILDCARD, P.LLA_NEW_AP)]
+        if not asked:
             self.say(f"RtSolPr from {seen.src} without New AP LLA: ignored")
             return
-        if asked.code == P.LLA_WILDCARD:
-            chosen = self.neighbours
-        else:
-            ap = mac_text(asked.lla or b"")
-            chosen = [n for n in self.neighbours if n.ap == ap]
-        if chosen:
-            options = None
-            for n in chosen:
-                tup = self._tuple(n)
-                options = tup if options is None else options / tup
-            code = 0
-        else:
-            code = PRRTADV_NO_INFO
-            options = LLAOption(code=UNKNOWN_AP_REASON,
-                                lla=mac_text(asked.lla or bytes(6)))
+        if any(e.code == P.LLA_WILDCARD for e in asked):
+            parts = [self._tuple(n) for n in self.neighbours]
+            unknown = []
+        else:   # RFC 4988 5.3: more than one AP may be asked for
+            known = {n.ap: n for n in self.neighbours}
+            aps = [mac_text(e.lla or bytes(6)) for e in asked]
+            parts = [self._tuple(known[ap]) for ap in aps if ap in known]
+            unknown = [LLAOption(code=UNKNOWN_AP_REASON, lla=ap)
+                       for ap in aps if ap not in known]
+        code = 0 if not unknown else PRRTADV_SUBSET if parts \
+            else PRRTADV_NO_INFO
+        options = None
+        for part in parts + unknown:
+            options = part if options is None else options / part
         p = self.params(mn=seen.src)
         pkt = S.prrtadv(p, code=code, options=options, identifier=ident)
         self.say(f"PrRtAdv Code {code} to {seen.src} (Identifier {ident})")
@@ -269,16 +296,28 @@ class PAR(Role):
             self.handled += 1
             return
         why = verify_auth(msg, self.keys)
+        if why is None and (msg.homeaddr, msg.ident) in self.seen_fbus:
+            why = "Identification replayed (RFC 3344 replay protection)"
         if why is not None:
             self.say(f"FBU from {seen.src}: {why}: discarded")
             self.handled += 1
             return
+        if len(self.seen_fbus) >= REPLAY_MEMORY:
+            self.seen_fbus.clear()
+        self.seen_fbus.add((msg.homeaddr, msg.ident))
         spi = next(e.spi for e in msg.elements if e.kind == "auth")
         pending = _PendingFBU(seen.src, seen.sport, msg.homeaddr, msg.coa,
                               msg.ident, min(msg.lifetime, P.LIFETIME_MAX),
                               predictive, spi, time.monotonic() + HACK_WAIT)
         if "reject" in self.faults:
             self.say(f"FBU of {msg.homeaddr}: refused (fault reject)")
+            self.fback(pending, REJECT)
+            return
+        if msg.coa not in {n.nar for n in self.neighbours}:
+            # RFC 4988 7: the PCoA is bound to a NAR's address, never to
+            # another one (redirection)
+            self.say(f"FBU of {msg.homeaddr}: {msg.coa} is no NAR of the "
+                     f"neighbourhood: refused")
             self.fback(pending, REJECT)
             return
         self.hi_id = self.hi_id % 0xFFFF + 1
@@ -322,7 +361,7 @@ class PAR(Role):
         self.handled += 1
         ident = f.ident ^ 1 if "wrong-identifier" in self.faults else f.ident
         lifetime = 0 if code >= REJECT else f.lifetime
-        if "long-lifetime" in self.faults:
+        if "long-lifetime" in self.faults and code < REJECT:
             lifetime = LIFETIME_LONG
         if ncoa and code < REJECT:
             code = P.FBACK_CODE_NCOA_SUPPLIED

@@ -21,11 +21,15 @@
  *
  * layout: a tuple built by accel.layout():
  *   (pcapng, big_endian, interfaces, type_offset, type_value, link_header,
- *    others, port, vxlan_port, icmp_type, wanted, rejected, reject)
+ *    others, port, vxlan_port, icmp_type, wanted, rejected, reject,
+ *    replies)
  * others: bytes, a table of 256 or 65536 flags for one- or two-octet type
  * fields (1: the Python loop must look), or None (always look).
  * wanted: bytes, 256 flags by IPv4 protocol.  rejected: the Reassembler's
  * dict of rejected fragment keys; reject: its bound reject method.
+ * replies: the set of UDP ports of replies awaited from ports other than
+ * 434 (decision D16); while it is not empty, every UDP record goes to the
+ * Python loop, which knows the ports.
  *
  * The IP protocol numbers 1 (ICMP) and 17 (UDP) are literals here; the
  * Python code takes them from fmipdissect/spec/numbers.py (IPPROTO_ICMP,
@@ -38,7 +42,7 @@
 
 enum { L_PCAPNG, L_BIG, L_IFACES, L_TYPE_OFFSET, L_TYPE_VALUE, L_LINK_HEADER,
        L_OTHERS, L_PORT, L_VXLAN, L_ICMP, L_WANTED, L_REJECTED, L_REJECT,
-       L_SIZE };
+       L_REPLIES, L_SIZE };
 
 typedef struct {
     int pcapng, big;
@@ -47,7 +51,7 @@ typedef struct {
     const unsigned char *type_value, *others, *wanted;
     Py_ssize_t others_len;
     unsigned port, vxlan, icmp;
-    PyObject *rejected, *reject;
+    PyObject *rejected, *reject, *replies;
 } Layout;
 
 static inline uint32_t u32(const unsigned char *p, int big)
@@ -70,7 +74,8 @@ static int carries_fmip(const Layout *L, int proto, const unsigned char *b,
     if (proto == 17) {
         if (n < 8)
             return -1;
-        return u16be(b) == L->port || u16be(b + 2) == L->port;
+        return u16be(b) == L->port || u16be(b + 2) == L->port
+               || PySet_GET_SIZE(L->replies) > 0;
     }
     if (n < 1)
         return -1;
@@ -144,7 +149,8 @@ static int look(const Layout *L, const unsigned char *buf, Py_ssize_t f,
         return 1;
     if (proto == 17)
         return u16be(buf + body) == L->port || u16be(buf + body + 2) == L->port
-               || u16be(buf + body + 2) == L->vxlan;
+               || u16be(buf + body + 2) == L->vxlan
+               || PySet_GET_SIZE(L->replies) > 0;
     /* ICMP: ipv4_candidate keeps it when too short to tell or of type 41 */
     return stop - body < 1 || buf[body] == L->icmp;
 }
@@ -171,7 +177,8 @@ static int unpack(PyObject *t, Layout *L)
     if (!PyBytes_Check(v) || (o != Py_None && !PyBytes_Check(o)) ||
         !PyBytes_Check(PyTuple_GET_ITEM(t, L_WANTED)) ||
         PyBytes_GET_SIZE(PyTuple_GET_ITEM(t, L_WANTED)) != 256 ||
-        !PyDict_Check(PyTuple_GET_ITEM(t, L_REJECTED))) {
+        !PyDict_Check(PyTuple_GET_ITEM(t, L_REJECTED)) ||
+        !PySet_Check(PyTuple_GET_ITEM(t, L_REPLIES))) {
         PyErr_SetString(PyExc_TypeError, "skip: bad layout");
         return -1;
     }
@@ -183,6 +190,7 @@ static int unpack(PyObject *t, Layout *L)
         PyTuple_GET_ITEM(t, L_WANTED));
     L->rejected = PyTuple_GET_ITEM(t, L_REJECTED);
     L->reject = PyTuple_GET_ITEM(t, L_REJECT);
+    L->replies = PyTuple_GET_ITEM(t, L_REPLIES);
     return 0;
 }
 

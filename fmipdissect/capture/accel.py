@@ -64,4 +64,5 @@ def layout(row: tuple, *, pcapng: bool, big_endian: bool, interfaces: int,
     port, vxlan = UDP_PORTS
     return (pcapng, big_endian, interfaces, type_offset, type_value,
             link_header, _others_table(others, len(type_value)), port, vxlan,
-            ICMP_TYPE, _WANTED, fragments.rejected, fragments.reject)
+            ICMP_TYPE, _WANTED, fragments.rejected, fragments.reject,
+            fragments.replies)

@@ -67,7 +67,8 @@ class FrameParser:
         clipped = have < total
         datagram = make_datagram(frame, time, src, dst, proto, data[ip + 8],
                                  data[ip + ihl:end], clipped, (),
-                                 encapsulation(layers, proto))
+                                 encapsulation(layers, proto),
+                                 self.fragments.replies)
         if datagram is None:
             return []
         self.last_time = time
@@ -92,15 +93,16 @@ class FrameParser:
         datagram = make_datagram(
             frame, time, inet_ntoa(key[2][:4]),
             inet_ntoa(key[2][4:]), proto, data[ip + 8], done.body(),
-            False, tuple(done.frames), encapsulation(layers, proto))
+            False, tuple(done.frames), encapsulation(layers, proto),
+            self.fragments.replies)
         if datagram is not None:
             out.append(datagram)
         return out
 
 
 def make_datagram(frame, time, src, dst, proto, ttl, body: bytes, clipped,
-                  fragments, encap) -> Datagram | None:
-    if not carries_fmip(proto, body, 0, len(body)):
+                  fragments, encap, replies) -> Datagram | None:
+    if not carries_fmip(proto, body, 0, len(body), replies):
         return None
     if proto == IPPROTO_UDP:
         return Datagram(frame, time, src, dst, proto, ttl,

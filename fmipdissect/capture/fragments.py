@@ -23,7 +23,7 @@ from ..wire.ipv4 import inet_ntoa
 from ..records import CaptureNote
 from ..spec.rules import RULES_BY_NAME, say
 from ..spec.numbers import IPPROTO_UDP
-from .prefilter import carries_fmip
+from .prefilter import NO_REPLIES, carries_fmip
 
 FRAGMENT_TIMEOUT = 30.0        # seconds of capture time
 FRAGMENT_MAX_SETS = 4096       # fragment sets kept at once
@@ -76,6 +76,9 @@ class Reassembler:
         # OrderedDicts: the oldest entry in O(1) (a plain dict's first key
         # costs a scan over the holes its deletions leave at the front)
         self.sets: OrderedDict[tuple, FragmentSet] = OrderedDict()
+        # decision D16: ports of replies awaited from other ports than 434
+        # (the checker's correlator fills it; the prefilter reads it)
+        self.replies: set[int] = set()
         self.octets = 0
         self.rejected: OrderedDict[tuple, None] = OrderedDict()   # FIFO
 
@@ -99,7 +102,8 @@ class Reassembler:
         payload length from the IP header).  Returns (notes of sets dropped
         meanwhile, the completed FragmentSet or None)."""
         if offset == 0:
-            if carries_fmip(key[1], piece, 0, len(piece)) is False:
+            if carries_fmip(key[1], piece, 0, len(piece),
+                            self.replies) is False:
                 self.reject(key)
                 return [], None
             self.rejected.pop(key, None)
@@ -144,7 +148,7 @@ class Reassembler:
             self.octets -= old.octets
             reason = ("expired after 30 s" if old.first_time < limit
                       else "fragment table full")
-            note = incomplete_note(key, old, reason)
+            note = incomplete_note(key, old, reason, self.replies)
             if note is not None:
                 notes.append(note)
         return notes
@@ -154,7 +158,7 @@ class Reassembler:
         notes = []
         for key, entry in self.sets.items():
             note = incomplete_note(key, entry, "capture ends before its last "
-                                   "fragment")
+                                   "fragment", self.replies)
             if note is not None:
                 notes.append(note)
         self.sets.clear()
@@ -162,14 +166,14 @@ class Reassembler:
         return notes
 
 
-def incomplete_note(key: tuple, entry: FragmentSet,
-                    reason: str) -> CaptureNote | None:
+def incomplete_note(key: tuple, entry: FragmentSet, reason: str,
+                    replies=NO_REPLIES) -> CaptureNote | None:
     ident, proto, addrs = key
     name = "UDP" if proto == IPPROTO_UDP else "ICMP"
     first = entry.first
     what = ""
     if first is not None:
-        if carries_fmip(proto, first, 0, len(first)) is False:
+        if carries_fmip(proto, first, 0, len(first), replies) is False:
             return None
         what = "UDP port 434" if proto == IPPROTO_UDP else "ICMP type 41"
     frames = ", ".join(str(f) for f in entry.frames)

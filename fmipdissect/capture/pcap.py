@@ -157,6 +157,7 @@ class PcapRecords:
         port, vxlan = UDP_PORTS          # UDP ports kept, inline (prefilter)
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         fragments, layer = r.parser.fragments, self.layer
+        replies = fragments.replies       # decision D16 (awaited ports)
         encap = (L.LINKTYPES[self.linktype][0] + "/ip/udp",
                  L.LINKTYPES[self.linktype][0] + "/ip/icmp")
         stamp, ts_div, parser = self.stamp, self.ts_div, r.parser
@@ -186,7 +187,9 @@ class PcapRecords:
                         high = buf[udp + 2]
                         if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
                                 or (high == p_hi and buf[udp + 3] == p_lo)
-                                or (high == v_hi and buf[udp + 3] == v_lo)):
+                                or (high == v_hi and buf[udp + 3] == v_lo)
+                                or (replies and high << 8 | buf[udp + 3]
+                                    in replies)):    # decision D16
                             pos = nxt
                             continue
                 elif not wanted[proto] or not candidate(buf, pos + ip_at,
@@ -196,7 +199,8 @@ class PcapRecords:
                 sec, frac = stamp(buf, pos)
                 time = sec + frac / ts_div
                 datagram = plain_datagram(frames, time, buf, pos + ip_at, nxt,
-                                          proto, encap)
+                                          proto, encap,
+                                          replies)
                 if datagram is not None:
                     r.frames = frames
                     parser.last_time = time

@@ -162,6 +162,7 @@ class PcapngBlocks:
         p_hi, p_lo, v_hi, v_lo = port >> 8, port & 0xFF, vxlan >> 8, vxlan & 0xFF
         parser, interfaces = r.parser, self.interfaces
         fragments, layer = parser.fragments, L.LINKTYPES[linktype][0]
+        replies = fragments.replies       # decision D16 (awaited ports)
         encap = (layer + "/ip/udp", layer + "/ip/icmp")
         count = len(interfaces)
         frames = r.frames
@@ -192,7 +193,9 @@ class PcapngBlocks:
                         high = buf[udp + 2]
                         if not ((buf[udp] == p_hi and buf[udp + 1] == p_lo)
                                 or (high == p_hi and buf[udp + 3] == p_lo)
-                                or (high == v_hi and buf[udp + 3] == v_lo)):
+                                or (high == v_hi and buf[udp + 3] == v_lo)
+                                or (replies and high << 8 | buf[udp + 3]
+                                    in replies)):    # decision D16
                             pos = nxt
                             continue
                 elif not wanted[proto] or not candidate(
@@ -201,7 +204,8 @@ class PcapngBlocks:
                     continue
                 time = interfaces[iface].time(*stamp(buf, pos + 12))
                 datagram = plain_datagram(frames, time, buf, pos + ip_at,
-                                          pos + 28 + caplen, proto, encap)
+                                          pos + 28 + caplen, proto, encap,
+                                          replies)
                 if datagram is not None:
                     r.frames = frames
                     parser.last_time = time

@@ -45,14 +45,21 @@ fragment_key = struct.Struct(">4xH3xB2x8s").unpack_from
 _fragment_head = struct.Struct(">BxHHHxB2x8s").unpack_from
 
 
-def carries_fmip(proto: int, buf, at: int, n: int) -> bool | None:
+NO_REPLIES: frozenset = frozenset()
+
+
+def carries_fmip(proto: int, buf, at: int, n: int,
+                 replies=NO_REPLIES) -> bool | None:
     """Whether the UDP or ICMP datagram whose body starts at buf[at] (n
-    octets of it at hand) may be FMIPv4; None when n is too short to tell."""
+    octets of it at hand) may be FMIPv4; None when n is too short to tell.
+    replies: the destination ports of the replies awaited from ports other
+    than PORT (decision D16: an FBAck to an MN's ephemeral port)."""
     if proto == IPPROTO_UDP:
         if n < 8:
             return None
-        return ((buf[at] << 8 | buf[at + 1]) == PORT
-                or (buf[at + 2] << 8 | buf[at + 3]) == PORT)
+        dport = buf[at + 2] << 8 | buf[at + 3]
+        return ((buf[at] << 8 | buf[at + 1]) == PORT or dport == PORT
+                or (dport in replies if replies else False))
     if proto == IPPROTO_ICMP:
         if n < 1:
             return None
@@ -110,7 +117,7 @@ def ipv4_candidate(buf, ip: int, stop: int, fragments) -> bool:
             return fragment_candidate(buf, ip, stop, proto, fragments)
         return False                  # never walked into (linklayer.ip_inner)
     body = ip + ((buf[ip] & 15) << 2)
-    verdict = carries_fmip(proto, buf, body, stop - body)
+    verdict = carries_fmip(proto, buf, body, stop - body, fragments.replies)
     if verdict is not False:
         return True
     if proto == IPPROTO_UDP:
@@ -145,7 +152,8 @@ def fragment_candidate(buf, ip: int, stop: int, proto: int, fragments) -> bool:
     total = total or have
     if vihl >> 4 != 4 or ihl < 20 or have < ihl or total < ihl:
         return True                   # the full parser decides
-    if carries_fmip(proto, buf, ip + ihl, min(total, have) - ihl) is False:
+    if carries_fmip(proto, buf, ip + ihl, min(total, have) - ihl,
+                    fragments.replies) is False:
         fragments.reject(key)
         return False
     return True
@@ -160,7 +168,8 @@ _ip_head = struct.Struct(">BxH2xHBx2x4s4sHH").unpack_from
 
 
 def plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
-                   proto: int, encap: tuple[str, str]) -> Datagram | None:
+                   proto: int, encap: tuple[str, str],
+                   replies=NO_REPLIES) -> Datagram | None:
     """The Datagram the full parser gives for the usual candidate, built
     straight from the read buffer: an unfragmented IPv4 packet without IP
     options whose Total Length fits in the captured octets buf[ip:stop].
@@ -176,7 +185,8 @@ def plain_datagram(frame: int, time: float, buf, ip: int, stop: int,
     if end > stop:
         return None                   # clipped by the snap length, or garbage
     if proto == IPPROTO_UDP:
-        if total < 28 or (sport != PORT and dport != PORT):
+        if total < 28 or (sport != PORT and dport != PORT
+                          and not (replies and dport in replies)):
             return None
         return Datagram(frame, time, inet_ntoa(src), inet_ntoa(dst), proto,
                         ttl, sport, dport, bytes(buf[ip + 28:end]), False, (),

@@ -50,7 +50,9 @@ class CaptureReader:
     """
 
     def __init__(self, source, *, prefilter: bool = True,
-                 name: str | None = None):
+                 name: str | None = None, replies: set | None = None):
+        """replies: the UDP ports of replies awaited on other ports than 434
+        (decision D16), a set its owner keeps up to date while reading."""
         self.prefilter = prefilter
         self.frames = 0
         self.format = ""
@@ -59,6 +61,8 @@ class CaptureReader:
         self.unsupported_linktypes: set[int] = set()
         self.pending: list = []            # records of the block just read
         self.parser = FrameParser()
+        if replies is not None:
+            self.parser.fragments.replies = replies
         self._iter = None
         self._bytes_read = 0
         self._source = None

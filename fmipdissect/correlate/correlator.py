@@ -40,6 +40,7 @@ from ..spec import protocol as P
 from ..spec import rules as R
 from . import assembly as A
 from .events import handlers
+from .replies import AwaitedReplies
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
                     classify_fbu, is_group, pop_expired)
@@ -88,7 +89,10 @@ _HI_DISTINCT = _HI_PAIR.distinct_by
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
-    def __init__(self, subscribers=()):
+    def __init__(self, subscribers=(), reply_ports: set | None = None):
+        # decision D16: FBUs from other ports than 434 await their FBAck
+        # there; reply_ports is the set the capture reader's prefilter reads
+        self.awaited = AwaitedReplies(reply_ports)
         self.nodes: OrderedDict[str, MobileNode] = OrderedDict()
         self.his: OrderedDict[tuple, HiKey] = OrderedDict()
         self.rtsolprs: OrderedDict[tuple, RtSolPrSeen] = OrderedDict()
@@ -147,6 +151,11 @@ class Correlator:
             ho.end = now
         return obs
 
+    def expects_reply(self, dgram) -> bool:
+        """Decision D16: whether a UDP datagram on other ports than 434
+        goes where an FBU from such a port awaits its FBAck."""
+        return self.awaited.expects(dgram)
+
     def finish(self) -> None:
         """The capture ended: requests still open are unanswered, every
         handover is over."""
@@ -175,6 +184,7 @@ class Correlator:
             self._node_gone(node, _AFTER_EXPIRY)
         for _ in pop_expired(self.router_pairs, horizon, now, future):
             pass
+        self.awaited.expire(horizon, now, future)
 
     def _capped(self, what) -> None:
         if not self.cap_reported:
@@ -339,6 +349,7 @@ class Correlator:
 
     def _fbu(self, msg, dgram, now):
         role = classify_fbu(dgram.src, dgram.dst, msg)
+        self.awaited.fbu(dgram, now)
         node = self._node(msg.homeaddr, now)
         ho = (self.assembler.fbu(node, msg, dgram, role)
               if self.assembler is not None else None)
@@ -462,9 +473,12 @@ class Correlator:
         hi.answered = True
         for f in self._on_matched:
             f(_HI_PAIR, (hi,), obs)
-        if ncoa is not None and hi.pcoa is not None:
+        if hi.pcoa is not None:
+            # RFC 4988 4: what the MN's next FBAck carries on (the NCoA of
+            # the latest HAck for the MN, or none)
             node = self._node(hi.pcoa, now)
-            node.hack_ncoa = (ncoa, dgram.frame)   # RFC 4988 4: for FBAck
-            self._add_address(node, "ncoa", ncoa,
-                              f"the HAck of frame {dgram.frame}")
+            node.hack_ncoa = (ncoa, dgram.frame) if ncoa is not None else None
+            if ncoa is not None:
+                self._add_address(node, "ncoa", ncoa,
+                                  f"the HAck of frame {dgram.frame}")
         return obs

@@ -11,10 +11,12 @@ import json
 import sys
 
 from ..capture.reader import CaptureReader
+from ..correlate.replies import AwaitedReplies
 from ..errors import InputError
 from ..records import CaptureNote
 from ..spec import constraints as K
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_UDP
 from .decoder import decode_datagram
 from .output import message_json, message_text, note_json, note_text
 
@@ -33,6 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
 
 
+def _message(item, lla_length, awaited):
+    """The FMIPv4 message of a datagram the reader kept, or None; FBUs from
+    other ports than 434 make their FBAcks awaited (decision D16)."""
+    awaited.expire(item.time - K.EXPIRY_SECONDS, item.time,
+                   item.time + K.EXPIRY_SECONDS)
+    ported = (item.proto == IPPROTO_UDP
+              and P.MIP_UDP_PORT not in (item.sport, item.dport))
+    if ported and not awaited.expects(item):
+        return None
+    msg = decode_datagram(item, lla_length)
+    if msg is None or (ported and msg.key != "fback"):
+        return None
+    if msg.key == "fbu":
+        awaited.fbu(item, item.time)
+    return msg
+
+
 def run(args: argparse.Namespace) -> int:
     problem = K.lla_length_problem(args.lla_length)    # decision D3
     if problem:
@@ -41,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     messages = 0
     as_json = args.format == "json"
-    with CaptureReader(args.capture) as reader:
+    awaited = AwaitedReplies()      # decision D16: FBAcks on other ports
+    with CaptureReader(args.capture, replies=awaited.ports) as reader:
         for item in reader:
             if isinstance(item, CaptureNote):
                 if as_json:
@@ -49,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     out.write(note_text(item))
                 continue
-            msg = decode_datagram(item, args.lla_length)
+            msg = _message(item, args.lla_length, awaited)
             if msg is None:
                 continue
             messages += 1

@@ -34,11 +34,12 @@ from ..plain import Record
 from ..records import CaptureNote, Finding
 from .checks import check_message
 from ..spec import rules as R
-from ..spec.numbers import IPPROTO_ICMP
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
 from .session import SessionRules
 
+_PORT = P.MIP_UDP_PORT
 # "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
 _FMIP_SUBTYPES = f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}"
 
@@ -174,9 +175,10 @@ class CaptureLint:
                     on_finding(f, handover)
 
         rules = SessionRules(out)
-        correlator = Correlator(self.subscribers + (rules,))
+        replies: set[int] = set()    # decision D16: ports the reader keeps
+        correlator = Correlator(self.subscribers + (rules,), replies)
         reader = CaptureReader(self.path, prefilter=config.prefilter,
-                               name=self.name)
+                               name=self.name, replies=replies)
         # (CaptureError, an InputError, comes early: from the constructor)
         try:
             yield from self._stream(reader, correlator, rules, make, revealed)
@@ -204,6 +206,15 @@ class CaptureLint:
             msg = None
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)
+            elif item.proto == IPPROTO_UDP and item.sport != _PORT \
+                    and item.dport != _PORT:
+                # decision D16: an awaited FBAck on other ports, else nothing
+                if not correlator.expects_reply(item):
+                    continue
+                msg = decode_datagram(item, lla_length)
+                if msg is None or msg.key != "fback":
+                    continue
+                f = None
             else:
                 msg = decode_datagram(item, lla_length)
                 f = self._other_icmp(item, make) if msg is None else None

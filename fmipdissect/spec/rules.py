@@ -452,20 +452,23 @@ RULES: tuple[Rule, ...] = (
          "address', the Home Agent field of the FBU it answers (5.1).",
          "session",
          message="FBAck Home Agent {haaddr} is not the PAR {par} the FBU of "
-                 "frame {frame} was sent to"),
+                 "frame {frame} was sent to",
+         wireshark=True),
     Rule(FBACK_NCOA_DROPPED, "fback-ncoa-dropped", ERROR, "4",
          "FBAck without the NCoA the NAR supplied in its HAck",
          "RFC 4988 4: 'The PAR includes this NCoA in FBack', and 5.2: the "
          "New IPv4 Address option with Option-Code 2 MUST be present when "
          "NAR supplies the NCoA.", "session",
          message="FBAck Code {code} carries no NCoA, but the HAck of frame "
-                 "{hack_frame} supplied {ncoa}"),
+                 "{hack_frame} supplied {ncoa}",
+         wireshark=True),
     Rule(FBACK_NCOA_DIFFERS, "fback-ncoa-differs", ERROR, "4",
          "FBAck NCoA differs from the one the NAR supplied in its HAck",
          "RFC 4988 4: the PAR includes 'this NCoA', the one the HAck "
          "carried, in the FBAck.", "session",
          message="FBAck NCoA {fback_ncoa} differs from {ncoa}, supplied by "
-                 "the HAck of frame {hack_frame}"),
+                 "the HAck of frame {hack_frame}",
+         wireshark=True),
     Rule(SESSION_STATE_CAPPED, "session-state-capped", INFO, "-",
          "The checker's cross-packet state reached a cap and dropped state",
          "Memory stays bounded on any capture: each table of requests, "

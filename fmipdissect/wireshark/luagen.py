@@ -222,10 +222,26 @@ def _matching(m: P.MessageSpec) -> dict:
                                 else pair.request_scope),
             # decision D17: what tells distinct requests of one key apart
             "distinct_option": pair.distinct_by,
+            # only these reply Codes answer a request (PrRtAdv: solicited)
+            "solicited_codes": (sorted(set(m.codes) - set(m.unsolicited_codes))
+                                if m.unsolicited_codes else None),
+            "reply_rules": _reply_rules(m),
             "orphan_rule": pair.orphan_rule if response else None,
             "mismatch_rule": pair.mismatch_rule if response else None,
             "unanswered_rule": None if response else pair.unanswered_rule,
             "scope": pair.what}
+
+
+def _reply_rules(m: P.MessageSpec) -> dict | None:
+    """RFC 4988 4, 5.2: the rules on a matched reply (lint/session.py):
+    the HAck supplies an NCoA, the FBAck carries it on and names the PAR."""
+    if m is P.HACK:
+        return {"hack_ncoa": True}
+    if m is P.FBACK:
+        return {"home_agent": R.FBACK_HOME_AGENT_NOT_PAR,
+                "ncoa_dropped": R.FBACK_NCOA_DROPPED,
+                "ncoa_differs": R.FBACK_NCOA_DIFFERS}
+    return None
 
 
 def _valuestrings() -> dict[str, tuple[str, dict]]:
@@ -274,6 +290,19 @@ def _add_extra_fields(pfs: _ProtoFields, valuestrings: dict) -> None:
         "args": ['"fmip.response_time"', '"Response time"']}
 
 
+def _tuples(m: P.MessageSpec) -> dict | None:
+    """Decision D15: how a PrRtAdv's options group into tuples and what each
+    tuple needs."""
+    if m is not P.PRRTADV:
+        return None
+    t = K.PRRTADV_TUPLES
+    return {"start_codes": list(t.start_codes),
+            "required": {code: _requirements(reqs)
+                         for code, reqs in t.required.items()},
+            "prefix_codes": list(t.prefix_codes), "prefix_rule": t.prefix_rule,
+            "prefix_option": P.OPT_PREFIX}
+
+
 def _when_request_flag(m: P.MessageSpec) -> dict | None:
     """RFC 4988 5.6: answering an HI with S set, the HAck MUST carry the
     NCoA option, except with the codes that supply none."""
@@ -308,6 +337,7 @@ def _message_context(m: P.MessageSpec) -> dict:
         **_matching(m),
         "ipsec_rule": K.IPSEC_RECOMMENDED.get(m.key),
         "option_order": _option_order(m),
+        "tuples": _tuples(m),
         "reason": ({"codes": list(reason[0]), "lla_codes": list(reason[1]),
                     "rule": reason[2]} if reason else None),
         "lifetime_rule": lifetime[1] if lifetime else None,
@@ -342,6 +372,12 @@ def _message_rules(m: dict) -> set[str]:
         used.add(m["option_order"]["rule"])
     if m["reason"]:
         used.add(m["reason"]["rule"])
+    if m["reply_rules"]:
+        used.update(v for v in m["reply_rules"].values() if isinstance(v, str))
+    if m["tuples"]:
+        used.add(m["tuples"]["prefix_rule"])
+        for reqs in m["tuples"]["required"].values():
+            used.update(r["rule"] for r in reqs)
     for key in ("orphan_rule", "lifetime_rule", "unsolicited_rule",
                 "unanswered_rule", "mismatch_rule", "ipsec_rule"):
         if m[key]:
@@ -416,6 +452,10 @@ def _numbers() -> dict:
         # header without options, RFC 768's header)
         "IPV4_HEADER_MIN": 20, "UDP_HEADER": 8,
         "LIFETIME_HIGH_OCTET_FROM": P.LIFETIME_HIGH_OCTET_FROM,
+        "SPI_RESERVED_MAX": P.SPI_RESERVED_MAX,
+        "ADDR_NCOA": P.ADDR_NCOA,
+        "FBACK_CODE_NCOA_SUPPLIED": P.FBACK_CODE_NCOA_SUPPLIED,
+        "IPV4_PREFIX_MAX": P.IPV4_PREFIX_MAX,
         "PAD1": P.PAD1, "PADN": P.PADN,
         # decisions D5, D14: authenticator algorithms, reserved SPIs
         "AUTH_ALGORITHMS": dict(P.AUTH_ALGORITHMS),

@@ -14,7 +14,8 @@ import time
 from fmipdissect.active.exchange import ProbeConfig, Prober
 from fmipdissect.active.faults import parse_faults
 from fmipdissect.active.live import Seen, parse_fmip_frame
-from fmipdissect.active.probe import run_cases
+from fmipdissect.active.profile import Profile
+from fmipdissect.active.verdicts import run_cases
 from fmipdissect.active.roles import NAR, PAR, Neighbour
 from fmipdissect.active.cases import cases_for
 from fmipdissect.lint.keys import Key
@@ -24,6 +25,8 @@ PROBER_MAC, ROUTER_MAC = "02:00:00:aa:00:01", "02:00:00:bb:00:01"
 PAR_ADDR, NAR_ADDR, MN = "198.18.1.1", "198.18.2.1", "198.18.1.10"
 PEER_NAR, PEER_PAR = "198.18.1.3", "198.18.2.2"
 AP = "02:00:00:cc:00:03"
+FBU_PORT = 49434
+PORTS = (434, FBU_PORT)
 
 
 def _frame(src_mac: str, dst_mac: str, ip: bytes) -> bytes:
@@ -44,7 +47,7 @@ class _End:
         data = bytes(packet)
         now = time.time()
         frame = _frame(self.mac, self.other.mac, data)
-        parsed = parse_fmip_frame(frame)
+        parsed = parse_fmip_frame(frame, PORTS)
         if parsed is None:
             return
         self.inbox.append(Seen(now, "mem0", frame, True, *parsed))
@@ -79,13 +82,15 @@ def make_router(target: str, end: "_End", faults=(), cls=None):
     return cls(end, NAR_ADDR, "198.18.2.100", injected)
 
 
-def probe(target: str, faults=(), cls=None, timeout: float = 0.05):
+def probe(target: str, faults=(), cls=None, timeout: float = 0.05,
+          profile=Profile()):
     """Run every case of target against an emulated router; the results
     (dicts as in probe's JSON)."""
-    return probe_with(target, faults, cls, timeout)[0]
+    return probe_with(target, faults, cls, timeout, profile)[0]
 
 
-def probe_with(target: str, faults=(), cls=None, timeout: float = 0.05):
+def probe_with(target: str, faults=(), cls=None, timeout: float = 0.05,
+               profile=Profile()):
     """(results, prober): the prober keeps each exchange in .results."""
     mine, theirs = wire()
     router = make_router(target, theirs, faults, cls)
@@ -94,10 +99,10 @@ def probe_with(target: str, faults=(), cls=None, timeout: float = 0.05):
         target, PAR_ADDR if target == "par" else NAR_ADDR, MN,
         PEER_NAR if target == "par" else PEER_PAR,
         AP if target == "par" else None, "02:00:00:ff:ff:fe", KEY,
-        {KEY.spi: KEY}, "198.19.255.10", "198.19.255.20", timeout, 49434)
+        {KEY.spi: KEY}, "198.19.255.10", "198.19.255.20", timeout, FBU_PORT)
     prober = Prober(mine, cfg)
     try:
-        return run_cases(prober, cases_for(target)), prober
+        return run_cases(prober, cases_for(target), profile), prober
     finally:
         prober.close()
 
@@ -106,4 +111,5 @@ def seen_of(packet, outgoing: bool = False) -> Seen:
     """A frame as the prober's link delivers it, from an IPv4 packet."""
     macs = (PROBER_MAC, ROUTER_MAC) if outgoing else (ROUTER_MAC, PROBER_MAC)
     frame = _frame(*macs, bytes(packet))
-    return Seen(time.time(), "mem0", frame, outgoing, *parse_fmip_frame(frame))
+    return Seen(time.time(), "mem0", frame, outgoing,
+                *parse_fmip_frame(frame, PORTS))

@@ -17,7 +17,7 @@ def test_generated_tables_are_current():
     text = PAGE.read_text(encoding="utf-8")
     assert docs.update(text) == text, f"run `{docs.REGENERATE}`"
     for c in CASES:
-        assert f"| {c.id} | {c.section} |" in text
+        assert f"| {c.id} | {c.section} | {c.level} |" in text
 
 
 def test_fault_help_lists_every_fault_with_its_rules(capsys):

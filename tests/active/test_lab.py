@@ -55,7 +55,7 @@ def test_conformant_lab(tmp_path):
 def check_probes_pass(result):
     for target in ("par", "nar"):
         summary = result["probe"][target]["summary"]
-        assert summary["fail"] == 0 and summary["skip"] == 0, \
+        assert summary["pass"] == len(result["probe"][target]["cases"]), \
             [c for c in result["probe"][target]["cases"]
              if c["verdict"] != "pass"]
         assert summary["pass"] == len(result["probe"][target]["cases"])
@@ -101,16 +101,18 @@ def check_captures_in_tshark(result):
 
 # PAR and NAR faults paired into one run each; the MN's faults ride along
 # (the MN runs before the probes and only its own capture judges it).
+# delay=60000: later than the whole probe, so that no delayed reply to the
+# MN emulator (which shares the prober's PCoA) lands in a probe exchange.
 RUNS = [
     ("par:wrong-identifier", "nar:wrong-identifier", "mn:bad-checksum"),
     ("par:missing-option", "nar:missing-option", "mn:missing-option"),
     ("par:bad-checksum", "nar:bad-checksum", "mn:long-lifetime"),
     ("par:bad-auth", "nar:reject", "mn:bad-auth"),
     ("par:no-auth", "nar:no-reply", "mn:no-auth"),
-    ("par:long-lifetime", "nar:delay=10000"),
+    ("par:long-lifetime", "nar:delay=60000"),
     ("par:reject", "mn:delay=100"),
     ("par:no-reply",),
-    ("par:delay=10000",),
+    ("par:delay=60000",),
 ]
 
 

@@ -14,6 +14,12 @@ NCOA_HACK = [L.IPv4AddrOption(code=2, addr=L.NCOA)]
 # name -> (packets, the (frame, rule) findings expected among errors and
 # warnings, nothing else)
 CASES = {
+    # the second handover's HAck supplies no NCoA: its FBAck needs none
+    "second-handover-without-ncoa": ([
+        L.fbu(), L.hi(S=1), L.hack(code=3, options=NCOA_HACK),
+        L.fback(code=1, extensions=[L.IPv4AddrOption(code=2, addr=L.NCOA)]),
+        L.fbu(ident=L.IDENT + 1), L.hi(identifier=L.HI_ID + 1),
+        L.hack(identifier=L.HI_ID + 1), L.fback(ident=L.IDENT + 1)], set()),
     # RFC 3344 3.4: a denial's Lifetime is ignored on reception
     "rejected-fback-lifetime": ([L.fbu(lifetime=3),
                                  L.fback(code=129, lifetime=10)], set()),
@@ -76,3 +82,46 @@ def test_a_reserved_spi_is_not_verified_even_with_its_key(tmp_path):
     keys = parse_keys(L.keys_text(spi=7).splitlines())
     rules = {f.rule for f in findings(tmp_path, "reserved-spi", keys)}
     assert "FM503" in rules and not rules & {"FM501", "FM502"}
+
+
+
+# --- decision D16: an FBAck from and to other ports than 434 ----------------
+
+EPHEMERAL = [L.fbu(sport=50000), L.fback(sport=50001, dport=50000)]
+
+
+def test_an_fback_on_ephemeral_ports_answers_its_fbu(tmp_path):
+    from fmipdissect.api import handovers
+    path = L.write(tmp_path / "ephemeral.pcap", EPHEMERAL)
+    run = CaptureLint(str(path), LintConfig())
+    got = [(f.frame, f.rule) for f in run]
+    assert run.messages == 2 and not [r for _, r in got if r == "FM403"]
+    [record] = handovers(path)
+    assert record.outcome == "completed" and record.frames == [1, 2]
+
+
+def test_an_ephemeral_fback_is_checked_and_others_left_alone(tmp_path):
+    from scapy.packet import Raw
+    packets = [L.fbu(sport=50000), L.fback(sport=50001, dport=50000,
+                                           auth=False),
+               # not an FBAck, on the awaited ports: left alone
+               L.raw_udp(L.PAR, L.MN, b"\x01" * 12, sport=50001, dport=50000),
+               # an FBAck nobody awaits on these ports: not Mobile IP
+               L.fback(sport=50001, dport=50009),
+               L._eth(L.IP(src=L.PAR, dst=L.MN) / L.UDP(sport=1, dport=2)
+                      / Raw(b"\x15" * 20))]
+    path = L.write(tmp_path / "ephemeral2.pcap", packets)
+    run = CaptureLint(str(path), LintConfig())
+    got = [(f.frame, f.rule) for f in run]
+    assert (2, "FM104") in got                 # no MN-PAR authentication
+    assert run.messages == 2 and not [g for g in got if g[0] > 2]
+
+
+def test_decode_shows_an_fback_on_ephemeral_ports(tmp_path, capsys):
+    from fmipdissect.cli import main
+    path = L.write(tmp_path / "ephemeral.pcap", EPHEMERAL + [
+        L.raw_udp(L.PAR, L.MN, b"\x01" * 12, sport=50001, dport=50000)])
+    assert main(["decode", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Frame 2 " in out and "Frame 3 " not in out
+    assert out.rstrip().endswith(f"2 FMIPv4 messages in {path}")

@@ -143,8 +143,10 @@ CASES = [
     (_icmp(PAR, MN, PrRtAdv(code=0, identifier=13) / NEW_AP
            / IPv4AddrOption(code=3, addr=NAR)
            / LLAOption(code=3, lla="02:00:00:00:00:01")),
-     {}, {"FM208", "FM420"}),   # D11: RtSolPr 8 of the MN outstanding
-    (_icmp(PAR, MN, PrRtAdv(code=4, identifier=14) / NEW_AP), {}, {"FM210"}),
+     # D11: RtSolPr 8 of the MN outstanding; D15: the tuple has no prefix
+     {}, {"FM208", "FM420", "FM216"}),
+    (_icmp(PAR, MN, PrRtAdv(code=4, identifier=14) / NEW_AP), {},
+     {"FM210", "FM216"}),
     (_icmp(PAR, NAR, HI(code=1, S=1, identifier=15) / HI_OPTS), {},
      {"FM213"}),
     (_icmp(PAR, NAR, HI(code=0, S=1, identifier=16) / HI_OPTS), {}, set()),

@@ -49,7 +49,13 @@ function Proto(name, desc)
 end
 DissectorTable = {get = function() return {add = function() end, remove = function() end} end}
 Dissector = {get = function() return {call = function() return 0 end} end}
-Field = {new = function() return function() return nil end end}
+-- the TTL of the message's IPv4 header (before it: offset -1)
+local ttl_fieldinfo = nil
+Field = {new = function(name)
+  return function()
+    if name == "ip.ttl" then return ttl_fieldinfo end
+  end
+end}
 function register_stat_cmd_arg() end
 function gui_enabled() return false end
 Listener = {new = function() return {} end}
@@ -60,6 +66,7 @@ Tvb.__index, Range.__index = Tvb, Range
 local function new_tvb(s) return setmetatable({s = s}, Tvb) end
 function Tvb:len() return float(#self.s) end
 function Tvb:reported_len() return float(#self.s) end
+function Tvb:offset() return float(0) end
 function Tvb:raw(off, len) return self.s:sub(off + 1, off + len) end
 function Tvb:range(off, len)
   if len == nil then len = #self.s - off end
@@ -67,6 +74,7 @@ function Tvb:range(off, len)
   return setmetatable({t = self, off = off, n = len}, Range)
 end
 function Range:len() return float(self.n) end
+function Range:offset() return float(self.off) end
 function Range:tvb() return new_tvb(self.t.s:sub(self.off + 1, self.off + self.n)) end
 function Range:uint()
   local v = 0
@@ -122,7 +130,8 @@ if revisit then
   lines = reversed
 end
 for _, line in ipairs(lines) do
-  local frame, kind, src, dst, rel, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%x*)$")
+  local frame, kind, src, dst, rel, ttl, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%d+) (%x*)$")
+  ttl_fieldinfo = {offset = -1, value = float(tonumber(ttl))}
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
   -- the dissector serves ip.proto 1 and the UDP port: pinfo.match_uint says which
@@ -152,7 +161,7 @@ def _messages(path: Path) -> list[str]:
         else:
             continue
         lines.append(f"{number} {kind} {ip.src} {ip.dst} "
-                     f"{float(pkt.time) - start:.6f} {body.hex()}")
+                     f"{float(pkt.time) - start:.6f} {ip.ttl} {body.hex()}")
     return lines
 
 
