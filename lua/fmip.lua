@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+e0963360e07d"
+local PLUGIN_VERSION = "0.1.0+7e0bc8177df5"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -1717,45 +1717,48 @@ local lla_length
 local KEYS = {}            -- SPI -> {secret = octets, algorithm = name}
 local keys_configured = false
 
-local function key_entry(text, where)
-  local words = {}
-  for w in string.gmatch(text, "%S+") do words[#words + 1] = w end
-  if #words == 0 then return end
-  local spi
-  if string.match(words[1] or "", "^0[xX]%x%x?%x?%x?%x?%x?%x?%x?$") then
-    spi = tonumber(string.sub(words[1], 3), 16)
-  elseif string.match(words[1] or "", "^%d+$") and #words[1] <= 10 then
-    spi = tonumber(words[1])
-  end
-  local hexkey = string.gsub(words[2] or "", "^0[xX]", "")
-  local algorithm = string.lower(words[3] or N.DEFAULT_AUTH_ALGORITHM)
-  if #words > 3 or spi == nil or spi > 4294967295 or hexkey == "" or #hexkey % 2 == 1
-     or string.find(hexkey, "%X") or N.AUTH_ALGORITHMS[algorithm] == nil then
-    tell_stderr(where .. ": not a key entry 'SPI HEXKEY [ALGORITHM]': " .. text)
-    return
-  end
-  local secret = string.gsub(hexkey, "%x%x", function(h) return string.char(tonumber(h, 16)) end)
-  KEYS[spi] = {secret = secret, algorithm = algorithm}
-  keys_configured = true
-end
-
-local function read_keys()
-  KEYS, keys_configured = {}, false
-  local inline = fmip.prefs.keys or ""
-  for entry in string.gmatch(inline, "[^;]+") do key_entry(entry, "fmip.keys") end
-  local path = fmip.prefs.key_file or ""
-  if path ~= "" then
-    local f = io.open(path, "r")
-    if f == nil then
-      tell_stderr("fmip.key_file: cannot read " .. path)
+local read_keys
+do
+  local function key_entry(text, where)
+    local words = {}
+    for w in string.gmatch(text, "%S+") do words[#words + 1] = w end
+    if #words == 0 then return end
+    local spi
+    if string.match(words[1] or "", "^0[xX]%x%x?%x?%x?%x?%x?%x?%x?$") then
+      spi = tonumber(string.sub(words[1], 3), 16)
+    elseif string.match(words[1] or "", "^%d+$") and #words[1] <= 10 then
+      spi = tonumber(words[1])
+    end
+    local hexkey = string.gsub(words[2] or "", "^0[xX]", "")
+    local algorithm = string.lower(words[3] or N.DEFAULT_AUTH_ALGORITHM)
+    if #words > 3 or spi == nil or spi > 4294967295 or hexkey == "" or #hexkey % 2 == 1
+       or string.find(hexkey, "%X") or N.AUTH_ALGORITHMS[algorithm] == nil then
+      tell_stderr(where .. ": not a key entry 'SPI HEXKEY [ALGORITHM]': " .. text)
       return
     end
-    local number = 0
-    for line in f:lines() do
-      number = number + 1
-      key_entry(string.gsub(line, "#.*$", ""), path .. ":" .. number)
+    local secret = string.gsub(hexkey, "%x%x", function(h) return string.char(tonumber(h, 16)) end)
+    KEYS[spi] = {secret = secret, algorithm = algorithm}
+    keys_configured = true
+  end
+
+  read_keys = function()
+    KEYS, keys_configured = {}, false
+    local inline = fmip.prefs.keys or ""
+    for entry in string.gmatch(inline, "[^;]+") do key_entry(entry, "fmip.keys") end
+    local path = fmip.prefs.key_file or ""
+    if path ~= "" then
+      local f = io.open(path, "r")
+      if f == nil then
+        tell_stderr("fmip.key_file: cannot read " .. path)
+        return
+      end
+      local number = 0
+      for line in f:lines() do
+        number = number + 1
+        key_entry(string.gsub(line, "#.*$", ""), path .. ":" .. number)
+      end
+      f:close()
     end
-    f:close()
   end
 end
 
@@ -2939,6 +2942,8 @@ local scopes = {}     -- "pair|scope" -> newest request (decision D11: a
 local router_pairs = {}   -- router pairs already reported (IPsec ESP missing)
 local hack_ncoa = {}      -- MN (PCoA) -> {ncoa, frame} of the HAck that
                           -- supplied it (RFC 4988 4)
+local awaited_replies = {}   -- "PAR|MN|MN's port" of FBUs sent from other
+                             -- ports than 434 (decision D16)
 -- Per frame, indexed by frame number.  Numbers in an array cost a few
 -- octets each and no work for Lua's collector, unlike a table per frame;
 -- a frame's note is one of the shared kinds below unless it has a finding
@@ -3072,6 +3077,9 @@ local function record_request(held, key, scope, frame, msg, pinfo, ctx)
   link_time[frame] = pinfo.rel_ts
   req.ident = ctx.shown[msg.match_key[#msg.match_key]]
   req.src, req.dst = addresses(pinfo, ctx)
+  if msg.key == "fbu" and pinfo.src_port ~= N.MIP_UDP_PORT then
+    awaited_replies[req.dst .. "|" .. req.src .. "|" .. tostring(pinfo.src_port)] = true
+  end
   if ctx.values.haaddr ~= nil then
     -- each copy's Home Agent field by the copy's source (RFC 4988 5.2: the
     -- FBAck names the PAR; decision D8: it goes back to a copy's source)
@@ -3619,6 +3627,20 @@ function fmip.dissector(tvb, pinfo, tree)
   return dissect_udp(tvb, pinfo, tree)
 end
 
+-- decision D16: an FBAck from and to other ports than 434, where an FBU
+-- sent from such a port awaits it (recorded with the FBU, in capture order)
+local function awaited_fback(tvb, pinfo, tree)
+  if next(awaited_replies) == nil or tvb:len() < 1 then return false end
+  local key = tostring(pinfo.src) .. "|" .. tostring(pinfo.dst) .. "|" .. tostring(pinfo.dst_port)
+  if not awaited_replies[key] or tvb:range(0, 1):uint() ~= MESSAGES.fback.type then
+    return false
+  end
+  dissect_udp(tvb, pinfo, tree)
+  return true
+end
+
+fmip:register_heuristic("udp", awaited_fback)
+
 -- ---------------------------------------------------------------------------
 -- Registration, and plain Wireshark back when the protocol is disabled
 -- ---------------------------------------------------------------------------
@@ -3675,34 +3697,37 @@ do
   end
 end
 
-local registered_port = nil      -- the UDP port held (nil: none)
-local holds_icmp = false
+local register_tables
+do
+  local registered_port = nil      -- the UDP port held (nil: none)
+  local holds_icmp = false
 
-local function release_udp_port()
-  if registered_port == nil then return end
-  udp_port_table:remove(registered_port, fmip)
-  -- give the Mobile IPv4 port back to the built-in dissector
-  if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
-  registered_port = nil
-end
-
-local function register_tables()
-  read_prefs()
-  if fmip_disabled() then
-    release_udp_port()
-    if holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, icmp_dissector) end
-    holds_icmp = false
-    return
+  local function release_udp_port()
+    if registered_port == nil then return end
+    udp_port_table:remove(registered_port, fmip)
+    -- give the Mobile IPv4 port back to the built-in dissector
+    if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
+    registered_port = nil
   end
-  if not holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, fmip) end
-  holds_icmp = true
-  local port = fmip.prefs.udp_port
-  if port == IP_PROTO_ICMP then port = N.MIP_UDP_PORT end   -- (match_uint tells the tables apart)
-  if port == registered_port then return end
-  release_udp_port()
-  if port > 0 then
-    udp_port_table:add(port, fmip)
-    registered_port = port
+
+  register_tables = function()
+    read_prefs()
+    if fmip_disabled() then
+      release_udp_port()
+      if holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, icmp_dissector) end
+      holds_icmp = false
+      return
+    end
+    if not holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, fmip) end
+    holds_icmp = true
+    local port = fmip.prefs.udp_port
+    if port == IP_PROTO_ICMP then port = N.MIP_UDP_PORT end   -- (match_uint tells the tables apart)
+    if port == registered_port then return end
+    release_udp_port()
+    if port > 0 then
+      udp_port_table:add(port, fmip)
+      registered_port = port
+    end
   end
 end
 
@@ -3715,6 +3740,7 @@ function fmip.init()
   scopes = {}
   router_pairs = {}
   hack_ncoa = {}
+  awaited_replies = {}
   notes, link, link_time = {}, {}, {}
 end
 

@@ -12,7 +12,7 @@ import sys
 
 from ..capture.reader import CaptureReader
 from ..correlate.replies import AwaitedReplies
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..records import CaptureNote
 from ..spec import constraints as K
 from ..spec import protocol as P
@@ -79,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
                 out.write(message_text(item, msg))
     if not as_json:
         out.write(f"{messages} FMIPv4 message{'s' if messages != 1 else ''}"
-                  f" in {args.capture}\n")
+                  f" in {one_line(args.capture)}\n")
     out.flush()
     return 0

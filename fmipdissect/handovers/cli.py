@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 
 from ..errors import InputError
+from ..output import check_target
 from ..analysis import GC_THRESHOLD, CaptureHandovers, build_config
 from ..spec import protocol as P
 from .report import REPORTS
@@ -60,10 +60,7 @@ def run(args) -> int:
     diagrams = 0
     if args.html:
         from .html import HtmlReport
-        if any(os.path.realpath(args.html) == os.path.realpath(c)
-               for c in args.captures):
-            raise InputError(f"--html {args.html}: is one of the captures "
-                             f"(refusing to overwrite it)")
+        check_target(args.html, "HTML report", "--html", args.captures)
         sinks.append(HtmlReport(args.html, args.max_diagrams))
         diagrams = args.max_diagrams
     prog = "fmipdissect handovers"

@@ -45,6 +45,11 @@ CASES = {
                        code=2, addr=L.NCOA)])], set()),
     "reserved-spi": ([L.fbu(spi=7), L.fback(spi=7)],
                      {(1, "FM503"), (2, "FM503")}),
+    # decision D16: FBAck from and to other ports than 434
+    "ephemeral-ports": ([L.fbu(sport=50000),
+                         L.fback(sport=50001, dport=50000, auth=False),
+                         L.raw_udp(L.PAR, L.MN, b"\x15" * 12, sport=50001,
+                                   dport=50009)], {(2, "FM104")}),
 }
 
 

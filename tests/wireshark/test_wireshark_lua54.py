@@ -43,7 +43,7 @@ Pref = {uint = function(_, default) return default end,
         end}
 local protos = {}
 function Proto(name, desc)
-  local p = {name = name, prefs = {}}
+  local p = {name = name, prefs = {}, register_heuristic = function() end}
   protos[name] = p
   return p
 end
@@ -130,13 +130,14 @@ if revisit then
   lines = reversed
 end
 for _, line in ipairs(lines) do
-  local frame, kind, src, dst, rel, ttl, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%d+) (%x*)$")
+  local frame, kind, src, dst, rel, ttl, sport, hex = line:match("^(%d+) (%a+) (%S+) (%S+) (%S+) (%d+) (%d+) (%x*)$")
   ttl_fieldinfo = {offset = -1, value = float(tonumber(ttl))}
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
   -- the dissector serves ip.proto 1 and the UDP port: pinfo.match_uint says which
   local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = revisit,
                  in_error_pkt = false, match_uint = float(kind == "udp" and 434 or 1),
+                 src_port = float(tonumber(sport)),
                  src = addr(src), dst = addr(dst), cols = pinfo_cols}
   local tvb = new_tvb(s)
   local ok, err = pcall(function() protos.fmip.dissector(tvb, pinfo, new_item()) end)
@@ -154,14 +155,17 @@ def _messages(path: Path) -> list[str]:
         if IP not in pkt:
             continue
         ip = pkt[IP]
+        sport = 0
         if UDP in pkt and pkt[UDP].dport == 434:
             kind, body = "udp", bytes(pkt[UDP].payload)
+            sport = pkt[UDP].sport
         elif ip.proto == 1:
             kind, body = "icmp", bytes(ip.payload)
         else:
             continue
         lines.append(f"{number} {kind} {ip.src} {ip.dst} "
-                     f"{float(pkt.time) - start:.6f} {ip.ttl} {body.hex()}")
+                     f"{float(pkt.time) - start:.6f} {ip.ttl} {sport} "
+                     f"{body.hex()}")
     return lines
 
 
