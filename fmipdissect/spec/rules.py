@@ -488,13 +488,13 @@ RULES: tuple[Rule, ...] = (
          message="{abbrev} MN-PAR authenticator {authenticator} does not "
                  "verify with the {algorithm} key of SPI {spi} (expected "
                  "{expected})",
-         wireshark=False),
+         wireshark=True),
     Rule(AUTH_UNKNOWN_SPI, "auth-unknown-spi", INFO, "5.1",
          "MN-PAR Authentication Extension with an SPI not in the key file",
          "decision D5: without a key the authenticator is shown, not verified.",
          message="{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key "
                  "file; authenticator not verified",
-         wireshark=False),
+         wireshark=True),
     Rule(AUTH_SPI_RESERVED, "auth-spi-reserved", ERROR, "5.1",
          "MN-PAR Authentication Extension with a reserved SPI (0-255)",
          "RFC 3344 1.6, 3.5 (decision D14): SPI values 0 through 255 are "
