@@ -30,7 +30,7 @@ from scapy.utils import wrpcap
 
 from fmipdissect.capture.linklayer import MAX_LAYERS
 from fmipdissect.capture.reader import CaptureReader
-from fmipdissect.records import Datagram
+from fmipdissect.records import CaptureNote, Datagram
 from fmipdissect.wireshark import tshark as T
 from wireshark_common import require_tool
 
@@ -152,15 +152,20 @@ def test_decode_names_the_path(tmp_path):
     assert "through" not in text               # a plain frame: nothing to say
 
 
-def test_nesting_deeper_than_the_limit_is_not_followed(tmp_path):
-    inner = fbu()
-    for _ in range(MAX_LAYERS + 2):
-        inner = IP(**OUTER) / inner
+def test_nesting_deeper_than_the_limit_is_a_note(tmp_path):
+    """Deeper than the walk follows: the frame gets a tunnel-too-deep note
+    (nothing is dropped silently); the next frame is read as usual."""
+    inner = bytes(fbu())
+    for _ in range(MAX_LAYERS + 2):      # octet by octet: Scapy's nesting
+        inner = bytes(IP(proto=4, **OUTER) / Raw(inner))   # quadratic here
     path = tmp_path / "deep.pcap"
-    wrpcap(str(path), [_eth(inner), _eth(IP(**OUTER) / IP(**OUTER) / fbu())])
+    wrpcap(str(path), [Ether(type=0x0800) / Raw(inner),
+                       _eth(IP(**OUTER) / IP(**OUTER) / fbu())])
     fast, slow = read(str(path), True), read(str(path), False)
     assert fast == slow
     assert [d.frame for d in fast if isinstance(d, Datagram)] == [2]
+    assert [(n.frame, n.rule) for n in fast if isinstance(n, CaptureNote)] \
+        == [(1, "FM905")]
 
 
 def test_tunnel_headers_cut_short(tmp_path):
