@@ -12,16 +12,30 @@ when the command ends, however it ends.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
-import threading
-from contextlib import contextmanager
 
 from .errors import InputError, one_line
 
 CHUNK = 1 << 16
 STOP_WAIT = 5.0              # seconds dumpcap gets to finish after SIGTERM
+
+
+def add_live_arguments(parser) -> None:
+    """-i IFACE, --duration S, --save FILE (this module is otherwise
+    imported only when -i is given: start-up)."""
+    live = parser.add_argument_group("live capture (dumpcap)")
+    live.add_argument("-i", "--interface", metavar="IFACE",
+                      help="capture on IFACE with dumpcap instead of reading "
+                      "files; results print as they happen")
+    live.add_argument("--duration", type=float, metavar="S",
+                      help="with -i: stop after S seconds (default: Ctrl-C)")
+    live.add_argument("--save", metavar="FILE",
+                      help="with -i: also keep the capture in FILE (pcapng)")
+
+
+def no_live_options(args) -> None:
+    """--duration and --save without -i: one line, status 2."""
+    if args.duration is not None or args.save is not None:
+        raise InputError("--duration and --save go with -i IFACE")
 
 
 def _check(args) -> str:
@@ -35,6 +49,7 @@ def _check(args) -> str:
     if (iface != "any" and os.path.isdir("/sys/class/net")
             and not os.path.exists(os.path.join("/sys/class/net", iface))):
         raise InputError(f"-i {iface}: no such network interface")
+    import shutil
     dumpcap = shutil.which("dumpcap")
     if dumpcap is None:
         raise InputError("-i needs dumpcap (Debian package wireshark-common)")
@@ -43,12 +58,15 @@ def _check(args) -> str:
     return dumpcap
 
 
-class _Pump(threading.Thread):
-    """Copies dumpcap's output to the reader's pipe and the --save file."""
+class _Pump:
+    """Copies dumpcap's output to the reader's pipe and the --save file,
+    in a thread."""
 
     def __init__(self, source: int, sink: int, save, first: bytes):
-        super().__init__(daemon=True)
+        import threading
         self.source, self.sink, self.save, self.first = source, sink, save, first
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
 
     def run(self) -> None:
         data = self.first
@@ -80,10 +98,30 @@ def _first_output(proc, errors) -> bytes:
     raise InputError(f"dumpcap could not capture: {one_line(said)}")
 
 
-@contextmanager
-def live_capture(args, prog: str):
-    """Start dumpcap on args.interface; args.captures becomes the pipe's
-    path.  Yields {pipe path: interface name} for the findings' file."""
+class live_capture:
+    """`with live_capture(args) as names`: dumpcap runs on args.interface;
+    args.captures becomes the pipe's path, and names maps it to the
+    interface's name (the "file" of findings and handovers)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.parts = None
+
+    def __enter__(self):
+        self.parts = _start(self.args)
+        return self.parts[0]
+
+    def __exit__(self, *exc) -> bool:
+        _stop(*self.parts[1:])
+        return False
+
+
+def _start(args):
+    """dumpcap started and its output flowing: (names, then what _stop
+    needs); on a failure dumpcap is stopped before the error goes up."""
+    import subprocess
+    import tempfile
+    import threading
     dumpcap = _check(args)
     errors = tempfile.TemporaryFile()
     proc = subprocess.Popen([dumpcap, "-i", args.interface, "-q", "-w", "-"],
@@ -100,22 +138,24 @@ def live_capture(args, prog: str):
                                  f"{exc.strerror or exc}") from None
         read_end, write_end = os.pipe()
         pump = _Pump(proc.stdout.fileno(), write_end, save, first)
-        pump.start()
         if args.duration is not None:
             timer = threading.Timer(args.duration, proc.terminate)
             timer.daemon = True
             timer.start()
         path = f"/dev/fd/{read_end}"
         args.captures = [path]
-        yield {path: args.interface}
-    finally:
+        return {path: args.interface}, proc, timer, pump, save, errors, \
+            read_end
+    except BaseException:
         _stop(proc, timer, pump, save, errors, read_end)
+        raise
 
 
 def _stop(proc, timer, pump, save, errors, read_end) -> None:
     """dumpcap (ours, by its id) ended, the pump joined, files closed."""
     if timer is not None:
         timer.cancel()
+    import subprocess
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -130,7 +170,7 @@ def _stop(proc, timer, pump, save, errors, read_end) -> None:
             pass
         os.close(read_end)
     if pump is not None:
-        pump.join(STOP_WAIT)
+        pump.thread.join(STOP_WAIT)
     proc.stdout.close()
     if save is not None:
         save.close()

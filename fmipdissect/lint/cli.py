@@ -28,6 +28,7 @@ from ..spec import protocol as P
 from ..spec.rules import RULES, SEVERITIES
 from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
+from ..live import no_live_options
 from .options import add_flow_arguments, per_file, resolve, use_colour
 from .report import FORMATS, list_rules, make_report
 from .report.common import fails, plural
@@ -272,10 +273,9 @@ def run(args) -> int:
         return 0
     if args.interface is not None:
         from ..live import live_capture
-        with live_capture(args, "fmip-lint") as names:
+        with live_capture(args) as names:
             return _lint(args, names)
-    if args.duration is not None or args.save is not None:
-        raise InputError("--duration and --save go with -i IFACE")
+    no_live_options(args)
     from ..walk import expand
     args.captures = expand(args.captures, args.exclude or ())
     return _lint(args, {})

@@ -13,6 +13,7 @@ import argparse
 import os
 
 from ..errors import InputError
+from ..live import add_live_arguments
 from .config import OPTION_KEYS, settings_for
 
 _CONFIGURABLE = {dest for dest, _ in OPTION_KEYS.values()}
@@ -48,14 +49,7 @@ def add_flow_arguments(parser: argparse.ArgumentParser) -> None:
                        help="colour the text report: auto (a terminal, "
                        "unless NO_COLOR is set; FORCE_COLOR forces it), "
                        "always or never")
-    live = parser.add_argument_group("live capture (dumpcap)")
-    live.add_argument("-i", "--interface", metavar="IFACE",
-                      help="capture on IFACE with dumpcap instead of reading "
-                      "files; findings print as they happen")
-    live.add_argument("--duration", type=float, metavar="S",
-                      help="with -i: stop after S seconds (default: Ctrl-C)")
-    live.add_argument("--save", metavar="FILE",
-                      help="with -i: also keep the capture in FILE (pcapng)")
+    add_live_arguments(parser)
     _remember_defaults(parser)
 
 

@@ -22,7 +22,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "signal", "contextlib", "tempfile", "pickle", "hashlib", "socket",
     "typing", "fmipdissect.lint.keys", "fmipdissect.capture.pcapng",
     "fmipdissect.lint.report.progress", "fmipdissect.lint.report.json",
-    "tomllib", "difflib", "subprocess", "threading", "fmipdissect.live",
+    "tomllib", "difflib", "subprocess", "threading",
     "fmipdissect.lint.baseline")
 
 
