@@ -96,7 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     """A bad option is one line on standard error and status 2."""
     def error(message: str):
-        parser.exit(2, f"{parser.prog}: error: {one_line(message)}\n")
+        from ..suggest import suggestion         # a mistake only (start-up)
+        parser.exit(2, f"{parser.prog}: error: "
+                    f"{one_line(suggestion(message, parser))}\n")
     parser.error = error
 
 
