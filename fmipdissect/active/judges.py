@@ -11,6 +11,7 @@ may allow (profile.py).
 
 from __future__ import annotations
 
+from ..spec import constraints as K
 from ..spec import protocol as P
 from ..wire.checksum import CHECKSUM_OK
 from .exchange import reply
@@ -314,19 +315,13 @@ def fback_retransmitted(pr, x):
 
 
 def _tuple_of(msg, ap):
-    """The elements of the [AP-ID, AR-Info] tuple of ap (decision D15: a
-    tuple runs from its New AP LLA option to the next one)."""
-    out, inside = [], False
-    for e in msg.elements:
-        if e.kind == "lla" and e.code in (P.LLA_NEW_AP,) + P.LLA_REASON_CODES:
-            inside = mac_text(e.lla or b"") == ap
-            if inside:
-                out = [e]
-            elif out:
-                break
-        elif inside:
-            out.append(e)
-    return out
+    """The elements of the [AP-ID, AR-Info] tuple of ap, its New AP LLA
+    option first (decision D15, read as the checker reads it)."""
+    starts = {e.offset: e for e in msg.elements}
+    for offset, members in K.prrtadv_tuples(msg.elements):
+        if mac_text(starts[offset].lla or b"") == ap:
+            return [starts[offset]] + members
+    return []
 
 
 def prrtadv_prefix(pr, x):

@@ -39,7 +39,7 @@ from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
 from . import assembly as A
-from .events import handlers
+from .events import EVENTS, handlers
 from .replies import AwaitedReplies
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
@@ -102,9 +102,7 @@ class Correlator:
         self.cap_reported = False
         self._next_sweep = None
         subs = tuple(subscribers)
-        on = {e: handlers(subs, e) for e in
-              ("message", "matched", "mismatch", "orphan", "unanswered",
-               "address", "capped", "handover_opened", "handover_closed")}
+        on = {e: handlers(subs, e) for e in EVENTS}
         # message handlers by message key (a subscriber may name the keys
         # it wants in message_keys)
         self._on_message = {
