@@ -24,8 +24,9 @@ class CaptureHandovers:
     """Iterate the handover records of one capture file."""
 
     def __init__(self, path, config: LintConfig | None = None,
-                 name: str | None = None, diagrams: int = 0):
+                 name: str | None = None, diagrams: int = 0, progress=None):
         self.path = path
+        self.progress = progress      # callable(done, size, frames) or None
         self.name = name if name is not None else path
         self.config = config if config is not None else LintConfig()
         self.diagrams = diagrams      # keep the messages of the first N
@@ -57,6 +58,7 @@ class CaptureHandovers:
         """Run the capture; yields after each finding (records go to emit)."""
         builder = HandoverBuilder(self.name, self.diagrams, emit)
         self.lint = CaptureLint(self.path, self.config, self.name,
+                                progress=self.progress,
                                 subscribers=(builder,),
                                 on_finding=builder.finding)
         release = builder.release

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time", choices=("utc", "local"), default="utc",
                         help="the table's dates and times in UTC (default) "
                         "or in this machine's local time zone")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line on standard error (shown on "
+                        "a terminal for large captures and standard input)")
     add_live_arguments(parser)
     parser.set_defaults(select=None, ignore=None)
 
@@ -57,6 +60,21 @@ def run(args) -> int:
             return _handovers(args, names)
     no_live_options(args)
     return _handovers(args, {})
+
+
+def _progress(args, path):
+    """The progress line for one capture, or None (lint's rule: a terminal,
+    standard input or a large file)."""
+    from ..lint.cli import PROGRESS_MIN_BYTES
+    if args.no_progress or not sys.stderr.isatty():
+        return None
+    try:
+        if path != "-" and os.path.getsize(path) < PROGRESS_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    from ..lint.report.progress import Progress
+    return Progress(path)
 
 
 def _handovers(args, names) -> int:
@@ -89,7 +107,9 @@ def _handovers(args, names) -> int:
         for path in args.captures:
             name = names.get(path, path)
             try:
-                analysis = CaptureHandovers(path, config, name, diagrams)
+                progress = _progress(args, path)
+                analysis = CaptureHandovers(path, config, name, diagrams,
+                                            progress)
                 for s in sinks:
                     s.file_start(name)
                 count = 0
@@ -97,6 +117,8 @@ def _handovers(args, names) -> int:
                 def emit(record):
                     nonlocal count
                     count += 1
+                    if progress is not None:
+                        progress.clear()
                     for s in sinks:
                         s.record(record)
                 analysis.run(emit)

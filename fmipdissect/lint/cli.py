@@ -183,7 +183,8 @@ class _Run:
             progress = None
             if show_progress:
                 try:
-                    if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
+                    if (path == "-" or  # standard input: so far
+                            os.path.getsize(path) >= PROGRESS_MIN_BYTES):
                         from .report.progress import Progress
                         progress = Progress(path)
                 except OSError:

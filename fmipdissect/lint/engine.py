@@ -219,7 +219,7 @@ class CaptureLint:
             if progress is not None:
                 tick += 1
                 if not tick & 0xFF:
-                    progress(reader.bytes_read, reader.size)
+                    progress(reader.bytes_read, reader.size, reader.frames)
             msg = None
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)

@@ -74,3 +74,44 @@ def test_handovers_table_dates_and_time_zone():
                         TZ="Asia/Kolkata").stdout.splitlines()
     assert "START (IST)" in local[0]
     assert "2026-01-01 05:30:00.000000" in local[1]
+
+
+def _stderr_on_a_terminal(argv, capture: Path) -> str:
+    """Run with the capture piped to standard input and standard error on
+    a pseudo-terminal; what appeared there."""
+    import pty
+    import threading
+    main, side = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "fmipdissect", *argv],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=side, cwd=ROOT, env=ENV)
+    os.close(side)
+
+    def feed():
+        with proc.stdin:
+            proc.stdin.write(capture.read_bytes())
+    threading.Thread(target=feed, daemon=True).start()
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:           # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(60)
+    os.close(main)
+    return seen.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("command", ["lint", "handovers"])
+def test_progress_on_standard_input(tmp_path, command):
+    capture = tmp_path / "many.pcap"
+    assert fmipdissect("gen", "predictive", "--handovers", "300", "-o",
+                       str(capture)).returncode == 0
+    seen = _stderr_on_a_terminal([command, "-"], capture)
+    assert "-: " in seen and " MB, " in seen and "packets so far" in seen
+    assert seen.rstrip().endswith("\x1b[K")        # the line is erased
+    quiet = _stderr_on_a_terminal([command, "--no-progress", "-"], capture)
+    assert "so far" not in quiet
