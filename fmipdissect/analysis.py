@@ -14,10 +14,27 @@ from __future__ import annotations
 from collections import deque
 
 from .handovers.builder import HandoverBuilder
-from .lint.cli import GC_THRESHOLD, build_config
+from .lint.cli import GC_THRESHOLD, PROGRESS_MIN_BYTES, build_config
 from .lint.engine import CaptureLint, LintConfig
 
-__all__ = ["CaptureHandovers", "GC_THRESHOLD", "build_config"]
+__all__ = ["CaptureHandovers", "GC_THRESHOLD", "build_config",
+           "progress_for"]
+
+
+def progress_for(path, off: bool = False):
+    """fmip-lint's progress line for one capture, or None: shown on a
+    terminal for standard input and for large files."""
+    import os
+    import sys
+    if off or not sys.stderr.isatty():
+        return None
+    try:
+        if path != "-" and os.path.getsize(path) < PROGRESS_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    from .lint.report.progress import Progress
+    return Progress(path)
 
 
 class CaptureHandovers:

@@ -15,7 +15,8 @@ import sys
 
 from ..errors import InputError
 from ..live import add_live_arguments, no_live_options
-from ..analysis import GC_THRESHOLD, CaptureHandovers, build_config
+from ..analysis import (GC_THRESHOLD, CaptureHandovers, build_config,
+                        progress_for)
 from ..spec import protocol as P
 from .report import REPORTS
 
@@ -62,21 +63,6 @@ def run(args) -> int:
     return _handovers(args, {})
 
 
-def _progress(args, path):
-    """The progress line for one capture, or None (lint's rule: a terminal,
-    standard input or a large file)."""
-    from ..lint.cli import PROGRESS_MIN_BYTES
-    if args.no_progress or not sys.stderr.isatty():
-        return None
-    try:
-        if path != "-" and os.path.getsize(path) < PROGRESS_MIN_BYTES:
-            return None
-    except OSError:
-        return None
-    from ..lint.report.progress import Progress
-    return Progress(path)
-
-
 def _handovers(args, names) -> int:
     """The handovers of args.captures (names: path -> the records' file)."""
     if not args.captures:
@@ -107,7 +93,7 @@ def _handovers(args, names) -> int:
         for path in args.captures:
             name = names.get(path, path)
             try:
-                progress = _progress(args, path)
+                progress = progress_for(path, args.no_progress)
                 analysis = CaptureHandovers(path, config, name, diagrams,
                                             progress)
                 for s in sinks:
