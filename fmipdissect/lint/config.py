@@ -8,8 +8,10 @@ From the current folder upward, the first folder holding `fmip-lint.toml`
 Keys are the long option names: select, ignore, keys, lla-length, fail-on,
 format, exclude, statistics, exit-zero, jobs, color.  Two more are tables:
 
-    per-file-ignores = {"lab/*.pcap" = ["FM418"]}      # glob -> rules
-    address-ignores = {"10.1.0.1 10.2.0.1" = ["FM418"], "10.1.0.5" = ["FM3"]}
+    per-file-ignores = {"lab/*.pcap" = ["hi-hack-without-ipsec"]}
+    address-ignores = {"10.1.0.1 10.2.0.1" = ["hi-hack-without-ipsec"]}
+
+(glob or address -> rule ids, slugs or prefixes)
 
 A per-file glob matches the capture's path relative to the configuration's
 folder (or, without a "/", its file name).  An address-ignores key is one
@@ -161,7 +163,7 @@ def _rule_table(path, key, value):
     """[(scope, [rule selectors])] of a per-file or address table."""
     if not isinstance(value, dict):
         raise InputError(f'{path}: {key} must be a table, e.g. {key} = '
-                         f'{{"SCOPE" = ["FM418"]}}')
+                         f'{{"SCOPE" = ["RULE"]}}')
     out = []
     for scope, rules in value.items():
         rules = _strings(rules, f"{path}: {key} {scope!r}: give a list of "
