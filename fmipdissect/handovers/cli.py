@@ -14,7 +14,7 @@ import os
 import sys
 
 from ..errors import InputError
-from ..live import add_live_arguments, no_live_options
+from ..live import add_live_arguments, no_live_options, writable
 from ..analysis import (GC_THRESHOLD, CaptureHandovers, build_config,
                         progress_for)
 from ..spec import protocol as P
@@ -65,6 +65,8 @@ def run(args) -> int:
 
 def _handovers(args, names) -> int:
     """The handovers of args.captures (names: path -> the records' file)."""
+    if args.html:
+        writable(args.html, "--html")        # before the analysis
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.max_diagrams < 0:

@@ -55,7 +55,11 @@ class Baseline:
         if read is not None:
             self.read_folder = _folder(read)
             self.known = _load(read)
-        self.write_folder = _folder(write) if write else None
+        self.write_folder = None
+        if write is not None:
+            from ..live import writable
+            writable(write, "--write-baseline")      # before the run
+            self.write_folder = _folder(write)
 
     def _identity(self, f, folder: str) -> tuple:
         return (file_key(f.file, folder), f.rule, message_key(f.message))

@@ -115,3 +115,15 @@ def test_progress_on_standard_input(tmp_path, command):
     assert seen.rstrip().endswith("\x1b[K")        # the line is erased
     quiet = _stderr_on_a_terminal([command, "--no-progress", "-"], capture)
     assert "so far" not in quiet
+
+
+@pytest.mark.parametrize("argv", [
+    ["handovers", "--html", "{tmp}"],
+    ["handovers", "--html", "{tmp}/no/such/report.html"],
+    ["lint", "--write-baseline", "{tmp}"],
+])
+def test_output_paths_are_refused_before_the_work(tmp_path, argv):
+    sample = str(ROOT / "samples" / "predictive.pcap")
+    done = fmipdissect(*[a.format(tmp=tmp_path) for a in argv], sample)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
