@@ -9,6 +9,7 @@ on standard error with exit status 2 (README, "Checking a capture").
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -61,23 +62,61 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _run(run, args, prog: str) -> int:
+    _standard_streams()
+    try:
+        saved = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:          # not the main thread (an embedding caller)
+        saved = None
     try:
         return run(args)
     except InputError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"{prog}: terminated", file=sys.stderr)
+        return 128 + 15
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            sys.stderr.close()
+            return 0
+        # the system said no (space, permissions, a device): not a bug
+        where = f": {one_line(str(exc.filename))}" if exc.filename else ""
+        print(f"{prog}: error: {exc.strerror or one_line(str(exc))}{where}",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `fmipdissect decode x.pcap | head`: not an error of ours.
-        sys.stderr.close()
-        return 0
     except Exception as exc:  # a bug: still one line, still status 2
         print(f"{prog}: internal error: {type(exc).__name__}: "
               f"{one_line(str(exc))} (please report this with the input "
               f"that caused it)", file=sys.stderr)
         return 2
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGTERM, saved)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` runs: a
+    temporary output file is removed, -j workers and their spool folder go
+    (docs/reliability.md, "Signals")."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _standard_streams() -> None:
+    """Standard output never fails on a name that is not UTF-8 (its octets
+    are escaped); a closed standard output or error (`>&-`) is /dev/null
+    rather than an AttributeError."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+        elif hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _load(modname: str):
@@ -138,3 +177,4 @@ except ImportError:                    # another Python implementation
 if hasattr(signal, "SIGPIPE"):
     # Behave like a Unix filter when the reader of our output goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+

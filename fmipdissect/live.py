@@ -54,18 +54,9 @@ def _check(args) -> str:
     if dumpcap is None:
         raise InputError("-i needs dumpcap (Debian package wireshark-common)")
     if args.save is not None:
-        writable(args.save, "--save")
+        from .output import check_target
+        check_target(args.save, "capture", "--save")
     return dumpcap
-
-
-def writable(path: str, option: str) -> None:
-    """Before any work: InputError when `path` cannot be written as a new
-    or replaced file (a folder, a missing folder)."""
-    if os.path.isdir(path):
-        raise InputError(f"{option} {path}: is a directory")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"{option} {path}: no such directory {folder}")
 
 
 class _Pump:

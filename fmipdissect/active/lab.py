@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -105,7 +104,14 @@ def run(args) -> int:
     if shutil.which("dumpcap") is None:
         raise InputError("the lab captures with dumpcap (Wireshark's "
                          "capture tool): install wireshark-common or tshark")
-    work = args.out or tempfile.mkdtemp(prefix="fmip-lab-")
+    # what a lab killed with SIGKILL left: namespaces with their processes,
+    # and /tmp/fmip-lab-PID-* with the MN-PAR key in it
+    from ..children import private_folder
+    left = N.remove_stale()
+    if left:
+        print(f"fmipdissect lab: note: removed what an earlier, killed run "
+              f"left: {', '.join(left)}", file=sys.stderr)
+    work = args.out or private_folder("fmip-lab-")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     start = time.monotonic()

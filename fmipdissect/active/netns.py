@@ -38,6 +38,45 @@ def lab_namespaces() -> list[str]:
             if line.startswith(PREFIX)]
 
 
+def _lab_running(tag: str) -> bool:
+    """A `fmipdissect lab` process whose pid gives this tag is alive."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and f"{int(entry) % 100000}" == tag:
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"lab" in argv and any(b"fmipdissect" in a for a in argv):
+                return True
+    return False
+
+
+def _namespace_pids(ns: str) -> list[int]:
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True,
+                         text=True).stdout
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def remove_stale() -> list[str]:
+    """Namespaces a killed lab run left (its tag names no running lab),
+    with the processes still in them, removed; returns their names.  The
+    lab's own tag is its pid (Namespaces), other tags (tests) are kept."""
+    removed = []
+    for ns in lab_namespaces():
+        tag = ns[len(PREFIX):].split("-", 1)[0]
+        if not tag.isdigit() or _lab_running(tag):
+            continue
+        for pid in _namespace_pids(ns):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        removed.append(ns)
+    return removed
+
+
 class Namespaces:
     """The namespaces, links and processes of one lab run."""
 
@@ -87,9 +126,15 @@ class Namespaces:
         self.ip("-n", ns, "route", "add", *spec)
 
     def start(self, ns: str, argv: list[str], **kw) -> subprocess.Popen:
-        """argv inside namespace ns, in a process group of its own."""
+        """argv inside namespace ns, in a process group of its own, killed
+        by the kernel when this process ends, however it ends
+        (children.die_with_parent: `ip netns exec` execs argv in place)."""
+        from ..children import die_with_parent
+        parent = os.getpid()
         proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv],
-                                start_new_session=True, **kw)
+                                start_new_session=True,
+                                preexec_fn=lambda: die_with_parent(parent),
+                                **kw)
         self.procs.append(proc)
         return proc
 

@@ -175,11 +175,20 @@ def _ppp_with_direction(buf, off, stop):
 
 
 def _pppoe(buf, off, stop):
-    """RFC 2516 session stage: VER/TYPE 0x11, CODE 0, session id, length,
-    then the PPP protocol."""
+    """RFC 2516 session stage: VER/TYPE 0x11, CODE 0, session id, LENGTH
+    (of the PPP payload, protocol field included), then the PPP protocol.
+    An IPv4 header that does not fit in LENGTH is not inside this session
+    (Wireshark reads the session to LENGTH and finds no message there)."""
     if off + 8 > stop or buf[off] != 0x11 or buf[off + 1] != 0:
         return None
-    return _ppp_protocol(buf, off + 6, stop)
+    step = _ppp_protocol(buf, off + 6, stop)
+    if step is None:
+        return None
+    end = off + 6 + (buf[off + 4] << 8 | buf[off + 5])
+    layer, inner = step
+    if layer == "ip" and inner + 20 > end:
+        return None
+    return step
 
 
 def _chdlc(buf, off, stop):

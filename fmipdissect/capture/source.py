@@ -7,6 +7,14 @@ never written; standard input and file objects given by the caller are not
 closed.  ChunkBuffer reads a Source one chunk at a time (CHUNK octets,
 more only for a record that is longer), so memory stays flat whatever the
 capture's size.
+
+A live source (a pipe, terminal or socket: `tcpdump -w - | fmip-lint -`)
+is not waited on until a chunk is full: each refill takes what one read
+returns, so every record is checked as soon as it has arrived
+(docs/reliability.md, "Live input").  A caller's file object that fails
+mid-stream (its read() raises, or returns more than asked) ends the
+capture there, as a cut stream does: the findings so far are kept
+(docs/api.md).
 """
 
 from __future__ import annotations
@@ -42,8 +50,22 @@ def _read_full(read, n: int) -> bytes:
             break
         if not isinstance(more, (bytes, bytearray)):
             raise TypeError("not a binary stream")
+        if len(more) > n - len(head):
+            raise ValueError(f"read({n - len(head)}) returned {len(more)} "
+                             f"octets")
         head += more
     return bytes(head)
+
+
+def _live(f) -> bool:
+    """A pipe, terminal (character device) or socket: data comes as it is
+    made, and a read returns what is there."""
+    import stat
+    try:
+        mode = os.fstat(f.fileno()).st_mode
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
 
 
 def _hex(head: bytes) -> str:
@@ -62,6 +84,12 @@ class Source:
         self._stream = raw
         self._counted = None
         self._plain_read = 0
+        self.live = _live(raw)
+        # one read at a time from a live buffered stream: readinto waits
+        # for the whole view, and so may readinto1 once the octets it holds
+        # are copied; read1 returns those alone, or makes one read
+        self._readinto = (self._read1 if self.live and hasattr(raw, "read1")
+                          else raw.readinto)
 
     def open(self) -> bytes:
         """Recognise compression; return the first HEAD octets of the
@@ -71,6 +99,9 @@ class Source:
             head = _read_full(self._raw.read, MAGIC_MAX)
         except TypeError:
             raise CaptureError(f"{name}: not a binary file object") from None
+        except ValueError as exc:            # a closed file object
+            raise CaptureError(f"{name}: cannot read: {_reason(exc)}") \
+                from None
         codec = detect(head)
         if codec is None:
             head += _read_full(self._raw.read, HEAD - len(head))
@@ -91,9 +122,20 @@ class Source:
                                f"empty inside")
         return head
 
+    def _read1(self, view) -> int:
+        data = self._raw.read1(len(view))
+        view[:len(data)] = data
+        return len(data)
+
     def readinto(self, view) -> int:
         if self._counted is None:
-            n = self._raw.readinto(view)
+            try:
+                n = self._readinto(view)
+            except Exception as exc:        # the caller's object: any way
+                if self._owned and not isinstance(exc, StreamError):
+                    raise                   # our own file: CaptureReader's
+                raise StreamError(f"reading failed ({_reason(exc)})") \
+                    from None
             self._plain_read += n or 0
             return n or 0
         try:
@@ -134,10 +176,15 @@ def open_source(source, name: str | None = None) -> Source:
     if hasattr(source, "read"):
         label = name or str(getattr(source, "name", "") or "<file object>")
         if not hasattr(source, "readinto"):
-            source = io.BufferedReader(_Readable(source))
+            # not through io.BufferedReader: it would drop the octets of
+            # a read that fills half its view before the next one raises
+            source = _Readable(source)
         return Source(label, source, False, _size(source))
     path = os.fspath(source)
     if path == "-":
+        if sys.stdin is None or sys.stdin.closed:      # `<&-`
+            raise CaptureError("-: standard input is closed; pipe a capture "
+                               "into it (e.g. tcpdump -w - | ...)")
         stdin = sys.stdin.buffer
         if stdin.isatty():
             raise CaptureError("-: standard input is a terminal; pipe a "
@@ -175,6 +222,11 @@ class _Readable(io.RawIOBase):
 
     def readinto(self, view) -> int:
         data = self._f.read(len(view))
+        if data is None:
+            return None
+        if len(data) > len(view):
+            raise StreamError(f"read({len(view)}) returned {len(data)} "
+                              f"octets")
         view[:len(data)] = data
         return len(data)
 
@@ -214,6 +266,7 @@ class ChunkBuffer:
         avail = rest
         readinto = self.source.readinto
         with memoryview(buf) as view:
+            live = self.source.live
             while avail < size and not self.eof:
                 with view[avail:size] as free:
                     try:
@@ -225,6 +278,8 @@ class ChunkBuffer:
                     self.eof = True
                     break
                 avail += n
+                if live and avail >= need:
+                    break           # what has arrived is checked now
         self.avail = avail
         buf[avail:avail + PAD] = SENTINEL
         if avail >= size and chunk < CHUNK:

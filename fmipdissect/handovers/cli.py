@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 
 from ..errors import InputError
-from ..live import add_live_arguments, no_live_options, writable
+from ..live import add_live_arguments, no_live_options
+from ..output import check_target
 from ..analysis import (GC_THRESHOLD, CaptureHandovers, build_config,
                         progress_for)
 from ..spec import protocol as P
@@ -65,8 +65,6 @@ def run(args) -> int:
 
 def _handovers(args, names) -> int:
     """The handovers of args.captures (names: path -> the records' file)."""
-    if args.html:
-        writable(args.html, "--html")        # before the analysis
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.max_diagrams < 0:
@@ -81,10 +79,7 @@ def _handovers(args, names) -> int:
     diagrams = 0
     if args.html:
         from .html import HtmlReport
-        if any(os.path.realpath(args.html) == os.path.realpath(c)
-               for c in args.captures):
-            raise InputError(f"--html {args.html}: is one of the captures "
-                             f"(refusing to overwrite it)")
+        check_target(args.html, "HTML report", "--html", args.captures)
         sinks.append(HtmlReport(args.html, args.max_diagrams))
         diagrams = args.max_diagrams
     prog = "fmipdissect handovers"

@@ -17,11 +17,11 @@ histograms are computed from the Summary's values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 
-from ..errors import InputError
+from ..errors import one_line
+from ..output import atomic_output
 from ..spec import protocol as P
 from .records import LATENCY_KEYS, HandoverRecord
 from .report import LATENCY_LABELS, Report, clock
@@ -127,8 +127,6 @@ class HtmlReport(Report):
 
     def __init__(self, path: str, max_diagrams: int):
         super().__init__(None)
-        if not Path(path).resolve().parent.is_dir():
-            raise InputError(f"--html {path}: no such directory")
         self.path = path
         self.max_diagrams = max_diagrams
         self.rows: list[HandoverRecord] = []
@@ -154,11 +152,11 @@ class HtmlReport(Report):
             latency=s.latency(), labels=LATENCY_LABELS, keys=LATENCY_KEYS,
             histograms={k: histogram(s.values[k]) for k in LATENCY_KEYS},
             rows=self.rows, table_cap=TABLE_ROWS, diagrams=self.diagrams,
-            max_diagrams=self.max_diagrams, clock=clock, ms=_ms)
-        try:
-            Path(self.path).write_text(page, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--html {self.path}: {exc.strerror}") from None
+            max_diagrams=self.max_diagrams, clock=clock, ms=_ms,
+            shown=one_line)
+        # the output rule (fmipdissect/output.py): replaced once complete
+        with atomic_output(self.path, what="HTML report") as out:
+            out.write(page)
 
 
 def _ms(value):

@@ -7,6 +7,7 @@ the Summary (counts and latency values for the percentiles) is kept.
 
 from __future__ import annotations
 
+from ..errors import one_line
 from .records import CODE_KEYS, LATENCY_KEYS, HandoverRecord, Summary
 
 LATENCY_LABELS = {"rtsolpr_prrtadv": "RtSolPr-PrRtAdv", "hi_hack": "HI-HAck",
@@ -106,7 +107,7 @@ class TextReport(Report):
 
     def file_start(self, name: str) -> None:
         if self.multiple:
-            self.out.write(f"{name}:\n")
+            self.out.write(f"{one_line(name)}:\n")
         self.out.write(self.row.format(*(c[0] for c in self.columns)).rstrip()
                        + "\n")
 
@@ -118,7 +119,7 @@ class TextReport(Report):
     def file_done(self, name: str, count: int) -> None:
         super().file_done(name, count)
         if not count:
-            self.out.write(f"(no handover in {name})\n")
+            self.out.write(f"(no handover in {one_line(name)})\n")
         if self.multiple:
             self.out.write("\n")
 
@@ -178,8 +179,25 @@ CSV_FIELDS = (["file", "mn", "pcoa", "ncoa", "par", "nar", "mode",
               + ["errors", "warnings", "infos", "frames"])
 
 
+# A text cell starting with one of these is a formula to a spreadsheet
+# (CSV injection): it is written after a "'", as OWASP advises.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell: empty for null; text on one line (one_line: a CR or LF
+    in a file name cannot split the row) and never a formula."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    value = one_line(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 class CsvReport(Report):
-    """One row per handover; frames space-separated; empty for null."""
+    """One row per handover; frames space-separated; empty for null; text
+    cells through csv_cell."""
 
     def __init__(self, out):
         super().__init__(out)
@@ -195,7 +213,7 @@ class CsvReport(Report):
         row += [d["codes"][k] for k in CODE_KEYS]
         row += [d["findings"][k] for k in ("errors", "warnings", "infos")]
         row.append(" ".join(map(str, d["frames"])))
-        self.writer.writerow(["" if v is None else v for v in row])
+        self.writer.writerow([csv_cell(v) for v in row])
 
 
 REPORTS = {"text": TextReport, "json": JsonReport, "csv": CsvReport}

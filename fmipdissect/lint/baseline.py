@@ -57,8 +57,8 @@ class Baseline:
             self.known = _load(read)
         self.write_folder = None
         if write is not None:
-            from ..live import writable
-            writable(write, "--write-baseline")      # before the run
+            from ..output import check_target
+            check_target(write, "baseline", "--write-baseline")  # before
             self.write_folder = _folder(write)
 
     def _identity(self, f, folder: str) -> tuple:

@@ -32,7 +32,7 @@ from ..live import no_live_options
 from .options import add_flow_arguments, per_file, resolve, use_colour
 from .report import FORMATS, list_rules, make_report
 from .report.common import fails, plural
-from .report.output import atomic_output, same_file
+from ..output import atomic_output, check_target, same_file
 
 PROGRESS_MIN_BYTES = 16 << 20   # smaller captures finish before a bar helps
 
@@ -148,6 +148,7 @@ class _Run:
         self.spool = spool           # CommentSpool of --annotate, or None
         self.done = []               # FileStats of each capture read
         self.failed = False
+        self.interrupted = False     # SIGINT: the report has what came
 
     def finding(self, f) -> None:
         if self.baseline is not None and not self.baseline.keep(f):
@@ -199,30 +200,49 @@ class _Run:
             except InputError as exc:
                 self.file_failed(path, str(exc))
                 continue
+            except KeyboardInterrupt:
+                # Ctrl-C on live input: what was found so far, a summary,
+                # the report closed, then exit status 130
+                self.interrupted = True
+                self.file_done(run.stats)
+                return
             self.file_done(run.stats)
 
     def parallel(self, jobs: int) -> None:
         """Workers spool each file's findings to a temporary file; the
         parent reads them back in argument order, one finding at a time, so
-        neither holds a file's findings (map() keeps the order)."""
-        import tempfile
-        from concurrent.futures import ProcessPoolExecutor
+        neither holds a file's findings (imap keeps the order).  However
+        the parent ends, the workers end with it (children.py) and the
+        spool folder goes: SIGPIPE is ignored meanwhile, so a reader that
+        goes away (`| head -1`) is a BrokenPipeError that unwinds through
+        the `with` blocks instead of killing the parent at once."""
+        import shutil
+        from ..children import ignored_sigpipe, private_folder
         paths = self.args.captures
-        with tempfile.TemporaryDirectory(prefix="fmip-lint-") as tmp:
-            work = [(path, self.config_for(path),
-                     os.path.join(tmp, f"{i}.spool"))
-                    for i, path in enumerate(paths)]
-            with ProcessPoolExecutor(min(jobs, len(work))) as pool:
-                for (path, _, spool), (stats, error) in zip(
-                        work, pool.map(_worker, work)):
-                    if stats is not None:
-                        for f in read_spool(spool):
-                            self.finding(f)
-                        os.unlink(spool)
-                    if error is not None:
-                        self.file_failed(path, error)
-                    else:
-                        self.file_done(stats)
+        with ignored_sigpipe():
+            tmp = private_folder("fmip-lint-")
+            try:
+                self._spooled(jobs, paths, tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _spooled(self, jobs: int, paths, tmp: str) -> None:
+        """The captures through the workers, findings read back in order."""
+        from ..children import worker_pool      # -j only (start-up)
+        work = [(path, self.config_for(path),
+                 os.path.join(tmp, f"{i}.spool"))
+                for i, path in enumerate(paths)]
+        with worker_pool(min(jobs, len(work))) as pool:
+            for (path, _, spool), (stats, error) in zip(
+                    work, pool.imap(_worker, work)):
+                if stats is not None:
+                    for f in read_spool(spool):
+                        self.finding(f)
+                    os.unlink(spool)
+                if error is not None:
+                    self.file_failed(path, error)
+                else:
+                    self.file_done(stats)
 
     def status(self) -> int:
         if self.failed:
@@ -237,28 +257,54 @@ class _Run:
 
 
 def _check_paths(args) -> None:
-    """Options that name files: one line and status 2 before any work."""
+    """Options that name files: one line and status 2 before any work (the
+    output rule of fmipdissect/output.py)."""
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.jobs < 1:
         raise InputError(f"-j {args.jobs}: must be at least 1")
     outputs = [("-o", args.output)] if args.output not in (None, "-") else []
     if args.annotate is not None:
-        if len(args.captures) != 1 or args.captures[0] == "-":
-            raise InputError("--annotate takes exactly one CAPTURE file (it "
-                             "is read twice: not standard input)")
+        if len(args.captures) != 1 or not _regular(args.captures[0]):
+            raise InputError("--annotate takes exactly one CAPTURE, a "
+                             "regular file (it is read twice: not standard "
+                             "input or a pipe)")
         if args.annotate == "-":
             raise InputError("--annotate -: give a file name for the "
                              "annotated capture")
         outputs.append(("--annotate", args.annotate))
     for option, out in outputs:
-        for capture in args.captures:
-            if capture != "-" and same_file(out, capture):
-                raise InputError(f"{option} {out}: is the capture {capture}; "
-                                 f"refusing to overwrite the input")
+        check_target(out, "output", option, args.captures)
     if len(outputs) == 2 and same_file(outputs[0][1], outputs[1][1]):
         raise InputError(f"-o and --annotate name the same file "
                          f"{args.output}")
+
+
+# formats whose lines stand alone: printed as they come on live input (the
+# document formats, json, sarif and junit, are complete only at the end)
+LIVE_FORMATS = ("text", "github")
+
+
+def _live_input(captures) -> bool:
+    """Standard input, a FIFO or a terminal among the captures."""
+    import stat
+    for path in captures:
+        try:
+            mode = os.stat(0 if path == "-" else path).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode):
+            return True
+    return False
+
+
+def _regular(path: str) -> bool:
+    """A regular file (a pipe, /dev/stdin or <(...) cannot be read twice)."""
+    import stat
+    try:
+        return path != "-" and stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True         # missing: the reader says so, in one line
 
 
 def run(args) -> int:
@@ -305,6 +351,8 @@ def _lint(args, names) -> int:
             report = make_report(args.format, out, colour=colour,
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
+            if args.format in LIVE_FORMATS and _live_input(args.captures):
+                out.reconfigure(line_buffering=True)   # each finding now
             lint = _Run(args, config, report, spool)
             lint.names, lint.baseline = names, baseline
             # worker processes cannot read our standard input: "-" runs here
@@ -314,8 +362,11 @@ def _lint(args, names) -> int:
             else:
                 lint.serial()
             report.close(lint.done)
-        if args.write_baseline and not lint.failed:
+        if args.write_baseline and not lint.failed and not lint.interrupted:
             _wrote_baseline(args, lint.baseline.save())
+        if lint.interrupted:
+            print(f"{_prog(args)}: interrupted", file=sys.stderr)
+            return 130
         if spool is not None and lint.done:
             _annotate(args.captures[0], args.annotate, spool)
     finally:

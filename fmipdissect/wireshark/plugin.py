@@ -97,6 +97,11 @@ def install(text: str) -> Path:
     except OSError as exc:
         raise InputError(f"cannot install into {folder}: "
                          f"{exc.strerror}") from None
+    # someone else's fmip.lua is kept, as --uninstall keeps it
+    if (target.is_file() and not target.is_symlink()
+            and not _written_by_us(target)):
+        raise InputError(f"{target} was not written by `fmipdissect lua`; "
+                         f"not replacing it (move it away first)")
     write_atomically(target, text)
     print(f"installed {target}", file=sys.stderr)
     legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
