@@ -101,3 +101,22 @@ def test_live_mistakes_are_one_line(tmp_path):
                               text=True)
         assert done.returncode == 2 and words in done.stderr, done.stderr
         assert len(done.stderr.splitlines()) == 1
+
+
+def test_findings_print_as_they_happen_and_ctrl_c_ends_it(veth, tmp_path):
+    import signal
+    nets, ns = veth
+    flow = lintcaps.write(tmp_path / "flow.pcap", error_flow())
+    saved = tmp_path / "live.pcapng"
+    lint = nets.start(ns, [*PYTHON, "lint", "--isolated", "-i", "v1",
+                           "--save", str(saved)],
+                      env=ENV, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True)
+    _wait_for(saved, lint)
+    _send(nets, ns, flow)
+    first = lint.stdout.readline()            # while it still runs
+    assert "v1:1: error FM101" in first and lint.poll() is None
+    os.kill(lint.pid, signal.SIGINT)          # our own process, by its id
+    out, err = lint.communicate(timeout=30)
+    assert lint.returncode == 130 and "interrupted" in err
+    assert "v1: 4 packets, 4 FMIPv4 messages" in out
