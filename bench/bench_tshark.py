@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_tshark.py [--packets 100000] [--runs 3]
                                            [--repeats 5000,10000,20000]
                                            [--requests 20000]
+                                           [--parts ratio,repeats,memory,ordinary]
 
 Three measurements, each tshark run in its own process with the package's
 isolated configuration (fmipdissect.wireshark.tshark.isolated_env: no
@@ -23,6 +24,10 @@ thing):
    the peak RSS (wait4) with and without the plugin; the plugin's extra
    growth from Q to 2Q requests, divided by Q, is what one request costs
    for the whole run.
+4. Ordinary captures.  200,000 packets (--ordinary-packets) of UDP/TCP
+   background with 1% FMIPv4, and with one handover (about 0%): `tshark
+   -n -r`, `-T fields -e frame.number` and `-2 -V`, with and without the
+   plugin, runs taking turns, best of --runs.
 
 Beside the plugin, row 1 times a floor: the cheapest Lua dissector that
 shows the same tree, written here from the plugin's own output.  For each
@@ -268,7 +273,40 @@ def memory(q: int, work: Path) -> None:
           f"not yet collected included)")
 
 
-PARTS = ("ratio", "repeats", "memory")     # what --parts can name
+# Ordinary captures: UDP/TCP background with 1% FMIPv4 messages, and with
+# one handover in 200,000 packets (about 0%); the commands of a user who
+# installed the plugin and reads other traffic.
+ORDINARY_SHARES = (("1% FMIPv4", 0.99), ("~0% FMIPv4", 0.99999))
+ORDINARY_COMMANDS = (("tshark -n -r", ()),
+                     ("tshark -n -T fields -e frame.number",
+                      ("-T", "fields", "-e", "frame.number")),
+                     ("tshark -n -2 -V", ("-2", "-V")))
+
+
+def ordinary(packets: int, runs: int, work: Path) -> None:
+    """The plugin's cost on captures with little or no FMIPv4: with and
+    without it, runs taking turns, best of runs each."""
+    from fmipdissect.gen.generate import GenOptions, generate_file
+    print(f"\n4. Cost of the plugin on ordinary captures ({packets:,} "
+          f"packets), best of {runs}, with and without taking turns")
+    print(f"{'capture':<12}{'command':<38}{'without':>9}{'with':>9}"
+          f"{'ratio':>8}{'CPU ratio':>11}")
+    for label, share in ORDINARY_SHARES:
+        path = work / f"ordinary-{share}.pcap"
+        generate_file(GenOptions(scenario="predictive", packets=packets,
+                                 background=share), path)
+        for name, args in ORDINARY_COMMANDS:
+            timed = {False: [], True: []}
+            for _ in range(runs):
+                for lua in (False, True):
+                    timed[lua].append(run_tshark(cmd(path, *args, lua=lua)))
+            w0, w1 = (min(r[0] for r in timed[x]) for x in (False, True))
+            c0, c1 = (min(r[1] for r in timed[x]) for x in (False, True))
+            print(f"{label:<12}{name:<38}{w0:8.2f}s{w1:8.2f}s"
+                  f"{w1 / w0:7.2f}x{c1 / c0:10.2f}x")
+
+
+PARTS = ("ratio", "repeats", "memory", "ordinary")   # what --parts can name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parts", default=",".join(PARTS),
                     help="which measurements to run, comma-separated "
                          "(default %(default)s)")
+    ap.add_argument("--ordinary-packets", type=int, default=200_000,
+                    help="packets of the ordinary captures (default "
+                         "%(default)s)")
     ap.add_argument("--capture", type=Path,
                     help="use this capture for the cost ratio instead of "
                          "generating one")
@@ -300,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         LUA.write_bytes(T.dissector_path().read_bytes())
         print("plugin:", T.dissector_path(), "(a copy, taken at the start)")
         path = args.capture
-        if path is None:
+        if path is None and parts & {"ratio"}:
             path = work / f"fmip-{args.packets}.pcap"
             print(f"writing {args.packets} FMIPv4 messages to {path.name} ...",
                   file=sys.stderr)
@@ -312,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                     work)
         if "memory" in parts:
             memory(args.requests, work)
+        if "ordinary" in parts:
+            ordinary(args.ordinary_packets, args.runs, work)
     return 0
 
 

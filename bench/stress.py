@@ -135,11 +135,45 @@ def build_gzip_bomb(path: Path, n: int) -> None:
           compress=lambda: zlib.compressobj(9, zlib.DEFLATED, 31))
 
 
+def build_deep_tunnels(path: Path, n: int) -> None:
+    """FBUs each inside IP-in-IP headers as deep as the walk follows, plus
+    one frame deeper than that (a tunnel-too-deep note): time per frame
+    grows with the depth, memory must not."""
+    fbu = _ip(17, _udp(434, 434, _fbu()))
+    deep = fbu
+    for _ in range(200):
+        deep = _ip(4, deep)
+    deeper = deep
+    for _ in range(100):
+        deeper = _ip(4, deeper)
+    _pcap(path, (ETH + (deeper if i == 0 else deep) for i in range(n)))
+
+
+def build_custom_blocks(path: Path, n: int) -> None:
+    """A pcapng of n Custom Blocks (each a Wireshark frame number) with an
+    FBU every 100th: frame counting and the block walk at size."""
+    custom = struct.pack("<II", 0x00000BAD, 20) + struct.pack("<I", 32473) \
+        + b"abcd" + struct.pack("<I", 20)
+    fbu = ETH + _ip(17, _udp(434, 434, _fbu()))
+    pad = bytes(-len(fbu) % 4)
+    epb = struct.pack("<IIIIIII", 6, 32 + len(fbu) + len(pad), 0, 0, 0,
+                      len(fbu), len(fbu)) + fbu + pad \
+        + struct.pack("<I", 32 + len(fbu) + len(pad))
+    shb = struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28)
+    idb = struct.pack("<IIHHII", 1, 20, 1, 0, 65535, 20)
+    with open(path, "wb") as f:
+        f.write(shb + idb)
+        for i in range(n):
+            f.write(epb if i % 100 == 0 else custom)
+
+
 FAMILIES = {f.name: f for f in (
     S.Family("interfaces", build_interfaces, unit="interfaces"),
     S.Family("reversed-frags", build_reversed_fragments, unit="fragments"),
     S.Family("fragmented-bg", build_fragmented_background, unit="packets"),
     S.Family("gzip-bomb", build_gzip_bomb, unit="packets"),
+    S.Family("deep-tunnels", build_deep_tunnels, unit="packets"),
+    S.Family("custom-blocks", build_custom_blocks, unit="blocks"),
 )}
 READER_FAMILIES = list(FAMILIES)
 FAMILIES.update(S.FAMILIES)      # the checker's session families

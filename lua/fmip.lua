@@ -4,10 +4,12 @@
 --
 --  * FBU (type 20) and FBAck (type 21) on UDP port 434 (preference); every
 --    other Mobile IPv4 type goes to Wireshark's built-in "mip" dissector.
---  * RtSolPr, PrRtAdv, HI and HAck (ICMP type 41, subtypes 6-9): a
---    postdissector adds the FMIPv4 tree after the built-in ICMP one, which
---    keeps icmp.type, icmp.code and icmp.checksum (Wireshark 4.0 has no
---    subdissector table for ICMP type 41).  Other frames are left untouched.
+--  * RtSolPr, PrRtAdv, HI and HAck (ICMP type 41, subtypes 6-9): the plugin
+--    holds ICMP's "ip.proto" entry, lets the built-in ICMP dissector
+--    dissect every ICMP message (icmp.type, icmp.code and icmp.checksum stay
+--    its own) and adds the FMIPv4 tree after it for these four (Wireshark
+--    4.0 has no subdissector table for ICMP types).  Frames that are neither
+--    ICMP nor on the UDP port never reach Lua.
 --  * Expert infos carry the checker's rule id, slug and decision D10 severity.
 --
 -- Compatibility: Wireshark 4.0 (Lua 5.2) and 4.4+ (Lua 5.4).  No bit32 and
@@ -25,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+3b7989e2f8d2"
+local PLUGIN_VERSION = "0.1.0+7e0bc8177df5"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -84,9 +86,6 @@ local ipairs, pairs, next, type, tostring, tonumber, pcall =
 local byte, format, floor = string.byte, string.format, math.floor
 
 local fmip = Proto("fmip", "Mobile IPv4 Fast Handovers (RFC 4988)")
--- The ICMP side runs as a postdissector of its own, so that the UDP
--- dissector of "fmip" stays a plain dissector-table entry.
-local fmip_icmp = Proto("fmip_icmp", "FMIPv4 over ICMP type 41 (postdissector)")
 
 -- ---------------------------------------------------------------------------
 -- Data from fmipdissect/spec/protocol.py and the rulebook
@@ -117,6 +116,8 @@ local N = {
   AUTH_LENGTH_AT = 2,
   AUTH_HEAD = 4,
   ICMP_SUBTYPE_OFFSET = 4,
+  IPV4_HEADER_MIN = 20,
+  UDP_HEADER = 8,
   LIFETIME_HIGH_OCTET_FROM = 256,
   SPI_RESERVED_MAX = 255,
   ADDR_NCOA = 2,
@@ -124,6 +125,8 @@ local N = {
   IPV4_PREFIX_MAX = 32,
   PAD1 = 0,
   PADN = 1,
+  AUTH_ALGORITHMS = {["hmac-md5"] = 16, ["hmac-sha1"] = 20, ["hmac-sha256"] = 32},
+  DEFAULT_AUTH_ALGORITHM = "hmac-md5",
   LLA_WILDCARD = 0,
   OPT_IPV4_ADDR = 21,
   SKIPPABLE_EXTENSION_MIN = 128,
@@ -147,6 +150,8 @@ local VS_MIP_EXTENSION = {
   [34] = "Foreign-Home Authentication",
   [36] = "Generalized Mobile IP Authentication",
 }
+local VS_CHECKSUM_STATUS = {[0] = "Bad", [1] = "Good", [2] = "Unverified"}
+local VS_PAD = {[0] = "Pad1", [1] = "PadN"}
 
 local MESSAGES = {}
 MESSAGES.fbu = {
@@ -923,6 +928,8 @@ OPTIONS[22] = {
 }
 
 local OPTIONS_LLA_TYPE = 20
+-- New IPv4 Address option: Option-Code -> its own filter field (RFC 4988 6.2)
+local ADDRESS_FIELDS = {[1] = "fmip.opt.pcoa", [2] = "fmip.opt.ncoa", [3] = "fmip.opt.nar"}
 local LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 local NTP_FIELD = "ident"
 -- Type and Length of every option (RFC 4988 6), for options not understood
@@ -957,6 +964,7 @@ local INFO_LABELS = {
   {"lifetime", "Lifetime"},
 }
 local D1_NOTE = " (its high octet, the figure's 'reserved' field, is not zero; decision D1)"
+local CHECKSUM_D2_NOTE = "ICMP's own checksum check says %s, this one %s: RFC 4988 5.3-5.6 compute the checksum with the Reserved bits zeroed, ICMP's check sums them as sent (decision D2)"
 local AT_CAPTURE_END = "before the capture ends"
 
 local MIP_BY_TYPE, ICMP_BY_SUBTYPE = {}, {}
@@ -970,58 +978,64 @@ end
 
 local F = {}
 local field_list = {}
-F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil)
-F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil)
-F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80)
-F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40)
-F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20)
-F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10)
-F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8)
-F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4)
-F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2)
-F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1)
-F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil)
-F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address")
-F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)")
-F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)")
-F["fmip.ident"] = ProtoField.uint64("fmip.ident", "Identification", base.HEX, nil, nil)
-F["fmip.code"] = ProtoField.uint8("fmip.code", "Code", base.DEC, nil, nil)
-F["fmip.checksum"] = ProtoField.uint16("fmip.checksum", "Checksum", base.HEX, nil, nil)
-F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICMP_SUBTYPE, nil)
-F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil)
-F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil)
-F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80)
-F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40)
-F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f)
-F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil)
-F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil)
-F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil)
-F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address")
-F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address")
-F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil)
-F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil)
-F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, nil, nil)
-F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil)
-F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil)
-F["fmip.auth.spi"] = ProtoField.uint32("fmip.auth.spi", "SPI", base.HEX, nil, nil)
-F["fmip.opt"] = ProtoField.none("fmip.opt", "Option")
-F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension")
-F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension")
-F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE)
-F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON)
-F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE)
-F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE)
-F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil)
-F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil)
-F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE)
-F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil)
-F["fmip.checksum.status"] = ProtoField.string("fmip.checksum.status", "Checksum status (decision D2)", base.ASCII)
-F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC)
-F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE)
-F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE)
-F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time")
+F["fmip.type"] = ProtoField.uint8("fmip.type", "Type", base.DEC, VS_MIP_TYPE, nil, "Type of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.flags"] = ProtoField.uint8("fmip.flags", "Flags", base.HEX, nil, nil, "Flags of FBU (RFC 4988 5.1)")
+F["fmip.flags.s"] = ProtoField.bool("fmip.flags.s", "Simultaneous bindings", 8, {"Set", "Not set"}, 0x80, "Simultaneous bindings of FBU (RFC 4988 5.1); checked by FM102 fbu-s-b-flags-set")
+F["fmip.flags.b"] = ProtoField.bool("fmip.flags.b", "Broadcast datagrams", 8, {"Set", "Not set"}, 0x40, "Broadcast datagrams of FBU (RFC 4988 5.1); checked by FM102 fbu-s-b-flags-set")
+F["fmip.flags.d"] = ProtoField.bool("fmip.flags.d", "Decapsulation by mobile node", 8, {"Set", "Not set"}, 0x20, "Decapsulation by mobile node of FBU (RFC 4988 5.1)")
+F["fmip.flags.m"] = ProtoField.bool("fmip.flags.m", "Minimal encapsulation", 8, {"Set", "Not set"}, 0x10, "Minimal encapsulation of FBU (RFC 4988 5.1)")
+F["fmip.flags.g"] = ProtoField.bool("fmip.flags.g", "GRE encapsulation", 8, {"Set", "Not set"}, 0x8, "GRE encapsulation of FBU (RFC 4988 5.1)")
+F["fmip.flags.r"] = ProtoField.bool("fmip.flags.r", "Reserved (r)", 8, {"Set", "Not set"}, 0x4, "Reserved (r) of FBU (RFC 4988 5.1); checked by FM103 fbu-reserved-flags-set")
+F["fmip.flags.t"] = ProtoField.bool("fmip.flags.t", "Reverse tunneling", 8, {"Set", "Not set"}, 0x2, "Reverse tunneling of FBU (RFC 4988 5.1)")
+F["fmip.flags.x"] = ProtoField.bool("fmip.flags.x", "Reserved (x)", 8, {"Set", "Not set"}, 0x1, "Reserved (x) of FBU (RFC 4988 5.1); checked by FM103 fbu-reserved-flags-set")
+F["fmip.lifetime"] = ProtoField.uint16("fmip.lifetime", "Lifetime", base.DEC + base.UNIT_STRING, {" second", " seconds"}, nil, "Lifetime of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2); checked by FM101 fbu-lifetime-over-limit")
+F["fmip.homeaddr"] = ProtoField.ipv4("fmip.homeaddr", "Home Address", "Home Address of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.haaddr"] = ProtoField.ipv4("fmip.haaddr", "Home Agent (PAR)", "Home Agent (PAR) of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.coa"] = ProtoField.ipv4("fmip.coa", "Care-of Address (NAR)", "Care-of Address (NAR) of FBU (RFC 4988 5.1)")
+F["fmip.ident"] = ProtoField.uint64("fmip.ident", "Identification", base.HEX, nil, nil, "Identification of FBU (RFC 4988 5.1), FBAck (RFC 4988 5.2)")
+F["fmip.code"] = ProtoField.uint8("fmip.code", "Code", base.DEC, nil, nil, "Code of FBAck (RFC 4988 5.2), RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.checksum"] = ProtoField.uint16("fmip.checksum", "Checksum", base.HEX, nil, nil, "Checksum of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.subtype"] = ProtoField.uint8("fmip.subtype", "Subtype", base.DEC, VS_ICMP_SUBTYPE, nil, "Subtype of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.reserved"] = ProtoField.uint8("fmip.reserved", "Reserved", base.HEX, nil, nil, "Reserved of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HAck (RFC 4988 5.6); checked by FM203 icmp-reserved-not-zero")
+F["fmip.identifier"] = ProtoField.uint16("fmip.identifier", "Identifier", base.DEC, nil, nil, "Identifier of RtSolPr (RFC 4988 5.3), PrRtAdv (RFC 4988 5.4), HI (RFC 4988 5.5), HAck (RFC 4988 5.6)")
+F["fmip.hi.flags"] = ProtoField.uint8("fmip.hi.flags", "Flags", base.HEX, nil, nil, "Flags of HI (RFC 4988 5.5); checked by FM203 icmp-reserved-not-zero")
+F["fmip.hi.s"] = ProtoField.bool("fmip.hi.s", "Assigned address configuration (S)", 8, {"Set", "Not set"}, 0x80, "Assigned address configuration (S) of HI (RFC 4988 5.5)")
+F["fmip.hi.u"] = ProtoField.bool("fmip.hi.u", "Buffer (U)", 8, {"Set", "Not set"}, 0x40, "Buffer (U) of HI (RFC 4988 5.5)")
+F["fmip.hi.reserved"] = ProtoField.uint8("fmip.hi.reserved", "Reserved bits", base.HEX, nil, 0x3f, "Reserved bits of HI (RFC 4988 5.5); checked by FM203 icmp-reserved-not-zero")
+F["fmip.opt.type"] = ProtoField.uint8("fmip.opt.type", "Type", base.DEC, VS_OPTION_TYPE, nil, "Type of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.len"] = ProtoField.uint8("fmip.opt.len", "Length (8-octet units)", base.DEC, nil, nil, "Length (8-octet units) of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.code"] = ProtoField.uint8("fmip.opt.code", "Option-Code", base.DEC, nil, nil, "Option-Code of the Link-Layer Address option (RFC 4988 6.1), the New IPv4 Address option (RFC 4988 6.2), the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.lla"] = ProtoField.ether("fmip.opt.lla", "Link-Layer Address", "Link-Layer Address of the Link-Layer Address option (RFC 4988 6.1)")
+F["fmip.opt.reserved/8"] = ProtoField.uint8("fmip.opt.reserved", "Reserved", base.HEX, nil, nil, "Reserved of the New IPv4 Address option (RFC 4988 6.2); checked by FM307 option-reserved-not-zero")
+F["fmip.opt.addr"] = ProtoField.ipv4("fmip.opt.addr", "Address", "Address of the New IPv4 Address option (RFC 4988 6.2)")
+F["fmip.opt.prefixlen"] = ProtoField.uint8("fmip.opt.prefixlen", "Prefix-Length", base.DEC, nil, nil, "Prefix-Length of the New Router Prefix Information option (RFC 4988 6.3)")
+F["fmip.opt.reserved/32"] = ProtoField.uint32("fmip.opt.reserved", "Reserved", base.HEX, nil, nil, "Reserved of the New Router Prefix Information option (RFC 4988 6.3); checked by FM307 option-reserved-not-zero")
+F["fmip.auth.type"] = ProtoField.uint8("fmip.auth.type", "Type", base.DEC, VS_MIP_EXTENSION, nil, "Type of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.subtype"] = ProtoField.uint8("fmip.auth.subtype", "Subtype", base.DEC, VS_AUTH_SUBTYPE, nil, "Subtype of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.len"] = ProtoField.uint16("fmip.auth.len", "Length", base.DEC, nil, nil, "Length of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.auth.spi"] = ProtoField.uint32("fmip.auth.spi", "SPI", base.HEX, nil, nil, "SPI of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.opt"] = ProtoField.none("fmip.opt", "Option", "An option of an ICMP FMIPv4 message (RFC 4988 6)")
+F["fmip.ext"] = ProtoField.none("fmip.ext", "Mobile IPv4 extension", "An extension of FBU or FBAck (RFC 3344 1.9, decisions D4 and D5)")
+F["fmip.auth"] = ProtoField.none("fmip.auth", "MN-PAR Authentication Extension", "The Generalized Mobile IP Authentication Extension (RFC 4721 5; RFC 4988 5.1 and 5.2 require subtype MN-PAR)")
+F["fmip.opt.padding"] = ProtoField.bytes("fmip.opt.padding", "Padding", base.NONE, "Octets after the link-layer address: nothing, Pad1 or one PadN (RFC 4988 6.1, decision D3)")
+F["fmip.opt.pad"] = ProtoField.uint8("fmip.opt.pad", "Padding option", base.DEC, VS_PAD, nil, "Pad1 (0) or PadN (1), RFC 2460 4.2 (decision D3)")
+F["fmip.opt.padn_len"] = ProtoField.uint8("fmip.opt.padn_len", "PadN length", base.DEC, nil, nil, "Octets of zeros after the PadN header (RFC 2460 4.2)")
+F["fmip.opt.lla.bytes"] = ProtoField.bytes("fmip.opt.lla.bytes", "Link-Layer Address", base.COLON, "A link-layer address of a length other than 6 (the fmip.lla_length preference, decision D3)")
+F["fmip.opt.data"] = ProtoField.bytes("fmip.opt.data", "Option data", base.NONE, "Octets of an option not understood or not framed (RFC 4988 6)")
+F["fmip.auth.authenticator"] = ProtoField.bytes("fmip.auth.authenticator", "Authenticator", base.NONE, "The authenticator of the MN-PAR Authentication Extension (RFC 4721 5)")
+F["fmip.ext.type"] = ProtoField.uint8("fmip.ext.type", "Extension type", base.DEC, VS_MIP_EXTENSION, nil, "Type of a Mobile IPv4 extension (RFC 3344 1.9)")
+F["fmip.ext.len"] = ProtoField.uint8("fmip.ext.len", "Extension length", base.DEC, nil, nil, "Length of a Mobile IPv4 extension in octets (RFC 3344 1.9)")
+F["fmip.ext.data"] = ProtoField.bytes("fmip.ext.data", "Extension data", base.NONE, "Octets of a Mobile IPv4 extension (RFC 3344 1.9)")
+F["fmip.checksum.expected"] = ProtoField.uint16("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved zeroed)", base.HEX, nil, nil, "The ICMP checksum with Checksum and Reserved zeroed (RFC 4988 5.3, decision D2)")
+F["fmip.checksum.status"] = ProtoField.uint8("fmip.checksum.status", "Checksum Status", base.DEC, VS_CHECKSUM_STATUS, nil, "Good, Bad or Unverified, as Wireshark's checksum status fields (decision D2; FM201, FM202)")
+F["fmip.checksum.verdict"] = ProtoField.string("fmip.checksum.verdict", "Checksum verdict (decision D2)", base.NONE, "ok, plain-sum or bad: the checker's word for the checksum (decision D2; FM201, FM202)")
+F["fmip.ident.time"] = ProtoField.absolute_time("fmip.ident.time", "Identification as NTP time (decision D6)", base.UTC, "The Identification's high 32 bits as an NTP time, when plausible (decision D6)")
+F["fmip.response_in"] = ProtoField.framenum("fmip.response_in", "Response in frame", base.NONE, nil, nil, "The frame of the reply to this request (decision D9)")
+F["fmip.response_to"] = ProtoField.framenum("fmip.response_to", "Response to request in frame", base.NONE, nil, nil, "The frame of the request this reply answers (decision D9)")
+F["fmip.opt.pcoa"] = ProtoField.ipv4("fmip.opt.pcoa", "Previous CoA", "The address of a New IPv4 Address option with Option-Code 1 (Previous CoA, RFC 4988 6.2)")
+F["fmip.opt.ncoa"] = ProtoField.ipv4("fmip.opt.ncoa", "New CoA", "The address of a New IPv4 Address option with Option-Code 2 (New CoA, RFC 4988 6.2)")
+F["fmip.opt.nar"] = ProtoField.ipv4("fmip.opt.nar", "NAR's IP Address", "The address of a New IPv4 Address option with Option-Code 3 (NAR's IP Address, RFC 4988 6.2)")
+F["fmip.response_time"] = ProtoField.relative_time("fmip.response_time", "Response time", "Time from the request to this reply (decision D9)")
 field_list[#field_list + 1] = F["fmip.type"]
 field_list[#field_list + 1] = F["fmip.flags"]
 field_list[#field_list + 1] = F["fmip.flags.s"]
@@ -1062,6 +1076,8 @@ field_list[#field_list + 1] = F["fmip.opt"]
 field_list[#field_list + 1] = F["fmip.ext"]
 field_list[#field_list + 1] = F["fmip.auth"]
 field_list[#field_list + 1] = F["fmip.opt.padding"]
+field_list[#field_list + 1] = F["fmip.opt.pad"]
+field_list[#field_list + 1] = F["fmip.opt.padn_len"]
 field_list[#field_list + 1] = F["fmip.opt.lla.bytes"]
 field_list[#field_list + 1] = F["fmip.opt.data"]
 field_list[#field_list + 1] = F["fmip.auth.authenticator"]
@@ -1070,9 +1086,13 @@ field_list[#field_list + 1] = F["fmip.ext.len"]
 field_list[#field_list + 1] = F["fmip.ext.data"]
 field_list[#field_list + 1] = F["fmip.checksum.expected"]
 field_list[#field_list + 1] = F["fmip.checksum.status"]
+field_list[#field_list + 1] = F["fmip.checksum.verdict"]
 field_list[#field_list + 1] = F["fmip.ident.time"]
 field_list[#field_list + 1] = F["fmip.response_in"]
 field_list[#field_list + 1] = F["fmip.response_to"]
+field_list[#field_list + 1] = F["fmip.opt.pcoa"]
+field_list[#field_list + 1] = F["fmip.opt.ncoa"]
+field_list[#field_list + 1] = F["fmip.opt.nar"]
 field_list[#field_list + 1] = F["fmip.response_time"]
 fmip.fields = field_list
 
@@ -1128,6 +1148,8 @@ local ID = {
   FBACK_HOME_AGENT_NOT_PAR = "FM421",
   FBACK_NCOA_DROPPED = "FM422",
   FBACK_NCOA_DIFFERS = "FM423",
+  AUTH_AUTHENTICATOR_BAD = "FM501",
+  AUTH_UNKNOWN_SPI = "FM502",
   AUTH_SPI_RESERVED = "FM503",
   PACKET_CLIPPED = "FM903",
 }
@@ -1560,6 +1582,24 @@ RULES.FM423 = {
   message = "FBAck NCoA {fback_ncoa} differs from {ncoa}, supplied by the HAck of frame {hack_frame}",
   variants = nil,
 }
+RULES.FM501 = {
+  name = "auth-authenticator-bad",
+  severity = "error",
+  group = "protocol",
+  summary = "MN-PAR authenticator does not verify with the configured key",
+  section = "5.1",
+  message = "{abbrev} MN-PAR authenticator {authenticator} does not verify with the {algorithm} key of SPI {spi} (expected {expected})",
+  variants = nil,
+}
+RULES.FM502 = {
+  name = "auth-unknown-spi",
+  severity = "info",
+  group = "protocol",
+  summary = "MN-PAR Authentication Extension with an SPI not in the key file",
+  section = "5.1",
+  message = "{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key file; authenticator not verified",
+  variants = nil,
+}
 RULES.FM503 = {
   name = "auth-spi-reserved",
   severity = "error",
@@ -1625,6 +1665,8 @@ local RULE_IDS = {
   "FM421",
   "FM422",
   "FM423",
+  "FM501",
+  "FM502",
   "FM503",
   "FM903",
 }
@@ -1659,14 +1701,71 @@ fmip.prefs.lla_length = Pref.uint("Link-layer address length", N.DEFAULT_LLA_LEN
   N.LLA_LENGTH_MAX .. "; the rest of the option is padding (decision D3). " ..
   "A value outside that range counts as " .. N.DEFAULT_LLA_LENGTH .. ".")
 
+-- decision D5: the MN-PAR keys, as fmip-lint --keys takes them: "SPI
+-- HEXKEY [hmac-md5|hmac-sha1|hmac-sha256]" (SPI decimal or 0x-hex; the
+-- algorithm HMAC-MD5 unless named), inline or in a key file.
+fmip.prefs.keys = Pref.string("MN-PAR keys", "",
+  "MN-PAR keys to verify authenticators with (decision D5): entries 'SPI HEXKEY [ALGORITHM]' " ..
+  "separated by ';', the format of fmip-lint --keys; ALGORITHM hmac-md5 (default), hmac-sha1 or hmac-sha256")
+fmip.prefs.key_file = Pref.string("MN-PAR key file", "",
+  "A key file as fmip-lint --keys reads it (one 'SPI HEXKEY [ALGORITHM]' a line, # comments)")
+
 -- The link-layer address length in use: the preference, read when it
 -- changes and when a capture is (re)loaded (reading a preference is a
 -- lookup by name in Wireshark on every use).
 local lla_length
+local KEYS = {}            -- SPI -> {secret = octets, algorithm = name}
+local keys_configured = false
+
+local read_keys
+do
+  local function key_entry(text, where)
+    local words = {}
+    for w in string.gmatch(text, "%S+") do words[#words + 1] = w end
+    if #words == 0 then return end
+    local spi
+    if string.match(words[1] or "", "^0[xX]%x%x?%x?%x?%x?%x?%x?%x?$") then
+      spi = tonumber(string.sub(words[1], 3), 16)
+    elseif string.match(words[1] or "", "^%d+$") and #words[1] <= 10 then
+      spi = tonumber(words[1])
+    end
+    local hexkey = string.gsub(words[2] or "", "^0[xX]", "")
+    local algorithm = string.lower(words[3] or N.DEFAULT_AUTH_ALGORITHM)
+    if #words > 3 or spi == nil or spi > 4294967295 or hexkey == "" or #hexkey % 2 == 1
+       or string.find(hexkey, "%X") or N.AUTH_ALGORITHMS[algorithm] == nil then
+      tell_stderr(where .. ": not a key entry 'SPI HEXKEY [ALGORITHM]': " .. text)
+      return
+    end
+    local secret = string.gsub(hexkey, "%x%x", function(h) return string.char(tonumber(h, 16)) end)
+    KEYS[spi] = {secret = secret, algorithm = algorithm}
+    keys_configured = true
+  end
+
+  read_keys = function()
+    KEYS, keys_configured = {}, false
+    local inline = fmip.prefs.keys or ""
+    for entry in string.gmatch(inline, "[^;]+") do key_entry(entry, "fmip.keys") end
+    local path = fmip.prefs.key_file or ""
+    if path ~= "" then
+      local f = io.open(path, "r")
+      if f == nil then
+        tell_stderr("fmip.key_file: cannot read " .. path)
+        return
+      end
+      local number = 0
+      for line in f:lines() do
+        number = number + 1
+        key_entry(string.gsub(line, "#.*$", ""), path .. ":" .. number)
+      end
+      f:close()
+    end
+  end
+end
 
 local function read_prefs()
   lla_length = fmip.prefs.lla_length
   if lla_length < N.LLA_LENGTH_MIN or lla_length > N.LLA_LENGTH_MAX then lla_length = N.DEFAULT_LLA_LENGTH end
+  read_keys()
 end
 read_prefs()
 
@@ -1765,6 +1864,387 @@ local function bit_set(value, mask)
   return floor(value / mask) % 2 == 1
 end
 
+-- HMAC-MD5, HMAC-SHA1 and HMAC-SHA256 (RFC 2104, 1321, 3174, 6234) for the
+-- MN-PAR authenticator (decision D5), in plain arithmetic: no bit32 (gone
+-- in Lua 5.4) and no bitwise operators (syntax errors in Lua 5.2).  A
+-- 32-bit word is a number 0 <= w < 2^32; AND and XOR go nibble by nibble
+-- through 16x16 tables.  Built only once a key is configured.  One block,
+-- so that its helpers count against no limit of the file's 200 locals.
+local hmac
+do
+local TWO32 = 4294967296
+local XOR4, AND4
+
+local function build_nibble_tables()
+  XOR4, AND4 = {}, {}
+  for a = 0, 15 do
+    for b = 0, 15 do
+      local x, y, rx, ra, bitv = a, b, 0, 0, 1
+      for _ = 1, 4 do
+        local p, q = x % 2, y % 2
+        if p ~= q then rx = rx + bitv end
+        if p == 1 and q == 1 then ra = ra + bitv end
+        x, y, bitv = (x - p) / 2, (y - q) / 2, bitv * 2
+      end
+      XOR4[a * 16 + b], AND4[a * 16 + b] = rx, ra
+    end
+  end
+end
+
+local function bitop(t, a, b)
+  local r, m = 0, 1
+  for _ = 1, 8 do
+    local x, y = a % 16, b % 16
+    r = r + t[x * 16 + y] * m
+    a, b, m = (a - x) / 16, (b - y) / 16, m * 16
+  end
+  return r
+end
+
+local function bxor(a, b) return bitop(XOR4, a, b) end
+local function band(a, b) return bitop(AND4, a, b) end
+local function bor(a, b) return a + b - bitop(AND4, a, b) end
+local function bnot(a) return TWO32 - 1 - a end
+local function add32(...)
+  local s = 0
+  for i = 1, select("#", ...) do s = s + select(i, ...) end
+  return s % TWO32
+end
+local function rotl(a, n)
+  local p = 2 ^ n
+  return (a * p) % TWO32 + floor(a / (TWO32 / p))
+end
+local function rotr(a, n) return rotl(a, 32 - n) end
+local function shr(a, n) return floor(a / 2 ^ n) end
+
+-- Padding of RFC 1321 3.1-3.2 and RFC 3174 4: 0x80, zeros, the length in
+-- bits as 64 bits (little-endian for MD5, big-endian for SHA).
+local function pad(msg, little)
+  local bits = #msg * 8
+  local len = {}
+  for i = 1, 8 do
+    len[i] = string.char(bits % 256)
+    bits = floor(bits / 256)
+  end
+  local tail = table.concat(len)
+  if not little then tail = string.reverse(tail) end
+  return msg .. "\128" .. string.rep("\0", (55 - #msg) % 64) .. tail
+end
+
+local function word_at(s, i, little)
+  local a, b, c, d = byte(s, i, i + 3)
+  if little then a, b, c, d = d, c, b, a end
+  return ((a * 256 + b) * 256 + c) * 256 + d
+end
+
+local function words_text(words, little)
+  local out = {}
+  for _, w in ipairs(words) do
+    local bytes = {floor(w / 16777216) % 256, floor(w / 65536) % 256,
+                   floor(w / 256) % 256, w % 256}
+    if little then bytes = {bytes[4], bytes[3], bytes[2], bytes[1]} end
+    out[#out + 1] = string.char(bytes[1], bytes[2], bytes[3], bytes[4])
+  end
+  return table.concat(out)
+end
+
+local MD5_K, MD5_S = {
+  3614090360,
+  3905402710,
+  606105819,
+  3250441966,
+  4118548399,
+  1200080426,
+  2821735955,
+  4249261313,
+  1770035416,
+  2336552879,
+  4294925233,
+  2304563134,
+  1804603682,
+  4254626195,
+  2792965006,
+  1236535329,
+  4129170786,
+  3225465664,
+  643717713,
+  3921069994,
+  3593408605,
+  38016083,
+  3634488961,
+  3889429448,
+  568446438,
+  3275163606,
+  4107603335,
+  1163531501,
+  2850285829,
+  4243563512,
+  1735328473,
+  2368359562,
+  4294588738,
+  2272392833,
+  1839030562,
+  4259657740,
+  2763975236,
+  1272893353,
+  4139469664,
+  3200236656,
+  681279174,
+  3936430074,
+  3572445317,
+  76029189,
+  3654602809,
+  3873151461,
+  530742520,
+  3299628645,
+  4096336452,
+  1126891415,
+  2878612391,
+  4237533241,
+  1700485571,
+  2399980690,
+  4293915773,
+  2240044497,
+  1873313359,
+  4264355552,
+  2734768916,
+  1309151649,
+  4149444226,
+  3174756917,
+  718787259,
+  3951481745,
+}, {
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  7,
+  12,
+  17,
+  22,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  5,
+  9,
+  14,
+  20,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  4,
+  11,
+  16,
+  23,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+  6,
+  10,
+  15,
+  21,
+}
+
+local function md5(msg)
+  local h = {1732584193, 4023233417, 2562383102, 271733878}
+  msg = pad(msg, true)
+  for chunk = 1, #msg, 64 do
+    local x = {}
+    for i = 0, 15 do x[i] = word_at(msg, chunk + 4 * i, true) end
+    local a, b, c, d = h[1], h[2], h[3], h[4]
+    for i = 0, 63 do
+      local f, g
+      if i < 16 then
+        f, g = bor(band(b, c), band(bnot(b), d)), i
+      elseif i < 32 then
+        f, g = bor(band(d, b), band(bnot(d), c)), (5 * i + 1) % 16
+      elseif i < 48 then
+        f, g = bxor(bxor(b, c), d), (3 * i + 5) % 16
+      else
+        f, g = bxor(c, bor(b, bnot(d))), (7 * i) % 16
+      end
+      local t = add32(f, a, MD5_K[i + 1], x[g])
+      a, d, c = d, c, b
+      b = add32(b, rotl(t, MD5_S[i + 1]))
+    end
+    h[1], h[2], h[3], h[4] = add32(h[1], a), add32(h[2], b), add32(h[3], c), add32(h[4], d)
+  end
+  return words_text(h, true)
+end
+
+local function sha1(msg)
+  local h = {1732584193, 4023233417, 2562383102, 271733878, 3285377520}
+  msg = pad(msg, false)
+  for chunk = 1, #msg, 64 do
+    local w = {}
+    for i = 0, 15 do w[i] = word_at(msg, chunk + 4 * i, false) end
+    for i = 16, 79 do w[i] = rotl(bxor(bxor(w[i - 3], w[i - 8]), bxor(w[i - 14], w[i - 16])), 1) end
+    local a, b, c, d, e = h[1], h[2], h[3], h[4], h[5]
+    for i = 0, 79 do
+      local f, k
+      if i < 20 then
+        f, k = bor(band(b, c), band(bnot(b), d)), 1518500249
+      elseif i < 40 then
+        f, k = bxor(bxor(b, c), d), 1859775393
+      elseif i < 60 then
+        f, k = bor(bor(band(b, c), band(b, d)), band(c, d)), 2400959708
+      else
+        f, k = bxor(bxor(b, c), d), 3395469782
+      end
+      a, b, c, d, e = add32(rotl(a, 5), f, e, k, w[i]), a, rotl(b, 30), c, d
+    end
+    h[1], h[2], h[3] = add32(h[1], a), add32(h[2], b), add32(h[3], c)
+    h[4], h[5] = add32(h[4], d), add32(h[5], e)
+  end
+  return words_text(h, false)
+end
+
+local SHA256_K = {
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298,
+}
+
+local function sha256(msg)
+  local h = {1779033703, 3144134277, 1013904242, 2773480762, 1359893119, 2600822924, 528734635, 1541459225}
+  msg = pad(msg, false)
+  for chunk = 1, #msg, 64 do
+    local w = {}
+    for i = 0, 15 do w[i] = word_at(msg, chunk + 4 * i, false) end
+    for i = 16, 63 do
+      local s0 = bxor(bxor(rotr(w[i - 15], 7), rotr(w[i - 15], 18)), shr(w[i - 15], 3))
+      local s1 = bxor(bxor(rotr(w[i - 2], 17), rotr(w[i - 2], 19)), shr(w[i - 2], 10))
+      w[i] = add32(w[i - 16], s0, w[i - 7], s1)
+    end
+    local a, b, c, d, e, f, g, hh = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+    for i = 0, 63 do
+      local s1 = bxor(bxor(rotr(e, 6), rotr(e, 11)), rotr(e, 25))
+      local ch = bxor(band(e, f), band(bnot(e), g))
+      local t1 = add32(hh, s1, ch, SHA256_K[i + 1], w[i])
+      local s0 = bxor(bxor(rotr(a, 2), rotr(a, 13)), rotr(a, 22))
+      local maj = bxor(bxor(band(a, b), band(a, c)), band(b, c))
+      hh, g, f, e, d, c, b, a = g, f, e, add32(d, t1), c, b, a, add32(t1, s0, maj)
+    end
+    local v = {a, b, c, d, e, f, g, hh}
+    for i = 1, 8 do h[i] = add32(h[i], v[i]) end
+  end
+  return words_text(h, false)
+end
+
+local HASHES = {["hmac-md5"] = md5, ["hmac-sha1"] = sha1, ["hmac-sha256"] = sha256}
+
+-- RFC 2104: H(K xor opad, H(K xor ipad, text)), blocks of 64 octets.
+hmac = function(algorithm, key, text)
+  if XOR4 == nil then build_nibble_tables() end
+  local hash = HASHES[algorithm]
+  if #key > 64 then key = hash(key) end
+  key = key .. string.rep("\0", 64 - #key)
+  local inner, outer = {}, {}
+  for i = 1, 64 do
+    local k = byte(key, i)
+    inner[i] = string.char(bitop(XOR4, k, 54))
+    outer[i] = string.char(bitop(XOR4, k, 92))
+  end
+  return hash(table.concat(outer) .. hash(table.concat(inner) .. text))
+end
+end
+
 -- A message quoted in an ICMP error is shown, not checked: no expert
 -- infos and no request/response links (it is not a message of this
 -- exchange, and its source is the router that sent the error).
@@ -1812,6 +2292,7 @@ local C_ADD = method_of("TreeItem", "add")
 local C_SET_TEXT = method_of("TreeItem", "set_text")
 local C_APPEND_TEXT = method_of("TreeItem", "append_text")
 local C_SET_GENERATED = method_of("TreeItem", "set_generated")
+local C_SET_HIDDEN = method_of("TreeItem", "set_hidden")
 local C_RANGE = method_of("Tvb", "range")
 
 local function tree_add(item, ...)
@@ -1829,6 +2310,11 @@ end
 
 local function set_generated(item)
   if item ~= LITE_TREE then C_SET_GENERATED(item) end
+  return item
+end
+
+local function set_hidden(item)
+  if item ~= LITE_TREE then C_SET_HIDDEN(item) end
   return item
 end
 
@@ -1892,6 +2378,15 @@ local function add_field(tree, t, base, f, limit, ctx, code_table, opt)
           end
         end
       end
+      if value ~= 0 then
+        -- "Flags: 0x82, Simultaneous bindings, Reverse tunneling", as
+        -- Wireshark's own Mobile IP dissector names the flags set
+        local names = {}
+        for _, b in ipairs(f.flags) do
+          if bit_set(value, b.mask) then names[#names + 1] = b.label end
+        end
+        if #names > 0 then append_text(item, ", " .. table.concat(names, ", ")) end
+      end
       if rules then
         -- one finding per rule, naming all its flags set, as fmip-lint
         local flags = string.format("0x%02x", bits_and(value, f.flag_mask))
@@ -1913,7 +2408,10 @@ local function add_field(tree, t, base, f, limit, ctx, code_table, opt)
       end
     end
   end
-  if ctx then ctx.values[f.name] = value; ctx.shown[f.name] = shown end
+  if ctx then
+    ctx.values[f.name] = value; ctx.shown[f.name] = shown
+    if f.kind == "checksum" then ctx.checksum_item = item end
+  end
   return value, item
 end
 
@@ -1933,12 +2431,31 @@ end
 -- Options of the ICMP messages (RFC 4988 6), Length in 8-octet units
 -- ---------------------------------------------------------------------------
 
--- The address as a MAC address when it has 6 octets, else as octets.
+-- The address as a MAC address when it has 6 octets, else as octets;
+-- returns its text for the option's summary line.
 local function add_lla(sub, t, off, len)
   if len == N.LLA_MAC_LENGTH then
     tree_add(sub, F["fmip.opt.lla"], tvb_range(t, off, len))
   elseif len > 0 then
     tree_add(sub, F[LLA_OTHER_FIELD], tvb_range(t, off, len))
+  else
+    return nil
+  end
+  local parts = {}
+  for i = off, off + len - 1 do parts[#parts + 1] = HEX[octet(i)] end
+  return table.concat(parts, ":")
+end
+
+-- decision D3: well-formed padding (padding_ok) as RFC 2460 4.2's items,
+-- Pad1 or one PadN with its length, under the Padding item.
+local function add_padding(sub, t, off, len)
+  local item = tree_add(sub, F["fmip.opt.padding"], tvb_range(t, off, len))
+  tree_add(item, F["fmip.opt.pad"], tvb_range(t, off, 1))
+  if len > 1 then
+    append_text(item, format(" (PadN, %d octets of zeros)", len - 2))
+    tree_add(item, F["fmip.opt.padn_len"], tvb_range(t, off + 1, 1))
+  else
+    append_text(item, " (Pad1)")
   end
 end
 
@@ -1948,16 +2465,15 @@ local function dissect_lla(t, off, size, code, sub)
   -- tests as the fast decoder (fmipdissect/wire/padding.py) and the Scapy layer.
   local lla_len = lla_length
   local area_off, area_len = off + 3, size - 3
+  local shown
   if lla_len <= area_len and padding_ok(t, area_off + lla_len, area_len - lla_len) then
-    add_lla(sub, t, area_off, lla_len)
-    if area_len > lla_len then
-      tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off + lla_len, area_len - lla_len))
-    end
+    shown = add_lla(sub, t, area_off, lla_len)
+    if area_len > lla_len then add_padding(sub, t, area_off + lla_len, area_len - lla_len) end
   elseif code == N.LLA_WILDCARD and padding_ok(t, area_off, area_len) then
-    if area_len > 0 then tree_add(sub, F["fmip.opt.padding"], tvb_range(t, area_off, area_len)) end
+    if area_len > 0 then add_padding(sub, t, area_off, area_len) end
   else
     local addr_len = math.min(lla_len, area_len)
-    add_lla(sub, t, area_off, addr_len)
+    shown = add_lla(sub, t, area_off, addr_len)
     if lla_len > area_len then
       say(sub, ID.LLA_BAD_PADDING, {offset = off, left = area_len, lla_length = lla_len}, "short")
     else
@@ -1966,6 +2482,7 @@ local function dissect_lla(t, off, size, code, sub)
           "padding")
     end
   end
+  return shown
 end
 
 -- The options of the message being dissected, in order, for the checks over
@@ -2005,18 +2522,30 @@ end
 
 -- One option of known type at off, size octets (already known to fit).
 local function dissect_known_option(t, off, size, opt, sub, ctx)
-  local code, addr
+  local code, addr, prefixlen, addr_item
   for _, f in ipairs(opt.fields) do
     if f.name ~= "lla" then
-      local v = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
-      if f.kind == "code" then code = v elseif f.kind == "ipv4" then addr = v end
-      if f.name == "prefixlen" and v ~= nil and v > N.IPV4_PREFIX_MAX then
-        -- RFC 4988 6.3: the length of an IPv4 prefix
-        say(sub, ID.PREFIX_LENGTH_OVER_32, {offset = off, prefixlen = v})
+      local v, item = add_field(sub, t, off, f, off + size, nil, f.kind == "code" and opt.codes or nil, opt)
+      if f.kind == "code" then
+        code = v
+      elseif f.kind == "ipv4" then
+        addr, addr_item = v, item
+      elseif f.name == "prefixlen" then
+        prefixlen = v
+        if v ~= nil and v > N.IPV4_PREFIX_MAX then
+          -- RFC 4988 6.3: the length of an IPv4 prefix
+          say(sub, ID.PREFIX_LENGTH_OVER_32, {offset = off, prefixlen = v})
+        end
       end
     end
   end
   set_text(sub, option_text(opt, code))
+  local by_code = addr and ADDRESS_FIELDS[code]
+  if by_code then
+    -- "an NCoA option" is one field (fmip.opt.ncoa), not fmip.opt.code and
+    -- fmip.opt.addr, which may come from two different options
+    set_hidden(tree_add(sub, F[by_code], tvb_range(t, off + 4, 4)))
+  end
   if code ~= nil and opt.codes[code] == nil then
     say(sub, ID.OPTION_UNKNOWN_CODE, {option = opt.name, offset = off, code = code})
   end
@@ -2024,7 +2553,11 @@ local function dissect_known_option(t, off, size, opt, sub, ctx)
     say(sub, ID.OPTION_BAD_LENGTH, {option = opt.name, offset = off, length = octet(off + 1),
                                     units = opt.fixed_len / N.OPTION_UNIT}, "option")
   end
-  if opt.key == "lla" then dissect_lla(t, off, size, code, sub) end
+  -- the option's value on its summary line, as Wireshark's own options
+  local value = addr
+  if opt.key == "lla" then value = dissect_lla(t, off, size, code, sub) end
+  if value and prefixlen then value = value .. "/" .. text_of(prefixlen) end
+  if value then append_text(sub, ": " .. value) end
   add_option(ctx, opt.type, code, addr, off)
 end
 
@@ -2072,6 +2605,28 @@ end
 -- Extensions of FBU and FBAck (Mobile IPv4, RFC 3344 1.9; decisions D4, D5)
 -- ---------------------------------------------------------------------------
 
+-- decision D5: the authenticator is the HMAC, with the key of its SPI,
+-- over the message from its Type through this extension's SPI; not for a
+-- reserved SPI (decision D14).  The same words as fmip-lint --keys.
+local function verify_authenticator(item, off, size, spi, ctx)
+  local key = KEYS[spi]
+  if key == nil then
+    say(item, ID.AUTH_UNKNOWN_SPI, {abbrev = ctx.abbrev, spi = spi, spi_hex = format("0x%x", spi)})
+    return
+  end
+  local expected = hmac(key.algorithm, key.secret, string.sub(octets, 1, off + N.AUTH_HEADER_LEN))
+  local sent = string.sub(octets, off + N.AUTH_HEADER_LEN + 1, off + size)
+  local status = item
+  if sent == expected then
+    append_text(item, ", authenticator verified (" .. key.algorithm .. ")")
+    return
+  end
+  local function hex(s) return (string.gsub(s, ".", function(c) return HEX[byte(c)] end)) end
+  append_text(status, ", authenticator wrong")
+  say(item, ID.AUTH_AUTHENTICATOR_BAD, {abbrev = ctx.abbrev, authenticator = hex(sent),
+      algorithm = key.algorithm, spi = spi, expected = hex(expected)})
+end
+
 local function dissect_auth(t, off, tree, ctx)
   local n = t:len()
   if off + N.AUTH_HEAD > n then
@@ -2117,6 +2672,9 @@ local function dissect_auth(t, off, tree, ctx)
   end
   if size > N.AUTH_HEADER_LEN then
     tree_add(sub, F["fmip.auth.authenticator"], tvb_range(t, off + N.AUTH_HEADER_LEN, size - N.AUTH_HEADER_LEN))
+  end
+  if keys_configured and subtype == N.AUTH_SUBTYPE_MN_PAR and spi > N.SPI_RESERVED_MAX then
+    verify_authenticator(sub, off, size, spi, ctx)
   end
   return size
 end
@@ -2313,6 +2871,22 @@ end
 -- msg.checksum_zero with numeric offsets, made once per message type
 local CHECKSUM_ZERO = {}
 
+-- decision D2 verdict -> Wireshark's checksum status (Good, Bad); ICMP's
+-- own check (the plain sum) disagrees exactly when Reserved bits are set.
+local CHECKSUM_STATUS = {ok = 1, ["plain-sum"] = 0, bad = 0, unverified = 2}
+
+-- "[Checksum Status: Good]" as Wireshark's own dissectors show it (Lua's
+-- ProtoField.uint8 takes no base.NONE, which hides the number)
+local function add_checksum_status(item, status)
+  local s = tree_add(item, F["fmip.checksum.status"], status)
+  set_text(s, "Checksum Status: " .. VS_CHECKSUM_STATUS[status])
+  set_generated(s)
+end
+
+local function checksum_unverified(item)
+  add_checksum_status(item, CHECKSUM_STATUS.unverified)
+end
+
 local function check_checksum(t, item, msg, sent)
   local n = t:len()
   local zero = CHECKSUM_ZERO[msg]
@@ -2323,22 +2897,31 @@ local function check_checksum(t, item, msg, sent)
   end
   local sum, reserved = icmp_sums(n, zero)
   local expected = fold(sum - reserved)   -- decision D2: Reserved zeroed
+  local plain = fold(sum)                 -- what Wireshark's ICMP dissector checks
   local verdict
   if sent == expected then
     verdict = "ok"
-  elseif sent == fold(sum) then
+    append_text(item, " [correct]")
+  elseif sent == plain then
     verdict = "plain-sum"
+    append_text(item, format(" [incorrect, should be 0x%04x]", expected))
     say(item, ID.ICMP_CHECKSUM_PLAIN_SUM, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
                                            expected = string.format("0x%04x", expected)})
   else
     verdict = "bad"
+    append_text(item, format(" [incorrect, should be 0x%04x]", expected))
     say(item, ID.ICMP_CHECKSUM_BAD, {abbrev = msg.abbrev, checksum = string.format("0x%04x", sent),
                                      expected = string.format("0x%04x", expected)})
   end
-  local e = tree_add(item, F["fmip.checksum.expected"], expected)
-  set_generated(e)
-  local s = tree_add(item, F["fmip.checksum.status"], verdict)
-  set_generated(s)
+  set_generated(tree_add(item, F["fmip.checksum.expected"], expected))
+  add_checksum_status(item, CHECKSUM_STATUS[verdict])
+  set_generated(tree_add(item, F["fmip.checksum.verdict"], verdict))
+  if (sent == plain) ~= (verdict == "ok") then
+    -- decision D2: Wireshark's ICMP checksum (the plain sum over the
+    -- Reserved bits as sent) says the opposite; say why, once, here
+    set_generated(tree_add(item, format(CHECKSUM_D2_NOTE,
+      sent == plain and "Good" or "Bad", sent == plain and "Bad" or "Good")))
+  end
 end
 
 -- ---------------------------------------------------------------------------
@@ -2691,21 +3274,6 @@ local function show_link(msg, pinfo, item, ctx)
   if note.ncoa_differs then say(item, msg.reply_rules.ncoa_differs, note.ncoa_differs) end
 end
 
--- Whether the postdissector has seen every frame from 1 up to this one in
--- order in the current pass (it runs on every frame, tree or not).
-local last_frame, in_order = 0, false
-
-function fmip.init()
-  read_prefs()
-  requests = {}
-  scopes = {}
-  router_pairs = {}
-  hack_ncoa = {}
-  awaited_replies = {}
-  notes, link, link_time = {}, {}, {}
-  last_frame, in_order = 0, false
-end
-
 -- ---------------------------------------------------------------------------
 -- What the handover statistics (below) need of a message, kept only while
 -- one of them listens (tshark -z fmip,handovers, Statistics menu)
@@ -2762,9 +3330,8 @@ end
 -- the first pass of -2, the GUI loading a file) and no filter, column or
 -- tap refers to a field of this protocol, Wireshark can "fake" the
 -- protocol's item (its length reads 0): adding items under it only costs
--- time.  (Wireshark keeps every protocol item real once a protocol is
--- primed, as the ICMP side's Field "icmp" does, so in tshark 4.0 this
--- path is taken only without that.)  The dissection then
+-- time.  (The plugin has no Field extractor: one would prime its
+-- protocol and keep every protocol item real.)  The dissection then
 -- runs against these stand-ins: the same checks, columns, expert infos (on
 -- the real item: filters on _ws.expert and the expert tap still see them)
 -- and request/response links, but no TvbRange and no tree item per field.
@@ -2801,21 +3368,22 @@ local function fresh_ctx(msg)
   if ctx.auth_subtypes[1] ~= nil then ctx.auth_subtypes = {} end
   ctx.auth_seen, ctx.mn_par_seen, ctx.mn_par_at = false, false, nil
   ctx.src, ctx.dst = nil, nil
+  ctx.checksum_item = nil
   return ctx
 end
 
 -- What the words of packet-clipped need, as fmip-lint's reader says them:
--- the IP datagram's octets captured and its total length (the innermost
--- IP header's, as the message is the datagram's tail).
-local ip_len_field = Field.new("ip.len")
-
+-- the IP datagram's octets captured and its total length.  The message is
+-- the datagram's tail; the IP header is taken as RFC 791's 20 octets (no
+-- IP options): reading it would take a Field extractor, and any Field
+-- extractor makes Wireshark build the protocol tree of every frame of
+-- every capture (wslua primes its fields through a tap with a filter).
 local function clipped_values(pinfo, msg, ctx, n, reported)
-  local lens = {ip_len_field()}
-  local total = lens[#lens] and lens[#lens].value
+  local total = N.IPV4_HEADER_MIN + reported
+  if msg.transport == "mip" then total = total + N.UDP_HEADER end
   local src, dst = addresses(pinfo, ctx)
   return {frame = pinfo.number, proto = msg.transport == "mip" and "UDP" or "ICMP",
-          src = src, dst = dst, have = total and total - (reported - n) or n,
-          total = total or reported}
+          src = src, dst = dst, have = total - (reported - n), total = total}
 end
 
 -- ", Fast Binding Update (FBU)" after the protocol's name, per message type
@@ -2882,6 +3450,8 @@ local function dissect_message(t, pinfo, root, msg, may_record)
 
   if clipped then
     say(top, ID.PACKET_CLIPPED, clipped_values(pinfo, msg, ctx, n, reported))
+    -- the octets the checksum covers are not all there
+    if ctx.checksum_item then checksum_unverified(ctx.checksum_item) end
   else
     local stopped
     if msg.body == "extensions" then
@@ -2904,7 +3474,7 @@ local function dissect_message(t, pinfo, root, msg, may_record)
       check_prrtadv_options(top, msg, v.code, ctx.options)
     end
     if msg.transport == "icmp" and v.checksum ~= nil then
-      check_checksum(t, top, msg, v.checksum)
+      check_checksum(t, ctx.checksum_item or top, msg, v.checksum)
     end
   end
 
@@ -2931,7 +3501,7 @@ end
 
 local mip_dissector = Dissector.get("mip")
 
-function fmip.dissector(tvb, pinfo, tree)
+local function dissect_udp(tvb, pinfo, tree)
   use_octets(tvb)
   local msg = MIP_BY_TYPE[octet(0) or -1]
   if msg == nil then
@@ -2955,21 +3525,107 @@ end
 local udp_port_table = DissectorTable.get("udp.port")
 local registered_port = nil
 
-local function register_udp_port()
-  read_prefs()
-  local port = fmip.prefs.udp_port
-  if port == registered_port then return end
-  if registered_port ~= nil then
-    udp_port_table:remove(registered_port, fmip)
-    -- give the Mobile IPv4 port back to the built-in dissector
-    if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
+-- The table entries the plugin holds: the UDP port (a preference) and
+-- ICMP's "ip.proto" entry (below).
+local IP_PROTO_ICMP = 1
+local ip_proto_table = DissectorTable.get("ip.proto")
+local icmp_dissector = Dissector.get("icmp")
+
+-- ---------------------------------------------------------------------------
+-- ICMP type 41: the "ip.proto" entry of ICMP, handing every other ICMP
+-- message to the built-in ICMP dissector
+-- ---------------------------------------------------------------------------
+
+-- Wireshark 4.0 has no subdissector table for ICMP types, so the plugin
+-- takes the "ip.proto" entry of ICMP (RFC 792 protocol 1).  The built-in
+-- ICMP dissector still dissects every ICMP message (icmp.type, icmp.code,
+-- icmp.checksum stay its own); for RtSolPr, PrRtAdv, HI and HAck (type 41,
+-- subtypes 6 to 9, RFC 4988 5.3 to 5.6) the FMIPv4 tree follows the ICMP
+-- one.  Frames that are not ICMP never reach Lua: no cost, no trace.
+-- RFC 4988 5.3-5.6 (the checker's TTL rule): the Time-to-Live of the IPv4
+-- header before the ICMP message.  A Lua dissector in the ip.proto table
+-- cannot read that header's octets, only its ip.ttl field, through a Field
+-- extractor; and any Field extractor makes Wireshark build the protocol
+-- tree of every frame of every capture (wslua primes its fields through a
+-- tap with a filter), about a third more time for summary lines.  So the
+-- extractor is made only when the process builds the trees anyway: the
+-- GUI (colouring rules), or tshark showing details, fields, a filter, a
+-- statistic or colours (-V -O -T -e -Y -R -z -j -J --color
+-- --export-objects), which is also all output that shows expert infos.
+-- Without /proc/self/cmdline it is always made.
+local ip_ttl_field
+do
+  local TREE_OPTION_LETTERS = "VOTeYRzjJ"
+  local TREE_LONG_OPTIONS = {["--color"] = true, ["--export-objects"] = true}
+
+  local function builds_trees_anyway()
+    local f = io.open("/proc/self/cmdline", "rb")
+    if f == nil then return true end
+    local args = {}
+    for arg in string.gmatch(f:read("*a") or "", "([^\0]*)\0") do args[#args + 1] = arg end
+    f:close()
+    if args[1] == nil or not string.find(string.match(args[1], "[^/]*$"), "tshark", 1, true) then
+      return true     -- Wireshark itself (its colouring rules need the trees)
+    end
+    for i = 2, #args do
+      local arg = args[i]
+      if TREE_LONG_OPTIONS[string.match(arg, "^(%-%-[%w-]+)") or ""] then return true end
+      if string.match(arg, "^%-%a") then
+        for letter in string.gmatch(string.sub(arg, 2), "%a") do
+          if string.find(TREE_OPTION_LETTERS, letter, 1, true) then return true end
+          -- options that take a value end the letters (-X lua_script:..., -o ...)
+          if string.find("rwXoicCfsdDNtuF", letter, 1, true) then break end
+        end
+      end
+    end
+    return false
   end
-  if port > 0 then udp_port_table:add(port, fmip) end
-  registered_port = port
+
+  if builds_trees_anyway() then ip_ttl_field = Field.new("ip.ttl") end
 end
 
-fmip.prefs_changed = register_udp_port
-register_udp_port()
+-- The TTL of the innermost IPv4 header before the ICMP message at offset
+-- (in the frame), or nil.
+local function ttl_before(offset)
+  if ip_ttl_field == nil then return nil end
+  local ttl, at = nil, nil
+  for _, f in ipairs({ip_ttl_field()}) do
+    if f.offset < offset and (at == nil or f.offset > at) then ttl, at = f.value, f.offset end
+  end
+  return ttl
+end
+
+local function dissect_icmp(tvb, pinfo, tree)
+  local msg
+  if tvb:len() > N.ICMP_SUBTYPE_OFFSET then
+    use_octets(tvb)
+    if octet(0) == N.ICMP_TYPE then msg = ICMP_BY_SUBTYPE[octet(N.ICMP_SUBTYPE_OFFSET)] end
+  end
+  -- The built-in dissector throws on a malformed message (shown already as
+  -- "[Malformed Packet: ICMP]"); Dissector.call re-raises it as a Lua error,
+  -- which is not ours to show.
+  local ok, consumed = pcall(icmp_dissector.call, icmp_dissector, tvb, pinfo, tree)
+  if msg == nil then
+    if ok then return consumed end
+    return tvb:len()
+  end
+  use_octets(tvb)   -- (the ICMP dissector may have run Lua on a quoted datagram)
+  -- An ICMP error quoting a type 41 message reaches here through the quoted
+  -- IP header: shown, not checked (`quoted`).
+  quoted = pinfo.in_error_pkt
+  icmp_ttl = ttl_before(tvb:offset())
+  guarded(tvb, pinfo, tree, msg, not pinfo.visited and not quoted)
+  quoted, icmp_ttl = false, nil
+  return tvb:len()
+end
+
+-- The one dissector function of the protocol serves both tables: the
+-- entry it was called for is pinfo.match_uint (ip.proto 1, or the UDP
+-- port, which register_tables keeps off 1).
+function fmip.dissector(tvb, pinfo, tree)
+  if pinfo.match_uint == IP_PROTO_ICMP then return dissect_icmp(tvb, pinfo, tree) end
+  return dissect_udp(tvb, pinfo, tree)
+end
 
 -- decision D16: an FBAck from and to other ports than 434, where an FBU
 -- sent from such a port awaits it (recorded with the FBU, in capture order)
@@ -2979,100 +3635,114 @@ local function awaited_fback(tvb, pinfo, tree)
   if not awaited_replies[key] or tvb:range(0, 1):uint() ~= MESSAGES.fback.type then
     return false
   end
-  fmip.dissector(tvb, pinfo, tree)
+  dissect_udp(tvb, pinfo, tree)
   return true
 end
 
 fmip:register_heuristic("udp", awaited_fback)
 
 -- ---------------------------------------------------------------------------
--- ICMP type 41: postdissector over the built-in ICMP dissection
+-- Registration, and plain Wireshark back when the protocol is disabled
 -- ---------------------------------------------------------------------------
 
-local icmp_field = Field.new("icmp")
-local ip_ttl_field = Field.new("ip.ttl")
-
--- The TTL of the innermost IPv4 header before the ICMP message at offset.
-local function ttl_before(offset)
-  local ttl, at = nil, nil
-  for _, f in ipairs({ip_ttl_field()}) do
-    if f.offset < offset and (at == nil or f.offset > at) then ttl, at = f.value, f.offset end
-  end
-  return ttl
-end
-local PT_NONE = 0     -- pinfo.port_type of a frame with no UDP/TCP ports
-
--- The four octets of a dotted IPv4 address (nil for any other address).
-local function ipv4_octets(addr)
-  local a, b, c, d = string.match(tostring(addr), "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if a == nil then return nil end
-  return string.char(tonumber(a), tonumber(b), tonumber(c), tonumber(d))
-end
-
--- ICMP type 41 read from the frame's own octets.  On the first pass of
--- `tshark -2` without a display filter Wireshark builds no tree, so the
--- icmp field is not there; yet every request must be recorded on the first
--- pass, or a reply never seen cannot be known (the unanswered rules).  The
--- IPv4 header is the first one carrying the frame's network addresses,
--- protocol 1, not a fragment; a message the snap length clipped is left
--- to the pass that has the tree.
-local function icmp_in_frame(tvb, pinfo)
-  local src, dst = ipv4_octets(pinfo.net_src), ipv4_octets(pinfo.net_dst)
-  if src == nil or dst == nil then return nil end
-  local raw = tvb:raw()
-  local pattern = src .. dst
-  local at = string.find(raw, pattern, 13, true)
-  while at do
-    local o = at - 12            -- 1-based position of the IPv4 header
-    local vhl = byte(raw, o)
-    if floor(vhl / 16) == 4 and byte(raw, o + 9) == 1 then
-      local ihl = (vhl % 16) * 4
-      local total = byte(raw, o + 2) * 256 + byte(raw, o + 3)
-      local fragment = (byte(raw, o + 6) % 64) * 256 + byte(raw, o + 7)
-      if ihl < 20 or fragment ~= 0 or total < ihl + 5 then return nil end
-      local off = o - 1 + ihl    -- 0-based offset of the ICMP message
-      if byte(raw, off + 1) ~= N.ICMP_TYPE or #raw < off + total - ihl then
-        return nil
-      end
-      return tvb:range(off, total - ihl):tvb(), byte(raw, o + 8)
+-- Wireshark calls no dissector of a disabled protocol, and a table entry
+-- whose dissector is not called leaves its packets undissected (ICMP would
+-- become "Data").  So while "fmip" is disabled (Enabled Protocols, saved
+-- in the profile's disabled_protos file, or tshark --disable-protocol) the
+-- plugin hands both entries back to the built-in dissectors; it looks
+-- whenever a capture is (re)loaded (Proto.init).
+local fmip_disabled
+do
+  local function listed(text, name)
+    for item in string.gmatch(text, "[^,%s]+") do
+      if item == name then return true end
     end
-    at = string.find(raw, pattern, at + 1, true)
+    return false
   end
-  return nil
+
+  local function disabled_in_file(path)
+    local f = path and io.open(path, "r")
+    if f == nil then return false end
+    local found = false
+    for line in f:lines() do
+      if string.match(line, "^%s*([^#%s]+)") == "fmip" then found = true end
+    end
+    f:close()
+    return found
+  end
+
+  local function disabled_on_command_line()
+    local f = io.open("/proc/self/cmdline", "rb")
+    if f == nil then return false end
+    local args = f:read("*a") or ""
+    f:close()
+    local take_next, disabled = false, false
+    for arg in string.gmatch(args, "([^\0]*)\0") do
+      if take_next then
+        disabled = disabled or listed(arg, "fmip")
+        take_next = false
+      elseif arg == "--disable-protocol" then
+        take_next = true
+      elseif string.sub(arg, 1, 19) == "--disable-protocol=" then
+        disabled = disabled or listed(string.sub(arg, 20), "fmip")
+      end
+    end
+    return disabled
+  end
+
+  fmip_disabled = function()
+    local dir = rawget(_G, "Dir")
+    local ok, personal = pcall(dir and dir.personal_config_path, "disabled_protos")
+    return disabled_on_command_line() or (ok and disabled_in_file(personal))
+  end
 end
 
-function fmip_icmp.dissector(tvb, pinfo, tree)
-  local number = pinfo.number
-  if number == 1 then
-    in_order = true
-  elseif number ~= last_frame + 1 then
-    in_order = false
+local register_tables
+do
+  local registered_port = nil      -- the UDP port held (nil: none)
+  local holds_icmp = false
+
+  local function release_udp_port()
+    if registered_port == nil then return end
+    udp_port_table:remove(registered_port, fmip)
+    -- give the Mobile IPv4 port back to the built-in dissector
+    if registered_port == N.MIP_UDP_PORT then udp_port_table:add(registered_port, mip_dissector) end
+    registered_port = nil
   end
-  last_frame = number
-  -- The first ICMP layer of the frame only: an ICMP error quoting a type 41
-  -- message is not a type 41 message.
-  local t
-  local icmp = icmp_field()
-  if icmp ~= nil then
-    local range = icmp.range
-    if range == nil or range:len() < 5 then return 0 end
-    t = range:tvb()
-    icmp_ttl = ttl_before(range:offset())
-  elseif not pinfo.visited and pinfo.port_type == PT_NONE then
-    t, icmp_ttl = icmp_in_frame(tvb, pinfo)      -- the first pass has no tree
-    if t == nil then return 0 end
-  else
-    return 0
+
+  register_tables = function()
+    read_prefs()
+    if fmip_disabled() then
+      release_udp_port()
+      if holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, icmp_dissector) end
+      holds_icmp = false
+      return
+    end
+    if not holds_icmp then ip_proto_table:add(IP_PROTO_ICMP, fmip) end
+    holds_icmp = true
+    local port = fmip.prefs.udp_port
+    if port == IP_PROTO_ICMP then port = N.MIP_UDP_PORT end   -- (match_uint tells the tables apart)
+    if port == registered_port then return end
+    release_udp_port()
+    if port > 0 then
+      udp_port_table:add(port, fmip)
+      registered_port = port
+    end
   end
-  use_octets(t)
-  if octet(0) ~= N.ICMP_TYPE then return 0 end
-  local msg = ICMP_BY_SUBTYPE[octet(N.ICMP_SUBTYPE_OFFSET) or -1]
-  if msg == nil then return 0 end
-  guarded(t, pinfo, tree, msg, in_order)
-  return t:len()
 end
 
-register_postdissector(fmip_icmp)
+fmip.prefs_changed = register_tables
+register_tables()
+
+function fmip.init()
+  register_tables()
+  requests = {}
+  scopes = {}
+  router_pairs = {}
+  hack_ncoa = {}
+  awaited_replies = {}
+  notes, link, link_time = {}, {}, {}
+end
 
 -- ---------------------------------------------------------------------------
 -- Handovers (decision D13): `tshark -z fmip,handovers` and the Statistics
@@ -3293,8 +3963,9 @@ local function handover_table(state)
       result, latency)
   end
   if #state.list == 0 then lines[#lines + 1] = "(no handover in this capture)" end
-  lines[#lines + 1] = string.format("%d handovers: %d completed, %d rejected, %d incomplete",
-    #state.list, counts.completed, counts.rejected, counts.incomplete)
+  local n = #state.list
+  lines[#lines + 1] = string.format("%d handover%s: %d completed, %d rejected, %d incomplete",
+    n, n == 1 and "" or "s", counts.completed, counts.rejected, counts.incomplete)
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -3326,6 +3997,8 @@ if register_stat_cmd_arg then   -- (every Wireshark with Lua taps has it)
   end)
 end
 
+-- Statistics > FMIPv4 Handovers.  The 4.0 Qt GUI shows Lua entries of
+-- MENU_STAT_UNSORTED; it drops those of MENU_STAT_GENERIC.
 if gui_enabled() then
   register_menu("FMIPv4 Handovers", function()
     local window = TextWindow.new("FMIPv4 Handovers")
@@ -3335,5 +4008,5 @@ if gui_enabled() then
       handover_taps = handover_taps - 1
     end)
     retap_packets()
-  end, MENU_STAT_GENERIC)
+  end, MENU_STAT_UNSORTED)
 end

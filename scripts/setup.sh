@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything fmipdissect needs on a Debian machine: a virtual
 # environment with the package, and Debian's tshark (with lua5.4 for the
-# Lua syntax check) and chromium (the HTML report tests, headless) when they
-# are missing.  Safe to run again.
+# Lua syntax check), the Wireshark Qt GUI with Xvfb, xdotool and xclip (the
+# GUI test) and chromium (the HTML report tests, headless) when they are
+# missing.  Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -33,6 +34,12 @@ command -v luac5.4 >/dev/null 2>&1 || need+=(lua5.4)
 command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# the Wireshark GUI test (Statistics > FMIPv4 Handovers): the Qt GUI on a
+# private X display, driven by the keyboard, its window read by the clipboard
+command -v wireshark >/dev/null 2>&1 || need+=(wireshark-qt)
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+command -v xclip >/dev/null 2>&1 || need+=(xclip)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${need[*]}"

@@ -141,6 +141,13 @@ def predictive_flow():
 from fmipdissect.spec.constraints import ADDRESSES_PER_MN as _ADDRESS_CAP  # noqa: E402
 
 
+def _too_deep():
+    """An FBU under more MPLS labels than the reader follows (FM905)."""
+    labels = b"".join(struct.pack(">I", 16 << 12 | 64) for _ in range(300))
+    bottom = struct.pack(">I", 16 << 12 | 1 << 8 | 64)
+    return Ether(type=0x8847) / Raw(labels + bottom + bytes(fbu()[IP]))
+
+
 def _ttl_zero(packet):
     packet = packet.copy()
     packet[IP].ttl = 0
@@ -316,6 +323,7 @@ CASES = {
     "FM901": (predictive_flow(), set()),
     "FM902": (_fragmented_fbu(), set()),
     "FM903": ([], set()),
+    "FM905": ([_too_deep()], set()),
 }
 
 # Cases that verify authenticators need a key file (decision D5).

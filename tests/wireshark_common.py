@@ -94,8 +94,11 @@ def expected_fields(pkt) -> dict[str, list[str]]:
                 P.FBU if isinstance(layer, FBU) else P.FBACK)
             _message_fields(layer, msg, out)
             if msg.transport == "icmp":
+                verdict = C.checksum_verdict(bytes(layer))
+                out["fmip.checksum.verdict"] = [verdict]
+                # Wireshark's checksum status: 1 Good, 0 Bad (decision D2)
                 out["fmip.checksum.status"] = [
-                    C.checksum_verdict(bytes(layer))]
+                    "1" if verdict == C.CHECKSUM_OK else "0"]
         elif isinstance(layer, (LLAOption, IPv4AddrOption, PrefixOption)):
             _option_fields(layer, out)
         elif isinstance(layer, MNPARAuth):
@@ -128,6 +131,7 @@ def compared_field_names() -> list[str]:
         add(f.wsfield)
     add("fmip.auth.authenticator")
     add("fmip.checksum.status")
+    add("fmip.checksum.verdict")
     return names
 
 

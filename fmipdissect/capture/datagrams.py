@@ -18,6 +18,7 @@ from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from .prefilter import carries_fmip, fragment_key
 
 RULE_CLIPPED = RULES_BY_NAME["packet-clipped"].id
+RULE_TOO_DEEP = RULES_BY_NAME["tunnel-too-deep"].id
 PROTO_NAMES = {IPPROTO_UDP: "udp", IPPROTO_ICMP: "icmp"}
 
 
@@ -40,6 +41,11 @@ class FrameParser:
             return []
         ip, layers = L.locate(data, 0, len(data), row[0])
         if ip < 0:
+            if ip == L.TOO_DEEP:
+                return [CaptureNote(frame, time, RULE_TOO_DEEP, say(
+                    RULE_TOO_DEEP, frame=frame, what=(
+                        f"tunnels nested deeper than {L.MAX_LAYERS} headers "
+                        f"or {L.MAX_MPLS_LABELS} MPLS labels")))]
             return []
         have = len(data) - ip          # captured octets from the IP header on
         if have < 20:

@@ -89,8 +89,13 @@ TUNNEL_PROTOCOLS = {IPPROTO_IPIP: "ip", IPPROTO_IPV6: "ipv6",
                     IPPROTO_GRE: "gre"}
 MIP_PORT = protocol.MIP_UDP_PORT
 
-MAX_LAYERS = 24                # headers walked: a tunnel in a tunnel in ...
-MAX_MPLS_LABELS = 16
+# How deep the walk goes: further than Wireshark follows tunnels (a frame
+# of 64 KiB holds at most a few thousand headers; these bound the work).
+# Deeper frames are reported (locate() gives TOO_DEEP), never dropped
+# silently.
+MAX_LAYERS = 256               # headers walked: a tunnel in a tunnel in ...
+MAX_MPLS_LABELS = 256
+TOO_DEEP = -2                  # locate(): the walk's limits were reached
 
 
 # --- layers: (buf, off, stop) -> (next layer, offset) or None ---------------
@@ -205,7 +210,7 @@ def _mpls(buf, off, stop):
         off += 4
         if bottom:
             return _raw(buf, off, stop)
-    return None
+    return _DEEP, off                  # more labels than the walk follows
 
 
 def _gre(buf, off, stop):
@@ -303,12 +308,18 @@ def ip_inner(buf, off: int, stop: int):
     return None if layer is None else (layer, off + ihl)
 
 
+_DEEP = "too deep"     # a layer's verdict: more than the walk follows
+
+
 def locate(buf, off: int, stop: int, layer: str) -> tuple[int, list]:
-    """(offset of the IPv4 header carrying the datagram, or -1; the layers
-    walked, e.g. ["eth", "ip", "gre", "ip"]) for the frame buf[off:stop]
-    whose first header is `layer`."""
+    """(offset of the IPv4 header carrying the datagram, or -1, or TOO_DEEP
+    when the walk's limits were reached; the layers walked, e.g. ["eth",
+    "ip", "gre", "ip"]) for the frame buf[off:stop] whose first header is
+    `layer`."""
     path = []
     for _ in range(MAX_LAYERS):
+        if layer == _DEEP:
+            return TOO_DEEP, path
         path.append(layer)
         if layer == "ip":
             step = ip_inner(buf, off, stop)
@@ -319,4 +330,4 @@ def locate(buf, off: int, stop: int, layer: str) -> tuple[int, list]:
             if step is None:
                 return -1, path
         layer, off = step
-    return -1, path
+    return TOO_DEEP, path

@@ -24,6 +24,13 @@ PCAPNG_OPB = 2                 # obsolete Packet Block
 PCAPNG_SPB = 3
 PCAPNG_EPB = 6
 PACKET_BLOCKS = (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB)
+# Custom Blocks (pcapng: copyable and not): Wireshark 4.0 gives each a frame
+# number of its own, so the frame numbers here count them too.
+CUSTOM_BLOCKS = (0x00000BAD, 0x40000BAD)
+FRAME_BLOCKS = PACKET_BLOCKS + CUSTOM_BLOCKS   # what Wireshark numbers
+# if_tsoffset beyond this many seconds (about 34,000 years) would swallow
+# the time stamps' fractions in a float: such an offset is not applied.
+TSOFFSET_MAX = 1 << 40
 IDB_OPT_TSRESOL = 9
 IDB_OPT_TSOFFSET = 14
 MAJOR_VERSION = 1
@@ -264,6 +271,8 @@ class PcapngBlocks:
             return nxt
         if btype in PACKET_BLOCKS:
             return self._packet(buf, pos, btype, blen)
+        if btype in CUSTOM_BLOCKS:
+            self.r.frames += 1          # a frame number, as Wireshark counts
         return nxt      # unknown block types are skipped (pcapng 3.1)
 
     def _section(self, buf, pos: int, blen: int, endian: str) -> int:
@@ -303,7 +312,14 @@ class PcapngBlocks:
                     units, shift = 10 ** value[0], None
             elif code == IDB_OPT_TSOFFSET and length >= 8:
                 offset = struct.unpack(endian + "q", value[:8])[0]
+                if abs(offset) > TSOFFSET_MAX:
+                    self.r.note(f"interface {len(self.interfaces)} has "
+                                f"if_tsoffset {offset} s, beyond any "
+                                f"plausible time: not applied, so that time "
+                                f"stamps keep their fractions")
+                    offset = 0
             opt += 4 + ((length + 3) & ~3)
+        self.undefined.discard(len(self.interfaces))   # defined from here
         self.interfaces.append(Interface(linktype, units, shift, offset))
         self.section_linktypes.add(linktype)
         r = self.r
@@ -339,7 +355,8 @@ class PcapngBlocks:
             if iface not in self.undefined:
                 self.undefined.add(iface)
                 r.note(f"frame {frame} refers to undefined interface {iface}: "
-                       f"skipped, like every later frame of that interface")
+                       f"skipped, as is every later frame of it until an "
+                       f"interface block defines it")
             return pos + blen
         interface = self.interfaces[iface]
         if interface.linktype not in L.LINKTYPES:

@@ -126,6 +126,8 @@ def ipv4_candidate(buf, ip: int, stop: int, fragments) -> bool:
     elif proto not in L.TUNNEL_PROTOCOLS:
         return False
     inner, _ = L.locate(buf, ip, stop, "ip")
+    if inner == L.TOO_DEEP:
+        return True               # the full parser says so (tunnel-too-deep)
     return inner > ip and ipv4_candidate(buf, inner, stop, fragments)
 
 
@@ -134,7 +136,7 @@ def frame_candidate(buf, start: int, stop: int, layer: str, fragments) -> bool:
     layers (linklayer.locate) and test the datagram found."""
     ip, _ = L.locate(buf, start, stop, layer)
     if ip < 0 or ip + 20 > stop:
-        return ip >= 0
+        return ip >= 0 or ip == L.TOO_DEEP     # the full parser says so
     return ipv4_candidate(buf, ip, stop, fragments)
 
 

@@ -84,6 +84,7 @@ CAPTURE_TRUNCATED = "FM901"
 FRAGMENT_NOT_REASSEMBLED = "FM902"
 PACKET_CLIPPED = "FM903"
 SESSION_STATE_CAPPED = "FM904"
+TUNNEL_TOO_DEEP = "FM905"
 
 
 RULES: tuple[Rule, ...] = (
@@ -487,13 +488,13 @@ RULES: tuple[Rule, ...] = (
          message="{abbrev} MN-PAR authenticator {authenticator} does not "
                  "verify with the {algorithm} key of SPI {spi} (expected "
                  "{expected})",
-         wireshark=False),
+         wireshark=True),
     Rule(AUTH_UNKNOWN_SPI, "auth-unknown-spi", INFO, "5.1",
          "MN-PAR Authentication Extension with an SPI not in the key file",
          "decision D5: without a key the authenticator is shown, not verified.",
          message="{abbrev} MN-PAR SPI {spi} ({spi_hex}) is not in the key "
                  "file; authenticator not verified",
-         wireshark=False),
+         wireshark=True),
     Rule(AUTH_SPI_RESERVED, "auth-spi-reserved", ERROR, "5.1",
          "MN-PAR Authentication Extension with a reserved SPI (0-255)",
          "RFC 3344 1.6, 3.5 (decision D14): SPI values 0 through 255 are "
@@ -523,6 +524,13 @@ RULES: tuple[Rule, ...] = (
          message="frame {frame}: {proto} {src} -> {dst} clipped by the snap "
                  "length: {have} of {total} IP octets captured",
          wireshark=True),
+    Rule(TUNNEL_TOO_DEEP, "tunnel-too-deep", WARNING, "-",
+         "Tunnels nested deeper than the reader follows",
+         "The reader follows tunnels (IP-in-IP, GRE, MPLS, VXLAN, PPPoE) as "
+         "deep as Wireshark does and further; a frame nested deeper still is "
+         "not looked into, and says so rather than passing silently.",
+         "capture",
+         message="frame {frame}: {what}; its datagram is not checked"),
 )
 
 # --- What a finding says -------------------------------------------------------

@@ -20,6 +20,8 @@ from .. import __version__
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
+from . import luafields as LF
+from .luafields import LLA_OTHER_FIELD
 
 REGENERATE_COMMAND = "fmipdissect lua -o lua/fmip.lua"   # or `make lua`
 PLUGIN_FILE_NAME = "fmip.lua"
@@ -93,11 +95,11 @@ FLAG_TEXT = ("Set", "Not set")
 # when it has the 6 octets of IEEE 802 (the default length, decision D3),
 # else colon-separated octets under a second name.
 LLA_MAC_LENGTH = 6
-LLA_OTHER_FIELD = "fmip.opt.lla.bytes"
 
 
 
 SHARED_WIDTH_FIELDS = {"fmip.opt.reserved"}
+
 
 
 def field_key(f: P.Field) -> str | None:
@@ -141,12 +143,21 @@ class _ProtoFields:
         self.decls[key] = {"abbr": abbr, "key": key, "ctor": ctor,
                            "args": args}
 
-    def render(self) -> list[dict]:
+    def render(self, descriptions: dict[str, str]) -> list[dict]:
+        """The declarations, each with its description (the last argument
+        of every ProtoField constructor)."""
         out = []
         for d in self.decls.values():
+            desc = descriptions.get(d.get("key", d["abbr"]))
+            if not desc:
+                raise ValueError(f"{d['abbr']}: no description")
+            # framenum takes the integers' arguments: frametype, mask, desc
+            args = d["args"] + (["nil", "nil"] if d["ctor"] == "framenum"
+                                else [])
             # ctor may have widened after the arguments were recorded
             out.append({"abbr": d["abbr"], "key": d.get("key", d["abbr"]),
-                        "ctor": d["ctor"], "args": ", ".join(d["args"])})
+                        "ctor": d["ctor"],
+                        "args": ", ".join(args + [to_lua(desc)])})
         return out
 
 
@@ -245,6 +256,10 @@ def _valuestrings() -> dict[str, tuple[str, dict]]:
                                              for o in P.OPTIONS.values()}),
         "fmip.auth.subtype": ("VS_AUTH_SUBTYPE", P.AUTH_SUBTYPES),
         "fmip.ext.type": ("VS_MIP_EXTENSION", P.MIP_EXTENSION_NAMES),
+        "fmip.checksum.status": ("VS_CHECKSUM_STATUS",
+                                 dict(LF.CHECKSUM_STATUS_NAMES)),
+        "fmip.auth.type": ("VS_MIP_EXTENSION", P.MIP_EXTENSION_NAMES),
+        "fmip.opt.pad": ("VS_PAD", LF.PAD_NAMES),
     }
 
 
@@ -266,33 +281,8 @@ def _add_layout_field(pfs: _ProtoFields, valuestrings: dict,
                 "uint8", "base.HEX", "nil", f.reserved_mask)
 
 
-# Fields that are not in a layout table: data, links, verdicts
-# (display-filter name, label, ProtoField constructor, base).
-_EXTRA_FIELDS = (
-    ("fmip.opt", "Option", "none", None),
-    ("fmip.ext", "Mobile IPv4 extension", "none", None),
-    ("fmip.auth", "MN-PAR Authentication Extension", "none", None),
-    ("fmip.opt.padding", "Padding", "bytes", "base.NONE"),
-    (LLA_OTHER_FIELD, "Link-Layer Address", "bytes", "base.COLON"),
-    ("fmip.opt.data", "Option data", "bytes", "base.NONE"),
-    ("fmip.auth.authenticator", "Authenticator", "bytes", "base.NONE"),
-    ("fmip.ext.type", "Extension type", "uint8", "base.DEC"),
-    ("fmip.ext.len", "Extension length", "uint8", "base.DEC"),
-    ("fmip.ext.data", "Extension data", "bytes", "base.NONE"),
-    ("fmip.checksum.expected", "Checksum expected (RFC 4988, Reserved "
-     "zeroed)", "uint16", "base.HEX"),
-    ("fmip.checksum.status", "Checksum status (decision D2)", "string",
-     "base.ASCII"),
-    ("fmip.ident.time", "Identification as NTP time (decision D6)",
-     "absolute_time", "base.UTC"),
-    ("fmip.response_in", "Response in frame", "framenum", "base.NONE"),
-    ("fmip.response_to", "Response to request in frame", "framenum",
-     "base.NONE"),
-)
-
-
 def _add_extra_fields(pfs: _ProtoFields, valuestrings: dict) -> None:
-    for abbr, label, ctor, base in _EXTRA_FIELDS:
+    for abbr, label, ctor, base, _ in LF.EXTRA_FIELDS:
         vs = valuestrings.get(abbr, (None,))[0] or "nil"
         pfs.add(abbr, label, ctor, base, vs)
     pfs.decls["fmip.response_time"] = {
@@ -458,12 +448,19 @@ def _numbers() -> dict:
         "AUTH_LENGTH_AT": _AUTH_LENGTH.offset,
         "AUTH_HEAD": _AUTH_LENGTH.offset + _AUTH_LENGTH.size,
         "ICMP_SUBTYPE_OFFSET": P.ICMP_SUBTYPE_OFFSET,
+        # packet-clipped's words without reading the IP header (RFC 791 3.1's
+        # header without options, RFC 768's header)
+        "IPV4_HEADER_MIN": 20, "UDP_HEADER": 8,
         "LIFETIME_HIGH_OCTET_FROM": P.LIFETIME_HIGH_OCTET_FROM,
         "SPI_RESERVED_MAX": P.SPI_RESERVED_MAX,
         "ADDR_NCOA": P.ADDR_NCOA,
         "FBACK_CODE_NCOA_SUPPLIED": P.FBACK_CODE_NCOA_SUPPLIED,
         "IPV4_PREFIX_MAX": P.IPV4_PREFIX_MAX,
         "PAD1": P.PAD1, "PADN": P.PADN,
+        # decisions D5, D14: authenticator algorithms, reserved SPIs
+        "AUTH_ALGORITHMS": dict(P.AUTH_ALGORITHMS),
+        "DEFAULT_AUTH_ALGORITHM": P.DEFAULT_AUTH_ALGORITHM,
+        "SPI_RESERVED_MAX": P.SPI_RESERVED_MAX,
         "LLA_WILDCARD": P.LLA_WILDCARD,
         "OPT_IPV4_ADDR": P.OPT_IPV4_ADDR,
         "SKIPPABLE_EXTENSION_MIN": P.SKIPPABLE_EXTENSION_MIN,
@@ -494,7 +491,8 @@ def build_context() -> dict:
     used_rules = _used_rules(messages, options)
     return {
         "regenerate": REGENERATE_COMMAND,
-        "protofields": pfs.render(),
+        "protofields": pfs.render(LF.descriptions(field_key,
+                                                  FLAG_BIT_PREFIX)),
         "messages": messages,
         "options": options,
         "rules": _rules_context(used_rules),
@@ -503,6 +501,10 @@ def build_context() -> dict:
         "valuestrings": {name: table for name, table in valuestrings.values()},
         "info_labels": [list(p) for p in INFO_LABELS],
         "d1_note": R.D1_NOTE,
+        "checksum_status": LF.CHECKSUM_STATUS_OF_VERDICT,
+        "checksum_d2_note": LF.CHECKSUM_D2_NOTE,
+        "address_fields": dict(LF.ADDRESS_FIELDS),
+        "hmac": LF.hmac_constants(),
         "at_capture_end": R.AT_CAPTURE_END,
         "numbers": _numbers(),
         "lla_type": P.OPT_LLA,

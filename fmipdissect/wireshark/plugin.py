@@ -11,7 +11,27 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .luagen import PLUGIN_FILE_NAME, REGENERATE_COMMAND, render
+from .luafields import COLOUR_RULE_PREFIX, colour_rules
+from .luagen import (PLUGIN_FILE_NAME, REGENERATE_COMMAND, WIRESHARK_RULES,
+                     render)
+
+
+def _tshark_folders() -> dict[str, str]:
+    """`tshark -G folders`: folder name -> path ({} without tshark)."""
+    tshark = shutil.which("tshark")
+    if not tshark:
+        return {}
+    try:
+        out = subprocess.run([tshark, "-G", "folders"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    folders = {}
+    for line in out.splitlines():
+        name, _, path = line.partition(":")
+        if path.strip():
+            folders.setdefault(name.strip(), path.strip())
+    return folders
 
 
 def personal_lua_plugins_dir() -> Path:
@@ -25,18 +45,73 @@ def personal_lua_plugins_dir() -> Path:
     is still read for Lua scripts, but a file of the same name in the new
     folder wins, so the new folder is the one to install into.
     """
-    tshark = shutil.which("tshark")
-    if tshark:
-        try:
-            out = subprocess.run([tshark, "-G", "folders"], capture_output=True,
-                                 text=True, timeout=30).stdout
-            for line in out.splitlines():
-                name, _, path = line.partition(":")
-                if name.strip() == "Personal Lua Plugins" and path.strip():
-                    return Path(path.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
+    folder = _tshark_folders().get("Personal Lua Plugins")
+    if folder:
+        return Path(folder)
     return Path.home() / ".local" / "lib" / "wireshark" / "plugins"
+
+
+# --- Colouring rules ---------------------------------------------------------
+#
+# Wireshark reads the personal "colorfilters" file instead of its default
+# one when there is one, so --install starts a personal file from the
+# default rules (the global configuration's colorfilters) and puts the
+# FMIPv4 rules first (the first rule that matches colours a frame);
+# --uninstall takes them out again, and removes a file it started that is
+# back to the defaults.
+
+def _colorfilters_paths() -> tuple[Path, Path | None]:
+    folders = _tshark_folders()
+    personal = Path(folders.get("Personal configuration") or
+                    legacy_lua_plugins_dir().parent)
+    default = folders.get("Global configuration")
+    return personal / "colorfilters", (Path(default) / "colorfilters"
+                                       if default else None)
+
+
+def _is_ours(line: str) -> bool:
+    return line.lstrip("!").startswith("@" + COLOUR_RULE_PREFIX)
+
+
+def _default_rules(default: Path | None) -> list[str]:
+    if default is None or not default.is_file():
+        return []
+    return [line for line in default.read_text(encoding="utf-8").splitlines()
+            if line.startswith(("@", "!@"))]
+
+
+def install_colour_rules() -> Path:
+    target, default = _colorfilters_paths()
+    if target.is_file():
+        lines = target.read_text(encoding="utf-8").splitlines()
+    else:
+        lines = _default_rules(default)
+    lines = colour_rules(WIRESHARK_RULES) + [
+        line for line in lines if not _is_ours(line)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, "\n".join(lines) + "\n")
+    print(f"installed the FMIPv4 colouring rules (errors, warnings) in "
+          f"{target}", file=sys.stderr)
+    return target
+
+
+def uninstall_colour_rules() -> None:
+    target, default = _colorfilters_paths()
+    if not target.is_file():
+        return
+    lines = target.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not _is_ours(line)]
+    if kept == lines:
+        return
+    if [line for line in kept if line.startswith(("@", "!@"))] == \
+            _default_rules(default):
+        target.unlink()         # back to Wireshark's defaults: no file
+        print(f"removed {target} (Wireshark's default colouring rules "
+              f"again)", file=sys.stderr)
+        return
+    write_atomically(target, "\n".join(kept) + "\n")
+    print(f"removed the FMIPv4 colouring rules from {target}",
+          file=sys.stderr)
 
 
 def legacy_lua_plugins_dir() -> Path:
@@ -104,6 +179,7 @@ def install(text: str) -> Path:
                          f"not replacing it (move it away first)")
     write_atomically(target, text)
     print(f"installed {target}", file=sys.stderr)
+    install_colour_rules()
     legacy = legacy_lua_plugins_dir() / PLUGIN_FILE_NAME
     if legacy.exists():
         print(f"note: an older copy at {legacy} is shadowed by the new one",
@@ -122,6 +198,7 @@ def _written_by_us(path: Path) -> bool:
 
 
 def uninstall() -> None:
+    uninstall_colour_rules()
     removed = False
     for folder in (personal_lua_plugins_dir(), legacy_lua_plugins_dir()):
         target = folder / PLUGIN_FILE_NAME

@@ -252,11 +252,11 @@ def _wrapper_dir() -> str:
     return wrapper
 
 
-# Wireshark's Lua engine adds a hidden, empty item "_ws.lua.fake" to the
-# tree of every frame a Lua dissector or postdissector runs on, at the top
-# level; tshark's PDML wraps it in a "fake-field-wrapper" protocol, which
-# pyshark turns into a "DATA" layer (making highest_layer "DATA" on every
-# frame).  pyshark_capture leaves these layers out.
+# Wireshark's Lua engine adds a hidden, empty item "_ws.lua.fake" where a
+# Lua dissector is called (the frames on the plugin's table entries: ICMP
+# and UDP 434), before the dissector's own layer; tshark's PDML wraps it in
+# a "fake-field-wrapper" protocol, which pyshark turns into a "DATA" layer.
+# pyshark_capture leaves these layers out.
 LUA_FAKE_FIELD = "_ws.lua.fake"
 
 

@@ -175,5 +175,6 @@ def test_emulators_rate_limit_their_replies():
     answers = [s for s in mine.inbox if not s.outgoing]
     from fmipdissect.active.roles import BURST, RATE
     assert BURST <= len(answers) <= BURST + RATE * took + 1
-    assert len(answers) < 400 / 2
+    if took < 1.0:      # (a loaded machine refills the bucket meanwhile)
+        assert len(answers) < 400 / 2
     assert par.dropped >= 400 - len(answers)

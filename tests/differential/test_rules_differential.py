@@ -124,12 +124,12 @@ def tshark_findings(path: Path, variant: str = "plain"
             if m and m.group(1) in SHARED_RULES:
                 out.add((frame, m.group(1), message.partition(": ")[2]))
         protocols = row["frame.protocols"][0]
-        if (protocols.endswith(":icmp") and "fmip" not in protocols
+        if (protocols.endswith(":icmp")
                 and any(m.startswith("Malformed Packet") for m in messages)
                 and _fmip_icmp(packets[frame - 1])):
             # An ICMP message shorter than ICMP's own 8-octet header:
             # Wireshark's ICMP dissector marks the frame malformed and
-            # stops before the FMIPv4 postdissector can see it; fmip-lint
+            # throws before the FMIPv4 side can look at it; fmip-lint
             # says the same as a truncated message (docs/wireshark.md).
             # Wireshark's words are its own here (None: not compared).
             out.add((frame, R.TRUNCATED_MESSAGE, None))

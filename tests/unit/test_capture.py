@@ -214,7 +214,7 @@ def test_pcapng_two_interfaces_resolutions_spb_unknown_blocks(tmp_path, endian):
     ticks_pow2 = (T0 << 10) + 512           # 2^-10 resolution: .5 s
     content = (shb(e) + idb(e, 1) + idb(e, 101, tsresol=9)
                + idb(e, 113, tsresol=0x80 | 10, tsoffset=100)
-               + block(e, 0xBAD, b"unknown block skipped")
+               + block(e, 0xBAD, b"custom block: a frame number")
                + epb(e, 0, T0 * 10**6 + 250_000, ethernet(fbu_ip()))
                + block(e, 5, bytes(12))                      # interface stats
                + epb(e, 1, ticks_ns, ipv4(1, HI))
@@ -223,10 +223,11 @@ def test_pcapng_two_interfaces_resolutions_spb_unknown_blocks(tmp_path, endian):
                + spb(e, ethernet(fbu_ip(ident=9))))
     path = write(tmp_path, "two.pcapng", content)
     items, reader = both(path)
-    assert reader.format == "pcapng" and reader.frames == 5
+    # the custom block takes frame 1, as in Wireshark
+    assert reader.format == "pcapng" and reader.frames == 6
     assert reader.linktypes == {1, 101, 113} and not reader.unsupported_linktypes
     d1, d2, d3, d5 = datagrams(items)
-    assert [d.frame for d in (d1, d2, d3, d5)] == [1, 2, 3, 5]
+    assert [d.frame for d in (d1, d2, d3, d5)] == [2, 3, 4, 6]
     assert d1.time == pytest.approx(T0 + 0.25)
     assert d2.time == pytest.approx(T0 + 0.123456789, abs=1e-6) and d2.payload == HI
     assert d3.time == pytest.approx(100 + T0 + 0.5)

@@ -66,3 +66,19 @@ def test_unknown_part_is_a_usage_error():
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 2
     assert "unknown ratoi" in proc.stderr
+
+
+def test_ordinary_captures_table():
+    """The ordinary-capture part runs its three commands on its two
+    captures, with and without the plugin (figures not checked)."""
+    require_tool("tshark")
+    proc = subprocess.run([sys.executable, str(BENCH), "--parts", "ordinary",
+                           "--runs", "1", "--ordinary-packets", "3000"],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines()
+            if re.match(r"(1%|~0%) FMIPv4\s+tshark -n", line)]
+    assert len(rows) == 6, proc.stdout
+    for row in rows:
+        assert len(re.findall(r"([\d.]+)x", row)) == 2, row

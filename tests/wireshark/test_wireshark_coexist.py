@@ -212,3 +212,58 @@ def test_uninstall_removes_the_copy_and_keeps_foreign_files(tmp_path):
     assert "not written by" in done.stderr
     done = _cli("lua", "--uninstall", home=tmp_path / "nohome")
     assert done.returncode == 0 and "nothing to remove" in done.stderr
+
+
+# --- Colouring rules -----------------------------------------------------------
+
+COLORFILTERS = Path(".config") / "wireshark" / "colorfilters"
+
+
+def _coloured(home) -> dict[int, str]:
+    """frame -> the colouring rule tshark --color applies (samples/
+    violations.pcap, with the installed plugin, in HOME home)."""
+    proc = subprocess.run(["tshark", "-n", "-2", "--color", "-r",
+                           "samples/violations.pcap", "-T", "fields", "-e",
+                           "frame.number", "-e", "frame.coloring_rule.name",
+                           "-e", "_ws.expert.severity"], cwd=ROOT,
+                          env=_home_env(home), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert T.stderr_lua_errors(proc.stderr) == []
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    return {int(r[0]): r[1] for r in rows}
+
+
+def test_install_adds_colouring_rules_and_uninstall_removes_them(tmp_path):
+    require_tool("tshark")
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _cli("lua", "--install", home=home).returncode == 0
+    rules = (home / COLORFILTERS).read_text(encoding="utf-8").splitlines()
+    assert rules[0].startswith("@FMIPv4 errors@fmip.expert.fm101 || ")
+    assert rules[1].startswith("@FMIPv4 warnings@")
+    default = Path("/usr/share/wireshark/colorfilters")
+    if default.is_file():       # Wireshark's defaults follow, unchanged
+        assert rules[2:] == [line for line in default.read_text().splitlines()
+                             if line.startswith(("@", "!@"))]
+    colours = _coloured(home)
+    # frame 1 of the violations sample: FBU Lifetime 11 (FM101, an error)
+    assert colours[1] == "FMIPv4 errors"
+    assert "FMIPv4 warnings" in colours.values()
+    done = _cli("lua", "--uninstall", home=home)
+    assert done.returncode == 0, done.stderr
+    assert not (home / COLORFILTERS).exists()
+
+
+def test_colouring_rules_keep_the_users_own(tmp_path):
+    home = tmp_path / "home"
+    (home / COLORFILTERS).parent.mkdir(parents=True)
+    mine = "@My rule@tcp.port == 8080@[0,0,0][65535,65535,65535]\n"
+    (home / COLORFILTERS).write_text(mine)
+    assert _cli("lua", "--install", home=home).returncode == 0
+    text = (home / COLORFILTERS).read_text()
+    assert text.startswith("@FMIPv4 errors@") and text.endswith(mine)
+    assert _cli("lua", "--install", home=home).returncode == 0   # once only
+    assert (home / COLORFILTERS).read_text().count("@FMIPv4 errors@") == 1
+    assert _cli("lua", "--uninstall", home=home).returncode == 0
+    assert (home / COLORFILTERS).read_text() == mine

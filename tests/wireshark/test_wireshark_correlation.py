@@ -76,3 +76,26 @@ def test_a_reply_stamped_before_its_request(tmp_path):
     assert "Response time:" not in text.replace("[Response time not", "")
     [row] = tshark_rows(path)
     assert row[6] is None and tool_rows(path) == [row]
+
+
+@pytest.mark.parametrize("sample", ["violations", "predictive", "reactive"])
+def test_every_link_in_every_tshark_mode(sample):
+    """`tshark -2 -V` without a display filter builds no tree on its first
+    pass; the ICMP side is a dissector-table entry, so it records every
+    request then too: the same links as with a display filter and as with
+    -T fields."""
+    require_tool("tshark")
+    path = Path(__file__).resolve().parents[2] / "samples" / f"{sample}.pcap"
+
+    def links(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines()
+                if "[Response in frame:" in line
+                or "[Response to request in frame:" in line]
+    plain = links(T.run(path, "-V", two_pass=True))
+    filtered = links(T.run(path, "-V", "-Y", "fmip", two_pass=True))
+    rows = T.fields(path, ["fmip.response_in", "fmip.response_to"],
+                    two_pass=True)
+    count = sum(len(r["fmip.response_in"]) + len(r["fmip.response_to"])
+                for r in rows)
+    assert plain == filtered
+    assert len(plain) == count > 0

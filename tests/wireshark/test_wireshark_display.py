@@ -133,3 +133,41 @@ def test_pyshark_layers_end_with_fmip(capture):
     assert [layer.layer_name for layer in first.layers] == \
         ["eth", "ip", "udp", "fmip"]
     assert first.fmip.lifetime == "10"
+
+
+def _plain_pyshark_layers(path, lua: bool) -> list[tuple[str, list[str]]]:
+    """(highest_layer, layer names) of every frame, read by pyshark itself
+    (no layer filtering), tshark isolated from the user's configuration."""
+    import pyshark
+    params = ["-X", f"lua_script:{T.dissector_path()}"] if lua else []
+    cap = pyshark.FileCapture(str(path), custom_parameters=params,
+                              tshark_path=T._wrapper_dir())
+    try:
+        return [(p.highest_layer, [layer.layer_name for layer in p.layers])
+                for p in cap]
+    finally:
+        cap.close()
+
+
+def test_plain_pyshark_highest_layer_with_the_plugin(tmp_path):
+    """Plain pyshark with `-X lua_script:`: ordinary frames read exactly as
+    without the plugin, FMIPv4 ones end in fmip with highest_layer FMIP."""
+    require_tool("tshark")
+    from scapy.layers.inet import TCP, UDP
+    from scapy.layers.dns import DNS, DNSQR
+    packets = list(rdpcap(str(SAMPLE))) + [
+        Ether() / IP() / TCP(sport=40000, dport=80, flags="S"),
+        Ether() / IP() / UDP(sport=40000, dport=123) / (b"\x23" + 47 * b"\0"),
+        Ether() / IP() / UDP(sport=4343, dport=53)
+        / DNS(qd=DNSQR(qname="example.org"))]
+    path = tmp_path / "mixed.pcap"
+    wrpcap(str(path), packets)
+    plain = _plain_pyshark_layers(path, lua=False)
+    plugin = _plain_pyshark_layers(path, lua=True)
+    for number in range(1, 8):              # the sample's FMIPv4 messages
+        highest, layers = plugin[number - 1]
+        assert highest == "FMIP" and layers[-1] == "fmip", (number, layers)
+    assert plugin[FBU_FRAME - 1][1][:3] == ["eth", "ip", "udp"]
+    assert plugin[HI_FRAME - 1][1][-2:] == ["icmp", "fmip"]
+    assert plugin[7:] == plain[7:]          # TCP, NTP, DNS: untouched
+    assert [h for h, _ in plugin[7:]] == ["TCP", "NTP", "DNS"]

@@ -114,3 +114,49 @@ def test_documented_python_example_runs(tmp_path):
         proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
+
+
+# Fields of which one FMIPv4 message may carry several, one per option or
+# extension: `fmip.opt.code == 2 && fmip.opt.type == 21` matches a message
+# with an option of Code 2 and another of type 21 (the Wireshark display
+# filter language compares fields, not options).
+PER_OPTION_FIELD = re.compile(r"\bfmip\.(?:opt|ext)\.[\w.]+")
+
+
+def test_no_documented_filter_combines_fields_of_different_options():
+    for display_filter in documented_filters():
+        fields = set(PER_OPTION_FIELD.findall(display_filter))
+        assert len(fields) <= 1, (
+            f"{display_filter!r} combines {sorted(fields)}: they may come "
+            f"from different options; use a per-option field such as "
+            f"fmip.opt.ncoa")
+
+
+def test_ncoa_filter_matches_exactly_the_messages_with_an_ncoa_option():
+    """fmip.opt.ncoa against Scapy's own dissection of every sample: the
+    frames with a New IPv4 Address option of Option-Code 2 (RFC 4988 6.2),
+    an FBAck's NCoA extension (decision D4) included."""
+    require_tool("tshark")
+    from scapy.utils import rdpcap
+
+    from fmipdissect.layers import IPv4AddrOption
+    from fmipdissect.spec import protocol as P
+    matched = 0
+    for sample in SAMPLES:
+        want = set()
+        for number, pkt in enumerate(rdpcap(str(sample)), start=1):
+            layer = pkt.getlayer(IPv4AddrOption)
+            i = 1
+            while layer is not None:
+                if layer.code == P.ADDR_NCOA:
+                    want.add(number)
+                i += 1
+                layer = pkt.getlayer(IPv4AddrOption, nb=i)
+        rows = T.fields(sample, ["frame.number"], "-Y", "fmip.opt.ncoa")
+        got = {int(r["frame.number"][0]) for r in rows}
+        assert got == want, sample.name
+        matched += len(got)
+    assert matched > 0
+    rows = T.fields(ROOT / "samples" / "predictive.pcap", ["frame.number"],
+                    "-Y", "fmip.opt.ncoa")
+    assert 4 not in {int(r["frame.number"][0]) for r in rows}

@@ -56,7 +56,7 @@ CASES = [
      {"fmip.subtype": ["6"], "fmip.code": ["0"], "fmip.identifier": ["4660"],
       "fmip.opt.type": ["20"], "fmip.opt.len": ["2"], "fmip.opt.code": ["1"],
       "fmip.opt.lla": ["aa:bb:cc:dd:ee:01"], "fmip.opt.padding": ["01050000000000"],
-      "fmip.checksum.status": ["ok"], "fmip.response_in": ["2"],
+      "fmip.checksum.verdict": ["ok"], "fmip.checksum.status": ["1"], "fmip.response_in": ["2"],
       "fmip.reserved": ["0x00"]},
      set()),
     (_icmp(PAR, MN, PrRtAdv(code=0, identifier=0x1234) / NEW_AP
@@ -111,12 +111,14 @@ CASES = [
      {"FM102", "FM103"}),
     (_mip(MN, PAR, FBU(homeaddr="10.1.0.13", ident=9)), {}, {"FM104"}),
     (_icmp(PAR, NAR, HI(identifier=2, reserved=5) / HI_OPTS),
-     {"fmip.checksum.status": ["ok"], "fmip.hi.reserved": ["0x05"]},
+     {"fmip.checksum.verdict": ["ok"], "fmip.checksum.status": ["1"], "fmip.hi.reserved": ["0x05"]},
      {"FM203"}),
     (_plain_sum(_icmp(PAR, NAR, HI(identifier=3, reserved=5) / HI_OPTS)),
-     {"fmip.checksum.status": ["plain-sum"]}, {"FM202", "FM203"}),
+     {"fmip.checksum.verdict": ["plain-sum"],
+      "fmip.checksum.status": ["0"]}, {"FM202", "FM203"}),
     (_with_checksum(_icmp(MN, PAR, RtSolPr(identifier=4) / NEW_AP), 0x1234),
-     {"fmip.checksum.status": ["bad"], "fmip.checksum": ["0x1234"]},
+     {"fmip.checksum.verdict": ["bad"], "fmip.checksum.status": ["0"],
+      "fmip.checksum": ["0x1234"]},
      {"FM201"}),
     (_icmp(MN, PAR, RtSolPr(identifier=5)), {}, {"FM206"}),
     (_icmp(MN, PAR, RtSolPr(identifier=6) / Raw(b"\x14\x00\x01" + bytes(5))),
@@ -271,3 +273,50 @@ def test_pyshark_reads_the_fmip_layer(capture):
     assert first.fmip.lifetime == "5"
     assert first.fmip.coa == NAR
     assert first.fmip.ident.lower() == "0xed00378066666666"
+
+
+def _case_frame(fields: dict) -> int:
+    """The frame number (1-based) of the first case with these fields."""
+    return next(i for i, (_, f, _) in enumerate(CASES, start=1)
+                if all(f.get(k) == v for k, v in fields.items()))
+
+
+def _pdml_item(packet: str, name: str) -> str:
+    """The PDML of the first field `name`, with everything below it."""
+    lines = packet.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.lstrip().startswith(f'<field name="{name}" '))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and \
+            len(lines[end]) - len(lines[end].lstrip()) > indent:
+        end += 1
+    return "\n".join(lines[start:end])
+
+
+def test_checksum_status_as_wireshark_shows_it(capture):
+    """fmip.checksum.status is Wireshark's Good/Bad, filterable by name as
+    icmp.checksum.status is; the expert sits on the checksum item; where
+    ICMP's own check (the plain sum) disagrees, a note says why (D2)."""
+    bad = T.fields(capture, ["frame.number"], "-Y",
+                   'fmip.checksum.status == "Bad"')
+    assert [int(r["frame.number"][0]) for r in bad] == sorted(
+        [_case_frame({"fmip.checksum.verdict": ["plain-sum"]}),
+         _case_frame({"fmip.checksum.verdict": ["bad"]})])
+    disagree = T.fields(capture, ["frame.number"], "-Y",
+                        'fmip.checksum.status == "Good" && '
+                        'icmp.checksum.status == "Bad"')
+    reserved = _case_frame({"fmip.hi.reserved": ["0x05"]})
+    assert [int(r["frame.number"][0]) for r in disagree] == [reserved]
+    pdml = T.run(capture, "-2", "-T", "pdml").split("<packet>")[1:]
+    for frame, rule, status in (
+            (reserved, None, "Good"),
+            (_case_frame({"fmip.checksum.verdict": ["bad"]}), "FM201", "Bad"),
+            (_case_frame({"fmip.checksum.verdict": ["plain-sum"]}), "FM202",
+             "Bad")):
+        item = _pdml_item(pdml[frame - 1], "fmip.checksum")
+        assert f'showname="Checksum Status: {status}"' in item
+        if rule:
+            assert f"{rule} icmp-checksum" in item      # on the checksum item
+        assert ("ICMP&#x27;s own checksum check" in item
+                or "ICMP's own checksum check" in item) == (rule != "FM201")

@@ -62,7 +62,9 @@ def test_table_summary_and_empty_capture(tmp_path):
     wrpcap(str(empty), [Ether() / IP() / UDP(dport=53)])
     text = T.handovers_table(empty)
     assert "(no handover in this capture)" in text
-    assert "0 handovers" in text
+    assert "0 handovers:" in text
+    one = T.handovers_table(ROOT / "samples" / "reactive.pcap")
+    assert "\n1 handover: 1 completed, 0 rejected, 0 incomplete\n" in one
 
 
 def test_two_pass_and_single_pass_agree():

@@ -35,7 +35,12 @@ expert = {severity = {ERROR = 1, WARN = 2, NOTE = 3},
 local function field(kind) return function(abbr) return {abbr = abbr, kind = kind} end end
 ProtoField = setmetatable({}, {__index = function(_, k) return field(k) end})
 ProtoExpert = {new = function(abbr, text) return {abbr = abbr, text = text} end}
-Pref = {uint = function(_, default) return default end}
+-- the key preference (decision D5) from the environment: FMIP_KEYS
+Pref = {uint = function(_, default) return default end,
+        string = function(label, default)
+          if label == "MN-PAR keys" then return os.getenv("FMIP_KEYS") or default end
+          return default
+        end}
 local protos = {}
 function Proto(name, desc)
   local p = {name = name, prefs = {}, register_heuristic = function() end}
@@ -44,16 +49,13 @@ function Proto(name, desc)
 end
 DissectorTable = {get = function() return {add = function() end, remove = function() end} end}
 Dissector = {get = function() return {call = function() return 0 end} end}
-local icmp_fieldinfo = nil
--- the icmp item of the frame and the TTL of its IPv4 header (before it)
+-- the TTL of the message's IPv4 header (before it: offset -1)
 local ttl_fieldinfo = nil
 Field = {new = function(name)
   return function()
-    if name == "icmp" then return icmp_fieldinfo end
     if name == "ip.ttl" then return ttl_fieldinfo end
   end
 end}
-function register_postdissector(p) end
 function register_stat_cmd_arg() end
 function gui_enabled() return false end
 Listener = {new = function() return {} end}
@@ -64,6 +66,7 @@ Tvb.__index, Range.__index = Tvb, Range
 local function new_tvb(s) return setmetatable({s = s}, Tvb) end
 function Tvb:len() return float(#self.s) end
 function Tvb:reported_len() return float(#self.s) end
+function Tvb:offset() return float(0) end
 function Tvb:raw(off, len) return self.s:sub(off + 1, off + len) end
 function Tvb:range(off, len)
   if len == nil then len = #self.s - off end
@@ -106,6 +109,7 @@ end
 function Item:append_text() end
 function Item:set_text() end
 function Item:set_generated() end
+function Item:set_hidden() end
 function Item:add_proto_expert_info(_, text) experts[#experts + 1] = text end
 
 local info
@@ -116,7 +120,6 @@ end})
 local function addr(s) return setmetatable({}, {__tostring = function() return s end}) end
 
 dofile(arg[1])
-local previous = 0
 
 local lines = {}
 for line in io.lines(arg[2]) do lines[#lines + 1] = line end
@@ -131,26 +134,13 @@ for _, line in ipairs(lines) do
   ttl_fieldinfo = {offset = -1, value = float(tonumber(ttl))}
   local s = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
   experts, info = {}, ""
+  -- the dissector serves ip.proto 1 and the UDP port: pinfo.match_uint says which
   local pinfo = {number = float(tonumber(frame)), rel_ts = tonumber(rel), visited = revisit,
-                 in_error_pkt = false, src_port = float(tonumber(sport)),
+                 in_error_pkt = false, match_uint = float(kind == "udp" and 434 or 1),
+                 src_port = float(tonumber(sport)),
                  src = addr(src), dst = addr(dst), cols = pinfo_cols}
   local tvb = new_tvb(s)
-  local ok, err = pcall(function()
-    -- the postdissector runs on every frame, in order
-    for n = previous + 1, revisit and 0 or tonumber(frame) - 1 do
-      icmp_fieldinfo = nil
-      protos.fmip_icmp.dissector(new_tvb(""), {number = float(n), visited = false,
-                                 cols = pinfo_cols}, new_item())
-    end
-    previous = tonumber(frame)
-    if kind == "udp" then
-      protos.fmip.dissector(tvb, pinfo, new_item())
-      icmp_fieldinfo = nil
-    else
-      icmp_fieldinfo = {range = tvb:range(0, #s)}
-    end
-    protos.fmip_icmp.dissector(new_tvb(""), pinfo, new_item())
-  end)
+  local ok, err = pcall(function() protos.fmip.dissector(tvb, pinfo, new_item()) end)
   if not ok then experts[#experts + 1] = "LUA ERROR " .. tostring(err) end
   io.write(frame, "\t", info, "\t", table.concat(experts, "|"), "\n")
 end
@@ -214,6 +204,36 @@ def test_same_info_and_experts_as_tshark_40(tmp_path, sample, tree):
         want_rules = sorted(m.split()[0] for m in row["_ws.expert.message"]
                             if re.match(r"FM\d{3} ", m))
         assert got[frame] == (want_info, want_rules), f"frame {frame}"
+
+
+@pytest.mark.parametrize("tree", ["full", "lite"])
+def test_authenticators_verified_under_lua54(tmp_path, tree):
+    """The HMACs (plain arithmetic, numbers as floats) under Lua 5.4 give
+    the FM501/FM502 verdicts tshark 4.0 gives with the same keys."""
+    lua = require_tool("lua5.4")
+    require_tool("tshark")
+    import os
+    path = ROOT / "samples" / "violations.pcap"
+    harness = tmp_path / "harness.lua"
+    harness.write_text(HARNESS)
+    messages = tmp_path / "messages.txt"
+    messages.write_text("\n".join(_messages(path)) + "\n")
+    keys = [line.split("#")[0].strip() for line in
+            (ROOT / "samples" / "keys.txt").read_text().splitlines()]
+    inline = "; ".join(k for k in keys if k)
+    proc = subprocess.run([lua, str(harness), str(LUA), str(messages),
+                           "inorder", tree], capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, FMIP_KEYS=inline))
+    assert proc.returncode == 0, proc.stderr
+    got = set()
+    for line in proc.stdout.splitlines():
+        frame, _, experts = line.split("\t")
+        got |= {(int(frame), m) for m in re.findall(r"\b(FM50[12]) ", experts)}
+    rows = T.fields(path, ["frame.number", "_ws.expert.message"],
+                    two_pass=True, prefs={"fmip.keys": inline})
+    want = {(int(r["frame.number"][0]), m.split()[0]) for r in rows
+            for m in r["_ws.expert.message"] if re.match(r"FM50[12] ", m)}
+    assert got == want and len(want) == 2
 
 
 def test_out_of_order_dissection_records_no_link(tmp_path):

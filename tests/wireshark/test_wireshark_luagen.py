@@ -73,7 +73,8 @@ def test_every_wireshark_field_of_protocol_is_declared():
     # stable field names (README, docs/wireshark.md)
     wanted |= {"fmip.response_in", "fmip.response_to", "fmip.response_time",
                "fmip.auth.authenticator", "fmip.hi.s", "fmip.hi.u",
-               "fmip.flags.s", "fmip.flags.x", "fmip.checksum.status"}
+               "fmip.flags.s", "fmip.flags.x", "fmip.checksum.status",
+               "fmip.checksum.verdict"}
     assert wanted <= declared, sorted(wanted - declared)
 
 
@@ -84,9 +85,10 @@ def test_expert_infos_come_from_the_rule_registry():
         assert (r["name"], r["severity"]) == (rule.name, rule.severity)
     # every message-scope rule about a message's own bytes is reported,
     # except FM204 (another protocol's subtype: left to the built-in
-    # dissector untouched) and the key-based FM501/FM502
+    # dissector untouched); the key-based ones with the key preferences
     message_rules = {r.id for r in R.RULES if r.scope == "message"}
-    assert message_rules - set(ctx["rules"]) == {"FM204", "FM501", "FM502"}
+    assert message_rules - set(ctx["rules"]) == {R.ICMP_UNKNOWN_SUBTYPE}
+    assert {R.AUTH_AUTHENTICATOR_BAD, R.AUTH_UNKNOWN_SPI} <= set(ctx["rules"])
 
 
 def test_template_restates_no_field_code_or_constraint():
@@ -163,3 +165,23 @@ def test_legacy_folder_is_xdg_aware(tmp_path, monkeypatch):
     (tmp_path / ".config" / "wireshark").mkdir(parents=True)
     assert plugin.legacy_lua_plugins_dir() == \
         tmp_path / ".config" / "wireshark" / "plugins"
+
+
+def test_every_field_has_a_description_from_the_rulebook():
+    """tshark -G fields: every fmip.* field has a description (Wireshark's
+    blurb), naming its RFC section or decision; a field a checker rule
+    judges names the rule."""
+    require_tool("tshark")
+    from fmipdissect.wireshark import tshark as T
+    out = T.run_command([T.find_tshark(), "-G", "fields", "-X",
+                         f"lua_script:{T.dissector_path()}"]).stdout
+    rows = [line.split("\t") for line in out.splitlines()
+            if line.startswith("F\t")]
+    ours = {r[2]: r[7] for r in rows if r[2].startswith("fmip.")
+            and not r[2].startswith("fmip.expert.")}
+    assert len(ours) > 40
+    for name, blurb in ours.items():
+        assert re.search(r"RFC \d+|decision D\d+", blurb), (name, blurb)
+    assert ours["fmip.lifetime"].endswith(
+        "checked by FM101 fbu-lifetime-over-limit")
+    assert "FM103 fbu-reserved-flags-set" in ours["fmip.flags.x"]

@@ -39,6 +39,9 @@ import tempfile
 import dpkt.pcapng as ng
 
 from ... import __version__
+from ...capture.pcapng import FRAME_BLOCKS, PACKET_BLOCKS
+from ...capture.pcapng import PCAPNG_EPB as BLOCK_EPB
+from ...capture.pcapng import PCAPNG_SPB as BLOCK_SPB
 from ...capture.source import StreamError, open_source
 from .common import finding_comment
 
@@ -46,7 +49,6 @@ PCAP_MAGICS = {0xA1B2C3D4: 6, 0xA1B23C4D: 9}   # magic -> time stamp decimals
 PCAPNG_SHB = 0x0A0D0D0A
 PCAPNG_MAJOR = ng.PCAPNG_VERSION_MAJOR      # 1: other versions are skipped
 BOM_LE = b"\x4d\x3c\x2b\x1a"
-BLOCK_OPB, BLOCK_SPB, BLOCK_EPB = 2, 3, 6   # the blocks that are frames
 MAX_BLOCK = 1 << 26          # as the capture reader: longer is garbage
 _RECORD = struct.Struct("<QI")              # spool: frame, comment length
 _LITTLE = sys.byteorder == "little"
@@ -216,9 +218,9 @@ def _copy_pcapng(src, out, comments: _Comments) -> int:
         if btype == ng.PCAPNG_BT_IDB and first_idb and length >= 20:
             snaplen0 = struct.unpack_from(endian + "I", block, 12)[0]
             first_idb = False
-        if btype in (BLOCK_EPB, BLOCK_SPB, BLOCK_OPB):
+        if btype in FRAME_BLOCKS:       # numbered as Wireshark numbers them
             frame += 1
-            found = comments.take(frame)
+            found = comments.take(frame) if btype in PACKET_BLOCKS else None
             if found:
                 block = _annotated_block(endian, btype, block, found, snaplen0)
         out.write(block)
