@@ -43,6 +43,7 @@ lua: setup
 docs: setup
 	$(BIN)/python -m fmipdissect.lint.docs -o docs/rules.md
 	$(BIN)/python -m fmipdissect.active.docs docs/active-testing.md
+	COLUMNS=80 $(BIN)/python -m fmipdissect.manual --write share
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -389,11 +389,10 @@ def check_decode_inprocess(path: Path) -> str | None:
             return (f"fmipdissect decode --format {form} status {status}: "
                     f"{text[-1000:]}")
         if form == "json":
-            for line in out.getvalue().splitlines():
-                try:
-                    json.loads(line)
-                except ValueError as exc:
-                    return f"fmipdissect decode JSON line does not parse: {exc}"
+            try:
+                json.loads(out.getvalue())
+            except ValueError as exc:
+                return f"fmipdissect decode JSON does not parse: {exc}"
     return None
 
 

@@ -14,18 +14,36 @@ from __future__ import annotations
 from collections import deque
 
 from .handovers.builder import HandoverBuilder
-from .lint.cli import GC_THRESHOLD, build_config
+from .lint.cli import GC_THRESHOLD, PROGRESS_MIN_BYTES, build_config
 from .lint.engine import CaptureLint, LintConfig
 
-__all__ = ["CaptureHandovers", "GC_THRESHOLD", "build_config"]
+__all__ = ["CaptureHandovers", "GC_THRESHOLD", "build_config",
+           "progress_for"]
+
+
+def progress_for(path, off: bool = False):
+    """fmip-lint's progress line for one capture, or None: shown on a
+    terminal for standard input and for large files."""
+    import os
+    import sys
+    if off or not sys.stderr.isatty():
+        return None
+    try:
+        if path != "-" and os.path.getsize(path) < PROGRESS_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    from .lint.report.progress import Progress
+    return Progress(path)
 
 
 class CaptureHandovers:
     """Iterate the handover records of one capture file."""
 
     def __init__(self, path, config: LintConfig | None = None,
-                 name: str | None = None, diagrams: int = 0):
+                 name: str | None = None, diagrams: int = 0, progress=None):
         self.path = path
+        self.progress = progress      # callable(done, size, frames) or None
         self.name = name if name is not None else path
         self.config = config if config is not None else LintConfig()
         self.diagrams = diagrams      # keep the messages of the first N
@@ -57,6 +75,7 @@ class CaptureHandovers:
         """Run the capture; yields after each finding (records go to emit)."""
         builder = HandoverBuilder(self.name, self.diagrams, emit)
         self.lint = CaptureLint(self.path, self.config, self.name,
+                                progress=self.progress,
                                 subscribers=(builder,),
                                 on_finding=builder.finding)
         release = builder.release

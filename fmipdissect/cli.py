@@ -56,7 +56,9 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+        from .suggest import suggestion          # a mistake only (start-up)
+        self.exit(2, f"{self.prog}: error: "
+                  f"{one_line(suggestion(message, self))} (see --help)\n")
 
 
 def _run(run, args, prog: str) -> int:

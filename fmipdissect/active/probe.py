@@ -37,7 +37,7 @@ DEFAULT_NOT_A_NAR = "198.19.255.30"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--target", choices=("par", "nar"), required=True,
+    p.add_argument("--target", choices=("par", "nar"),
                    help="the role of the router under test")
     p.add_argument("--interface", "-i", metavar="IFACE",
                    help="the interface facing the router")
@@ -134,10 +134,13 @@ def selected(args):
 
 
 def run(args) -> int:
-    if args.list:
-        for c in cases_for(args.target):
-            print(f"{c.id:<11} {c.section:<4} {c.level:<6} {c.title}")
+    if args.list:                 # without --target: both targets' cases
+        for target in [args.target] if args.target else ["par", "nar"]:
+            for c in cases_for(target):
+                print(f"{c.id:<11} {c.section:<4} {c.level:<6} {c.title}")
         return 0
+    if args.target is None:
+        raise InputError("probe needs --target par|nar")
     missing = [f"--{n}" for n in ("interface", "router", "mn", "peer",
                                   "keys") if getattr(args, n) is None]
     if missing:

@@ -1,7 +1,11 @@
-"""`fmipdissect decode CAPTURE`: print every FMIPv4 message of a capture.
+"""`fmipdissect decode CAPTURE...`: print every FMIPv4 message of captures.
 
-Like `tshark -V`, but only the FMIPv4 part; the text and the JSON Lines
-(`--format json`) are described in decode/output.py.
+Like `tshark -V`, but only the FMIPv4 part; the text and the records are
+described in decode/output.py.  `--format json` writes one document,
+`{"records": [...], "summary": {"files", "messages", "notes"}}` (as
+fmip-lint's one document), streamed record by record; `--format jsonl` one
+record per line.  Each record adds "file".  --frame, --type and --mn choose
+messages, --keys verifies authenticators (decode/select.py).
 """
 
 from __future__ import annotations
@@ -19,15 +23,30 @@ from ..spec import protocol as P
 from ..spec.numbers import IPPROTO_UDP
 from .decoder import decode_datagram
 from .output import message_json, message_text, note_json, note_text
+from .select import MessageFilter, authenticators
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", metavar="CAPTURE",
-                        help="pcap or pcapng file, plain or gzip/bzip2/xz/"
-                             "zstd-compressed; - reads standard input")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or json (JSON Lines, one object "
-                             "per message)")
+    parser.add_argument("captures", nargs="+", metavar="CAPTURE",
+                        help="pcap or pcapng files, plain or gzip/bzip2/xz/"
+                             "zstd-compressed; - reads standard input; a "
+                             "FOLDER is walked for captures (by content)")
+    parser.add_argument("--format", choices=("text", "json", "jsonl"),
+                        default="text",
+                        help="text (default), json (one document: "
+                        "{\"records\": [...], \"summary\": {...}}) or jsonl "
+                        "(one record per line)")
+    parser.add_argument("--frame", action="append", metavar="LIST",
+                        help="only these frames: numbers and ranges, e.g. "
+                        "3,10-12")
+    parser.add_argument("--type", action="append", metavar="TYPES",
+                        help="only these messages, e.g. fbu,FBAck,HI")
+    parser.add_argument("--mn", metavar="ADDR",
+                        help="only messages from or to ADDR or carrying it "
+                        "(Home Address, Care-of Address, an option)")
+    parser.add_argument("--keys", metavar="FILE",
+                        help="MN-PAR keys as for fmip-lint --keys: show "
+                        "whether each authenticator verifies (decision D5)")
     parser.add_argument("--lla-length", type=int,
                         default=P.DEFAULT_LLA_LENGTH, metavar="N",
                         help="link-layer address length in LLA options, "
@@ -56,29 +75,90 @@ def run(args: argparse.Namespace) -> int:
     problem = K.lla_length_problem(args.lla_length)    # decision D3
     if problem:
         raise InputError(f"--lla-length: {problem}")
+    chosen = MessageFilter(args.frame, args.type, args.mn)
+    keys = None
+    if args.keys:
+        from ..lint.keys import load_keys
+        keys = load_keys(args.keys)
+    from ..walk import expand
+    captures = expand(args.captures)
+    out = Output(sys.stdout, args.format)
+    for path in captures:
+        out.messages_in_file = 0
+        _decode(path, args.lla_length, chosen, keys, out)
+        if args.format == "text":
+            n = out.messages_in_file
+            out.out.write(f"{n} FMIPv4 message{'s' if n != 1 else ''}"
+                          f" in {one_line(path)}\n")
+    out.close(len(captures))
+    return 0
 
-    out = sys.stdout
-    messages = 0
-    as_json = args.format == "json"
+
+def _decode(path, lla_length, chosen, keys, out) -> None:
+    """One capture's notes and messages, as chosen, to out."""
     awaited = AwaitedReplies()      # decision D16: FBAcks on other ports
-    with CaptureReader(args.capture, replies=awaited.ports) as reader:
+    with CaptureReader(path, replies=awaited.ports) as reader:
         for item in reader:
             if isinstance(item, CaptureNote):
-                if as_json:
-                    out.write(json.dumps(note_json(item)) + "\n")
-                else:
-                    out.write(note_text(item))
+                if chosen.frame(item.frame):
+                    out.note(path, item)
                 continue
-            msg = _message(item, args.lla_length, awaited)
-            if msg is None:
-                continue
-            messages += 1
-            if as_json:
-                out.write(json.dumps(message_json(item, msg)) + "\n")
-            else:
-                out.write(message_text(item, msg))
-    if not as_json:
-        out.write(f"{messages} FMIPv4 message{'s' if messages != 1 else ''}"
-                  f" in {one_line(args.capture)}\n")
-    out.flush()
-    return 0
+            msg = _message(item, lla_length, awaited)
+            if msg is not None and chosen.message(item, msg):
+                out.message(path, item, msg,
+                            authenticators(msg, keys) if keys else None)
+
+
+class Output:
+    """Text, one JSON document (streamed), or JSON Lines."""
+
+    def __init__(self, out, fmt: str):
+        self.out, self.fmt = out, fmt
+        self.counts = {"messages": 0, "notes": 0}
+        self.messages_in_file = 0
+        self.first = True
+        if fmt == "json":
+            out.write('{"records": [')
+
+    def _record(self, record: dict) -> None:
+        text = json.dumps(record)
+        if self.fmt == "jsonl":
+            self.out.write(text + "\n")
+            return
+        self.out.write(("\n" if self.first else ",\n") + text)
+        self.first = False
+
+    def note(self, path, item) -> None:
+        self.counts["notes"] += 1
+        if self.fmt == "text":
+            self.out.write(note_text(item))
+        else:
+            self._record({"file": path, **note_json(item)})
+
+    def message(self, path, item, msg, verdicts) -> None:
+        self.counts["messages"] += 1
+        self.messages_in_file += 1
+        if self.fmt == "text":
+            text = message_text(item, msg)
+            for spi, verdict, algorithm in verdicts or ():
+                text = text[:-1] + (f"    [Authenticator, SPI {spi}: "
+                                    f"{verdict}{_with(algorithm)}]\n\n")
+            self.out.write(text)
+            return
+        record = {"file": path, **message_json(item, msg)}
+        if verdicts is not None:
+            record["authenticators"] = [
+                {"spi": spi, "verdict": verdict, "algorithm": algorithm}
+                for spi, verdict, algorithm in verdicts]
+        self._record(record)
+
+    def close(self, files: int) -> None:
+        if self.fmt == "json":
+            summary = json.dumps({"files": files, **self.counts})
+            self.out.write(f"{'' if self.first else chr(10)}], "
+                           f'"summary": {summary}}}\n')
+        self.out.flush()
+
+
+def _with(algorithm) -> str:
+    return f" ({algorithm})" if algorithm else ""

@@ -57,6 +57,9 @@ def add_arguments(parser) -> None:
                              "< 1 (e.g. 0.99)")
     parser.add_argument("--linktype", choices=tuple(LINKTYPES),
                         default="ethernet", help="link layer (default ethernet)")
+    parser.add_argument("--force", action="store_true",
+                        help="write a capture over 1 GiB (refused without it;"
+                        " the size is estimated before writing)")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of the random choices (default 1)")
     g = parser.add_argument_group("addresses and keys (of the first MN; more "
@@ -125,6 +128,9 @@ def run(args) -> int:
     options = options_from_args(args)
     if not args.output:
         raise InputError("give the capture to write with -o FILE")
+    from .size import check
+    check(options, args.force, lambda text: print(
+        f"fmipdissect gen: {text}", file=sys.stderr))
     if args.output == "-":             # a pcap to standard output
         if sys.stdout.isatty():
             raise InputError("-o -: standard output is a terminal; redirect "

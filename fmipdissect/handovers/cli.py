@@ -13,8 +13,10 @@ import gc
 import sys
 
 from ..errors import InputError
+from ..live import add_live_arguments, no_live_options
 from ..output import check_target
-from ..analysis import GC_THRESHOLD, CaptureHandovers, build_config
+from ..analysis import (GC_THRESHOLD, CaptureHandovers, build_config,
+                        progress_for)
 from ..spec import protocol as P
 from .report import REPORTS
 
@@ -42,10 +44,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default=P.DEFAULT_LLA_LENGTH,
                         help="link-layer address length in octets (default "
                         f"{P.DEFAULT_LLA_LENGTH}, decision D3)")
+    parser.add_argument("--time", choices=("utc", "local"), default="utc",
+                        help="the table's dates and times in UTC (default) "
+                        "or in this machine's local time zone")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line on standard error (shown on "
+                        "a terminal for large captures and standard input)")
+    add_live_arguments(parser)
     parser.set_defaults(select=None, ignore=None)
 
 
 def run(args) -> int:
+    if args.interface is not None:
+        from ..live import live_capture
+        with live_capture(args) as names:
+            return _handovers(args, names)
+    no_live_options(args)
+    return _handovers(args, {})
+
+
+def _handovers(args, names) -> int:
+    """The handovers of args.captures (names: path -> the records' file)."""
     if not args.captures:
         raise InputError("no capture file given (see --help)")
     if args.max_diagrams < 0:
@@ -54,8 +73,8 @@ def run(args) -> int:
     config = build_config(args)
     out = sys.stdout
     multiple = len(args.captures) > 1
-    report = (REPORTS[args.format](out, multiple) if args.format == "text"
-              else REPORTS[args.format](out))
+    report = (REPORTS[args.format](out, multiple, args.time)
+              if args.format == "text" else REPORTS[args.format](out))
     sinks = [report]
     diagrams = 0
     if args.html:
@@ -69,9 +88,11 @@ def run(args) -> int:
     gc.set_threshold(*GC_THRESHOLD)
     try:
         for path in args.captures:
-            name = path
+            name = names.get(path, path)
             try:
-                analysis = CaptureHandovers(path, config, name, diagrams)
+                progress = progress_for(path, args.no_progress)
+                analysis = CaptureHandovers(path, config, name, diagrams,
+                                            progress)
                 for s in sinks:
                     s.file_start(name)
                 count = 0
@@ -79,6 +100,8 @@ def run(args) -> int:
                 def emit(record):
                     nonlocal count
                     count += 1
+                    if progress is not None:
+                        progress.clear()
                     for s in sinks:
                         s.record(record)
                 analysis.run(emit)

@@ -26,22 +26,34 @@ def _text(value):
     return _DASH if value is None else str(value)
 
 
-def clock(t: float) -> str:
-    """Capture time as UTC time of day with microseconds."""
+def clock(t: float, zone: str = "utc") -> str:
+    """Capture time as date and time of day with microseconds, in UTC or
+    (zone "local") this machine's time zone."""
     # imported here, as json and csv below: only the format asked for pays
     # its import (start-up)
     from datetime import datetime, timezone
     try:
-        return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S.%f")
+        when = datetime.fromtimestamp(t, timezone.utc)
+        if zone == "local":
+            when = when.astimezone()
+        return when.strftime("%Y-%m-%d %H:%M:%S.%f")
     except (OverflowError, OSError, ValueError):
         return f"{t:.6f}"
+
+
+def zone_name(zone: str) -> str:
+    """The START column's zone: "UTC", or the local zone's abbreviation."""
+    if zone != "local":
+        return "UTC"
+    import time
+    return time.strftime("%Z") or "local"
 
 
 COLUMNS = (
     ("FIRST", 7, ">", lambda r: str(r.first_frame)),
     ("LAST", 7, ">", lambda r: str(r.last_frame)),
     ("MSGS", 5, ">", lambda r: str(r.messages)),
-    ("START (UTC)", 15, "<", lambda r: clock(r.start)),
+    ("START (UTC)", 26, "<", lambda r: clock(r.start)),
     ("MN", 15, "<", lambda r: _text(r.mn)),
     ("PAR", 15, "<", lambda r: _text(r.par)),
     ("NAR", 15, "<", lambda r: _text(r.nar)),
@@ -83,21 +95,25 @@ class Report:
 class TextReport(Report):
     """One aligned row per handover, then the summary."""
 
-    def __init__(self, out, multiple: bool = False):
+    def __init__(self, out, multiple: bool = False, zone: str = "utc"):
         super().__init__(out)
         self.multiple = multiple
         self.row = "  ".join(f"{{:{align}{width}}}"
                              for _, width, align, _ in COLUMNS)
+        self.columns = [(f"START ({zone_name(zone)})", w, a,
+                         lambda r: clock(r.start, zone))
+                        if head.startswith("START") else (head, w, a, value)
+                        for head, w, a, value in COLUMNS]
 
     def file_start(self, name: str) -> None:
         if self.multiple:
             self.out.write(f"{one_line(name)}:\n")
-        self.out.write(self.row.format(*(c[0] for c in COLUMNS)).rstrip()
+        self.out.write(self.row.format(*(c[0] for c in self.columns)).rstrip()
                        + "\n")
 
     def record(self, record: HandoverRecord) -> None:
         super().record(record)
-        self.out.write(self.row.format(*(c[3](record) for c in COLUMNS))
+        self.out.write(self.row.format(*(c[3](record) for c in self.columns))
                        .rstrip() + "\n")
 
     def file_done(self, name: str, count: int) -> None:

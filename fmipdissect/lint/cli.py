@@ -28,6 +28,8 @@ from ..spec import protocol as P
 from ..spec.rules import RULES, SEVERITIES
 from .engine import (CaptureLint, LintConfig, lint_config, lint_to_spool,
                      read_spool)
+from ..live import no_live_options
+from .options import add_flow_arguments, per_file, resolve, use_colour
 from .report import FORMATS, list_rules, make_report
 from .report.common import fails, plural
 from ..output import atomic_output, check_target, same_file
@@ -39,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("captures", nargs="*", metavar="CAPTURE",
                         help="pcap or pcapng files to check, plain or "
                              "gzip/bzip2/xz/zstd-compressed; - reads standard "
-                             "input")
+                             "input; a FOLDER is walked for captures, "
+                             "recognised by their content (not by name)")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format: text (default), json, sarif "
                         "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
@@ -86,13 +89,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__version__} "
                                 f"(record walk: {accel.describe()})")
+    add_flow_arguments(parser)
     _one_line_errors(parser)
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     """A bad option is one line on standard error and status 2."""
     def error(message: str):
-        parser.exit(2, f"{parser.prog}: error: {one_line(message)}\n")
+        from ..suggest import suggestion         # a mistake only (start-up)
+        parser.exit(2, f"{parser.prog}: error: "
+                    f"{one_line(suggestion(message, parser))}\n")
     parser.error = error
 
 
@@ -134,6 +140,10 @@ class _Run:
     def __init__(self, args, config: LintConfig, report, spool=None):
         self.args = args
         self.config = config
+        # per-file-ignores and address-ignores (lint/options.py)
+        self.config_for = per_file(config, args.settings)
+        self.baseline = None         # lint/baseline.py, or None
+        self.names = {}              # path -> the findings' file (live)
         self.report = report
         self.spool = spool           # CommentSpool of --annotate, or None
         self.done = []               # FileStats of each capture read
@@ -141,11 +151,15 @@ class _Run:
         self.interrupted = False     # SIGINT: the report has what came
 
     def finding(self, f) -> None:
+        if self.baseline is not None and not self.baseline.keep(f):
+            return
         self.report.finding(f)
         if self.spool is not None:
             self.spool.add(f)
 
     def file_done(self, stats) -> None:
+        if self.baseline is not None:
+            self.baseline.adjust(stats)
         self.report.file_done(stats)
         self.done.append(stats)
         if stats.messages == 0:
@@ -170,12 +184,14 @@ class _Run:
             progress = None
             if show_progress:
                 try:
-                    if os.path.getsize(path) >= PROGRESS_MIN_BYTES:
+                    if (path == "-" or  # standard input: so far
+                            os.path.getsize(path) >= PROGRESS_MIN_BYTES):
                         from .report.progress import Progress
                         progress = Progress(path)
                 except OSError:
                     pass
-            run = CaptureLint(path, self.config, progress=progress)
+            run = CaptureLint(path, self.config_for(path),
+                              self.names.get(path), progress=progress)
             try:
                 for f in run:
                     if progress is not None:
@@ -213,7 +229,8 @@ class _Run:
     def _spooled(self, jobs: int, paths, tmp: str) -> None:
         """The captures through the workers, findings read back in order."""
         from ..children import worker_pool      # -j only (start-up)
-        work = [(path, self.config, os.path.join(tmp, f"{i}.spool"))
+        work = [(path, self.config_for(path),
+                 os.path.join(tmp, f"{i}.spool"))
                 for i, path in enumerate(paths)]
         with worker_pool(min(jobs, len(work))) as pool:
             for (path, _, spool), (stats, error) in zip(
@@ -230,7 +247,7 @@ class _Run:
     def status(self) -> int:
         if self.failed:
             return 2
-        if self.args.exit_zero:
+        if self.args.exit_zero or self.args.write_baseline:
             return 0
         fail_on = self.args.fail_on
         if any(n and fails(sev, fail_on)
@@ -292,14 +309,35 @@ def _regular(path: str) -> bool:
 
 def run(args) -> int:
     out = sys.stdout
+    resolve(args)             # the configuration file (lint/config.py)
+    if args.show_settings:
+        from .options import show_settings
+        show_settings(args, out)
+        return 0
     if args.list_rules:
         chosen = build_config(args).enabled \
             if (args.select is not None or args.ignore is not None) else None
         list_rules(out, args.format, [r for r in RULES
                                       if chosen is None or r.id in chosen])
         return 0
+    if args.interface is not None:
+        from ..live import live_capture
+        with live_capture(args) as names:
+            return _lint(args, names)
+    no_live_options(args)
+    from ..walk import expand
+    args.captures = expand(args.captures, args.exclude or ())
+    return _lint(args, {})
+
+
+def _lint(args, names) -> int:
+    """Check args.captures (names: path -> the findings' file name)."""
     _check_paths(args)
     config = build_config(args)
+    baseline = None
+    if args.baseline or args.write_baseline:
+        from .baseline import Baseline       # read now: errors before work
+        baseline = Baseline(args.baseline, args.write_baseline)
     spool = None
     if args.annotate is not None:
         # dpkt (the pcapng writer) only when annotating: start-up stays light
@@ -309,14 +347,14 @@ def run(args) -> int:
     gc.set_threshold(*GC_THRESHOLD)
     try:
         with atomic_output(args.output or "-", what="report") as out:
-            colour = (args.format == "text" and out.isatty()
-                      and not os.environ.get("NO_COLOR"))
+            colour = args.format == "text" and use_colour(args.color, out)
             report = make_report(args.format, out, colour=colour,
                                  statistics=args.statistics,
                                  fail_on=args.fail_on)
             if args.format in LIVE_FORMATS and _live_input(args.captures):
                 out.reconfigure(line_buffering=True)   # each finding now
             lint = _Run(args, config, report, spool)
+            lint.names, lint.baseline = names, baseline
             # worker processes cannot read our standard input: "-" runs here
             if (args.jobs > 1 and len(args.captures) > 1
                     and "-" not in args.captures):
@@ -324,6 +362,8 @@ def run(args) -> int:
             else:
                 lint.serial()
             report.close(lint.done)
+        if args.write_baseline and not lint.failed and not lint.interrupted:
+            _wrote_baseline(args, lint.baseline.save())
         if lint.interrupted:
             print(f"{_prog(args)}: interrupted", file=sys.stderr)
             return 130
@@ -334,6 +374,11 @@ def run(args) -> int:
         if spool is not None:
             spool.close()
     return lint.status()
+
+
+def _wrote_baseline(args, count: int) -> None:
+    print(f"{_prog(args)}: {plural(count, 'finding')} recorded in "
+          f"{one_line(args.write_baseline)}", file=sys.stderr)
 
 
 def _annotate(capture: str, target: str, spool) -> None:

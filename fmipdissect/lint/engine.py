@@ -58,9 +58,12 @@ class LintConfig(Record):
         "prefilter",    # False: the reader parses every frame in full instead
                         # of prefiltering (the capture reader's reference
                         # path; --no-prefilter, docs/performance.md)
+        "scoped",       # ((addresses), rule ids): ignores by address
+                        # (lint/config.py, address-ignores)
     )
     _defaults = {"enabled": _EVERY_RULE, "keys": None,
-                 "lla_length": P.DEFAULT_LLA_LENGTH, "prefilter": True}
+                 "lla_length": P.DEFAULT_LLA_LENGTH, "prefilter": True,
+                 "scoped": ()}
 
 
 MAX_LLA_LENGTH = K.LLA_LENGTH_MAX   # decision D3, one range everywhere
@@ -102,7 +105,7 @@ def lint_config(select=None, ignore=None, keys=None,
             or not K.LLA_LENGTH_MIN <= lla_length <= MAX_LLA_LENGTH):
         raise InputError(f"{options[2]} {lla_length}: must be {K.LLA_LENGTH_MIN} to "
                          f"{MAX_LLA_LENGTH} octets")
-    return LintConfig(frozenset(enabled), keys, lla_length, prefilter)
+    return LintConfig(frozenset(enabled), keys, lla_length, prefilter, ())
 
 
 class FileStats(Record):
@@ -122,12 +125,26 @@ class FileStats(Record):
         self.rules[finding.rule] = self.rules.get(finding.rule, 0) + 1
 
 
-def _finding_factory(name, enabled):
-    """make(frame, time, rule, text) -> Finding, or None when not enabled."""
+def scoped_out(scoped, rule: str, at) -> bool:
+    """True when an address-ignores entry covers this finding: one address
+    the datagram `at` is from or to, or a pair it travels between."""
+    ends = (getattr(at, "src", None), getattr(at, "dst", None))
+    for addresses, rules in scoped:
+        if rule in rules and (addresses[0] in ends if len(addresses) == 1
+                              else set(addresses) == set(ends)):
+            return True
+    return False
+
+
+def _finding_factory(name, enabled, scoped=()):
+    """make(frame, time, rule, text, at) -> Finding, or None when not
+    enabled (or ignored for the addresses of `at`, the datagram)."""
     meta = {r.id: (r.name, r.severity, r.section) for r in RULES}
 
-    def make(frame, time, rule, text):
+    def make(frame, time, rule, text, at=None):
         if rule not in enabled:
+            return None
+        if scoped and at is not None and scoped_out(scoped, rule, at):
             return None
         slug, severity, section = meta[rule]
         return Finding(frame, time, rule, text, name, 0, slug, severity, section)
@@ -162,13 +179,13 @@ class CaptureLint:
 
     def __iter__(self):
         config = self.config
-        make = _finding_factory(self.name, config.enabled)
+        make = _finding_factory(self.name, config.enabled, config.scoped)
         stats = self.stats
         on_finding = self.on_finding
         revealed = []     # the correlator's findings: (finding, handover)
 
         def out(rule, text, at, handover):
-            f = make(at.frame, at.time, rule, text)
+            f = make(at.frame, at.time, rule, text, at)
             if f is not None:
                 revealed.append(f)
                 if on_finding is not None:
@@ -202,7 +219,7 @@ class CaptureLint:
             if progress is not None:
                 tick += 1
                 if not tick & 0xFF:
-                    progress(reader.bytes_read, reader.size)
+                    progress(reader.bytes_read, reader.size, reader.frames)
             msg = None
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)
@@ -235,7 +252,7 @@ class CaptureLint:
             if found:
                 handover = obs.handover if obs is not None else None
                 for rule, text in found:
-                    f = make(item.frame, item.time, rule, text)
+                    f = make(item.frame, item.time, rule, text, item)
                     if f is not None:
                         stats.add(f)
                         if on_finding is not None:
@@ -257,7 +274,7 @@ class CaptureLint:
         subtype = payload[P.ICMP_SUBTYPE_OFFSET]
         return make(dgram.frame, dgram.time, R.ICMP_UNKNOWN_SUBTYPE, R.say(
             R.ICMP_UNKNOWN_SUBTYPE, type=payload[0], subtype=subtype,
-            subtypes=_FMIP_SUBTYPES))
+            subtypes=_FMIP_SUBTYPES), dgram)
 
 
 def lint_file(path: str, config: LintConfig, name: str | None = None):

@@ -207,11 +207,13 @@ def _bad_inputs(tmp_path):
     badkeys = tmp_path / "bad-keys.txt"
     badkeys.write_text("# keys\n256 00112233 hmac-md5\nnot-an-spi 0011\n")
     good = lintcaps.write(tmp_path / "ok.pcap", lintcaps.predictive_flow())
+    (tmp_path / "no-captures").mkdir()     # a folder is walked: none here
+    (tmp_path / "no-captures" / "notes.txt").write_text("no capture\n")
     return {
         "missing": [str(tmp_path / "nonexistent.pcap")],
         "empty": [str(empty)],
         "text": [str(text)],
-        "directory": [str(tmp_path)],
+        "directory": [str(tmp_path / "no-captures")],
         "bad-keys": ["--keys", str(badkeys), str(good)],
         "missing-keys": ["--keys", str(tmp_path / "nokeys"), str(good)],
         "bad-option": ["--bogus", str(good)],

@@ -21,7 +21,9 @@ NOT_FOR_A_PLAIN_RUN = (
     "dataclasses", "inspect", "ast", "dis", "shutil", "bz2", "lzma",
     "signal", "contextlib", "tempfile", "pickle", "hashlib", "socket",
     "typing", "fmipdissect.lint.keys", "fmipdissect.capture.pcapng",
-    "fmipdissect.lint.report.progress", "fmipdissect.lint.report.json")
+    "fmipdissect.lint.report.progress", "fmipdissect.lint.report.json",
+    "tomllib", "difflib", "subprocess", "threading",
+    "fmipdissect.lint.baseline")
 
 
 def imported(*argv: str) -> tuple[int, set[str]]:
@@ -40,3 +42,10 @@ def test_options_still_bring_their_modules():
     _, modules = imported("--keys", KEYS, "--format", "json", SAMPLE)
     assert {"fmipdissect.lint.keys", "hashlib",
             "fmipdissect.lint.report.json"} <= modules
+
+
+def test_a_configuration_file_brings_tomllib(tmp_path):
+    config = tmp_path / "fmip-lint.toml"
+    config.write_text("select = ['FM1']\n")
+    status, modules = imported("--config", str(config), SAMPLE)
+    assert status == 0 and "tomllib" in modules

@@ -140,7 +140,7 @@ def test_decode_names_the_path(tmp_path):
     text = subprocess.run([FMIPDISSECT, "decode", path], capture_output=True,
                           text=True, check=True).stdout
     assert "[through eth/ip/gre/ip/udp]" in text
-    lines = subprocess.run([FMIPDISSECT, "decode", "--format", "json", path],
+    lines = subprocess.run([FMIPDISSECT, "decode", "--format", "jsonl", path],
                            capture_output=True, text=True, check=True).stdout
     records = [json.loads(line) for line in lines.splitlines()]
     assert [r["encapsulation"] for r in records] == ["eth/ip/gre/ip/udp",

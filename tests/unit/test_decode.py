@@ -475,8 +475,10 @@ def test_decode_command_text(capture, capsys):
 
 def test_decode_command_json(capture, capsys):
     assert cli.main(["decode", capture, "--format", "json"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    objs = [json.loads(line) for line in lines]
+    document = json.loads(capsys.readouterr().out)      # one document
+    assert document["summary"] == {"files": 1, "messages": 5, "notes": 0}
+    objs = document["records"]
+    assert {o["file"] for o in objs} == {capture}
     assert [o["frame"] for o in objs] == [1, 2, 3, 5, 6]
     assert [o["message"] for o in objs] == ["fbu", "hi", "hack", "fback",
                                             "rtsolpr"]
@@ -502,7 +504,7 @@ def test_decode_command_json(capture, capsys):
 
 
 def test_decode_command_lla_length(capture, capsys):
-    assert cli.main(["decode", capture, "--format", "json",
+    assert cli.main(["decode", capture, "--format", "jsonl",
                      "--lla-length", "5"]) == 0
     objs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert objs[1]["elements"][0]["lla"] == "02:00:00:aa:bb"
@@ -519,7 +521,7 @@ def test_decode_command_cut_capture(capture, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[warning: FM901 capture-truncated]" in out
     assert "Frame 5 " in out and "Frame 6 " not in out.split("FM901")[0]
-    assert cli.main(["decode", str(cut), "--format", "json"]) == 0
+    assert cli.main(["decode", str(cut), "--format", "jsonl"]) == 0
     objs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [o["record"] for o in objs] == ["message"] * 4 + ["note"]
     assert (objs[-1]["rule"], objs[-1]["name"]) == ("FM901",
