@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pcap or pcapng files")
     parser.add_argument("--format", choices=tuple(REPORTS), default="text",
                         help="output format on standard output (default "
-                        "text: an aligned table, then the summary)")
+                        "text: an aligned table, then the summary; json: one "
+                        "document; jsonl: one record per line as each "
+                        "handover is over; csv)")
     parser.add_argument("--html", metavar="FILE",
                         help="also write a self-contained HTML report with "
                         "latency histograms and a ladder diagram per "

@@ -171,6 +171,26 @@ class JsonReport(Report):
                        + self.dumps(summary, indent=2) + "}\n")
 
 
+class JsonLinesReport(Report):
+    """--format jsonl: {"handover": {...}} per line as each handover is
+    over, then {"summary": {...}}."""
+
+    def __init__(self, out):
+        super().__init__(out)
+        import json
+        self.dumps = json.dumps
+
+    def record(self, record: HandoverRecord) -> None:
+        super().record(record)
+        self.out.write(self.dumps({"handover": record.to_dict()}) + "\n")
+
+    def close(self) -> None:
+        summary = self.summary.to_dict()
+        if self.failed:
+            summary["failed"] = self.failed
+        self.out.write(self.dumps({"summary": summary}) + "\n")
+
+
 CSV_FIELDS = (["file", "mn", "pcoa", "ncoa", "par", "nar", "mode",
                "initiated_by", "outcome", "first_frame", "last_frame",
                "messages", "start", "end"]
@@ -216,4 +236,5 @@ class CsvReport(Report):
         self.writer.writerow([csv_cell(v) for v in row])
 
 
-REPORTS = {"text": TextReport, "json": JsonReport, "csv": CsvReport}
+REPORTS = {"text": TextReport, "json": JsonReport, "jsonl": JsonLinesReport,
+           "csv": CsvReport}

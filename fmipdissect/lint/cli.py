@@ -44,9 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "input; a FOLDER is walked for captures, "
                              "recognised by their content (not by name)")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
-                        help="report format: text (default), json, sarif "
-                        "(SARIF 2.1.0), junit (JUnit XML), github (GitHub "
-                        "Actions annotations)")
+                        help="report format: text (default), json (one "
+                        "document), jsonl (one record per line, as it "
+                        "comes), sarif (SARIF 2.1.0), junit (JUnit XML), "
+                        "github (GitHub Actions annotations)")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the report to FILE (replaced at the end, "
                         "atomically) instead of standard output")
@@ -282,7 +283,7 @@ def _check_paths(args) -> None:
 
 # formats whose lines stand alone: printed as they come on live input (the
 # document formats, json, sarif and junit, are complete only at the end)
-LIVE_FORMATS = ("text", "github")
+LIVE_FORMATS = ("text", "github", "jsonl")
 
 
 def _live_input(captures) -> bool:

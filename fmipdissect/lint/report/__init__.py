@@ -20,6 +20,7 @@ from .text import TextReport, list_rules
 # format name: (module, class).  A format's module is imported only when
 # it is asked for (start-up: JUnit's XML escaping pulls in half of urllib).
 FORMATS = {"text": (".text", "TextReport"), "json": (".json", "JsonReport"),
+           "jsonl": (".json", "JsonLinesReport"),
            "sarif": (".sarif", "SarifReport"),
            "junit": (".junit", "JunitReport"),
            "github": (".github", "GithubReport")}

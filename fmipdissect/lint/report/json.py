@@ -44,6 +44,26 @@ class JsonReport(Report):
         self.out.flush()
 
 
+class JsonLinesReport(Report):
+    """--format jsonl: one JSON object per line, each finding as soon as it
+    is made ({"finding": {...}}), then {"summary": {...}} (and
+    {"statistics": [...]}) at the end: the one JSON rule of every command
+    (a document with json, a record per line with jsonl)."""
+
+    def finding(self, f) -> None:
+        self.out.write(json.dumps({"finding": finding_dict(f)}) + "\n")
+
+    def close(self, stats_list) -> None:
+        summary = summary_counts(stats_list)
+        summary["by_file"] = [file_counts(s) for s in stats_list]
+        summary["failed"] = self.failed
+        self.out.write(json.dumps({"summary": summary}) + "\n")
+        if self.statistics:
+            self.out.write(json.dumps(
+                {"statistics": rule_statistics(stats_list)}) + "\n")
+        self.out.flush()
+
+
 def rules_json(out, rules) -> None:
     """--list-rules --format json: {"rules": [...]}."""
     json.dump({"rules": [rule_dict(r) for r in rules]}, out, indent=2)
