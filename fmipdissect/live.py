@@ -12,6 +12,7 @@ when the command ends, however it ends.
 from __future__ import annotations
 
 import os
+import struct
 
 from .errors import InputError, one_line
 
@@ -59,17 +60,58 @@ def _check(args) -> str:
     return dumpcap
 
 
+TICK = 1.0          # seconds of a quiet link between two clock ticks
+
+
+class _Blocks:
+    """Where dumpcap's pcapng stream stands: between two blocks, or inside
+    one (how many octets of it are still to come)."""
+
+    def __init__(self, first: bytes):
+        # the Section Header's byte-order magic (octets 8-11) sets the order
+        self.endian = "<" if first[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+        self.head = b""
+        self.left = 0
+
+    def feed(self, data: bytes) -> None:
+        i, n = 0, len(data)
+        while i < n:
+            if self.left:
+                take = min(self.left, n - i)
+                self.left -= take
+                i += take
+                continue
+            take = min(8 - len(self.head), n - i)
+            self.head += data[i:i + take]
+            i += take
+            if len(self.head) == 8:
+                length = struct.unpack(self.endian + "I", self.head[4:])[0]
+                self.left, self.head = max(length - 8, 0), b""
+
+    def tick(self) -> bytes | None:
+        """An Interface Statistics Block of interface 0 (pcapng), when the
+        stream stands between two blocks: the reader takes it as a tick of
+        the wall clock (capture/pcapng.py)."""
+        if self.left or self.head:
+            return None
+        return struct.pack(self.endian + "IIIIII", 5, 24, 0, 0, 0, 24)
+
+
 class _Pump:
     """Copies dumpcap's output to the reader's pipe and the --save file,
-    in a thread."""
+    in a thread; while the link is quiet it sends the reader a clock tick
+    every TICK seconds (never to the --save file), so that requests expire
+    on the wall clock."""
 
     def __init__(self, source: int, sink: int, save, first: bytes):
         import threading
         self.source, self.sink, self.save, self.first = source, sink, save, first
+        self.blocks = _Blocks(first)
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self) -> None:
+        import select
         data = self.first
         try:
             while data:
@@ -77,6 +119,11 @@ class _Pump:
                     self.save.write(data)
                     self.save.flush()
                 os.write(self.sink, data)
+                self.blocks.feed(data)
+                while not select.select([self.source], [], [], TICK)[0]:
+                    tick = self.blocks.tick()
+                    if tick is not None:
+                        os.write(self.sink, tick)
                 data = os.read(self.source, CHUNK)
         except OSError:          # the reader went away: stop copying
             pass

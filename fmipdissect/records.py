@@ -152,3 +152,11 @@ class CaptureNote(Finding):
 def problem(rule: str, message: str, offset: int = 0) -> Finding:
     """A framing problem the decoder met, at an offset of the message."""
     return Finding(0, 0.0, rule, message, offset=offset)
+
+
+class Clock(Record):
+    """A tick of the wall clock on live input (the capture reader's clock
+    mode): time moves on although no frame arrived, so that requests can
+    expire while the link is quiet (live capture, fmipdissect/live.py)."""
+
+    __slots__ = _fields = ("time",)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import struct
+import time as _time
 from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from ..records import Clock
 from ..spec.numbers import IPPROTO_UDP
 from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
@@ -23,6 +25,7 @@ PCAPNG_IDB = 1
 PCAPNG_OPB = 2                 # obsolete Packet Block
 PCAPNG_SPB = 3
 PCAPNG_EPB = 6
+PCAPNG_ISB = 5                 # Interface Statistics Block
 PACKET_BLOCKS = (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB)
 # Custom Blocks (pcapng: copyable and not): Wireshark 4.0 gives each a frame
 # number of its own, so the frame numbers here count them too.
@@ -273,6 +276,10 @@ class PcapngBlocks:
             return self._packet(buf, pos, btype, blen)
         if btype in CUSTOM_BLOCKS:
             self.r.frames += 1          # a frame number, as Wireshark counts
+        elif btype == PCAPNG_ISB and self.r.clock:
+            # live input: statistics mark time passing (live.py sends one
+            # when the link is quiet): a wall-clock tick
+            self.r.pending.append(Clock(_time.time()))
         return nxt      # unknown block types are skipped (pcapng 3.1)
 
     def _section(self, buf, pos: int, blen: int, endian: str) -> int:

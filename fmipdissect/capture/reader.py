@@ -50,10 +50,14 @@ class CaptureReader:
     """
 
     def __init__(self, source, *, prefilter: bool = True,
-                 name: str | None = None, replies: set | None = None):
+                 name: str | None = None, replies: set | None = None,
+                 clock: bool = False):
         """replies: the UDP ports of replies awaited on other ports than 434
-        (decision D16), a set its owner keeps up to date while reading."""
+        (decision D16), a set its owner keeps up to date while reading.
+        clock: live input, where a pcapng Interface Statistics Block is a
+        tick of the wall clock (records.Clock)."""
         self.prefilter = prefilter
+        self.clock = clock
         self.frames = 0
         self.format = ""
         self.compression = ""

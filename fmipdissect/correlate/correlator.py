@@ -127,10 +127,9 @@ class Correlator:
 
     # --- entry points --------------------------------------------------
 
-    def observe(self, msg, dgram):
-        """Place one message; its Observation, or None when its fixed
-        header is cut (nothing reliable to match on)."""
-        now = dgram.time
+    def tick(self, now) -> None:
+        """Time is now (capture time; the wall clock on live input): expire
+        what is due (a sweep every SWEEP_INTERVAL)."""
         if self._next_sweep is None:
             self._next_sweep = now + K.SWEEP_INTERVAL
         elif now >= self._next_sweep or now < self._next_sweep - _CLOCK_BACK:
@@ -139,6 +138,12 @@ class Correlator:
             # capture time caught up again
             self._next_sweep = now + K.SWEEP_INTERVAL
             self._expire(now)
+
+    def observe(self, msg, dgram):
+        """Place one message; its Observation, or None when its fixed
+        header is cut (nothing reliable to match on)."""
+        now = dgram.time
+        self.tick(now)
         if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
             return None
         obs = self._handlers[msg.key](msg, dgram, now)

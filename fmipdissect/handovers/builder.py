@@ -142,6 +142,7 @@ class HandoverBuilder(Subscriber):
         heapq.heappush(self._ready, (ho.first_frame, ho.seq,
                                      record_of(ho, ho.data, self.file)))
         ho.data = None
+        self.release()     # (live input: as soon as expiry ends it)
 
     # --- findings ----------------------------------------------------------
 

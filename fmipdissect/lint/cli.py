@@ -108,9 +108,13 @@ def build_config(args) -> LintConfig:
     if args.keys:
         from .keys import load_keys      # --keys only (start-up)
         keys = load_keys(args.keys)
-    return lint_config(args.select, args.ignore, keys, args.lla_length,
-                       prefilter=not getattr(args, "no_prefilter", False),
-                       options=("--select", "--ignore", "--lla-length"))
+    config = lint_config(args.select, args.ignore, keys, args.lla_length,
+                         prefilter=not getattr(args, "no_prefilter", False),
+                         options=("--select", "--ignore", "--lla-length"))
+    # live capture: requests expire on the wall clock while the link is
+    # quiet (fmipdissect/live.py sends the ticks)
+    config.clock = getattr(args, "interface", None) is not None
+    return config
 
 
 # Fewer cyclic-GC passes while checking: the checker allocates short-lived,

@@ -31,7 +31,7 @@ from ..capture.reader import CaptureReader
 from ..decode.decoder import decode_datagram
 from ..errors import InputError
 from ..plain import Record
-from ..records import CaptureNote, Finding
+from ..records import CaptureNote, Clock, Finding
 from .checks import check_message
 from ..spec import rules as R
 from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
@@ -60,10 +60,12 @@ class LintConfig(Record):
                         # path; --no-prefilter, docs/performance.md)
         "scoped",       # ((addresses), rule ids): ignores by address
                         # (lint/config.py, address-ignores)
+        "clock",        # live capture: requests expire on the wall clock
+                        # while the link is quiet (fmipdissect/live.py)
     )
     _defaults = {"enabled": _EVERY_RULE, "keys": None,
                  "lla_length": P.DEFAULT_LLA_LENGTH, "prefilter": True,
-                 "scoped": ()}
+                 "scoped": (), "clock": False}
 
 
 MAX_LLA_LENGTH = K.LLA_LENGTH_MAX   # decision D3, one range everywhere
@@ -195,6 +197,7 @@ class CaptureLint:
         replies: set[int] = set()    # decision D16: ports the reader keeps
         correlator = Correlator(self.subscribers + (rules,), replies)
         reader = CaptureReader(self.path, prefilter=config.prefilter,
+                               clock=config.clock,
                                name=self.name, replies=replies)
         # (CaptureError, an InputError, comes early: from the constructor)
         try:
@@ -221,6 +224,14 @@ class CaptureLint:
                 if not tick & 0xFF:
                     progress(reader.bytes_read, reader.size, reader.frames)
             msg = None
+            if item.__class__ is Clock:
+                # live input: the wall clock moved on (requests expire)
+                correlator.tick(item.time)
+                for f in revealed:
+                    stats.add(f)
+                    yield f
+                revealed.clear()
+                continue
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)
             elif item.proto == IPPROTO_UDP and item.sport != _PORT \

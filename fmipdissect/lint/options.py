@@ -134,7 +134,7 @@ def per_file(config, settings):
     ignores = [(glob, frozenset(resolve_rules(rules, "per-file-ignores")))
                for glob, rules in settings.per_file]
     base = LintConfig(config.enabled, config.keys, config.lla_length,
-                      config.prefilter, scoped)
+                      config.prefilter, scoped, config.clock)
     made = {frozenset(): base}
 
     def config_for(path) -> LintConfig:
@@ -144,7 +144,8 @@ def per_file(config, settings):
                                   if _matches(glob, path, settings.root)])
         if off not in made:
             made[off] = LintConfig(base.enabled - off, base.keys,
-                                   base.lla_length, base.prefilter, scoped)
+                                   base.lla_length, base.prefilter, scoped,
+                                   base.clock)
         return made[off]
     return config_for
 

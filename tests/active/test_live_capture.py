@@ -120,3 +120,32 @@ def test_findings_print_as_they_happen_and_ctrl_c_ends_it(veth, tmp_path):
     out, err = lint.communicate(timeout=30)
     assert lint.returncode == 130 and "interrupted" in err
     assert "v1: 4 packets, 4 FMIPv4 messages" in out
+
+
+def test_an_unanswered_request_is_reported_when_its_expiry_passes(
+        veth, tmp_path):
+    """An FBU that no FBAck answers, then a quiet link: fmip-lint reports
+    FM403 once EXPIRY_SECONDS have passed on the wall clock, while still
+    capturing (the clock ticks live.py sends), not only at the end."""
+    from fmipdissect.spec.constraints import EXPIRY_SECONDS
+    nets, ns = veth
+    saved = tmp_path / "live.pcapng"
+    alone = lintcaps.write(tmp_path / "fbu.pcap", [lintcaps.fbu()])
+    lint = nets.start(ns, [*PYTHON, "lint", "--isolated", "-i", "v1",
+                           "--duration", str(EXPIRY_SECONDS + 30),
+                           "--save", str(saved)],
+                      env=ENV, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(saved, lint)
+        sent = time.monotonic()
+        _send(nets, ns, alone)
+        os.set_blocking(lint.stdout.fileno(), True)
+        line = lint.stdout.readline()        # the first line of the report
+        waited = time.monotonic() - sent
+        assert "FM403" in line and "within 60 s" in line, line
+        assert EXPIRY_SECONDS - 1 <= waited < EXPIRY_SECONDS + 10, waited
+        assert lint.poll() is None           # still capturing
+    finally:
+        lint.terminate()
+        lint.communicate(timeout=30)
