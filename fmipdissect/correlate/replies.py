@@ -47,7 +47,10 @@ class AwaitedReplies:
         return (dgram.src, dgram.dst, dgram.dport) in self.awaited
 
     def expire(self, horizon, now, future) -> None:
-        if any(True for _ in pop_expired(self.awaited, horizon, now, future)):
+        gone = 0
+        for _ in pop_expired(self.awaited, horizon, now, future):
+            gone += 1          # (every entry due, not only the first)
+        if gone:
             self._ports()
 
     def _ports(self) -> None:

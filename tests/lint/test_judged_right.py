@@ -130,3 +130,15 @@ def test_decode_shows_an_fback_on_ephemeral_ports(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Frame 2 " in out and "Frame 3 " not in out
     assert out.rstrip().endswith(f"2 FMIPv4 messages in {path}")
+
+
+def test_awaited_replies_all_expire_in_one_sweep():
+    from fmipdissect.correlate.replies import AwaitedReplies
+    from fmipdissect.records import Datagram
+    awaited = AwaitedReplies()
+    for port in (50000, 50001, 50002):
+        awaited.fbu(Datagram(1, 0.0, L.MN, L.PAR, 17, 64, port, 434, b""),
+                    0.0)
+    assert awaited.ports == {50000, 50001, 50002}
+    awaited.expire(100.0, 160.0, 220.0)
+    assert not awaited.awaited and awaited.ports == set()
