@@ -78,9 +78,7 @@ class CaptureHandovers:
                                 progress=self.progress,
                                 subscribers=(builder,),
                                 on_finding=builder.finding)
-        release = builder.release
-        for _ in self.lint:
-            release()
+        for _ in self.lint:     # (the builder emits as handovers close)
             yield
         builder.finish()
         yield

@@ -10,6 +10,9 @@ from __future__ import annotations
 PREDICTIVE, REACTIVE, FORWARDED = "predictive", "reactive", "forwarded"
 
 
+_EMPTY: dict = {}       # shared, never written: remember() replaces it
+
+
 class Observation:
     """One FMIPv4 message as the correlator placed it; every event about
     the message carries it.  request: the message's own request record
@@ -138,7 +141,9 @@ class Handover:
     fbu_mode = hi_mode = None
     network = False
     messages = 0
-    idents = rtsolprs = his = None     # set below: small ordered sets
+    # FBU Identifications, RtSolPr Identifiers, (PAR, NAR, Identifier) of
+    # HIs: small ordered sets, the shared empty one until remember()
+    idents = rtsolprs = his = _EMPTY
     rt_first = hi_first = fbu_first = None
     lat_rt = lat_hi = lat_fbu = None
     code_prrtadv = code_hi = code_hack = None
@@ -179,9 +184,6 @@ class Handover:
 
 
 KEYS_PER_HANDOVER = 8   # Identifications, Identifiers, HI keys, notes kept
-_EMPTY: dict = {}       # shared, never written: remember() replaces it
-# FBU Identifications, RtSolPr Identifiers, (PAR, NAR, Identifier) of HIs
-Handover.idents = Handover.rtsolprs = Handover.his = _EMPTY
 
 
 def remember(table: dict, key) -> dict:

@@ -130,8 +130,6 @@ class HandoverBuilder(Subscriber):
         if self.pending:
             for f in self.pending.pop(obs.dgram.frame, ()):
                 drawn.finding(f)
-        if self._ready:
-            self.release()
 
     def handover_closed(self, ho) -> None:
         self._open -= 1
@@ -142,7 +140,7 @@ class HandoverBuilder(Subscriber):
         heapq.heappush(self._ready, (ho.first_frame, ho.seq,
                                      record_of(ho, ho.data, self.file)))
         ho.data = None
-        self.release()     # (live input: as soon as expiry ends it)
+        self.release()     # a record goes out as soon as its turn comes
 
     # --- findings ----------------------------------------------------------
 
