@@ -298,8 +298,8 @@ class Correlator:
         key = _RTSOLPR_KEY(msg, dgram)
         rt = self.rtsolprs.get(key)
         if rt is None:
-            rt = self.rtsolprs[key] = RtSolPrSeen(dgram, msg, ho)
-            rt.scope = _RTSOLPR_SCOPE(msg, dgram)
+            rt = self.rtsolprs[key] = RtSolPrSeen(dgram, msg, ho,
+                                                  _RTSOLPR_SCOPE(msg, dgram))
         else:                           # sent again: one request
             self.rtsolprs.move_to_end(key)
             rt.last = now
@@ -422,8 +422,8 @@ class Correlator:
             if hi.identity == identity:
                 break
         else:
-            hi = HiSeen(dgram, msg, bool(msg.flags & _HI_S), pcoa, ho)
-            hi.identity = identity
+            hi = HiSeen(dgram, msg, bool(msg.flags & _HI_S), pcoa, identity,
+                        ho)
             entry.requests.append(hi)
             if len(entry.requests) > K.REQUESTS_PER_KEY:
                 old = entry.requests.pop(0)

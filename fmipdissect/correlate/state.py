@@ -59,7 +59,7 @@ class HiSeen:
     __slots__ = ("frame", "time", "src", "dst", "identifier", "s", "pcoa",
                  "identity", "answered", "handover")
 
-    def __init__(self, dgram, msg, s, pcoa, handover):
+    def __init__(self, dgram, msg, s, pcoa, identity, handover):
         self.frame = dgram.frame
         self.time = dgram.time
         self.src = dgram.src
@@ -67,7 +67,7 @@ class HiSeen:
         self.identifier = msg.identifier
         self.s = s
         self.pcoa = pcoa
-        self.identity = pcoa       # what tells it from another HI (D17)
+        self.identity = identity   # what tells it from another HI (D17)
         self.answered = False
         self.handover = handover
 
@@ -87,7 +87,7 @@ class RtSolPrSeen:
     __slots__ = ("frame", "time", "src", "identifier", "answered", "last",
                  "handover", "scope")
 
-    def __init__(self, dgram, msg, handover):
+    def __init__(self, dgram, msg, handover, scope):
         self.frame = dgram.frame
         self.time = dgram.time
         self.src = dgram.src
@@ -95,7 +95,7 @@ class RtSolPrSeen:
         self.answered = False
         self.last = dgram.time
         self.handover = handover
-        self.scope = None           # decision D11: the MN
+        self.scope = scope          # decision D11: the MN
 
 
 class PairSeen:
