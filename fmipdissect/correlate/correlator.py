@@ -154,11 +154,6 @@ class Correlator:
             ho.end = now
         return obs
 
-    def expects_reply(self, dgram) -> bool:
-        """Decision D16: whether a UDP datagram on other ports than 434
-        goes where an FBU from such a port awaits its FBAck."""
-        return self.awaited.expects(dgram)
-
     def finish(self) -> None:
         """The capture ended: requests still open are unanswered, every
         handover is over."""

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..decode.decoder import decode_datagram
 from ..spec import constraints as K
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_UDP
 from .state import PairSeen, pop_expired
 
 _PORT = P.MIP_UDP_PORT
@@ -40,6 +42,19 @@ class AwaitedReplies:
         else:
             seen.last = now
             self.awaited.move_to_end(key)
+
+    def message(self, dgram, lla_length):
+        """The decoded message of a datagram the capture reader kept; None
+        when it travels on other ports than 434 and is not an awaited FBAck
+        (left alone, not reported), or does not decode as FMIPv4."""
+        ported = (dgram.proto == IPPROTO_UDP
+                  and _PORT != dgram.sport and _PORT != dgram.dport)
+        if ported and not self.expects(dgram):
+            return None
+        msg = decode_datagram(dgram, lla_length)
+        if ported and msg is not None and msg.key != "fback":
+            return None
+        return msg
 
     def expects(self, dgram) -> bool:
         """Whether a UDP datagram on other ports than 434 is an awaited

@@ -20,8 +20,6 @@ from ..errors import InputError, one_line
 from ..records import CaptureNote
 from ..spec import constraints as K
 from ..spec import protocol as P
-from ..spec.numbers import IPPROTO_UDP
-from .decoder import decode_datagram
 from .output import message_json, message_text, note_json, note_text
 from .select import MessageFilter, authenticators
 
@@ -59,14 +57,8 @@ def _message(item, lla_length, awaited):
     other ports than 434 make their FBAcks awaited (decision D16)."""
     awaited.expire(item.time - K.EXPIRY_SECONDS, item.time,
                    item.time + K.EXPIRY_SECONDS)
-    ported = (item.proto == IPPROTO_UDP
-              and P.MIP_UDP_PORT not in (item.sport, item.dport))
-    if ported and not awaited.expects(item):
-        return None
-    msg = decode_datagram(item, lla_length)
-    if msg is None or (ported and msg.key != "fback"):
-        return None
-    if msg.key == "fbu":
+    msg = awaited.message(item, lla_length)
+    if msg is not None and msg.key == "fbu":
         awaited.fbu(item, item.time)
     return msg
 

@@ -28,18 +28,16 @@ import os
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..capture.reader import CaptureReader
-from ..decode.decoder import decode_datagram
 from ..errors import InputError
 from ..plain import Record
 from ..records import CaptureNote, Clock, Finding
 from .checks import check_message
 from ..spec import rules as R
-from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
+from ..spec.numbers import IPPROTO_ICMP
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
 from .session import SessionRules
 
-_PORT = P.MIP_UDP_PORT
 # "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
 _FMIP_SUBTYPES = f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}"
 
@@ -217,6 +215,7 @@ class CaptureLint:
         keys, lla_length = self.config.keys, self.config.lla_length
         stats, progress, on_finding = self.stats, self.progress, self.on_finding
         observe = correlator.observe
+        awaited = correlator.awaited.message
         tick = 0
         for item in reader:
             if progress is not None:
@@ -234,17 +233,9 @@ class CaptureLint:
                 continue
             if item.__class__ is CaptureNote:
                 f = make(item.frame, item.time, item.rule, item.message)
-            elif item.proto == IPPROTO_UDP and item.sport != _PORT \
-                    and item.dport != _PORT:
-                # decision D16: an awaited FBAck on other ports, else nothing
-                if not correlator.expects_reply(item):
-                    continue
-                msg = decode_datagram(item, lla_length)
-                if msg is None or msg.key != "fback":
-                    continue
-                f = None
             else:
-                msg = decode_datagram(item, lla_length)
+                # (on other ports than 434 only an awaited FBAck, D16)
+                msg = awaited(item, lla_length)
                 f = self._other_icmp(item, make) if msg is None else None
             if msg is None:
                 # a note about the capture, or ICMP type 41 not FMIPv4
