@@ -1,0 +1,331 @@
+"""The data plane of a handover: how long the MN's traffic stopped, and what
+it lost (the `data` of a handover record and of the summary).
+
+The merge stage (correlate/) hands every IPv4 datagram that is not an
+FMIPv4 message to `DataPlane.observe` once, as a SeenDatagram with all its
+sightings on the reference clock, in order of first sighting.  When a
+handover record is final (SETTLE_SECONDS of capture after its end),
+`DataPlane.data(record)` reads the MN's traffic around it: every datagram
+to or from its PCoA, NCoA or Home Address, per direction (down = towards
+the MN, up = from it).  `forget_before(t)` drops what no window can need.
+
+How each datagram is read (decision D20): which path it took (old: PAR's
+link; new: NAR's), when it was at the point nearest the MN (the MN's own
+capture, else the router that hands it over), whether and how often it
+reached its destination (the MN's or the CN's capture, else the last
+router with a capture).  How buffering at NAR is told from path delay
+(decision D21).  RFC 4988 4.1 and 5.5: PAR tunnels the MN's traffic to NAR
+from the FBU on; NAR buffers it until the MN attaches when the HI asks.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+
+from .records import percentile
+
+DOWN, UP = "down", "up"
+DIRECTIONS = (DOWN, UP)
+ROLES = ("mn", "par", "nar", "cn")
+# capture time after a handover's last message before its data is final:
+# the MN attaches to NAR and the buffered traffic is released after the
+# FBAck, a layer-2 gap later (D20)
+SETTLE_SECONDS = 2.0
+# traffic before the handover's first message that belongs to it: in a
+# reactive handover the MN leaves the old link before it sends the FBU (D20)
+LEAD_SECONDS = 2.0
+# held at NAR for longer than the path's usual delay by more than this:
+# buffered (D21)
+BUFFER_MARGIN = 0.001
+TOTAL_KEYS = ("lost", "tunnelled", "buffered")
+
+
+class _Fate:
+    """One datagram of the MN's traffic as decision D20 reads it."""
+
+    __slots__ = ("d", "new", "near", "arrive", "deliveries", "nar_in",
+                 "tunnelled", "key")
+
+    def __init__(self, d, direction: str, at: dict, ncoa_only):
+        self.d = d
+        obs = d.observations
+        self.tunnelled = any(o.tunnel for o in obs)
+        self.new = _new_path(d, direction, at, ncoa_only, self.tunnelled)
+        nar = [o for o in obs if o.vantage in at["nar"]]
+        self.nar_in = nar[0].time if nar else None
+        if direction == DOWN:
+            self.near, self.deliveries = _down_delivery(obs, at, self.new)
+            self.arrive = self.near
+        else:
+            self.near = _up_near(obs, at, self.new)
+            self.arrive, self.deliveries = _up_delivery(obs, at)
+        # send order: the flow's own numbering, else the first sighting
+        self.key = d.seq[1] if d.seq is not None else obs[0].time
+
+
+def _new_path(d, direction, at, ncoa_only, tunnelled):
+    """True: over NAR (new path); False: over PAR's link (old path); None
+    when no router's capture can tell (the interruption is then found as
+    the longest pause, D20)."""
+    if not (at["par"] or at["nar"]):
+        return None
+    if ncoa_only is not None and (d.dst if direction == DOWN
+                                  else d.src) == ncoa_only:
+        return True
+    return tunnelled or any(o.vantage in at["nar"] for o in d.observations)
+
+
+def _passed_on(obs, names, plain_last: bool):
+    """The time a router with capture `names` sent the datagram on (its
+    incoming and outgoing copies are two sightings there), else None."""
+    mine = [o for o in obs if o.vantage in names]
+    if len(mine) < 2 or (plain_last and mine[-1].tunnel):
+        return None
+    return mine[-1].time
+
+
+def _down_delivery(obs, at, new):
+    """(time at the point nearest the MN, deliveries to the MN)."""
+    if at["mn"]:
+        mine = [o.time for o in obs if o.vantage in at["mn"]]
+        return (mine[0] if mine else None), len(mine)
+    if new and at["nar"]:
+        t = _passed_on(obs, at["nar"], plain_last=True)
+    elif at["par"]:
+        t = _passed_on(obs, at["par"], plain_last=False)
+    else:
+        t = obs[0].time          # no capture on its way: seen is delivered
+    return t, int(t is not None)
+
+
+def _up_near(obs, at, new):
+    """The time the MN sent it (its capture), else the first router's."""
+    for names in (at["mn"], at["nar"] if new else at["par"]):
+        if names:
+            mine = [o.time for o in obs if o.vantage in names]
+            return mine[0] if mine else None
+    return obs[0].time
+
+
+def _up_delivery(obs, at):
+    """(time it reached the CN, deliveries to the CN)."""
+    if at["cn"]:
+        mine = [o.time for o in obs if o.vantage in at["cn"]]
+        return (mine[0] if mine else None), len(mine)
+    if at["par"]:
+        t = _passed_on(obs, at["par"], plain_last=True)
+        return t, int(t is not None)
+    return obs[0].time, 1
+
+
+def _interruption(fates, direction):
+    """(last_old, first_new) at the point nearest the MN: down what was
+    delivered there, up what the MN sent.  Without a router's capture the
+    path of each datagram is set here: new from the longest pause on."""
+    times = sorted(f.near for f in fates if f.near is not None
+                   and (direction == UP or f.deliveries))
+    if fates and fates[0].new is None:
+        if len(times) < 2:
+            return None, None
+        k = max(range(len(times) - 1), key=lambda i: times[i + 1] - times[i])
+        first_new = times[k + 1]
+        for f in fates:
+            f.new = f.near is not None and f.near >= first_new
+        return times[k], first_new
+    olds = [f.near for f in fates if f.near is not None and not f.new
+            and (direction == UP or f.deliveries)]
+    news = [f.near for f in fates if f.near is not None and f.new
+            and (direction == UP or f.deliveries)]
+    return (max(olds) if olds else None), (min(news) if news else None)
+
+
+def _buffered(fates, at) -> int:
+    """Decision D21: held at NAR beyond the path's usual delay."""
+    held = []
+    for f in fates:
+        if not (f.new and f.deliveries):
+            continue
+        if at["nar"]:
+            out = _passed_on(f.d.observations, at["nar"], plain_last=True)
+            start = f.nar_in
+        else:
+            out, start = f.arrive, f.d.observations[0].time
+        if out is not None and start is not None:
+            held.append((out - start, start, out))
+    if not held:
+        return 0
+    usual = min(h for h, _, _ in held)
+    late = [out for h, _, out in held if h > usual + BUFFER_MARGIN]
+    if not late:
+        return 0
+    if not at["nar"]:
+        return len(late)
+    release = min(late)      # NAR let the first held datagram go: attached
+    return sum(1 for _, start, out in held if start < release <= out)
+
+
+def _order_counts(fates):
+    """(reordered, duplicated) at the destination, per flow: reordered
+    arrived after one sent later; duplicated: extra deliveries, and a
+    sequence number delivered again in another datagram."""
+    reordered = duplicated = 0
+    flows: dict = {}
+    for f in fates:
+        if f.deliveries:
+            duplicated += f.deliveries - 1
+            flows.setdefault(_flow(f.d), []).append(f)
+    for members in flows.values():
+        members.sort(key=lambda f: f.arrive)
+        top, numbers = None, set()
+        for f in members:
+            if top is not None and f.key < top:
+                reordered += 1
+            top = f.key if top is None else max(top, f.key)
+            if f.d.seq is not None:
+                if f.key in numbers:
+                    duplicated += 1
+                numbers.add(f.key)
+    return reordered, duplicated
+
+
+def _flow(d):
+    return (d.src, d.dst, d.proto, d.sport, d.dport,
+            d.seq[0] if d.seq is not None else None)
+
+
+def _gaps(fates, pause=None) -> int:
+    """Sequence numbers never seen anywhere, inside the numbers seen, per
+    numbered flow: lost before the first capture on the way.  Numbers the
+    MN used while detached (`pause`: last_old, first_new of the uplink)
+    never went on the wire: not lost (D20)."""
+    numbers: dict = {}
+    skip: dict = {}
+    for f in fates:
+        if f.d.seq is None:
+            continue
+        flow = _flow(f.d)
+        numbers.setdefault(flow, set()).add(f.key)
+        if pause and f.near is not None and f.near in pause:
+            skip.setdefault(flow, []).append(f.key)
+    lost = 0
+    for flow, n in numbers.items():
+        lost += max(n) - min(n) + 1 - len(n)
+        ends = skip.get(flow, ())
+        if len(ends) >= 2:
+            lo, hi = min(ends), max(ends)
+            lost -= hi - lo - 1 - sum(1 for k in n if lo < k < hi)
+    return lost
+
+
+def _ms(t0, t1):
+    return None if t0 is None or t1 is None else round(
+        max(0.0, t1 - t0) * 1000.0, 3)
+
+
+def _time(t):
+    return None if t is None else round(t, 6)
+
+
+class DataPlane:
+    """The MN's traffic per handover, from the datagrams of one capture or
+    of several merged ones (roles: vantage name -> "mn" | "par" | "nar" |
+    "cn" | None)."""
+
+    SETTLE_SECONDS = SETTLE_SECONDS
+
+    def __init__(self, roles: dict):
+        self.roles = dict(roles)
+        self.at = {role: frozenset(n for n, r in self.roles.items()
+                                   if r == role) for role in ROLES}
+        self._times: list[float] = []    # first sighting, ascending
+        self._seen: list = []            # SeenDatagram, same order
+        self._until: dict = {}           # MN -> (start, end of window)
+        self._values = {k: array("d") for k in DIRECTIONS}
+        self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
+
+    def observe(self, seen) -> None:
+        self._times.append(seen.observations[0].time)
+        self._seen.append(seen)
+
+    def forget_before(self, t: float) -> None:
+        i = bisect_left(self._times, t)
+        if i:
+            del self._times[:i]
+            del self._seen[:i]
+
+    def data(self, record) -> dict | None:
+        """The `data` of one handover record, None when no traffic of its
+        MN was seen in its window (D20)."""
+        addresses = {a for a in (record.mn, record.pcoa, record.ncoa,
+                                 getattr(record, "home_address", None)) if a}
+        lo, hi = record.start - LEAD_SECONDS, record.end + SETTLE_SECONDS
+        # an earlier handover of the same MN keeps what its window held
+        before, until = self._until.get(record.mn, (None, lo))
+        if before is not None and before < record.start:
+            lo = max(lo, until)
+        self._until[record.mn] = (record.start, hi)
+        ways = {DOWN: [], UP: []}
+        for d in self._seen[bisect_left(self._times, lo):
+                            bisect_right(self._times, hi)]:
+            if d.dst in addresses:
+                ways[DOWN].append(d)
+            elif d.src in addresses:
+                ways[UP].append(d)
+        if not (ways[DOWN] or ways[UP]):
+            return None
+        ncoa = record.ncoa if record.ncoa != record.pcoa else None
+        out = {k: self._direction(k, ways[k], ncoa)
+               for k in DIRECTIONS}
+        out["flows"] = len({_flow(d) for k in DIRECTIONS for d in ways[k]})
+        self._add(out)
+        return out
+
+    def _direction(self, direction, datagrams, ncoa) -> dict:
+        at = self.at
+        fates = [_Fate(d, direction, at, ncoa) for d in datagrams]
+        last_old, first_new = _interruption(fates, direction)
+        lost_last_seen: dict = {}
+        for f in fates:
+            if not f.deliveries:
+                where = f.d.observations[-1].vantage
+                lost_last_seen[where] = lost_last_seen.get(where, 0) + 1
+        lost = sum(lost_last_seen.values())
+        if not at["cn" if direction == DOWN else "mn"]:
+            # no capture at the source (D20)
+            lost += _gaps(fates, (last_old, first_new) if direction == UP
+                          else None)
+        reordered, duplicated = _order_counts(fates)
+        return {
+            "packets": len(fates),
+            "interruption_ms": _ms(last_old, first_new),
+            "last_old": _time(last_old), "first_new": _time(first_new),
+            "lost": lost,
+            "tunnelled": sum(1 for f in fates if f.tunnelled),
+            "buffered": _buffered(fates, at) if direction == DOWN else 0,
+            "reordered": reordered, "duplicated": duplicated,
+            "lost_last_seen": lost_last_seen,
+        }
+
+    def _add(self, data: dict) -> None:
+        for k in DIRECTIONS:
+            value = data[k]["interruption_ms"]
+            if value is not None:
+                self._values[k].append(value)
+            for key in TOTAL_KEYS:
+                self._totals[k][key] += data[k][key]
+
+    def summary(self) -> dict:
+        """The summary's `data`: per direction the interruptions of every
+        handover given out by data(), and the totals."""
+        out = {}
+        for k in DIRECTIONS:
+            ordered = sorted(self._values[k])
+            out[k] = {"interruption_ms": {
+                "count": len(ordered),
+                "min": ordered[0] if ordered else None,
+                "p50": percentile(ordered, 50),
+                "p95": percentile(ordered, 95),
+                "max": ordered[-1] if ordered else None},
+                **self._totals[k]}
+        return out

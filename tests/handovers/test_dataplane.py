@@ -1,0 +1,197 @@
+"""The data plane on hand-built datagrams (tests/handovers/dataplane_scenes.py
+works out every time): the interruption, lost, tunnelled, buffered,
+reordered and duplicated counts per direction, from all four captures and
+from fewer (decisions D20 and D21)."""
+
+from __future__ import annotations
+
+import pytest
+
+import dataplane_scenes as S
+
+from fmipdissect.handovers.dataplane import DataPlane
+
+ALL = ("mn", "par", "nar", "cn")
+
+
+def _data(keep=ALL, record=None, roles=None, **scene):
+    plane = DataPlane(S.roles(keep) if roles is None else roles)
+    for d in S.scene(keep, **scene):
+        plane.observe(d)
+    return plane, plane.data(record or S.Record())
+
+
+def test_every_capture_predictive_with_buffering():
+    _, data = _data()
+    assert data["flows"] == 2
+    assert data["down"] == {
+        "packets": 200, "interruption_ms": 154.0,
+        "last_old": 100.297, "first_new": 100.451,
+        "lost": 0, "tunnelled": 140, "buffered": 30, "reordered": 0,
+        "duplicated": 0, "lost_last_seen": {}}
+    assert data["up"] == {
+        "packets": 190, "interruption_ms": 55.0,
+        "last_old": 100.3975, "first_new": 100.4525,
+        "lost": 0, "tunnelled": 110, "buffered": 0, "reordered": 0,
+        "duplicated": 0, "lost_last_seen": {}}
+
+
+def test_without_buffering_nar_drops_what_came_before_the_mn():
+    _, data = _data(buffering=False)
+    down = data["down"]
+    assert (down["interruption_ms"], down["lost"], down["buffered"]) == (
+        157.0, 30, 0)
+    assert down["lost_last_seen"] == {"nar": 30}
+    assert down["tunnelled"] == 140
+
+
+def _edit(direction, number, change):
+    def edit(d, n, seen):
+        return change(seen) if (d, n) == (direction, number) else seen
+    return edit
+
+
+def test_a_packet_lost_on_the_old_link_was_last_seen_at_par():
+    _, data = _data(edit=_edit("down", 10, lambda seen: [
+        s for s in seen if s[0] != "mn"]))
+    assert data["down"]["lost"] == 1
+    assert data["down"]["lost_last_seen"] == {"par": 1}
+    assert data["down"]["interruption_ms"] == 154.0
+
+
+def test_an_uplink_packet_lost_before_the_cn():
+    _, data = _data(edit=_edit("up", 100, lambda seen: [
+        s for s in seen if s[0] != "cn"]))
+    assert (data["up"]["lost"], data["up"]["lost_last_seen"]) == (
+        1, {"par": 1})
+
+
+def test_two_copies_at_the_mn_are_one_duplicate():
+    _, data = _data(edit=_edit("down", 100, lambda seen: seen + [
+        ("mn", seen[-1][1] + 0.0001, None)]))
+    assert data["down"]["duplicated"] == 1
+    assert data["down"]["lost"] == 0
+
+
+def test_a_routers_incoming_and_outgoing_copies_are_one_delivery():
+    """PAR and NAR each see most datagrams twice: no duplicate."""
+    _, data = _data(keep=("par", "nar", "cn"))
+    assert data["down"]["duplicated"] == data["up"]["duplicated"] == 0
+
+
+def test_a_packet_overtaken_is_reordered():
+    def late(seen):
+        return seen[:-1] + [("mn", seen[-1][1] + 0.0055, None)]
+    _, data = _data(edit=_edit("down", 120, late))
+    assert data["down"]["reordered"] == 1
+    assert data["down"]["duplicated"] == data["down"]["lost"] == 0
+
+
+def test_routers_only_measure_where_they_hand_over():
+    """No MN capture: the interruption at the capture nearest the MN: PAR
+    onto the old link, NAR onto the new one (D20)."""
+    _, data = _data(keep=("par", "nar", "cn"))
+    down, up = data["down"], data["up"]
+    assert (down["last_old"], down["first_new"]) == (100.296, 100.45)
+    assert down["interruption_ms"] == 154.0
+    assert (down["buffered"], down["lost"], down["tunnelled"]) == (30, 0, 140)
+    assert (up["last_old"], up["first_new"]) == (100.3985, 100.4535)
+    assert (up["interruption_ms"], up["lost"]) == (55.0, 0)
+
+
+def test_routers_only_without_buffering():
+    _, data = _data(keep=("par", "nar", "cn"), buffering=False)
+    assert data["down"]["lost"] == 30
+    assert data["down"]["lost_last_seen"] == {"nar": 30}
+    assert data["down"]["buffered"] == 0
+
+
+def test_the_mn_alone_finds_the_longest_pause():
+    _, data = _data(keep=("mn",))
+    assert data["down"]["interruption_ms"] == 154.0
+    assert data["up"]["interruption_ms"] == 55.0
+    assert data["down"]["lost"] == data["up"]["lost"] == 0
+    # the MN's capture alone cannot tell a held datagram from a slow one
+    assert data["down"]["buffered"] == 0
+
+
+def test_the_mn_alone_counts_losses_by_sequence_gaps():
+    _, data = _data(keep=("mn",), buffering=False)
+    assert data["down"]["interruption_ms"] == 157.0
+    assert data["down"]["lost"] == 30
+    assert data["down"]["lost_last_seen"] == {}     # seen nowhere
+
+
+def test_cn_and_mn_tell_buffering_by_one_way_delay():
+    _, data = _data(keep=("mn", "cn"))
+    assert data["down"]["buffered"] == 30
+    assert data["down"]["interruption_ms"] == 154.0
+
+
+def test_par_alone_sees_no_pause_downlink_and_no_loss_uplink():
+    """From PAR the downlink never stopped: it went into the tunnel 5 ms
+    after the last packet onto the old link.  The uplink numbers the MN
+    used while detached never went on the wire: not lost (D20)."""
+    _, data = _data(keep=("par",))
+    assert data["down"]["interruption_ms"] == 5.0
+    assert data["up"]["lost"] == 0
+    assert data["up"]["interruption_ms"] == 57.0
+    assert data["down"]["lost"] == 0
+
+
+def test_an_unnamed_capture_is_everything():
+    _, data = _data(keep=("mn",), roles={"mn": None})
+    assert data["down"]["interruption_ms"] == 154.0
+    assert data["down"]["lost"] == 0
+
+
+def test_no_traffic_of_the_mn_is_none():
+    plane = DataPlane(S.roles())
+    for d in S.scene():
+        plane.observe(d)
+    assert plane.data(S.Record(start=500.0, end=500.1)) is None
+    other = S.Record()
+    other.mn = other.pcoa = other.ncoa = "198.18.1.99"
+    assert plane.data(other) is None
+
+
+def test_forget_before_drops_history():
+    plane = DataPlane(S.roles())
+    for d in S.scene():
+        plane.observe(d)
+    plane.forget_before(100.5)
+    data = plane.data(S.Record())
+    assert data["down"]["packets"] == 100     # n = 100..199 left
+    assert data["down"]["interruption_ms"] is None
+    plane.forget_before(1000.0)
+    assert plane._seen == [] and plane._times == []
+
+
+def test_a_second_handover_does_not_count_the_firsts_traffic():
+    plane = DataPlane(S.roles())
+    for d in S.scene():
+        plane.observe(d)
+    first = plane.data(S.Record())
+    again = plane.data(S.Record(start=100.95, end=100.96))
+    assert first["down"]["packets"] == 200
+    assert again is None          # its window starts where the first's ended
+
+
+def test_summary_totals_and_interruption_statistics():
+    plane, _ = _data(buffering=False)
+    summary = plane.summary()
+    assert summary["down"] == {
+        "interruption_ms": {"count": 1, "min": 157.0, "p50": 157.0,
+                            "p95": 157.0, "max": 157.0},
+        "lost": 30, "tunnelled": 140, "buffered": 0}
+    assert summary["up"]["interruption_ms"]["max"] == 55.0
+    assert DataPlane({}).summary()["up"]["interruption_ms"]["count"] == 0
+
+
+@pytest.mark.parametrize("keep", [ALL, ("par", "nar", "cn"), ("mn", "cn")])
+def test_the_counts_can_fail(keep):
+    """A changed scene changes the reading: the tests above are not
+    satisfied by any input."""
+    _, with_buffer = _data(keep=keep)
+    _, without = _data(keep=keep, buffering=False)
+    assert with_buffer["down"] != without["down"]
