@@ -31,10 +31,10 @@ ROLES = ("mn", "par", "nar", "cn")
 # capture time after a handover's last message before its data is final:
 # the MN attaches to NAR and the buffered traffic is released after the
 # FBAck, a layer-2 gap later (D20)
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = 1.0
 # traffic before the handover's first message that belongs to it: in a
 # reactive handover the MN leaves the old link before it sends the FBU (D20)
-LEAD_SECONDS = 2.0
+LEAD_SECONDS = 1.0
 # held at NAR for longer than the path's usual delay by more than this:
 # buffered (D21)
 BUFFER_MARGIN = 0.001
@@ -133,11 +133,16 @@ def _interruption(fates, direction):
         for f in fates:
             f.new = f.near is not None and f.near >= first_new
         return times[k], first_new
-    olds = [f.near for f in fates if f.near is not None and not f.new
-            and (direction == UP or f.deliveries)]
     news = [f.near for f in fates if f.near is not None and f.new
             and (direction == UP or f.deliveries)]
-    return (max(olds) if olds else None), (min(news) if news else None)
+    if not news:
+        return None, None
+    first_new = min(news)
+    # the last over the old path before the new one began (the MN may be
+    # back on its old link later in the window)
+    olds = [f.near for f in fates if f.near is not None and not f.new
+            and (direction == UP or f.deliveries) and f.near < first_new]
+    return (max(olds) if olds else None), first_new
 
 
 def _buffered(fates, at) -> int:
@@ -220,7 +225,7 @@ def _gaps(fates, pause=None) -> int:
 
 def _ms(t0, t1):
     return None if t0 is None or t1 is None else round(
-        max(0.0, t1 - t0) * 1000.0, 3)
+        (t1 - t0) * 1000.0, 3)
 
 
 def _time(t):

@@ -195,3 +195,18 @@ def test_the_counts_can_fail(keep):
     _, with_buffer = _data(keep=keep)
     _, without = _data(keep=keep, buffering=False)
     assert with_buffer["down"] != without["down"]
+
+
+def test_the_old_path_after_the_new_one_does_not_end_the_interruption():
+    """The binding ends and the MN is back on its old link later in the
+    window: the interruption is still from the last old delivery before
+    the first new one."""
+    back = S._datagram(S.CN, S.MN, 1, 500, [
+        ("cn", 101.2, None), ("par", 101.201, None), ("par", 101.201, None),
+        ("mn", 101.202, None)])
+    plane = DataPlane(S.roles())
+    for d in S.scene() + [back]:
+        plane.observe(d)
+    data = plane.data(S.Record())
+    assert data["down"]["interruption_ms"] == 154.0
+    assert data["down"]["last_old"] == 100.297
