@@ -39,6 +39,7 @@ LEAD_SECONDS = 1.0
 # buffered (D21)
 BUFFER_MARGIN = 0.001
 TOTAL_KEYS = ("lost", "tunnelled", "buffered")
+MARKS_CAP = 5000           # strip marks kept per direction and handover
 
 
 class _Fate:
@@ -145,8 +146,9 @@ def _interruption(fates, direction):
     return (max(olds) if olds else None), first_new
 
 
-def _buffered(fates, at) -> int:
-    """Decision D21: held at NAR beyond the path's usual delay."""
+def _buffered(fates, at) -> list:
+    """Decision D21: the datagrams held at NAR beyond the path's usual
+    delay."""
     held = []
     for f in fates:
         if not (f.new and f.deliveries):
@@ -157,17 +159,15 @@ def _buffered(fates, at) -> int:
         else:
             out, start = f.arrive, f.d.observations[0].time
         if out is not None and start is not None:
-            held.append((out - start, start, out))
+            held.append((out - start, start, out, f))
     if not held:
-        return 0
-    usual = min(h for h, _, _ in held)
-    late = [out for h, _, out in held if h > usual + BUFFER_MARGIN]
-    if not late:
-        return 0
-    if not at["nar"]:
-        return len(late)
-    release = min(late)      # NAR let the first held datagram go: attached
-    return sum(1 for _, start, out in held if start < release <= out)
+        return []
+    usual = min(h[0] for h in held)
+    late = [h for h in held if h[0] > usual + BUFFER_MARGIN]
+    if not late or not at["nar"]:
+        return [h[3] for h in late]
+    release = min(h[2] for h in late)    # NAR let the first held one go
+    return [f for _, start, out, f in held if start < release <= out]
 
 
 def _order_counts(fates):
@@ -221,6 +221,30 @@ def _gaps(fates, pause=None) -> int:
             lo, hi = min(ends), max(ends)
             lost -= hi - lo - 1 - sum(1 for k in n if lo < k < hi)
     return lost
+
+
+def _marks(fates, buffered) -> list:
+    """[(time, kind)] for the HTML report's strip, at the point nearest the
+    MN: "delivered", "buffered" or "lost" (at its last sighting when it
+    never got there)."""
+    held = {id(f) for f in buffered}
+    out = []
+    for f in fates:
+        if not f.deliveries:
+            out.append((f.near if f.near is not None
+                        else f.d.observations[-1].time, "lost"))
+        elif f.near is not None:
+            out.append((f.near, "buffered" if id(f) in held
+                        else "delivered"))
+    out.sort()
+    return out[:MARKS_CAP]
+
+
+class PlaneData(dict):
+    """The contract's `data` object (a plain dict to JSON) and, not written
+    anywhere, `marks`: {direction: [(time, kind)]} for the HTML strip."""
+
+    __slots__ = ("marks",)
 
 
 def _ms(t0, t1):
@@ -280,13 +304,16 @@ class DataPlane:
         if not (ways[DOWN] or ways[UP]):
             return None
         ncoa = record.ncoa if record.ncoa != record.pcoa else None
-        out = {k: self._direction(k, ways[k], ncoa)
-               for k in DIRECTIONS}
+        out = PlaneData()
+        out.marks = {}
+        for k in DIRECTIONS:
+            out[k], out.marks[k] = self._direction(k, ways[k], ncoa)
         out["flows"] = len({_flow(d) for k in DIRECTIONS for d in ways[k]})
         self._add(out)
         return out
 
-    def _direction(self, direction, datagrams, ncoa) -> dict:
+    def _direction(self, direction, datagrams, ncoa) -> tuple:
+        """(the contract's DIR, the strip's marks)."""
         at = self.at
         fates = [_Fate(d, direction, at, ncoa) for d in datagrams]
         last_old, first_new = _interruption(fates, direction)
@@ -301,16 +328,17 @@ class DataPlane:
             lost += _gaps(fates, (last_old, first_new) if direction == UP
                           else None)
         reordered, duplicated = _order_counts(fates)
+        buffered = _buffered(fates, at) if direction == DOWN else []
         return {
             "packets": len(fates),
             "interruption_ms": _ms(last_old, first_new),
             "last_old": _time(last_old), "first_new": _time(first_new),
             "lost": lost,
             "tunnelled": sum(1 for f in fates if f.tunnelled),
-            "buffered": _buffered(fates, at) if direction == DOWN else 0,
+            "buffered": len(buffered),
             "reordered": reordered, "duplicated": duplicated,
             "lost_last_seen": lost_last_seen,
-        }
+        }, _marks(fates, buffered)
 
     def _add(self, data: dict) -> None:
         for k in DIRECTIONS:

@@ -210,3 +210,17 @@ def test_the_old_path_after_the_new_one_does_not_end_the_interruption():
     data = plane.data(S.Record())
     assert data["down"]["interruption_ms"] == 154.0
     assert data["down"]["last_old"] == 100.297
+
+
+def test_data_writes_as_the_contracts_object_and_keeps_marks_aside():
+    import json
+    _, data = _data(buffering=False)
+    text = json.dumps(data)
+    assert "marks" not in text and json.loads(text) == data
+    kinds = [k for _, k in data.marks["down"]]
+    assert kinds.count("lost") == 30 and kinds.count("buffered") == 0
+    _, buffered = _data()
+    kinds = [k for _, k in buffered.marks["down"]]
+    assert kinds.count("buffered") == 30 and "lost" not in kinds
+    times = [t for t, _ in buffered.marks["down"]]
+    assert times == sorted(times)
