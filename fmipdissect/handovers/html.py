@@ -7,7 +7,11 @@ table of handovers in order of their first frame and, for the first
 max_diagrams handovers, a ladder diagram: lanes MN, PAR and NAR, one arrow
 per message (name, Code, frame), time running down, the latency between
 request and response beside it, findings marking the arrow red (error) or
-amber (warning) with the rule ids as its tooltip.
+amber (warning) with the rule ids as its tooltip.  A handover of
+`handovers --merge` is drawn instead with one lane per vantage point, its
+times on the reference clock, and the MN's traffic as strips
+(handovers/lanes.py); its table row adds the data plane's interruptions and
+losses.
 
 The page stays bounded on any capture: at most max_diagrams diagrams of at
 most STEPS_PER_HANDOVER arrows each, at most TABLE_ROWS table rows, and the
@@ -23,6 +27,7 @@ import jinja2
 from ..errors import one_line
 from ..output import atomic_output
 from ..spec import protocol as P
+from .lanes import lanes
 from .records import LATENCY_KEYS, HandoverRecord
 from .report import LATENCY_LABELS, Report, clock
 
@@ -104,7 +109,8 @@ def ladder(record: HandoverRecord) -> dict:
             brackets.append(Bracket(x, TOP + first * ROW, TOP + answer * ROW,
                                     f"{value:.3f} ms"))
     height = TOP + max(len(arrows), 1) * ROW
-    return {"arrows": arrows, "brackets": brackets, "height": height,
+    return {"kind": "ladder", "arrows": arrows, "brackets": brackets,
+            "height": height,
             "width": WIDTH, "lanes": LANE_X, "dropped": record.steps_dropped}
 
 
@@ -140,7 +146,8 @@ class HtmlReport(Report):
         super().record(record)
         number = self.summary.handovers
         if len(self.diagrams) < self.max_diagrams and record.steps:
-            self.diagrams.append((number, record, ladder(record)))
+            self.diagrams.append((number, record,
+                                  lanes(record) or ladder(record)))
         if len(self.rows) < TABLE_ROWS:
             self.rows.append((number, record))
         record.steps = []         # the page keeps only the geometry
@@ -152,6 +159,7 @@ class HtmlReport(Report):
             latency=s.latency(), labels=LATENCY_LABELS, keys=LATENCY_KEYS,
             histograms={k: histogram(s.values[k]) for k in LATENCY_KEYS},
             rows=self.rows, table_cap=TABLE_ROWS, diagrams=self.diagrams,
+            has_data=any(getattr(r, "data", None) for _, r in self.rows),
             max_diagrams=self.max_diagrams, clock=clock, ms=_ms,
             shown=one_line)
         # the output rule (fmipdissect/output.py): replaced once complete
