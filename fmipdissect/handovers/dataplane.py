@@ -31,10 +31,10 @@ ROLES = ("mn", "par", "nar", "cn")
 # capture time after a handover's last message before its data is final:
 # the MN attaches to NAR and the buffered traffic is released after the
 # FBAck, a layer-2 gap later (D20)
-SETTLE_SECONDS = 1.0
+SETTLE_SECONDS = 0.5
 # traffic before the handover's first message that belongs to it: in a
 # reactive handover the MN leaves the old link before it sends the FBU (D20)
-LEAD_SECONDS = 1.0
+LEAD_SECONDS = 0.5
 # held at NAR for longer than the path's usual delay by more than this:
 # buffered (D21)
 BUFFER_MARGIN = 0.001
@@ -263,8 +263,12 @@ class DataPlane:
 
     SETTLE_SECONDS = SETTLE_SECONDS
 
-    def __init__(self, roles: dict):
+    def __init__(self, roles: dict, addresses=None):
+        """addresses: when the caller knows every MN address (PCoA, NCoA,
+        Home Address) beforehand, only datagrams to or from one of them
+        are kept (memory: the background traffic is never held)."""
         self.roles = dict(roles)
+        self.keep = None if addresses is None else frozenset(addresses)
         self.at = {role: frozenset(n for n, r in self.roles.items()
                                    if r == role) for role in ROLES}
         self._times: list[float] = []    # first sighting, ascending
@@ -274,6 +278,9 @@ class DataPlane:
         self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
 
     def observe(self, seen) -> None:
+        keep = self.keep
+        if keep is not None and seen.src not in keep and seen.dst not in keep:
+            return
         self._times.append(seen.observations[0].time)
         self._seen.append(seen)
 

@@ -21,7 +21,7 @@ TUNNEL_BACK = ("198.18.0.2", "198.18.0.1")    # NAR -> PAR
 PORT = testflow.DEFAULT_PORT
 T0 = 100.0
 INTERVAL = 0.005                # 200 packets/s each way
-COUNT = 200
+COUNT = 150                     # 0.75 s each way: inside the window
 TUNNEL, LEAVE, ATTACH = 100.3002, 100.4, 100.45
 CN_PAR = OLD_LINK = NAR_MN = 0.001
 PAR_NAR = 0.002
