@@ -16,14 +16,17 @@ test flow through that timeline and gen/truth.py writes down what happened.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field, replace
 
 from scapy.layers.inet import IP, UDP
-from scapy.layers.mobileip import MobileIPRRP, MobileIPRRQ
+from scapy.layers.mobileip import MobileIP, MobileIPRRP, MobileIPRRQ
+from scapy.packet import Raw
 
 from ..errors import InputError
 from ..spec import protocol as P
 from . import topology as T
+from ..wire.checksum import mn_par_authenticator
 from .flows import (EPOCH_US, Params, _mip, _wrap_identifier, fback_message,
                     fbu_message, hack, hi, ntp_ident, prrtadv, rtsolpr)
 from .netsim import Network, forwarded
@@ -43,6 +46,8 @@ PROCESSING_US = {"par_fbu_hi": 500, "nar_hi_hack": 1000,
                  "par_hack_fback": 300, "nar_forward": 500,
                  "par_registration": 500}
 RRQ_LIFETIME = 10          # s, the baseline's registration
+MN_HA_AUTH = next(t for t, name in P.MIP_EXTENSION_NAMES.items()
+                  if name == "Mobile-Home Authentication")   # RFC 5944 3.5.2
 
 
 @dataclass
@@ -91,12 +96,6 @@ def _message_layer(packet):
     return layer.payload if isinstance(layer, UDP) else layer
 
 
-def _message_name(layer) -> str:
-    name = type(layer).__name__
-    return {"MobileIPRRQ": "RegistrationRequest",
-            "MobileIPRRP": "RegistrationReply"}.get(name, name)
-
-
 class Signalling:
     """Puts one handover's messages on the wire and times its events."""
 
@@ -108,12 +107,14 @@ class Signalling:
         self.p = replace(base, rtsol_id=_wrap_identifier(base.rtsol_id, k),
                          hi_id=_wrap_identifier(base.hi_id, k))
 
-    def send(self, link: str, sender: str, t: int, packet) -> int:
-        """packet from sender at t: never lost; its arrival time."""
+    def send(self, link: str, sender: str, t: int, packet,
+             name: str | None = None, code: int | None = None) -> int:
+        """packet from sender at t: never lost; its arrival time.  name and
+        code of the message, unless its Scapy layer tells them."""
         packet[IP].id = self.net.ident(sender)
         message = _message_layer(packet)
-        tag = {"type": _message_name(message),
-               "code": message.fields.get("code"),
+        tag = {"type": name or type(message).__name__,
+               "code": message.fields.get("code", code),
                "src": packet[IP].src, "dst": packet[IP].dst, "seen": []}
         self.h.messages.append(tag)
         self.last = bytes(packet)
@@ -185,21 +186,36 @@ class Signalling:
         h.attach = h.leave + self.cfg.gap_us
         t = h.attach + ATTACH_TO_SEND_US
         ident = ntp_ident(t)
-        rrq = IP(src=p.ncoa, dst=p.par) / UDP(
-            sport=P.MIP_UDP_PORT, dport=P.MIP_UDP_PORT) / MobileIPRRQ(
-            flags=0, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
-            coaddr=p.ncoa, id=ident)
-        at_nar = self.send("mn-nar", "mn", t, rrq)
+        # T: reverse tunnelling (RFC 5944 3.3), the uplink goes back via PAR
+        rrq = registration(p, p.ncoa, p.par, MobileIPRRQ(
+            flags=0x02, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
+            coaddr=p.ncoa, id=ident))
+        at_nar = self.send("mn-nar", "mn", t, rrq,
+                           "RegistrationRequest")
         at_par = self.net.hop("par-nar", "nar", at_nar + FORWARD_US,
                               forwarded(self.last), tag=h.messages[-1])
         h.tunnel_from = at_par + PROCESSING_US["par_registration"]
-        rrp = IP(src=p.par, dst=p.ncoa) / UDP(
-            sport=P.MIP_UDP_PORT, dport=P.MIP_UDP_PORT) / MobileIPRRP(
+        rrp = registration(p, p.par, p.ncoa, MobileIPRRP(
             code=0, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
-            id=ident)
-        at_nar = self.send("par-nar", "par", h.tunnel_from, rrp)
+            id=ident))
+        at_nar = self.send("par-nar", "par", h.tunnel_from, rrp,
+                           "RegistrationReply", 0)
         h.up_resume = self.net.hop("mn-nar", "nar", at_nar + FORWARD_US,
                                    forwarded(self.last), tag=h.messages[-1])
+
+
+def registration(p: Params, src: str, dst: str, message):
+    """A Mobile IPv4 Registration Request or Reply (RFC 5944 3.3, 3.4)
+    with its Mobile-Home Authentication Extension (3.5.2), HMAC-MD5 with
+    the MN's key over the message and the extension's Type, Length and
+    SPI (3.5.1)."""
+    kind = 1 if isinstance(message, MobileIPRRQ) else 3
+    body = bytes(MobileIP(type=kind) / message)
+    head = struct.pack("!BBI", MN_HA_AUTH, 4 + 16, p.spi)
+    auth = mn_par_authenticator(body + head, p.key, "hmac-md5")
+    return (IP(src=src, dst=dst)
+            / UDP(sport=P.MIP_UDP_PORT, dport=P.MIP_UDP_PORT)
+            / Raw(body + head + auth))
 
 
 def plan(cfg: Config) -> list[Handover]:
