@@ -42,7 +42,7 @@ FBACK_COPY_US = 200        # PAR's FBAck copy to NAR after the MN's (D8)
 RETURN_SHARE = 0.7         # binding ends this far into the interval (D23)
 # A router's time to answer a message (reported by `handovers --merge` as
 # processing_ms); nar_forward: NAR passing on a reactive FBU or FBAck.
-PROCESSING_US = {"par_fbu_hi": 500, "nar_hi_hack": 1000,
+PROCESSING_US = {"par_prrtadv": 500, "par_fbu_hi": 500, "nar_hi_hack": 1000,
                  "par_hack_fback": 300, "nar_forward": 500,
                  "par_registration": 500}
 RRQ_LIFETIME = 10          # s, the baseline's registration
@@ -123,7 +123,7 @@ class Signalling:
     def discovery(self) -> None:
         """RtSolPr and PrRtAdv on the old link (RFC 4988 5.3, 5.4)."""
         at_par = self.send("mn-par", "mn", self.h.start, rtsolpr(self.p))
-        self.send("mn-par", "par", at_par + PROCESSING_US["par_fbu_hi"],
+        self.send("mn-par", "par", at_par + PROCESSING_US["par_prrtadv"],
                   prrtadv(self.p))
 
     def exchange(self, t_fbu_at_par: int, code: int) -> int:

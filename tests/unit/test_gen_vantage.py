@@ -22,6 +22,7 @@ from fmipdissect import cli
 from fmipdissect.gen import topology as T
 from fmipdissect.wire import testflow
 from fmipdissect.wireshark import tshark as TS
+from tests.unit.test_generate import ones_complement
 from tests.wireshark_common import require_tool
 
 MAC = {(link, end.node): bytes.fromhex(end.mac.replace(":", ""))
@@ -36,15 +37,6 @@ def gen(folder: Path, *args: str) -> dict:
     return json.loads((folder / "truth.json").read_text())
 
 
-def rfc1071(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
 class Frame:
     """One frame of a capture: time (µs), MACs, the IPv4 datagram, the
     datagram inside an IP-in-IP tunnel (else None) and its test-flow
@@ -56,7 +48,7 @@ class Frame:
         self.src, self.dst = eth.src, eth.dst
         self.ip = eth.data
         assert isinstance(self.ip, dpkt.ip.IP), number
-        assert rfc1071(bytes(raw[14:34])) == 0xFFFF, f"IP checksum {number}"
+        assert ones_complement(bytes(raw[14:34])) == 0, f"IP checksum {number}"
         self.inner = self.ip.data if self.ip.p == 4 else None
         user = self.inner or self.ip
         self.flow = None
@@ -65,7 +57,7 @@ class Frame:
             pseudo = user.src + user.dst + struct.pack("!BBH", 0, 17,
                                                        len(bytes(udp)))
             if udp.sum:
-                assert rfc1071(pseudo + bytes(udp)) == 0xFFFF, number
+                assert ones_complement(pseudo + bytes(udp)) == 0, number
             parsed = testflow.parse(bytes(udp.data))
             if parsed is not None:
                 self.flow = parsed[:2]
