@@ -159,7 +159,7 @@ def config_from_args(args) -> tuple[Config, Output]:
                  buffering=not args.no_buffer, rate=rate(args.traffic),
                  size=args.traffic_size, seed=args.seed)
     out = Output(Path(args.output), vantage(args.vantage), args.packets,
-                 args.background)
+                 args.background, args.force)
     return cfg, out
 
 

@@ -20,6 +20,7 @@ from .dataflow import TestFlow
 from .flows import EPOCH_US, Params
 from .generate import BACKGROUND_RATE, background_packets
 from .netsim import Network
+from .size import LIMIT, LINK_HEADER, RECORD_HEADER, background_mean, human
 from .truth import build
 from .vantage import LEAD_US, Config, run_signalling
 from .writers import LINKTYPES, PcapWriter
@@ -31,6 +32,7 @@ class Output:
     vantage: tuple[str, ...]         # nodes to write, topology.NODES order
     packets: int | None = None       # per capture, background filling up
     background: float = 0.0          # share of background per capture
+    force: bool = False              # write captures over size.LIMIT
 
 
 def stretch(cfg: Config, out: Output) -> Config:
@@ -75,6 +77,15 @@ def _background(own: int, out: Output) -> int:
     return round(own * out.background / (1 - out.background))
 
 
+def _check_size(records: list, background: int, out: Output) -> None:
+    """Refuse a capture over 1 GiB without --force, as `gen` does."""
+    octets = sum(len(r[2]) + RECORD_HEADER for r in records) + \
+        background * (background_mean() + LINK_HEADER + RECORD_HEADER)
+    if octets > LIMIT and not out.force:
+        raise InputError(f"each capture would be about {human(octets)}; "
+                         f"lower --packets or --background, or give --force")
+
+
 def generate_vantage(cfg: Config, out: Output) -> dict:
     """Write the captures and truth.json; returns the truth."""
     cfg = stretch(cfg, out)
@@ -82,6 +93,9 @@ def generate_vantage(cfg: Config, out: Output) -> dict:
     handovers = run_signalling(net, cfg)
     fates = TestFlow(net, cfg, handovers).run(EPOCH_US, handovers[-1].end)
     duration = handovers[-1].end - EPOCH_US
+    for node in out.vantage:
+        records = net.records[node]
+        _check_size(records, _background(len(records), out), out)
     try:
         out.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -352,3 +352,11 @@ def test_nar_view_of_reactive_then_predictive_is_clean(tmp_path, capsys):
                      "--vantage", "nar", "-o", str(tmp_path)]) == 0
     assert cli.main(["lint", str(tmp_path / "nar.pcap"), "--format",
                      "json"]) == 0
+
+
+def test_over_a_gibibyte_needs_force(tmp_path, capsys):
+    assert cli.main(["gen", "predictive", "--vantage", "mn", "--traffic",
+                     "0", "--packets", "3000000", "-o",
+                     str(tmp_path / "big")]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert not (tmp_path / "big").exists()
