@@ -29,9 +29,10 @@ DOWN, UP = "down", "up"
 DIRECTIONS = (DOWN, UP)
 ROLES = ("mn", "par", "nar", "cn")
 # capture time after a handover's last message before its data is final:
-# the MN attaches to NAR and the buffered traffic is released after the
-# FBAck, a layer-2 gap later (D20)
-SETTLE_SECONDS = 0.5
+# its window runs to the next handover of its MN, at most this long after
+# its last message (the MN attaches to NAR and the buffered traffic is
+# released a layer-2 gap after the FBAck; the binding lasts longer, D20)
+SETTLE_SECONDS = 2.0
 # traffic before the handover's first message that belongs to it: in a
 # reactive handover the MN leaves the old link before it sends the FBU (D20)
 LEAD_SECONDS = 0.5
@@ -274,10 +275,20 @@ class DataPlane:
         self._times: list[float] = []    # first sighting, ascending
         self._seen: list = []            # SeenDatagram, same order
         self._until: dict = {}           # MN -> (start, end of window)
+        self._signalling: dict = {}      # address -> [first sightings of
+                                         # FMIPv4 messages from or to it]
         self._values = {k: array("d") for k in DIRECTIONS}
         self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
 
     def observe(self, seen) -> None:
+        """Every datagram in order of first sighting.  An FMIPv4 message
+        (seen.datagram set) is not traffic: its time tells where the next
+        handover of its MN begins (D20)."""
+        if seen.datagram is not None:
+            t = seen.observations[0].time
+            for address in (seen.src, seen.dst):
+                self._signalling.setdefault(address, []).append(t)
+            return
         keep = self.keep
         if keep is not None and seen.src not in keep and seen.dst not in keep:
             return
@@ -289,6 +300,21 @@ class DataPlane:
         if i:
             del self._times[:i]
             del self._seen[:i]
+        for address, times in list(self._signalling.items()):
+            del times[:bisect_left(times, t)]
+            if not times:
+                del self._signalling[address]
+
+    def _next_start(self, addresses, end: float):
+        """The first FMIPv4 message to or from the MN after `end`: the
+        next handover's beginning, where this one's window ends (D20)."""
+        found = []
+        for address in addresses:
+            times = self._signalling.get(address, ())
+            i = bisect_right(times, end)
+            if i < len(times):
+                found.append(times[i])
+        return min(found) if found else None
 
     def data(self, record) -> dict | None:
         """The `data` of one handover record, None when no traffic of its
@@ -296,6 +322,9 @@ class DataPlane:
         addresses = {a for a in (record.mn, record.pcoa, record.ncoa,
                                  getattr(record, "home_address", None)) if a}
         lo, hi = record.start - LEAD_SECONDS, record.end + SETTLE_SECONDS
+        following = self._next_start(addresses, record.end)
+        if following is not None and following < hi:
+            hi = following
         # an earlier handover of the same MN keeps what its window held
         before, until = self._until.get(record.mn, (None, lo))
         if before is not None and before < record.start:
@@ -303,7 +332,7 @@ class DataPlane:
         self._until[record.mn] = (record.start, hi)
         ways = {DOWN: [], UP: []}
         for d in self._seen[bisect_left(self._times, lo):
-                            bisect_right(self._times, hi)]:
+                            bisect_left(self._times, hi)]:
             if d.dst in addresses:
                 ways[DOWN].append(d)
             elif d.src in addresses:

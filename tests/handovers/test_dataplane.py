@@ -236,3 +236,36 @@ def test_known_addresses_keep_only_the_mns_traffic():
         only.observe(d)
     assert len(only._seen) == len(every._seen) - 1
     assert only.data(S.Record()) == every.data(S.Record())
+
+
+def _message(src, dst, t):
+    """An FMIPv4 message as the merge hands it on (its Datagram set)."""
+    d = S._datagram(src, dst, 0, 0, [("mn", t, None)])
+    d.seq, d.datagram = None, object()
+    return d
+
+
+def test_the_next_handover_of_the_mn_ends_the_window():
+    plane = DataPlane(S.roles())
+    stream = S.scene() + [_message(S.MN, S.PAR, 100.6),      # RtSolPr
+                          _message(S.PAR, "198.18.2.5", 100.3)]  # another
+    stream.sort(key=lambda d: d.observations[0].time)
+    for d in stream:
+        plane.observe(d)
+    first = plane.data(S.Record())
+    # down n = 0..119 were sent before 100.6; the messages are not traffic
+    assert first["down"]["packets"] == 120
+    assert first["down"]["interruption_ms"] == 154.0
+    second = plane.data(S.Record(start=100.6, end=100.65))
+    assert second["down"]["packets"] == 30 and second["flows"] == 2
+
+
+def test_without_signalling_the_window_ends_settle_seconds_after():
+    plane = DataPlane(S.roles())
+    for d in S.scene():
+        plane.observe(d)
+    assert plane.data(S.Record(start=97.0, end=97.99)) is None   # < 99.99
+    data = plane.data(S.Record(start=97.0, end=98.0))  # to 100.0, excluded
+    assert data is None
+    data = plane.data(S.Record(start=98.0, end=98.0026))   # to 100.0026
+    assert data["down"]["packets"] == 1 and data["up"]["packets"] == 1
