@@ -152,9 +152,9 @@ def _buffered(fates, at) -> list:
     delay."""
     held = []
     for f in fates:
-        if not (f.new and f.deliveries):
+        if not f.new:
             continue
-        if at["nar"]:
+        if at["nar"]:          # NAR sent it on, wherever it went then
             out = _passed_on(f.d.observations, at["nar"], plain_last=True)
             start = f.nar_in
         else:
