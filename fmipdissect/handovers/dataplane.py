@@ -33,6 +33,9 @@ ROLES = ("mn", "par", "nar", "cn")
 # its last message (the MN attaches to NAR and the buffered traffic is
 # released a layer-2 gap after the FBAck; the binding lasts longer, D20)
 SETTLE_SECONDS = 2.0
+# the same when the caller hands over no FMIPv4 message at all, so that the
+# next handover cannot be told: short enough for handovers 1 s apart (D20)
+BLIND_SETTLE_SECONDS = 0.5
 # traffic before the handover's first message that belongs to it: in a
 # reactive handover the MN leaves the old link before it sends the FBU (D20)
 LEAD_SECONDS = 0.5
@@ -135,16 +138,19 @@ def _interruption(fates, direction):
         for f in fates:
             f.new = f.near is not None and f.near >= first_new
         return times[k], first_new
-    news = [f.near for f in fates if f.near is not None and f.new
-            and (direction == UP or f.deliveries)]
-    if not news:
-        return None, None
-    first_new = min(news)
-    # the last over the old path before the new one began (the MN may be
-    # back on its old link later in the window)
-    olds = [f.near for f in fates if f.near is not None and not f.new
-            and (direction == UP or f.deliveries) and f.near < first_new]
-    return (max(olds) if olds else None), first_new
+    # the longest change from the old path to the new: the window may begin
+    # with what the previous handover's binding still carried, the MN may
+    # be back on its old link before it ends, and there the two paths mix
+    ways = sorted((f.near, f.new) for f in fates if f.near is not None
+                  and (direction == UP or f.deliveries))
+    changes = [(b[0] - a[0], a[0], b[0]) for a, b in zip(ways, ways[1:])
+               if b[1] and not a[1]]
+    if changes:
+        _, last_old, first_new = max(changes)
+        return last_old, first_new
+    if ways and all(new for _, new in ways):
+        return None, ways[0][0]
+    return None, None
 
 
 def _buffered(fates, at) -> list:
@@ -277,6 +283,7 @@ class DataPlane:
         self._until: dict = {}           # MN -> (start, end of window)
         self._signalling: dict = {}      # address -> [first sightings of
                                          # FMIPv4 messages from or to it]
+        self._told = False               # any FMIPv4 message observed
         self._values = {k: array("d") for k in DIRECTIONS}
         self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
 
@@ -285,6 +292,7 @@ class DataPlane:
         (seen.datagram set) is not traffic: its time tells where the next
         handover of its MN begins (D20)."""
         if seen.datagram is not None:
+            self._told = True
             t = seen.observations[0].time
             for address in (seen.src, seen.dst):
                 self._signalling.setdefault(address, []).append(t)
@@ -321,7 +329,9 @@ class DataPlane:
         MN was seen in its window (D20)."""
         addresses = {a for a in (record.mn, record.pcoa, record.ncoa,
                                  getattr(record, "home_address", None)) if a}
-        lo, hi = record.start - LEAD_SECONDS, record.end + SETTLE_SECONDS
+        lo = record.start - LEAD_SECONDS
+        hi = record.end + (SETTLE_SECONDS if self._told
+                           else BLIND_SETTLE_SECONDS)
         following = self._next_start(addresses, record.end)
         if following is not None and following < hi:
             hi = following

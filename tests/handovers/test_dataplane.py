@@ -260,12 +260,21 @@ def test_the_next_handover_of_the_mn_ends_the_window():
     assert second["down"]["packets"] == 30 and second["flows"] == 2
 
 
-def test_without_signalling_the_window_ends_settle_seconds_after():
+def test_without_a_next_handover_the_window_ends_settle_seconds_after():
     plane = DataPlane(S.roles())
-    for d in S.scene():
+    for d in [_message(S.PAR, S.NAR, 90.0)] + S.scene():
         plane.observe(d)
     assert plane.data(S.Record(start=97.0, end=97.99)) is None   # < 99.99
     data = plane.data(S.Record(start=97.0, end=98.0))  # to 100.0, excluded
     assert data is None
     data = plane.data(S.Record(start=98.0, end=98.0026))   # to 100.0026
+    assert data["down"]["packets"] == 1 and data["up"]["packets"] == 1
+
+
+def test_told_no_message_the_window_ends_sooner():
+    """A caller that hands over the traffic only: 0.5 s after the end."""
+    plane = DataPlane(S.roles())
+    for d in S.scene():
+        plane.observe(d)
+    data = plane.data(S.Record(start=99.4, end=99.5026))     # to 100.0026
     assert data["down"]["packets"] == 1 and data["up"]["packets"] == 1

@@ -23,12 +23,14 @@ def generate(folder, scenario, *options):
     return V.sightings(folder)
 
 
-def analyse(seen, truth, keep=None):
+def analyse(seen, truth, keep=None, traffic_only=False):
     roles = V.roles(truth)
     if keep is not None:
         roles = {k: v for k, v in roles.items() if k in keep}
     plane = DataPlane(roles)
     for d in seen:
+        if traffic_only and d.datagram is not None:
+            continue
         if keep is not None:
             obs = [o for o in d.observations if o.vantage in keep]
             if not obs:
@@ -155,3 +157,15 @@ def test_the_mns_capture_alone_finds_the_interruption(scene):
             got = data[direction]["interruption_ms"]
             assert abs(got - expected) <= 1.0, (name, direction, got,
                                                 expected)
+
+
+def test_traffic_alone_still_times_every_interruption(scene):
+    """A caller that hands over no FMIPv4 message: shorter windows (D20),
+    the same interruptions."""
+    name, (seen, truth) = scene
+    _, found = analyse(seen, truth, traffic_only=True)
+    for data, handover in zip(found, truth["handovers"]):
+        for direction in ("down", "up"):
+            expected = handover["data"][direction]
+            for key in TIMES:
+                assert data[direction][key] == expected[key], (name, key)
