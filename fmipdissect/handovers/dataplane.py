@@ -1,9 +1,12 @@
 """The data plane of a handover: how long the MN's traffic stopped, and what
 it lost (the `data` of a handover record and of the summary).
 
-The merge stage (correlate/) hands every IPv4 datagram that is not an
-FMIPv4 message to `DataPlane.observe` once, as a SeenDatagram with all its
-sightings on the reference clock, in order of first sighting.  When a
+The merge stage (correlate/) hands every IPv4 datagram to
+`DataPlane.observe` once, as a SeenDatagram with all its sightings on the
+reference clock, in order of first sighting: the MN's traffic, and the
+FMIPv4 messages too (their `datagram` set), whose times tell where the next
+handover of an MN begins and so where a handover's window ends (without
+them the windows are shorter, decision D20).  When a
 handover record is final (SETTLE_SECONDS of capture after its end),
 `DataPlane.data(record)` reads the MN's traffic around it: every datagram
 to or from its PCoA, NCoA or Home Address, per direction (down = towards

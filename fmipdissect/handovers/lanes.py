@@ -24,7 +24,7 @@ from .records import HandoverRecord
 WIDTH = 840
 TOP = 60                  # the first time on the axis
 LANE_LEFT, LANE_RIGHT = 130, 460
-BRACKET_X = {"rtsolpr_prrtadv": 480, "hi_hack": 480, "fbu_fback": 540}
+BRACKET_X = {"rtsolpr_prrtadv": 480, "hi_hack": 480, "fbu_fback": 552}
 STRIP_X = {"down": 640, "up": 740}
 STRIP_WIDTH = 14
 PX_PER_MS = 2.0           # the scale up to KNEE_MS between two events
