@@ -278,3 +278,44 @@ def test_told_no_message_the_window_ends_sooner():
         plane.observe(d)
     data = plane.data(S.Record(start=99.4, end=99.5026))     # to 100.0026
     assert data["down"]["packets"] == 1 and data["up"]["packets"] == 1
+
+
+def _shift_mn(by):
+    def change(seen):
+        return [(v, t + by if v == "mn" else t, tun) for v, t, tun in seen]
+    return change
+
+
+def test_delay_within_the_margin_is_path_delay_not_buffering():
+    """D21: without NAR's capture, only a hold beyond the new path's least
+    delay by more than 1 ms is buffering."""
+    _, data = _data(keep=("mn", "cn"), buffering=False,
+                    edit=_edit("down", 100, _shift_mn(0.0009)))
+    assert data["down"]["buffered"] == 0
+    _, data = _data(keep=("mn", "cn"), buffering=False,
+                    edit=_edit("down", 100, _shift_mn(0.0011)))
+    assert data["down"]["buffered"] == 1
+
+
+def test_a_gre_or_any_tunnel_counts_and_an_unnumbered_flow_reorders():
+    """Any tunnel counts as tunnelled; a flow without sequence numbers is
+    put in order by its first sightings."""
+    def tcp(ident, sent, at_mn):
+        d = S._datagram(S.CN, S.MN, 0, 0, [("cn", sent, None),
+                                            ("par", sent + 0.001, None),
+                                            ("par", sent + 0.001,
+                                             ("198.18.0.1", "198.18.0.2")),
+                                            ("nar", sent + 0.003,
+                                             ("198.18.0.1", "198.18.0.2")),
+                                            ("nar", sent + 0.003, None),
+                                            ("mn", at_mn, None)])
+        d.proto, d.ident, d.sport, d.dport, d.seq = 6, ident, 80, 5000, None
+        return d
+    plane = DataPlane(S.roles())
+    for d in (tcp(1, 100.5, 100.505), tcp(2, 100.501, 100.5045)):
+        plane.observe(d)
+    data = plane.data(S.Record())
+    assert data["flows"] == 1
+    assert data["down"]["tunnelled"] == 2
+    assert data["down"]["reordered"] == 1
+    assert data["down"]["lost"] == data["down"]["duplicated"] == 0
