@@ -53,7 +53,7 @@ class _Fate:
     """One datagram of the MN's traffic as decision D20 reads it."""
 
     __slots__ = ("d", "new", "near", "arrive", "deliveries", "nar_in",
-                 "tunnelled", "key")
+                 "tunnelled", "number", "key")
 
     def __init__(self, d, direction: str, at: dict, ncoa_only):
         self.d = d
@@ -69,7 +69,19 @@ class _Fate:
             self.near = _up_near(obs, at, self.new)
             self.arrive, self.deliveries = _up_delivery(obs, at)
         # send order: the flow's own numbering, else the first sighting
-        self.key = d.seq[1] if d.seq is not None else obs[0].time
+        self.number = _number(d)
+        self.key = obs[0].time if self.number is None else self.number
+
+
+def _number(d):
+    """The packet's own number where its flow numbers packets one by one
+    (the test flow, RTP), else None.  TCP's sequence numbers count octets,
+    and a retransmission or a bare ACK repeats one: a TCP flow is put in
+    order by first sightings and its gaps are not packets (D20)."""
+    seq = d.seq
+    if seq is None or seq[0] == "tcp":
+        return None
+    return seq[1]
 
 
 def _new_path(d, direction, at, ncoa_only, tunnelled):
@@ -197,7 +209,7 @@ def _order_counts(fates):
             if top is not None and f.key < top:
                 reordered += 1
             top = f.key if top is None else max(top, f.key)
-            if f.d.seq is not None:
+            if f.number is not None:
                 if f.key in numbers:
                     duplicated += 1
                 numbers.add(f.key)
@@ -217,7 +229,7 @@ def _gaps(fates, pause=None) -> int:
     numbers: dict = {}
     skip: dict = {}
     for f in fates:
-        if f.d.seq is None:
+        if f.number is None:
             continue
         flow = _flow(f.d)
         numbers.setdefault(flow, set()).add(f.key)

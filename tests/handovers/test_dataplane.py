@@ -319,3 +319,21 @@ def test_a_gre_or_any_tunnel_counts_and_an_unnumbered_flow_reorders():
     assert data["down"]["tunnelled"] == 2
     assert data["down"]["reordered"] == 1
     assert data["down"]["lost"] == data["down"]["duplicated"] == 0
+
+
+def test_tcp_sequence_numbers_are_octets_not_packets():
+    """Bare ACKs repeat a TCP sequence number and segments skip by their
+    length: neither a duplicate nor a loss (D20)."""
+    def ack(ident, t, number):
+        d = S._datagram(S.MN, S.CN, 0, 0, [("mn", t, None),
+                                            ("par", t + 0.001, None),
+                                            ("par", t + 0.001, None),
+                                            ("cn", t + 0.002, None)])
+        d.proto, d.ident, d.sport, d.dport = 6, ident, 5000, 80
+        d.seq = ("tcp", number)
+        return d
+    plane = DataPlane({"mn": "mn", "par": "par"})      # no CN capture
+    for i, number in enumerate((1000, 1000, 1000, 2460, 5380)):
+        plane.observe(ack(i, 100.3 + i * 0.01, number))
+    up = plane.data(S.Record())["up"]
+    assert (up["lost"], up["duplicated"], up["reordered"]) == (0, 0, 0)
