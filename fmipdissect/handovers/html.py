@@ -151,6 +151,9 @@ class HtmlReport(Report):
         if len(self.rows) < TABLE_ROWS:
             self.rows.append((number, record))
         record.steps = []         # the page keeps only the geometry
+        marks = getattr(getattr(record, "data", None), "marks", None)
+        if marks:
+            marks.clear()         # the strips' datagrams, drawn by now
 
     def close(self) -> None:
         s = self.summary

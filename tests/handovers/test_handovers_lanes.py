@@ -192,3 +192,13 @@ def test_screenshot_shows_the_shaded_interruption(tmp_path):
     middle = rows[where[1] - longest // 2]
     pale = sum(1 for px in middle if _near(px, (253, 241, 231), 6))
     assert pale > 300, pale
+
+
+def test_the_page_keeps_no_strip_datagrams_of_a_record(tmp_path):
+    """Bounded: once a handover is drawn (or not), its datagrams go."""
+    record = merged_record()
+    assert record.data.marks["down"]
+    report = HtmlReport(str(tmp_path / "r.html"), max_diagrams=0)
+    report.record(record)
+    assert record.data.marks == {}
+    assert record.data["down"]["interruption_ms"] == 154.0
