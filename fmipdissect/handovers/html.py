@@ -163,6 +163,10 @@ class HtmlReport(Report):
             histograms={k: histogram(s.values[k]) for k in LATENCY_KEYS},
             rows=self.rows, table_cap=TABLE_ROWS, diagrams=self.diagrams,
             has_data=any(getattr(r, "data", None) for _, r in self.rows),
+            # --merge: set by merged_summary() before close()
+            vantage_points=getattr(self, "vantage_points", None),
+            roles=getattr(self, "roles", None) or {},
+            plane=getattr(self, "data", None),
             max_diagrams=self.max_diagrams, clock=clock, ms=_ms,
             shown=one_line)
         # the output rule (fmipdissect/output.py): replaced once complete

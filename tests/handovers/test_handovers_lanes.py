@@ -202,3 +202,39 @@ def test_the_page_keeps_no_strip_datagrams_of_a_record(tmp_path):
     report.record(record)
     assert record.data.marks == {}
     assert record.data["down"]["interruption_ms"] == 154.0
+
+
+def test_the_page_lists_vantage_points_and_the_traffic_summary(tmp_path):
+    """--merge hands the report the clocks, roles and the data plane's
+    summary before close() (merged_summary): two more tables."""
+    record = merged_record(buffering=False)
+    report = HtmlReport(str(tmp_path / "r.html"), max_diagrams=1)
+    report.file_start("mn+par+nar+cn")
+    report.record(record)
+    vantage = {n: {"file": f"{n}.pcap", "offset_ms": o, "uncertainty_ms": u,
+                   "drift_ppm": None, "pairs": p}
+               for n, o, u, p in (("mn", 0.0, 0.0, 0),
+                                  ("par", -1500.0, 0.004, 812),
+                                  ("nar", 2000.0, 0.01, 640))}
+    plane = DataPlane(S.roles())
+    plane.observe(S.scene(buffering=False)[0])
+    summary = {"down": {"interruption_ms": {"count": 1, "min": 157.0,
+                                            "p50": 157.0, "p95": 157.0,
+                                            "max": 157.0},
+                        "lost": 30, "tunnelled": 90, "buffered": 0},
+               "up": plane.summary()["up"]}
+    report.vantage_points, report.roles, report.data = (
+        vantage, {"mn": "mn", "par": "par", "nar": None}, summary)
+    report.close()
+    dom, messages = C.dump_dom(tmp_path / "r.html", tmp_path)
+    assert messages == []
+    table = re.search(r'<table id="vantage-points">.*?</table>', dom,
+                      re.S).group(0)
+    assert re.search(r"<td>par</td><td>par.pcap</td><td>par</td>"
+                     r'<td class="num">-1500.000</td>', table)
+    assert "<td>nar</td><td>nar.pcap</td><td>-</td>" in table
+    traffic = re.search(r'<table id="traffic">.*?</table>', dom,
+                        re.S).group(0)
+    assert re.search(r'<td>down</td><td class="num">1</td>\s*'
+                     r'<td class="num">157.000</td>', traffic)
+    assert '<td class="num">30</td><td class="num">90</td>' in traffic
