@@ -135,9 +135,18 @@ def _message(step, lane, scale, start) -> Message:
         severity=_severity(step.findings),
         tooltip="\n".join(f"{rule} {sev}: {text}"
                           for rule, sev, text in step.findings),
-        sightings=[Sighting(lane[v], scale(t),
-                            f"{v} frame {frame}: +{(t - start) * 1000:.3f} ms")
-                   for v, frame, t in seen])
+        sightings=[Sighting(lane[v], scale(t), _sighting_text(
+            v, frame, t, start, seen[0] if i else None))
+                   for i, (v, frame, t) in enumerate(seen)])
+
+
+def _sighting_text(vantage, frame, t, start, first) -> str:
+    """A dot's tooltip: where and when, and the one-way delay from the
+    message's first sighting."""
+    text = f"{vantage} frame {frame}: +{(t - start) * 1000:.3f} ms"
+    if first is not None:
+        text += f", {(t - first[2]) * 1000:.3f} ms after {first[0]}"
+    return text
 
 
 def _brackets(record, steps, scale) -> list:

@@ -125,7 +125,7 @@ def test_lanes_sightings_aligned_and_interruption_shaded(tmp_path):
     dots = [(float(_attrs(tag)["cx"]), float(_attrs(tag)["cy"]), v,
              float(ms)) for tag, v, ms in re.findall(
         r'(<circle class="sighting"[^>]*>)<title>(\w+) frame \d+: '
-        r'\+([\d.]+) ms</title>', svg)]
+        r'\+([\d.]+) ms(?:, [\d.]+ ms after \w+)?</title>', svg)]
     assert len(dots) == sum(len(m[5]) for m in MESSAGES)
     assert all(x == lane_x[v] for x, _, v, _ in dots)
     by_time = sorted(dots, key=lambda d: d[3])
@@ -150,6 +150,8 @@ def test_lanes_sightings_aligned_and_interruption_shaded(tmp_path):
     # time-scaled: the 154 ms pause is far taller than HI's 2 ms hop
     hi_dots = [d for d in dots if d[3] in (10.4, 12.4)]
     assert bottom - top > 20 * abs(hi_dots[1][1] - hi_dots[0][1]) > 0
+    assert "par frame 4: +10.400 ms" in svg        # HI leaves PAR
+    assert "nar frame 1: +12.400 ms, 2.000 ms after par" in svg
     assert 'class="legend"' in svg and "interruption" in svg
     row = re.search(r'<table id="handovers">.*?</table>', dom, re.S).group(0)
     assert "down interruption" in row and "<td class=\"num\">154.000</td>" in row
