@@ -240,3 +240,14 @@ def test_the_page_lists_vantage_points_and_the_traffic_summary(tmp_path):
     assert re.search(r'<td>down</td><td class="num">1</td>\s*'
                      r'<td class="num">157.000</td>', traffic)
     assert '<td class="num">30</td><td class="num">90</td>' in traffic
+
+
+def test_a_fast_flow_is_thinned_but_keeps_every_loss():
+    from fmipdissect.handovers.lanes import MAX_MARKS, _thinned
+    marks = [(i * 1e-4, "lost" if i % 97 == 0 else "delivered")
+             for i in range(20000)]
+    kept = _thinned(marks)
+    assert len(kept) <= MAX_MARKS
+    assert sum(1 for _, k in kept if k == "lost") == sum(
+        1 for _, k in marks if k == "lost")
+    assert kept == sorted(kept) and _thinned(marks[:10]) == marks[:10]
