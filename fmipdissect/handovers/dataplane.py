@@ -26,6 +26,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 
+from ..spec import protocol as P
 from .records import percentile
 
 DOWN, UP = "down", "up"
@@ -71,6 +72,20 @@ class _Fate:
         # send order: the flow's own numbering, else the first sighting
         self.number = _number(d)
         self.key = obs[0].time if self.number is None else self.number
+
+
+def _fmipv4(datagram) -> bool:
+    """An FMIPv4 message (RFC 4988 5), not another Mobile IPv4 one such
+    as a Registration Request (the reader hands both on as candidates)."""
+    payload = getattr(datagram, "payload", None)
+    if not payload:
+        return True               # a caller's stand-in: take its word
+    if datagram.proto == 17:
+        return P.message_for("mip", payload[0]) is not None
+    return (payload[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY
+            and len(payload) > P.ICMP_SUBTYPE_OFFSET
+            and P.message_for("icmp", payload[P.ICMP_SUBTYPE_OFFSET])
+            is not None)
 
 
 def _number(d):
@@ -306,11 +321,12 @@ class DataPlane:
         """Every datagram in order of first sighting.  An FMIPv4 message
         (seen.datagram set) is not traffic: its time tells where the next
         handover of its MN begins (D20)."""
-        if seen.datagram is not None:
-            self._told = True
-            t = seen.observations[0].time
-            for address in (seen.src, seen.dst):
-                self._signalling.setdefault(address, []).append(t)
+        if seen.datagram is not None:    # signalling, not traffic
+            if _fmipv4(seen.datagram):
+                self._told = True
+                t = seen.observations[0].time
+                for address in (seen.src, seen.dst):
+                    self._signalling.setdefault(address, []).append(t)
             return
         keep = self.keep
         if keep is not None and seen.src not in keep and seen.dst not in keep:

@@ -337,3 +337,23 @@ def test_tcp_sequence_numbers_are_octets_not_packets():
         plane.observe(ack(i, 100.3 + i * 0.01, number))
     up = plane.data(S.Record())["up"]
     assert (up["lost"], up["duplicated"], up["reordered"]) == (0, 0, 0)
+
+
+def test_a_registration_request_does_not_begin_a_handover():
+    """Mobile IPv4 messages other than FMIPv4 ones (a Registration Request,
+    type 1, RFC 5944 3.3) are neither traffic nor a handover's start."""
+    from fmipdissect.records import Datagram
+    from fmipdissect.spec import protocol as P
+
+    def mip(kind, t):
+        d = _message(S.MN, S.PAR, t)
+        d.datagram = Datagram(1, t, S.MN, S.PAR, 17, 64, 434, 434,
+                              bytes([kind]) + bytes(23))
+        return d
+    for kind, packets in ((1, 150), (P.FBU.type, 120)):
+        plane = DataPlane(S.roles())
+        stream = S.scene() + [mip(kind, 100.6)]
+        stream.sort(key=lambda d: d.observations[0].time)
+        for d in stream:
+            plane.observe(d)
+        assert plane.data(S.Record())["down"]["packets"] == packets, kind
