@@ -251,3 +251,15 @@ def test_a_fast_flow_is_thinned_but_keeps_every_loss():
     assert sum(1 for _, k in kept if k == "lost") == sum(
         1 for _, k in marks if k == "lost")
     assert kept == sorted(kept) and _thinned(marks[:10]) == marks[:10]
+
+
+def test_a_message_one_capture_saw_is_a_stub_on_its_lane():
+    record = merged_record()
+    record.steps[0].seen = [("mn", 1, 100.29)]
+    geometry = lanes(record)
+    first = geometry["messages"][0]
+    (x1, y1), (x2, y2) = [tuple(map(float, p.split(",")))
+                          for p in first.points.split()]
+    assert x1 == geometry["lanes"]["mn"] and x2 == x1 + 40 and y1 == y2
+    assert len(first.sightings) == 1
+    assert list(geometry["lanes"]) == ["mn", "par", "nar"]
