@@ -26,8 +26,7 @@ import jinja2
 
 from ..errors import one_line
 from ..output import atomic_output
-from ..spec import protocol as P
-from .lanes import lanes
+from .lanes import LATENCY_PAIRS, answers, lanes
 from .records import LATENCY_KEYS, HandoverRecord
 from .report import LATENCY_LABELS, Report, clock
 
@@ -39,10 +38,9 @@ LANE_X = {"MN": 90, "PAR": 330, "NAR": 570}
 TOP = 50                 # first arrow
 ROW = 34                 # between arrows
 WIDTH = 800
-# request/response pairs measured beside the diagram (decision D13), with
-# the x of their bracket: FBU-FBAck encloses HI-HAck, so it stands apart
-PAIRS = (("rtsolpr", "prrtadv", "rtsolpr_prrtadv", 630),
-         ("hi", "hack", "hi_hack", 630), ("fbu", "fback", "fbu_fback", 710))
+# the x of each latency's bracket (lanes.LATENCY_PAIRS): FBU-FBAck encloses
+# HI-HAck, so it stands apart
+BRACKET_X = {"rtsolpr_prrtadv": 630, "hi_hack": 630, "fbu_fback": 710}
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("fmipdissect.handovers", "templates"),
@@ -97,17 +95,16 @@ def ladder(record: HandoverRecord) -> dict:
             "\n".join(f"{rule} {sev}: {text}"
                       for rule, sev, text in s.findings)))
     brackets = []
-    for request, response, key, x in PAIRS:
+    for request, response, key in LATENCY_PAIRS:
         value = record.latency_ms[key]
         first = next((i for i, s in enumerate(record.steps)
                       if s.key == request), None)
         answer = next((i for i, s in enumerate(record.steps)
-                       if s.key == response and first is not None and i > first
-                       and not (s.key == "prrtadv"
-                                and s.code not in P.PRRTADV_SOLICITED)), None)
+                       if first is not None and i > first
+                       and answers(s, response)), None)
         if value is not None and answer is not None:
-            brackets.append(Bracket(x, TOP + first * ROW, TOP + answer * ROW,
-                                    f"{value:.3f} ms"))
+            brackets.append(Bracket(BRACKET_X[key], TOP + first * ROW,
+                                    TOP + answer * ROW, f"{value:.3f} ms"))
     height = TOP + max(len(arrows), 1) * ROW
     return {"kind": "ladder", "arrows": arrows, "brackets": brackets,
             "height": height,

@@ -24,6 +24,9 @@ from .records import HandoverRecord
 WIDTH = 840
 TOP = 60                  # the first time on the axis
 LANE_LEFT, LANE_RIGHT = 130, 460
+# request/response pairs measured beside a diagram (decision D13)
+LATENCY_PAIRS = (("rtsolpr", "prrtadv", "rtsolpr_prrtadv"),
+                 ("hi", "hack", "hi_hack"), ("fbu", "fback", "fbu_fback"))
 BRACKET_X = {"rtsolpr_prrtadv": 480, "hi_hack": 480, "fbu_fback": 552}
 STRIP_X = {"down": 640, "up": 740}
 STRIP_WIDTH = 14
@@ -149,19 +152,22 @@ def _sighting_text(vantage, frame, t, start, first) -> str:
     return text
 
 
+def answers(step, response: str) -> bool:
+    """The step is the `response` a latency of decision D13 ends with (a
+    PrRtAdv only when solicited)."""
+    return step.key == response and not (
+        step.key == "prrtadv" and step.code not in P.PRRTADV_SOLICITED)
+
+
 def _brackets(record, steps, scale) -> list:
     """Request/response latencies (D13) from the first sightings."""
     out = []
-    pairs = (("rtsolpr", "prrtadv", "rtsolpr_prrtadv"),
-             ("hi", "hack", "hi_hack"), ("fbu", "fback", "fbu_fback"))
-    for request, response, key in pairs:
+    for request, response, key in LATENCY_PAIRS:
         value = record.latency_ms.get(key)
         first = next((s for s in steps if s.key == request), None)
-        answer = next((s for s in steps if s.key == response
-                       and first is not None and _first(s) >= _first(first)
-                       and not (s.key == "prrtadv"
-                                and s.code not in P.PRRTADV_SOLICITED)),
-                      None)
+        answer = next((s for s in steps if first is not None
+                       and answers(s, response)
+                       and _first(s) >= _first(first)), None)
         if value is not None and answer is not None:
             out.append((BRACKET_X[key], scale(_first(first)),
                         scale(_first(answer)), f"{value:.3f} ms"))
@@ -200,8 +206,9 @@ def lanes(record: HandoverRecord) -> dict | None:
     if not steps:
         return None
     names = list(getattr(record, "vantage_points", None) or ())
-    for s in steps:
-        names += [v for v, _, _ in s.seen if v not in names]
+    for v in (v for s in steps for v, _, _ in s.seen):
+        if v not in names:
+            names.append(v)
     data = getattr(record, "data", None) or {}
     marks = getattr(data, "marks", None) or {}
     times = [t for s in steps for _, _, t in s.seen]
@@ -214,8 +221,8 @@ def lanes(record: HandoverRecord) -> dict | None:
     start = min(times)
     strips = [_strip(k, data, marks, scale, lo, hi) for k in ("down", "up")
               if data.get(k)]
-    return {"kind": "lanes", "lanes": lane, "width": WIDTH, "height": scale.bottom,
-            "top": TOP,
+    return {"kind": "lanes", "lanes": lane, "width": WIDTH,
+            "height": scale.bottom, "top": TOP,
             "messages": [_message(s, lane, scale, start) for s in steps],
             "brackets": _brackets(record, steps, scale), "strips": strips,
             "strip_width": STRIP_WIDTH, "scale_note": SCALE_NOTE,
