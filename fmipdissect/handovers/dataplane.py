@@ -1,12 +1,12 @@
 """The data plane of a handover: how long the MN's traffic stopped, and what
 it lost (the `data` of a handover record and of the summary).
 
-The merge stage (correlate/) hands every IPv4 datagram to
-`DataPlane.observe` once, as a SeenDatagram with all its sightings on the
-reference clock, in order of first sighting: the MN's traffic, and the
-FMIPv4 messages too (their `datagram` set), whose times tell where the next
-handover of an MN begins and so where a handover's window ends (without
-them the windows are shorter, decision D20).  When a
+The merge stage (correlate/) hands every IPv4 datagram once, as a
+SeenDatagram with all its sightings on the reference clock, in order of
+first sighting: the Mobile IPv4 messages (their `datagram` set) to
+`DataPlane.signalling`, whose FMIPv4 ones tell where the next handover of
+an MN begins and so where a handover's window ends (without them the
+windows are shorter, decision D20), every other one to `DataPlane.observe`.  When a
 handover record is final (SETTLE_SECONDS of capture after its end),
 `DataPlane.data(record)` reads the MN's traffic around it: every datagram
 to or from its PCoA, NCoA or Home Address, per direction (down = towards
@@ -317,16 +317,21 @@ class DataPlane:
         self._values = {k: array("d") for k in DIRECTIONS}
         self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
 
+    def signalling(self, seen) -> None:
+        """A Mobile IPv4 message of the merged stream (seen.datagram set),
+        in order with observe(): not traffic, but an FMIPv4 one tells where
+        the next handover of its MN begins (D20)."""
+        if _fmipv4(seen.datagram):
+            self._told = True
+            t = seen.observations[0].time
+            for address in (seen.src, seen.dst):
+                self._signalling.setdefault(address, []).append(t)
+
     def observe(self, seen) -> None:
-        """Every datagram in order of first sighting.  An FMIPv4 message
-        (seen.datagram set) is not traffic: its time tells where the next
-        handover of its MN begins (D20)."""
-        if seen.datagram is not None:    # signalling, not traffic
-            if _fmipv4(seen.datagram):
-                self._told = True
-                t = seen.observations[0].time
-                for address in (seen.src, seen.dst):
-                    self._signalling.setdefault(address, []).append(t)
+        """Every datagram that is not a Mobile IPv4 message, in order of
+        first sighting (one that is goes to signalling())."""
+        if seen.datagram is not None:
+            self.signalling(seen)
             return
         keep = self.keep
         if keep is not None and seen.src not in keep and seen.dst not in keep:

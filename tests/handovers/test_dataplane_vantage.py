@@ -37,7 +37,10 @@ def analyse(seen, truth, keep=None, traffic_only=False):
                 continue
             d = type(d)(d.src, d.dst, d.proto, d.ident, d.sport, d.dport,
                         d.seq, d.size, obs, d.datagram)
-        plane.observe(d)
+        if d.datagram is None:
+            plane.observe(d)
+        else:
+            plane.signalling(d)
     return plane, [plane.data(V.Record(h, keep))
                    for h in truth["handovers"]]
 
