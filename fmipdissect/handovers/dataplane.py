@@ -59,10 +59,15 @@ class _Fate:
     def __init__(self, d, direction: str, at: dict, ncoa_only):
         self.d = d
         obs = d.observations
-        self.tunnelled = any(o.tunnel for o in obs)
-        self.new = _new_path(d, direction, at, ncoa_only, self.tunnelled)
-        nar = [o for o in obs if o.vantage in at["nar"]]
-        self.nar_in = nar[0].time if nar else None
+        tunnelled, nar_in, nar = False, None, at["nar"]
+        for o in obs:                  # one pass: this runs per datagram
+            if o.tunnel:
+                tunnelled = True
+            if nar_in is None and o.vantage in nar:
+                nar_in = o.time
+        self.tunnelled, self.nar_in = tunnelled, nar_in
+        self.new = _new_path(d, direction, at, ncoa_only,
+                             tunnelled or nar_in is not None)
         if direction == DOWN:
             self.near, self.deliveries = _down_delivery(obs, at, self.new)
             self.arrive = self.near
@@ -99,16 +104,14 @@ def _number(d):
     return seq[1]
 
 
-def _new_path(d, direction, at, ncoa_only, tunnelled):
-    """True: over NAR (new path); False: over PAR's link (old path); None
-    when no router's capture can tell (the interruption is then found as
-    the longest pause, D20)."""
+def _new_path(d, direction, at, ncoa_only, via_nar: bool):
+    """True: over NAR (new path: tunnelled or seen by NAR); False: over
+    PAR's link (old path); None when no router's capture can tell (the
+    interruption is then found as the longest pause, D20)."""
     if not (at["par"] or at["nar"]):
         return None
-    if ncoa_only is not None and (d.dst if direction == DOWN
-                                  else d.src) == ncoa_only:
-        return True
-    return tunnelled or any(o.vantage in at["nar"] for o in d.observations)
+    return via_nar or (ncoa_only is not None and (
+        d.dst if direction == DOWN else d.src) == ncoa_only)
 
 
 def _passed_on(obs, names, plain_last: bool):
