@@ -123,6 +123,8 @@ class TestFlow:
         if at is None:
             return fate
         t, ip = at + FORWARD_US, forwarded(ip)
+        if at < h.nar_knows:
+            return fate                   # NAR has no HI for the MN yet
         if at < h.attach:
             if not h.buffering:
                 return fate               # NAR has nowhere to send it

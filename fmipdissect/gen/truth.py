@@ -108,6 +108,8 @@ def _handover(h: Handover, fates: list[Fate], reordered: set,
         "processing_ms": {k: (PROCESSING_US[k] / 1000 if fast else None)
                           for k in ("par_fbu_hi", "nar_hi_hack",
                                     "par_hack_fback")},
+        "vantage_points": [node for node in vantage if any(
+            s["vantage"] == node for m in h.messages for s in m["seen"])],
         "messages": h.messages,
         "data": {name: direction(name, [f for f in mine if f.flow == flow],
                                  reordered, vantage)

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..wire import testflow
 from . import topology as T
-from .vantage import MODES, Config
+from .vantage import LOSABLE, MODES, Config
 from .vantage_write import Output, generate_vantage
 
 DEFAULT_DELAY_MS = 5.0
@@ -49,6 +49,12 @@ def add_arguments(parser) -> None:
                    help="time the MN is on neither link (default 50)")
     g.add_argument("--interval", type=float, default=1000.0, metavar="MS",
                    help="between handover starts (default 1000)")
+    g.add_argument("--lose", action="append", default=[],
+                   metavar="TYPE[@N]",
+                   help="lose the MN's FBU or PAR's HI (TYPE fbu or hi) of "
+                        "handover N (default: of every handover) on its "
+                        "first link; its sender sends it again 100 ms "
+                        "later; repeatable")
     g.add_argument("--no-buffer", action="store_true",
                    help="HI without the U flag: NAR drops what arrives for "
                         "the MN before it attaches")
@@ -119,6 +125,26 @@ def vantage(text: str) -> tuple[str, ...]:
     return tuple(node for node in T.NODES if node in names)
 
 
+def lose(values: list[str], handovers: int) -> frozenset:
+    out = set()
+    for _, item in _pairs(values, "--lose"):
+        kind, _, which = item.lower().partition("@")
+        if kind not in LOSABLE:
+            raise InputError(f"--lose: TYPE is one of {', '.join(LOSABLE)} "
+                             f"(got {item!r})")
+        try:
+            numbers = [int(which)] if which else range(1, handovers + 1)
+        except ValueError:
+            raise InputError(f"--lose: N is a handover number (got "
+                             f"{item!r})") from None
+        for n in numbers:
+            if not 1 <= n <= handovers:
+                raise InputError(f"--lose: handover {n} does not exist "
+                                 f"(1 to {handovers})")
+            out.add((kind, n))
+    return frozenset(out)
+
+
 def rate(text: str) -> float:
     value = text.strip().removesuffix("/s")
     try:
@@ -157,7 +183,8 @@ def config_from_args(args) -> tuple[Config, Output]:
                  gap_us=round(args.l2_gap * 1000),
                  interval_us=round(args.interval * 1000), loss=args.loss,
                  buffering=not args.no_buffer, rate=rate(args.traffic),
-                 size=args.traffic_size, seed=args.seed)
+                 size=args.traffic_size, seed=args.seed,
+                 lose=lose(args.lose, args.handovers))
     out = Output(Path(args.output), vantage(args.vantage), args.packets,
                  args.background, args.force)
     return cfg, out

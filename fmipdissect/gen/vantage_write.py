@@ -113,7 +113,15 @@ def generate_vantage(cfg: Config, out: Output) -> dict:
             written[node] = {"file": path.name, "packets": count}
         for h in handovers:
             for message in h.messages:
-                message["seen"].sort(key=lambda s: (s["time"], s["vantage"]))
+                seen = message["seen"]
+                seen.sort(key=lambda s: (s["time"], s["vantage"]))
+                # the contract's lost_after: the last capture that saw a
+                # message its destination never received
+                message["lost_after"] = seen[-1]["vantage"] if \
+                    message.pop("lost") and seen else None
+                message["one_way_ms"] = round(
+                    (seen[-1]["time"] - seen[0]["time"]) * 1000, 3) \
+                    if len(seen) > 1 else None
         truth = build(cfg, handovers, fates, out.vantage, written)
         path = out.folder / "truth.json"
         paths.append(path)

@@ -324,6 +324,9 @@ def test_background_fills_each_capture(tmp_path):
     (["--traffic-size", "8"], "--traffic-size"),
     (["--l2-gap", "900"], "interval"),
     (["--vantage", "mn,moon"], "nodes are"),
+    (["--lose", "hack"], "TYPE is one of"),
+    (["--lose", "fbu@2"], "does not exist"),
+    (["--lose", "fbu@x"], "handover number"),
     (["--linktype", "raw"], "ethernet"),
 ])
 def test_bad_options_one_line_exit_2(tmp_path, capsys, args, words):
@@ -360,3 +363,21 @@ def test_over_a_gibibyte_needs_force(tmp_path, capsys):
                      str(tmp_path / "big")]) == 2
     assert "--force" in capsys.readouterr().err
     assert not (tmp_path / "big").exists()
+
+
+def test_a_lost_fbu_and_a_lost_hi_are_sent_again(tmp_path):
+    truth = gen(tmp_path, "predictive,reactive", "--handovers", "2",
+                "--lose", "fbu@1,hi@2")
+    one, two = truth["handovers"]
+    fbus = [m for m in one["messages"] if m["type"] == "FBU"]
+    assert [[s["vantage"] for s in m["seen"]] for m in fbus] == [
+        ["mn"], ["mn", "par"]]
+    assert [m["lost_after"] for m in fbus] == ["mn", None]
+    assert fbus[1]["seen"][0]["time"] - fbus[0]["seen"][0]["time"] == \
+        pytest.approx(0.1)
+    his = [m for m in two["messages"] if m["type"] == "HI"]
+    assert [m["lost_after"] for m in his] == ["par", None]
+    # PAR tunnelled from its first HI; NAR, without one, dropped those
+    assert two["data"]["down"]["lost_last_seen"]["nar"] > 0
+    assert all(m["lost_after"] is None for h in truth["handovers"]
+               for m in h["messages"] if m["type"] not in ("FBU", "HI"))
