@@ -3,22 +3,23 @@ truth.json into a folder.
 
 The scenario's own frames (FMIPv4 messages, the test flow, tunnels) are few
 next to a capture of a million packets: they are kept per node and sorted;
-background traffic (``--packets``, ``--background``; gen/generate.py's
-background_packets, on each node's clock) is streamed in between, so memory
-stays bounded by the scenario, not by the capture.
+background traffic (``--packets``, ``--background``; gen/transit.py) is
+streamed in between, so memory stays bounded by the scenario, not by the
+capture.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from .dataflow import TestFlow
-from .flows import EPOCH_US, Params
-from .generate import BACKGROUND_RATE, background_packets
+from . import transit
+from .flows import EPOCH_US
+from .generate import BACKGROUND_RATE
 from .netsim import Network
 from .size import LIMIT, LINK_HEADER, RECORD_HEADER, background_mean, human
 from .truth import build
@@ -44,28 +45,27 @@ def stretch(cfg: Config, out: Output) -> Config:
     return cfg
 
 
-def _write_one(path: Path, records: list, clock_us: int, background: int,
-               duration_us: int, seed: int, node: str) -> int:
-    """The node's records (plus background) as a pcap; frames' tags get
-    their frame numbers.  The number of packets written."""
+def _write_one(path: Path, records: list, clock_us: int,
+               background: list, node: str) -> int:
+    """The node's records and background streams (true times, in order)
+    as a pcap; frames' tags get their frame numbers.  The number of
+    packets written."""
     records.sort(key=lambda r: (r[0], r[1]))
-    rnd = random.Random(f"background:{seed}:{node}")
-    extra = background_packets(background, EPOCH_US + clock_us, duration_us,
-                               rnd, "ethernet", Params())
+    extra = heapq.merge(*background, key=lambda r: r[0])
     with open(path, "wb") as out:
         writer = PcapWriter(out, LINKTYPES["ethernet"])
+        record = writer.record
         nxt = next(extra, None)
         for t, _, data, tag in records:
-            local = t + clock_us
-            while nxt is not None and nxt[0] < local:
-                writer.record(*nxt)
+            while nxt is not None and nxt[0] < t:
+                record(nxt[0] + clock_us, nxt[1])
                 nxt = next(extra, None)
-            writer.record(local, data)
+            record(t + clock_us, data)
             if tag is not None:
                 tag["seen"].append({"vantage": node, "frame": writer.count,
                                     "time": t / 1e6})
         while nxt is not None:
-            writer.record(*nxt)
+            record(nxt[0] + clock_us, nxt[1])
             nxt = next(extra, None)
         writer.flush()
     return writer.count
@@ -93,9 +93,11 @@ def generate_vantage(cfg: Config, out: Output) -> dict:
     handovers = run_signalling(net, cfg)
     fates = TestFlow(net, cfg, handovers).run(EPOCH_US, handovers[-1].end)
     duration = handovers[-1].end - EPOCH_US
-    for node in out.vantage:
-        records = net.records[node]
-        _check_size(records, _background(len(records), out), out)
+    wanted = {node: _background(len(net.records[node]), out)
+              for node in out.vantage}
+    for node, n in wanted.items():
+        _check_size(net.records[node], n, out)
+    counts = transit.plan(wanted)
     try:
         out.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -106,10 +108,10 @@ def generate_vantage(cfg: Config, out: Output) -> dict:
         for node in out.vantage:
             path = out.folder / f"{node}.pcap"
             paths.append(path)
-            records = net.records[node]
-            count = _write_one(path, records, cfg.clocks_us.get(node, 0),
-                               _background(len(records), out), duration,
-                               cfg.seed, node)
+            background = transit.streams(node, counts[node], cfg.seed,
+                                         duration, cfg.delays_us["par-nar"])
+            count = _write_one(path, net.records[node],
+                               cfg.clocks_us.get(node, 0), background, node)
             written[node] = {"file": path.name, "packets": count}
         for h in handovers:
             for message in h.messages:

@@ -381,3 +381,26 @@ def test_a_lost_fbu_and_a_lost_hi_are_sent_again(tmp_path):
     assert two["data"]["down"]["lost_last_seen"]["nar"] > 0
     assert all(m["lost_after"] is None for h in truth["handovers"]
                for m in h["messages"] if m["type"] not in ("FBU", "HI"))
+
+
+def test_background_crosses_the_par_nar_link(tmp_path):
+    """PAR's background is in NAR's capture too, one link delay (and the
+    clocks' difference) later or earlier, by direction; the MN's is its
+    own."""
+    assert cli.main(["gen", "predictive", "--vantage", "mn,par,nar",
+                     "--packets", "6000", "--link-delay", "par-nar=12",
+                     "--clock-offset", "nar=-2s", "-o", str(tmp_path)]) == 0
+
+    def background(node):
+        out = {}
+        for f in read(tmp_path / f"{node}.pcap"):
+            if f.ip.src[:2] != b"\xc6\x12":       # not 198.18/16
+                key = (f.ip.src, f.ip.dst, f.ip.id, bytes(f.ip.data))
+                out[key] = f.time
+        return out
+    par, nar, mn = background("par"), background("nar"), background("mn")
+    assert len(par) > 5000 and set(par) <= set(nar)
+    assert not set(mn) & set(par)
+    shifts = Counter(nar[k] - par[k] + 2_000_000 for k in par)
+    assert set(shifts) == {12_000, -12_000}
+    assert min(shifts.values()) > len(par) / 4
