@@ -159,6 +159,18 @@ def _recount(truth, caps):
             to_cn = node == "cn" and f.dst == MAC["par-cn", "cn"]
             if to_mn or to_cn:
                 delivered[f.flow] = (t, f.src)
+    reached_nar = {f.flow: f.time / 1e6 + offset["nar"] for f in caps["nar"]
+                   if f.flow is not None and f.inner is not None
+                   and f.dst == MAC["par-nar", "nar"]}
+    reordered, highest = set(), {}
+    for node in ("mn", "cn"):
+        for f in caps[node]:
+            if f.flow is not None and f.flow in delivered and \
+                    delivered[f.flow][0] == f.time / 1e6 + offset[node]:
+                flow, seq = f.flow
+                if seq < highest.get(flow, -1):
+                    reordered.add(f.flow)
+                highest[flow] = max(seq, highest.get(flow, -1))
     counts = defaultdict(Counter)
     where = defaultdict(Counter)
     for key, t in sent.items():
@@ -166,6 +178,10 @@ def _recount(truth, caps):
         k = _window(truth, t)
         counts[k, name]["packets"] += 1
         counts[k, name]["tunnelled"] += key in tunnelled
+        counts[k, name]["reordered"] += key in reordered
+        attached = truth["handovers"][k - 1]["attached_new"]
+        counts[k, name]["buffered"] += key in delivered and \
+            reached_nar.get(key, attached) < attached
         if key not in delivered:
             counts[k, name]["lost"] += 1
             where[k, name][max(seen[key])[1]] += 1
@@ -180,11 +196,15 @@ def test_truth_matches_the_captures(lossy):
         for name in ("down", "up"):
             d = h["data"][name]
             mine = counts[h["index"], name]
-            for key in ("packets", "lost", "tunnelled"):
+            for key in ("packets", "lost", "tunnelled", "buffered",
+                        "reordered"):
                 assert d[key] == mine[key], (h["index"], name, key)
             assert d["lost_last_seen"] == dict(where[h["index"], name])
-            total[name] += d["lost"]
-    assert total["down"] > 0 and total["up"] > 0
+            total[name, "lost"] += d["lost"]
+            total[name, "buffered"] += d["buffered"]
+            total[name, "reordered"] += d["reordered"]
+    assert total["down", "lost"] > 0 and total["up", "lost"] > 0
+    assert total["down", "buffered"] > 0 and total["up", "reordered"] > 0
     for name, number in (("down", testflow.FLOW_DOWN),
                          ("up", testflow.FLOW_UP)):
         assert truth["flow"][name] == {
@@ -252,6 +272,12 @@ def test_messages_each_sent_once_and_seen_on_their_path(lossy):
         got = [(m["type"], " ".join(s["vantage"] for s in m["seen"]))
                for m in h["messages"]]
         assert got == paths[h["mode"]]
+        one_way = {m["type"]: m["one_way_ms"] for m in h["messages"]}
+        if h["mode"] == "predictive":
+            assert one_way["RtSolPr"] == 3.0 and one_way["HI"] == 17.5
+        if h["mode"] == "baseline":      # NAR forwards it after 20 µs
+            assert one_way["RegistrationRequest"] == 20.52
+        assert all(m["lost_after"] is None for m in h["messages"])
         for m in h["messages"]:
             for s in m["seen"]:
                 frame = caps[s["vantage"]][s["frame"] - 1]
