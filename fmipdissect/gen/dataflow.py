@@ -7,7 +7,7 @@ MN's new link, NAR holding (with the HI's U flag) what comes before the MN
 is there and releasing it in order when it attaches (RFC 4988 4.1, 5.5).
 Uplink: MN -> PAR -> CN from the old link; from the new link MN -> NAR ->
 tunnel -> PAR -> CN.  The MN sends only where it has a way out; a packet it
-never put on the wire takes no sequence number (decision D23).
+cannot send still uses up its sequence number, as in the lab (D23).
 
 Each packet's Fate says what happened to it; gen/truth.py sums them up.
 """
@@ -28,7 +28,7 @@ _PCOA, _CN = (bytes(map(int, a.split("."))) for a in (T.PCOA, T.CN_ADDR))
 class Fate:
     """One test-flow packet: who saw it, whether and how it arrived."""
     __slots__ = ("flow", "seq", "sent", "window", "seen", "delivered",
-                 "route", "tunnelled", "buffered")
+                 "route", "tunnelled", "buffered", "unsent")
 
     def __init__(self, flow: int, seq: int, sent: int, window: int):
         self.flow, self.seq, self.sent, self.window = flow, seq, sent, window
@@ -37,6 +37,7 @@ class Fate:
         self.route = "old"               # "old" or "new": the MN's link
         self.tunnelled = False
         self.buffered = False
+        self.unsent = False              # the MN had no way out (D23)
 
 
 class TestFlow:
@@ -78,12 +79,9 @@ class TestFlow:
         while (t := t_from + round(i * step)) < t_to:
             fates.append(self.down(t, i))
             i += 1
-        i = seq = 0
+        i = 0
         while (t := t_from + round((i + 0.5) * step)) < t_to:
-            fate = self.up(t, seq)
-            if fate is not None:
-                fates.append(fate)
-                seq += 1
+            fates.append(self.up(t, i))
             i += 1
         return fates
 
@@ -137,12 +135,15 @@ class TestFlow:
                                    self.on_new)
         return fate
 
-    def up(self, t: int, seq: int) -> Fate | None:
+    def up(self, t: int, seq: int) -> Fate:
+        """An uplink packet; one the MN cannot send uses up its sequence
+        number all the same, as the lab's sender does (decision D23)."""
         route = self.up_route(t)
-        if route is None:
-            return None
         net = self.net
         fate = Fate(testflow.FLOW_UP, seq, t, self._window(t).index)
+        if route is None:
+            fate.unsent = True
+            return fate
         fate.route = route
         ip = udp_datagram(_PCOA, _CN, net.ident("mn"), testflow.DEFAULT_PORT,
                           self._payload(testflow.FLOW_UP, seq, t, "mn"))

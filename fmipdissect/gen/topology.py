@@ -52,7 +52,7 @@ class Link:
         return self.b if node == self.a.node else self.a
 
 
-# The MACs of the MN's and the routers' links are the lab's (active/lab.py).
+# The MACs are the lab's (active/lab.py and its CN link).
 LINKS = {link.name: link for link in (
     Link("mn-par", End("mn", "02:00:00:aa:00:01", PCOA),
          End("par", "02:00:00:bb:00:01", PAR_ADDR)),
@@ -60,7 +60,7 @@ LINKS = {link.name: link for link in (
          End("nar", "02:00:00:bb:00:02", NAR_ADDR)),
     Link("par-nar", End("par", "02:00:00:bb:01:01", PAR_TUNNEL),
          End("nar", "02:00:00:bb:01:02", NAR_TUNNEL)),
-    Link("par-cn", End("par", "02:00:00:bb:03:01", PAR_CN_SIDE),
+    Link("par-cn", End("par", "02:00:00:bb:02:01", PAR_CN_SIDE),
          End("cn", "02:00:00:dd:00:01", CN_ADDR)),
 )}
 

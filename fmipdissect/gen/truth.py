@@ -4,6 +4,10 @@ The figures follow the data plane's Readings (the `handovers` contract) so
 that the analysis of the captures can be compared with them one for one;
 where the Readings leave room, decision D23 says how they were read here:
 
+* `packets`: put on the wire; `unsent`: sequence numbers the MN used
+  while it had no way out (the lab's sender does the same), never on the
+  wire, neither packets nor lost.  The flow's `sent` counts every
+  sequence number, as the lab's counters do.
 * a handover's window runs from its start (its first message; for a
   baseline handover MOVE before the MN leaves) to the next handover's
   start; the first also holds what came before it.  A test-flow packet
@@ -68,7 +72,10 @@ def _interruption(name: str, fates: list[Fate]) -> tuple:
 
 def direction(name: str, fates: list[Fate], reordered: set,
               vantage: tuple[str, ...]) -> dict:
-    """One direction of one handover: the contract's DIR record."""
+    """One direction of one handover: the contract's DIR record, and
+    `unsent`: sequence numbers the MN could not put on the wire."""
+    unsent = sum(f.unsent for f in fates)
+    fates = [f for f in fates if not f.unsent]
     lost_where = Counter()
     for f in fates:
         if f.delivered is None:
@@ -89,6 +96,7 @@ def direction(name: str, fates: list[Fate], reordered: set,
         "reordered": sum((f.flow, f.seq) in reordered for f in fates),
         "duplicated": 0,
         "lost_last_seen": dict(sorted(lost_where.items())),
+        "unsent": unsent,
     }
 
 
@@ -126,10 +134,11 @@ def build(cfg: Config, handovers: list[Handover], fates: list[Fate],
     for name, number in DIRECTIONS.items():
         mine = [f for f in fates if f.flow == number]
         flow[name] = {"sent": len(mine),
+                      "unsent": sum(f.unsent for f in mine),
                       "received": sum(f.delivered is not None for f in mine)}
     totals = {name: {key: sum(r["data"][name][key] for r in records)
                      for key in ("packets", "lost", "tunnelled", "buffered",
-                                 "reordered")}
+                                 "reordered", "unsent")}
               for name in DIRECTIONS}
     return {
         "reference": "mn",

@@ -207,9 +207,26 @@ def test_truth_matches_the_captures(lossy):
     assert total["down", "buffered"] > 0 and total["up", "reordered"] > 0
     for name, number in (("down", testflow.FLOW_DOWN),
                          ("up", testflow.FLOW_UP)):
+        numbers = {seq for flow, seq in sent if flow == number}
+        unsent = set(range(max(numbers) + 1)) - numbers
         assert truth["flow"][name] == {
-            "sent": sum(k[0] == number for k in sent),
+            "sent": len(numbers) + len(unsent), "unsent": len(unsent),
             "received": sum(k[0] == number for k in delivered)}
+        assert sum(h["data"][name]["unsent"]
+                   for h in truth["handovers"]) == len(unsent)
+        assert bool(unsent) == (name == "up")
+
+
+def test_unsent_uplink_is_the_gap_and_no_loss(tmp_path):
+    """The MN's sender uses up the numbers of what it cannot send (as the
+    lab's does): a gap in the MN's capture, neither packets nor lost."""
+    truth = gen(tmp_path, "predictive", "--l2-gap", "100")
+    up = truth["handovers"][0]["data"]["up"]
+    seqs = sorted(f.flow[1] for f in read(tmp_path / "mn.pcap")
+                  if f.flow is not None and f.flow[0] == testflow.FLOW_UP)
+    gaps = [b - a - 1 for a, b in zip(seqs, seqs[1:]) if b - a > 1]
+    assert gaps == [up["unsent"]] and up["unsent"] in (19, 20)  # 100 ms
+    assert up["lost"] == 0 and up["packets"] == len(seqs)
 
 
 def test_interruptions_at_the_mn(lossy):
