@@ -61,8 +61,9 @@ def forwarded(ip: bytes) -> bytes:
 class Network:
     """Links, their delays and loss, and every node's capture records.
 
-    records[node] holds (time_us, order, frame bytes, tag): tag names the
-    FMIPv4 message a frame carries (for the truth file), else None.
+    records[node] holds (time_us, order, frame bytes, tag, link): tag
+    names the FMIPv4 message a frame carries (for the truth file), else
+    None; link: the link it was seen on.
     """
 
     def __init__(self, delays_us: dict[str, int], loss: float, seed: int):
@@ -95,7 +96,8 @@ class Network:
                tag=None) -> None:
         self.order += 1
         self.records[node].append((t, self.order,
-                                   self.headers[link, sender] + ip, tag))
+                                   self.headers[link, sender] + ip, tag,
+                                   link))
 
     def send(self, link: str, sender: str, t: int, ip: bytes,
              lossy: bool = False, tag=None) -> int | None:

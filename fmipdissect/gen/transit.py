@@ -24,15 +24,21 @@ from typing import Iterator
 
 from .flows import EPOCH_US, Params, ip_int
 from .generate import SERVER_NETS, background_packets
+from .topology import links_of
 
 SERVER_FIRST_OCTETS = frozenset(ip_int(net) >> 24 for net in SERVER_NETS)
 IP_SRC_OCTET = 14 + 12      # first octet of the IPv4 source, after Ethernet
 ROUTERS = ("par", "nar")
 
 
+# Link-layer addresses of the background's routers: none of the scenario's,
+# so that a frame's MAC never makes background look like the MN's traffic.
+BACKGROUND = Params(par_mac="02:00:00:ee:00:01", nar_mac="02:00:00:ee:00:02")
+
+
 def _stream(count: int, seed: str, duration_us: int) -> Iterator:
     return background_packets(count, EPOCH_US, duration_us,
-                              random.Random(seed), "ethernet", Params())
+                              random.Random(seed), "ethernet", BACKGROUND)
 
 
 def delayed(stream: Iterator, delay_us: int, late) -> Iterator:
@@ -71,9 +77,13 @@ def plan(wanted: dict[str, int]) -> dict:
 
 
 def streams(node: str, counts: tuple[int, int], seed: int,
-            duration_us: int, delay_us: int) -> list[Iterator]:
+            duration_us: int, delay_us: int) -> list[tuple[str, Iterator]]:
+    """(link, stream) pairs: the local background on the node's first
+    link, the transit on the PAR-NAR link."""
     shared, local = counts
-    out = [_stream(local, f"background:{seed}:{node}", duration_us)]
+    out = [(links_of(node)[0],
+            _stream(local, f"background:{seed}:{node}", duration_us))]
     if shared:
-        out.append(transit(shared, seed, duration_us, delay_us, node))
+        out.append(("par-nar",
+                    transit(shared, seed, duration_us, delay_us, node)))
     return out

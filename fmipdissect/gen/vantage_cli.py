@@ -55,6 +55,10 @@ def add_arguments(parser) -> None:
                         "handover N (default: of every handover) on its "
                         "first link; its sender sends it again 100 ms "
                         "later; repeatable")
+    g.add_argument("--pcapng", action="store_true",
+                   help="write DIR/NODE.pcapng, one interface per link named "
+                        "as in `fmipdissect lab` (fmip-old, fmip-new, ...), "
+                        "instead of pcap")
     g.add_argument("--no-buffer", action="store_true",
                    help="HI without the U flag: NAR drops what arrives for "
                         "the MN before it attaches")
@@ -186,7 +190,8 @@ def config_from_args(args) -> tuple[Config, Output]:
                  size=args.traffic_size, seed=args.seed,
                  lose=lose(args.lose, args.handovers))
     out = Output(Path(args.output), vantage(args.vantage), args.packets,
-                 args.background, args.force)
+                 args.background, args.force,
+                 ".pcapng" if args.pcapng else ".pcap")
     return cfg, out
 
 

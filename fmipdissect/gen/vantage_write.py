@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import heapq
 import json
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from .dataflow import TestFlow
+from . import topology as T
 from . import transit
 from .flows import EPOCH_US
 from .generate import BACKGROUND_RATE
@@ -24,7 +26,8 @@ from .netsim import Network
 from .size import LIMIT, LINK_HEADER, RECORD_HEADER, background_mean, human
 from .truth import build
 from .vantage import LEAD_US, Config, run_signalling
-from .writers import LINKTYPES, PcapWriter
+from .writers import (LINKTYPES, SNAPLEN, PcapWriter, _pcapng_block,
+                      _pcapng_option, _Writer)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Output:
     packets: int | None = None       # per capture, background filling up
     background: float = 0.0          # share of background per capture
     force: bool = False              # write captures over size.LIMIT
+    suffix: str = ".pcap"            # or ".pcapng": one interface per link
 
 
 def stretch(cfg: Config, out: Output) -> Config:
@@ -45,27 +49,69 @@ def stretch(cfg: Config, out: Output) -> Config:
     return cfg
 
 
+class _Pcap(PcapWriter):
+    def __init__(self, out, node: str):
+        super().__init__(out, LINKTYPES["ethernet"])
+
+    def record(self, t_us: int, data: bytes, link: str = "") -> None:
+        super().record(t_us, data)
+
+
+class _Pcapng(_Writer):
+    """pcapng with one interface per link of the node, named as in the
+    lab (if_name), as dumpcap writes a capture of several interfaces."""
+
+    def __init__(self, out, node: str):
+        super().__init__(out, LINKTYPES["ethernet"])
+        app = _pcapng_option(4, b"fmipdissect gen --vantage")
+        self._put(_pcapng_block(0x0A0D0D0A, struct.pack(
+            "<IHHq", 0x1A2B3C4D, 1, 0, -1) + app + bytes(4)))
+        self.index = {}
+        for i, link in enumerate(T.links_of(node)):
+            self.index[link] = i
+            name = T.LINKS[link].end(node).iface.encode()
+            options = (_pcapng_option(2, name) + _pcapng_option(9, b"\x06")
+                       + bytes(4))            # if_name, if_tsresol 10^-6
+            self._put(_pcapng_block(1, struct.pack(
+                "<HHI", self.linktype, 0, SNAPLEN) + options))
+
+    def record(self, t_us: int, data: bytes, link: str = "") -> None:
+        n = len(data)
+        pad = -n % 4
+        total = 32 + n + pad
+        self._put(struct.pack("<IIIIIII", 6, total, self.index[link],
+                              t_us >> 32, t_us & 0xFFFFFFFF, n, n)
+                  + data + bytes(pad) + struct.pack("<I", total))
+        self.count += 1
+
+
+def _tagged(link: str, stream):
+    for t, data in stream:
+        yield t, data, link
+
+
 def _write_one(path: Path, records: list, clock_us: int,
                background: list, node: str) -> int:
     """The node's records and background streams (true times, in order)
-    as a pcap; frames' tags get their frame numbers.  The number of
-    packets written."""
+    as a pcap or pcapng (by the file's suffix); frames' tags get their
+    frame numbers.  The number of packets written."""
     records.sort(key=lambda r: (r[0], r[1]))
-    extra = heapq.merge(*background, key=lambda r: r[0])
+    extra = heapq.merge(*(_tagged(link, s) for link, s in background),
+                        key=lambda r: r[0])
     with open(path, "wb") as out:
-        writer = PcapWriter(out, LINKTYPES["ethernet"])
+        writer = (_Pcapng if path.suffix == ".pcapng" else _Pcap)(out, node)
         record = writer.record
         nxt = next(extra, None)
-        for t, _, data, tag in records:
+        for t, _, data, tag, link in records:
             while nxt is not None and nxt[0] < t:
-                record(nxt[0] + clock_us, nxt[1])
+                record(nxt[0] + clock_us, nxt[1], nxt[2])
                 nxt = next(extra, None)
-            record(t + clock_us, data)
+            record(t + clock_us, data, link)
             if tag is not None:
                 tag["seen"].append({"vantage": node, "frame": writer.count,
                                     "time": t / 1e6})
         while nxt is not None:
-            record(nxt[0] + clock_us, nxt[1])
+            record(nxt[0] + clock_us, nxt[1], nxt[2])
             nxt = next(extra, None)
         writer.flush()
     return writer.count
@@ -106,7 +152,7 @@ def generate_vantage(cfg: Config, out: Output) -> dict:
     written, paths = {}, []
     try:
         for node in out.vantage:
-            path = out.folder / f"{node}.pcap"
+            path = out.folder / f"{node}{out.suffix}"
             paths.append(path)
             background = transit.streams(node, counts[node], cfg.seed,
                                          duration, cfg.delays_us["par-nar"])

@@ -443,3 +443,26 @@ def test_background_crosses_the_par_nar_link(tmp_path):
     shifts = Counter(nar[k] - par[k] + 2_000_000 for k in par)
     assert set(shifts) == {12_000, -12_000}
     assert min(shifts.values()) > len(par) / 4
+
+
+def test_pcapng_has_one_interface_per_link(tmp_path):
+    """--pcapng: each capture's frames on interfaces named as in the lab;
+    the MN's frames from PAR on fmip-old, from NAR on fmip-new."""
+    require_tool("tshark")
+    assert cli.main(["gen", "predictive", "--vantage", "mn,par",
+                     "--pcapng", "--packets", "3000", "-o",
+                     str(tmp_path)]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["vantage_points"]["mn"]["file"] == "mn.pcapng"
+    rows = TS.fields(tmp_path / "mn.pcapng", ["frame.interface_name",
+                                               "eth.src"], lua=False)
+    assert len(rows) == 3000
+    where = Counter((r["frame.interface_name"][0], r["eth.src"][0])
+                    for r in rows)
+    assert where[("fmip-old", T.LINKS["mn-par"].b.mac)] > 0
+    assert where[("fmip-new", T.LINKS["mn-nar"].b.mac)] > 0
+    assert not [k for k in where if k[0] == "fmip-old"
+                and k[1] == T.LINKS["mn-nar"].b.mac]
+    names = {r["frame.interface_name"][0] for r in TS.fields(
+        tmp_path / "par.pcapng", ["frame.interface_name"], lua=False)}
+    assert names == {"fmip-mn", "fmip-nar", "fmip-cn"}
