@@ -25,8 +25,8 @@ from scapy.packet import Raw
 
 from ..errors import InputError
 from ..spec import protocol as P
-from . import topology as T
 from ..wire.checksum import mn_par_authenticator
+from . import topology as T
 from .flows import (EPOCH_US, Params, _mip, _wrap_identifier, fback_message,
                     fbu_message, hack, hi, ntp_ident, prrtadv, rtsolpr)
 from .netsim import Network, forwarded
@@ -72,8 +72,8 @@ class Config:
 class Handover:
     index: int                       # 1-based
     mode: str
-    start: int                       # µs: its first message, its window's
-    end: int                         # start; the next one's start
+    start: int                       # µs: its first message (D23)
+    end: int                         # the next one's start
     leave: int = 0                   # MN off the old link
     attach: int = 0                  # MN on the new link
     tunnel_from: int = 0             # PAR tunnels the MN's downlink
