@@ -66,10 +66,15 @@ class Network:
     None; link: the link it was seen on.
     """
 
-    def __init__(self, delays_us: dict[str, int], loss: float, seed: int):
+    def __init__(self, delays_us: dict[str, int], loss: float, seed: int,
+                 jitter_us: int = 0):
         self.delays_us = delays_us
         self.loss = loss
         self.rnd = random.Random(f"loss:{seed}")
+        # jitter: each frame's delay grows by 0..jitter_us, drawn anew for
+        # every frame (as netem's jitter does, it may reorder a link)
+        self.jitter_us = jitter_us
+        self.rnd_jitter = random.Random(f"jitter:{seed}")
         ids = random.Random(f"ident:{seed}")
         self.next_ident = {node: ids.randrange(0x10000) for node in NODES}
         self.records: dict[str, list] = {node: [] for node in NODES}
@@ -106,6 +111,8 @@ class Network:
         self.record(sender, link, sender, t, ip, tag)
         if lossy and self.loss and self.rnd.random() < self.loss:
             return None
+        if self.jitter_us:
+            t += self.rnd_jitter.randint(0, self.jitter_us)
         return t + self.delays_us[link]
 
     def receive(self, link: str, sender: str, t: int, ip: bytes,

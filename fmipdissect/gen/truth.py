@@ -20,7 +20,8 @@ where the Readings leave room, decision D23 says how they were read here:
 * lost: sent, seen by at least one of the captures written, never by the
   destination's; lost_last_seen: the last written capture that saw it.
 * tunnelled: put into the PAR-NAR tunnel (lost in it or not); buffered:
-  reached NAR before the MN attached there and was delivered after.
+  reached NAR before the MN attached there and NAR sent it on after
+  (lost on the new link or not).
 * reordered: delivered after a packet of the same flow with a higher
   sequence number (RFC 4737's reordered packet); duplicated: always 0, the
   generator never duplicates.
@@ -149,6 +150,7 @@ def build(cfg: Config, handovers: list[Handover], fates: list[Fate],
                    "clock_ms": cfg.clocks_us.get(node, 0) / 1000}
             for node in vantage},
         "link_delay_ms": {k: v / 1000 for k, v in cfg.delays_us.items()},
+        "jitter_ms": cfg.jitter_us / 1000,
         "loss": cfg.loss,
         "l2_gap_ms": cfg.gap_us / 1000,
         "interval_ms": cfg.interval_us / 1000,

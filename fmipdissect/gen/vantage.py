@@ -66,6 +66,7 @@ class Config:
     size: int = 64                   # test-flow UDP payload octets
     seed: int = 1
     lose: frozenset = frozenset()    # (message type, handover): lost once
+    jitter_us: int = 0               # added to a link's delay, 0..jitter
 
 
 @dataclass

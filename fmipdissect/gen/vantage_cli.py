@@ -35,6 +35,10 @@ def add_arguments(parser) -> None:
                    help=f"one-way delay of every link, or of one of "
                         f"{', '.join(T.LINKS)} (default {DEFAULT_DELAY_MS:g} "
                         f"ms); repeatable")
+    g.add_argument("--jitter", type=float, default=0.0, metavar="MS",
+                   help="each frame's delay on a link grows by a random 0 "
+                        "to MS (seeded; frames may overtake each other); "
+                        "default 0")
     g.add_argument("--loss", type=float, default=0.0, metavar="FRACTION",
                    help="share of test-flow packets each link loses, 0 <= "
                         "FRACTION < 1, seeded (FMIPv4 messages are never "
@@ -164,6 +168,8 @@ def rate(text: str) -> float:
 def config_from_args(args) -> tuple[Config, Output]:
     if args.handovers < 1:
         raise InputError("--handovers must be at least 1")
+    if not 0 <= args.jitter <= 1000:
+        raise InputError("--jitter must be between 0 and 1000 ms")
     if not 0 <= args.loss < 1:
         raise InputError("--loss must be a fraction: 0 <= FRACTION < 1")
     if not testflow.HEADER_SIZE <= args.traffic_size <= 1472:
@@ -188,7 +194,8 @@ def config_from_args(args) -> tuple[Config, Output]:
                  interval_us=round(args.interval * 1000), loss=args.loss,
                  buffering=not args.no_buffer, rate=rate(args.traffic),
                  size=args.traffic_size, seed=args.seed,
-                 lose=lose(args.lose, args.handovers))
+                 lose=lose(args.lose, args.handovers),
+                 jitter_us=round(args.jitter * 1000))
     out = Output(Path(args.output), vantage(args.vantage), args.packets,
                  args.background, args.force,
                  ".pcapng" if args.pcapng else ".pcap")

@@ -135,7 +135,7 @@ def _check_size(records: list, background: int, out: Output) -> None:
 def generate_vantage(cfg: Config, out: Output) -> dict:
     """Write the captures and truth.json; returns the truth."""
     cfg = stretch(cfg, out)
-    net = Network(cfg.delays_us, cfg.loss, cfg.seed)
+    net = Network(cfg.delays_us, cfg.loss, cfg.seed, cfg.jitter_us)
     handovers = run_signalling(net, cfg)
     fates = TestFlow(net, cfg, handovers).run(EPOCH_US, handovers[-1].end)
     duration = handovers[-1].end - EPOCH_US
