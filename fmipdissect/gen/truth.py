@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..handovers.records import percentile
 from ..wire import testflow
 from .dataflow import Fate
 from .vantage import PROCESSING_US, Config, Handover
@@ -40,6 +41,16 @@ DIRECTIONS = {"down": testflow.FLOW_DOWN, "up": testflow.FLOW_UP}
 
 def seconds(t_us: int | None) -> float | None:
     return None if t_us is None else t_us / 1e6
+
+
+def _stats(values) -> dict:
+    """The summary's {count, min, p50, p95, max} of the values not None
+    (nearest-rank percentiles, as the handovers summary has them)."""
+    ordered = sorted(v for v in values if v is not None)
+    return {"count": len(ordered),
+            "min": ordered[0] if ordered else None,
+            "p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
+            "max": ordered[-1] if ordered else None}
 
 
 def _reordered(fates: list[Fate]) -> set[tuple[int, int]]:
@@ -137,9 +148,11 @@ def build(cfg: Config, handovers: list[Handover], fates: list[Fate],
         flow[name] = {"sent": len(mine),
                       "unsent": sum(f.unsent for f in mine),
                       "received": sum(f.delivered is not None for f in mine)}
-    totals = {name: {key: sum(r["data"][name][key] for r in records)
-                     for key in ("packets", "lost", "tunnelled", "buffered",
-                                 "reordered", "unsent")}
+    totals = {name: {"interruption_ms": _stats(
+                         r["data"][name]["interruption_ms"] for r in records),
+                     **{key: sum(r["data"][name][key] for r in records)
+                        for key in ("packets", "lost", "tunnelled",
+                                    "buffered", "reordered", "unsent")}}
               for name in DIRECTIONS}
     return {
         "reference": "mn",

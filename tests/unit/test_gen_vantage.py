@@ -261,6 +261,12 @@ def test_interruptions_at_the_mn(lossy):
             assert d["interruption_ms"] == pytest.approx(
                 (first_new - last_old) * 1000, abs=1e-3)
         assert h["data"]["down"]["interruption_ms"] > 50   # the l2 gap
+    for name in ("down", "up"):
+        values = sorted(h["data"][name]["interruption_ms"]
+                        for h in truth["handovers"])
+        assert truth["summary"]["data"][name]["interruption_ms"] == {
+            "count": 4, "min": values[0], "p50": values[1],
+            "p95": values[3], "max": values[3]}
 
 
 def test_buffering_and_its_absence(tmp_path):
