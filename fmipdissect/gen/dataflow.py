@@ -18,6 +18,7 @@ import bisect
 
 from ..wire import testflow
 from . import topology as T
+from .flows import EPOCH_US
 from .netsim import Network, forwarded, udp_datagram
 from .vantage import FORWARD_US, Config, Handover
 
@@ -44,6 +45,7 @@ class TestFlow:
     def __init__(self, net: Network, cfg: Config, handovers: list[Handover]):
         self.net, self.cfg, self.handovers = net, cfg, handovers
         self.starts = [h.start for h in handovers]
+        self.downs = self.ups = 0        # packets of each stream so far
 
     # --- where the MN is ---------------------------------------------------
     def _window(self, t: int) -> Handover:
@@ -70,19 +72,19 @@ class TestFlow:
         return "new" if h.up_resume <= t else None
 
     # --- the two streams ---------------------------------------------------
-    def run(self, t_from: int, t_to: int) -> list[Fate]:
+    def run(self, t_to: int) -> list[Fate]:
+        """The packets of both streams sent before t_to and not yet sent,
+        the streams starting at the capture's start (EPOCH_US)."""
         fates = []
         if self.cfg.rate <= 0:
             return fates
         step = 1_000_000 / self.cfg.rate
-        i = 0
-        while (t := t_from + round(i * step)) < t_to:
-            fates.append(self.down(t, i))
-            i += 1
-        i = 0
-        while (t := t_from + round((i + 0.5) * step)) < t_to:
-            fates.append(self.up(t, i))
-            i += 1
+        while (t := EPOCH_US + round(self.downs * step)) < t_to:
+            fates.append(self.down(t, self.downs))
+            self.downs += 1
+        while (t := EPOCH_US + round((self.ups + 0.5) * step)) < t_to:
+            fates.append(self.up(t, self.ups))
+            self.ups += 1
         return fates
 
     def _payload(self, flow: int, seq: int, t: int, node: str) -> bytes:

@@ -67,7 +67,7 @@ class Network:
     """
 
     def __init__(self, delays_us: dict[str, int], loss: float, seed: int,
-                 jitter_us: int = 0):
+                 jitter_us: int = 0, captured: tuple[str, ...] = NODES):
         self.delays_us = delays_us
         self.loss = loss
         self.rnd = random.Random(f"loss:{seed}")
@@ -77,7 +77,8 @@ class Network:
         self.rnd_jitter = random.Random(f"jitter:{seed}")
         ids = random.Random(f"ident:{seed}")
         self.next_ident = {node: ids.randrange(0x10000) for node in NODES}
-        self.records: dict[str, list] = {node: [] for node in NODES}
+        # only the captures written keep their records
+        self.records: dict[str, list] = {node: [] for node in captured}
         self.order = 0
         # the link-layer header of a frame sent on a link by one of its ends
         self.headers = {}
@@ -100,9 +101,10 @@ class Network:
     def record(self, node: str, link: str, sender: str, t: int, ip: bytes,
                tag=None) -> None:
         self.order += 1
-        self.records[node].append((t, self.order,
-                                   self.headers[link, sender] + ip, tag,
-                                   link))
+        bucket = self.records.get(node)
+        if bucket is not None:
+            bucket.append((t, self.order, self.headers[link, sender] + ip,
+                           tag, link))
 
     def send(self, link: str, sender: str, t: int, ip: bytes,
              lossy: bool = False, tag=None) -> int | None:
@@ -128,3 +130,18 @@ class Network:
         if arrival is not None:
             self.receive(link, sender, arrival, ip, tag)
         return arrival
+
+
+class CountingNetwork(Network):
+    """The same wire, counting each capture's frames and octets instead of
+    keeping them: a dry run that sizes the background (``--packets``)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.frames = dict.fromkeys(NODES, 0)
+        self.octets = dict.fromkeys(NODES, 0)
+
+    def record(self, node: str, link: str, sender: str, t: int, ip: bytes,
+               tag=None) -> None:
+        self.frames[node] += 1
+        self.octets[node] += len(self.headers[link, sender]) + len(ip)

@@ -29,6 +29,7 @@ where the Readings leave room, decision D23 says how they were read here:
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 from ..handovers.records import percentile
@@ -53,20 +54,6 @@ def _stats(values) -> dict:
             "max": ordered[-1] if ordered else None}
 
 
-def _reordered(fates: list[Fate]) -> set[tuple[int, int]]:
-    """(flow, seq) of every packet delivered after a higher one."""
-    out = set()
-    for flow in DIRECTIONS.values():
-        arrived = sorted((f.delivered, f.seq) for f in fates
-                         if f.flow == flow and f.delivered is not None)
-        highest = -1
-        for _, seq in arrived:
-            if seq < highest:
-                out.add((flow, seq))
-            highest = max(highest, seq)
-    return out
-
-
 def _interruption(name: str, fates: list[Fate]) -> tuple:
     """(last_old, first_new) at the MN (decision D23), µs or None."""
     if name == "down":
@@ -82,7 +69,7 @@ def _interruption(name: str, fates: list[Fate]) -> tuple:
     return (max(old) if old else None), first_new
 
 
-def direction(name: str, fates: list[Fate], reordered: set,
+def direction(name: str, fates: list[Fate],
               vantage: tuple[str, ...]) -> dict:
     """One direction of one handover: the contract's DIR record, and
     `unsent`: sequence numbers the MN could not put on the wire."""
@@ -105,16 +92,54 @@ def direction(name: str, fates: list[Fate], reordered: set,
         "lost": sum(lost_where.values()),
         "tunnelled": sum(f.tunnelled for f in fates),
         "buffered": sum(f.buffered for f in fates),
-        "reordered": sum((f.flow, f.seq) in reordered for f in fates),
+        "reordered": 0,                   # Tally.settle counts them
         "duplicated": 0,
         "lost_last_seen": dict(sorted(lost_where.items())),
         "unsent": unsent,
     }
 
 
-def _handover(h: Handover, fates: list[Fate], reordered: set,
-              vantage: tuple[str, ...]) -> dict:
-    mine = [f for f in fates if f.window == h.index]
+class Tally:
+    """The test flow's figures, handover by handover, gathered window by
+    window (gen/vantage_write.py runs the flow one window at a time), so
+    that no window's packets are kept after it: only the deliveries not
+    yet settled wait, for the reordering count."""
+
+    def __init__(self, handovers: list[Handover], vantage: tuple[str, ...]):
+        self.vantage = vantage
+        self.data: dict[int, dict] = {h.index: {} for h in handovers}
+        self.flow = {name: Counter() for name in DIRECTIONS}
+        self.deliveries: list = []       # heap: (time, flow, seq, window)
+        self.highest: dict[int, int] = {}
+
+    def add(self, index: int, fates: list[Fate]) -> None:
+        """The fates of every test-flow packet sent in handover index's
+        window."""
+        for name, number in DIRECTIONS.items():
+            mine = [f for f in fates if f.flow == number]
+            self.data[index][name] = direction(name, mine, self.vantage)
+            count = self.flow[name]
+            count["sent"] += len(mine)
+            count["unsent"] += sum(f.unsent for f in mine)
+            count["received"] += sum(f.delivered is not None for f in mine)
+        for f in fates:
+            if f.delivered is not None:
+                heapq.heappush(self.deliveries,
+                               (f.delivered, f.flow, f.seq, f.window))
+
+    def settle(self, until: int | None = None) -> None:
+        """Count the reordered among the deliveries before until (all when
+        None): no packet sent later can arrive before it."""
+        names = {number: name for name, number in DIRECTIONS.items()}
+        heap = self.deliveries
+        while heap and (until is None or heap[0][0] < until):
+            _, flow, seq, window = heapq.heappop(heap)
+            if seq < self.highest.get(flow, -1):
+                self.data[window][names[flow]]["reordered"] += 1
+            self.highest[flow] = max(seq, self.highest.get(flow, -1))
+
+
+def _handover(h: Handover, data: dict, vantage: tuple[str, ...]) -> dict:
     fast = h.mode != "baseline"
     return {
         "index": h.index,
@@ -131,23 +156,18 @@ def _handover(h: Handover, fates: list[Fate], reordered: set,
         "vantage_points": [node for node in vantage if any(
             s["vantage"] == node for m in h.messages for s in m["seen"])],
         "messages": h.messages,
-        "data": {name: direction(name, [f for f in mine if f.flow == flow],
-                                 reordered, vantage)
-                 for name, flow in DIRECTIONS.items()},
+        "data": data,
     }
 
 
-def build(cfg: Config, handovers: list[Handover], fates: list[Fate],
+def build(cfg: Config, handovers: list[Handover], tally: Tally,
           vantage: tuple[str, ...], written: dict[str, dict]) -> dict:
     """The whole truth file; written: per node {"file", "packets"}."""
-    reordered = _reordered(fates)
-    records = [_handover(h, fates, reordered, vantage) for h in handovers]
-    flow = {}
-    for name, number in DIRECTIONS.items():
-        mine = [f for f in fates if f.flow == number]
-        flow[name] = {"sent": len(mine),
-                      "unsent": sum(f.unsent for f in mine),
-                      "received": sum(f.delivered is not None for f in mine)}
+    tally.settle()
+    records = [_handover(h, tally.data[h.index], vantage) for h in handovers]
+    flow = {name: {key: tally.flow[name][key]
+                   for key in ("sent", "unsent", "received")}
+            for name in DIRECTIONS}
     totals = {name: {"interruption_ms": _stats(
                          r["data"][name]["interruption_ms"] for r in records),
                      **{key: sum(r["data"][name][key] for r in records)

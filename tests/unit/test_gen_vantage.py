@@ -483,3 +483,13 @@ def test_pcapng_has_one_interface_per_link(tmp_path):
     names = {r["frame.interface_name"][0] for r in TS.fields(
         tmp_path / "par.pcapng", ["frame.interface_name"], lua=False)}
     assert names == {"fmip-mn", "fmip-nar", "fmip-cn"}
+
+
+def test_packets_exact_with_loss_and_jitter(tmp_path):
+    assert cli.main(["gen", "all", "--vantage", "all", "--handovers", "3",
+                     "--packets", "8000", "--loss", "0.05", "--jitter", "1",
+                     "-o", str(tmp_path)]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    for node in T.NODES:
+        assert len(read(tmp_path / f"{node}.pcap")) == 8000
+        assert truth["vantage_points"][node]["packets"] == 8000
