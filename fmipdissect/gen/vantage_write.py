@@ -52,14 +52,6 @@ def stretch(cfg: Config, out: Output) -> Config:
     return cfg
 
 
-class _Pcap(PcapWriter):
-    def __init__(self, out, node: str):
-        super().__init__(out, LINKTYPES["ethernet"])
-
-    def record(self, t_us: int, data: bytes, link: str = "") -> None:
-        super().record(t_us, data)
-
-
 class _Pcapng(_Writer):
     """pcapng with one interface per link of the node, named as in the
     lab (if_name), as dumpcap writes a capture of several interfaces."""
@@ -101,10 +93,16 @@ class _Capture:
                  background: list):
         self.path, self.node, self.clock = path, node, clock_us
         self.file = open(path, "wb")
-        self.writer = (_Pcapng if path.suffix == ".pcapng" else _Pcap)(
-            self.file, node)
-        self.extra = heapq.merge(*(_tagged(link, s) for link, s in background),
-                                 key=lambda r: r[0])
+        if path.suffix == ".pcapng":      # frames say their interface
+            self.writer = _Pcapng(self.file, node)
+            self.put = self.writer.record
+            streams = [_tagged(link, s) for link, s in background]
+        else:                             # pcap: the link goes unsaid
+            self.writer = PcapWriter(self.file, LINKTYPES["ethernet"])
+            self.put = lambda t, data, link: self.writer.record(t, data)
+            streams = [s for _, s in background]
+        self.extra = streams[0] if len(streams) == 1 else \
+            heapq.merge(*streams, key=lambda r: r[0])
         self.nxt = next(self.extra, None)
 
     def write(self, records: list, until: int | None = None) -> list:
@@ -114,20 +112,21 @@ class _Capture:
         records.sort(key=lambda r: (r[0], r[1]))
         cut = len(records) if until is None else \
             bisect.bisect_left(records, until, key=lambda r: r[0])
-        record, clock, extra = self.writer.record, self.clock, self.extra
+        put, clock, extra = self.put, self.clock, self.extra
+        background = self.writer.record   # (time, frame[, link])
         nxt = self.nxt
         for i in range(cut):
             t, _, data, tag, link = records[i]
             while nxt is not None and nxt[0] < t:
-                record(nxt[0] + clock, nxt[1], nxt[2])
+                background(nxt[0] + clock, *nxt[1:])
                 nxt = next(extra, None)
-            record(t + clock, data, link)
+            put(t + clock, data, link)
             if tag is not None:
                 tag["seen"].append({"vantage": self.node,
                                     "frame": self.writer.count,
                                     "time": t / 1e6})
         while nxt is not None and (until is None or nxt[0] < until):
-            record(nxt[0] + clock, nxt[1], nxt[2])
+            background(nxt[0] + clock, *nxt[1:])
             nxt = next(extra, None)
         self.nxt = nxt
         return records[cut:]
