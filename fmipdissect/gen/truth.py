@@ -35,6 +35,7 @@ from collections import Counter
 from ..handovers.records import percentile
 from ..wire import testflow
 from .dataflow import Fate
+from .flows import EPOCH_US
 from .vantage import PROCESSING_US, Config, Handover
 
 DIRECTIONS = {"down": testflow.FLOW_DOWN, "up": testflow.FLOW_UP}
@@ -144,7 +145,11 @@ def _handover(h: Handover, data: dict, vantage: tuple[str, ...]) -> dict:
     return {
         "index": h.index,
         "mode": h.mode,
-        "window": [seconds(h.start), seconds(h.end)],
+        # the packets sent in it count for it: the first from the
+        # capture's start
+        "window": [seconds(EPOCH_US if h.index == 1 else h.start),
+                   seconds(h.end)],
+        "start": seconds(h.start),
         "left_old": seconds(h.leave),
         "attached_new": seconds(h.attach),
         "tunnel_from": seconds(h.tunnel_from),

@@ -135,11 +135,15 @@ def test_same_datagram_end_to_end_and_the_clocks(lossy):
 
 
 def _window(truth, t_s: float) -> int:
-    index = 1
-    for h in truth["handovers"]:
-        if t_s >= h["window"][0]:
-            index = h["index"]
-    return index
+    """The handover whose window holds t_s; the windows tile the capture
+    (what arrives after the last one's end, in flight, is the last's)."""
+    windows = [h["window"] for h in truth["handovers"]]
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    t_s = min(t_s, windows[-1][1] - 1e-6)
+    found = [h["index"] for h in truth["handovers"]
+             if h["window"][0] <= t_s < h["window"][1]]
+    assert len(found) == 1, t_s
+    return found[0]
 
 
 def _recount(truth, caps):
