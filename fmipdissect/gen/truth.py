@@ -2,29 +2,11 @@
 
 The figures follow the data plane's Readings (the `handovers` contract) so
 that the analysis of the captures can be compared with them one for one;
-where the Readings leave room, decision D23 says how they were read here:
-
-* `packets`: put on the wire; `unsent`: sequence numbers the MN used
-  while it had no way out (the lab's sender does the same), never on the
-  wire, neither packets nor lost.  The flow's `sent` counts every
-  sequence number, as the lab's counters do.
-* a handover's window runs from its start (its first message; for a
-  baseline handover MOVE before the MN leaves) to the next handover's
-  start; the first also holds what came before it.  A test-flow packet
-  belongs to the window its sender sent it in.
-* interruption, down: at the MN's capture, from the last packet delivered
-  over the old link before the first delivered over the new link, to that
-  first; up: from the last packet the MN sent on the old link before its
-  first on the new link, to that first.  Times on the reference clock (the
-  MN's), milliseconds.
-* lost: sent, seen by at least one of the captures written, never by the
-  destination's; lost_last_seen: the last written capture that saw it.
-* tunnelled: put into the PAR-NAR tunnel (lost in it or not); buffered:
-  reached NAR before the MN attached there and NAR sent it on after
-  (lost on the new link or not).
-* reordered: delivered after a packet of the same flow with a higher
-  sequence number (RFC 4737's reordered packet); duplicated: always 0, the
-  generator never duplicates.
+decision D23 says how they were read where the Readings leave room: the
+windows (a test-flow packet counts for the window it was sent in),
+`packets` and `unsent`, the interruption at the MN, lost and where last
+seen among the captures written, tunnelled, buffered, reordered (RFC 4737)
+and duplicated (always 0: the generator never duplicates).
 """
 
 from __future__ import annotations
