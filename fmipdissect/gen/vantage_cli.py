@@ -12,6 +12,7 @@ from .vantage import LOSABLE, MODES, Config
 from .vantage_write import Output, generate_vantage
 
 DEFAULT_DELAY_MS = 5.0
+MAX_CLOCK_OFFSET_MS = 86_400_000.0   # a day, either way
 _DURATION = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(s|ms|us)?$")
 _UNIT_MS = {"s": 1000.0, "ms": 1.0, "us": 0.001, None: 1.0}
 
@@ -93,7 +94,10 @@ def clocks(values: list[str]) -> dict[str, int]:
         if name == "mn":
             raise InputError("--clock-offset: mn is the reference clock; "
                              "give the others' offsets to it")
-        out[name] = round(parse_duration_ms(text, "--clock-offset") * 1000)
+        ms = parse_duration_ms(text, "--clock-offset")
+        if abs(ms) > MAX_CLOCK_OFFSET_MS:
+            raise InputError(f"--clock-offset: {text!r} is more than a day")
+        out[name] = round(ms * 1000)
     return out
 
 

@@ -380,6 +380,7 @@ def test_background_fills_each_capture(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--clock-offset", "par=soon"], "not a time"),
     (["--clock-offset", "mn=+1s"], "reference"),
+    (["--clock-offset", "cn=-100000s"], "more than a day"),
     (["--clock-offset", "xx=+1s"], "NODE=OFFSET"),
     (["--link-delay", "moon=3"], "unknown link"),
     (["--link-delay", "0"], "between"),
@@ -497,3 +498,12 @@ def test_packets_exact_with_loss_and_jitter(tmp_path):
     for node in T.NODES:
         assert len(read(tmp_path / f"{node}.pcap")) == 8000
         assert truth["vantage_points"][node]["packets"] == 8000
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main(["gen", "predictive", "--vantage", "all", "-o",
+                     str(blocker / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "cannot create" in err
