@@ -76,7 +76,9 @@ def parse_duration_ms(text: str, what: str) -> float:
     return float(m.group(1)) * _UNIT_MS[m.group(2)]
 
 
-def _pairs(values: list[str], what: str) -> list[tuple[str | None, str]]:
+def _pairs(values: list[str]) -> list[tuple[str | None, str]]:
+    """(NAME or None, VALUE) of every comma-separated item of the values
+    of a repeatable option (NAME=VALUE or VALUE)."""
     out = []
     for value in values:
         for item in filter(None, (x.strip() for x in value.split(","))):
@@ -87,7 +89,7 @@ def _pairs(values: list[str], what: str) -> list[tuple[str | None, str]]:
 
 def clocks(values: list[str]) -> dict[str, int]:
     out = {node: 0 for node in T.NODES}
-    for name, text in _pairs(values, "--clock-offset"):
+    for name, text in _pairs(values):
         if name not in T.NODES:
             raise InputError(f"--clock-offset: give NODE=OFFSET with NODE "
                              f"one of {', '.join(T.NODES)}")
@@ -103,7 +105,7 @@ def clocks(values: list[str]) -> dict[str, int]:
 
 def delays(values: list[str]) -> dict[str, int]:
     out = {name: round(DEFAULT_DELAY_MS * 1000) for name in T.LINKS}
-    for name, text in _pairs(values, "--link-delay"):
+    for name, text in _pairs(values):
         if name is not None and name not in T.LINKS:
             raise InputError(f"--link-delay: unknown link {name!r} (links: "
                              f"{', '.join(T.LINKS)})")
@@ -139,7 +141,7 @@ def vantage(text: str) -> tuple[str, ...]:
 
 def lose(values: list[str], handovers: int) -> frozenset:
     out = set()
-    for _, item in _pairs(values, "--lose"):
+    for _, item in _pairs(values):
         kind, _, which = item.lower().partition("@")
         if kind not in LOSABLE:
             raise InputError(f"--lose: TYPE is one of {', '.join(LOSABLE)} "
