@@ -15,6 +15,7 @@ Each packet's Fate says what happened to it; gen/truth.py sums them up.
 from __future__ import annotations
 
 import bisect
+import random
 
 from ..wire import testflow
 from . import topology as T
@@ -23,13 +24,14 @@ from .netsim import Network, forwarded, udp_datagram
 from .vantage import FORWARD_US, Config, Handover
 
 RELEASE_SPACING_US = 20    # NAR's buffered packets, one after another
+DUPLICATE_US = 1           # a duplicate's copy after the first (--duplicate)
 _PCOA, _CN = (bytes(map(int, a.split("."))) for a in (T.PCOA, T.CN_ADDR))
 
 
 class Fate:
     """One test-flow packet: who saw it, whether and how it arrived."""
     __slots__ = ("flow", "seq", "sent", "window", "seen", "delivered",
-                 "route", "tunnelled", "buffered", "unsent")
+                 "route", "tunnelled", "buffered", "unsent", "duplicated")
 
     def __init__(self, flow: int, seq: int, sent: int, window: int):
         self.flow, self.seq, self.sent, self.window = flow, seq, sent, window
@@ -39,6 +41,7 @@ class Fate:
         self.tunnelled = False
         self.buffered = False
         self.unsent = False              # the MN had no way out (D23)
+        self.duplicated = False          # delivered twice (--duplicate)
 
 
 class TestFlow:
@@ -46,6 +49,7 @@ class TestFlow:
         self.net, self.cfg, self.handovers = net, cfg, handovers
         self.starts = [h.start for h in handovers]
         self.downs = self.ups = 0        # packets of each stream so far
+        self.rnd_duplicate = random.Random(f"duplicate:{cfg.seed}")
 
     # --- where the MN is ---------------------------------------------------
     def _window(self, t: int) -> Handover:
@@ -103,6 +107,17 @@ class TestFlow:
         fate.seen.append(T.LINKS[link].peer(sender).node)
         return at
 
+    def _deliver(self, fate: Fate, link: str, sender: str, t: int,
+                 ip: bytes, arrived=None) -> int | None:
+        """The last hop, into the destination; with --duplicate the link
+        may hand it over twice, the copy DUPLICATE_US later (D23)."""
+        at = self._hop(fate, link, sender, t, ip, arrived)
+        if at is not None and self.cfg.duplicate and \
+                self.rnd_duplicate.random() < self.cfg.duplicate:
+            self.net.receive(link, sender, at + DUPLICATE_US, ip)
+            fate.duplicated = True
+        return at
+
     def down(self, t: int, seq: int) -> Fate:
         net = self.net
         fate = Fate(testflow.FLOW_DOWN, seq, t, self._window(t).index)
@@ -114,8 +129,8 @@ class TestFlow:
         t, ip = at + FORWARD_US, forwarded(ip)
         h = self.binding(t)
         if h is None:
-            at = self._hop(fate, "mn-par", "par", t, ip, self.on_old)
-            fate.delivered = at
+            fate.delivered = self._deliver(fate, "mn-par", "par", t, ip,
+                                           self.on_old)
             return fate
         fate.tunnelled = True
         outer = net.encapsulate("par", T.PAR_TUNNEL, T.NAR_TUNNEL, ip)
@@ -133,7 +148,7 @@ class TestFlow:
         if fate.buffered or send > t:
             h.drain = send + RELEASE_SPACING_US
         fate.route = "new"
-        fate.delivered = self._hop(fate, "mn-nar", "nar", send, ip,
+        fate.delivered = self._deliver(fate, "mn-nar", "nar", send, ip,
                                    self.on_new)
         return fate
 
@@ -162,6 +177,7 @@ class TestFlow:
             at = self._hop(fate, "par-nar", "nar", at + FORWARD_US, outer)
         if at is None:
             return fate
-        fate.delivered = self._hop(fate, "par-cn", "par", at + FORWARD_US,
+        fate.delivered = self._deliver(fate, "par-cn", "par",
+                                       at + FORWARD_US,
                                    forwarded(ip))
         return fate

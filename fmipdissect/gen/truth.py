@@ -6,7 +6,7 @@ decision D23 says how they were read where the Readings leave room: the
 windows (a test-flow packet counts for the window it was sent in),
 `packets` and `unsent`, the interruption at the MN, lost and where last
 seen among the captures written, tunnelled, buffered, reordered (RFC 4737)
-and duplicated (always 0: the generator never duplicates).
+and duplicated.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def direction(name: str, fates: list[Fate],
         "tunnelled": sum(f.tunnelled for f in fates),
         "buffered": sum(f.buffered for f in fates),
         "reordered": 0,                   # Tally.settle counts them
-        "duplicated": 0,
+        "duplicated": sum(f.duplicated for f in fates),
         "lost_last_seen": dict(sorted(lost_where.items())),
         "unsent": unsent,
     }
@@ -159,7 +159,8 @@ def build(cfg: Config, handovers: list[Handover], tally: Tally,
                          r["data"][name]["interruption_ms"] for r in records),
                      **{key: sum(r["data"][name][key] for r in records)
                         for key in ("packets", "lost", "tunnelled",
-                                    "buffered", "reordered", "unsent")}}
+                                    "buffered", "reordered", "duplicated",
+                                    "unsent")}}
               for name in DIRECTIONS}
     return {
         "reference": "mn",
@@ -172,6 +173,7 @@ def build(cfg: Config, handovers: list[Handover], tally: Tally,
         "link_delay_ms": {k: v / 1000 for k, v in cfg.delays_us.items()},
         "jitter_ms": cfg.jitter_us / 1000,
         "loss": cfg.loss,
+        "duplicate": cfg.duplicate,
         "l2_gap_ms": cfg.gap_us / 1000,
         "interval_ms": cfg.interval_us / 1000,
         "buffering": cfg.buffering,

@@ -67,6 +67,7 @@ class Config:
     seed: int = 1
     lose: frozenset = frozenset()    # (message type, handover): lost once
     jitter_us: int = 0               # added to a link's delay, 0..jitter
+    duplicate: float = 0.0           # share delivered twice (last hop)
 
 
 @dataclass

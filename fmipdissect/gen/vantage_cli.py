@@ -44,6 +44,10 @@ def add_arguments(parser) -> None:
                    help="share of test-flow packets each link loses, 0 <= "
                         "FRACTION < 1, seeded (FMIPv4 messages are never "
                         "lost)")
+    g.add_argument("--duplicate", type=float, default=0.0,
+                   metavar="FRACTION",
+                   help="share of test-flow packets the last link hands to "
+                        "their destination twice, 0 <= FRACTION < 1, seeded")
     g.add_argument("--traffic", default="200/s", metavar="RATE",
                    help="test-flow packets per second in each direction "
                         "between the CN and the MN (default 200/s; 0: none)")
@@ -174,6 +178,8 @@ def rate(text: str) -> float:
 def config_from_args(args) -> tuple[Config, Output]:
     if args.handovers < 1:
         raise InputError("--handovers must be at least 1")
+    if not 0 <= args.duplicate < 1:
+        raise InputError("--duplicate must be a fraction: 0 <= FRACTION < 1")
     if not 0 <= args.jitter <= 1000:
         raise InputError("--jitter must be between 0 and 1000 ms")
     if not 0 <= args.loss < 1:
@@ -201,7 +207,8 @@ def config_from_args(args) -> tuple[Config, Output]:
                  buffering=not args.no_buffer, rate=rate(args.traffic),
                  size=args.traffic_size, seed=args.seed,
                  lose=lose(args.lose, args.handovers),
-                 jitter_us=round(args.jitter * 1000))
+                 jitter_us=round(args.jitter * 1000),
+                 duplicate=args.duplicate)
     out = Output(Path(args.output), vantage(args.vantage), args.packets,
                  args.background, args.force,
                  ".pcapng" if args.pcapng else ".pcap")

@@ -81,7 +81,8 @@ def lossy(request, tmp_path_factory):
     truth = gen(folder, "all", "--handovers", "4", "--loss", "0.03",
                 "--clock-offset", "par=+1.5s,nar=-2s", "--clock-offset",
                 "cn=+250.5ms", "--link-delay", "3", "--link-delay",
-                "par-nar=17.5,par-cn=1", "--seed", "7", *jitter)
+                "par-nar=17.5,par-cn=1", "--seed", "7", "--duplicate",
+                "0.03", *jitter)
     return folder, truth, {node: read(folder / f"{node}.pcap")
                            for node in T.NODES}
 
@@ -127,7 +128,8 @@ def test_same_datagram_end_to_end_and_the_clocks(lossy):
         assert 1000 <= t_in - t_cn <= 1000 + jitter
         if not jitter:
             assert t_in - t_cn == 1000
-        (t_mn, ip_mn), = where["mn"]
+        assert len(where["mn"]) in (1, 2)        # 2: --duplicate
+        _, ip_mn = where["mn"][0]
         assert ip_cn.ttl == 64
         assert ip_mn.ttl == (62 if "nar" in where else 63)
         checked += 1
@@ -151,6 +153,7 @@ def _recount(truth, caps):
     offset = {n: p["offset_ms"] / 1000
               for n, p in truth["vantage_points"].items()}
     sent, seen, delivered = {}, defaultdict(list), {}
+    copies = Counter()
     tunnelled = set()
     for node, frames in caps.items():
         for f in frames:
@@ -169,6 +172,7 @@ def _recount(truth, caps):
             to_cn = node == "cn" and f.dst == MAC["par-cn", "cn"]
             if to_mn or to_cn:
                 delivered[f.flow] = (t, f.src)
+                copies[f.flow] += 1
     reached_nar = {f.flow: f.time / 1e6 + offset["nar"] for f in caps["nar"]
                    if f.flow is not None and f.inner is not None
                    and f.dst == MAC["par-nar", "nar"]}
@@ -190,6 +194,7 @@ def _recount(truth, caps):
         counts[k, name]["packets"] += 1
         counts[k, name]["tunnelled"] += key in tunnelled
         counts[k, name]["reordered"] += key in reordered
+        counts[k, name]["duplicated"] += copies[key] > 1
         attached = truth["handovers"][k - 1]["attached_new"]
         # buffered: NAR sent it on, whether the new link lost it or not
         counts[k, name]["buffered"] += key in nar_sent and \
@@ -209,14 +214,16 @@ def test_truth_matches_the_captures(lossy):
             d = h["data"][name]
             mine = counts[h["index"], name]
             for key in ("packets", "lost", "tunnelled", "buffered",
-                        "reordered"):
+                        "reordered", "duplicated"):
                 assert d[key] == mine[key], (h["index"], name, key)
             assert d["lost_last_seen"] == dict(where[h["index"], name])
             total[name, "lost"] += d["lost"]
             total[name, "buffered"] += d["buffered"]
             total[name, "reordered"] += d["reordered"]
+            total[name, "duplicated"] += d["duplicated"]
     assert total["down", "lost"] > 0 and total["up", "lost"] > 0
     assert total["down", "buffered"] > 0 and total["up", "reordered"] > 0
+    assert total["down", "duplicated"] > 0 and total["up", "duplicated"] > 0
     for name, number in (("down", testflow.FLOW_DOWN),
                          ("up", testflow.FLOW_UP)):
         numbers = {seq for flow, seq in sent if flow == number}
@@ -385,6 +392,7 @@ def test_background_fills_each_capture(tmp_path):
     (["--link-delay", "moon=3"], "unknown link"),
     (["--link-delay", "0"], "between"),
     (["--loss", "1.5"], "fraction"),
+    (["--duplicate", "-0.1"], "fraction"),
     (["--traffic", "fast"], "not a rate"),
     (["--traffic-size", "8"], "--traffic-size"),
     (["--l2-gap", "900"], "interval"),
