@@ -21,7 +21,9 @@ def add_arguments(parser) -> None:
     g = parser.add_argument_group(
         "several vantage points (--vantage): one capture per node of one "
         "scenario, SCENARIO being predictive, reactive, baseline, a comma "
-        "list of them taken in turn, or all")
+        "list of them taken in turn, or all; --handovers N of them; "
+        "--packets N makes each capture N frames, --background SHARE that "
+        "share of each, with background traffic (--packets wins)")
     g.add_argument("--vantage", metavar="NODES",
                    help="write one capture per node into the folder -o DIR "
                         "(DIR/mn.pcap, ..., DIR/truth.json): a comma list of "
