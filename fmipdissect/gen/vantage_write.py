@@ -16,7 +16,7 @@ import bisect
 import heapq
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -48,7 +48,8 @@ def stretch(cfg: Config, out: Output) -> Config:
     scenario's duration holds at the background rate (20,000/s)."""
     if out.packets:
         need = out.packets * 1_000_000 // BACKGROUND_RATE - LEAD_US
-        cfg.interval_us = max(cfg.interval_us, need // len(cfg.modes))
+        cfg = replace(cfg, interval_us=max(cfg.interval_us,
+                                           need // len(cfg.modes)))
     return cfg
 
 
@@ -161,9 +162,10 @@ def _windows(net: Network, cfg: Config, handovers: list):
         yield h, flow.run(h.end)
 
 
-def _dry_run(cfg: Config, out: Output) -> tuple[dict, dict]:
-    """The scenario's own frames and octets per capture, counted by
-    running it without keeping a frame: sizes the background exactly."""
+def _dry_run(cfg: Config, out: Output) -> dict[str, int]:
+    """The background frames each capture needs, from its own frames
+    counted by running the scenario without keeping one (so --packets is
+    exact); refuses captures over the size limit."""
     net = CountingNetwork(cfg.delays_us, cfg.loss, cfg.seed, cfg.jitter_us)
     handovers = run_signalling(net, cfg)
     for _ in _windows(net, cfg, handovers):
