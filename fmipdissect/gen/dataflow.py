@@ -44,7 +44,10 @@ class Fate:
         self.duplicated = False          # delivered twice (--duplicate)
 
 
-class TestFlow:
+class TrafficRun:
+    """The test flow's two streams, run window by window (run()): where
+    the MN is at each moment, and each packet's way (down(), up())."""
+
     def __init__(self, net: Network, cfg: Config, handovers: list[Handover]):
         self.net, self.cfg, self.handovers = net, cfg, handovers
         self.starts = [h.start for h in handovers]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError
-from .dataflow import TestFlow
+from .dataflow import TrafficRun
 from . import topology as T
 from . import transit
 from .flows import EPOCH_US
@@ -157,7 +157,7 @@ def _check_size(octets: int, background: int, out: Output) -> None:
 def _windows(net: Network, cfg: Config, handovers: list):
     """(handover, fates of the test-flow packets sent in its window), in
     order: the same draws from the seed in the dry run and the real one."""
-    flow = TestFlow(net, cfg, handovers)
+    flow = TrafficRun(net, cfg, handovers)
     for h in handovers:
         yield h, flow.run(h.end)
 
