@@ -79,6 +79,16 @@ class _Fate:
         self.key = obs[0].time if self.number is None else self.number
 
 
+def _joined(first, again):
+    """The same datagram seen as two: one with every sighting, in time
+    order (the inputs are left alone)."""
+    return first.__class__(
+        first.src, first.dst, first.proto, first.ident, first.sport,
+        first.dport, first.seq, first.size,
+        sorted(first.observations + again.observations,
+               key=lambda o: o.time), first.datagram)
+
+
 def _fmipv4(datagram) -> bool:
     """An FMIPv4 message (RFC 4988 5), not another Mobile IPv4 one such
     as a Registration Request (the reader hands both on as candidates)."""
@@ -379,13 +389,17 @@ class DataPlane:
         if before is not None and before < record.start:
             lo = max(lo, until)
         self._until[record.mn] = (record.start, hi)
-        ways = {DOWN: [], UP: []}
+        ways = {DOWN: {}, UP: {}}
         for d in self._seen[bisect_left(self._times, lo):
                             bisect_left(self._times, hi)]:
-            if d.dst in addresses:
-                ways[DOWN].append(d)
-            elif d.src in addresses:
-                ways[UP].append(d)
+            way = ways[DOWN] if d.dst in addresses else \
+                ways[UP] if d.src in addresses else None
+            if way is not None:
+                # one datagram handed on twice (a copy the destination got
+                # again) is one datagram with both sightings
+                key = (d.src, d.dst, d.proto, d.ident, d.seq)
+                way[key] = _joined(way[key], d) if key in way else d
+        ways = {k: list(v.values()) for k, v in ways.items()}
         if not (ways[DOWN] or ways[UP]):
             return None
         ncoa = record.ncoa if record.ncoa != record.pcoa else None

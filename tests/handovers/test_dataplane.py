@@ -357,3 +357,19 @@ def test_a_registration_request_does_not_begin_a_handover():
         for d in stream:
             plane.observe(d)
         assert plane.data(S.Record())["down"]["packets"] == packets, kind
+
+
+def test_a_copy_handed_on_as_a_datagram_of_its_own_is_one_datagram():
+    """A merge stage may hand on the destination's second copy apart: it
+    is the same datagram (addresses, protocol, Identification, number),
+    one packet, delivered twice."""
+    stream = S.scene()
+    again = next(d for d in stream if d.seq == (1, 100))
+    copy = S._datagram(again.src, again.dst, 1, 100, [
+        ("mn", again.observations[-1].time + 1e-6, None)])
+    plane = DataPlane(S.roles())
+    for d in stream + [copy]:
+        plane.observe(d)
+    down = plane.data(S.Record())["down"]
+    assert (down["packets"], down["duplicated"]) == (150, 1)
+    assert len(again.observations) == 6          # the input is untouched

@@ -23,6 +23,9 @@ CASES = {
               "--clock-offset", "cn=+0.3s", "--link-delay", "mn-par=2",
               "--link-delay", "mn-nar=9", "--link-delay", "par-nar=17",
               "--link-delay", "par-cn=4"),
+    "jitter": ("reactive,predictive", "--handovers", "3", "--jitter", "2",
+               "--duplicate", "0.05", "--loss", "0.01", "--seed", "5",
+               "--clock-offset", "nar=+1.4s"),
     "no-buffer": ("predictive", "--handovers", "2", "--no-buffer",
                   "--l2-gap", "80", "--clock-offset", "par=-1.7s"),
 }
