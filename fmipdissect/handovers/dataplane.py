@@ -436,7 +436,7 @@ class DataPlane:
             "tunnelled": sum(1 for f in fates if f.tunnelled),
             "buffered": len(buffered),
             "reordered": reordered, "duplicated": duplicated,
-            "lost_last_seen": lost_last_seen,
+            "lost_last_seen": dict(sorted(lost_last_seen.items())),
         }, _marks(fates, buffered)
 
     def _add(self, data: dict) -> None:
