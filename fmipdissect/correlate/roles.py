@@ -1,0 +1,92 @@
+"""Which capture is whose: the MN's, PAR's, NAR's or the CN's.
+
+A capture named mn, par, nar or cn (NAME= or the file's stem) has that
+role.  The others are inferred once the clocks are known: the capture that
+saw a message first is its sender's (RFC 4988 4.1, 4.2: the MN sends
+RtSolPr and FBU, PAR sends PrRtAdv, HI and FBAck, NAR sends HAck and passes
+a reactive FBU on; the test flow's downlink comes from the CN, its uplink
+from the MN).  Each capture takes the role most of its first sightings
+vote for.
+
+The FMIPv4 messages also give the mobile nodes' addresses (every address
+in their IP headers and address fields): the merge keeps the datagrams
+from or to them, the data plane's traffic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..decode.decoder import decode_datagram
+from ..wire import testflow
+from ..wire.ipv4 import inet_aton
+from .state import FORWARDED, classify_fbu
+
+ROLE_NAMES = ("mn", "par", "nar", "cn")
+_SENDERS = {"rtsolpr": "mn", "prrtadv": "par", "hi": "par", "fback": "par",
+            "hack": "nar"}
+_FLOW_SENDERS = {testflow.FLOW_DOWN: "cn", testflow.FLOW_UP: "mn"}
+MAX_SAMPLES = 10_000      # first sightings kept for the vote
+
+
+def sender(msg, dgram):
+    """The role of the node that sent this FMIPv4 message."""
+    if msg.key == "fbu":
+        return "nar" if classify_fbu(dgram.src, dgram.dst, msg) == FORWARDED \
+            else "mn"
+    return _SENDERS.get(msg.key)
+
+
+class Roles:
+    def __init__(self, names, lla_length: int):
+        self.names = list(names)
+        self.lla_length = lla_length
+        self.samples: list = []           # (role, [[vantage, first, last]])
+        self.addresses: set[bytes] = set()   # packed IPv4
+
+    def sighted(self, item, seen) -> None:
+        """One datagram of pass 1 (a Sighting and where it was seen)."""
+        if item[9]:
+            dgram = item[9][0]
+            msg = decode_datagram(dgram, self.lla_length)
+            if msg is None:
+                return
+            self._addresses(msg, dgram)
+            role = sender(msg, dgram)
+        else:
+            role = _FLOW_SENDERS.get(item[7][0])
+        if role is not None and len(self.samples) < MAX_SAMPLES:
+            self.samples.append((role, seen))
+
+    def _addresses(self, msg, dgram) -> None:
+        found = [dgram.src, dgram.dst, msg.homeaddr, msg.coa]
+        found += [e.addr for e in msg.elements if e.kind == "ipv4addr"]
+        for addr in found:
+            if addr:
+                packed = inet_aton(addr)
+                if packed[0] < 224 and packed != b"\0\0\0\0":
+                    self.addresses.add(packed)
+
+    def resolve(self, clocks) -> dict:
+        """{vantage name: role or None}."""
+        votes = [Counter() for _ in self.names]
+        for role, seen in self.samples:
+            usable = [(clocks[v].align(first), v) for v, first, _ in seen
+                      if clocks[v] is not None]
+            if usable:
+                votes[min(usable)[1]][role] += 1
+        out = {}
+        for name, vote in zip(self.names, votes):
+            if name in ROLE_NAMES:
+                out[name] = name
+            else:
+                out[name] = vote.most_common(1)[0][0] if vote else None
+        return out
+
+    def keep(self):
+        """keep(addrs8) for MergedStream: from or to a known address."""
+        addresses = self.addresses
+
+        def keep(addrs8: bytes) -> bool:
+            return addrs8[:4] in addresses or addrs8[4:] in addresses
+        return keep
