@@ -95,7 +95,9 @@ class Network:
             return [a, "par", b] if a == "nar" else [a, "par", b], ()
         return [a, b], ()
 
-    def send(self, t, src, dst, proto, payload) -> None:
+    def send(self, t, src, dst, proto, payload, lost_at=None) -> None:
+        """lost_at: the node where the datagram is lost (never seen there
+        or further on)."""
         a, b = ADDR[src], ADDR[dst]
         nodes, tunnel = self.path(a, b, t)
         if nodes is None:
@@ -103,6 +105,8 @@ class Network:
         self.ident = (self.ident + 1) & 0xFFFF
         ttl, now = 64, t
         for i, node in enumerate(nodes):
+            if node == lost_at:
+                return
             if i:
                 now += self.delays[(nodes[i - 1], node)]
                 self._see(node, now, src, dst, proto, payload, ttl,
@@ -158,11 +162,13 @@ class Network:
 
 def scenario(folder: Path, offsets, delays=None, sample="predictive",
              handovers=2, rate=100.0, gap=0.05, nodes=("mn", "par", "nar",
-                                                        "cn")) -> dict:
+                                                        "cn"),
+             drop=None) -> dict:
     """Write per-node captures of `handovers` handovers SPACING s apart
     (beyond the correlator's expiry: the sample's messages repeat), with
     the test flow running from 1 s before each to 4 s after; returns
-    {node: path}."""
+    {node: path}.  drop: (node, i): the sample's i-th message is lost on
+    its way into that node."""
     delays = delays or {("mn", "par"): 0.002, ("par", "nar"): 0.005,
                         ("par", "cn"): 0.010, ("mn", "nar"): 0.003}
     messages = sample_messages(sample)
@@ -176,8 +182,9 @@ def scenario(folder: Path, offsets, delays=None, sample="predictive",
     net = Network(delays, offsets, moves)
     for k in range(handovers):
         base = 1.0 + SPACING * k
-        for t, src, dst, proto, payload in messages:
-            net.send(base + t, src, dst, proto, payload)
+        for i, (t, src, dst, proto, payload) in enumerate(messages):
+            net.send(base + t, src, dst, proto, payload,
+                     drop[0] if drop and drop[1] == i else None)
     for k in range(handovers):
         net.flow(SPACING * k, SPACING * k + 5.0, rate)
     return net.write(folder, nodes)
