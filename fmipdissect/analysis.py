@@ -111,7 +111,7 @@ class MergedHandovers:
         self.manual = dict(manual or {})
         self.diagrams = diagrams
         self.name = "+".join(self.names)
-        self.clocks = self.roles = self.keep = None
+        self.clocks = self.roles = self.keep = self.addresses = None
         self.lint = self.dp = None
 
     @property
@@ -134,6 +134,7 @@ class MergedHandovers:
         self.clocks = clocks
         self.roles = first.roles.resolve(clocks)
         self.keep = first.roles.keep()
+        self.addresses = first.roles.addresses
 
     def vantage_points(self) -> dict:
         return {name: {"file": str(path), **clock.to_dict()}
@@ -159,7 +160,8 @@ class MergedHandovers:
 
         def open_reader(replies):
             feed.stream = MergedStream(self.paths, self.names, self.clocks,
-                                       replies, self.keep)
+                                       replies, self.keep,
+                                       addresses=self.addresses)
             return feed
         self.lint = CaptureLint(self.name, self.config, self.name,
                                 subscribers=(builder,),

@@ -29,14 +29,26 @@ from ..records import CaptureNote
 from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from ..wire import testflow
 from ..wire.ipv4 import inet_ntoa
+from ..spec import protocol
+from . import accel
 from .datagrams import FrameParser
-from .prefilter import NO_REPLIES, carries_fmip
+from .prefilter import FAST_LINKS, NO_REPLIES, carries_fmip, plain_datagram
 from .reader import CaptureReader
+
+SIEVE = None
+if not accel.PURE:
+    try:
+        from ._sieve import sieve as SIEVE
+    except ImportError:            # not built: the pure-Python test below
+        SIEVE = None
 
 IPPROTO_TCP = 6
 DIGEST_OCTETS = 64      # of the IP payload, in the datagram's identity (D18)
 _TESTFLOW_MAGIC = testflow.MAGIC
 _TESTFLOW_PORT = testflow.DEFAULT_PORT
+_MIP_PORT = protocol.MIP_UDP_PORT
+_ICMP_TYPE = protocol.ICMP_TYPE_EXPERIMENTAL_MOBILITY
+_TUNNELS = frozenset(L.TUNNEL_PROTOCOLS)
 
 
 class Sighting(tuple):
@@ -82,6 +94,24 @@ def _seq(proto: int, buf, body: int, end: int, sport, dport):
     return None
 
 
+def _sighting(frame, time, buf, ip: int, ihl: int, end: int, total: int,
+              proto: int, fragment, outer, datagrams) -> Sighting:
+    """The Sighting of the datagram whose IPv4 header is at buf[ip] (its
+    octets end at end), from either path of the reader."""
+    body = ip + ihl
+    sport = dport = seq = None
+    if not fragment and (proto == IPPROTO_UDP or proto == IPPROTO_TCP) \
+            and body + 4 <= end:
+        sport = buf[body] << 8 | buf[body + 1]
+        dport = buf[body + 2] << 8 | buf[body + 3]
+        seq = _seq(proto, buf, body, end, sport, dport)
+    key = (bytes(buf[ip + 12:ip + 20]), proto, buf[ip + 4] << 8 | buf[ip + 5],
+           crc32(buf[body:min(end, body + DIGEST_OCTETS)],
+                 crc32(buf[ip + 6:ip + 8])))
+    return Sighting((time, frame, key, buf[ip + 8], outer, sport, dport, seq,
+                     total, datagrams))
+
+
 class SightingParser(FrameParser):
     """FrameParser's frames as Sightings (the FMIPv4 ones keep the
     Datagrams FrameParser makes of them)."""
@@ -102,41 +132,164 @@ class SightingParser(FrameParser):
         total = data[ip + 2] << 8 | data[ip + 3]
         end = ip + total if ip + ihl <= ip + total <= stop else stop
         proto = data[ip + 9]
-        body = ip + ihl
         fragment = data[ip + 6] & 0x3F or data[ip + 7]
-        sport = dport = seq = None
-        if not fragment and proto in (IPPROTO_UDP, IPPROTO_TCP) \
-                and body + 4 <= end:
-            sport = data[body] << 8 | data[body + 1]
-            dport = data[body + 2] << 8 | data[body + 3]
-            seq = _seq(proto, data, body, end, sport, dport)
         found = ()
         if (fragment and proto in (IPPROTO_UDP, IPPROTO_ICMP)) or \
-                carries_fmip(proto, data, body, end - body,
+                carries_fmip(proto, data, ip + ihl, end - ip - ihl,
                              self.fragments.replies or NO_REPLIES):
             found = super().parse(frame, time, linktype, data)
-        key = (data[ip + 12:ip + 20], proto, data[ip + 4] << 8 | data[ip + 5],
-               crc32(data[ip + 6:ip + 8] + data[body:min(end, body
-                                                          + DIGEST_OCTETS)]))
         outer = None
         if tunnel >= 0:
             outer = (inet_ntoa(data[tunnel + 12:tunnel + 16]),
                      inet_ntoa(data[tunnel + 16:tunnel + 20]))
         datagrams = tuple(d for d in found if d.__class__ is not CaptureNote)
-        out = [Sighting((time, frame, key, data[ip + 8], outer, sport, dport,
-                         seq, total, datagrams))]
+        out = [_sighting(frame, time, data, ip, ihl, end, total, proto,
+                         fragment, outer, datagrams)]
         if len(datagrams) != len(found):
             out.extend(d for d in found if d.__class__ is CaptureNote)
         return out
 
+    def plain(self, frame: int, time: float, buf, ip: int, stop: int,
+              encap) -> Sighting | None:
+        """The Sighting parse() gives for the usual datagram, straight from
+        the read buffer: IPv4 without options at buf[ip], not a fragment,
+        not a tunnel, complete in buf[:stop]; None when parse() must
+        decide.  An FMIPv4 candidate's Datagram comes from plain_datagram,
+        as the ordinary reader's fast path makes it."""
+        if buf[ip] != 0x45 or buf[ip + 6] & 0x3F or buf[ip + 7]:
+            return None
+        proto = buf[ip + 9]
+        total = buf[ip + 2] << 8 | buf[ip + 3]
+        end = ip + total
+        if proto in _TUNNELS or total < 24 or end > stop:
+            return None
+        replies = self.fragments.replies or NO_REPLIES
+        datagrams = ()
+        if proto == IPPROTO_UDP:
+            if (buf[ip + 22] << 8 | buf[ip + 23]) == L.VXLAN_PORT:
+                return None
+        if carries_fmip(proto, buf, ip + 20, total - 20, replies):
+            found = plain_datagram(frame, time, buf, ip, stop, proto, encap,
+                                   replies)
+            if found is None:
+                return None
+            self.last_time = time
+            datagrams = (found,)
+        return _sighting(frame, time, buf, ip, 20, end, total, proto, 0,
+                         None, datagrams)
+
+
+_M32 = 0xFFFFFFFF
+
+
+def sample_hash(addrs8: bytes, proto: int, ident: int) -> int:
+    """A hash of what a router leaves alone (source, destination,
+    Identification, protocol): the same in every capture, so a sample by
+    it keeps a datagram in all of them or in none (_sieve.c has it too)."""
+    h = int.from_bytes(addrs8[:4], "big") * 2654435761 & _M32
+    h = (h ^ int.from_bytes(addrs8[4:], "big")) * 2246822519 & _M32
+    h = (h ^ (ident << 8 | proto)) * 3266489917 & _M32
+    return h ^ h >> 15
+
+
+def uninteresting(buf, f: int, incl: int, row, addresses,
+                  sample: int = 1) -> bool:
+    """The sieve (decision D18): True for a frame at buf[f:f + incl] that
+    is surely an IPv4 datagram at the link type's fixed offset (row: a
+    FAST_LINKS row), not a fragment, a tunnel or an FMIPv4 candidate, from
+    and to addresses outside `addresses` (ints).  _sieve.c is the same
+    test in C; anything else goes to the full parser."""
+    type_offset, type_value, _, link_header = row
+    if incl < link_header + 24 or \
+            buf[f + type_offset:f + type_offset + len(type_value)] != type_value:
+        return False
+    ip = f + link_header
+    ihl = (buf[ip] & 15) * 4
+    if buf[ip] >> 4 != 4 or ihl < 20 or link_header + ihl + 4 > incl:
+        return False
+    if buf[ip + 6] & 0x3F or buf[ip + 7]:
+        return False
+    proto = buf[ip + 9]
+    if proto in _TUNNELS:
+        return False
+    if sample > 1 and sample_hash(bytes(buf[ip + 12:ip + 20]), proto,
+                                  buf[ip + 4] << 8 | buf[ip + 5]) % sample:
+        return True
+    body = ip + ihl
+    if proto == IPPROTO_UDP:
+        dport = buf[body + 2] << 8 | buf[body + 3]
+        if (buf[body] << 8 | buf[body + 1]) == _MIP_PORT or \
+                dport in (_MIP_PORT, L.VXLAN_PORT):
+            return False
+    elif proto == IPPROTO_ICMP and buf[body] == _ICMP_TYPE:
+        return False
+    if not addresses:
+        return True
+    number = int.from_bytes
+    return (number(buf[ip + 12:ip + 16], "big") not in addresses
+            and number(buf[ip + 16:ip + 20], "big") not in addresses)
+
 
 class SightingReader(CaptureReader):
     """Iterate a capture's Sightings and CaptureNotes in frame order
-    (source, name and replies as for CaptureReader)."""
+    (source, name and replies as for CaptureReader).  addresses: a set of
+    IPv4 addresses (ints; not to change while reading) whose traffic is
+    wanted: the sieve steps over the other plain datagrams of a pcap file
+    (they are counted, not yielded); None: every datagram.  sample (may be
+    changed while reading): keep only datagrams whose sample_hash is a
+    multiple of it (the sieve's; other frames are the caller's to test)."""
 
     def __init__(self, source, *, name: str | None = None,
-                 replies: set | None = None):
+                 replies: set | None = None, addresses: set | None = None):
         super().__init__(source, prefilter=False, name=name, replies=replies)
         fragments = self.parser.fragments
         self.parser = SightingParser()
         self.parser.fragments = fragments
+        self.addresses = addresses
+        self.sample = 1
+        records = self._records
+        if addresses is not None and self.format == "pcap" and \
+                records.linktype in FAST_LINKS:
+            records.scan = self._sieved
+
+    def _sieved(self, buf, pos: int, avail: int):
+        """PcapRecords' scan with the sieve in front, and the usual
+        datagram read in place (SightingParser.plain)."""
+        records, parser = self._records, self.parser
+        row = FAST_LINKS[records.linktype]
+        length, stamp, ts_div = records.length, records.stamp, records.ts_div
+        addresses = self.addresses
+        table = b"".join(a.to_bytes(4, "big") for a in sorted(addresses))
+        big = records.endian == ">"
+        type_offset, type_value, _, link_header = row
+        type_at, type_end = 16 + type_offset, 16 + type_offset + len(type_value)
+        layer = L.LINKTYPES[records.linktype][0]
+        encap = (layer + "/ip/udp", layer + "/ip/icmp")
+        while True:
+            if SIEVE is not None:
+                pos, skipped = SIEVE(buf, pos, avail, big, type_offset,
+                                     type_value, link_header, table,
+                                     self.sample)
+                self.frames += skipped
+            if pos + 16 > avail:
+                return pos
+            incl = length(buf, pos)[0]
+            nxt = pos + 16 + incl
+            if nxt > avail:
+                return pos
+            self.frames += 1
+            if SIEVE is None and uninteresting(buf, pos + 16, incl, row,
+                                               addresses, self.sample):
+                pos = nxt
+                continue
+            if incl >= link_header + 24 and \
+                    buf[pos + type_at:pos + type_end] == type_value:
+                sec, frac = stamp(buf, pos)
+                found = parser.plain(self.frames, sec + frac / ts_div, buf,
+                                     pos + 16 + link_header, nxt, encap)
+                if found is not None:
+                    yield found
+                    pos = nxt
+                    continue
+            yield from records._parse(self.frames, buf, pos)
+            pos = nxt

@@ -22,7 +22,8 @@ from __future__ import annotations
 import heapq
 from collections import deque
 
-from ..capture.sightings import SightingReader
+from ..capture.reader import CaptureReader
+from ..capture.sightings import SightingReader, sample_hash
 from ..records import CaptureNote, Datagram
 from ..wire import testflow
 from ..wire.ipv4 import inet_ntoa
@@ -33,6 +34,8 @@ from .roles import Roles
 FIRST_WINDOW = 10.0      # s: pass 1 matches clocks up to 5 s apart
 MATCH_WINDOW = 2.0       # s on the reference clock: path delay + buffering
 MAX_PENDING = 500_000    # datagrams waiting for their other sightings
+FULL_SIGHTINGS = 10_000  # pass 1 takes every datagram up to this many ...
+SAMPLE = 8               # ... then one in SAMPLE (by sample_hash, D19)
 
 
 def by_time(readers, clocks=None):
@@ -59,11 +62,12 @@ def by_time(readers, clocks=None):
         push(i)
 
 
-def open_readers(paths, names, replies=None) -> list:
+def open_readers(paths, names, replies=None, addresses=None) -> list:
     readers = []
     try:
         for path, name in zip(paths, names):
-            readers.append(SightingReader(path, name=name, replies=replies))
+            readers.append(SightingReader(path, name=name, replies=replies,
+                                          addresses=addresses))
     except BaseException:
         for r in readers:
             r.close()
@@ -81,22 +85,40 @@ class FirstPass:
         self.frames = [0] * len(paths)
 
     def run(self) -> None:
-        readers = open_readers(self.paths, self.names)
+        self.learn_addresses()
+        readers = open_readers(self.paths, self.names,
+                               addresses=self.roles.addresses)
         pending: dict = {}
         order: deque = deque()
+        sample, count = 1, 0
         try:
             for t, i, item in by_time(readers):
                 if item.__class__ is CaptureNote:
                     continue
                 key = item[2]
+                count += 1
+                if count == FULL_SIGHTINGS:
+                    sample = SAMPLE
+                    for r in readers:
+                        r.sample = SAMPLE
+                if sample > 1 and sample_hash(*key[:3]) % sample:
+                    continue
                 entry = pending.get(key)
+                copy = (i, item[3], item[4])      # vantage, TTL, tunnel
                 if entry is None:
-                    entry = pending[key] = [item, [[i, t, t]]]
+                    pending[key] = [item, [[i, t, t]], {copy}]
                     order.append((t, key))
                     while order and (order[0][0] < t - FIRST_WINDOW
                                      or len(order) > MAX_PENDING):
                         self._done(pending.pop(order.popleft()[1]))
                     continue
+                if copy in entry[2]:
+                    # sent again within the window: which copy another
+                    # capture saw is not known, so it bounds nothing (D19)
+                    entry[1] = None
+                if entry[1] is None:
+                    continue
+                entry[2].add(copy)
                 for seen in entry[1]:
                     if seen[0] == i:
                         seen[2] = t
@@ -110,8 +132,21 @@ class FirstPass:
                 self.frames[n] = r.frames
                 r.close()
 
+    def learn_addresses(self) -> None:
+        """Pass 0: the addresses the FMIPv4 messages name, read by the
+        FMIPv4 reader's fast path; the sieve of the next passes keeps the
+        traffic from and to them (decision D18)."""
+        learn = self.roles.learn
+        for path, name in zip(self.paths, self.names):
+            with CaptureReader(path, name=name) as reader:
+                for item in reader:
+                    if item.__class__ is Datagram:
+                        learn(item)
+
     def _done(self, entry) -> None:
-        item, seen = entry
+        item, seen, _ = entry
+        if seen is None:
+            return
         if len(seen) > 1:
             self.estimator.add(item[2][0], seen)
         if item[9] or (item[7] is not None and item[7][0] in (
@@ -122,15 +157,16 @@ class FirstPass:
 class MergedStream:
     """Pass 2: iterate SeenDatagrams (and the captures' notes) on the
     reference clock.  keep(addrs8) says which non-FMIPv4 datagrams are
-    wanted (by their source and destination octets); None: all."""
+    wanted (by their source and destination octets); None: all.
+    addresses: the readers' sieve (SightingReader), None: none."""
 
     def __init__(self, paths, names, clocks, replies=None, keep=None,
-                 window: float = MATCH_WINDOW):
+                 window: float = MATCH_WINDOW, addresses=None):
         self.names = names
         self.clocks = clocks
         self.keep = keep
         self.window = window
-        self.readers = open_readers(paths, names, replies)
+        self.readers = open_readers(paths, names, replies, addresses)
         self.time = None          # the stream's time: the last sighting's
 
     @property

@@ -19,14 +19,19 @@ from collections import Counter
 
 from ..decode.decoder import decode_datagram
 from ..wire import testflow
-from ..wire.ipv4 import inet_aton
 from .state import FORWARDED, classify_fbu
 
 ROLE_NAMES = ("mn", "par", "nar", "cn")
 _SENDERS = {"rtsolpr": "mn", "prrtadv": "par", "hi": "par", "fback": "par",
             "hack": "nar"}
 _FLOW_SENDERS = {testflow.FLOW_DOWN: "cn", testflow.FLOW_UP: "mn"}
-MAX_SAMPLES = 10_000      # first sightings kept for the vote
+MAX_SAMPLES = 2_000       # first sightings kept for the vote
+MULTICAST = 224 << 24     # 224.0.0.0: group addresses are no node's
+
+
+def _number(addr: str) -> int:
+    a, b, c, d = map(int, addr.split("."))
+    return a << 24 | b << 16 | c << 8 | d
 
 
 def sender(msg, dgram):
@@ -42,20 +47,30 @@ class Roles:
         self.names = list(names)
         self.lla_length = lla_length
         self.samples: list = []           # (role, [[vantage, first, last]])
-        self.addresses: set[bytes] = set()   # packed IPv4
+        self.addresses: set[int] = set()     # IPv4 addresses as ints
+
+    def learn(self, dgram):
+        """An FMIPv4 candidate as soon as it is read: its addresses join
+        the set (the reader keeps their traffic from then on); the
+        decoded message or None."""
+        msg = decode_datagram(dgram, self.lla_length)
+        if msg is not None:
+            self._addresses(msg, dgram)
+        return msg
 
     def sighted(self, item, seen) -> None:
         """One datagram of pass 1 (a Sighting and where it was seen)."""
+        if len(self.samples) >= MAX_SAMPLES:
+            return
         if item[9]:
             dgram = item[9][0]
             msg = decode_datagram(dgram, self.lla_length)
             if msg is None:
                 return
-            self._addresses(msg, dgram)
             role = sender(msg, dgram)
         else:
             role = _FLOW_SENDERS.get(item[7][0])
-        if role is not None and len(self.samples) < MAX_SAMPLES:
+        if role is not None:
             self.samples.append((role, seen))
 
     def _addresses(self, msg, dgram) -> None:
@@ -63,9 +78,9 @@ class Roles:
         found += [e.addr for e in msg.elements if e.kind == "ipv4addr"]
         for addr in found:
             if addr:
-                packed = inet_aton(addr)
-                if packed[0] < 224 and packed != b"\0\0\0\0":
-                    self.addresses.add(packed)
+                number = _number(addr)
+                if 0 < number < MULTICAST:
+                    self.addresses.add(number)
 
     def resolve(self, clocks) -> dict:
         """{vantage name: role or None}."""
@@ -86,7 +101,9 @@ class Roles:
     def keep(self):
         """keep(addrs8) for MergedStream: from or to a known address."""
         addresses = self.addresses
+        number = int.from_bytes
 
         def keep(addrs8: bytes) -> bool:
-            return addrs8[:4] in addresses or addrs8[4:] in addresses
+            return (number(addrs8[:4], "big") in addresses
+                    or number(addrs8[4:], "big") in addresses)
         return keep
