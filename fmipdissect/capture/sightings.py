@@ -69,6 +69,7 @@ class Sighting(tuple):
     key = property(lambda s: s[2])
     ttl = property(lambda s: s[3])
     tunnel = property(lambda s: s[4])
+    seq = property(lambda s: s[7])
     datagrams = property(lambda s: s[9])
 
     @property
