@@ -50,12 +50,15 @@ class Clock(Record):
         return t + self.offset + self.drift * (t - self.anchor)
 
     def to_dict(self) -> dict:
-        return {"offset_ms": round(self.offset * 1000.0, 3),
-                "uncertainty_ms": (None if self.uncertainty is None else
-                                   round(self.uncertainty * 1000.0, 3)),
-                "drift_ppm": (None if self.drift is None else
-                              round(self.drift * 1e6, 3)),
+        return {"offset_ms": _shown(self.offset * 1000.0),
+                "uncertainty_ms": _shown(self.uncertainty, 1000.0),
+                "drift_ppm": _shown(self.drift, 1e6),
                 "pairs": self.pairs}
+
+
+def _shown(value, scale: float = 1.0):
+    """value * scale to three decimals (no "-0.0"), None stays None."""
+    return None if value is None else round(value * scale, 3) + 0.0
 
 
 REFERENCE = Clock(0.0, 0.0, None, 0.0, 0)
