@@ -105,6 +105,7 @@ class Report:
         {file, offset_ms, uncertainty_ms, drift_ppm, pairs}}, the roles
         {NAME: role or None} and the data plane's summary (or None)."""
         self.vantage_points, self.roles, self.data = vantage_points, roles, data
+        self.summary.files = len(vantage_points)     # the captures read
 
     def summary_dict(self) -> dict:
         summary = self.summary.to_dict()

@@ -208,3 +208,20 @@ def test_unreadable_capture_is_one_line(tmp_path, network):
     assert "not a pcap or pcapng" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert bad.read_bytes() == b"not a capture at all"
+
+
+def test_python_api_gives_the_same_records(network):
+    import fmipdissect
+    records, summary = fmipdissect.merged_handovers(
+        {n: str(p) for n, p in network.items()})
+    doc = _merge(network)
+    assert [r.to_dict() for r in records] == doc["handovers"]
+    assert summary["vantage_points"] == doc["summary"]["vantage_points"]
+    assert summary["roles"] == {"mn": "mn", "par": "par", "nar": "nar",
+                                "cn": "cn"}
+    stems, _ = fmipdissect.merged_handovers(list(network.values()),
+                                            clocks={"cn": 1.9})
+    assert len(stems) == 2
+    with pytest.raises(fmipdissect.InputError):
+        fmipdissect.merged_handovers(list(network.values()),
+                                     clocks={"xx": 1.0})
