@@ -16,7 +16,10 @@ bound at or below the upper bound, the wrong one the opposite.
 Captures that share no traffic with the reference are reached through
 others (the chain of the least summed uncertainty).  Where the captures are
 long enough (DRIFT_MIN_SPAN), the offsets of successive stretches of
-DRIFT_BIN seconds give a drift (least squares), applied from the anchor.
+DRIFT_BIN seconds, each at the mean time of its datagrams, give a drift
+(least squares); the offset is then the line's value at the first
+datagram's time (the anchor), and the uncertainty the largest of a
+stretch's half-width plus its distance from the line.
 """
 
 from __future__ import annotations
@@ -65,12 +68,14 @@ REFERENCE = Clock(0.0, 0.0, None, 0.0, 0)
 
 
 class _Bounds:
-    """Per (capture pair, flow): the tightest bound each way, per stretch."""
-    __slots__ = ("low", "up", "count")
+    """Per (capture pair, flow): the tightest bound each way, per stretch,
+    and the mean time of each stretch's datagrams."""
+    __slots__ = ("low", "up", "times", "count")
 
     def __init__(self):
         self.low = {}      # stretch -> max of (last at a) - (first at b)
         self.up = {}       # stretch -> min of (first at a) - (last at b)
+        self.times = {}    # stretch -> [sum of first at a, datagrams]
         self.count = 0
 
 
@@ -104,16 +109,20 @@ class ClockEstimator:
             bounds.low[stretch] = low
         if up < bounds.up.get(stretch, _INF):
             bounds.up[stretch] = up
+        times = bounds.times.setdefault(stretch, [0.0, 0])
+        times[0] += fa
+        times[1] += 1
         if fa < self.first:
             self.first = fa
         if fa > self.last:
             self.last = fa
 
     def _pair(self, a: int, b: int, stretch=None):
-        """(lower, upper, datagrams) for b's offset to a, or None."""
+        """(lower, upper, datagrams, their mean time) for b's offset to a
+        (in one stretch, or over all), or None."""
         flows = {k[2]: v for k, v in self.flows.items()
                  if k[0] == a and k[1] == b}
-        lower, upper, count = -_INF, _INF, 0
+        lower, upper, count, total = -_INF, _INF, 0, 0.0
         for flow, there in flows.items():
             back = flows.get(flow[4:] + flow[:4])
             if back is None or flow > flow[4:] + flow[:4]:
@@ -124,10 +133,40 @@ class ClockEstimator:
                 continue
             best = one if one[1] - one[0] >= other[1] - other[0] else other
             lower, upper = max(lower, best[0]), min(upper, best[1])
-            count += there.count + back.count
+            for side in (there, back):
+                for s, (t, n) in side.times.items():
+                    if stretch is None or s == stretch:
+                        total += t
+                        count += n
         if lower == -_INF or upper == _INF:
             return None
-        return lower, upper, count
+        return lower, upper, count, total / count
+
+    def _edge(self, a: int, b: int):
+        """(offset at self.first, drift or None, uncertainty, datagrams)
+        of b to a, or None."""
+        found = self._pair(a, b)
+        if found is None:
+            return None
+        lower, upper, count, _ = found
+        mid, half = (lower + upper) / 2, abs(upper - lower) / 2
+        if self.last - self.first < DRIFT_MIN_SPAN:
+            return mid, None, half, count
+        points = []
+        for s in sorted({s for (x, y, _), v in self.flows.items()
+                         if x == a and y == b for s in v.low}):
+            found = self._pair(a, b, s)
+            if found is not None:
+                points.append((found[3], (found[0] + found[1]) / 2,
+                               abs(found[1] - found[0]) / 2))
+        fit = _line(points)
+        if fit is None:
+            return mid, None, half, count
+        value, slope = fit
+        at = self.first
+        offset = value(at)
+        worst = max(h + abs(m - value(t)) for t, m, h in points)
+        return offset, slope, worst, count
 
     def solve(self) -> list:
         """A Clock per vantage (index 0 the reference), None where no chain
@@ -136,61 +175,46 @@ class ClockEstimator:
         edges = {}
         for a in range(n):
             for b in range(a + 1, n):
-                found = self._pair(a, b)
+                found = self._edge(a, b)
                 if found is None:
                     continue
-                lower, upper, count = found
-                mid, half = (lower + upper) / 2, abs(upper - lower) / 2
-                edges.setdefault(a, []).append((b, mid, half, count))
-                edges.setdefault(b, []).append((a, -mid, half, count))
+                offset, slope, half, count = found
+                back = None if slope is None else -slope
+                edges.setdefault(a, []).append((b, offset, slope, half, count))
+                edges.setdefault(b, []).append((a, -offset, back, half,
+                                                count))
         clocks: list = [None] * n
         clocks[0] = REFERENCE
         done = set()
-        heap = [(0.0, 0, 0.0, 0, [])]
+        heap = [(0.0, 0, 0.0, None, 0)]
         while heap:
-            unc, v, off, pairs, path = heapq.heappop(heap)
+            unc, v, off, drift, pairs = heapq.heappop(heap)
             if v in done:
                 continue
             done.add(v)
             if v:
-                clocks[v] = Clock(off, unc, None, 0.0, pairs)
-            for w, mid, half, count in edges.get(v, ()):
+                clocks[v] = Clock(off, unc, drift, self.first, pairs)
+            for w, offset, slope, half, count in edges.get(v, ()):
                 if w not in done:
-                    heapq.heappush(heap, (unc + half, w, off + mid,
-                                          pairs + count, path + [(v, w)]))
-                    # (path: the chain, for the drift below)
-            if v:
-                self._drift(clocks[v], path)
+                    both = (drift if slope is None else
+                            slope + (drift or 0.0))
+                    heapq.heappush(heap, (unc + half, w, off + offset, both,
+                                          pairs + count))
         return clocks
 
-    def _drift(self, clock: Clock, path) -> None:
-        """A drift along the chain, where the captures are long enough."""
-        if self.last - self.first < DRIFT_MIN_SPAN:
-            return
-        total = 0.0
-        for a, b in path:
-            slope = self._slope(min(a, b), max(a, b))
-            if slope is None:
-                return
-            total += slope if a < b else -slope
-        clock.drift = total
-        clock.anchor = (self.first + self.last) / 2 - clock.offset
 
-    def _slope(self, a: int, b: int):
-        stretches = sorted({s for (x, y, _), v in self.flows.items()
-                            if x == a and y == b for s in v.low})
-        points = []
-        for s in stretches:
-            found = self._pair(a, b, s)
-            if found is not None:
-                points.append(((s + 0.5) * DRIFT_BIN,
-                               (found[0] + found[1]) / 2))
-        if len(points) < 3:
-            return None
-        mx = sum(p[0] for p in points) / len(points)
-        my = sum(p[1] for p in points) / len(points)
-        sxx = sum((p[0] - mx) ** 2 for p in points)
-        return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
+def _line(points):
+    """Least squares through (time, offset, _) points: (value(t), slope),
+    or None with fewer than 3 points or no spread in time."""
+    if len(points) < 3:
+        return None
+    mx = sum(p[0] for p in points) / len(points)
+    my = sum(p[1] for p in points) / len(points)
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    if sxx <= 0:
+        return None
+    slope = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
+    return (lambda t: my + slope * (t - mx)), slope
 
 
 def _bounds(there: _Bounds, back: _Bounds, stretch):

@@ -55,11 +55,13 @@ def sample_messages(name: str):
 class Network:
     """delays: {(a, b): seconds} per link, both ways; offsets: {node:
     seconds} (add to the node's time stamps to get the MN's = true time);
+    drifts: {node: seconds per second its clock runs slow};
     moves: [(time the MN leaves PAR's link, time it is on NAR's)]."""
 
-    def __init__(self, delays, offsets, moves):
+    def __init__(self, delays, offsets, moves, drifts=None):
         self.delays = {**delays, **{(b, a): d for (a, b), d in delays.items()}}
         self.offsets = offsets
+        self.drifts = drifts or {}        # node: its clock's rate error
         self.moves = moves
         self.seen = {n: [] for n in ("mn", "par", "nar", "cn")}
         self.ident = 1000
@@ -130,7 +132,8 @@ class Network:
             ip = _ip(outer_src, outer_dst, 1, 64, 4, bytes(inner))
         frame = dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6,
                                        type=0x0800, data=ip)
-        self.seen[node].append((T0 + t - self.offsets.get(node, 0.0),
+        self.seen[node].append((T0 + t - self.offsets.get(node, 0.0)
+                                - self.drifts.get(node, 0.0) * t,
                                 bytes(frame)))
 
     def flow(self, start, stop, rate) -> None:
@@ -163,7 +166,7 @@ class Network:
 def scenario(folder: Path, offsets, delays=None, sample="predictive",
              handovers=2, rate=100.0, gap=0.05, nodes=("mn", "par", "nar",
                                                         "cn"),
-             drop=None) -> dict:
+             drop=None, drifts=None) -> dict:
     """Write per-node captures of `handovers` handovers SPACING s apart
     (beyond the correlator's expiry: the sample's messages repeat), with
     the test flow running from 1 s before each to 4 s after; returns
@@ -179,7 +182,7 @@ def scenario(folder: Path, offsets, delays=None, sample="predictive",
         base = 1.0 + SPACING * k
         leave = base + fbu_at + (0.01 if sample == "predictive" else -gap)
         moves.append((leave, leave + gap))
-    net = Network(delays, offsets, moves)
+    net = Network(delays, offsets, moves, drifts)
     for k in range(handovers):
         base = 1.0 + SPACING * k
         for i, (t, src, dst, proto, payload) in enumerate(messages):

@@ -225,3 +225,26 @@ def test_python_api_gives_the_same_records(network):
     with pytest.raises(fmipdissect.InputError):
         fmipdissect.merged_handovers(list(network.values()),
                                      clocks={"xx": 1.0})
+
+
+def test_drift_over_a_long_capture(tmp_path):
+    """Clocks that run at other rates (50 ppm, -20 ppm), over 140 s."""
+    paths = multicap.scenario(tmp_path, OFFSETS, handovers=3,
+                              drifts={"par": 50e-6, "cn": -20e-6})
+    doc = _merge(paths)
+    v = doc["summary"]["vantage_points"]
+    assert v["par"]["drift_ppm"] == pytest.approx(50.0, abs=0.5)
+    assert v["cn"]["drift_ppm"] == pytest.approx(-20.0, abs=0.5)
+    for name, offset in OFFSETS.items():
+        error = abs(v[name]["offset_ms"] - offset * 1000.0)
+        assert error <= min(1.0, v[name]["uncertainty_ms"]), (name, v)
+    # aligned all along: the MN-PAR link takes 2 ms both ways, from the
+    # first handover to the last (140 s: 7 ms of drift if not applied)
+    for record in doc["handovers"]:
+        fbu = record["messages"][2]
+        assert fbu["one_way_ms"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_no_drift_on_a_short_capture(network):
+    v = _merge(network)["summary"]["vantage_points"]
+    assert all(x["drift_ppm"] is None for x in v.values())
