@@ -1,19 +1,19 @@
 """Benchmark of `fmipdissect handovers --merge` (a script, not a test).
 
-Writes one 1,000,000-packet capture with `fmipdissect gen` (1% FMIPv4
-handovers of distinct MNs among 99% background TCP/UDP), then three
-vantage points of it: every packet seen by each, the second capture's
-clock 700 ms ahead and 2 ms later on the wire, the third's 1300 ms behind
-and 5 ms later, TTL one and two less (checksum updated, RFC 1624): 3M
-packets in all.  Then times, in turn (best of --runs each), whole-process
-wall time and peak resident memory of each process:
+Writes three captures of one network with `fmipdissect gen predictive
+--vantage mn,par,nar --handovers 10 --packets N` (N frames each, 1M by
+default: the handovers' signalling, the test flow, background traffic;
+PAR's clock 700 ms ahead, NAR's 1.3 s behind), then times, in turn (best of
+--runs each), whole-process wall time and peak resident memory:
 
-- cat a b c > /dev/null (reading the files: the floor),
-- fmipdissect handovers --merge a b c (one analysis, each datagram once),
-- mergecap -w merged.pcap a b c, then fmipdissect handovers merged.pcap
-  (the usual workaround: no de-duplication, no clock alignment),
+- cat mn par nar > /dev/null (reading the files: the floor),
+- fmipdissect handovers --merge mn par nar (one analysis, each datagram
+  once, clocks aligned, the data plane),
+- mergecap -w merged.pcap mn par nar, then fmipdissect handovers
+  merged.pcap (the usual workaround: no de-duplication, no clock
+  alignment),
 
-and prints packets per second side by side.
+and prints packets per second (3N packets in all) side by side.
 
     .venv/bin/python bench/merge.py [--packets N] [--runs R] [--keep DIR]
 """
@@ -23,42 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-VANTAGES = (("a", 0.0, 0.0, 0), ("b", -0.7, 0.002, 1), ("c", 1.3, 0.005, 2))
-# (name, offset to the reference in seconds, delay, hops: TTL less)
-
-
-def derive(base: str, out: str, offset: float, delay: float, hops: int):
-    """A copy of the pcap `base` as another vantage point saw it."""
-    shift = delay - offset                     # its clock: true - offset
-    with open(base, "rb") as f, open(out, "wb") as w:
-        head = f.read(24)
-        ns = head[:4] == b"\x4d\x3c\xb2\xa1"
-        units = 1e9 if ns else 1e6
-        w.write(head)
-        record = struct.Struct("<IIII")
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                break
-            sec, frac, incl, orig = record.unpack(h)
-            data = bytearray(f.read(incl))
-            t = sec + frac / units + shift
-            sec = int(t)
-            frac = min(int(round((t - sec) * units)), int(units) - 1)
-            if hops and incl >= 34 and data[12:14] == b"\x08\x00" \
-                    and data[22] > hops:
-                data[22] -= hops                       # TTL
-                total = (data[24] << 8 | data[25]) + (hops << 8)
-                total = (total & 0xFFFF) + (total >> 16)  # RFC 1624
-                data[24], data[25] = total >> 8, total & 0xFF
-            w.write(record.pack(sec, frac, incl, orig))
-            w.write(data)
+NODES = ("mn", "par", "nar")
 
 
 def timed(argv, stdout=subprocess.DEVNULL):
@@ -91,32 +61,30 @@ def main() -> None:
     os.makedirs(folder, exist_ok=True)
     py = sys.executable
     tool = [py, "-m", "fmipdissect"]
-    base = os.path.join(folder, "base.pcap")
-    paths = [os.path.join(folder, f"{name}.pcap") for name, *_ in VANTAGES]
+    paths = [os.path.join(folder, f"{name}.pcap") for name in NODES]
     try:
         if not all(os.path.exists(p) for p in paths):
-            subprocess.run(tool + ["gen", "predictive", "--packets",
-                                   str(args.packets), "--background", "0.99",
-                                   "--force", "-o", base], check=True,
-                           stderr=subprocess.DEVNULL)
-            for path, (_, offset, delay, hops) in zip(paths, VANTAGES):
-                derive(base, path, offset, delay, hops)
-            os.remove(base)
+            subprocess.run(tool + ["gen", "predictive", "--vantage",
+                                   ",".join(NODES), "--handovers", "10",
+                                   "--packets", str(args.packets),
+                                   "--clock-offset", "par=+700ms",
+                                   "--clock-offset", "nar=-1.3s", "--force",
+                                   "-o", folder], check=True)
         total = 3 * args.packets
         merged = os.path.join(folder, "merged.pcap")
         rows = []
         cat = best(args.runs, ["sh", "-c", "cat \"$@\" > /dev/null", "cat",
                                *paths])
-        rows.append(("cat a b c", *cat))
+        rows.append(("cat mn par nar", *cat))
         ours = best(args.runs, tool + ["handovers", "--merge", "--format",
                                        "json", *paths])
-        rows.append(("handovers --merge a b c", *ours))
+        rows.append(("handovers --merge", *ours))
         if shutil.which("mergecap"):
             mc = best(args.runs, ["mergecap", "-F", "pcap", "-w", merged,
                                   *paths])
             plain = best(args.runs, tool + ["handovers", "--format", "json",
                                             merged])
-            rows.append(("mergecap -w merged a b c", *mc))
+            rows.append(("mergecap -w merged", *mc))
             rows.append(("handovers merged", *plain))
             rows.append(("mergecap + handovers", mc[0] + plain[0],
                          max(mc[1], plain[1])))
