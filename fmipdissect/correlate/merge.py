@@ -33,7 +33,7 @@ from .roles import Roles
 
 FIRST_WINDOW = 10.0      # s: pass 1 matches clocks up to 5 s apart
 MATCH_WINDOW = 2.0       # s on the reference clock: path delay + buffering
-MAX_PENDING = 500_000    # datagrams waiting for their other sightings
+MAX_PENDING = 200_000    # datagrams waiting for their other sightings
 FULL_SIGHTINGS = 10_000  # pass 1 takes every datagram up to this many ...
 SAMPLE = 8               # ... then one in SAMPLE (by sample_hash, D19)
 

@@ -248,3 +248,12 @@ def test_drift_over_a_long_capture(tmp_path):
 def test_no_drift_on_a_short_capture(network):
     v = _merge(network)["summary"]["vantage_points"]
     assert all(x["drift_ppm"] is None for x in v.values())
+
+
+def test_a_capture_with_nothing_in_common(network):
+    """An unrelated capture: no offset to find, said so (null)."""
+    other = REPO / "samples" / "violations.pcap"
+    doc = _json("--merge", f"mn={network['mn']}", f"other={other}")
+    v = doc["summary"]["vantage_points"]["other"]
+    assert v == {"file": str(other), "offset_ms": 0.0,
+                 "uncertainty_ms": None, "drift_ppm": None, "pairs": 0}
