@@ -115,11 +115,20 @@ def _sighting(frame, time, buf, ip: int, ihl: int, end: int, total: int,
 
 class SightingParser(FrameParser):
     """FrameParser's frames as Sightings (the FMIPv4 ones keep the
-    Datagrams FrameParser makes of them)."""
+    Datagrams FrameParser makes of them).  addresses and sample: the
+    sieve's (SightingReader), for the frames no C sieve saw (pcapng)."""
+
+    addresses = None
+    sample = 1
 
     def parse(self, frame: int, time: float, linktype: int, data: bytes) -> list:
         row = L.LINKTYPES.get(linktype)
         if row is None:
+            return []
+        fast = FAST_LINKS.get(linktype)
+        if self.addresses is not None and fast is not None and \
+                uninteresting(data, 0, len(data), fast, self.addresses,
+                              self.sample):
             return []
         stop = len(data)
         ip, tunnel, _ = L.locate_tunnel(data, 0, stop, row[0])
@@ -246,12 +255,19 @@ class SightingReader(CaptureReader):
         fragments = self.parser.fragments
         self.parser = SightingParser()
         self.parser.fragments = fragments
-        self.addresses = addresses
-        self.sample = 1
+        self.addresses = self.parser.addresses = addresses
         records = self._records
         if addresses is not None and self.format == "pcap" and \
                 records.linktype in FAST_LINKS:
             records.scan = self._sieved
+
+    @property
+    def sample(self) -> int:
+        return self.parser.sample
+
+    @sample.setter
+    def sample(self, value: int) -> None:
+        self.parser.sample = value
 
     def _sieved(self, buf, pos: int, avail: int):
         """PcapRecords' scan with the sieve in front, and the usual

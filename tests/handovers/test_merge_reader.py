@@ -177,3 +177,16 @@ def test_sample_hash_is_the_same_in_c_and_python(mixed, monkeypatch):
         if s.frame in (1, 3, 4):          # plain, of known addresses
             assert (tuple(s) in kept[True]) == \
                 (sample_hash(*s.key[:3]) % 3 == 0)
+
+
+def test_pcapng_is_sieved_as_pcap(mixed, tmp_path):
+    """pcapng goes through the full parser, which applies the same test."""
+    import subprocess
+    ng = tmp_path / "mixed.pcapng"
+    subprocess.run(["editcap", "-F", "pcapng", str(mixed), str(ng)],
+                   check=True)
+    for addresses in (None, ADDRESSES):
+        pcap, frames = _read(mixed, addresses=addresses)
+        got, ng_frames = _read(ng, addresses=addresses)
+        assert ng_frames == frames
+        assert _shown(got) == _shown(pcap)
