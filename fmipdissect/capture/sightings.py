@@ -26,7 +26,7 @@ from zlib import crc32
 
 import fmipdissect.capture.linklayer as L
 from ..records import CaptureNote
-from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP
 from ..wire import testflow
 from ..wire.ipv4 import inet_ntoa
 from ..spec import protocol
@@ -42,7 +42,6 @@ if not accel.PURE:
     except ImportError:            # not built: the pure-Python test below
         SIEVE = None
 
-IPPROTO_TCP = 6
 DIGEST_OCTETS = 64      # of the IP payload, in the datagram's identity (D18)
 _TESTFLOW_MAGIC = testflow.MAGIC
 _TESTFLOW_PORT = testflow.DEFAULT_PORT
