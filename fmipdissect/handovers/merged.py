@@ -18,7 +18,8 @@ from .builder import HandoverBuilder
 from .records import PROCESSING, HandoverRecord
 
 _NAMES = {m.key: m.abbrev for m in P.MESSAGES}
-KEEP_SEEN = 100_000       # datagrams whose sightings wait for their message
+KEEP_SEEN = 50_000        # datagrams whose sightings wait for their message
+                          # event (an HI the correlator holds comes later)
 
 
 def _ms(seconds):
@@ -41,9 +42,11 @@ class MergedBuilder(HandoverBuilder):
         """The SeenDatagram whose .datagram goes to the correlator next."""
         d = seen.datagram
         self.seen_of[id(d)] = (d, seen)
-        self._order.append(id(d))
+        self._order.append(d)          # (alive while here: its id is its)
         if len(self._order) > KEEP_SEEN:
-            self.seen_of.pop(self._order.popleft(), None)
+            old = self._order.popleft()
+            if self.seen_of.get(id(old), (None,))[0] is old:
+                del self.seen_of[id(old)]
 
     def open_starts(self) -> list:
         """Start times of the handovers still open."""
@@ -57,6 +60,7 @@ class MergedBuilder(HandoverBuilder):
         entry = self.seen_of.get(id(obs.dgram))
         if entry is None or entry[0] is not obs.dgram:
             return
+        del self.seen_of[id(obs.dgram)]
         seen = entry[1]
         self.messages_of.setdefault(ho.seq, []).append((obs.msg, seen))
         steps = ho.data.steps
