@@ -27,7 +27,7 @@ from ..capture.sightings import SightingReader, sample_hash
 from ..records import CaptureNote, Datagram
 from ..wire import testflow
 from ..wire.ipv4 import inet_ntoa
-from .clocks import REFERENCE, ClockEstimator
+from .clocks import ClockEstimator
 from .observed import Observation, SeenDatagram
 from .roles import Roles
 
