@@ -197,7 +197,11 @@ class _Feed:
         builder, dp, number = self.builder, self.dp, 0
         for item in self.stream:
             if item.__class__ is not SeenDatagram:
-                yield item                      # a note of one capture
+                # a note of one capture: its frame number is that
+                # capture's, not the merged stream's (which the handover
+                # records match findings by): frame 0, matching none
+                values = item._values()
+                yield item.__class__(0, *values[1:])
                 continue
             number += 1
             t = item.first.time
