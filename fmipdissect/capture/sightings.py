@@ -17,7 +17,12 @@ yields one Sighting per IPv4 datagram of each frame:
   reader makes of that frame (the same FrameParser), so decode, the checks
   and the correlator see exactly what they see for one capture.
 
-The capture's own notes (records.CaptureNote) come through unchanged.
+With `addresses`, a sieve steps over the plain datagrams neither from nor
+to them (D18): in C (_sieve.c) straight in the read buffer of a pcap file,
+else the same test in Python (uninteresting()); the usual datagram of a
+pcap file is read in place (SightingParser.plain), the others by the full
+parser.  The capture's own notes (records.CaptureNote) come through
+unchanged.
 """
 
 from __future__ import annotations

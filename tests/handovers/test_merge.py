@@ -257,3 +257,18 @@ def test_a_capture_with_nothing_in_common(network):
     v = doc["summary"]["vantage_points"]["other"]
     assert v == {"file": str(other), "offset_ms": 0.0,
                  "uncertainty_ms": None, "drift_ppm": None, "pairs": 0}
+
+
+def test_compressed_captures(network, tmp_path):
+    import gzip
+    packed = {}
+    for name, path in network.items():
+        packed[name] = tmp_path / f"{name}.pcap.gz"
+        packed[name].write_bytes(gzip.compress(path.read_bytes()))
+    got = _merge(packed)
+    want = _merge(network)
+    assert got["handovers"] == want["handovers"]
+    assert list(got["summary"]["vantage_points"]) == list(network)
+    for name in network:
+        assert got["summary"]["vantage_points"][name]["offset_ms"] == \
+            want["summary"]["vantage_points"][name]["offset_ms"]
