@@ -272,3 +272,58 @@ def test_compressed_captures(network, tmp_path):
     for name in network:
         assert got["summary"]["vantage_points"][name]["offset_ms"] == \
             want["summary"]["vantage_points"][name]["offset_ms"]
+
+
+class _RecordingPlane:
+    """Stands in for handovers/dataplane.py's DataPlane (written in
+    parallel): records how the merge drives it."""
+    SETTLE_SECONDS = 0.5
+
+    def __init__(self, roles):
+        self.roles = roles
+        self.seen = []
+        self.asked = []            # (record end, datagrams seen by then)
+        self.forgot = []
+
+    def observe(self, seen):
+        self.seen.append(seen)
+
+    def forget_before(self, t):
+        self.forgot.append(t)
+
+    def data(self, record):
+        self.asked.append((record.end, len(self.seen)))
+        return {"down": None, "up": None, "flows": len(self.seen)}
+
+    def summary(self):
+        return {"asked": len(self.asked)}
+
+
+def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
+    from fmipdissect import analysis
+    planes = []
+
+    def plane(roles):
+        planes.append(_RecordingPlane(roles))
+        return planes[-1]
+    monkeypatch.setattr(analysis, "_data_plane", lambda: plane)
+    merged = analysis.MergedHandovers(list(network.values()), list(network))
+    records = []
+    merged.run(records.append)
+    dp = planes[0]
+    assert dp.roles == {"mn": "mn", "par": "par", "nar": "nar", "cn": "cn"}
+    # every merged datagram but the FMIPv4 ones, once, in time order
+    assert dp.seen and all(s.datagram is None for s in dp.seen)
+    times = [s.first.time for s in dp.seen]
+    assert times == sorted(times)
+    assert all(s.seq is not None for s in dp.seen)       # the test flow
+    # a record's data is asked for once the stream is past its settling:
+    # all the traffic up to then observed, none after it yet
+    assert len(dp.asked) == len(records) == 2
+    for end, count in dp.asked:
+        assert dp.seen[count - 1].first.time > end
+        if count < len(dp.seen):
+            assert dp.seen[count].first.time > end + dp.SETTLE_SECONDS
+    assert [r.data["flows"] for r in records] == sorted(
+        r.data["flows"] for r in records)
+    assert merged.summary_data() == {"asked": 2}
