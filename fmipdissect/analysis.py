@@ -119,12 +119,16 @@ class MergedHandovers:
         return self.lint.stats
 
     def prepare(self) -> None:
-        """Pass 1: the clocks, the roles and the addresses worth keeping."""
+        """Passes 0 and 1: the addresses worth keeping, the clocks (pass 1
+        only when one is not set by hand, or to find roles for a single
+        capture) and the roles."""
         from .correlate.clocks import Clock
         from .correlate.merge import FirstPass
         first = FirstPass(self.paths, self.names, self.config.lla_length)
         if len(self.manual) < len(self.names) - 1 or len(self.names) == 1:
             first.run()
+        else:
+            first.learn_addresses()
         clocks = first.estimator.solve()
         for i, name in enumerate(self.names):
             if name in self.manual:

@@ -327,3 +327,22 @@ def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
     assert [r.data["flows"] for r in records] == sorted(
         r.data["flows"] for r in records)
     assert merged.summary_data() == {"asked": 2}
+
+
+def test_every_clock_by_hand_still_keeps_the_traffic(network, monkeypatch):
+    from fmipdissect import analysis
+    planes = []
+
+    def plane(roles):
+        planes.append(_RecordingPlane(roles))
+        return planes[-1]
+    monkeypatch.setattr(analysis, "_data_plane", lambda: plane)
+    manual = {name: offset for name, offset in OFFSETS.items()}
+    merged = analysis.MergedHandovers(list(network.values()), list(network),
+                                      manual=manual)
+    records = []
+    merged.run(records.append)
+    assert len(records) == 2
+    assert len(planes[0].seen) > 100
+    assert [v["offset_ms"] for v in merged.vantage_points().values()] == \
+        [0.0, 700.0, -1300.0, 1900.0]
