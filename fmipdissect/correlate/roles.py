@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections import Counter
 
 from ..decode.decoder import decode_datagram
+from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_UDP
+from ..wire.ipv4 import inet_ntoa
 from ..wire import testflow
 from .state import FORWARDED, classify_fbu
 
@@ -42,6 +45,20 @@ def sender(msg, dgram):
     return _SENDERS.get(msg.key)
 
 
+def registration_addresses(dgram) -> list:
+    """The two ends of a Mobile IP registration on port 434 and the
+    addresses its Home Address, Home Agent and Care-of Address fields name
+    (P.REGISTRATION_LAYOUTS); the two ends of any other datagram."""
+    found = [dgram.src, dgram.dst]
+    payload = dgram.payload
+    layout = P.REGISTRATION_LAYOUTS.get(payload[0]) if payload else None
+    for field in layout.fields if layout is not None else ():
+        end = field.offset + field.size
+        if field.kind == "ipv4" and len(payload) >= end:
+            found.append(inet_ntoa(payload[field.offset:end]))
+    return found
+
+
 class Roles:
     def __init__(self, names, lla_length: int):
         self.names = list(names)
@@ -52,10 +69,14 @@ class Roles:
     def learn(self, dgram):
         """An FMIPv4 candidate as soon as it is read: its addresses join
         the set (the reader keeps their traffic from then on); the
-        decoded message or None."""
+        decoded message or None.  Another Mobile IP message on port 434
+        (a Registration, RFC 5944 3.3, 3.4: the re-registration of an MN
+        without fast handovers) names its two ends."""
         msg = decode_datagram(dgram, self.lla_length)
         if msg is not None:
             self._addresses(msg, dgram)
+        elif dgram.proto == IPPROTO_UDP:
+            self._add(registration_addresses(dgram))
         return msg
 
     def sighted(self, item, seen) -> None:
@@ -76,6 +97,9 @@ class Roles:
     def _addresses(self, msg, dgram) -> None:
         found = [dgram.src, dgram.dst, msg.homeaddr, msg.coa]
         found += [e.addr for e in msg.elements if e.kind == "ipv4addr"]
+        self._add(found)
+
+    def _add(self, found) -> None:
         for addr in found:
             if addr:
                 number = _number(addr)

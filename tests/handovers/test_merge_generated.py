@@ -85,3 +85,23 @@ def test_sightings_and_processing_times(generated):
         for key, value in want["processing_ms"].items():
             assert record["processing_ms"][key] == pytest.approx(
                 value, abs=1e-3), key
+
+
+def test_baseline_offsets_from_the_registration_and_the_flow(tmp_path):
+    """Without fast handovers the MN re-registers (Mobile IPv4): its
+    addresses come from the Registration, its traffic gives the clocks."""
+    run = _run("gen", "baseline", "--vantage", ",".join(NODES), "-o",
+               str(tmp_path), "--handovers", "2", "--clock-offset",
+               "par=+300ms", "--clock-offset", "cn=-1s", "--clock-offset",
+               "nar=+1.8s")
+    assert run.returncode == 0, run.stderr
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    merged = _run("handovers", "--merge", "--format", "json",
+                  *(str(tmp_path / f"{n}.pcap") for n in NODES))
+    assert merged.returncode == 0, merged.stderr
+    got = json.loads(merged.stdout)["summary"]["vantage_points"]
+    for name, want in truth["vantage_points"].items():
+        v = got[name]
+        assert v["pairs"] > 0 or name == NODES[0], name
+        error = abs(v["offset_ms"] - want["offset_ms"])
+        assert error <= min(1.0, v["uncertainty_ms"] + 1e-3), (name, v)
