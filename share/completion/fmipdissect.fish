@@ -104,6 +104,8 @@ complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l keys -r -d
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l lla-length -r -d 'link-layer address length in octets (default 6, decision D3)'
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l time -x -a 'utc local' -d 'the table\'s dates and times in UTC (default) or in this machine\'s local time z'
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l no-progress -d 'no progress line on standard error (shown on a terminal for large captures and s'
+complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l merge -d 'the captures are vantage points of one network (MN, PAR, NAR, CN...), given as ['
+complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l clock -r -d 'with --merge: NAME\'s clock offset to the first capture by hand, e.g. mn=+12.5ms'
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -s i -l interface -r -d 'capture on IFACE with dumpcap instead of reading files'
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l duration -r -d 'with -i: stop after S seconds (default: Ctrl-C)'
 complete -c fmipdissect -n '__fish_seen_subcommand_from handovers' -l save -r -d 'with -i: also keep the capture in FILE (pcapng)'
