@@ -19,7 +19,8 @@ from collections import deque
 from ..correlate.registrations import Registrations
 from ..spec import protocol as P
 from .builder import HandoverBuilder
-from .records import CODE_KEYS, LATENCY_KEYS, PROCESSING, PROCESSING_KEYS, HandoverRecord
+from .records import (CODE_KEYS, LATENCY_KEYS, PROCESSING, PROCESSING_KEYS,
+                      HandoverRecord, Step)
 
 _NAMES = {m.key: m.abbrev for m in P.MESSAGES}
 KEEP_SEEN = 50_000        # datagrams whose sightings wait for their message
@@ -28,6 +29,15 @@ KEEP_SEEN = 50_000        # datagrams whose sightings wait for their message
 
 def _ms(seconds):
     return round(seconds * 1000.0, 3)
+
+
+def _step(name, code, seen) -> Step:
+    """A registration as the HTML report draws a message (its key is its
+    name: no FMIPv4 message has it)."""
+    first = seen.first
+    return Step(first.frame, first.time, name, name, code, seen.src,
+                seen.dst, seen=[(o.vantage, o.frame, o.time)
+                                for o in seen.observations])
 
 
 class MergedBuilder(HandoverBuilder):
@@ -141,7 +151,9 @@ class MergedBuilder(HandoverBuilder):
             last_frame=frames[-1], frames=frames, start=start, end=end,
             latency_ms=latency, codes=dict.fromkeys(CODE_KEYS),
             findings={"errors": 0, "warnings": 0, "infos": 0},
-            messages=len(messages), notes=notes, steps=[])
+            messages=len(messages), notes=notes,
+            steps=[_step(name, code, s) for name, code, s in messages]
+            if self.diagrams else [])
         saw = {o.vantage for _, _, s in messages for o in s.observations}
         record.vantage_points = [v for v in self.vantages if v in saw]
         record.observed = [self._message(record, name, code, s)
