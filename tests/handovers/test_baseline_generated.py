@@ -136,3 +136,29 @@ def test_text_and_csv_count_the_baseline(generated):
         if row["mode"] == "baseline":
             assert row["messages"] == "2"
             assert row["latency_total_ms"] and not row["latency_fbu_fback_ms"]
+
+
+def _data_plane() -> bool:
+    try:
+        import fmipdissect.handovers.dataplane  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _data_plane(), reason="no data plane in this tree")
+def test_baseline_interruption_and_losses_are_truths(generated):
+    """The data plane reads a baseline record's traffic as any record's:
+    the interruption (within 1 ms) and the packets lost and buffered each
+    way are truth.json's (no loss on the links: what is lost is what
+    arrived before the Reply)."""
+    truth, got, _ = generated
+    for record, want in _baselines(truth, got):
+        for direction in ("down", "up"):
+            found, expected = record["data"][direction], \
+                want["data"][direction]
+            assert abs(found["interruption_ms"]
+                       - expected["interruption_ms"]) <= 1.0, direction
+            assert (found["lost"], found["buffered"]) == \
+                (expected["lost"], expected["buffered"]), direction
+        assert record["data"]["down"]["lost"] > 0
