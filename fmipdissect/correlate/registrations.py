@@ -105,10 +105,11 @@ class Registrations:
 
     def seen(self, seen) -> None:
         fields = registration(seen.datagram)
-        now = seen.first.time
-        for move in [m for m in self.moves.values()
-                     if now - m.start > K.EXPIRY_SECONDS]:
-            self._close(move)          # no Reply: incomplete
+        if self.moves:
+            now = seen.first.time
+            for move in [m for m in self.moves.values()
+                         if now - m.start > K.EXPIRY_SECONDS]:
+                self._close(move)          # no Reply: incomplete
         if fields is None:
             return
         if fields["type"] == REQUEST:

@@ -167,3 +167,16 @@ def test_one_capture_without_merge_has_no_baseline_record(tmp_path):
     path = write(tmp_path / "c.pcap", exchange(T0 + 1, POOL % 0, 1))
     assert fmipdissect.handovers(str(path)) == []
     assert len(merged(path)) == 1
+
+
+def test_a_cut_registration_is_no_move(tmp_path):
+    """A Request cut before its Identification ends, and a Mobile IP
+    message of another type on port 434: no record, no error."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.packet import Raw
+    t, whole = request(T0 + 1, POOL % 0, 1)
+    cut = Ether() / IP(bytes(whole[IP])[:20 + 8 + 20])
+    other = Ether() / IP(src=POOL % 0, dst=HA) / UDP(sport=434, dport=434) \
+        / Raw(bytes([2]) + bytes(27))
+    assert merged(write(tmp_path / "c.pcap",
+                        [(t, cut), (t + 1, other)])) == []
