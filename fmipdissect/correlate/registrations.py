@@ -17,11 +17,14 @@ handover of mode "baseline" when it moves the MN:
   zero, RFC 5944 3.3, or the home address as Care-of Address) brings the MN
   home and is no move;
 - a Request while an FMIPv4 handover of the same PCoA is under way (from
-  its first message to its FBAck) is that
-  handover's registration with its home agent (RFC 4988 4.1 takes the
-  registration off the critical path, it does not remove it), and an
-  FMIPv4 handover that opens while a move awaits its Reply takes it over:
-  neither makes a record of its own.
+  its first message to its FBAck) is that handover's registration with
+  its home agent (RFC 4988 4.1 takes the registration off the critical
+  path, it does not remove it), and so is a Request from the NCoA of an
+  FMIPv4 handover within the fast binding's longest Lifetime (10 s, RFC
+  4988 5.1) of its last message, whatever its Home Address (with a
+  co-located care-of address the FBU's Home Address is the PCoA, not the
+  MN's home address, RFC 4988 5.1); an FMIPv4 handover that opens while a
+  move awaits its Reply takes it over: none makes a record of its own.
 
 The Reply with the Request's Identification (RFC 5944 3.4) decides the
 move; one that never comes leaves it incomplete after the checker's expiry
@@ -100,6 +103,7 @@ class Registrations:
         self.coa: dict = {}           # home address -> care-of address
         self.fmip: dict = {}          # PCoA -> open FMIPv4 handovers
         self.moves: dict = {}         # home address -> Move awaiting a Reply
+        self.landing: dict = {}       # NCoA of an FMIPv4 handover -> until
         self.asked: OrderedDict = OrderedDict()  # (home, ident) -> (coa, Move)
         self._seq = count(-1, -1)     # (the correlator's are positive)
 
@@ -129,10 +133,19 @@ class Registrations:
             self._close(pending)              # a new Request: no Reply
         move = None
         if not home_again and coa != self.coa.get(home, home) and \
-                not self.fmip.get(home):
+                not self.fmip.get(home) and not self._landed(coa, seen):
             move = self.moves[home] = Move(next(self._seq), seen, fields)
             self.opened(move)
         self._ask(home, fields["ident"], None if home_again else coa, move)
+
+    def _landed(self, coa, seen) -> bool:
+        """The care-of address is where an FMIPv4 handover took its MN,
+        within that fast binding's longest Lifetime."""
+        now = seen.first.time
+        for address in [a for a, until in self.landing.items()
+                        if until < now]:
+            del self.landing[address]
+        return coa in self.landing
 
     def _ask(self, home, ident, coa, move) -> None:
         self.asked[(home, ident)] = (coa, move)
@@ -165,6 +178,11 @@ class Registrations:
         move = self.moves.get(pcoa)
         if move is not None:
             self._close(move, dropped=True)
+
+    def fmip_ncoa(self, ncoa, time) -> None:
+        """An FMIPv4 handover names the NCoA it takes its MN to; its last
+        message so far is at `time`."""
+        self.landing[ncoa] = time + P.LIFETIME_MAX
 
     def fmip_closed(self, pcoa, there) -> None:
         """The FMIPv4 handover of pcoa is decided (its FBAck) or over; it

@@ -95,6 +95,8 @@ class MergedBuilder(HandoverBuilder):
         if state is None:
             state = self._fmip[ho.seq] = [ho.pcoa, False]
             self.registrations.fmip_opened(ho.pcoa)
+        if ho.ncoa is not None:
+            self.registrations.fmip_ncoa(ho.ncoa, ho.end)
         if not state[1] and ho.fback is not None:
             state[1] = True
             self.registrations.fmip_closed(state[0], ho.ncoa or ho.nar)

@@ -21,17 +21,17 @@ POOL = "198.18.2.1%02d"     # co-located care-of addresses .100, .101, ...
 P0 = base_params()
 
 
-def request(t, coa, ident, lifetime=10, src=None):
+def request(t, coa, ident, lifetime=10, src=None, home=HOME, agent=HA):
     """(t, frame) of a Registration Request sent from src (default: the
-    care-of address, co-located) to PAR as home agent."""
-    return t, Ether() / registration(P0, src or coa, HA, MobileIPRRQ(
-        flags=0x02, lifetime=lifetime, homeaddr=HOME, haaddr=HA, coaddr=coa,
-        id=ident))
+    care-of address, co-located) to the home agent (PAR)."""
+    return t, Ether() / registration(P0, src or coa, agent, MobileIPRRQ(
+        flags=0x02, lifetime=lifetime, homeaddr=home, haaddr=agent,
+        coaddr=coa, id=ident))
 
 
-def reply(t, ident, to, code=0, lifetime=10):
-    return t, Ether() / registration(P0, HA, to, MobileIPRRP(
-        code=code, lifetime=lifetime, homeaddr=HOME, haaddr=HA, id=ident))
+def reply(t, ident, to, code=0, lifetime=10, home=HOME, agent=HA):
+    return t, Ether() / registration(P0, agent, to, MobileIPRRP(
+        code=code, lifetime=lifetime, homeaddr=home, haaddr=agent, id=ident))
 
 
 def exchange(t, coa, ident, code=0, lifetime=10, src=None):
@@ -180,3 +180,23 @@ def test_a_cut_registration_is_no_move(tmp_path):
         / Raw(bytes([2]) + bytes(27))
     assert merged(write(tmp_path / "c.pcap",
                         [(t, cut), (t + 1, other)])) == []
+
+
+def test_registration_from_a_fast_handovers_ncoa_is_no_move(tmp_path):
+    """With a co-located care-of address the FBU's Home Address is the
+    PCoA, and the MN registers its NCoA under its own home address: within
+    the fast binding's longest Lifetime (10 s, RFC 4988 5.1) that is the
+    FMIPv4 handover's registration; long after, a move of its own."""
+    folder = tmp_path / "ncoa.pcap"
+    run = subprocess.run([sys.executable, "-m", "fmipdissect", "gen", "ncoa",
+                          "-o", str(folder)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    (fast,) = fmipdissect.handovers(str(folder))
+    home, agent = "192.0.2.77", "192.0.2.1"
+    items = [request(fast.end + 0.5, fast.ncoa, 1, home=home, agent=agent),
+             reply(fast.end + 0.51, 1, fast.ncoa, home=home, agent=agent),
+             request(fast.end + 20, fast.ncoa, 2, home="192.0.2.78",
+                     agent=agent)]
+    got = merged(write(tmp_path / "c.pcap", items, rdpcap(str(folder))))
+    assert [(r["mode"], r["mn"]) for r in got] == [
+        ("predictive", fast.pcoa), ("baseline", "192.0.2.78")]
