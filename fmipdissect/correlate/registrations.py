@@ -66,6 +66,13 @@ def registration(dgram) -> dict | None:
     return out
 
 
+def _remember(table: OrderedDict, key, value) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    if len(table) > K.MAX_ENTRIES:
+        table.popitem(last=False)
+
+
 class Move:
     """One registration that moved an MN: its Request(s) and Reply, as the
     merged stream's SeenDatagrams."""
@@ -100,10 +107,11 @@ class Registrations:
 
     def __init__(self, opened, closed):
         self.opened, self.closed = opened, closed
-        self.coa: dict = {}           # home address -> care-of address
+        # (the tables keep the K.MAX_ENTRIES last used, as the correlator's)
+        self.coa: OrderedDict = OrderedDict()  # home address -> care-of address
         self.fmip: dict = {}          # PCoA -> open FMIPv4 handovers
         self.moves: dict = {}         # home address -> Move awaiting a Reply
-        self.landing: dict = {}       # NCoA of an FMIPv4 handover -> until
+        self.landing: OrderedDict = OrderedDict()  # an FMIPv4 NCoA -> until
         self.asked: OrderedDict = OrderedDict()  # (home, ident) -> (coa, Move)
         self._seq = count(-1, -1)     # (the correlator's are positive)
 
@@ -148,9 +156,7 @@ class Registrations:
         return coa in self.landing
 
     def _ask(self, home, ident, coa, move) -> None:
-        self.asked[(home, ident)] = (coa, move)
-        if len(self.asked) > K.MAX_ENTRIES:
-            self.asked.popitem(last=False)
+        _remember(self.asked, (home, ident), (coa, move))
 
     def _reply(self, seen, fields) -> None:
         home = fields["homeaddr"]
@@ -159,7 +165,7 @@ class Registrations:
             return
         coa, move = entry
         if fields["code"] in P.REGISTRATION_ACCEPTED:
-            self.coa[home] = coa if coa is not None else home
+            _remember(self.coa, home, coa if coa is not None else home)
         if move is not None and self.moves.get(home) is move:
             move.reply, move.code = seen, fields["code"]
             self._close(move)
@@ -182,7 +188,7 @@ class Registrations:
     def fmip_ncoa(self, ncoa, time) -> None:
         """An FMIPv4 handover names the NCoA it takes its MN to; its last
         message so far is at `time`."""
-        self.landing[ncoa] = time + P.LIFETIME_MAX
+        _remember(self.landing, ncoa, time + P.LIFETIME_MAX)
 
     def fmip_closed(self, pcoa, there) -> None:
         """The FMIPv4 handover of pcoa is decided (its FBAck) or over; it
@@ -196,7 +202,7 @@ class Registrations:
         else:
             self.fmip.pop(pcoa, None)
         if there is not None and there != pcoa:
-            self.coa[pcoa] = there
+            _remember(self.coa, pcoa, there)
 
     def finish(self) -> None:
         """At the end of the captures: moves without a Reply are over."""
