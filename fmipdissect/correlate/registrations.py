@@ -108,7 +108,7 @@ class Registrations:
     def __init__(self, opened, closed):
         self.opened, self.closed = opened, closed
         # (the tables keep the K.MAX_ENTRIES last used, as the correlator's)
-        self.coa: OrderedDict = OrderedDict()  # home address -> care-of address
+        self.coa: OrderedDict = OrderedDict()  # home address -> its CoA
         self.fmip: dict = {}          # PCoA -> open FMIPv4 handovers
         self.moves: dict = {}         # home address -> Move awaiting a Reply
         self.landing: OrderedDict = OrderedDict()  # an FMIPv4 NCoA -> until
