@@ -200,3 +200,31 @@ def test_registration_from_a_fast_handovers_ncoa_is_no_move(tmp_path):
     got = merged(write(tmp_path / "c.pcap", items, rdpcap(str(folder))))
     assert [(r["mode"], r["mn"]) for r in got] == [
         ("predictive", fast.pcoa), ("baseline", "192.0.2.78")]
+
+
+def test_the_labs_sequence(tmp_path):
+    """As the lab does: a fast handover, the MN home again with a
+    deregistration, then moves registering NAR's address as a foreign
+    agent's care-of address, each followed by a deregistration: one
+    baseline record per move, none for the deregistrations."""
+    frames, fast = _fast_handover(tmp_path)
+    start = fast["start"]
+    home_again = [exchange(start + k, HOME, 10 + i, lifetime=0, src=HOME)
+                  for i, k in enumerate((0.8, 1.8, 2.8))]
+    moves = [exchange(start + k, NAR, 20 + i, src=HOME)
+             for i, k in enumerate((1.2, 2.2))]
+    items = [x for pair in home_again + moves for x in pair]
+    got = merged(write(tmp_path / "c.pcap", items, frames))
+    assert [(r["mode"], r["nar"]) for r in got] == [
+        ("predictive", NAR), ("baseline", NAR), ("baseline", NAR)]
+    assert [r["start"] for r in got[1:]] == [start + 1.2, start + 2.2]
+
+
+def test_no_deregistration_after_a_fast_handover_no_move_to_nar(tmp_path):
+    """Without the deregistration the MN is still where the FBU took it:
+    registering NAR's address then is no move."""
+    frames, fast = _fast_handover(tmp_path)
+    got = merged(write(tmp_path / "c.pcap",
+                       exchange(fast["start"] + 1.2, NAR, 1, src=HOME),
+                       frames))
+    assert [r["mode"] for r in got] == ["predictive"]
