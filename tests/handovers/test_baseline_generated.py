@@ -162,3 +162,18 @@ def test_baseline_interruption_and_losses_are_truths(generated):
             assert (found["lost"], found["buffered"]) == \
                 (expected["lost"], expected["buffered"]), direction
         assert record["data"]["down"]["lost"] > 0
+
+
+def test_html_report_shows_the_baseline(generated, tmp_path):
+    """The page of a merge with baseline records loads in headless
+    Chromium without console messages and draws their registrations."""
+    import chromium
+    truth, _, paths = generated
+    page = tmp_path / "report.html"
+    run = _run("handovers", "--merge", "--html", str(page), *paths)
+    assert run.returncode == 0, run.stderr
+    dom, console = chromium.dump_dom(page, tmp_path)
+    assert console == []
+    assert dom.count("RegistrationRequest") >= 1
+    assert dom.count(">baseline<") == sum(h["mode"] == "baseline"
+                                          for h in truth["handovers"])
