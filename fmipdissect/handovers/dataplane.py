@@ -24,7 +24,8 @@ from the FBU on; NAR buffers it until the MN attaches when the HI asks.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
+from socket import inet_ntoa
 
 from ..spec import protocol as P
 from .records import percentile
@@ -37,7 +38,7 @@ ROLES = ("mn", "par", "nar", "cn")
 # its last message (the MN attaches to NAR and the buffered traffic is
 # released a layer-2 gap after the FBAck; the binding lasts longer, D20)
 SETTLE_SECONDS = 2.0
-# the same when the caller hands over no FMIPv4 message at all, so that the
+# the same when the caller hands over no Mobile IPv4 message, so that the
 # next handover cannot be told: short enough for handovers 1 s apart (D20)
 BLIND_SETTLE_SECONDS = 0.5
 # traffic before the handover's first message that belongs to it: in a
@@ -90,18 +91,37 @@ def _joined(first, again):
                key=lambda o: o.time), first.datagram)
 
 
-def _fmipv4(datagram) -> bool:
-    """An FMIPv4 message (RFC 4988 5), not another Mobile IPv4 one such
-    as a Registration Request (the reader hands both on as candidates)."""
+_REQUEST = P.REGISTRATION_LAYOUTS[P.REGISTRATION_REQUEST]
+_LIFETIME, _HOME = _REQUEST.field("lifetime"), _REQUEST.field("homeaddr")
+
+
+def _may_begin(seen) -> tuple:
+    """(MN addresses it names, when the handover's traffic begins) for a
+    message a handover may begin with, else None: an FMIPv4 one (RFC 4988
+    5), at its first sighting; or a Registration Request that asks for a
+    binding (a move without a fast handover, decision D25), by its Home
+    Address too, LEAD_SECONDS before it (the MN moved before it
+    registered); not a Reply, not a deregistration (Lifetime zero, RFC 5944
+    3.3), which brings the MN home.  The reader hands on every Mobile IPv4
+    message as a candidate."""
+    datagram, t = seen.datagram, seen.observations[0].time
     payload = getattr(datagram, "payload", None)
-    if not payload:
-        return True               # a caller's stand-in: take its word
+    if not payload:               # a caller's stand-in: take its word
+        return (seen.src, seen.dst), t
+    if datagram.proto == 17 and payload[0] == P.REGISTRATION_REQUEST:
+        at, home = _LIFETIME.offset, _HOME.offset
+        if len(payload) < home + 4 or not int.from_bytes(
+                payload[at:at + 2], "big"):
+            return None
+        return ((seen.src, seen.dst, inet_ntoa(payload[home:home + 4])),
+                t - LEAD_SECONDS)
     if datagram.proto == 17:
-        return P.message_for("mip", payload[0]) is not None
-    return (payload[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY
-            and len(payload) > P.ICMP_SUBTYPE_OFFSET
-            and P.message_for("icmp", payload[P.ICMP_SUBTYPE_OFFSET])
-            is not None)
+        known = P.message_for("mip", payload[0])
+    else:
+        known = (payload[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY
+                 and len(payload) > P.ICMP_SUBTYPE_OFFSET
+                 and P.message_for("icmp", payload[P.ICMP_SUBTYPE_OFFSET]))
+    return ((seen.src, seen.dst), t) if known else None
 
 
 def _number(d):
@@ -328,19 +348,20 @@ class DataPlane:
         self._until: dict = {}           # MN -> (start, end of window)
         self._signalling: dict = {}      # address -> [first sightings of
                                          # FMIPv4 messages from or to it]
-        self._told = False               # any FMIPv4 message observed
+        self._told = False               # any Mobile IPv4 message seen
         self._values = {k: array("d") for k in DIRECTIONS}
         self._totals = {k: dict.fromkeys(TOTAL_KEYS, 0) for k in DIRECTIONS}
 
     def signalling(self, seen) -> None:
         """A Mobile IPv4 message of the merged stream (seen.datagram set),
-        in order with observe(): not traffic, but an FMIPv4 one tells where
-        the next handover of its MN begins (D20)."""
-        if _fmipv4(seen.datagram):
-            self._told = True
-            t = seen.observations[0].time
-            for address in (seen.src, seen.dst):
-                self._signalling.setdefault(address, []).append(t)
+        in order with observe(): not traffic, but one a handover may begin
+        with tells where the next handover of its MN begins (D20)."""
+        self._told = True
+        begins = _may_begin(seen)
+        if begins is not None:
+            addresses, t = begins
+            for address in addresses:
+                insort(self._signalling.setdefault(address, []), t)
 
     def observe(self, seen) -> None:
         """Every datagram that is not a Mobile IPv4 message, in order of
@@ -365,8 +386,8 @@ class DataPlane:
                 del self._signalling[address]
 
     def _next_start(self, addresses, end: float):
-        """The first FMIPv4 message to or from the MN after `end`: the
-        next handover's beginning, where this one's window ends (D20)."""
+        """The first message a handover may begin with, to or from the MN,
+        after `end`: where this handover's window ends (D20)."""
         found = []
         for address in addresses:
             times = self._signalling.get(address, ())

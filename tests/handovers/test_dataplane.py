@@ -345,20 +345,26 @@ def test_tcp_sequence_numbers_are_octets_not_packets():
     assert (up["lost"], up["duplicated"], up["reordered"]) == (0, 0, 0)
 
 
-def test_a_registration_request_does_not_begin_a_handover():
-    """Mobile IPv4 messages other than FMIPv4 ones (a Registration Request,
-    type 1, RFC 5944 3.3) are neither traffic nor a handover's start."""
+def test_which_mobile_ipv4_messages_begin_the_next_handover():
+    """Never traffic; the next handover begins with an FMIPv4 message or a
+    Registration Request asking for a binding (D25: a move without a fast
+    handover), named by its Home Address even when sent from elsewhere;
+    not with a Reply or a deregistration (Lifetime zero, RFC 5944 3.3)."""
     from fmipdissect.records import Datagram
     from fmipdissect.spec import protocol as P
 
-    def mip(kind, t):
-        d = _message(S.MN, S.PAR, t)
-        d.datagram = Datagram(1, t, S.MN, S.PAR, 17, 64, 434, 434,
-                              bytes([kind]) + bytes(23))
+    def mip(kind, lifetime, t):
+        d = _message("198.18.2.100", S.PAR, t)          # from an NCoA
+        d.datagram = Datagram(1, t, d.src, S.PAR, 17, 64, 434, 434,
+                              bytes([kind, 0]) + lifetime.to_bytes(2, "big")
+                              + bytes(map(int, S.MN.split("."))) + bytes(16))
         return d
-    for kind, packets in ((1, 150), (P.FBU.type, 120)):
+    # a Request at 100.9: the move it registers began up to 0.5 s before
+    for kind, lifetime, packets in (
+            (P.REGISTRATION_REQUEST, 0, 150), (P.REGISTRATION_REPLY, 9, 150),
+            (P.REGISTRATION_REQUEST, 9, 80)):
         plane = DataPlane(S.roles())
-        stream = S.scene() + [mip(kind, 100.6)]
+        stream = S.scene() + [mip(kind, lifetime, 100.9)]
         stream.sort(key=lambda d: d.observations[0].time)
         for d in stream:
             plane.observe(d)

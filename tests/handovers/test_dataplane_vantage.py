@@ -72,6 +72,8 @@ SCENES = {
     "jitter": ("predictive,reactive", "--handovers", "4", "--jitter", "3",
                "--loss", "0.02", "--duplicate", "0.05", "--seed", "11",
                "--clock-offset", "nar=+0.9s"),
+    "all": ("all", "--handovers", "6", "--loss", "0.02", "--seed", "9",
+            "--clock-offset", "cn=-0.6s"),
     "mixed": ("predictive,reactive", "--handovers", "4", "--l2-gap", "120",
               "--loss", "0.01", "--seed", "3"),
 }
@@ -83,19 +85,36 @@ def scene(request, tmp_path_factory):
     return request.param, generate(folder, *SCENES[request.param])
 
 
+def _windows_agree(handovers, i) -> bool:
+    """truth.json begins a baseline handover's window 50 ms before the MN
+    leaves (D23); the data plane, knowing only its Registration Request,
+    0.5 s before that (D20): the counts of a baseline handover and of the
+    one before it are of other windows."""
+    return handovers[i]["mode"] != "baseline" and (
+        i + 1 == len(handovers) or handovers[i + 1]["mode"] != "baseline")
+
+
 def test_every_handover_matches_the_truth(scene):
     name, (seen, truth) = scene
     plane, found = analyse(seen, truth)
-    assert len(found) == len(truth["handovers"])
-    for data, handover in zip(found, truth["handovers"]):
+    handovers = truth["handovers"]
+    assert len(found) == len(handovers)
+    for i, (data, handover) in enumerate(zip(found, handovers)):
         for direction in ("down", "up"):
-            assert_matches(data[direction], handover["data"][direction],
-                           (name, handover["index"], direction))
-    summary = plane.summary()
-    for direction in ("down", "up"):
-        for key in ("lost", "tunnelled", "buffered"):
-            assert summary[direction][key] == \
-                truth["summary"]["data"][direction][key]
+            where = (name, handover["index"], direction)
+            if _windows_agree(handovers, i):
+                assert_matches(data[direction], handover["data"][direction],
+                               where)
+            else:
+                for key in TIMES:
+                    assert data[direction][key] == pytest.approx(
+                        handover["data"][direction][key], abs=1e-3), where
+    if all(_windows_agree(handovers, i) for i in range(len(handovers))):
+        summary = plane.summary()
+        for direction in ("down", "up"):
+            for key in ("lost", "tunnelled", "buffered"):
+                assert summary[direction][key] == \
+                    truth["summary"]["data"][direction][key]
 
 
 def test_routers_and_cn_only_agree_on_losses_and_buffering(scene):
@@ -103,7 +122,10 @@ def test_routers_and_cn_only_agree_on_losses_and_buffering(scene):
     outgoing copies are the deliveries) and buffering is read at NAR."""
     name, (seen, truth) = scene
     _, found = analyse(seen, truth, keep=("par", "nar", "cn"))
-    for data, handover in zip(found, truth["handovers"]):
+    handovers = truth["handovers"]
+    for i, (data, handover) in enumerate(zip(found, handovers)):
+        if not _windows_agree(handovers, i):
+            continue
         expected = handover["data"]["down"]
         got = data["down"]
         assert got["buffered"] == expected["buffered"], name

@@ -8,8 +8,10 @@ read with dpkt and kept whole in memory: it recognises a datagram by its
 inner (end-to-end) source, destination, protocol, Identification and
 payload, which no router changes (decision D23: the IP Identification is
 the sender's end to end), and an IP-in-IP frame as its inner datagram with
-the outer addresses as the tunnel.  Records of the handovers come from
-truth.json's messages (first and last first sighting)."""
+the outer addresses as the tunnel, and a Mobile IPv4 message (ICMP, UDP
+port 434) as the records.Datagram the reader would make of it.  Records of
+the handovers come from truth.json's messages (first and last first
+sighting)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,9 @@ from pathlib import Path
 import dpkt
 
 from fmipdissect.correlate.observed import Observation, SeenDatagram
+from fmipdissect.records import Datagram
 from fmipdissect.gen import topology as T
 from fmipdissect.wire import testflow
-
-SIGNALLING = object()    # stands for the records.Datagram of an FMIPv4 one
 
 
 def _ip(raw: bytes):
@@ -65,11 +66,15 @@ def sightings(folder: Path):
         if isinstance(ip.data, dpkt.udp.UDP):
             parsed = testflow.parse(bytes(ip.data.data))
             seq = parsed[:2] if parsed else None
-        signalling = seq is None and (proto == 1 or 434 in (sport, dport))
+        signalling = None
+        if seq is None and (proto == 1 or 434 in (sport, dport)):
+            payload = bytes(ip.data) if proto == 1 else bytes(ip.data.data)
+            signalling = Datagram(obs[0].frame, obs[0].time,
+                                  socket.inet_ntoa(src), socket.inet_ntoa(dst),
+                                  proto, ip.ttl, sport, dport, payload)
         out.append(SeenDatagram(
             socket.inet_ntoa(src), socket.inet_ntoa(dst), proto, ident,
-            sport, dport, seq, ip.len, obs,
-            SIGNALLING if signalling else None))
+            sport, dport, seq, ip.len, obs, signalling))
     out.sort(key=lambda d: d.observations[0].time)
     return out, truth
 
