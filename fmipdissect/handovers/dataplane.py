@@ -44,6 +44,11 @@ BLIND_SETTLE_SECONDS = 0.5
 # traffic before the handover's first message that belongs to it: in a
 # reactive handover the MN leaves the old link before it sends the FBU (D20)
 LEAD_SECONDS = 0.5
+# the same for a move without a fast handover (D25), whose record begins
+# with its registration: the MN found it had moved from an Agent
+# Advertisement, sent at most once a second (RFC 5944 2.3.2), after the
+# layer-2 gap (D20)
+BASELINE_LEAD_SECONDS = 2.0
 # held at NAR for longer than the path's usual delay by more than this:
 # NAR buffered (D21); a router forwarding in user space, or a loaded host,
 # delays a datagram by a few ms now and then, a layer-2 gap by tens
@@ -96,32 +101,29 @@ _LIFETIME, _HOME = _REQUEST.field("lifetime"), _REQUEST.field("homeaddr")
 
 
 def _may_begin(seen) -> tuple:
-    """(MN addresses it names, when the handover's traffic begins) for a
-    message a handover may begin with, else None: an FMIPv4 one (RFC 4988
-    5), at its first sighting; or a Registration Request that asks for a
-    binding (a move without a fast handover, decision D25), by its Home
-    Address too, LEAD_SECONDS before it (the MN moved before it
-    registered); not a Reply, not a deregistration (Lifetime zero, RFC 5944
-    3.3), which brings the MN home.  The reader hands on every Mobile IPv4
-    message as a candidate."""
-    datagram, t = seen.datagram, seen.observations[0].time
+    """(MN addresses it names, a registration?) for a message a handover
+    may begin with, else None: an FMIPv4 one (RFC 4988 5), or a
+    Registration Request that asks for a binding (a move without a fast
+    handover, decision D25), by its Home Address too; not a Reply, not a
+    deregistration (Lifetime zero, RFC 5944 3.3), which brings the MN home.
+    The reader hands on every Mobile IPv4 message as a candidate."""
+    datagram = seen.datagram
     payload = getattr(datagram, "payload", None)
     if not payload:               # a caller's stand-in: take its word
-        return (seen.src, seen.dst), t
+        return (seen.src, seen.dst), False
     if datagram.proto == 17 and payload[0] == P.REGISTRATION_REQUEST:
         at, home = _LIFETIME.offset, _HOME.offset
         if len(payload) < home + 4 or not int.from_bytes(
                 payload[at:at + 2], "big"):
             return None
-        return ((seen.src, seen.dst, inet_ntoa(payload[home:home + 4])),
-                t - LEAD_SECONDS)
+        return (seen.src, seen.dst, inet_ntoa(payload[home:home + 4])), True
     if datagram.proto == 17:
         known = P.message_for("mip", payload[0])
     else:
         known = (payload[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY
                  and len(payload) > P.ICMP_SUBTYPE_OFFSET
                  and P.message_for("icmp", payload[P.ICMP_SUBTYPE_OFFSET]))
-    return ((seen.src, seen.dst), t) if known else None
+    return ((seen.src, seen.dst), False) if known else None
 
 
 def _number(d):
@@ -359,9 +361,10 @@ class DataPlane:
         self._told = True
         begins = _may_begin(seen)
         if begins is not None:
-            addresses, t = begins
+            addresses, registration = begins
+            entry = (seen.observations[0].time, registration)
             for address in addresses:
-                insort(self._signalling.setdefault(address, []), t)
+                insort(self._signalling.setdefault(address, []), entry)
 
     def observe(self, seen) -> None:
         """Every datagram that is not a Mobile IPv4 message, in order of
@@ -380,20 +383,26 @@ class DataPlane:
         if i:
             del self._times[:i]
             del self._seen[:i]
-        for address, times in list(self._signalling.items()):
-            del times[:bisect_left(times, t)]
-            if not times:
+        for address, entries in list(self._signalling.items()):
+            del entries[:bisect_left(entries, (t,))]
+            if not entries:
                 del self._signalling[address]
 
     def _next_start(self, addresses, end: float):
-        """The first message a handover may begin with, to or from the MN,
-        after `end`: where this handover's window ends (D20)."""
+        """Where this handover's window ends (D20): at the first message to
+        or from the MN after `end` that a handover may begin with; before a
+        registration by what the move it registers took, but not before
+        `end` plus BLIND_SETTLE_SECONDS."""
         found = []
         for address in addresses:
-            times = self._signalling.get(address, ())
-            i = bisect_right(times, end)
-            if i < len(times):
-                found.append(times[i])
+            entries = self._signalling.get(address, ())
+            i = bisect_right(entries, (end, True))
+            if i < len(entries):
+                t, registration = entries[i]
+                if registration:
+                    t = max(t - BASELINE_LEAD_SECONDS,
+                            min(t, end + BLIND_SETTLE_SECONDS))
+                found.append(t)
         return min(found) if found else None
 
     def data(self, record) -> dict | None:
@@ -401,7 +410,8 @@ class DataPlane:
         MN was seen in its window (D20)."""
         addresses = {a for a in (record.mn, record.pcoa, record.ncoa,
                                  getattr(record, "home_address", None)) if a}
-        lo = record.start - LEAD_SECONDS
+        lo = record.start - (BASELINE_LEAD_SECONDS
+                             if record.mode == "baseline" else LEAD_SECONDS)
         hi = record.end + (SETTLE_SECONDS if self._told
                            else BLIND_SETTLE_SECONDS)
         following = self._next_start(addresses, record.end)

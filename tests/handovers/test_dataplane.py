@@ -359,12 +359,14 @@ def test_which_mobile_ipv4_messages_begin_the_next_handover():
                               bytes([kind, 0]) + lifetime.to_bytes(2, "big")
                               + bytes(map(int, S.MN.split("."))) + bytes(16))
         return d
-    # a Request at 100.9: the move it registers began up to 0.5 s before
+    # a Request at 100.7, 0.39 s after the handover's end: the window ends
+    # at the Request (the move it registers may have begun up to 2 s
+    # before, but not before the end plus 0.5 s)
     for kind, lifetime, packets in (
             (P.REGISTRATION_REQUEST, 0, 150), (P.REGISTRATION_REPLY, 9, 150),
-            (P.REGISTRATION_REQUEST, 9, 80)):
+            (P.REGISTRATION_REQUEST, 9, 140)):
         plane = DataPlane(S.roles())
-        stream = S.scene() + [mip(kind, lifetime, 100.9)]
+        stream = S.scene() + [mip(kind, lifetime, 100.7)]
         stream.sort(key=lambda d: d.observations[0].time)
         for d in stream:
             plane.observe(d)
