@@ -387,3 +387,14 @@ def test_a_copy_handed_on_as_a_datagram_of_its_own_is_one_datagram():
     down = plane.data(S.Record())["down"]
     assert (down["packets"], down["duplicated"]) == (150, 1)
     assert len(again.observations) == 6          # the input is untouched
+
+
+def test_a_baseline_record_reaches_back_before_its_registration():
+    """D20: a move without a fast handover registers after it: its window
+    holds the 2 s before its Request, a fast handover's only 0.5 s."""
+    for mode, expected in (("predictive", None), ("baseline", 150)):
+        plane = DataPlane(S.roles())
+        for d in S.scene():
+            plane.observe(d)
+        data = plane.data(S.Record(start=101.5, end=101.6, mode=mode))
+        assert (data and data["down"]["packets"]) == expected, mode
