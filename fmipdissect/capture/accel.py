@@ -21,12 +21,19 @@ from .prefilter import UDP_PORTS, WANTED, ICMP_TYPE
 PURE_ENV = "FMIPDISSECT_PURE"
 PURE = os.environ.get(PURE_ENV, "") not in ("", "0")   # the pure path asked for
 
-SKIP = None
+SKIP = TAKE = None
 if not PURE:
     try:
-        from ._skip import skip as SKIP
+        from ._skip import skip as SKIP, take as TAKE
     except ImportError:            # not built: no compiler at install time
-        SKIP = None
+        SKIP = TAKE = None
+
+
+def take():
+    """_skip.take, which also builds the usual candidate of a pcap record
+    (prefilter.plain_datagram) in C, or None: only with SKIP (a test that
+    sets SKIP to None runs the pure walk throughout)."""
+    return TAKE if SKIP is not None else None
 
 _WANTED = bytes(WANTED)
 
