@@ -39,6 +39,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <structmember.h>
 
 enum { L_PCAPNG, L_BIG, L_IFACES, L_TYPE_OFFSET, L_TYPE_VALUE, L_LINK_HEADER,
        L_OTHERS, L_PORT, L_VXLAN, L_ICMP, L_WANTED, L_REJECTED, L_REJECT,
@@ -298,6 +299,66 @@ static PyObject *dotted(const unsigned char *a)
     return PyUnicode_FromStringAndSize(text, p - text);
 }
 
+/* The slots of a record class (plain.Record: its fields are its
+ * __slots__, in the order of its __init__), found once per class. */
+static PyTypeObject *slots_of;
+static PyMemberDef *slots[16];
+static Py_ssize_t slot_count;
+
+static int find_slots(PyTypeObject *cls)
+{
+    PyObject *names = PyObject_GetAttrString((PyObject *)cls, "__slots__");
+    Py_ssize_t i, n;
+    if (names == NULL)
+        return -1;
+    n = PyTuple_Check(names) ? PyTuple_GET_SIZE(names) : -1;
+    if (n < 0 || n > 16) {
+        Py_DECREF(names);
+        PyErr_SetString(PyExc_TypeError, "take: a record with __slots__");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *d = PyDict_GetItemWithError(cls->tp_dict,
+                                              PyTuple_GET_ITEM(names, i));
+        if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+            ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+            Py_DECREF(names);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "take: not a slot");
+            return -1;
+        }
+        slots[i] = ((PyMemberDescrObject *)d)->d_member;
+    }
+    Py_DECREF(names);
+    slot_count = n;
+    Py_INCREF(cls);                   /* kept: the pointer is the cache key */
+    Py_XSETREF(slots_of, cls);
+    return 0;
+}
+
+/* cls(*args), its slots filled straight: what the record's generated
+ * __init__ (plain.py) does, without running it. */
+static PyObject *record(PyObject *cls, PyObject *const *args, Py_ssize_t n)
+{
+    PyTypeObject *type = (PyTypeObject *)cls;
+    PyObject *obj;
+    Py_ssize_t i;
+    if (!PyType_Check(cls))
+        return PyObject_Vectorcall(cls, args, n, NULL);
+    if (slots_of != type && find_slots(type) < 0)
+        return NULL;
+    if (slot_count != n)
+        return PyObject_Vectorcall(cls, args, n, NULL);
+    obj = type->tp_alloc(type, 0);
+    if (obj == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject **at = (PyObject **)((char *)obj + slots[i]->offset);
+        *at = Py_NewRef(args[i]);
+    }
+    return obj;
+}
+
 /* plain_datagram() of prefilter.py for the pcap record at pos, reached
  * through the branches of PcapRecords._fast that lead to it: the Datagram
  * (a new reference), Py_None when the Python loop must look (anything
@@ -359,8 +420,7 @@ static PyObject *plain(const Layout *L, const unsigned char *buf,
     for (i = 0; i < 12 && args[i] != NULL; i++)
         ;
     if (i == 12)
-        dgram = PyObject_Vectorcall(PyTuple_GET_ITEM(make, 0), args, 12,
-                                    NULL);
+        dgram = record(PyTuple_GET_ITEM(make, 0), args, 12);
     for (i = 0; i < 12; i++)
         Py_XDECREF(args[i]);
     *next = nxt;

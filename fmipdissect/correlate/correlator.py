@@ -143,7 +143,9 @@ class Correlator:
         """Place one message; its Observation, or None when its fixed
         header is cut (nothing reliable to match on)."""
         now = dgram.time
-        self.tick(now)
+        due = self._next_sweep
+        if due is None or now >= due or now < due - _CLOCK_BACK:
+            self.tick(now)          # (tick's test, inline: every message)
         if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
             return None
         obs = self._handlers[msg.key](msg, dgram, now)
@@ -180,8 +182,7 @@ class Correlator:
             self._rtsolpr_gone(key, rt, _AFTER_EXPIRY)
         for _, node in pop_expired(self.nodes, horizon, now, future):
             self._node_gone(node, _AFTER_EXPIRY)
-        for _ in pop_expired(self.router_pairs, horizon, now, future):
-            pass
+        pop_expired(self.router_pairs, horizon, now, future)
         self.awaited.expire(horizon, now, future)
 
     def _capped(self, what) -> None:
