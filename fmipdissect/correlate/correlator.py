@@ -372,7 +372,10 @@ class Correlator:
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
             return obs
-        matched = [f for f in node.fbus if f.ident == msg.ident]
+        ident, matched = msg.ident, []
+        for f in node.fbus:
+            if f.ident == ident:
+                matched.append(f)
         if not matched:
             self._unmatched(_FBU_PAIR, obs, node.fbus[-1])
         else:

@@ -77,10 +77,19 @@ _SPI_RESERVED_MAX = P.SPI_RESERVED_MAX
 _PREFIX_MAX = P.IPV4_PREFIX_MAX
 
 
+# message key -> {code: requirements}, the code-independent ones under
+# None: one lookup by code per message, no key tuple to build and hash
+_REQUIRED_BY_CODE: dict[str, dict] = {}
+for (_key, _code), _reqs in _REQUIRED.items():
+    _REQUIRED_BY_CODE.setdefault(_key, {})[_code] = _reqs
+_NO_REQUIREMENTS: dict = {}
+
+
 def _missing_options(msg, spec, out):
-    reqs = _REQUIRED.get((spec.key, msg.code))
+    by_code = _REQUIRED_BY_CODE.get(spec.key, _NO_REQUIREMENTS)
+    reqs = by_code.get(msg.code)
     if reqs is None:
-        reqs = _REQUIRED.get((spec.key, None))
+        reqs = by_code.get(None)
         if reqs is None:
             return
     # decision D12: only an option with a named Option-Code satisfies it.
@@ -311,7 +320,7 @@ _CHECKS = {
 }
 
 
-_SPECS = {m.key: m for m in P.MESSAGES}
+_SPECS = {m.key: (m, _CHECKS[m.key]) for m in P.MESSAGES}
 
 
 def check_message(msg, datagram, keys=None):
@@ -325,7 +334,7 @@ def check_message(msg, datagram, keys=None):
     out = []
     problems = msg.problems
     stopped = False
-    spec = _SPECS[msg.key]
+    spec, check = _SPECS[msg.key]
     if datagram.ttl == 0 and spec.transport == "icmp":
         # RFC 4988 5.3-5.6: "Time-to-Live: At least 1"
         out.append((R.ICMP_TTL_ZERO, say(R.ICMP_TTL_ZERO,
@@ -337,5 +346,5 @@ def check_message(msg, datagram, keys=None):
                 stopped = True
         if len(msg.raw) < spec.header_len:
             return out   # the fixed header itself is cut: nothing to read
-    _CHECKS[msg.key](msg, spec, stopped, keys, out)
+    check(msg, spec, stopped, keys, out)
     return out
