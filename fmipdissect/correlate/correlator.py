@@ -86,6 +86,13 @@ _PRRTADV_SCOPE = key_function(_RTSOLPR_PAIR.response_scope)
 _HI_DISTINCT = _HI_PAIR.distinct_by
 
 
+def _handler(message, key):
+    """What handles `key` for the subscriber of the bound method message:
+    its message_handlers entry for the key, else message itself."""
+    own = getattr(message.__self__, "message_handlers", None) or {}
+    return own.get(key, message)
+
+
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
@@ -104,9 +111,10 @@ class Correlator:
         subs = tuple(subscribers)
         on = {e: handlers(subs, e) for e in EVENTS}
         # message handlers by message key (a subscriber may name the keys
-        # it wants in message_keys)
+        # it wants in message_keys, and a handler per key in
+        # message_handlers)
         self._on_message = {
-            m.key: tuple(f for f in on["message"]
+            m.key: tuple(_handler(f, m.key) for f in on["message"]
                          if m.key in (getattr(f.__self__, "message_keys", None)
                                       or (m.key,)))
             for m in P.MESSAGES}

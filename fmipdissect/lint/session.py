@@ -65,13 +65,13 @@ class SessionRules(Subscriber):
     def __init__(self, out):
         self.out = out
         self.at = None
-        self._message = {"fbu": self._fbu, "hi": self._hi,
-                         "hack": self._hack}
+        self.message_handlers = {"fbu": self._fbu, "hi": self._hi,
+                                 "hack": self._hack}
 
     # --- events ----------------------------------------------------------
 
     def message(self, obs) -> None:
-        self._message[obs.msg.key](obs)
+        self.message_handlers[obs.msg.key](obs)
 
     def orphan(self, pair, obs) -> None:
         msg, dgram = obs.msg, obs.dgram
