@@ -281,11 +281,24 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(nn)", pos, records);
 }
 
-/* A dotted quad, as socket.inet_ntoa writes it. */
+/* A dotted quad, as socket.inet_ntoa writes it (a new reference).  The
+ * texts of recently seen addresses are kept (a direct-mapped table): a
+ * capture's FMIPv4 messages come from few addresses, and the same str
+ * object again also keeps its hash for the dict look-ups downstream. */
+#define NAMES 1024
+static PyObject *names[NAMES];
+static uint32_t named[NAMES];
+
 static PyObject *dotted(const unsigned char *a)
 {
     char text[16], *p = text;
+    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                    (uint32_t)a[2] << 8 | a[3];
+    unsigned slot = (unsigned)((addr * 2654435761u) >> 22) % NAMES;
+    PyObject *name;
     int i;
+    if (names[slot] != NULL && named[slot] == addr)
+        return Py_NewRef(names[slot]);
     for (i = 0; i < 4; i++) {
         unsigned v = a[i];
         if (v >= 100)
@@ -296,7 +309,12 @@ static PyObject *dotted(const unsigned char *a)
         if (i < 3)
             *p++ = '.';
     }
-    return PyUnicode_FromStringAndSize(text, p - text);
+    name = PyUnicode_FromStringAndSize(text, p - text);
+    if (name != NULL) {
+        Py_XSETREF(names[slot], Py_NewRef(name));
+        named[slot] = addr;
+    }
+    return name;
 }
 
 /* The slots of a record class (plain.Record: its fields are its
