@@ -452,7 +452,7 @@ def memory_step(packets: int, runs: int, quick: bool) -> dict:
     path = sub / f"bg-{packets // 1_000_000}m.pcap"
     start = time.perf_counter()
     generate(path, ["--packets", str(packets), "--background", "0.99",
-                    "--seed", str(SEED)])
+                    "--seed", str(SEED), "--force"])     # (over 1 GiB)
     gen_seconds = time.perf_counter() - start
     size = path.stat().st_size
     with tempfile.TemporaryDirectory(prefix="fmip-bench-") as tmp:
