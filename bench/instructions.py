@@ -40,7 +40,7 @@ from pathlib import Path
 import compare_commits
 import run as bench
 
-DEFAULT_BASE = "46225f2"
+DEFAULT_BASE = compare_commits.DEFAULT_BASE
 DEFAULT_MESSAGES = 20_000
 SAMPLE = bench.REPO / "samples" / "predictive.pcap"
 SAMPLE_MESSAGES = 7

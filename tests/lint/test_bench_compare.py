@@ -4,9 +4,12 @@ are not checked here (they belong to the benchmark, docs/performance.md)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "compare_commits.py"
@@ -40,3 +43,26 @@ def test_unknown_capture_is_a_usage_error():
     assert done.returncode == 2
     assert "neither a file nor one of" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+INSTRUCTIONS = ROOT / "bench" / "instructions.py"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None,
+                    reason="valgrind not installed (perf stat may be)")
+def test_instructions_per_message_against_head(tmp_path):
+    """bench/instructions.py counts a base commit and the tree and prints
+    both per message and at start-up; its worktree is gone afterwards."""
+    before = _worktrees()
+    done = subprocess.run(
+        [sys.executable, str(INSTRUCTIONS), "--base", "HEAD",
+         "--messages", "40"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0] + " " + line.split()[1]: line.split()[2:]
+            for line in done.stdout.splitlines()
+            if line.strip().startswith(("per message", "start-up"))}
+    assert set(rows) == {"per message", "start-up (sample)"}, done.stdout
+    base, tree = (float(v.replace(",", "")) for v in rows["per message"][:2])
+    assert base > 1000 and tree > 1000        # instructions, not seconds
+    assert "counted with valgrind" in done.stdout
+    assert _worktrees() == before
