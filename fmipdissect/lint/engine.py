@@ -30,7 +30,7 @@ from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..errors import InputError
 from ..plain import Record
-from ..records import Clock, Datagram, Finding
+from ..records import CaptureNote, Clock, Datagram, Finding
 from .checks import check_message
 from ..spec import rules as R
 from ..spec.numbers import IPPROTO_ICMP
@@ -228,7 +228,8 @@ class CaptureLint:
                 if not tick & 0xFF:
                     progress(reader.bytes_read, reader.size, reader.frames)
             kind = item.__class__
-            if kind is Datagram:
+            if kind is Datagram or kind is not Clock and kind is not \
+                    CaptureNote:
                 # (on other ports than 434 only an awaited FBAck, D16)
                 msg = awaited(item, lla_length)
                 f = self._other_icmp(item, make) if msg is None else None
