@@ -15,9 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "compare_commits.py"
 
 
-def _worktrees() -> str:
-    return subprocess.run(["git", "-C", str(ROOT), "worktree", "list"],
-                          capture_output=True, text=True, check=True).stdout
+def _worktrees() -> set:
+    """The worktrees' folders (not their commits: other worktrees of the
+    repository may commit meanwhile)."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "worktree", "list",
+                             "--porcelain"], capture_output=True, text=True,
+                            check=True).stdout
+    return {line.split(" ", 1)[1] for line in listed.splitlines()
+            if line.startswith("worktree ")}
 
 
 def test_compare_with_head_on_a_sample():
