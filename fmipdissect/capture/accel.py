@@ -24,16 +24,27 @@ PURE = os.environ.get(PURE_ENV, "") not in ("", "0")   # the pure path asked for
 SKIP = TAKE = None
 if not PURE:
     try:
-        from ._skip import skip as SKIP, take as TAKE
+        from . import _skip
     except ImportError:            # not built: no compiler at install time
-        SKIP = TAKE = None
+        _skip = None
+    if _skip is not None:
+        SKIP = _skip.skip
+        TAKE = getattr(_skip, "take", None)   # (an older build: skip only)
+
+
+def _skip_only(buf, pos: int, avail: int, shape, frames: int, make):
+    """take() of an accelerator built before it had one: skip alone."""
+    pos, skipped = SKIP(buf, pos, avail, shape)
+    return pos, frames + skipped, None
 
 
 def take():
     """_skip.take, which also builds the usual candidate of a pcap record
     (prefilter.plain_datagram) in C, or None: only with SKIP (a test that
     sets SKIP to None runs the pure walk throughout)."""
-    return TAKE if SKIP is not None else None
+    if SKIP is None:
+        return None
+    return TAKE if TAKE is not None else _skip_only
 
 _WANTED = bytes(WANTED)
 

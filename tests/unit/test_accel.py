@@ -212,3 +212,16 @@ def test_inet_ntoa_is_the_socket_module_s():
         assert ipv4.inet_ntoa(bytearray(packed)) == socket.inet_ntoa(packed)
     with pytest.raises(ValueError):
         ipv4.inet_ntoa(b"\x01\x02\x03")
+
+
+@needs_c
+def test_an_accelerator_without_take_still_steps_over(tmp_path, monkeypatch):
+    """An _skip built before take(): skip alone, the same records."""
+    path = tmp_path / "bg.pcap"
+    generate_file(GenOptions(scenario="predictive", packets=1500,
+                             background=0.9, seed=8), path)
+    with_take = _records(str(path), monkeypatch, accel.SKIP)
+    monkeypatch.setattr(accel, "TAKE", None)
+    assert accel.take() is accel._skip_only
+    assert _records(str(path), monkeypatch, accel.SKIP) == with_take
+    assert _records(str(path), monkeypatch, None) == with_take
