@@ -184,27 +184,28 @@ def _filler(unpacker: struct.Struct, plan):
     return env["fill"]
 
 
-def _builder(unpacker: struct.Struct, plan):
-    """build(key, raw) -> the Message of a message whose fixed header is
-    all there: like Message(key, raw) then fill (_filler), as straight-line
-    code that sets each slot once (the fields of the header from one
-    unpack, the others to their defaults) without calling Message's
-    __init__: one function call per message instead of two, and no slot
-    written twice.  Generated from the plan and Message's own field list
-    and defaults (plain.Record)."""
-    cached = ("build", unpacker.format, plan)
+def _builder(unpacker: struct.Struct, plan, record=Message,
+             fields=("key", "raw"), at="0"):
+    """build(<fields>, raw) -> the record (a Message; an Element of a fixed
+    option) whose fixed part is all there: like record(<fields>) then fill
+    (_filler), as straight-line code that sets each slot once (the given
+    fields, the fixed part from one unpack at `at`, the others to their
+    defaults) without calling the record's __init__: one function call
+    instead of two, and no slot written twice.  Generated from the plan
+    and the record's own field list and defaults (plain.Record)."""
+    cached = ("build", unpacker.format, plan, record, fields, at)
     if cached in _FILLERS:        # RtSolPr, PrRtAdv and HAck share one
         return _FILLERS[cached]
     names = [f"v{i}" for i in range(len(plan))]
-    lines = ["def build(key, raw):",
+    params = fields + (() if "raw" in fields else ("raw",))
+    lines = [f"def build({', '.join(params)}):",
              f"    {', '.join(names)}{',' if len(names) == 1 else ''} "
-             f"= unpack_from(raw, 0)",
-             "    msg = new(Message)",
-             "    msg.key = key",
-             "    msg.raw = raw"]
-    filled = {"key", "raw"}
+             f"= unpack_from(raw, {at})",
+             "    out = new(record)"]
+    lines += [f"    out.{name} = {name}" for name in fields]
+    filled = set(fields)
     env = {"unpack_from": unpacker.unpack_from, "new": object.__new__,
-           "Message": Message}
+           "record": record}
     for name, entries in zip(names, plan):
         for attr, convert, mask in entries:
             if convert is not None:
@@ -214,17 +215,17 @@ def _builder(unpacker: struct.Struct, plan):
                 value = f"{name} & {mask:#x}"
             else:
                 value = name
-            lines.append(f"    msg.{attr} = {value}")
+            lines.append(f"    out.{attr} = {value}")
             filled.add(attr)
-    for attr in Message._fields:
+    for attr in record._fields:
         if attr in filled:
             continue
-        if attr in Message._new_list:
-            lines.append(f"    msg.{attr} = []")
+        if attr in record._new_list:
+            lines.append(f"    out.{attr} = []")
         else:
-            env[f"default_{attr}"] = Message._defaults[attr]
-            lines.append(f"    msg.{attr} = default_{attr}")
-    lines.append("    return msg")
+            env[f"default_{attr}"] = record._defaults[attr]
+            lines.append(f"    out.{attr} = default_{attr}")
+    lines.append("    return out")
     exec("\n".join(lines), env)   # noqa: S102 - code built from protocol.py
     _FILLERS[cached] = env["build"]
     return env["build"]
@@ -233,7 +234,7 @@ def _builder(unpacker: struct.Struct, plan):
 class _OptionLayout:
     """A protocol.Option compiled for decoding (fixed fields only)."""
 
-    __slots__ = ("spec", "key", "fill", "code_offset", "lla_offset",
+    __slots__ = ("spec", "key", "build", "code_offset", "lla_offset",
                  "reserved_rule", "codes", "fixed_len", "fixed_units",
                  "decode")
 
@@ -243,11 +244,15 @@ class _OptionLayout:
         fixed = tuple(f for f in spec.fields if f.kind != "bytes")
         unpacker, plan = _compile(fixed, 0)
         _check_plan(spec.key, plan, Element)
-        self.fill = _filler(unpacker, plan)
         self.code_offset = _named(spec.fields, "code").offset   # Option-Code
         lla = [f for f in spec.fields if f.kind == "bytes"]
         # LLA: the address length is a setting (decision D3), not a constant.
         self.lla_offset = lla[0].offset if lla else None
+        # build(kind, offset, size, data, raw): the Element of a fixed
+        # option (the LLA option's address has no fixed place: _lla_option)
+        self.build = (None if lla else _builder(
+            unpacker, plan, Element, ("kind", "offset", "size", "data"),
+            "offset"))
         rules = [f.reserved_rule for f in fixed if f.reserved_rule]
         self.reserved_rule = rules[0] if rules else None
         self.codes = spec.codes
@@ -358,8 +363,6 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
                   length: int, size: int, lla_length: int = 0,
                   in_extension_area: bool = False) -> None:
     """New IPv4 Address (6.2) or Prefix (6.3) option: 8 fixed octets."""
-    el = _element(layout.key, off, raw[off], length, size)
-    el.data = raw[off + 2:off + size]
     # decision D4: in the FBAck's extension area Length 6 frames the same 8
     # octets; the checker warns about it, so it is not a bad Length here.
     if length != layout.fixed_units and not (
@@ -368,14 +371,18 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
             OPTION_BAD_LENGTH, variant="option", option=layout.spec.name,
             offset=off, length=length, units=layout.fixed_units), off))
     if size >= layout.fixed_len:
-        layout.fill(el, raw, off)
+        # (its Length from the same octet: the Length as sent)
+        el = layout.build(layout.key, off, size, raw[off + 2:off + size],
+                          raw)
         if el.reserved and layout.reserved_rule:
             msg.problems.append(problem(layout.reserved_rule, say(
                 layout.reserved_rule, option=layout.spec.name, offset=off,
                 reserved=f"{el.reserved:#x}"), off))
-    elif size > layout.code_offset:
-        el.code = raw[off + layout.code_offset]
-    el.length = length   # the Length as sent (fill read the same octet)
+    else:
+        el = _element(layout.key, off, raw[off], length, size)
+        el.data = raw[off + 2:off + size]
+        if size > layout.code_offset:
+            el.code = raw[off + layout.code_offset]
     if el.code is not None and el.code not in layout.codes:
         _unknown_code(msg, layout, off, el.code)
     msg.elements.append(el)
