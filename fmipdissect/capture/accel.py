@@ -24,12 +24,14 @@ PURE = os.environ.get(PURE_ENV, "") not in ("", "0")   # the pure path asked for
 SKIP = TAKE = None
 if not PURE:
     try:
-        from . import _skip
+        from ._skip import skip as SKIP
     except ImportError:            # not built: no compiler at install time
-        _skip = None
-    if _skip is not None:
-        SKIP = _skip.skip
-        TAKE = getattr(_skip, "take", None)   # (an older build: skip only)
+        SKIP = None
+if SKIP is not None:
+    try:
+        from ._skip import take as TAKE
+    except ImportError:            # an older build: skip only
+        TAKE = None
 
 
 def _skip_only(buf, pos: int, avail: int, shape, frames: int, make):

@@ -67,7 +67,12 @@ def test_instructions_per_message_against_head(tmp_path):
             for line in done.stdout.splitlines()
             if line.strip().startswith(("per message", "start-up"))}
     assert set(rows) == {"per message", "start-up (sample)"}, done.stdout
-    base, tree = (float(v.replace(",", "")) for v in rows["per message"][:2])
-    assert base > 1000 and tree > 1000        # instructions, not seconds
+    # two counts each (on 40 messages the start-up's own variation may
+    # outweigh them: their size is the benchmark's business)
+    for row in rows.values():
+        float(row[0].replace(",", "")), float(row[1].replace(",", ""))
+    start_base, start_tree = (int(v.replace(",", ""))
+                              for v in rows["start-up (sample)"][:2])
+    assert start_base > 10_000_000 and start_tree > 10_000_000
     assert "counted with valgrind" in done.stdout
     assert _worktrees() == before
