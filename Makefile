@@ -45,8 +45,10 @@ docs: setup
 	$(BIN)/python -m fmipdissect.active.docs docs/active-testing.md
 	COLUMNS=80 $(BIN)/python -m fmipdissect.manual --write share
 
+# BASE: the commit whose machine instructions per FMIPv4 message are
+# printed beside the tree's (bench/instructions.py; default 46225f2)
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BASE),--base $(BASE))
 
 # Hostile captures at 10k, 100k and 1M (time, peak RSS, output size, growth).
 stress: setup

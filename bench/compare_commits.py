@@ -17,8 +17,9 @@ the current folder does not come before PYTHONPATH).  It prints, per
 capture, both wall times, the rate of each and how many times faster the
 working tree is, and whether the findings match.
 
---base: default 2ff2055, the last commit without the C record walk and
-the start-up work.  CAPTURE: names among bg.pcap,
+--base: default 46225f2, the commit the FMIPv4-dense work is measured
+against (bench/instructions.py counts the same two in machine
+instructions).  CAPTURE: names among bg.pcap,
 bg.pcapng, fmip.pcap, bg-frag.pcap (default: fmip.pcap bg.pcap), or the
 path of any capture file.
 """
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import run as bench
 
-DEFAULT_BASE = "2ff2055"
+DEFAULT_BASE = "46225f2"
 DEFAULT_CAPTURES = ("fmip.pcap", "bg.pcap")
 ENTRY = ("import sys; from fmipdissect.cli import lint_main; "
          "sys.argv[0] = 'fmip-lint'; sys.exit(lint_main())")
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
                              "(default: " + " ".join(DEFAULT_CAPTURES) + ")")
     parser.add_argument("--base", default=DEFAULT_BASE,
                         help="the commit to compare with (default: "
-                             f"{DEFAULT_BASE}, before the C record walk)")
+                             f"{DEFAULT_BASE})")
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of each version per capture (best "
                              "reported; default 3)")

@@ -67,6 +67,8 @@ from pathlib import Path
 
 from fmipdissect.capture import accel
 
+import against_cat
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -450,7 +452,7 @@ def memory_step(packets: int, runs: int, quick: bool) -> dict:
     path = sub / f"bg-{packets // 1_000_000}m.pcap"
     start = time.perf_counter()
     generate(path, ["--packets", str(packets), "--background", "0.99",
-                    "--seed", str(SEED)])
+                    "--seed", str(SEED), "--force"])     # (over 1 GiB)
     gen_seconds = time.perf_counter() - start
     size = path.stat().st_size
     with tempfile.TemporaryDirectory(prefix="fmip-bench-") as tmp:
@@ -524,6 +526,12 @@ def main(argv=None) -> int:
     ap.add_argument("--memory-packets", type=int, default=None,
                     help="packets of the memory capture (default "
                     "10,000,000; 1,000,000 with --quick)")
+    ap.add_argument("--base", default=None,
+                    help="the commit whose machine instructions per FMIPv4 "
+                    "message are counted beside the tree's (default "
+                    "46225f2; bench/instructions.py)")
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="do not count machine instructions (valgrind)")
     group.add_argument("--startup-only", action="store_true",
                        help="only the start-up figures (best of --runs, "
                        "default 15): seconds, no capture generated")
@@ -544,13 +552,15 @@ def main(argv=None) -> int:
     print(flush=True)
     checks: list[tuple[str, bool, str]] = []
     checks14: list[tuple[str, bool, str]] = []
+    checks27: list[tuple[str, bool, str]] = []
 
     if args.startup_only:
         with tempfile.TemporaryDirectory(prefix="fmip-bench-") as tmp:
             startup = measure_startup(args.runs or 15, Path(tmp))
-        check = startup_check(startup)
-        print_checks(f"start-up, best of {args.runs or 15}:", [check])
-        return 0 if check[1] else 1
+        found = [startup_check(startup),
+                 against_cat.startup_check(startup)]
+        print_checks(f"start-up, best of {args.runs or 15}:", found)
+        return 0 if all(ok for _, ok, _ in found) else 1
 
     if not args.memory:
         print("captures:", flush=True)
@@ -679,6 +689,7 @@ def main(argv=None) -> int:
                              f", {lint[c.name].wall / cat[c.name].wall:.1f}x "
                              f"cat's {cat[c.name].wall:.2f} s)"))
         checks14.append(startup_check(startup))
+        checks27 = against_cat.checks(caps, table, startup, judged)
         ts = table["tshark -X lua_script:lua/fmip.lua"]
         for c in caps if not args.no_tshark else ():
             # the comparison is on the busy-router capture (1%
@@ -720,10 +731,18 @@ def main(argv=None) -> int:
                          f"{TARGET14_RSS_MB} MB",
                          mem["rss_mb"] < TARGET14_RSS_MB,
                          f"{mem['rss_mb']:.1f} MB"))
+        checks27.append(against_cat.memory_check(
+            mem, lambda ok: None if quick else ok))
+    if not args.no_instructions:
+        import instructions
+        counted = instructions.report(args.base or instructions.DEFAULT_BASE)
+        checks27.append(against_cat.instructions_check(counted))
+        print()
 
     print_checks("throughput targets:", checks)
     print_checks("disk-distance targets:", checks14)
-    checks += checks14
+    print_checks("targets against cat, FMIPv4-dense work:", checks27)
+    checks += checks14 + checks27
     if quick:
         print("  (--quick: rates on small captures are shown, not judged)")
     print(f"\nbenchmark took {time.perf_counter() - started:,.0f} s")

@@ -14,6 +14,7 @@ a run.
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from fmipdissect.capture import accel
 from fmipdissect.capture.reader import CaptureReader
 from fmipdissect.decode.decoder import decode_datagram
 from fmipdissect.lint.checks import check_message
+from fmipdissect.lint.cli import GC_THRESHOLD
 from fmipdissect.lint.session import Session
 from fmipdissect.records import CaptureNote
 from fmipdissect.spec.protocol import DEFAULT_LLA_LENGTH
@@ -43,7 +45,7 @@ def run(path: str, stage: int) -> tuple[float, int]:
             continue
         messages += 1
         if stage >= 2:
-            check_message(msg, item, {})
+            check_message(msg, item, None)     # no --keys, as fmip-lint
         if stage >= 3:
             session.observe(msg, item)
     return time.perf_counter() - start, messages
@@ -60,6 +62,7 @@ def main(argv=None) -> int:
     print(f"stages of fmip-lint on {args.capture} (record walk: "
           f"{accel.describe()}), best of {args.runs}")
     previous = 0.0
+    gc.set_threshold(*GC_THRESHOLD)        # as fmip-lint checks
     for stage, label in enumerate(STAGES):
         seconds, messages = min(run(args.capture, stage)
                                 for _ in range(args.runs))

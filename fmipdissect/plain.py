@@ -49,9 +49,9 @@ class Record:
         return f"{type(self).__qualname__}({inner})"
 
 
-def _slots_init(cls):
-    """__init__(self, <__slots__ in order>) as straight-line code: the
-    records are made per packet, and a loop of setattr calls is slower."""
+def _slots_source(cls) -> tuple[list[str], list[str]]:
+    """The parameters and body lines that set a slotted Record's fields
+    (defaults from `_defaults`, a new list for `_new_list`)."""
     params, body = [], []
     for name in cls.__slots__:
         if name in cls._new_list:
@@ -66,12 +66,36 @@ def _slots_init(cls):
         else:
             params.append(name)
         body.append(f"    self.{name} = {name}")
+    return params, body
+
+
+def _slots_init(cls):
+    """__init__(self, <__slots__ in order>) as straight-line code: the
+    records are made per packet, and a loop of setattr calls is slower."""
+    params, body = _slots_source(cls)
     source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
     namespace = {"_defaults": cls._defaults}
     exec(source, namespace)   # noqa: S102 - built from the class's own names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
+
+
+def factory(cls):
+    """A function taking what cls() takes and returning the same record,
+    without going through the class call and its __init__: CPython 3.11
+    runs a call of a Python function inside the caller's frame loop, a
+    class call through C and a second frame (for the records a decoder
+    makes per message)."""
+    params, body = _slots_source(cls)
+    source = (f"def make({', '.join(params)}):\n    self = _new(_cls)\n"
+              + "\n".join(body) + "\n    return self")
+    namespace = {"_defaults": cls._defaults, "_new": object.__new__,
+                 "_cls": cls}
+    exec(source, namespace)   # noqa: S102 - built from the class's own names
+    make = namespace["make"]
+    make.__qualname__ = f"{cls.__qualname__}.make"
+    return make
 
 
 class Frozen(Record):

@@ -39,6 +39,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <structmember.h>
 
 enum { L_PCAPNG, L_BIG, L_IFACES, L_TYPE_OFFSET, L_TYPE_VALUE, L_LINK_HEADER,
        L_OTHERS, L_PORT, L_VXLAN, L_ICMP, L_WANTED, L_REJECTED, L_REJECT,
@@ -194,25 +195,13 @@ static int unpack(PyObject *t, Layout *L)
     return 0;
 }
 
-static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* Steps over the records from pos as described above; the position of the
+ * first record the Python loop must look at (or that is not complete), or
+ * -1 with an exception set.  *records: how many it stepped over. */
+static Py_ssize_t walk(const Layout *L, const unsigned char *buf,
+                       Py_ssize_t len, Py_ssize_t pos, Py_ssize_t avail,
+                       Py_ssize_t *records)
 {
-    Layout L;
-    const unsigned char *buf;
-    Py_ssize_t len, pos, avail, records = 0;
-
-    if (nargs != 4 || !PyByteArray_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "skip(buf: bytearray, pos, avail, layout)");
-        return NULL;
-    }
-    buf = (const unsigned char *)PyByteArray_AS_STRING(args[0]);
-    len = PyByteArray_GET_SIZE(args[0]);
-    pos = PyLong_AsSsize_t(args[1]);
-    avail = PyLong_AsSsize_t(args[2]);
-    if ((pos == -1 || avail == -1) && PyErr_Occurred())
-        return NULL;
-    if (unpack(args[3], &L) < 0)
-        return NULL;
     if (avail > len)
         avail = len;
     for (;;) {
@@ -220,45 +209,287 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         int verdict;
         if (pos < 0)
             break;
-        if (L.pcapng) {
+        if (L->pcapng) {
             uint32_t btype, blen, caplen;
             if (pos + 32 > avail)
                 break;
-            btype = u32(buf + pos, L.big);
-            blen = u32(buf + pos + 4, L.big);
-            caplen = u32(buf + pos + 20, L.big);
+            btype = u32(buf + pos, L->big);
+            blen = u32(buf + pos + 4, L->big);
+            caplen = u32(buf + pos + 20, L->big);
             nxt = pos + (Py_ssize_t)blen;
             /* the checks of PcapngBlocks._fast, in its order */
             if (btype != 6 || nxt > avail || (uint64_t)caplen + 32 > blen ||
-                u32(buf + pos + 8, L.big) >= L.ifaces ||
-                u32(buf + nxt - 4, L.big) != blen)
+                u32(buf + pos + 8, L->big) >= L->ifaces ||
+                u32(buf + nxt - 4, L->big) != blen)
                 break;
             f = pos + 28;
             stop = f + (Py_ssize_t)caplen;
         } else {
             if (pos + 16 > avail)
                 break;
-            nxt = pos + 16 + (Py_ssize_t)u32(buf + pos + 8, L.big);
+            nxt = pos + 16 + (Py_ssize_t)u32(buf + pos + 8, L->big);
             if (nxt > avail)
                 break;
             f = pos + 16;
             stop = nxt;
         }
-        verdict = look(&L, buf, f, stop, len);
+        verdict = look(L, buf, f, stop, len);
         if (verdict < 0)
-            return NULL;
+            return -1;
         if (verdict)
             break;
-        records++;
+        (*records)++;
         pos = nxt;
     }
+    return pos;
+}
+
+/* The buffer, position, end of data and layout of skip() and take(). */
+static int arguments(PyObject *const *args, const unsigned char **buf,
+                     Py_ssize_t *len, Py_ssize_t *pos, Py_ssize_t *avail,
+                     Layout *L)
+{
+    if (!PyByteArray_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "buf: bytearray expected");
+        return -1;
+    }
+    *buf = (const unsigned char *)PyByteArray_AS_STRING(args[0]);
+    *len = PyByteArray_GET_SIZE(args[0]);
+    *pos = PyLong_AsSsize_t(args[1]);
+    *avail = PyLong_AsSsize_t(args[2]);
+    if ((*pos == -1 || *avail == -1) && PyErr_Occurred())
+        return -1;
+    return unpack(args[3], L);
+}
+
+static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Layout L;
+    const unsigned char *buf;
+    Py_ssize_t len, pos, avail, records = 0;
+
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "skip(buf: bytearray, pos, avail, layout)");
+        return NULL;
+    }
+    if (arguments(args, &buf, &len, &pos, &avail, &L) < 0)
+        return NULL;
+    pos = walk(&L, buf, len, pos, avail, &records);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
     return Py_BuildValue("(nn)", pos, records);
+}
+
+/* A dotted quad, as socket.inet_ntoa writes it (a new reference).  The
+ * texts of recently seen addresses are kept (a direct-mapped table): a
+ * capture's FMIPv4 messages come from few addresses, and the same str
+ * object again also keeps its hash for the dict look-ups downstream. */
+#define NAMES 1024
+static PyObject *names[NAMES];
+static uint32_t named[NAMES];
+
+static PyObject *dotted(const unsigned char *a)
+{
+    char text[16], *p = text;
+    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                    (uint32_t)a[2] << 8 | a[3];
+    unsigned slot = (unsigned)((addr * 2654435761u) >> 22) % NAMES;
+    PyObject *name;
+    int i;
+    if (names[slot] != NULL && named[slot] == addr)
+        return Py_NewRef(names[slot]);
+    for (i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        if (i < 3)
+            *p++ = '.';
+    }
+    name = PyUnicode_FromStringAndSize(text, p - text);
+    if (name != NULL) {
+        Py_XSETREF(names[slot], Py_NewRef(name));
+        named[slot] = addr;
+    }
+    return name;
+}
+
+/* The slots of a record class (plain.Record: its fields are its
+ * __slots__, in the order of its __init__), found once per class. */
+static PyTypeObject *slots_of;
+static PyMemberDef *slots[16];
+static Py_ssize_t slot_count;
+
+static int find_slots(PyTypeObject *cls)
+{
+    PyObject *names = PyObject_GetAttrString((PyObject *)cls, "__slots__");
+    Py_ssize_t i, n;
+    if (names == NULL)
+        return -1;
+    n = PyTuple_Check(names) ? PyTuple_GET_SIZE(names) : -1;
+    if (n < 0 || n > 16) {
+        Py_DECREF(names);
+        PyErr_SetString(PyExc_TypeError, "take: a record with __slots__");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *d = PyDict_GetItemWithError(cls->tp_dict,
+                                              PyTuple_GET_ITEM(names, i));
+        if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+            ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+            Py_DECREF(names);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "take: not a slot");
+            return -1;
+        }
+        slots[i] = ((PyMemberDescrObject *)d)->d_member;
+    }
+    Py_DECREF(names);
+    slot_count = n;
+    Py_INCREF(cls);                   /* kept: the pointer is the cache key */
+    Py_XSETREF(slots_of, cls);
+    return 0;
+}
+
+/* cls(*args), its slots filled straight: what the record's generated
+ * __init__ (plain.py) does, without running it. */
+static PyObject *record(PyObject *cls, PyObject *const *args, Py_ssize_t n)
+{
+    PyTypeObject *type = (PyTypeObject *)cls;
+    PyObject *obj;
+    Py_ssize_t i;
+    if (!PyType_Check(cls))
+        return PyObject_Vectorcall(cls, args, n, NULL);
+    if (slots_of != type && find_slots(type) < 0)
+        return NULL;
+    if (slot_count != n)
+        return PyObject_Vectorcall(cls, args, n, NULL);
+    obj = type->tp_alloc(type, 0);
+    if (obj == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject **at = (PyObject **)((char *)obj + slots[i]->offset);
+        *at = Py_NewRef(args[i]);
+    }
+    return obj;
+}
+
+/* plain_datagram() of prefilter.py for the pcap record at pos, reached
+ * through the branches of PcapRecords._fast that lead to it: the Datagram
+ * (a new reference), Py_None when the Python loop must look (anything
+ * else: another link type, a fragment, IP options, a clipped datagram,
+ * other ports, ...), NULL on error.  make: (Datagram, time stamp units per
+ * second, encapsulation of UDP, of ICMP); frame: the record's number. */
+static PyObject *plain(const Layout *L, const unsigned char *buf,
+                       Py_ssize_t len, Py_ssize_t pos, Py_ssize_t avail,
+                       Py_ssize_t frame, PyObject *make, Py_ssize_t *next)
+{
+    Py_ssize_t nxt, ip, end, total, at;
+    unsigned proto, sport, dport;
+    PyObject *args[12], *dgram;
+    double time;
+    int i, udp;
+
+    if (avail > len)
+        avail = len;
+    if (L->pcapng || pos < 0 || pos + 16 > avail)
+        Py_RETURN_NONE;
+    nxt = pos + 16 + (Py_ssize_t)u32(buf + pos + 8, L->big);
+    ip = pos + 16 + L->link_header;
+    if (nxt > avail || ip + 24 > len ||
+        pos + 16 + L->type_offset + L->type_len > len ||
+        memcmp(buf + pos + 16 + L->type_offset, L->type_value,
+               L->type_len) != 0)
+        Py_RETURN_NONE;
+    proto = buf[ip + 9];
+    udp = proto == 17;
+    if ((!udp && proto != 1) || buf[ip] != 0x45 || (buf[ip + 6] & 0x3F) ||
+        buf[ip + 7])
+        Py_RETURN_NONE;
+    total = u16be(buf + ip + 2);
+    end = ip + total;
+    if (end > nxt)
+        Py_RETURN_NONE;
+    sport = u16be(buf + ip + 20);
+    dport = u16be(buf + ip + 22);
+    if (udp ? total < 28 || (sport != L->port && dport != L->port)
+            : total < 21 || buf[ip + 20] != L->icmp)
+        Py_RETURN_NONE;
+    time = (double)u32(buf + pos, L->big) +
+           (double)u32(buf + pos + 4, L->big) /
+           PyFloat_AsDouble(PyTuple_GET_ITEM(make, 1));
+    at = ip + (udp ? 28 : 20);
+    args[0] = PyLong_FromSsize_t(frame);
+    args[1] = PyFloat_FromDouble(time);
+    args[2] = dotted(buf + ip + 12);
+    args[3] = dotted(buf + ip + 16);
+    args[4] = PyLong_FromLong((long)proto);
+    args[5] = PyLong_FromLong((long)buf[ip + 8]);
+    args[6] = udp ? PyLong_FromLong((long)sport) : Py_NewRef(Py_None);
+    args[7] = udp ? PyLong_FromLong((long)dport) : Py_NewRef(Py_None);
+    args[8] = PyBytes_FromStringAndSize((const char *)buf + at, end - at);
+    args[9] = Py_NewRef(Py_False);
+    args[10] = PyTuple_New(0);
+    args[11] = Py_NewRef(PyTuple_GET_ITEM(make, udp ? 2 : 3));
+    dgram = NULL;
+    for (i = 0; i < 12 && args[i] != NULL; i++)
+        ;
+    if (i == 12)
+        dgram = record(PyTuple_GET_ITEM(make, 0), args, 12);
+    for (i = 0; i < 12; i++)
+        Py_XDECREF(args[i]);
+    *next = nxt;
+    return dgram;
+}
+
+/* take(buf, pos, avail, layout, frames, make) -> (pos, frames, datagram):
+ * skip(), then the usual FMIPv4 candidate of a pcap record built here
+ * (plain()).  datagram None: pos is the record the Python loop handles. */
+static PyObject *take(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Layout L;
+    const unsigned char *buf;
+    Py_ssize_t len, pos, avail, records = 0, frames, nxt = 0;
+    PyObject *make, *dgram, *out;
+
+    if (nargs != 6 || !PyTuple_Check(args[5]) ||
+        PyTuple_GET_SIZE(args[5]) != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "take(buf: bytearray, pos, avail, layout, frames, "
+                        "make: tuple)");
+        return NULL;
+    }
+    if (arguments(args, &buf, &len, &pos, &avail, &L) < 0)
+        return NULL;
+    frames = PyLong_AsSsize_t(args[4]);
+    if (frames == -1 && PyErr_Occurred())
+        return NULL;
+    make = args[5];
+    pos = walk(&L, buf, len, pos, avail, &records);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    frames += records;
+    dgram = plain(&L, buf, len, pos, avail, frames + 1, make, &nxt);
+    if (dgram == NULL)
+        return NULL;
+    if (dgram != Py_None) {
+        pos = nxt;
+        frames++;
+    }
+    out = Py_BuildValue("(nnN)", pos, frames, dgram);
+    return out;
 }
 
 static PyMethodDef methods[] = {
     {"skip", (PyCFunction)(void (*)(void))skip, METH_FASTCALL,
      "skip(buf, pos, avail, layout) -> (pos, records): step over the records "
      "the fast path would step over (capture/accel.py)."},
+    {"take", (PyCFunction)(void (*)(void))take, METH_FASTCALL,
+     "take(buf, pos, avail, layout, frames, make) -> (pos, frames, "
+     "datagram): skip(), then the usual candidate built (capture/accel.py)."},
     {NULL, NULL, 0, NULL}
 };
 

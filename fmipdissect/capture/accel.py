@@ -21,12 +21,32 @@ from .prefilter import UDP_PORTS, WANTED, ICMP_TYPE
 PURE_ENV = "FMIPDISSECT_PURE"
 PURE = os.environ.get(PURE_ENV, "") not in ("", "0")   # the pure path asked for
 
-SKIP = None
+SKIP = TAKE = None
 if not PURE:
     try:
         from ._skip import skip as SKIP
     except ImportError:            # not built: no compiler at install time
         SKIP = None
+if SKIP is not None:
+    try:
+        from ._skip import take as TAKE
+    except ImportError:            # an older build: skip only
+        TAKE = None
+
+
+def _skip_only(buf, pos: int, avail: int, shape, frames: int, make):
+    """take() of an accelerator built before it had one: skip alone."""
+    pos, skipped = SKIP(buf, pos, avail, shape)
+    return pos, frames + skipped, None
+
+
+def take():
+    """_skip.take, which also builds the usual candidate of a pcap record
+    (prefilter.plain_datagram) in C, or None: only with SKIP (a test that
+    sets SKIP to None runs the pure walk throughout)."""
+    if SKIP is None:
+        return None
+    return TAKE if TAKE is not None else _skip_only
 
 _WANTED = bytes(WANTED)
 

@@ -9,6 +9,7 @@ import struct
 from collections.abc import Iterator
 
 import fmipdissect.capture.linklayer as L
+from ..records import Datagram
 from ..spec.numbers import IPPROTO_UDP
 from . import accel
 from .prefilter import (FAST_LINKS, UDP_PORTS, WANTED, fast_struct,
@@ -162,14 +163,22 @@ class PcapRecords:
                  L.LINKTYPES[self.linktype][0] + "/ip/icmp")
         stamp, ts_div, parser = self.stamp, self.ts_div, r.parser
         frames = r.frames
-        skip = accel.SKIP
-        if skip is not None:
+        take = accel.take()
+        if take is not None:
             shape = accel.layout(row, pcapng=False, big_endian=self.endian == ">",
                                  interfaces=0, fragments=fragments)
+            make = (Datagram, ts_div) + encap
         while True:            # the sentinel ends the loop at the data's end
-            if skip is not None:     # C steps over what the code below would
-                pos, skipped = skip(buf, pos, avail, shape)
-                frames += skipped
+            if take is not None:
+                # C steps over what the code below would, and builds the
+                # usual candidate as plain_datagram would (accel.py)
+                pos, frames, datagram = take(buf, pos, avail, shape, frames,
+                                             make)
+                if datagram is not None:
+                    r.frames = frames
+                    parser.last_time = datagram.time
+                    yield datagram
+                    continue
             incl, ltype, proto = peek(buf, pos)
             nxt = pos + 16 + incl
             if nxt > avail:

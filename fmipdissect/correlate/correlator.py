@@ -86,6 +86,13 @@ _PRRTADV_SCOPE = key_function(_RTSOLPR_PAIR.response_scope)
 _HI_DISTINCT = _HI_PAIR.distinct_by
 
 
+def _handler(message, key):
+    """What handles `key` for the subscriber of the bound method message:
+    its message_handlers entry for the key, else message itself."""
+    own = getattr(message.__self__, "message_handlers", None) or {}
+    return own.get(key, message)
+
+
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
@@ -104,9 +111,10 @@ class Correlator:
         subs = tuple(subscribers)
         on = {e: handlers(subs, e) for e in EVENTS}
         # message handlers by message key (a subscriber may name the keys
-        # it wants in message_keys)
+        # it wants in message_keys, and a handler per key in
+        # message_handlers)
         self._on_message = {
-            m.key: tuple(f for f in on["message"]
+            m.key: tuple(_handler(f, m.key) for f in on["message"]
                          if m.key in (getattr(f.__self__, "message_keys", None)
                                       or (m.key,)))
             for m in P.MESSAGES}
@@ -143,7 +151,9 @@ class Correlator:
         """Place one message; its Observation, or None when its fixed
         header is cut (nothing reliable to match on)."""
         now = dgram.time
-        self.tick(now)
+        due = self._next_sweep
+        if due is None or now >= due or now < due - _CLOCK_BACK:
+            self.tick(now)          # (tick's test, inline: every message)
         if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
             return None
         obs = self._handlers[msg.key](msg, dgram, now)
@@ -180,8 +190,7 @@ class Correlator:
             self._rtsolpr_gone(key, rt, _AFTER_EXPIRY)
         for _, node in pop_expired(self.nodes, horizon, now, future):
             self._node_gone(node, _AFTER_EXPIRY)
-        for _ in pop_expired(self.router_pairs, horizon, now, future):
-            pass
+        pop_expired(self.router_pairs, horizon, now, future)
         self.awaited.expire(horizon, now, future)
 
     def _capped(self, what) -> None:
@@ -374,7 +383,10 @@ class Correlator:
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
             return obs
-        matched = [f for f in node.fbus if f.ident == msg.ident]
+        ident, matched = msg.ident, []
+        for f in node.fbus:
+            if f.ident == ident:
+                matched.append(f)
         if not matched:
             newest = node.fbus[-1]      # the scope's latest request (D11)
             self._unmatched(_FBU_PAIR, obs, None if newest.acked else newest)

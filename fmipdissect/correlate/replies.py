@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..decode.decoder import decode_datagram
+from ..decode.decoder import decode_icmp, decode_mip
 from ..spec import constraints as K
 from ..spec import protocol as P
-from ..spec.numbers import IPPROTO_UDP
+from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from .state import PairSeen, pop_expired
 
 _PORT = P.MIP_UDP_PORT
@@ -47,14 +47,18 @@ class AwaitedReplies:
         """The decoded message of a datagram the capture reader kept; None
         when it travels on other ports than 434 and is not an awaited FBAck
         (left alone, not reported), or does not decode as FMIPv4."""
-        ported = (dgram.proto == IPPROTO_UDP
-                  and _PORT != dgram.sport and _PORT != dgram.dport)
-        if ported and not self.expects(dgram):
+        # (decode_datagram's dispatch, inline: this runs for every message)
+        proto = dgram.proto
+        if proto == IPPROTO_ICMP:
+            return decode_icmp(dgram.payload, lla_length)
+        if proto != IPPROTO_UDP:
             return None
-        msg = decode_datagram(dgram, lla_length)
-        if ported and msg is not None and msg.key != "fback":
+        if _PORT == dgram.sport or _PORT == dgram.dport:
+            return decode_mip(dgram.payload, lla_length)
+        if not self.expects(dgram):
             return None
-        return msg
+        msg = decode_mip(dgram.payload, lla_length)
+        return msg if msg is not None and msg.key == "fback" else None
 
     def expects(self, dgram) -> bool:
         """Whether a UDP datagram on other ports than 434 is an awaited
@@ -62,10 +66,7 @@ class AwaitedReplies:
         return (dgram.src, dgram.dst, dgram.dport) in self.awaited
 
     def expire(self, horizon, now, future) -> None:
-        gone = 0
-        for _ in pop_expired(self.awaited, horizon, now, future):
-            gone += 1          # (every entry due, not only the first)
-        if gone:
+        if pop_expired(self.awaited, horizon, now, future):
             self._ports()
 
     def _ports(self) -> None:

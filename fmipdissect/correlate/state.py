@@ -221,19 +221,31 @@ def addr_option(msg, code):
     return None
 
 
+_NONE_DUE: tuple = ()
+
+
 def pop_expired(table, horizon, now, future):
-    """Remove and yield (key, entry) for the entries of an insertion-ordered
-    table last touched before horizon.  An entry dated after future was
-    touched before the clock went back: it is re-dated to now and moved to
-    the end instead, so that it expires EXPIRY_SECONDS from here and does
-    not hold back the expiry of the entries after it."""
+    """Remove the entries of an insertion-ordered table last touched before
+    horizon and return them as [(key, entry)] (oldest first; an empty
+    tuple, the usual answer, when none is due).  An entry dated after
+    future was touched before the clock went back: it is re-dated to now
+    and moved to the end instead, so that it expires EXPIRY_SECONDS from
+    here and does not hold back the expiry of the entries after it.
+    A sweep comes every SWEEP_INTERVAL: a list rather than a generator, and
+    one look at the oldest entry when nothing is due (the usual case)."""
+    gone = _NONE_DUE
     while table:
-        key, entry = next(iter(table.items()))
-        if entry.last > future:
+        key = next(iter(table))
+        entry = table[key]
+        last = entry.last
+        if last > future:
             entry.last = now
             table.move_to_end(key)
             continue
-        if entry.last >= horizon:
-            return
-        table.popitem(last=False)
-        yield key, entry
+        if last >= horizon:
+            break
+        del table[key]
+        if gone is _NONE_DUE:
+            gone = []
+        gone.append((key, entry))
+    return gone

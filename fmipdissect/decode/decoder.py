@@ -36,6 +36,7 @@ from ..spec.rules import say
 from ..spec.numbers import IPPROTO_ICMP, IPPROTO_UDP
 from ..wire import checksum as _checksum
 from ..wire.padding import padding_ok
+from ..plain import factory
 from ..records import Datagram, Element, Message
 from ..records import problem
 
@@ -55,6 +56,7 @@ OPTION_BAD_LENGTH = R.OPTION_BAD_LENGTH
 MIP_EXTENSION_UNKNOWN = R.MIP_EXTENSION_UNKNOWN
 
 _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_element = factory(Element)     # Element(...), cheaper per option
 
 
 # --- Layouts compiled from protocol.py -------------------------------------
@@ -118,7 +120,7 @@ def _compile(fields, header_len):
 class _MessageLayout:
     """A protocol.MessageSpec compiled for decoding."""
 
-    __slots__ = ("spec", "key", "header_len", "fill", "fields")
+    __slots__ = ("spec", "key", "header_len", "build", "fields")
 
     def __init__(self, spec: P.MessageSpec):
         self.spec = spec
@@ -126,7 +128,7 @@ class _MessageLayout:
         self.header_len = spec.header_len
         header, plan = _compile(spec.fields, spec.header_len)
         _check_plan(spec.key, plan, Message)
-        self.fill = _filler(header, plan)
+        self.build = _builder(header, plan)
         # One filler per field, used only for truncated messages: made at
         # the first one (_truncated), not at import (start-up,
         # docs/performance.md).
@@ -182,10 +184,57 @@ def _filler(unpacker: struct.Struct, plan):
     return env["fill"]
 
 
+def _builder(unpacker: struct.Struct, plan, record=Message,
+             fields=("key", "raw"), at="0"):
+    """build(<fields>, raw) -> the record (a Message; an Element of a fixed
+    option) whose fixed part is all there: like record(<fields>) then fill
+    (_filler), as straight-line code that sets each slot once (the given
+    fields, the fixed part from one unpack at `at`, the others to their
+    defaults) without calling the record's __init__: one function call
+    instead of two, and no slot written twice.  Generated from the plan
+    and the record's own field list and defaults (plain.Record)."""
+    cached = ("build", unpacker.format, plan, record, fields, at)
+    if cached in _FILLERS:        # RtSolPr, PrRtAdv and HAck share one
+        return _FILLERS[cached]
+    names = [f"v{i}" for i in range(len(plan))]
+    params = fields + (() if "raw" in fields else ("raw",))
+    lines = [f"def build({', '.join(params)}):",
+             f"    {', '.join(names)}{',' if len(names) == 1 else ''} "
+             f"= unpack_from(raw, {at})",
+             "    out = new(record)"]
+    lines += [f"    out.{name} = {name}" for name in fields]
+    filled = set(fields)
+    env = {"unpack_from": unpacker.unpack_from, "new": object.__new__,
+           "record": record}
+    for name, entries in zip(names, plan):
+        for attr, convert, mask in entries:
+            if convert is not None:
+                value = f"convert_{attr}({name})"
+                env[f"convert_{attr}"] = convert
+            elif mask is not None:
+                value = f"{name} & {mask:#x}"
+            else:
+                value = name
+            lines.append(f"    out.{attr} = {value}")
+            filled.add(attr)
+    for attr in record._fields:
+        if attr in filled:
+            continue
+        if attr in record._new_list:
+            lines.append(f"    out.{attr} = []")
+        else:
+            env[f"default_{attr}"] = record._defaults[attr]
+            lines.append(f"    out.{attr} = default_{attr}")
+    lines.append("    return out")
+    exec("\n".join(lines), env)   # noqa: S102 - code built from protocol.py
+    _FILLERS[cached] = env["build"]
+    return env["build"]
+
+
 class _OptionLayout:
     """A protocol.Option compiled for decoding (fixed fields only)."""
 
-    __slots__ = ("spec", "key", "fill", "code_offset", "lla_offset",
+    __slots__ = ("spec", "key", "build", "code_offset", "lla_offset",
                  "reserved_rule", "codes", "fixed_len", "fixed_units",
                  "decode")
 
@@ -195,11 +244,15 @@ class _OptionLayout:
         fixed = tuple(f for f in spec.fields if f.kind != "bytes")
         unpacker, plan = _compile(fixed, 0)
         _check_plan(spec.key, plan, Element)
-        self.fill = _filler(unpacker, plan)
         self.code_offset = _named(spec.fields, "code").offset   # Option-Code
         lla = [f for f in spec.fields if f.kind == "bytes"]
         # LLA: the address length is a setting (decision D3), not a constant.
         self.lla_offset = lla[0].offset if lla else None
+        # build(kind, offset, size, data, raw): the Element of a fixed
+        # option (the LLA option's address has no fixed place: _lla_option)
+        self.build = (None if lla else _builder(
+            unpacker, plan, Element, ("kind", "offset", "size", "data"),
+            "offset"))
         rules = [f.reserved_rule for f in fixed if f.reserved_rule]
         self.reserved_rule = rules[0] if rules else None
         self.codes = spec.codes
@@ -284,7 +337,7 @@ def _lla_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
     start = off + layout.lla_offset
     end = off + size
     address_end = start + lla_length
-    el = Element("lla", off, raw[off], length, size, code,
+    el = _element("lla", off, raw[off], length, size, code,
                  raw[start:address_end if address_end < end else end])
     el.data = raw[off + 2:end]
     if address_end <= end and padding_ok(raw, address_end, end):
@@ -310,8 +363,6 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
                   length: int, size: int, lla_length: int = 0,
                   in_extension_area: bool = False) -> None:
     """New IPv4 Address (6.2) or Prefix (6.3) option: 8 fixed octets."""
-    el = Element(layout.key, off, raw[off], length, size)
-    el.data = raw[off + 2:off + size]
     # decision D4: in the FBAck's extension area Length 6 frames the same 8
     # octets; the checker warns about it, so it is not a bad Length here.
     if length != layout.fixed_units and not (
@@ -320,14 +371,18 @@ def _fixed_option(layout: _OptionLayout, msg: Message, raw: bytes, off: int,
             OPTION_BAD_LENGTH, variant="option", option=layout.spec.name,
             offset=off, length=length, units=layout.fixed_units), off))
     if size >= layout.fixed_len:
-        layout.fill(el, raw, off)
+        # (its Length from the same octet: the Length as sent)
+        el = layout.build(layout.key, off, size, raw[off + 2:off + size],
+                          raw)
         if el.reserved and layout.reserved_rule:
             msg.problems.append(problem(layout.reserved_rule, say(
                 layout.reserved_rule, option=layout.spec.name, offset=off,
                 reserved=f"{el.reserved:#x}"), off))
-    elif size > layout.code_offset:
-        el.code = raw[off + layout.code_offset]
-    el.length = length   # the Length as sent (fill read the same octet)
+    else:
+        el = _element(layout.key, off, raw[off], length, size)
+        el.data = raw[off + 2:off + size]
+        if size > layout.code_offset:
+            el.code = raw[off + layout.code_offset]
     if el.code is not None and el.code not in layout.codes:
         _unknown_code(msg, layout, off, el.code)
     msg.elements.append(el)
@@ -362,7 +417,7 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
             return
         layout = _OPTIONS.get(otype)
         if layout is None:
-            el = Element("option", off, otype, length, size)
+            el = _element("option", off, otype, length, size)
             el.data = raw[off + 2:off + size]
             msg.elements.append(el)
             msg.problems.append(problem(OPTION_UNKNOWN_TYPE, say(
@@ -399,7 +454,7 @@ def _auth_extension(msg: Message, raw: bytes, off: int, end: int,
             OPTION_PAST_END, variant="auth-spi", offset=off, length=length,
             spi_size=_AUTH_LEN - _AUTH_HEAD), off))
         return None
-    el = Element("auth", off, etype, length, size,
+    el = _element("auth", off, etype, length, size,
                  raw[off + _AUTH_SUBTYPE_AT])
     el.spi = _auth_spi(raw, off + _AUTH_SPI_AT)[0]
     el.authenticator = raw[off + _AUTH_LEN:off + size]
@@ -449,7 +504,7 @@ def _extensions(msg: Message, raw: bytes, off: int,
                           in_extension_area=True)
             off += size
             continue
-        el = Element("extension", off, etype, length, size)
+        el = _element("extension", off, etype, length, size)
         el.data = raw[off + 2:off + size]
         elements.append(el)
         if etype == P.OPT_IPV4_ADDR and ncoa_allowed:
@@ -484,11 +539,11 @@ def decode_mip(payload: bytes,
     if layout is None:
         return None
     raw = payload if type(payload) is bytes else bytes(payload)
-    msg = Message(layout.key, raw, raw[0])
     if len(raw) < layout.header_len:
+        msg = Message(layout.key, raw, raw[0])
         _truncated(layout, msg, raw)
         return msg
-    layout.fill(msg, raw)
+    msg = layout.build(layout.key, raw)
     if len(raw) > layout.header_len:
         _extensions(msg, raw, layout.header_len,
                     layout.key in _NCOA_IN_EXTENSIONS)
@@ -508,17 +563,18 @@ def decode_icmp(message: bytes,
     if layout is None:
         return None
     raw = message if type(message) is bytes else bytes(message)
-    msg = Message(layout.key, raw, raw[0])
-    if len(raw) >= 6 and not len(raw) & 1:
-        msg.checksum_verdict = _one_sum_verdict(       # decision D2
-            raw, _RESERVED_MASK[raw[_SUBTYPE_OFFSET]])
-    else:
-        msg.checksum_verdict = _checksum.reference_verdict(raw)   # decision D2
-    if len(raw) < layout.header_len:
+    size = len(raw)
+    verdict = (_one_sum_verdict(raw, _RESERVED_MASK[raw[_SUBTYPE_OFFSET]])
+               if size >= 6 and not size & 1       # decision D2
+               else _checksum.reference_verdict(raw))
+    if size < layout.header_len:
+        msg = Message(layout.key, raw, raw[0])
+        msg.checksum_verdict = verdict
         _truncated(layout, msg, raw)
         return msg
-    layout.fill(msg, raw)
-    if len(raw) > layout.header_len:
+    msg = layout.build(layout.key, raw)
+    msg.checksum_verdict = verdict
+    if size > layout.header_len:
         _options(msg, raw, layout.header_len, lla_length)
     return msg
 

@@ -60,10 +60,11 @@ for _key, _by_code in K.REQUIRED_OPTIONS.items():
 
 # (option type, Option-Code) -> position in RFC 4988 5.4's order.
 _ORDER_SLOTS, _ORDER_RULE = K.OPTION_ORDER["prrtadv"]
-_PRRTADV_RANK = {}
+_PRRTADV_RANK: dict[int, dict[int, int]] = {}    # type -> code -> rank
 for _rank, _slot in enumerate(_ORDER_SLOTS):
     for _c in _slot.codes:
-        _PRRTADV_RANK.setdefault((_slot.option, _c), _rank)
+        _PRRTADV_RANK.setdefault(_slot.option, {}).setdefault(_c, _rank)
+_NO_RANKS: dict = {}
 
 _REASON_MESSAGE_CODES, _LLA_REASON_CODES, _REASON_RULE = \
     K.REASON_CODES["prrtadv"]
@@ -77,10 +78,19 @@ _SPI_RESERVED_MAX = P.SPI_RESERVED_MAX
 _PREFIX_MAX = P.IPV4_PREFIX_MAX
 
 
+# message key -> {code: requirements}, the code-independent ones under
+# None: one lookup by code per message, no key tuple to build and hash
+_REQUIRED_BY_CODE: dict[str, dict] = {}
+for (_key, _code), _reqs in _REQUIRED.items():
+    _REQUIRED_BY_CODE.setdefault(_key, {})[_code] = _reqs
+_NO_REQUIREMENTS: dict = {}
+
+
 def _missing_options(msg, spec, out):
-    reqs = _REQUIRED.get((spec.key, msg.code))
+    by_code = _REQUIRED_BY_CODE.get(spec.key, _NO_REQUIREMENTS)
+    reqs = by_code.get(msg.code)
     if reqs is None:
-        reqs = _REQUIRED.get((spec.key, None))
+        reqs = by_code.get(None)
         if reqs is None:
             return
     # decision D12: only an option with a named Option-Code satisfies it.
@@ -257,7 +267,7 @@ def _prrtadv(msg, spec, stopped, keys, out):
     # RFC 4988 5.4 order; a New AP LLA (rank 0) starts the next tuple.
     previous = -1
     for e in msg.elements:
-        rank = _PRRTADV_RANK.get((e.type, e.code))
+        rank = _PRRTADV_RANK.get(e.type, _NO_RANKS).get(e.code)
         if rank is None:
             continue
         if rank < previous and rank != 0:
@@ -268,26 +278,42 @@ def _prrtadv(msg, spec, stopped, keys, out):
         previous = rank
 
 
+# decision D15's requirements per PrRtAdv Code as (kind, Option-Codes,
+# requirement): satisfied_by's test, inline (every PrRtAdv, every tuple)
+_TUPLE_REQUIRED = {
+    code: tuple((_KIND_OF_OPTION[r.option], frozenset(r.codes), r)
+                for r in reqs)
+    for code, reqs in _TUPLES.required.items()}
+_PREFIX_KIND = _KIND_OF_OPTION[P.OPT_PREFIX]
+
+
 def _tuples(msg, spec, out):
     """Decision D15: each [AP-ID, AR-Info] tuple of a PrRtAdv on its own."""
     code = msg.code
-    required = _TUPLES.required.get(code, ())
+    required = _TUPLE_REQUIRED.get(code, ())
     wants_prefix = code in _TUPLES.prefix_codes
     if not required and not wants_prefix:
         return
     tuples = K.prrtadv_tuples(msg.elements)
     many = len(tuples) > 1
     for offset, members in tuples:
-        for r in required:
-            if not r.satisfied_by(members):
+        for kind, codes, r in required:
+            for e in members:
+                if e.kind == kind and e.code in codes:
+                    break
+            else:
                 label = r.label + (f" in the tuple at offset {offset}"
                                    if many else "")
                 out.append((r.rule, say(r.rule, abbrev=spec.abbrev,
                                         with_code=f" Code {code}",
                                         label=label)))
-        if wants_prefix and not any(e.kind == "prefix" for e in members):
-            out.append((_TUPLES.prefix_rule, say(
-                _TUPLES.prefix_rule, code=code, offset=offset)))
+        if wants_prefix:
+            for e in members:
+                if e.kind == _PREFIX_KIND:
+                    break
+            else:
+                out.append((_TUPLES.prefix_rule, say(
+                    _TUPLES.prefix_rule, code=code, offset=offset)))
 
 
 def _hi(msg, spec, stopped, keys, out):
@@ -311,7 +337,7 @@ _CHECKS = {
 }
 
 
-_SPECS = {m.key: m for m in P.MESSAGES}
+_SPECS = {m.key: (m, _CHECKS[m.key]) for m in P.MESSAGES}
 
 
 def check_message(msg, datagram, keys=None):
@@ -325,7 +351,7 @@ def check_message(msg, datagram, keys=None):
     out = []
     problems = msg.problems
     stopped = False
-    spec = _SPECS[msg.key]
+    spec, check = _SPECS[msg.key]
     if datagram.ttl == 0 and spec.transport == "icmp":
         # RFC 4988 5.3-5.6: "Time-to-Live: At least 1"
         out.append((R.ICMP_TTL_ZERO, say(R.ICMP_TTL_ZERO,
@@ -337,5 +363,5 @@ def check_message(msg, datagram, keys=None):
                 stopped = True
         if len(msg.raw) < spec.header_len:
             return out   # the fixed header itself is cut: nothing to read
-    _CHECKS[msg.key](msg, spec, stopped, keys, out)
+    check(msg, spec, stopped, keys, out)
     return out

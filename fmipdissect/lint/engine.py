@@ -30,7 +30,7 @@ from ..spec import protocol as P
 from ..capture.reader import CaptureReader
 from ..errors import InputError
 from ..plain import Record
-from ..records import CaptureNote, Clock, Finding
+from ..records import CaptureNote, Clock, Datagram, Finding
 from .checks import check_message
 from ..spec import rules as R
 from ..spec.numbers import IPPROTO_ICMP
@@ -227,8 +227,13 @@ class CaptureLint:
                 tick += 1
                 if not tick & 0xFF:
                     progress(reader.bytes_read, reader.size, reader.frames)
-            msg = None
-            if item.__class__ is Clock:
+            kind = item.__class__
+            if kind is Datagram or kind is not Clock and kind is not \
+                    CaptureNote:
+                # (on other ports than 434 only an awaited FBAck, D16)
+                msg = awaited(item, lla_length)
+                f = self._other_icmp(item, make) if msg is None else None
+            elif kind is Clock:
                 # live input: the wall clock moved on (requests expire)
                 correlator.tick(item.time)
                 for f in revealed:
@@ -236,12 +241,9 @@ class CaptureLint:
                     yield f
                 revealed.clear()
                 continue
-            if item.__class__ is CaptureNote:
+            else:                                   # a CaptureNote
+                msg = None
                 f = make(item.frame, item.time, item.rule, item.message)
-            else:
-                # (on other ports than 434 only an awaited FBAck, D16)
-                msg = awaited(item, lla_length)
-                f = self._other_icmp(item, make) if msg is None else None
             if msg is None:
                 # a note about the capture, or ICMP type 41 not FMIPv4
                 if f is not None:

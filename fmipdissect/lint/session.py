@@ -65,13 +65,13 @@ class SessionRules(Subscriber):
     def __init__(self, out):
         self.out = out
         self.at = None
-        self._message = {"fbu": self._fbu, "hi": self._hi,
-                         "hack": self._hack}
+        self.message_handlers = {"fbu": self._fbu, "hi": self._hi,
+                                 "hack": self._hack}
 
     # --- events ----------------------------------------------------------
 
     def message(self, obs) -> None:
-        self._message[obs.msg.key](obs)
+        self.message_handlers[obs.msg.key](obs)
 
     def orphan(self, pair, obs) -> None:
         msg, dgram = obs.msg, obs.dgram
@@ -204,14 +204,20 @@ class SessionRules(Subscriber):
                 self.out(R.FBACK_WRONG_DESTINATION, say(
                     R.FBACK_WRONG_DESTINATION, dst=dst,
                     frame=matched[-1].frame, src=matched[-1].src), dgram, ho)
-        senders = [f for f in matched if f.src == dst]
-        if senders:
-            dport = dgram.dport
-            if not any(f.sport == dport for f in senders):
-                self.out(R.FBACK_WRONG_PORT, say(
-                    R.FBACK_WRONG_PORT, dport=dport, sport=senders[-1].sport,
-                    frame=senders[-1].frame), dgram, ho)
-        request = senders[-1] if senders else matched[-1]
+        # the newest FBU sent from the FBAck's destination, and whether one
+        # of those came from its destination port (plain loops: every FBAck)
+        request, port_seen, dport = None, False, dgram.dport
+        for f in matched:
+            if f.src == dst:
+                request = f
+                if f.sport == dport:
+                    port_seen = True
+        if request is not None and not port_seen:
+            self.out(R.FBACK_WRONG_PORT, say(
+                R.FBACK_WRONG_PORT, dport=dport, sport=request.sport,
+                frame=request.frame), dgram, ho)
+        if request is None:
+            request = matched[-1]
         if msg.haaddr != request.haaddr:       # RFC 4988 5.2: the PAR
             self.out(R.FBACK_HOME_AGENT_NOT_PAR, say(
                 R.FBACK_HOME_AGENT_NOT_PAR, haaddr=msg.haaddr,

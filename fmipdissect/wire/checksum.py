@@ -102,11 +102,33 @@ def one_sum_verdict(raw: bytes, reserved_bits_mask: int) -> str:
 
     The reference copies the message twice to zero the Checksum (and for
     D2 the reserved bits) before summing; the sum is linear, so both sums
-    are the sum as sent less those words, with the same end-around carry,
-    swap and complement.  For messages of even length of at least 6 octets
-    (the decoder checks every ICMP message it reads); held against the
-    reference by tests/lint/test_perf_equivalence.py.
+    are the sum as sent less those words.  For messages of even length of
+    at least 6 octets (the decoder checks every ICMP message it reads);
+    held against the reference by tests/lint/test_perf_equivalence.py.
+
+    The sum is taken modulo 0xFFFF, as one integer: the message read as a
+    big-endian number is the sum of its 16-bit words W times powers of
+    2**16, and 2**16 = 1 (mod 0xFFFF), so it equals sum(W) modulo 0xFFFF.
+    The one's complement sum of RFC 1071 (end-around carry) of a total
+    T > 0 is the value in 1..0xFFFF congruent to T; its complement, the
+    checksum expected, is then (-T) % 0xFFFF, in 0..0xFFFE (a Checksum
+    field of 0xFFFF never matches, as in the reference).  T is positive
+    when the first octet (the ICMP Type, which nothing zeroes) is not 0;
+    a message with Type 0 takes the sum word by word (_word_sum_verdict).
     """
+    if not raw[0]:
+        return _word_sum_verdict(raw, reserved_bits_mask)
+    total = int.from_bytes(raw, "big") % 0xFFFF        # sum(W) mod 0xFFFF
+    sent = raw[2] << 8 | raw[3]
+    if sent == (sent + (raw[5] & reserved_bits_mask) - total) % 0xFFFF:
+        return CHECKSUM_OK
+    if sent == (sent - total) % 0xFFFF:
+        return CHECKSUM_PLAIN_SUM
+    return CHECKSUM_BAD
+
+
+def _word_sum_verdict(raw: bytes, reserved_bits_mask: int) -> str:
+    """one_sum_verdict word by word, for any first octet."""
     total = sum(memoryview(raw).cast("H"))     # host order (RFC 1071 2(B))
     sent = raw[2] << 8 | raw[3]
     if _LITTLE_ENDIAN:

@@ -152,6 +152,57 @@ def test_checksum_verdict_edge_sums():
                             == C.reference_verdict(raw)), (raw.hex(), how)
 
 
+def _summing_to_multiple_of_ffff(subtype: int, words: int) -> bytearray:
+    """A type 41 message (Checksum and reserved bits zero) whose word sum
+    is a positive multiple of 0xFFFF: its one's complement sum is 0xFFFF,
+    so the checksum expected is 0x0000, and 0xFFFF must not pass for it."""
+    raw = bytearray(2 * words)
+    raw[0], raw[4] = 41, subtype
+    total = sum(int.from_bytes(raw[i:i + 2], "big")
+                for i in range(0, len(raw), 2))
+    need = -total % 0xFFFF
+    for i in range(6, len(raw), 2):          # spread over the later words
+        take = min(need, 0xFFFF)
+        raw[i:i + 2] = take.to_bytes(2, "big")
+        need -= take
+    assert need == 0
+    assert sum(int.from_bytes(raw[i:i + 2], "big")
+               for i in range(0, len(raw), 2)) % 0xFFFF == 0
+    return raw
+
+
+@pytest.mark.parametrize("words", (4, 12, 40))
+def test_checksum_verdict_negative_zero(words):
+    """The modular sum (int.from_bytes % 0xFFFF) on its edge: a sum that
+    folds to 0xFFFF, whose complement 0x0000 is the checksum, against a
+    Checksum field of 0x0000 and of 0xFFFF (one's complement's two zeros),
+    with reserved bits set and clear."""
+    for subtype in sorted(D._ICMP):
+        mask = C.RESERVED_MASKS[subtype]
+        base = _summing_to_multiple_of_ffff(subtype, words)
+        assert C.fmip_icmp_checksum(bytes(base)) == 0
+        verdicts = set()
+        for sent in (0x0000, 0xFFFF, 0x0001, 0xFFFE):
+            for reserved in {0, mask}:
+                raw = bytearray(base)
+                raw[2:4] = sent.to_bytes(2, "big")
+                raw[5] |= reserved
+                verdict = C.one_sum_verdict(bytes(raw), mask)
+                assert verdict == C.reference_verdict(bytes(raw)), (
+                    raw.hex(), sent, reserved)
+                verdicts.add(verdict)
+        assert C.CHECKSUM_OK in verdicts and C.CHECKSUM_BAD in verdicts
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(min_size=6, max_size=40).map(
+    lambda b: b"\x00" + b[1:len(b) & ~1]))
+def test_checksum_verdict_type_zero(body):
+    """A first octet of 0 (the sum may then be 0): the word-by-word sum."""
+    for mask in set(C.RESERVED_MASKS.values()):
+        assert C.one_sum_verdict(body, mask) == C.reference_verdict(body)
+
+
 # --- -j N ---------------------------------------------------------------------
 
 def _children(pid: int) -> set[int]:

@@ -160,3 +160,68 @@ def test_same_records_on_mutated_captures(tmp_path, monkeypatch):
         for _ in range(rnd.choice((1, 3, 10))):
             data[rnd.randrange(start, len(data))] = rnd.randrange(256)
         _same_both_ways(bytes(data), monkeypatch)
+
+
+def _candidates_from(addresses) -> list:
+    """FMIPv4 candidates (UDP port 434 and ICMP type 41) between the
+    given addresses, one frame each, with some frames of other traffic."""
+    frames = []
+    for i, (src, dst) in enumerate(addresses):
+        ip = IP(src=src, dst=dst, ttl=i % 256)
+        if i % 3 == 0:
+            frames.append(Ether() / ip / UDP(sport=434, dport=434)
+                          / Raw(bytes([1]) * (8 + i % 40)))
+        elif i % 3 == 1:
+            frames.append(Ether() / ip / ICMP(type=41, code=0)
+                          / Raw(bytes([6, 0, 0, 1]) + bytes(i % 30)))
+        else:
+            frames.append(Ether() / ip / UDP(sport=5000, dport=6000)
+                          / Raw(bytes(20)))
+    return frames
+
+
+@needs_c
+def test_take_builds_the_datagrams_of_the_python_loop(tmp_path, monkeypatch):
+    """_skip.take builds the usual candidate in C: its fields, the dotted
+    quads (octets of one, two and three digits, 0 and 255; more addresses
+    than its table of texts keeps, so that entries are replaced) and the
+    payload equal what plain_datagram builds on the pure path."""
+    edges = ["0.0.0.0", "255.255.255.255", "9.99.100.255", "10.0.0.1",
+             "100.10.1.0", "198.18.1.10"]
+    rng = random.Random(27)
+    many = [".".join(str(rng.randrange(256)) for _ in range(4))
+            for _ in range(3000)]
+    pairs = [(a, b) for a in edges for b in edges] + list(zip(many,
+                                                             many[1:]))
+    pairs += pairs[:200]                  # the same addresses again
+    path = tmp_path / "addresses.pcap"
+    wrpcap(str(path), _candidates_from(pairs))
+    records = _same_both_ways(str(path), monkeypatch)
+    assert len(records) > 2000
+    assert {r.src for r in records} >= set(edges)
+
+
+def test_inet_ntoa_is_the_socket_module_s():
+    import socket
+    from fmipdissect.wire import ipv4
+    rng = random.Random(4)
+    values = [bytes(4), b"\xff" * 4, b"\x09\x63\x64\xff"] + [
+        rng.randbytes(4) for _ in range(ipv4.NAMES_KEPT + 500)]
+    for packed in values + values[:100]:     # kept and replaced texts
+        assert ipv4.inet_ntoa(packed) == socket.inet_ntoa(packed)
+        assert ipv4.inet_ntoa(bytearray(packed)) == socket.inet_ntoa(packed)
+    with pytest.raises(ValueError):
+        ipv4.inet_ntoa(b"\x01\x02\x03")
+
+
+@needs_c
+def test_an_accelerator_without_take_still_steps_over(tmp_path, monkeypatch):
+    """An _skip built before take(): skip alone, the same records."""
+    path = tmp_path / "bg.pcap"
+    generate_file(GenOptions(scenario="predictive", packets=1500,
+                             background=0.9, seed=8), path)
+    with_take = _records(str(path), monkeypatch, accel.SKIP)
+    monkeypatch.setattr(accel, "TAKE", None)
+    assert accel.take() is accel._skip_only
+    assert _records(str(path), monkeypatch, accel.SKIP) == with_take
+    assert _records(str(path), monkeypatch, None) == with_take

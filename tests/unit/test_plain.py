@@ -137,3 +137,13 @@ def test_record_keeps_an_init_of_its_own_and_checks_default_order():
         class Bad(Record):
             __slots__ = ("a", "b")
             _defaults = {"a": 0}
+
+
+def test_factory_makes_what_the_class_makes():
+    from fmipdissect.plain import factory
+    make = factory(Sample)
+    assert make(1) == Sample(1) and type(make(1)) is Sample
+    assert make(1).items is not make(1).items          # never shared
+    assert make(1, 5, [3], c="y") == Sample(1, 5, [3], "y")
+    with pytest.raises(TypeError):
+        make()                            # a has no default
