@@ -4,15 +4,27 @@ are not checked here (they belong to the benchmark, docs/performance.md)."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "compare_commits.py"
+
+
+@pytest.fixture
+def alone():
+    """One worktree-making test at a time (pytest -n runs them side by
+    side, and each compares the worktree list before and after)."""
+    path = Path(tempfile.gettempdir()) / "fmipdissect-bench-tests.lock"
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _worktrees() -> set:
@@ -25,7 +37,7 @@ def _worktrees() -> set:
             if line.startswith("worktree ")}
 
 
-def test_compare_with_head_on_a_sample():
+def test_compare_with_head_on_a_sample(alone):
     before = _worktrees()
     samples = sorted((ROOT / "samples").iterdir())
     done = subprocess.run(
@@ -55,7 +67,7 @@ INSTRUCTIONS = ROOT / "bench" / "instructions.py"
 
 @pytest.mark.skipif(shutil.which("valgrind") is None,
                     reason="valgrind not installed (perf stat may be)")
-def test_instructions_per_message_against_head(tmp_path):
+def test_instructions_per_message_against_head(tmp_path, alone):
     """bench/instructions.py counts a base commit and the tree and prints
     both per message and at start-up; its worktree is gone afterwards."""
     before = _worktrees()
