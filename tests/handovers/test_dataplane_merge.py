@@ -36,11 +36,6 @@ def _run(*args):
                           capture_output=True, text=True)
 
 
-pytestmark = pytest.mark.skipif(
-    "--merge" not in _run("handovers", "--help").stdout,
-    reason="handovers --merge not in this tree")
-
-
 @pytest.fixture(scope="module", params=sorted(CASES))
 def merged(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
@@ -77,12 +72,7 @@ def test_every_interruption_within_1ms_of_the_truth(merged):
 
 # The counts are per window, and a window ends where the MN's next
 # handover begins (D20): the data plane learns that from the FMIPv4
-# messages, which `handovers --merge` does not hand it yet (the merge's
-# analysis.py would call DataPlane.signalling(item) for each of them).
-# Until then its windows end 0.5 s after a handover and the counts cover
-# less than truth.json's windows.
-@pytest.mark.xfail(strict=True, reason="handovers --merge does not pass the "
-                   "FMIPv4 messages to DataPlane.signalling yet")
+# messages `handovers --merge` hands to DataPlane.signalling.
 def test_every_count_exact(merged):
     truth, got, _, _ = merged
     for record, want in zip(got["handovers"], truth["handovers"]):
