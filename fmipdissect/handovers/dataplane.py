@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right, insort
 from socket import inet_ntoa
 
 from ..spec import protocol as P
+from ..spec.numbers import IPPROTO_UDP
 from .records import percentile
 
 DOWN, UP = "down", "up"
@@ -111,13 +112,13 @@ def _may_begin(seen) -> tuple:
     payload = getattr(datagram, "payload", None)
     if not payload:               # a caller's stand-in: take its word
         return (seen.src, seen.dst), False
-    if datagram.proto == 17 and payload[0] == P.REGISTRATION_REQUEST:
+    if datagram.proto == IPPROTO_UDP and payload[0] == P.REGISTRATION_REQUEST:
         at, home = _LIFETIME.offset, _HOME.offset
         if len(payload) < home + 4 or not int.from_bytes(
                 payload[at:at + 2], "big"):
             return None
         return (seen.src, seen.dst, inet_ntoa(payload[home:home + 4])), True
-    if datagram.proto == 17:
+    if datagram.proto == IPPROTO_UDP:
         known = P.message_for("mip", payload[0])
     else:
         known = (payload[0] == P.ICMP_TYPE_EXPERIMENTAL_MOBILITY
