@@ -52,6 +52,15 @@ def add_arguments(p) -> None:
                    help="record the FMIPv4 frames sent and received (pcapng)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="one line per message acted on, on stderr")
+    g = p.add_argument_group("PAR and NAR forwarding (the lab's data plane)")
+    g.add_argument("--tunnel", action="append", default=[],
+                   metavar="ROUTER=REMOTE",
+                   help="forward through an IP-in-IP tunnel to REMOTE for "
+                        "handovers with the router ROUTER (PAR: a NAR; "
+                        "NAR: a PAR); repeatable; needs root")
+    g.add_argument("--mn-link", metavar="IFACE",
+                   help="NAR: the MN's link (its carrier is the MN's "
+                        "attachment; held packets go out on it)")
     g = p.add_argument_group("PAR")
     g.add_argument("--neighbour", "--neighbor", action="append", default=[],
                    metavar="AP=NAR[,NAR_LLA[,PREFIXLEN]]",
@@ -140,6 +149,7 @@ def run(args) -> int:
         else:
             role = NAR(link, args.address, args.ncoa_pool, faults, log)
         role.rate = args.rate
+        role.plane = _plane(args, keys if args.role == "par" else None, log)
         end = time.monotonic() + args.duration if args.duration else None
         while not stop.stopped:
             if end is not None and time.monotonic() >= end:
@@ -149,7 +159,28 @@ def run(args) -> int:
                 break
             role.step(0.2)
         link.poll(0.05)     # record the frames we sent last (--pcap)
+        if role.plane is not None:
+            role.plane.close()
     return 0
+
+
+def _plane(args, keys, log):
+    """The forwarding plane of --tunnel (forwarding.py), or None."""
+    if not args.tunnel:
+        return None
+    peers = {}
+    for text in args.tunnel:
+        router, sep, remote = text.partition("=")
+        if not sep:
+            raise InputError(f"bad --tunnel {text!r}: expected ROUTER=REMOTE")
+        ipv4_arg(router, "--tunnel")
+        ipv4_arg(remote, "--tunnel")
+        peers[router] = remote
+    from . import forwarding as F
+    if args.role == "par":
+        return F.ParPlane(peers, args.address, keys, log).start()
+    _need(args, "mn-link")
+    return F.NarPlane(peers, args.address, args.mn_link, log).start()
 
 
 def _run_mn(args, link, key, faults, log, stop) -> int:

@@ -202,6 +202,11 @@ def python_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "fmipdissect", *args]
 
 
+def module_argv(module: str, *args: str) -> list[str]:
+    """`python -m MODULE ARGS` with this interpreter (the lab's helpers)."""
+    return [sys.executable, "-m", module, *args]
+
+
 def wait_for_text(path: str, text: str, proc, timeout: float) -> bool:
     """True once file path contains text; False on timeout or when proc
     ended."""

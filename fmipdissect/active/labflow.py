@@ -1,0 +1,164 @@
+"""The lab's own reading of its captures: the test flow per handover
+(decision D22).  Until `handovers --merge` reports the data plane, the
+lab's summary comes from here; it reads only what the captures hold.
+
+Per handover, inside its window (from its start until the MN turns home):
+down  sent: the CN's capture, flow 1 leaving the CN; received: the MN's
+      capture, flow 1 arriving at the MN (on either link); lost: sent and
+      never received; interruption_ms: the longest time between two
+      arrivals at the MN; buffered: packets that reached NAR through the
+      tunnel before the MN attached (NAR held them, RFC 4988 4.1);
+      tunnelled: packets that reached NAR through the tunnel.
+up    the same for flow 2, from the MN's capture to the CN's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dpkt
+
+from ..spec.numbers import IPPROTO_IPIP, IPPROTO_UDP
+from ..wire import testflow as T
+
+SLL_OUTGOING = 4                  # packet type of a frame the node sent
+LINKTYPE_SLL, LINKTYPE_SLL2 = 113, 276
+
+
+@dataclass(frozen=True)
+class FlowPacket:
+    time: float
+    flow: int
+    seq: int
+    outgoing: bool
+    tunnelled: bool              # seen inside IP in IP (RFC 2003)
+
+
+def _udp_flow(ip: bytes):
+    """(flow, seq) of a test-flow datagram in IPv4 octets, else None."""
+    if len(ip) < 28 or ip[9] != IPPROTO_UDP:
+        return None
+    ihl = (ip[0] & 0x0F) * 4
+    if int.from_bytes(ip[ihl + 2:ihl + 4], "big") != T.DEFAULT_PORT:
+        return None
+    got = T.parse(ip[ihl + 8:])
+    return None if got is None else got[:2]
+
+
+def read_flow(path: str) -> list[FlowPacket]:
+    """Every test-flow packet of a `dumpcap -i any` capture."""
+    out = []
+    with open(path, "rb") as f:
+        for time, frame, linktype in _frames(f):
+            if linktype == LINKTYPE_SLL2:
+                pkttype, ip = frame[10], frame[20:]
+                ethertype = frame[0:2]
+            elif linktype == LINKTYPE_SLL:
+                pkttype, ip = frame[1], frame[16:]
+                ethertype = frame[14:16]
+            else:
+                continue
+            if ethertype != b"\x08\x00" or len(ip) < 20:
+                continue
+            tunnelled = ip[9] == IPPROTO_IPIP
+            if tunnelled:
+                ip = ip[(ip[0] & 0x0F) * 4:]
+            got = _udp_flow(ip)
+            if got is not None:
+                out.append(FlowPacket(time, got[0], got[1],
+                                      pkttype == SLL_OUTGOING, tunnelled))
+    return out
+
+
+def _frames(f):
+    reader = dpkt.pcapng.Reader(f)
+    linktype = reader.datalink()
+    for ts, buf in reader:
+        yield float(ts), bytes(buf), linktype
+
+
+def percentile(values: list, p: float):
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ranked = sorted(values)
+    k = max(0, min(len(ranked) - 1, -(-len(ranked) * p // 100) - 1))
+    return ranked[int(k)]
+
+
+def _longest_gap(times: list, start: float, end: float):
+    inside = sorted(t for t in times if start <= t < end)
+    if len(inside) < 2:
+        return None
+    return round(max(b - a for a, b in zip(inside, inside[1:])) * 1000, 1)
+
+
+def _direction(flow, senders, receivers, start, end):
+    sent = {p.seq for p in senders if p.flow == flow and p.outgoing
+            and start <= p.time < end}
+    arrivals = [p for p in receivers if p.flow == flow and not p.outgoing
+                and not p.tunnelled]
+    got = {p.seq for p in arrivals}
+    return {"sent": len(sent), "received": len(sent & got),
+            "lost": len(sent - got),
+            "interruption_ms": _longest_gap([p.time for p in arrivals],
+                                            start, end)}
+
+
+def per_handover(packets: dict, move: dict) -> dict:
+    """One handover's numbers (the module's docstring)."""
+    start, end = move["start"], move["home"]
+    down = _direction(T.FLOW_DOWN, packets["cn"], packets["mn"], start, end)
+    up = _direction(T.FLOW_UP, packets["mn"], packets["cn"], start, end)
+    at_nar = [p for p in packets["nar"] if p.flow == T.FLOW_DOWN
+              and p.tunnelled and not p.outgoing and start <= p.time < end]
+    down["tunnelled"] = len({p.seq for p in at_nar})
+    down["buffered"] = len({p.seq for p in at_nar
+                            if p.time < move["attached"]})
+    return {"mode": move["mode"], "outcome": move["outcome"],
+            "down": down, "up": up}
+
+
+def totals(packets: dict) -> dict:
+    """Per direction: packets that left the sender, and how many of them
+    arrived (unique sequence numbers), over the whole run."""
+    def count(flow, senders, receivers):
+        sent = {p.seq for p in senders if p.flow == flow and p.outgoing}
+        got = {p.seq for p in receivers if p.flow == flow
+               and not p.outgoing and not p.tunnelled}
+        return {"sent": len(sent), "received": len(got)}
+    return {"down": count(T.FLOW_DOWN, packets["cn"], packets["mn"]),
+            "up": count(T.FLOW_UP, packets["mn"], packets["cn"])}
+
+
+def summary(rows: list, modes) -> dict:
+    """{MODE: {handovers, down_interruption_ms {p50, p95, max}, lost,
+    buffered, up_lost, up_interruption_ms}} (lost: downlink)."""
+    out = {}
+    for mode in modes:
+        mine = [r for r in rows if r["mode"] == mode]
+        if not mine:
+            continue
+        gaps = [r["down"]["interruption_ms"] for r in mine
+                if r["down"]["interruption_ms"] is not None]
+        up = [r["up"]["interruption_ms"] for r in mine
+              if r["up"]["interruption_ms"] is not None]
+        out[mode] = {
+            "handovers": len(mine),
+            "down_interruption_ms": {"p50": percentile(gaps, 50),
+                                     "p95": percentile(gaps, 95),
+                                     "max": max(gaps, default=None)},
+            "lost": sum(r["down"]["lost"] for r in mine),
+            "buffered": sum(r["down"]["buffered"] for r in mine),
+            "up_lost": sum(r["up"]["lost"] for r in mine),
+            "up_interruption_ms": {"p50": percentile(up, 50),
+                                   "max": max(up, default=None)}}
+    return out
+
+
+def analyse(captures: dict, moves: list, modes) -> dict:
+    packets = {node: read_flow(captures[node])
+               for node in ("mn", "nar", "cn")}
+    rows = [per_handover(packets, m) for m in moves]
+    return {"handovers": rows, "summary": summary(rows, modes),
+            "totals": totals(packets)}

@@ -1,0 +1,139 @@
+"""The lab's moving mobile node: handovers in which the MN really leaves
+PAR's link and attaches to NAR's (run inside the MN's namespace).
+
+    predictive  RtSolPr/PrRtAdv and FBU/FBAck on the old link, then leave,
+                the layer-2 gap, attach (RFC 4988 Figure 1)
+    reactive    leave, the gap, attach, then the FBU to NAR (Figure 2)
+    baseline    leave, the gap, attach, then a Mobile IPv4 registration
+                with PAR as the PCoA's home agent (registration.py)
+
+Leaving is the old link going down (the MN's interface on it: the router's
+end loses carrier); attaching is the new link coming up with a default
+route through NAR.  After each handover the MN stays on the new link for
+--dwell seconds, goes home (old link up, new link down), deregisters, and
+stays --dwell seconds more, so that every handover starts alike.  Prints
+one JSON object: {"handovers": [{"mode", "outcome", "start", "left",
+"attached", "bound", "home", "end"} ...]} with times in seconds since the
+epoch (the captures' clock), "bound" being when the MN had its FBAck or
+Registration Reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from ..lint.keys import load_keys
+from ..spec import protocol as P
+from . import registration as R
+from .live import LiveLink
+from .mn import PREDICTIVE, REACTIVE, MobileNode
+from .roles import udp
+
+BASELINE = "baseline"
+MODES = (PREDICTIVE, REACTIVE, BASELINE)
+REGISTRATION_LIFETIME = P.LIFETIME_MAX   # s asked for in the baseline
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+class Mover:
+    def __init__(self, args, link, key):
+        self.a, self.link, self.key = args, link, key
+        self.mn = MobileNode(link, args.pcoa, args.par, args.ap, key,
+                             nar=args.nar, timeout=args.timeout, retries=1)
+        self.ident = int(time.time()) << 32
+
+    def home(self) -> None:
+        """On PAR's link, NAR's link down."""
+        ip("link", "set", self.a.new, "down")
+        ip("link", "set", self.a.old, "up")
+        ip("route", "replace", "default", "via", self.a.par, "dev",
+           self.a.old)
+
+    def leave(self) -> None:
+        ip("link", "set", self.a.old, "down")
+
+    def attach(self) -> None:
+        ip("link", "set", self.a.new, "up")
+        ip("route", "replace", "default", "via", self.a.nar, "dev",
+           self.a.new, "onlink")
+
+    def register(self, coa: str, lifetime: int):
+        """Registration Request to PAR (its home agent), the Reply's Code
+        or None (RFC 5944 3.3, 3.4)."""
+        self.ident += 1
+        body = R.request(self.a.pcoa, self.a.par, coa, lifetime, self.ident,
+                         self.key)
+        from scapy.packet import Raw
+        self.mn.send(udp(self.a.pcoa, self.a.par) / Raw(body))
+        end = time.monotonic() + self.a.timeout
+        while (left := end - time.monotonic()) > 0:
+            for seen in self.link.poll(min(left, 0.05)):
+                got = None if seen.outgoing else R.parse(seen.payload)
+                if got is not None and got.kind == R.REPLY \
+                        and got.ident == self.ident:
+                    return got.code
+        return None
+
+    def handover(self, mode: str) -> dict:
+        t = {"mode": mode, "start": time.time()}
+        outcome = "completed"
+        if mode == PREDICTIVE:
+            got = self.mn.handover(PREDICTIVE)
+            t["bound"] = time.time()
+            outcome = got.outcome
+        self.leave()
+        t["left"] = time.time()
+        time.sleep(self.a.l2_gap / 1000)
+        self.attach()
+        t["attached"] = time.time()
+        if mode == REACTIVE:
+            outcome = self.mn.handover(REACTIVE).outcome
+            t["bound"] = time.time()
+        elif mode == BASELINE:
+            code = self.register(self.a.nar, REGISTRATION_LIFETIME)
+            outcome = "completed" if code == R.ACCEPTED else "incomplete"
+            t["bound"] = time.time()
+        time.sleep(self.a.dwell)
+        t["home"] = time.time()
+        self.home()
+        self.register(self.a.pcoa, 0)        # deregistration (5944 3.6.1.1)
+        time.sleep(self.a.dwell)
+        t["end"] = time.time()
+        t["outcome"] = outcome
+        return t
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="fmipdissect.active.mover")
+    for name in ("pcoa", "par", "nar", "ap", "keys", "old", "new"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--mode", action="append", choices=MODES, required=True)
+    p.add_argument("--handovers", type=int, default=1)
+    p.add_argument("--l2-gap", type=float, default=50.0)
+    p.add_argument("--dwell", type=float, default=0.4)
+    p.add_argument("--timeout", type=float, default=1.0)
+    args = p.parse_args(argv)
+    key = next(iter(load_keys(args.keys).values()))
+    with LiveLink(None, address=args.pcoa) as link:
+        mover = Mover(args, link, key)
+        print("ready", file=sys.stderr, flush=True)
+        sys.stdin.readline()
+        mover.home()
+        link.drain()
+        time.sleep(args.dwell)
+        done = [mover.handover(mode) for mode in args.mode
+                for _ in range(args.handovers)]
+    json.dump({"handovers": done}, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
