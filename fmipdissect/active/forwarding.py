@@ -35,6 +35,7 @@ TUNSETIFF = 0x400454CA                 # <linux/if_tun.h>
 IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
 TUNNEL_MTU = 1480                      # 1500 of the veth links less 20
 REVERSE_TABLE = 94                     # NAR: routing table of the reverse tunnel
+UNUSED_TUNNEL = 3.0                    # s a tunnel waits for its binding
 HOLD_LIMIT = 4096                      # packets NAR holds per MN at most
 RTMGRP_LINK = 1                        # <linux/rtnetlink.h>
 ETH_P_IP = 0x0800
@@ -61,6 +62,7 @@ class TunnelDevice:
 
     def __init__(self, name: str, remote: str, log=None):
         self.name, self.remote = name, remote
+        self.made = time.monotonic()
         self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
         fcntl.ioctl(self.fd, TUNSETIFF,
                     struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
@@ -134,12 +136,18 @@ class Plane:
         raise NotImplementedError
 
     def tick(self) -> None:
-        """Bindings whose Lifetime ended go (RFC 4988 5.2)."""
+        """Bindings whose Lifetime ended go (RFC 4988 5.2), and tunnels
+        made for a handover that never came to a binding."""
         now = time.monotonic()
         with self.lock:
             for pcoa in [p for p, b in self.bindings.items()
                          if b.expires is not None and b.expires <= now]:
                 self._unbind(pcoa)
+            used = {b.remote for b in self.bindings.values()}
+            for remote in [r for r, t in self.tunnels.items() if r not in used
+                           and now - t.made > UNUSED_TUNNEL]:
+                self.tunnels.pop(remote).close()
+                self.say(f"tunnel to {remote} removed (no binding)")
 
     def frame(self, seen, send) -> bool:
         """A frame of the router's FMIPv4 port that is no FMIPv4 message."""
@@ -147,6 +155,9 @@ class Plane:
 
     def extra_sockets(self) -> list:
         return []
+
+    def idle(self) -> None:
+        """Called by the forwarding thread at least every 50 ms."""
 
     def on_extra(self, sock) -> None:
         pass
@@ -161,6 +172,7 @@ class Plane:
             except (OSError, ValueError):      # a tunnel closed meanwhile
                 continue
             with self.lock:
+                self.idle()
                 for r in ready:
                     try:
                         self._ready(r)
@@ -210,6 +222,16 @@ class ParPlane(Plane):
     def __init__(self, peers, address: str, keys: dict, log=None):
         super().__init__(peers, log)
         self.address, self.keys = address, keys
+        from .netlink import Routes
+        self.routes = Routes()
+
+    def prepare(self, nar: str) -> None:
+        """The tunnel to NAR, made when the HI goes out (RFC 4988 4.1), so
+        that the HAck only has to change a route."""
+        remote = self.peers.get(nar)
+        if remote is not None:
+            with self.lock:
+                self._tunnel(remote)
 
     def bind(self, pcoa: str, nar: str, lifetime: float) -> None:
         """RFC 4988 4.1: PAR forwards the MN's packets to NAR once the HAck
@@ -219,14 +241,19 @@ class ParPlane(Plane):
             return
         with self.lock:
             tunnel = self._tunnel(remote)
-            ip("route", "replace", f"{pcoa}/32", "dev", tunnel.name,
-               log=self.log)
+            try:
+                self.routes.replace(pcoa, tunnel.name)
+            except OSError as exc:
+                self.say(f"route {pcoa} into {tunnel.name}: {exc.strerror}")
             self.bindings[pcoa] = Binding(remote,
                                           time.monotonic() + lifetime)
         self.say(f"{pcoa} into {tunnel.name} for {lifetime} s")
 
     def unroute(self, pcoa, tunnel):
-        ip("route", "del", f"{pcoa}/32", "dev", tunnel.name, log=self.log)
+        try:
+            self.routes.delete(pcoa, tunnel.name)
+        except OSError as exc:
+            self.say(f"route {pcoa} out of {tunnel.name}: {exc.strerror}")
 
     def frame(self, seen, send) -> bool:
         """A Registration Request to this home agent: bind or unbind, and
@@ -269,6 +296,27 @@ class NarPlane(Plane):
                                    socket.htons(ETH_P_IP))
         self.sniff.bind((mn_link, 0))
         self.attached = carrier(mn_link)
+        self.adverts = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                     socket.IPPROTO_ICMP)
+        self.adverts.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        self.adverts.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE,
+                                mn_link.encode())
+        self.advert_seq, self.advert_due = 0, 0.0
+
+    def idle(self) -> None:
+        """The foreign agent's Agent Advertisement, once a second, whether
+        an MN is there or not (RFC 5944 2.3.2; registration.py)."""
+        now = time.monotonic()
+        if now < self.advert_due:
+            return
+        self.advert_due = now + R.ADVERT_INTERVAL
+        self.advert_seq += 1
+        try:
+            self.adverts.sendto(R.advertisement(
+                self.address, self.advert_seq, P.LIFETIME_MAX),
+                ("255.255.255.255", 0))
+        except OSError:
+            pass
 
     def extra_sockets(self):
         return [self.netlink, self.sniff]
@@ -319,6 +367,7 @@ class NarPlane(Plane):
         if up == self.attached:
             return
         self.attached = up
+        self.say(f"{self.mn_link} carrier {'on' if up else 'off'}")
         if up:      # RFC 4988 4.1: the MN attached: release, in order
             for pcoa, b in self.bindings.items():
                 if b.held is not None:
@@ -352,3 +401,16 @@ class NarPlane(Plane):
         super().close()
         self.netlink.close()
         self.sniff.close()
+        self.adverts.close()
+
+
+def drain(sock) -> None:
+    """Read and drop what a socket holds now."""
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(65535)
+    except (BlockingIOError, InterruptedError):
+        pass
+    finally:
+        sock.setblocking(True)

@@ -87,7 +87,11 @@ def percentile(values: list, p: float):
 
 
 def _longest_gap(times: list, start: float, end: float):
+    """The longest time between two arrivals from the last one before
+    start to the last one before end, in ms."""
+    before = [t for t in times if t < start]
     inside = sorted(t for t in times if start <= t < end)
+    inside[:0] = [max(before)] if before else []
     if len(inside) < 2:
         return None
     return round(max(b - a for a, b in zip(inside, inside[1:])) * 1000, 1)

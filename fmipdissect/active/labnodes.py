@@ -18,7 +18,6 @@ from ..errors import InputError
 from . import netns as N
 
 CN_ADDR, PAR_CN_ADDR = "198.18.3.10", "198.18.3.1"
-PAR_MN_ADDR = "198.18.1.1"          # lab.PAR_ADDR (lab imports this module)
 PAR_LINK_ADDR, NAR_LINK_ADDR = "198.18.0.1", "198.18.0.2"
 CN_MACS = {("cn", "fmip-par"): "02:00:00:dd:00:01",
            ("par", "fmip-cn"): "02:00:00:bb:02:01"}
@@ -33,7 +32,7 @@ def sysctl(ns: str, *settings: str) -> None:
                    capture_output=True)
 
 
-def build_traffic(lab: N.Namespaces, ns: dict, pcoa: str) -> None:
+def build_traffic(lab: N.Namespaces, ns: dict, pcoa: str, par: str) -> None:
     """CN and its link to PAR, forwarding in PAR and NAR, the PCoA on the
     MN's loopback (it stays the MN's address on either link)."""
     ns["cn"] = lab.add("cn")
@@ -44,7 +43,7 @@ def build_traffic(lab: N.Namespaces, ns: dict, pcoa: str) -> None:
     lab.route(ns["cn"], "default", "via", PAR_CN_ADDR)
     lab.route(ns["nar"], "198.18.3.0/24", "via", PAR_LINK_ADDR)
     lab.address(ns["mn"], "lo", f"{pcoa}/32")
-    lab.route(ns["mn"], "default", "via", PAR_MN_ADDR)
+    lab.route(ns["mn"], "default", "via", par)
     for node in ("par", "nar", "mn", "cn"):
         # decision D22: packets of the MN come in on links the reverse path
         # does not name (tunnel, new link): no reverse-path filter
@@ -52,6 +51,17 @@ def build_traffic(lab: N.Namespaces, ns: dict, pcoa: str) -> None:
                "net.ipv4.conf.default.rp_filter=0")
     for node in ("par", "nar"):
         sysctl(ns[node], "net.ipv4.ip_forward=1")
+
+
+def static_neighbours(lab: N.Namespaces, ns: dict, entries) -> None:
+    """(node, iface, address, lla): permanent neighbour entries on the MN's
+    links (decision D22): a router sends what it has for the MN to the
+    MN's link-layer address whether the MN is there or not (no ARP queue
+    holds it until the MN is back), as an access router does with the
+    MN's LLA from the HI (RFC 4988 5.5)."""
+    for node, iface, addr, lla in entries:
+        lab.ip("-n", ns[node], "neigh", "replace", addr, "lladdr", lla,
+               "dev", iface, "nud", "permanent")
 
 
 def netem(lab: N.Namespaces, ns: dict, delay_ms: float, loss_pct: float):

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 
 from ..errors import InputError
 from . import lab as L
 from . import netns as N
-from .labnodes import CN_ADDR, build_traffic, netem, start_user
+from .labnodes import CN_ADDR, build_traffic, netem, static_neighbours
 from .mover import MODES
 from .traffic import parse_rate
 
 DWELL = 0.4          # s on each link around a handover (mover.py)
 FLOW_SETTLE = 0.3    # s of flow before the first and after the last move
+FLOW_DRAIN = 0.2     # s between the senders' and the receivers' stop
 
 
 def add_traffic_arguments(p) -> None:
@@ -85,7 +87,12 @@ def run_traffic(lab, work, faults, args) -> L.LabRun:
         clock[0] = now
 
     ns = L.build(lab)
-    build_traffic(lab, ns, L.PCOA)
+    build_traffic(lab, ns, L.PCOA, L.PAR_ADDR)
+    static_neighbours(lab, ns, [
+        ("par", "fmip-mn", L.PCOA, L.MACS["mn", "fmip-old"]),
+        ("nar", "fmip-mn", L.PCOA, L.MACS["mn", "fmip-new"]),
+        ("mn", "fmip-old", L.PAR_ADDR, L.MACS["par", "fmip-mn"]),
+        ("mn", "fmip-new", L.NAR_ADDR, L.MACS["nar", "fmip-mn"])])
     netem(lab, ns, args.link_delay, args.loss)
     keys = L.write_keys(work)
     caps = L.start_captures(lab, ns, work, ("mn", "par", "nar", "cn"))
@@ -151,18 +158,26 @@ def _start_flows(lab, ns, work, args) -> dict:
         log = os.path.join(work, f"flow-{node}.log")
         argv = N.module_argv("fmipdissect.active.traffic", "--flow", flow,
                              "--bind", bind, "--peer", peer, "--rate",
-                             str(args.rate), "--size", str(args.size))
+                             str(args.rate), "--size", str(args.size),
+                             "--go-on-stdin")
         with open(log, "wb") as err:
-            procs[node] = (lab.start(ns[node], argv, stdout=subprocess.PIPE,
-                                     stderr=err, env=L._env()), log)
+            procs[node] = (lab.start(ns[node], argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=err,
+                                     env=L._env()), log)
     for node, (proc, log) in procs.items():
         L._wait_up(proc, log, "ready", f"the test flow in {node}")
+    for proc, _ in procs.values():
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
     return procs
 
 
 def _stop_flows(lab, procs) -> dict:
     """Each end's counters: {"down": {"sent", "unsent", "received"}, "up":
     ...}, sent by one end, received by the other."""
+    for proc, _ in procs.values():     # senders first, then receivers
+        proc.send_signal(signal.SIGUSR1)
+    time.sleep(FLOW_DRAIN)
     lab.stop(*(proc for proc, _ in procs.values()))
     got = {}
     for node, (proc, log) in procs.items():

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -30,12 +32,13 @@ from ..lint.keys import load_keys
 from ..spec import protocol as P
 from . import registration as R
 from .live import LiveLink
-from .mn import PREDICTIVE, REACTIVE, MobileNode
+from .mn import PREDICTIVE, REACTIVE, MobileNode, Outcome
 from .roles import udp
 
 BASELINE = "baseline"
 MODES = (PREDICTIVE, REACTIVE, BASELINE)
 REGISTRATION_LIFETIME = P.LIFETIME_MAX   # s asked for in the baseline
+ADVERT_WAIT = 3 * R.ADVERT_INTERVAL      # s for an Agent Advertisement
 
 
 def ip(*args: str) -> None:
@@ -48,6 +51,8 @@ class Mover:
         self.mn = MobileNode(link, args.pcoa, args.par, args.ap, key,
                              nar=args.nar, timeout=args.timeout, retries=1)
         self.ident = int(time.time()) << 32
+        self.icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                  socket.IPPROTO_ICMP)
 
     def home(self) -> None:
         """On PAR's link, NAR's link down."""
@@ -63,6 +68,23 @@ class Mover:
         ip("link", "set", self.a.new, "up")
         ip("route", "replace", "default", "via", self.a.nar, "dev",
            self.a.new, "onlink")
+
+    def movement_detected(self) -> str | None:
+        """The care-of address of the first Agent Advertisement heard on
+        the new link (RFC 5944 2.4.2: the MN learns it moved from the new
+        foreign agent's advertisement; it does not solicit, decision
+        D22), None after ADVERT_WAIT seconds."""
+        from .forwarding import drain
+        drain(self.icmp)
+        end = time.monotonic() + ADVERT_WAIT
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.icmp], [], [], left)
+            if ready:
+                packet = self.icmp.recv(65535)
+                coa = R.advertised_coa(packet[(packet[0] & 0x0F) * 4:])
+                if coa is not None:
+                    return coa
+        return None
 
     def register(self, coa: str, lifetime: int):
         """Registration Request to PAR (its home agent), the Reply's Code
@@ -88,16 +110,22 @@ class Mover:
             got = self.mn.handover(PREDICTIVE)
             t["bound"] = time.time()
             outcome = got.outcome
+        elif mode == REACTIVE:     # NAR learnt on the old link (Figure 2)
+            reactive = Outcome(REACTIVE)
+            nar = self.mn.discover(reactive)
         self.leave()
         t["left"] = time.time()
         time.sleep(self.a.l2_gap / 1000)
         self.attach()
         t["attached"] = time.time()
         if mode == REACTIVE:
-            outcome = self.mn.handover(REACTIVE).outcome
+            outcome = (self.mn.fast_binding(reactive, nar).outcome
+                       if nar else "incomplete")
             t["bound"] = time.time()
         elif mode == BASELINE:
-            code = self.register(self.a.nar, REGISTRATION_LIFETIME)
+            coa = self.movement_detected()
+            t["detected"] = time.time()
+            code = self.register(coa, REGISTRATION_LIFETIME) if coa else None
             outcome = "completed" if code == R.ACCEPTED else "incomplete"
             t["bound"] = time.time()
         time.sleep(self.a.dwell)

@@ -8,7 +8,12 @@ care-of address with PAR, which stands in as its home agent for the PCoA
     Reply:   Type 3, Code, Lifetime, Home Address, Home Agent,
              Identification, extensions
 
-Both carry the Mobile-Home Authentication Extension (Type 32, 3.5.2),
+Movement detection (2.4.2): NAR, as a foreign agent, broadcasts an Agent
+Advertisement (ICMP type 9 with the Mobility Agent Advertisement
+Extension, 2.1.1) once a second; the MN registers when it hears one
+offering NAR as its care-of address.
+
+Both registration messages carry the Mobile-Home Authentication Extension (Type 32, 3.5.2),
 computed as the MN-PAR authenticator is (decision D5): over the message
 and the extension's Type, Length and SPI.
 """
@@ -22,6 +27,10 @@ from dataclasses import dataclass
 from ..wire.checksum import mn_par_authenticator
 
 REQUEST, REPLY = 1, 3                  # RFC 5944 3.3, 3.4
+AGENT_ADVERTISEMENT = 9                # ICMP Router Advertisement (2.1)
+MOBILITY_AGENT_EXT = 16                # RFC 5944 2.1.1
+FLAG_F = 0x10                          # ... Foreign agent
+ADVERT_INTERVAL = 1.0                  # s; 2.3.2's recommended maximum rate
 MN_HA_AUTH = 32                        # RFC 5944 3.5.2
 ACCEPTED, DENIED_AUTH = 0, 131         # RFC 5944 3.4 Code values
 _REQUEST = struct.Struct("!BBH4s4s4sQ")   # 24 octets
@@ -92,3 +101,29 @@ def _verify(payload: bytes, offset: int, keys: dict) -> bool:
         return False
     expected = mn_par_authenticator(payload[:end], key.secret, key.algorithm)
     return payload[end:offset + 2 + length] == expected
+
+
+def advertisement(agent: str, seq: int, lifetime: int) -> bytes:
+    """An ICMP Agent Advertisement of a foreign agent whose care-of
+    address is its own (RFC 5944 2.1, 2.1.1)."""
+    router = struct.pack("!BBHBBH", AGENT_ADVERTISEMENT, 0, 0, 1, 2,
+                         3 * lifetime) + socket.inet_aton(agent) + bytes(4)
+    ext = struct.pack("!BBHHBB", MOBILITY_AGENT_EXT, 10, seq & 0xFFFF,
+                      lifetime, FLAG_F, 0) + socket.inet_aton(agent)
+    body = router + ext
+    total = sum(struct.unpack(f"!{len(body) // 2}H", body))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return body[:2] + struct.pack("!H", ~total & 0xFFFF) + body[4:]
+
+
+def advertised_coa(icmp: bytes) -> str | None:
+    """The care-of address a foreign agent's Agent Advertisement offers
+    (ICMP octets from the Type), else None."""
+    if len(icmp) < 8 or icmp[0] != AGENT_ADVERTISEMENT:
+        return None
+    at = 8 + icmp[4] * icmp[5] * 4
+    if len(icmp) < at + 12 or icmp[at] != MOBILITY_AGENT_EXT \
+            or not icmp[at + 6] & FLAG_F:
+        return None
+    return socket.inet_ntoa(icmp[at + 8:at + 12])

@@ -340,6 +340,8 @@ class PAR(Role):
         self.say(f"HI Code {code} to {msg.coa} (Identifier {self.hi_id}) for "
                  f"{msg.homeaddr}")
         self.send(pkt)
+        if self.plane is not None:
+            self.plane.prepare(msg.coa)
 
     # HAck -> FBAck (RFC 4988 5.2, 5.6, decision D8) ---------------------
     def hack(self, seen, msg):
@@ -352,11 +354,14 @@ class PAR(Role):
         if code >= REJECT:
             self.fback(pending, code)
             return
-        self.fback(pending, 0, addr_option(msg, P.ADDR_NCOA))
+        forward = None
         if self.plane is not None:
             # forwarding from the accepted HAck on (RFC 4988 4.1), right
-            # after the FBAck: the FBAck itself still goes to the old link
-            self.plane.bind(pending.homeaddr, pending.coa, pending.lifetime)
+            # after the FBAck to the MN: that one still takes the old link
+            def forward():
+                self.plane.bind(pending.homeaddr, pending.coa,
+                                pending.lifetime)
+        self.fback(pending, 0, addr_option(msg, P.ADDR_NCOA), forward)
 
     def tick(self):
         now = time.monotonic()
@@ -366,8 +371,10 @@ class PAR(Role):
                      f"{pending.homeaddr} refused")
             self.fback(pending, REJECT)
 
-    def fback(self, f: _PendingFBU, code: int, ncoa: str | None = None):
-        """The FBAck that ends the handling of one FBU."""
+    def fback(self, f: _PendingFBU, code: int, ncoa: str | None = None,
+              sent=None):
+        """The FBAck that ends the handling of one FBU; sent() is called
+        once the FBAck to the MN (or NAR) is out."""
         self.handled += 1
         ident = f.ident ^ 1 if "wrong-identifier" in self.faults else f.ident
         lifetime = 0 if code >= REJECT else f.lifetime
@@ -390,6 +397,8 @@ class PAR(Role):
             msg = without_auth(msg)
         self.say(f"FBAck Code {code} to {f.src} for {f.homeaddr}")
         self.send(udp(self.address, f.src, dport=f.sport) / msg)
+        if sent is not None:
+            sent()
         if f.predictive and code < REJECT:    # the copy for NAR (Figure 1)
             self.send(udp(self.address, f.coa) / msg.copy())
 

@@ -4,7 +4,9 @@ a constant rate to the other end and counts what arrives of the other's.
     python -m fmipdissect.active.traffic --flow down --bind CN --peer PCOA \\
         --rate 200 --size 64
 
-runs until SIGTERM (or --duration), then prints its counters as JSON:
+sends until SIGUSR1 (then only receives, so that what is still on its way
+is counted), runs until SIGTERM (or --duration), then prints its counters
+as JSON:
 {"flow", "sent", "unsent", "received", "duplicates", "first_seq",
 "last_seq"}.  "sent" counts every sequence number used; "unsent" the ones
 the kernel refused at once (no route while the MN is between links), so
@@ -68,11 +70,13 @@ class Endpoint:
                 self.duplicates += 1
             self.received.add(got[1])
 
-    def run(self, until) -> None:
+    def run(self, until, sending=lambda: True) -> None:
         due = time.monotonic()
         while not until():
             now = time.monotonic()
-            if now >= due:
+            if not sending():
+                due = now + 0.05
+            elif now >= due:
                 self.send_one()
                 due += self.interval
                 if due < now - 1.0:        # a stall: no burst to catch up
@@ -112,15 +116,22 @@ def main(argv=None) -> int:
     p.add_argument("--rate", default="200/s")
     p.add_argument("--size", type=int, default=T.DEFAULT_SIZE)
     p.add_argument("--duration", type=float)
+    p.add_argument("--go-on-stdin", action="store_true",
+                   help="bind, say ready, wait for a line, then send (both "
+                        "ends are bound before either sends)")
     args = p.parse_args(argv)
-    stop = []
+    stop, quiet = [], []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    end = time.monotonic() + args.duration if args.duration else None
+    signal.signal(signal.SIGUSR1, lambda *_: quiet.append(1))
     ep = Endpoint(FLOWS[args.flow], args.bind, args.peer,
                   parse_rate(args.rate), args.size)
     print("ready", file=sys.stderr, flush=True)
+    if args.go_on_stdin:
+        sys.stdin.readline()
+    end = time.monotonic() + args.duration if args.duration else None
     ep.run(lambda: bool(stop) or (end is not None
-                                  and time.monotonic() >= end))
+                                  and time.monotonic() >= end),
+           lambda: not quiet)
     json.dump(ep.counters(), sys.stdout)
     print()
     return 0
