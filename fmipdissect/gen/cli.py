@@ -12,6 +12,7 @@ from .flows import Params
 from .generate import GenOptions, generate, generate_file
 from .scenarios import SCENARIOS
 from .writers import LINKTYPES
+from . import vantage_cli
 
 
 def _ipv4(text: str) -> str:
@@ -41,7 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="capture to write: pcap, or pcapng when the name "
                              "ends in .pcapng; - writes a pcap to standard "
-                             "output")
+                             "output; with --vantage, the folder to write")
     parser.add_argument("--list", action="store_true",
                         help="list the scenarios and exit")
     parser.add_argument("--handovers", type=int, default=1, metavar="N",
@@ -80,6 +81,7 @@ def add_arguments(parser) -> None:
     g.add_argument("--algorithm", default=d.algorithm,
                    choices=tuple(P.AUTH_ALGORITHMS),
                    help="authenticator algorithm (decision D5)")
+    vantage_cli.add_arguments(parser)
 
 
 def options_from_args(args) -> GenOptions:
@@ -123,6 +125,8 @@ def run(args) -> int:
         for name, spec in SCENARIOS.items():
             print(f"{name:<{width}}  {spec.description}")
         return 0
+    if args.vantage is not None:
+        return vantage_cli.run(args)
     if args.scenario is None:
         raise InputError("give a SCENARIO (see --list)")
     options = options_from_args(args)
