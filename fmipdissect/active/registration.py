@@ -33,6 +33,7 @@ FLAG_F = 0x10                          # ... Foreign agent
 ADVERT_INTERVAL = 1.0                  # s; 2.3.2's recommended maximum rate
 MN_HA_AUTH = 32                        # RFC 5944 3.5.2
 ACCEPTED, DENIED_AUTH = 0, 131         # RFC 5944 3.4 Code values
+FLAG_T = 0x02                          # Request: reverse tunnelling (RFC 3024)
 _REQUEST = struct.Struct("!BBH4s4s4sQ")   # 24 octets
 _REPLY = struct.Struct("!BBH4s4sQ")       # 20 octets
 _AUTH_HEAD = struct.Struct("!BBI")
@@ -51,14 +52,16 @@ class Registration:
 
 
 def _auth(body: bytes, key) -> bytes:
-    head = _AUTH_HEAD.pack(MN_HA_AUTH, 4 + 16, key.spi)
+    size = len(mn_par_authenticator(b"", key.secret, key.algorithm))
+    head = _AUTH_HEAD.pack(MN_HA_AUTH, 4 + size, key.spi)
     return body + head + mn_par_authenticator(body + head, key.secret,
                                               key.algorithm)
 
 
 def request(home: str, agent: str, coa: str, lifetime: int, ident: int,
             key) -> bytes:
-    return _auth(_REQUEST.pack(REQUEST, 0, lifetime, socket.inet_aton(home),
+    return _auth(_REQUEST.pack(REQUEST, FLAG_T, lifetime,
+                               socket.inet_aton(home),
                                socket.inet_aton(agent),
                                socket.inet_aton(coa), ident), key)
 

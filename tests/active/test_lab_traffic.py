@@ -1,0 +1,151 @@
+"""`fmipdissect lab --traffic`: a test flow through real kernel forwarding,
+the PAR-NAR tunnel and NAR's buffer, while the MN moves.  One run of every
+mode (the expensive part) serves the checks; the numbers come from the
+four captures, and the test flow's own counters must agree with them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import require_netns
+from fmipdissect.active.labflow import read_flow, totals
+from fmipdissect.active.netns import lab_namespaces
+from fmipdissect.wire import testflow as T
+
+pytestmark = pytest.mark.netns
+
+GAP_MS = 50
+RATE = 200                   # packets a second each way
+MARGIN_MS = 40               # predictive: interruption <= gap + this
+
+
+def run_lab(*args, out=None, timeout=180):
+    """(exit status, stdout, stderr, namespaces of this run left)."""
+    require_netns()
+    argv = [sys.executable, "-m", "fmipdissect", "lab", "--format", "json",
+            *args] + (["--out", str(out)] if out else [])
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stdout, stderr = proc.communicate(timeout=timeout)
+    mine = f"fmip{proc.pid % 100000}-"
+    return (proc.returncode, stdout, stderr,
+            [n for n in lab_namespaces() if n.startswith(mine)])
+
+
+@pytest.fixture(scope="module")
+def traffic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab-traffic")
+    status, stdout, stderr, left = run_lab(
+        "--traffic", f"{RATE}/s", "--handovers", "2", "--l2-gap",
+        str(GAP_MS), out=out)
+    assert status == 0, stderr
+    assert left == []
+    return json.loads(stdout), out
+
+
+def test_four_captures_and_the_probes(traffic):
+    result, out = traffic
+    assert sorted(result["captures"]) == ["cn", "mn", "nar", "par"]
+    for node, path in result["captures"].items():
+        assert path == str(out / f"{node}.pcapng")
+    for target in ("par", "nar"):
+        summary = result["probe"][target]["summary"]
+        assert summary["pass"] == len(result["probe"][target]["cases"])
+    moves = result["mn"]
+    assert [m["mode"] for m in moves] == ["predictive"] * 2 + \
+        ["reactive"] * 2 + ["baseline"] * 2
+    assert all(m["outcome"] == "completed" for m in moves), moves
+
+
+def test_predictive_with_buffering_loses_nothing(traffic):
+    result, _ = traffic
+    mode = result["summary"]["mode"]["predictive"]
+    assert mode["handovers"] == 2
+    assert mode["lost"] == 0 and mode["up_lost"] == 0
+    # NAR held what came through the tunnel before the MN attached
+    assert mode["buffered"] >= 2 * GAP_MS * RATE // 1000 // 2
+    assert mode["down_interruption_ms"]["max"] <= GAP_MS + MARGIN_MS
+    # the interruption is the gap at least: the MN really was away
+    assert mode["down_interruption_ms"]["p50"] >= GAP_MS
+
+
+def test_reactive_loses_about_the_gap(traffic):
+    result, _ = traffic
+    mode = result["summary"]["mode"]["reactive"]
+    gap_packets = GAP_MS * RATE // 1000          # 10 at 200/s
+    for row in result["lab_reading"]["handovers"]:
+        if row["mode"] == "reactive":
+            assert gap_packets // 2 <= row["down"]["lost"] \
+                <= 3 * gap_packets, row
+            assert row["down"]["tunnelled"] > 0
+    assert mode["buffered"] == 0
+
+
+def test_baseline_is_worse_than_both(traffic):
+    modes = traffic[0]["summary"]["mode"]
+    base = modes["baseline"]
+    for other in ("predictive", "reactive"):
+        assert base["lost"] > modes[other]["lost"], modes
+        assert base["down_interruption_ms"]["p50"] > \
+            modes[other]["down_interruption_ms"]["p50"], modes
+
+
+def test_the_counters_agree_with_the_captures(traffic):
+    """The flow's own counters against a reading of the captures: what
+    left the sender (sent less refused) and what arrived, each way."""
+    result, _ = traffic
+    packets = {node: read_flow(result["captures"][node])
+               for node in ("mn", "cn")}
+    seen = totals(packets)
+    assert seen == result["lab_reading"]["totals"]
+    for direction in ("down", "up"):
+        counted = result["flow"][direction]
+        assert counted["sent"] - counted["unsent"] == \
+            seen[direction]["sent"], direction
+        assert counted["received"] == seen[direction]["received"], direction
+    assert result["flow"]["down"]["unsent"] == 0
+    # the MN's uplink has no way out while it is between links
+    assert result["flow"]["up"]["unsent"] > 0
+
+
+def test_the_tunnel_is_ip_in_ip_between_the_routers(traffic):
+    """NAR's capture: the downlink arrives inside IP in IP (protocol 4)."""
+    result, _ = traffic
+    nar = read_flow(result["captures"]["nar"])
+    inside = [p for p in nar if p.tunnelled and p.flow == T.FLOW_DOWN]
+    assert inside
+    mn = read_flow(result["captures"]["mn"])
+    assert not [p for p in mn if p.tunnelled]
+
+
+def test_per_mode_summary_has_the_contract_keys(traffic):
+    for mode in traffic[0]["summary"]["mode"].values():
+        assert {"handovers", "down_interruption_ms", "lost",
+                "buffered"} <= set(mode)
+        assert set(mode["down_interruption_ms"]) == {"p50", "p95", "max"}
+
+
+def test_traffic_options_without_traffic_are_refused():
+    status, _, stderr, left = run_lab("--l2-gap", "20")
+    assert status == 2 and "--l2-gap needs --traffic" in stderr
+    assert "Traceback" not in stderr and left == []
+    status, _, stderr, _ = run_lab("--traffic", "fast")
+    assert status == 2 and "bad rate" in stderr
+
+
+def test_netem_missing_is_one_line():
+    """--loss needs tc netem: without it in this kernel, exit 2 and one
+    line; with it, the lab runs.  Either way no namespace is left."""
+    status, stdout, stderr, left = run_lab(
+        "--traffic", "100/s", "--mode", "baseline", "--loss", "0.5",
+        timeout=120)
+    assert left == []
+    if status == 2:
+        assert "netem" in stderr and len(stderr.strip().splitlines()) == 1
+    else:
+        assert status == 0, stderr
+        assert json.loads(stdout)["summary"]["mode"]["baseline"]
