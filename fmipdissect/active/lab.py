@@ -192,12 +192,7 @@ def _emulator(lab, ns, work, role, args):
 
 
 def _env() -> dict:
-    """The children find this very fmipdissect, installed or not."""
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+    return N.child_env()
 
 
 def _wait_up(proc, log, text, what):

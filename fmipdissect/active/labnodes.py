@@ -86,7 +86,7 @@ def netem(lab: N.Namespaces, ns: dict, delay_ms: float, loss_pct: float):
 def user_env(role: str, variables: dict) -> dict:
     """The environment of a user's process: FMIP_ROLE and the node's
     FMIP_* variables (docs/active-testing.md)."""
-    env = dict(os.environ)
+    env = N.child_env()
     env["FMIP_ROLE"] = role
     env.update({f"FMIP_{k.upper()}": str(v) for k, v in variables.items()})
     return env

@@ -149,3 +149,35 @@ def test_netem_missing_is_one_line():
     else:
         assert status == 0, stderr
         assert json.loads(stdout)["summary"]["mode"]["baseline"]
+
+
+USER_PAR = (sys.executable + " -m fmipdissect emulate par -v --address "
+            "\"$FMIP_ADDRESS\" --keys \"$FMIP_KEYS\" --fault wrong-identifier "
+            "$(for n in $FMIP_PEERS; do printf -- '--neighbour %s ' \"$n\"; "
+            "done)")
+
+
+def test_a_users_par_is_probed_in_place_of_the_emulator(tmp_path):
+    """--par-cmd: the user's process (here fmipdissect's own PAR with a
+    fault the lab's would not have) answers, and the probe judges it."""
+    cmd = 'echo "$FMIP_ROLE $FMIP_IFACE $FMIP_ADDRESS" >&2; exec ' + USER_PAR
+    status, stdout, stderr, left = run_lab("--par-cmd", cmd, out=tmp_path)
+    assert status == 0, stderr
+    assert left == []
+    result = json.loads(stdout)
+    log = (tmp_path / "user-par.log").read_text()
+    assert log.startswith("par fmip-mn,fmip-nar 198.18.1.1\n"), log
+    assert "fmipdissect emulate par: 198.18.1.1, listening" in log
+    assert not (tmp_path / "emulate-par.log").exists()
+    cases = {c["id"]: c["verdict"] for c in result["probe"]["par"]["cases"]}
+    assert cases["PAR-RTS-02"] == "fail"     # the Identifier, not copied
+    assert cases["PAR-RTS-01"] == "pass"
+    nar = result["probe"]["nar"]
+    assert nar["summary"]["pass"] == len(nar["cases"])
+
+
+def test_a_user_command_that_fails_is_one_line():
+    status, _, stderr, left = run_lab("--nar-cmd", "exit 3")
+    assert status == 2 and left == []
+    assert "--nar-cmd ended with status 3" in stderr
+    assert "Traceback" not in stderr
