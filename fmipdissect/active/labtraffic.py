@@ -108,7 +108,11 @@ def run_traffic(lab, work, faults, args) -> L.LabRun:
     flows = _start_flows(lab, ns, work, args)
     phase("setup")
     time.sleep(FLOW_SETTLE)
-    result.moves = _moves(lab, ns, work, keys, args, mover)
+    moves = _moves(lab, ns, work, keys, args, mover)
+    if mover is None:
+        result.mn = moves
+    else:
+        result.moves = moves
     time.sleep(FLOW_SETTLE)
     result.flow = _stop_flows(lab, flows)
     result.captures = L.stop_captures(lab, caps)
@@ -140,9 +144,8 @@ def _start_mover(lab, ns, work, keys, args):
 
 
 def _moves(lab, ns, work, keys, args, mover) -> list:
-    if mover is None:
-        L.run_user_mn(lab, ns["mn"], work, keys, args.mn_cmd)
-        return []
+    if mover is None:      # the user's MN: its own report, no timeline
+        return L.run_user_mn(lab, ns["mn"], work, keys, args.mn_cmd)
     proc, log = mover
     out, _ = proc.communicate(b"go\n", timeout=60 + 5 * args.handovers)
     try:

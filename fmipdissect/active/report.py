@@ -56,7 +56,7 @@ def lab_json(run, keep: bool) -> dict:
                     for node, s in run.lint.items()},
            "seconds": round(run.seconds, 2), "phases": run.phases}
     if run.flow:     # --traffic: the merged analysis, the flow, per mode
-        out.update({"mn": run.moves, "handovers": run.merged,
+        out.update({"mn": run.moves or run.mn, "handovers": run.merged,
                     "flow": run.flow,
                     "summary": {"mode": run.data["summary"]},
                     "lab_reading": {"handovers": run.data["handovers"],
@@ -83,14 +83,29 @@ def traffic_text(run) -> list[str]:
     return lines
 
 
+def moves_text(moves: list) -> list[str]:
+    lines = ["Handovers of the moving MN (ms from each one's start):"]
+    for m in moves:
+        at = {k: f"{(m[k] - m['start']) * 1000:.0f}" for k in
+              ("left", "attached", "bound") if m.get(k)}
+        bound = "Registration Reply" if m["mode"] == "baseline" else "FBAck"
+        lines.append(f"  {m['mode']:<10} {m['outcome']}: left {at['left']}, "
+                     f"attached {at['attached']}"
+                     + (f", {bound} {at['bound']}" if "bound" in at else ""))
+    return lines
+
+
 def lab_text(run, keep: bool) -> str:
     if run.flow:
         lines = traffic_text(run)
         lines.append("")
     else:
         lines = []
-    lines.append("Handovers run by the MN emulator:")
-    for h in run.mn or run.moves:
+    if run.moves:
+        lines += moves_text(run.moves)
+    else:
+        lines.append("Handovers run by the MN emulator:")
+    for h in run.mn if not run.moves else []:
         text = f"  {h['mode']:<10} {h['outcome']}"
         if h.get("fback_code") is not None:
             text += f", FBAck Code {h['fback_code']}"
