@@ -152,17 +152,48 @@ def summary(rows: list, modes) -> dict:
             "down_interruption_ms": {"p50": percentile(gaps, 50),
                                      "p95": percentile(gaps, 95),
                                      "max": max(gaps, default=None)},
-            "lost": sum(r["down"]["lost"] for r in mine),
-            "buffered": sum(r["down"]["buffered"] for r in mine),
-            "up_lost": sum(r["up"]["lost"] for r in mine),
+            "lost": sum(r["down"]["lost"] or 0 for r in mine),
+            "buffered": sum(r["down"]["buffered"] or 0 for r in mine),
+            "up_lost": sum(r["up"]["lost"] or 0 for r in mine),
             "up_interruption_ms": {"p50": percentile(up, 50),
                                    "max": max(up, default=None)}}
     return out
 
 
-def analyse(captures: dict, moves: list, modes) -> dict:
+def analyse(captures: dict, moves: list, modes, merged=None) -> dict:
+    """Per handover and per mode; a mode's summary comes from the merged
+    analysis (`handovers --merge`, its `data` per handover) when that has
+    every handover of the mode, else from the lab's own reading (the
+    summary says which: `source`)."""
     packets = {node: read_flow(captures[node])
                for node in ("mn", "nar", "cn")}
     rows = [per_handover(packets, m) for m in moves]
-    return {"handovers": rows, "summary": summary(rows, modes),
-            "totals": totals(packets)}
+    from_merge = merged_rows(merged)
+    chosen, sources = [], {}
+    for mode in modes:
+        mine = [r for r in rows if r["mode"] == mode]
+        theirs = [r for r in from_merge if r["mode"] == mode]
+        use = theirs if mine and len(theirs) == len(mine) else mine
+        sources[mode] = "merged" if use is theirs and use else "lab"
+        chosen += use
+    result = summary(chosen, modes)
+    for mode, s in result.items():
+        s["source"] = sources[mode]
+    return {"handovers": rows, "summary": result, "totals": totals(packets)}
+
+
+def merged_rows(merged) -> list:
+    """The merged analysis's handovers with a data plane, as rows of the
+    shape per_handover gives."""
+    rows = []
+    for h in (merged or {}).get("handovers", []):
+        data = h.get("data")
+        if not data:
+            continue
+        rows.append({"mode": h.get("mode"), "outcome": h.get("outcome"),
+                     "down": {k: data["down"].get(k) for k in
+                              ("lost", "interruption_ms", "buffered",
+                               "tunnelled")},
+                     "up": {k: data["up"].get(k) for k in
+                            ("lost", "interruption_ms")}})
+    return rows

@@ -200,8 +200,9 @@ def _analyse(result, keys, mode_list) -> None:
     from .labflow import analyse
     from .report import lint_captures
     result.lint = lint_captures(result.captures, keys)
-    result.data = analyse(result.captures, result.moves, mode_list)
     result.merged = merged_handovers(result.captures, keys)
+    result.data = analyse(result.captures, result.moves, mode_list,
+                          result.merged)
 
 
 def merged_handovers(captures: dict, keys: str):

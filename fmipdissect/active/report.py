@@ -76,10 +76,12 @@ def traffic_text(run) -> list[str]:
                      f"interruption p50 {gap['p50']} ms, p95 {gap['p95']} "
                      f"ms, max {gap['max']} ms; lost {s['lost']} down, "
                      f"{s['up_lost']} up; buffered {s['buffered']}")
-    if run.merged is None:
-        lines.append("  (fmipdissect handovers --merge is not available: "
-                     "the numbers are the lab's own reading of the "
-                     "captures)")
+    own = [m for m, s in run.data["summary"].items() if s["source"] == "lab"]
+    if own:
+        lines.append(f"  ({', '.join(own)}: the lab's own reading of the "
+                     f"captures; the others: fmipdissect handovers --merge)"
+                     if len(own) < len(run.data["summary"]) else
+                     "  (the lab's own reading of the captures)")
     return lines
 
 

@@ -181,3 +181,22 @@ def test_a_user_command_that_fails_is_one_line():
     assert status == 2 and left == []
     assert "--nar-cmd ended with status 3" in stderr
     assert "Traceback" not in stderr
+
+
+def test_the_merged_analysis_agrees_with_the_lab(traffic):
+    """Once `handovers --merge` reports the data plane, its handovers are
+    the lab's, and its numbers are the lab's reading of the captures."""
+    result, _ = traffic
+    merged = result["handovers"]
+    if merged is None or not any(h.get("data") for h in
+                                 merged["handovers"]):
+        pytest.skip("handovers --merge without a data plane here")
+    fast = [r for r in result["lab_reading"]["handovers"]
+            if r["mode"] != "baseline"]
+    theirs = [h for h in merged["handovers"] if h.get("data")]
+    assert [h["mode"] for h in theirs][:len(fast)] == \
+        [r["mode"] for r in fast]
+    for mine, h in zip(fast, theirs):
+        assert abs(h["data"]["down"]["lost"] - mine["down"]["lost"]) <= 1
+        assert abs(h["data"]["down"]["buffered"]
+                   - mine["down"]["buffered"]) <= 1
