@@ -35,6 +35,7 @@ TUNSETIFF = 0x400454CA                 # <linux/if_tun.h>
 IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
 TUNNEL_MTU = 1480                      # 1500 of the veth links less 20
 REVERSE_TABLE = 94                     # NAR: routing table of the reverse tunnel
+OWN_TABLE = OWN_MARK = 95              # PAR: its own messages to a bound MN
 UNUSED_TUNNEL = 3.0                    # s a tunnel waits for its binding
 HOLD_LIMIT = 4096                      # packets NAR holds per MN at most
 RTMGRP_LINK = 1                        # <linux/rtnetlink.h>
@@ -149,7 +150,7 @@ class Plane:
                 self.tunnels.pop(remote).close()
                 self.say(f"tunnel to {remote} removed (no binding)")
 
-    def frame(self, seen, send) -> bool:
+    def frame(self, seen) -> bool:
         """A frame of the router's FMIPv4 port that is no FMIPv4 message."""
         return False
 
@@ -208,22 +209,43 @@ class Plane:
 
     def close(self) -> None:
         self.stopped = True
-        self.thread.join(1.0) if self.thread.is_alive() else None
+        if self.thread.is_alive():
+            self.thread.join(1.0)
         with self.lock:
             for pcoa in list(self.bindings):
                 self._unbind(pcoa)
             self.raw.close()
+        self.closed()
+
+    def closed(self) -> None:
+        """What a router undoes after its bindings."""
 
 
 class ParPlane(Plane):
     """PAR: the PCoA into the tunnel from the accepted HAck on; PAR as the
     home agent of the baseline (registration.py)."""
 
-    def __init__(self, peers, address: str, keys: dict, log=None):
+    def __init__(self, peers, address: str, keys: dict, mn_link: str,
+                 own_socket, log=None):
+        """own_socket: the socket PAR's FMIPv4 messages leave by; marked,
+        they take the MN's link (mn_link) to a bound MN, the rest of the
+        MN's traffic the tunnel: the FBAck reaches the MN on its old link
+        although the tunnel was there first (RFC 4988 4.1)."""
         super().__init__(peers, log)
-        self.address, self.keys = address, keys
+        self.address, self.keys, self.mn_link = address, keys, mn_link
         from .netlink import Routes
         self.routes = Routes()
+        own_socket.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, OWN_MARK)
+        ip("rule", "add", "fwmark", str(OWN_MARK), "lookup", str(OWN_TABLE),
+           "priority", str(OWN_TABLE), log=log)
+        self.replies = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                     socket.IPPROTO_RAW)
+
+    def closed(self) -> None:
+        ip("rule", "del", "fwmark", str(OWN_MARK), "lookup", str(OWN_TABLE),
+           log=self.log)
+        self.routes.close()
+        self.replies.close()
 
     def prepare(self, nar: str) -> None:
         """The tunnel to NAR, made when the HI goes out (RFC 4988 4.1), so
@@ -242,6 +264,7 @@ class ParPlane(Plane):
         with self.lock:
             tunnel = self._tunnel(remote)
             try:
+                self.routes.replace(pcoa, self.mn_link, table=OWN_TABLE)
                 self.routes.replace(pcoa, tunnel.name)
             except OSError as exc:
                 self.say(f"route {pcoa} into {tunnel.name}: {exc.strerror}")
@@ -252,10 +275,11 @@ class ParPlane(Plane):
     def unroute(self, pcoa, tunnel):
         try:
             self.routes.delete(pcoa, tunnel.name)
+            self.routes.delete(pcoa, self.mn_link, table=OWN_TABLE)
         except OSError as exc:
             self.say(f"route {pcoa} out of {tunnel.name}: {exc.strerror}")
 
-    def frame(self, seen, send) -> bool:
+    def frame(self, seen) -> bool:
         """A Registration Request to this home agent: bind or unbind, and
         the Reply (RFC 5944 3.8); True when it was one."""
         if seen.outgoing or seen.proto != IPPROTO_UDP \
@@ -275,9 +299,10 @@ class ParPlane(Plane):
         from scapy.packet import Raw
         body = R.reply(code, rrq.lifetime if code == R.ACCEPTED else 0,
                        rrq.home, self.address, rrq.ident, key)
-        send(bytes(IP(src=self.address, dst=seen.src)
-                   / UDP(sport=P.MIP_UDP_PORT, dport=seen.sport or
-                         P.MIP_UDP_PORT) / Raw(body)))
+        # unmarked: to a bound MN through the tunnel (RFC 5944 3.8)
+        self.replies.sendto(bytes(IP(src=self.address, dst=seen.src) / UDP(
+            sport=P.MIP_UDP_PORT, dport=seen.sport or P.MIP_UDP_PORT)
+            / Raw(body)), (seen.src, 0))
         return True
 
 
@@ -397,8 +422,7 @@ class NarPlane(Plane):
         if remote is not None:
             self._bind(rrq.home, remote, False)
 
-    def close(self):
-        super().close()
+    def closed(self):
         self.netlink.close()
         self.sniff.close()
         self.adverts.close()

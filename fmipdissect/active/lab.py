@@ -236,7 +236,7 @@ def router_variables(keys: str, tunnels: bool) -> dict:
            "address": PAR_ADDR, "keys": keys,
            "peers": f"{AP_OF_NAR}={NAR_ADDR},{MACS['nar', 'fmip-mn']},24 "
                     f"{AP_OF_PROBE}={PROBE_NAR},{MACS['mn', 'fmip-old']},24",
-           "tunnel": f"{NAR_ADDR}={NAR_LINK_ADDR}"}
+           "tunnel": f"{NAR_ADDR}={NAR_LINK_ADDR}", "mn_link": "fmip-mn"}
     nar = {"iface": "fmip-mn,fmip-par", "address": NAR_ADDR, "keys": keys,
            "peers": PAR_ADDR, "ncoa_pool": NCOA_POOL, "mn_link": "fmip-mn",
            "tunnel": f"{PAR_ADDR}={PAR_LINK_ADDR}"}
@@ -249,7 +249,8 @@ def start_routers(lab, ns, work, keys, faults, args, tunnels=False):
     v = router_variables(keys, tunnels)
     fault_args = {r: [a for n in names for a in ("--fault", n)]
                   for r, names in faults.items()}
-    forward = {"par": ["--tunnel", v["par"]["tunnel"]] if tunnels else [],
+    forward = {"par": ["--tunnel", v["par"]["tunnel"], "--mn-link",
+                       v["par"]["mn_link"]] if tunnels else [],
                "nar": ["--tunnel", v["nar"]["tunnel"], "--mn-link",
                        v["nar"]["mn_link"]] if tunnels else []}
     emulator_args = {

@@ -2,7 +2,8 @@
 (decision D22).  Until `handovers --merge` reports the data plane, the
 lab's summary comes from here; it reads only what the captures hold.
 
-Per handover, inside its window (from its start until the MN turns home):
+Per handover, inside its window (from its start until 100 ms before the
+MN turns home):
 down  sent: the CN's capture, flow 1 leaving the CN; received: the MN's
       capture, flow 1 arriving at the MN (on either link); lost: sent and
       never received; interruption_ms: the longest time between two
@@ -21,6 +22,10 @@ import dpkt
 from ..spec.numbers import IPPROTO_IPIP, IPPROTO_UDP
 from ..wire import testflow as T
 
+# s before the MN turns home at which a handover's window ends: a packet
+# the CN sent just before is still on its way when the binding ends, and
+# what the return home loses is not this handover's
+RETURN_MARGIN = 0.1
 SLL_OUTGOING = 4                  # packet type of a frame the node sent
 LINKTYPE_SLL, LINKTYPE_SLL2 = 113, 276
 
@@ -111,7 +116,7 @@ def _direction(flow, senders, receivers, start, end):
 
 def per_handover(packets: dict, move: dict) -> dict:
     """One handover's numbers (the module's docstring)."""
-    start, end = move["start"], move["home"]
+    start, end = move["start"], move["home"] - RETURN_MARGIN
     down = _direction(T.FLOW_DOWN, packets["cn"], packets["mn"], start, end)
     up = _direction(T.FLOW_UP, packets["mn"], packets["cn"], start, end)
     at_nar = [p for p in packets["nar"] if p.flow == T.FLOW_DOWN

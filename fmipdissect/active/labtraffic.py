@@ -133,7 +133,8 @@ def _start_mover(lab, ns, work, keys, args):
     argv = N.module_argv("fmipdissect.active.mover", "--pcoa", L.PCOA, "--par", L.PAR_ADDR,
                          "--nar", L.NAR_ADDR, "--ap", L.AP_OF_NAR,
                          "--keys", keys, "--old", "fmip-old", "--new",
-                         "fmip-new", "--handovers", str(args.handovers),
+                         "fmip-new", "--par-lla", L.MACS["par", "fmip-mn"],
+                         "--nar-lla", L.MACS["nar", "fmip-mn"], "--handovers", str(args.handovers),
                          "--l2-gap", str(args.l2_gap), "--dwell", str(DWELL),
                          "--timeout", str(max(args.timeout, 1.0)),
                          *[a for m in modes(args) for a in ("--mode", m)])

@@ -24,7 +24,6 @@ import argparse
 import json
 import select
 import socket
-import subprocess
 import sys
 import time
 
@@ -32,6 +31,7 @@ from ..lint.keys import load_keys
 from ..spec import protocol as P
 from . import registration as R
 from .live import LiveLink
+from .netlink import Routes
 from .mn import PREDICTIVE, REACTIVE, MobileNode, Outcome
 from .roles import udp
 
@@ -41,33 +41,30 @@ REGISTRATION_LIFETIME = P.LIFETIME_MAX   # s asked for in the baseline
 ADVERT_WAIT = 3 * R.ADVERT_INTERVAL      # s for an Agent Advertisement
 
 
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
 class Mover:
     def __init__(self, args, link, key):
         self.a, self.link, self.key = args, link, key
         self.mn = MobileNode(link, args.pcoa, args.par, args.ap, key,
                              nar=args.nar, timeout=args.timeout, retries=1)
         self.ident = int(time.time()) << 32
+        self.net = Routes()
         self.icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW,
                                   socket.IPPROTO_ICMP)
 
     def home(self) -> None:
         """On PAR's link, NAR's link down."""
-        ip("link", "set", self.a.new, "down")
-        ip("link", "set", self.a.old, "up")
-        ip("route", "replace", "default", "via", self.a.par, "dev",
-           self.a.old)
+        self.net.link(self.a.new, False)
+        self.net.link(self.a.old, True)
+        self.net.neighbour(self.a.old, self.a.par, self.a.par_lla)
+        self.net.replace("default", self.a.old, self.a.par)
 
     def leave(self) -> None:
-        ip("link", "set", self.a.old, "down")
+        self.net.link(self.a.old, False)
 
     def attach(self) -> None:
-        ip("link", "set", self.a.new, "up")
-        ip("route", "replace", "default", "via", self.a.nar, "dev",
-           self.a.new, "onlink")
+        self.net.link(self.a.new, True)
+        self.net.neighbour(self.a.new, self.a.nar, self.a.nar_lla)
+        self.net.replace("default", self.a.new, self.a.nar)
 
     def movement_detected(self) -> str | None:
         """The care-of address of the first Agent Advertisement heard on
@@ -140,7 +137,8 @@ class Mover:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="fmipdissect.active.mover")
-    for name in ("pcoa", "par", "nar", "ap", "keys", "old", "new"):
+    for name in ("pcoa", "par", "nar", "ap", "keys", "old", "new", "par-lla",
+                 "nar-lla"):
         p.add_argument(f"--{name}", required=True)
     p.add_argument("--mode", action="append", choices=MODES, required=True)
     p.add_argument("--handovers", type=int, default=1)

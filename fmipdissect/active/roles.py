@@ -191,7 +191,7 @@ class Role:
             if msg is not None and msg.checksum_verdict != CHECKSUM_BAD:
                 self.handle(seen, msg)
             elif msg is None and self.plane is not None:
-                self.plane.frame(seen, self.link.send)
+                self.plane.frame(seen)
         self.tick()
         if self.plane is not None:
             self.plane.tick()
@@ -354,14 +354,11 @@ class PAR(Role):
         if code >= REJECT:
             self.fback(pending, code)
             return
-        forward = None
         if self.plane is not None:
-            # forwarding from the accepted HAck on (RFC 4988 4.1), right
-            # after the FBAck to the MN: that one still takes the old link
-            def forward():
-                self.plane.bind(pending.homeaddr, pending.coa,
-                                pending.lifetime)
-        self.fback(pending, 0, addr_option(msg, P.ADDR_NCOA), forward)
+            # forwarding from the accepted HAck on (RFC 4988 4.1); the
+            # FBAck still takes the MN's old link (forwarding.ParPlane)
+            self.plane.bind(pending.homeaddr, pending.coa, pending.lifetime)
+        self.fback(pending, 0, addr_option(msg, P.ADDR_NCOA))
 
     def tick(self):
         now = time.monotonic()
@@ -371,10 +368,8 @@ class PAR(Role):
                      f"{pending.homeaddr} refused")
             self.fback(pending, REJECT)
 
-    def fback(self, f: _PendingFBU, code: int, ncoa: str | None = None,
-              sent=None):
-        """The FBAck that ends the handling of one FBU; sent() is called
-        once the FBAck to the MN (or NAR) is out."""
+    def fback(self, f: _PendingFBU, code: int, ncoa: str | None = None):
+        """The FBAck that ends the handling of one FBU."""
         self.handled += 1
         ident = f.ident ^ 1 if "wrong-identifier" in self.faults else f.ident
         lifetime = 0 if code >= REJECT else f.lifetime
@@ -397,8 +392,6 @@ class PAR(Role):
             msg = without_auth(msg)
         self.say(f"FBAck Code {code} to {f.src} for {f.homeaddr}")
         self.send(udp(self.address, f.src, dport=f.sport) / msg)
-        if sent is not None:
-            sent()
         if f.predictive and code < REJECT:    # the copy for NAR (Figure 1)
             self.send(udp(self.address, f.coa) / msg.copy())
 
