@@ -168,8 +168,10 @@ class Plane:
             with self.lock:
                 tunnels = list(self.tunnels.values())
             try:
+                # in this order: what sets up a binding (NAR: the MN's
+                # link, a Registration Request) before what uses it
                 ready, _, _ = select.select(
-                    [self.raw, *tunnels, *self.extra_sockets()], [], [], 0.05)
+                    [*self.extra_sockets(), self.raw, *tunnels], [], [], 0.05)
             except (OSError, ValueError):      # a tunnel closed meanwhile
                 continue
             with self.lock:

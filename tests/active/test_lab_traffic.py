@@ -20,7 +20,8 @@ pytestmark = pytest.mark.netns
 
 GAP_MS = 50
 RATE = 200                   # packets a second each way
-MARGIN_MS = 40               # predictive: interruption <= gap + this
+MARGIN_MS = 30               # predictive: interruption <= gap + this (p50)
+MARGIN_MAX_MS = 60           # ... and its max (two shared cores)
 
 
 def run_lab(*args, out=None, timeout=180):
@@ -68,7 +69,8 @@ def test_predictive_with_buffering_loses_nothing(traffic):
     assert mode["lost"] == 0 and mode["up_lost"] == 0
     # NAR held what came through the tunnel before the MN attached
     assert mode["buffered"] >= 2 * GAP_MS * RATE // 1000 // 2
-    assert mode["down_interruption_ms"]["max"] <= GAP_MS + MARGIN_MS
+    assert mode["down_interruption_ms"]["p50"] <= GAP_MS + MARGIN_MS
+    assert mode["down_interruption_ms"]["max"] <= GAP_MS + MARGIN_MAX_MS
     # the interruption is the gap at least: the MN really was away
     assert mode["down_interruption_ms"]["p50"] >= GAP_MS
 
