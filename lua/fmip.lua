@@ -27,7 +27,7 @@
 -- copy stands down for a -X copy named on the command line (the one the
 -- user asked for), which it finds in /proc/self/cmdline where there is one.
 local PLUGIN_MARK = "fmipdissect-lua-plugin"
-local PLUGIN_VERSION = "0.1.0+7e0bc8177df5"
+local PLUGIN_VERSION = "0.1.0+ff32a2ca5ab4"
 local THIS_FILE = string.gsub(debug.getinfo(1, "S").source or "?", "^@", "")
 
 local function tell_stderr(text) io.stderr:write("fmip.lua: " .. text .. "\n") end
@@ -3152,10 +3152,10 @@ local function record_response(held, scope, frame, msg, pinfo, ctx, note)
   local req = answered_request(held)
   if req == nil then
     -- decision D11: another identifier while a request of the same scope
-    -- is outstanding is a mismatch; no request of the scope seen, an orphan
+    -- is outstanding (not answered) is a mismatch; else an orphan
     note = own_note(RESPONSE, note)
     local other = scopes[scope]
-    if other then
+    if other and other.unanswered ~= nil then
       note.mismatch = {frame = other.frame, ident = other.ident,
                        src = other.src, dst = other.dst}
     else

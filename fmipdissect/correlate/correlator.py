@@ -270,7 +270,8 @@ class Correlator:
 
     def _unmatched(self, pair, obs, held) -> None:
         """decision D11: a reply whose key matches no held request: with a
-        request of its scope held, a mismatch naming it; else an orphan."""
+        request of its scope outstanding (held, not answered), a mismatch
+        naming it; else an orphan."""
         if held is None:
             for f in self._on_orphan:
                 f(pair, obs)
@@ -329,8 +330,10 @@ class Correlator:
         if solicited:
             if rt is None:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
+                rt = self.rtsolprs.get(held) if held else None
                 self._unmatched(_RTSOLPR_PAIR, obs,
-                                self.rtsolprs.get(held) if held else None)
+                                rt if rt is not None and not rt.answered
+                                else None)
             else:
                 rt.answered = True
                 rt.last = now
@@ -373,7 +376,8 @@ class Correlator:
             return obs
         matched = [f for f in node.fbus if f.ident == msg.ident]
         if not matched:
-            self._unmatched(_FBU_PAIR, obs, node.fbus[-1])
+            newest = node.fbus[-1]      # the scope's latest request (D11)
+            self._unmatched(_FBU_PAIR, obs, None if newest.acked else newest)
         else:
             for f in matched:
                 f.acked = True
@@ -466,6 +470,8 @@ class Correlator:
             request = None
             if held is not None:
                 request = self.his[held].requests[-1]
+                if request.answered:
+                    request = None
             self._unmatched(_HI_PAIR, obs, request)
             return obs
         hi.answered = True

@@ -172,9 +172,12 @@ class SessionRules(Subscriber):
                                             P.HI_CODE_REACTIVE):
             return
         # RFC 4988 4, 5.5: Code 0 for an FBU from the PCoA, 1 for one from
-        # NAR.  The cause is the newest FBU PAR (the HI's source) received.
+        # NAR.  The cause is the newest FBU PAR (the HI's source) received,
+        # while it is unanswered (an answered one caused an earlier HI).
         for f in reversed(node.fbus):
             if f.dst == dgram.src:
+                if f.acked:       # answered: this HI is for a later FBU
+                    break
                 expected = (P.HI_CODE_PREDICTIVE if f.src == f.homeaddr
                             else P.HI_CODE_REACTIVE)
                 if msg.code != expected:

@@ -174,3 +174,36 @@ def test_an_unanswered_request_is_reported_on_its_frame():
     out = session.finish()
     assert [r for r, _ in out] == ["FM407", "FM403"]
     assert session.frames == [2, 1]
+
+
+# --- a reply once every request of its scope is answered (decision D11) -------
+
+ANSWERED_THEN_OTHER = {
+    # NAR's capture: a reactive handover it forwarded, then PAR's FBAck copy
+    # (decision D8) of a predictive one whose FBU only PAR saw
+    "fback": [L.fbu(), L.fback(), L.fback(ident=L.IDENT + 1)],
+    "hack": [L.hi(), L.hack(), L.hack(identifier=L.HI_ID + 1)],
+    "prrtadv": [L.rtsolpr(), L.prrtadv(), L.prrtadv(identifier=L.RT_ID + 1)],
+}
+
+
+def test_a_reply_after_its_scope_was_answered_is_an_orphan_not_a_mismatch(
+        tmp_path):
+    for pair, packets in ANSWERED_THEN_OTHER.items():
+        got = [(frame, rule) for frame, rule, _ in
+               findings(L.write(tmp_path / f"{pair}.pcap", packets))]
+        orphan = {"fback": "FM401", "hack": "FM404", "prrtadv": "FM406"}[pair]
+        mismatch = {"fback": "FM402", "hack": "FM419", "prrtadv": "FM420"}
+        assert (3, orphan) in got, (pair, got)
+        assert (3, mismatch[pair]) not in got, (pair, got)
+
+
+def test_an_hi_after_the_fbu_was_answered_is_not_judged_against_it(tmp_path):
+    """RFC 4988 5.5: the HI's Code says how the FBU that caused it reached
+    PAR; an FBU already answered caused an earlier HI, not this one."""
+    forwarded = L.fbu(src=L.NAR, dst=L.PAR, coa=L.NAR)
+    packets = [forwarded, _hi_for(L.MN, code=1), L.hack(),
+               L.fback(dst=L.NAR), _hi_for(L.MN, identifier=L.HI_ID + 1)]
+    got = [rule for _, rule, _ in
+           findings(L.write(tmp_path / "later.pcap", packets))]
+    assert "FM412" not in got

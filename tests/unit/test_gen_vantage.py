@@ -343,10 +343,6 @@ def test_bad_scenario_with_vantage(tmp_path, capsys):
     assert "predictive, reactive, baseline" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="the checker keeps a reactive FBU "
-                   "that NAR passed on open after its FBAcks, so the next "
-                   "predictive handover's HI and FBAck copy are judged "
-                   "against it (FM412, FM402) on NAR's capture")
 def test_nar_view_of_reactive_then_predictive_is_clean(tmp_path, capsys):
     assert cli.main(["gen", "reactive,predictive", "--handovers", "2",
                      "--vantage", "nar", "-o", str(tmp_path)]) == 0

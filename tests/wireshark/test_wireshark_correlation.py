@@ -17,7 +17,8 @@ from fmipdissect.wireshark import tshark as T
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handovers"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lint"))
-from test_correlation_regressions import OTHER_MN, _hi_for, _retimed  # noqa: E402
+from test_correlation_regressions import (  # noqa: E402
+    ANSWERED_THEN_OTHER, OTHER_MN, _hi_for, _retimed)
 from test_rules_differential import assert_agree, tshark_findings  # noqa: E402
 from test_wireshark_handovers import tool_rows, tshark_rows  # noqa: E402
 
@@ -32,6 +33,8 @@ CASES = {
     "replay": [L.fbu(), L.fback(), L.fbu()],
     "unanswered": [L.fbu(), L.rtsolpr(), _hi_for(L.MN), L.prrtadv(
         identifier=L.RT_ID + 1)],
+    **{f"answered-then-other-{pair}": packets
+       for pair, packets in ANSWERED_THEN_OTHER.items()},
 }
 
 
