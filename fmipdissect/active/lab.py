@@ -56,8 +56,9 @@ def add_arguments(p) -> None:
                    help="inject a fault into the emulator of ROLE (par, nar "
                         "or mn); repeatable; `--fault help` lists them")
     p.add_argument("--out", metavar="DIR",
-                   help="keep the captures (mn, par, nar .pcapng), the "
-                        "probes' exchanges and the key file in DIR")
+                   help="keep the captures (mn, par, nar and with --traffic "
+                        "cn .pcapng), the probes' exchanges, the logs and "
+                        "the key file in DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT,
                    metavar="S",
