@@ -202,3 +202,21 @@ def test_the_merged_analysis_agrees_with_the_lab(traffic):
         assert abs(h["data"]["down"]["lost"] - mine["down"]["lost"]) <= 1
         assert abs(h["data"]["down"]["buffered"]
                    - mine["down"]["buffered"]) <= 1
+
+
+def test_nar_releases_what_it_held_in_order(traffic):
+    """RFC 4988 4.1: the held packets reach the MN in the order they were
+    sent, before anything newer; none arrives on the new link before the
+    MN attached."""
+    result, _ = traffic
+    mn = read_flow(result["captures"]["mn"])
+    for move in result["mn"]:
+        if move["mode"] != "predictive":
+            continue
+        down = sorted((p.time, p.seq) for p in mn if p.flow == T.FLOW_DOWN
+                      and not p.outgoing
+                      and move["start"] <= p.time < move["home"])
+        seqs = [seq for _, seq in down]
+        assert seqs == sorted(seqs), seqs
+        first_after = [t for t, _ in down if t > move["left"]]
+        assert first_after and first_after[0] >= move["attached"]
