@@ -117,7 +117,9 @@ class Plane:
 
     def _tunnel(self, remote: str) -> TunnelDevice:
         if remote not in self.tunnels:
-            name = f"fmip-t{len(self.tunnels)}"
+            taken = {t.name for t in self.tunnels.values()}
+            name = next(f"fmip-t{n}" for n in range(len(taken) + 1)
+                        if f"fmip-t{n}" not in taken)
             self.tunnels[remote] = TunnelDevice(name, remote, self.log)
             self.say(f"tunnel {name} to {remote} up")
         return self.tunnels[remote]
@@ -183,11 +185,14 @@ class Plane:
                         self.say(f"{exc.strerror or exc}")
 
     def _ready(self, r) -> None:
+        """Everything the socket or device holds now, in order."""
         if r is self.raw:
-            self._unwrap(self.raw.recv(65535))
+            while (outer := _read(lambda: self.raw.recv(
+                    65535, socket.MSG_DONTWAIT))) is not None:
+                self._unwrap(outer)
         elif isinstance(r, TunnelDevice):
-            if r.remote in self.tunnels:
-                packet = os.read(r.fd, 65535)
+            while self.tunnels.get(r.remote) is r and (
+                    packet := _read(lambda: os.read(r.fd, 65535))) is not None:
                 self.raw.sendto(packet, (r.remote, 0))
         else:
             self.on_extra(r)
@@ -428,6 +433,14 @@ class NarPlane(Plane):
         self.netlink.close()
         self.sniff.close()
         self.adverts.close()
+
+
+def _read(read):
+    """read() once, None when there is nothing (non-blocking)."""
+    try:
+        return read()
+    except (BlockingIOError, InterruptedError):
+        return None
 
 
 def drain(sock) -> None:
