@@ -223,3 +223,16 @@ def test_nar_releases_what_it_held_in_order(traffic):
         # (attached is written once the MN's route is in: the released
         # packets may come a little before that, never within the gap)
         assert first_after and first_after[0] >= move["left"] + GAP_MS / 1000
+
+
+def test_nar_counts_what_the_captures_show_it_held(traffic):
+    """NAR's own count of the packets it held and released (its log)
+    against the captures' reading of the buffered packets."""
+    import re
+    result, out = traffic
+    log = (out / "emulate-nar.log").read_text()
+    released = [int(n) for n in re.findall(r"(\d+) held packets released",
+                                           log)]
+    assert len(released) == 2                  # one per predictive handover
+    mode = result["summary"]["mode"]["predictive"]
+    assert abs(sum(released) - mode["buffered"]) <= 1, (released, mode)
