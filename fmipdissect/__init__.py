@@ -6,6 +6,10 @@ The Python API (docs/api.md):
                       lla_length=6)      -> the findings of fmip-lint
     fmipdissect.handovers(source, *, keys=None, lla_length=6)
                                          -> the handover records (decision D13)
+    fmipdissect.merged_handovers(captures, *, clocks=None, keys=None,
+                                 lla_length=6)
+                                         -> (records, summary) of several
+                                            vantage points
     fmipdissect.InputError               what a bad capture or option raises
 
 `source` is a path, a binary file object, the bytes of a capture or Scapy
@@ -22,6 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "check": "fmipdissect.api",
     "handovers": "fmipdissect.api",
+    "merged_handovers": "fmipdissect.api",
     "Finding": "fmipdissect.records",
     "InputError": "fmipdissect.errors",
 }

@@ -22,7 +22,8 @@ from .records import Finding
 from .sources import capture_input
 from .spec import protocol as P
 
-__all__ = ["check", "handovers", "Finding", "InputError"]
+__all__ = ["check", "handovers", "merged_handovers", "Finding",
+           "InputError"]
 
 
 def _rule_list(value, what: str):
@@ -99,3 +100,44 @@ def handovers(source, *, keys=None, lla_length: int = P.DEFAULT_LLA_LENGTH,
     config = lint_config(None, None, _keys(keys), lla_length)
     data, label = capture_input(source, name)
     return list(CaptureHandovers(data, config, name=label))
+
+
+def merged_handovers(captures, *, clocks=None, keys=None,
+                     lla_length: int = P.DEFAULT_LLA_LENGTH):
+    """`fmipdissect handovers --merge`: (records, summary) of several
+    captures of one network, one per vantage point (docs/handovers.md,
+    "Several vantage points").
+
+    captures: a mapping {name: path} or paths (named by their stems); the
+        first is the reference clock.  Paths only: each file is read in
+        several passes.
+    clocks: {name: offset in seconds} set by hand (--clock).
+    keys, lla_length: as for check().
+
+    The records have the JSON fields as attributes, `vantage_points`,
+    `observed` (the JSON `messages` list), `processing_ms` and `data`
+    included; summary: {"vantage_points": {name: {file, offset_ms,
+    uncertainty_ms, drift_ppm, pairs}}, "roles": {name: role or None},
+    "data": the data plane's summary or None}.
+    """
+    from .analysis import MergedHandovers
+    from .handovers.vantage import vantage_points
+    from .lint.engine import lint_config
+    if isinstance(captures, Mapping):
+        names = [str(n) for n in captures]
+        paths = [os.fspath(p) for p in captures.values()]
+        vantage_points(f"{n}={p}" for n, p in zip(names, paths))
+    else:
+        paths, names = vantage_points(os.fspath(p) for p in captures)
+    unknown = set(clocks or ()) - set(names)
+    if unknown:
+        raise InputError(f"clocks: no vantage point {sorted(unknown)[0]!r}")
+    config = lint_config(None, None, _keys(keys), lla_length)
+    analysis = MergedHandovers(paths, names, config,
+                               {str(n): float(v)
+                                for n, v in (clocks or {}).items()})
+    records: list = []
+    analysis.run(records.append)
+    return records, {"vantage_points": analysis.vantage_points(),
+                     "roles": dict(analysis.roles),
+                     "data": analysis.summary_data()}

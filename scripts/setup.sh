@@ -13,7 +13,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c "import fmipdissect, scapy, dpkt, jinja2, pyshark, pytest, hypothesis, xdist" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ] || [ setup.py -nt .venv/.installed ] \
-   || [ fmipdissect/capture/_skip.c -nt .venv/.installed ]; then
+   || [ fmipdissect/capture/_skip.c -nt .venv/.installed ] \
+   || [ fmipdissect/capture/_sieve.c -nt .venv/.installed ]; then
     echo "setup: installing fmipdissect and its dependencies into .venv"
     # compat: a plain path entry in site-packages, no import hook (start-up
     # time); setup.py builds the C accelerator in place when it can

@@ -331,3 +331,28 @@ def locate(buf, off: int, stop: int, layer: str) -> tuple[int, list]:
                 return -1, path
         layer, off = step
     return TOO_DEEP, path
+
+
+def locate_tunnel(buf, off: int, stop: int, layer: str):
+    """locate(), and the offset of the outermost IPv4 header the walk went
+    through as a tunnel (IP-in-IP, GRE, VXLAN), or -1: (ip, tunnel, path).
+    The merge (correlate/merge.py) reads a tunnelled datagram's inner header
+    as the datagram and the outer addresses as where it was carried."""
+    path = []
+    tunnel = -1
+    for _ in range(MAX_LAYERS):
+        if layer == _DEEP:
+            return TOO_DEEP, tunnel, path
+        path.append(layer)
+        if layer == "ip":
+            step = ip_inner(buf, off, stop)
+            if step is None:
+                return off, tunnel, path
+            if tunnel < 0:
+                tunnel = off
+        else:
+            step = LAYERS[layer](buf, off, stop)
+            if step is None:
+                return -1, tunnel, path
+        layer, off = step
+    return TOO_DEEP, tunnel, path

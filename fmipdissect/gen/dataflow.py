@@ -7,7 +7,7 @@ MN's new link, NAR holding (with the HI's U flag) what comes before the MN
 is there and releasing it in order when it attaches (RFC 4988 4.1, 5.5).
 Uplink: MN -> PAR -> CN from the old link; from the new link MN -> NAR ->
 tunnel -> PAR -> CN.  The MN sends only where it has a way out; a packet it
-never put on the wire takes no sequence number (decision D23).
+cannot send still uses up its sequence number, as in the lab (D23).
 
 Each packet's Fate says what happened to it; gen/truth.py sums them up.
 """
@@ -15,20 +15,23 @@ Each packet's Fate says what happened to it; gen/truth.py sums them up.
 from __future__ import annotations
 
 import bisect
+import random
 
 from ..wire import testflow
 from . import topology as T
+from .flows import EPOCH_US
 from .netsim import Network, forwarded, udp_datagram
 from .vantage import FORWARD_US, Config, Handover
 
 RELEASE_SPACING_US = 20    # NAR's buffered packets, one after another
+DUPLICATE_US = 1           # a duplicate's copy after the first (--duplicate)
 _PCOA, _CN = (bytes(map(int, a.split("."))) for a in (T.PCOA, T.CN_ADDR))
 
 
 class Fate:
     """One test-flow packet: who saw it, whether and how it arrived."""
     __slots__ = ("flow", "seq", "sent", "window", "seen", "delivered",
-                 "route", "tunnelled", "buffered")
+                 "route", "tunnelled", "buffered", "unsent", "duplicated")
 
     def __init__(self, flow: int, seq: int, sent: int, window: int):
         self.flow, self.seq, self.sent, self.window = flow, seq, sent, window
@@ -37,12 +40,19 @@ class Fate:
         self.route = "old"               # "old" or "new": the MN's link
         self.tunnelled = False
         self.buffered = False
+        self.unsent = False              # the MN had no way out (D23)
+        self.duplicated = False          # delivered twice (--duplicate)
 
 
-class TestFlow:
+class TrafficRun:
+    """The test flow's two streams, run window by window (run()): where
+    the MN is at each moment, and each packet's way (down(), up())."""
+
     def __init__(self, net: Network, cfg: Config, handovers: list[Handover]):
         self.net, self.cfg, self.handovers = net, cfg, handovers
         self.starts = [h.start for h in handovers]
+        self.downs = self.ups = 0        # packets of each stream so far
+        self.rnd_duplicate = random.Random(f"duplicate:{cfg.seed}")
 
     # --- where the MN is ---------------------------------------------------
     def _window(self, t: int) -> Handover:
@@ -69,22 +79,19 @@ class TestFlow:
         return "new" if h.up_resume <= t else None
 
     # --- the two streams ---------------------------------------------------
-    def run(self, t_from: int, t_to: int) -> list[Fate]:
+    def run(self, t_to: int) -> list[Fate]:
+        """The packets of both streams sent before t_to and not yet sent,
+        the streams starting at the capture's start (EPOCH_US)."""
         fates = []
         if self.cfg.rate <= 0:
             return fates
         step = 1_000_000 / self.cfg.rate
-        i = 0
-        while (t := t_from + round(i * step)) < t_to:
-            fates.append(self.down(t, i))
-            i += 1
-        i = seq = 0
-        while (t := t_from + round((i + 0.5) * step)) < t_to:
-            fate = self.up(t, seq)
-            if fate is not None:
-                fates.append(fate)
-                seq += 1
-            i += 1
+        while (t := EPOCH_US + round(self.downs * step)) < t_to:
+            fates.append(self.down(t, self.downs))
+            self.downs += 1
+        while (t := EPOCH_US + round((self.ups + 0.5) * step)) < t_to:
+            fates.append(self.up(t, self.ups))
+            self.ups += 1
         return fates
 
     def _payload(self, flow: int, seq: int, t: int, node: str) -> bytes:
@@ -103,6 +110,17 @@ class TestFlow:
         fate.seen.append(T.LINKS[link].peer(sender).node)
         return at
 
+    def _deliver(self, fate: Fate, link: str, sender: str, t: int,
+                 ip: bytes, arrived=None) -> int | None:
+        """The last hop, into the destination; with --duplicate the link
+        may hand it over twice, the copy DUPLICATE_US later (D23)."""
+        at = self._hop(fate, link, sender, t, ip, arrived)
+        if at is not None and self.cfg.duplicate and \
+                self.rnd_duplicate.random() < self.cfg.duplicate:
+            self.net.receive(link, sender, at + DUPLICATE_US, ip)
+            fate.duplicated = True
+        return at
+
     def down(self, t: int, seq: int) -> Fate:
         net = self.net
         fate = Fate(testflow.FLOW_DOWN, seq, t, self._window(t).index)
@@ -114,8 +132,8 @@ class TestFlow:
         t, ip = at + FORWARD_US, forwarded(ip)
         h = self.binding(t)
         if h is None:
-            at = self._hop(fate, "mn-par", "par", t, ip, self.on_old)
-            fate.delivered = at
+            fate.delivered = self._deliver(fate, "mn-par", "par", t, ip,
+                                           self.on_old)
             return fate
         fate.tunnelled = True
         outer = net.encapsulate("par", T.PAR_TUNNEL, T.NAR_TUNNEL, ip)
@@ -123,6 +141,8 @@ class TestFlow:
         if at is None:
             return fate
         t, ip = at + FORWARD_US, forwarded(ip)
+        if at < h.nar_knows:
+            return fate                   # NAR has no HI for the MN yet
         if at < h.attach:
             if not h.buffering:
                 return fate               # NAR has nowhere to send it
@@ -131,16 +151,19 @@ class TestFlow:
         if fate.buffered or send > t:
             h.drain = send + RELEASE_SPACING_US
         fate.route = "new"
-        fate.delivered = self._hop(fate, "mn-nar", "nar", send, ip,
+        fate.delivered = self._deliver(fate, "mn-nar", "nar", send, ip,
                                    self.on_new)
         return fate
 
-    def up(self, t: int, seq: int) -> Fate | None:
+    def up(self, t: int, seq: int) -> Fate:
+        """An uplink packet; one the MN cannot send uses up its sequence
+        number all the same, as the lab's sender does (decision D23)."""
         route = self.up_route(t)
-        if route is None:
-            return None
         net = self.net
         fate = Fate(testflow.FLOW_UP, seq, t, self._window(t).index)
+        if route is None:
+            fate.unsent = True
+            return fate
         fate.route = route
         ip = udp_datagram(_PCOA, _CN, net.ident("mn"), testflow.DEFAULT_PORT,
                           self._payload(testflow.FLOW_UP, seq, t, "mn"))
@@ -157,6 +180,7 @@ class TestFlow:
             at = self._hop(fate, "par-nar", "nar", at + FORWARD_US, outer)
         if at is None:
             return fate
-        fate.delivered = self._hop(fate, "par-cn", "par", at + FORWARD_US,
+        fate.delivered = self._deliver(fate, "par-cn", "par",
+                                       at + FORWARD_US,
                                    forwarded(ip))
         return fate

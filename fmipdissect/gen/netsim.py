@@ -61,17 +61,24 @@ def forwarded(ip: bytes) -> bytes:
 class Network:
     """Links, their delays and loss, and every node's capture records.
 
-    records[node] holds (time_us, order, frame bytes, tag): tag names the
-    FMIPv4 message a frame carries (for the truth file), else None.
+    records[node] holds (time_us, order, frame bytes, tag, link): tag
+    names the FMIPv4 message a frame carries (for the truth file), else
+    None; link: the link it was seen on.
     """
 
-    def __init__(self, delays_us: dict[str, int], loss: float, seed: int):
+    def __init__(self, delays_us: dict[str, int], loss: float, seed: int,
+                 jitter_us: int = 0, captured: tuple[str, ...] = NODES):
         self.delays_us = delays_us
         self.loss = loss
         self.rnd = random.Random(f"loss:{seed}")
+        # jitter: each frame's delay grows by 0..jitter_us, drawn anew for
+        # every frame (as netem's jitter does, it may reorder a link)
+        self.jitter_us = jitter_us
+        self.rnd_jitter = random.Random(f"jitter:{seed}")
         ids = random.Random(f"ident:{seed}")
         self.next_ident = {node: ids.randrange(0x10000) for node in NODES}
-        self.records: dict[str, list] = {node: [] for node in NODES}
+        # only the captures written keep their records
+        self.records: dict[str, list] = {node: [] for node in captured}
         self.order = 0
         # the link-layer header of a frame sent on a link by one of its ends
         self.headers = {}
@@ -94,8 +101,10 @@ class Network:
     def record(self, node: str, link: str, sender: str, t: int, ip: bytes,
                tag=None) -> None:
         self.order += 1
-        self.records[node].append((t, self.order,
-                                   self.headers[link, sender] + ip, tag))
+        bucket = self.records.get(node)
+        if bucket is not None:
+            bucket.append((t, self.order, self.headers[link, sender] + ip,
+                           tag, link))
 
     def send(self, link: str, sender: str, t: int, ip: bytes,
              lossy: bool = False, tag=None) -> int | None:
@@ -104,6 +113,8 @@ class Network:
         self.record(sender, link, sender, t, ip, tag)
         if lossy and self.loss and self.rnd.random() < self.loss:
             return None
+        if self.jitter_us:
+            t += self.rnd_jitter.randint(0, self.jitter_us)
         return t + self.delays_us[link]
 
     def receive(self, link: str, sender: str, t: int, ip: bytes,
@@ -119,3 +130,18 @@ class Network:
         if arrival is not None:
             self.receive(link, sender, arrival, ip, tag)
         return arrival
+
+
+class CountingNetwork(Network):
+    """The same wire, counting each capture's frames and octets instead of
+    keeping them: a dry run that sizes the background (``--packets``)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.frames = dict.fromkeys(NODES, 0)
+        self.octets = dict.fromkeys(NODES, 0)
+
+    def record(self, node: str, link: str, sender: str, t: int, ip: bytes,
+               tag=None) -> None:
+        self.frames[node] += 1
+        self.octets[node] += len(self.headers[link, sender]) + len(ip)

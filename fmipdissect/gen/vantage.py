@@ -25,8 +25,8 @@ from scapy.packet import Raw
 
 from ..errors import InputError
 from ..spec import protocol as P
-from . import topology as T
 from ..wire.checksum import mn_par_authenticator
+from . import topology as T
 from .flows import (EPOCH_US, Params, _mip, _wrap_identifier, fback_message,
                     fbu_message, hack, hi, ntp_ident, prrtadv, rtsolpr)
 from .netsim import Network, forwarded
@@ -45,6 +45,8 @@ RETURN_SHARE = 0.7         # binding ends this far into the interval (D23)
 PROCESSING_US = {"par_prrtadv": 500, "par_fbu_hi": 500, "nar_hi_hack": 1000,
                  "par_hack_fback": 300, "nar_forward": 500,
                  "par_registration": 500}
+RETRANSMIT_US = 100_000    # a lost FBU or HI sent again (--lose)
+LOSABLE = {"fbu": "mn", "hi": "par"}   # --lose TYPE: the sender it applies to
 RRQ_LIFETIME = 10          # s, the baseline's registration
 MN_HA_AUTH = next(t for t, name in P.MIP_EXTENSION_NAMES.items()
                   if name == "Mobile-Home Authentication")   # RFC 5944 3.5.2
@@ -63,14 +65,17 @@ class Config:
     rate: float = 200.0              # test-flow packets/s per direction
     size: int = 64                   # test-flow UDP payload octets
     seed: int = 1
+    lose: frozenset = frozenset()    # (message type, handover): lost once
+    jitter_us: int = 0               # added to a link's delay, 0..jitter
+    duplicate: float = 0.0           # share delivered twice (last hop)
 
 
 @dataclass
 class Handover:
     index: int                       # 1-based
     mode: str
-    start: int                       # µs: its first message, its window's
-    end: int                         # start; the next one's start
+    start: int                       # µs: its first message (D23)
+    end: int                         # the next one's start
     leave: int = 0                   # MN off the old link
     attach: int = 0                  # MN on the new link
     tunnel_from: int = 0             # PAR tunnels the MN's downlink
@@ -78,6 +83,7 @@ class Handover:
     returned: int = 0                # binding ended, MN on the old link
     left_new: int = 0                # MN off the new link again
     buffering: bool = False          # NAR holds what comes before attach
+    nar_knows: int = 0               # NAR has the HI (or the Reply)
     drain: int = 0                   # NAR's next free slot on the new link
     messages: list = field(default_factory=list)
 
@@ -102,6 +108,7 @@ class Signalling:
     def __init__(self, net: Network, cfg: Config, h: Handover):
         self.net, self.cfg, self.h = net, cfg, h
         self.last = b""            # the bytes of the last message sent
+        self.lost: set[tuple[str, int]] = set()   # --lose done already
         base = base_params()
         k = h.index - 1
         self.p = replace(base, rtsol_id=_wrap_identifier(base.rtsol_id, k),
@@ -109,15 +116,27 @@ class Signalling:
 
     def send(self, link: str, sender: str, t: int, packet,
              name: str | None = None, code: int | None = None) -> int:
-        """packet from sender at t: never lost; its arrival time.  name and
-        code of the message, unless its Scapy layer tells them."""
+        """packet from sender at t; its arrival time.  name and code of the
+        message, unless its Scapy layer tells them.  A message --lose
+        names is lost on its first link the first time (its sender's
+        capture has it) and sent again, a datagram of its own, after
+        RETRANSMIT_US (RFC 4988 5.1, 5.5 leave the timer open)."""
         packet[IP].id = self.net.ident(sender)
         message = _message_layer(packet)
         tag = {"type": name or type(message).__name__,
                "code": message.fields.get("code", code),
-               "src": packet[IP].src, "dst": packet[IP].dst, "seen": []}
+               "src": packet[IP].src, "dst": packet[IP].dst, "seen": [],
+               "lost": False}
         self.h.messages.append(tag)
         self.last = bytes(packet)
+        key = (tag["type"].lower(), self.h.index)
+        if key in self.cfg.lose and key not in self.lost and \
+                sender == LOSABLE.get(key[0]):
+            self.lost.add(key)
+            tag["lost"] = True
+            self.net.send(link, sender, t, self.last, tag=tag)
+            return self.send(link, sender, t + RETRANSMIT_US, packet, name,
+                             code)
         return self.net.hop(link, sender, t, self.last, tag=tag)
 
     def discovery(self) -> None:
@@ -133,8 +152,8 @@ class Signalling:
         h.tunnel_from = t_fbu_at_par + PROCESSING_US["par_fbu_hi"]
         u = {"U": int(self.cfg.buffering)} if code == \
             P.HI_CODE_PREDICTIVE else {}
-        at_nar = self.send("par-nar", "par", h.tunnel_from,
-                           hi(self.p, code, **u))
+        at_nar = h.nar_knows = self.send("par-nar", "par", h.tunnel_from,
+                                         hi(self.p, code, **u))
         at_par = self.send("par-nar", "nar",
                            at_nar + PROCESSING_US["nar_hi_hack"], hack(self.p))
         return at_par + PROCESSING_US["par_hack_fback"]
@@ -198,8 +217,8 @@ class Signalling:
         rrp = registration(p, p.par, p.ncoa, MobileIPRRP(
             code=0, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
             id=ident))
-        at_nar = self.send("par-nar", "par", h.tunnel_from, rrp,
-                           "RegistrationReply", 0)
+        at_nar = h.nar_knows = self.send("par-nar", "par", h.tunnel_from,
+                                         rrp, "RegistrationReply", 0)
         h.up_resume = self.net.hop("mn-nar", "nar", at_nar + FORWARD_US,
                                    forwarded(self.last), tag=h.messages[-1])
 

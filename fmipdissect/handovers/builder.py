@@ -137,10 +137,13 @@ class HandoverBuilder(Subscriber):
         if len(heap) > 2 * self._open + 1024:     # drop closed ones: O(1)
             heap[:] = [e for e in heap if not e[2].over]   # amortised
             heapq.heapify(heap)
-        heapq.heappush(self._ready, (ho.first_frame, ho.seq,
-                                     record_of(ho, ho.data, self.file)))
+        heapq.heappush(self._ready, (ho.first_frame, ho.seq, self.record(ho)))
         ho.data = None
         self.release()     # a record goes out as soon as its turn comes
+
+    def record(self, ho) -> HandoverRecord:
+        """The record of a handover that is over."""
+        return record_of(ho, ho.data, self.file)
 
     # --- findings ----------------------------------------------------------
 

@@ -52,11 +52,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress line on standard error (shown on "
                         "a terminal for large captures and standard input)")
+    parser.add_argument("--merge", action="store_true",
+                        help="the captures are vantage points of one network "
+                        "(MN, PAR, NAR, CN...), given as [NAME=]CAPTURE: one "
+                        "analysis with each datagram once, clocks aligned to "
+                        "the first capture, and the data plane")
+    parser.add_argument("--clock", action="append", default=[],
+                        metavar="NAME=OFFSET",
+                        help="with --merge: NAME's clock offset to the first "
+                        "capture by hand, e.g. mn=+12.5ms (added to NAME's "
+                        "time stamps; units ms, us or s)")
     add_live_arguments(parser)
     parser.set_defaults(select=None, ignore=None)
 
 
 def run(args) -> int:
+    if args.merge:
+        if args.interface is not None:
+            raise InputError("--merge reads capture files, not a live "
+                             "capture (-i)")
+        no_live_options(args)
+        from .vantage import merged_handovers
+        return merged_handovers(args)
+    if args.clock:
+        raise InputError("--clock is for --merge")
     if args.interface is not None:
         from ..live import live_capture
         with live_capture(args) as names:

@@ -17,6 +17,17 @@ from ..plain import Record
 LATENCY_KEYS = ("rtsolpr_prrtadv", "hi_hack", "fbu_fback", "total")
 # codes keys: the first PrRtAdv, HI and HAck, the FBAck that decided
 CODE_KEYS = ("prrtadv", "hi", "hack", "fback")
+# processing_ms keys: (key, role, message in, message out), RFC 4988 4.1:
+# PAR from FBU to HI, NAR from HI to HAck, PAR from HAck to FBAck
+PROCESSING = (("par_fbu_hi", "par", "fbu", "hi"),
+              ("nar_hi_hack", "nar", "hi", "hack"),
+              ("par_hack_fback", "par", "hack", "fback"))
+PROCESSING_KEYS = tuple(p[0] for p in PROCESSING)
+# the data plane's `data` per direction (output contract), in CSV order
+DATA_DIRECTIONS = ("down", "up")
+DATA_KEYS = ("packets", "interruption_ms", "last_old", "first_new", "lost",
+             "tunnelled", "buffered", "reordered", "duplicated",
+             "lost_last_seen")
 OUTCOMES = ("completed", "rejected", "incomplete")
 MODES = ("predictive", "reactive", "unknown")
 SEVERITY_KEYS = (("error", "errors"), ("warning", "warnings"),
@@ -36,10 +47,11 @@ class Step(Record):
         "dst",
         "note",         # e.g. "forwarded" for an FBU NAR passes on
         "findings",     # [(rule, severity, text)]
+        "seen",         # --merge: [(vantage, frame, time)] of the message
     )
 
     _defaults = {"note": ""}
-    _new_list = ("findings",)
+    _new_list = ("findings", "seen")
 
 
 class HandoverRecord(Record):
@@ -57,11 +69,17 @@ class HandoverRecord(Record):
         "findings",         # {"errors", "warnings", "infos"} -> int
         "messages",         # FMIPv4 messages (frames may be capped)
         "notes",            # why a latency is null (clock went back), ...
+        "vantage_points",   # --merge: captures that saw its messages, else None
+        "observed",         # --merge: the JSON "messages" list (one dict
+                            # per distinct message), else None
+        "processing_ms",    # --merge: PROCESSING_KEYS -> float ms | None
+        "data",             # --merge: the data plane's object or None
         "steps",            # the ladder diagram's messages (not in repr)
         "steps_dropped",    # messages beyond the diagram cap
     )
     _fields = __slots__[:-2] + ("steps_dropped",)   # shown by repr
-    _defaults = {"steps_dropped": 0}
+    _defaults = {"vantage_points": None, "observed": None,
+                 "processing_ms": None, "data": None, "steps_dropped": 0}
     _new_list = ("notes", "steps")
 
     def __eq__(self, other):     # the steps count too, though not shown
@@ -69,9 +87,16 @@ class HandoverRecord(Record):
             return NotImplemented
         return self._values() == other._values() and self.steps == other.steps
 
+    @property
+    def merged(self) -> bool:
+        """Made by `handovers --merge` (several vantage points)."""
+        return self.vantage_points is not None
+
     def to_dict(self) -> dict:
-        """The JSON object of the output contract (docs/handovers.md)."""
-        return {
+        """The JSON object of the output contract (docs/handovers.md); in
+        merge mode `messages` is the list of messages, with their sightings,
+        and `vantage_points`, `processing_ms` and `data` are added."""
+        out = {
             "file": self.file, "mn": self.mn, "pcoa": self.pcoa,
             "ncoa": self.ncoa, "par": self.par, "nar": self.nar,
             "mode": self.mode, "initiated_by": self.initiated_by,
@@ -82,6 +107,12 @@ class HandoverRecord(Record):
             "latency_ms": dict(self.latency_ms), "codes": dict(self.codes),
             "findings": dict(self.findings), "notes": list(self.notes),
         }
+        if self.merged:
+            out["vantage_points"] = list(self.vantage_points)
+            out["messages"] = self.observed
+            out["processing_ms"] = dict(self.processing_ms)
+            out["data"] = self.data
+        return out
 
 
 def percentile(ordered, p: float):

@@ -8,7 +8,8 @@ the Summary (counts and latency values for the percentiles) is kept.
 from __future__ import annotations
 
 from ..errors import one_line
-from .records import CODE_KEYS, LATENCY_KEYS, HandoverRecord, Summary
+from .records import (CODE_KEYS, DATA_DIRECTIONS, DATA_KEYS, LATENCY_KEYS,
+                      PROCESSING_KEYS, HandoverRecord, Summary)
 
 LATENCY_LABELS = {"rtsolpr_prrtadv": "RtSolPr-PrRtAdv", "hi_hack": "HI-HAck",
                   "fbu_fback": "FBU-FBAck", "total": "total"}
@@ -70,11 +71,50 @@ COLUMNS = (
 )
 
 
+def _data(record, direction, key):
+    data = record.data
+    return None if data is None else (data.get(direction) or {}).get(key)
+
+
+def _lost(record):
+    counts = [_data(record, d, "lost") for d in DATA_DIRECTIONS]
+    return _DASH if counts == [None, None] else str(sum(c or 0 for c in counts))
+
+
+# --merge adds: the vantage points that saw the handover, the downlink's
+# interruption and the packets lost both ways (the data plane)
+MERGED_COLUMNS = (
+    ("SEEN BY", 16, "<", lambda r: ",".join(r.vantage_points or ()) or _DASH),
+    ("DOWN ms", 9, ">", lambda r: _ms(_data(r, "down", "interruption_ms"))),
+    ("LOST", 5, ">", _lost),
+)
+
+
 class Report:
-    def __init__(self, out):
+    def __init__(self, out, merged: bool = False):
         self.out = out
+        self.merged = merged          # handovers --merge
         self.summary = Summary()
         self.failed: list[dict] = []
+        self.vantage_points = None    # --merge: the summary's additions
+        self.roles = None
+        self.data = None
+
+    def merged_summary(self, vantage_points: dict, roles: dict, data) -> None:
+        """--merge, before close(): the summary's `vantage_points` {NAME:
+        {file, offset_ms, uncertainty_ms, drift_ppm, pairs}}, the roles
+        {NAME: role or None} and the data plane's summary (or None)."""
+        self.vantage_points, self.roles, self.data = vantage_points, roles, data
+        self.summary.files = len(vantage_points)     # the captures read
+
+    def summary_dict(self) -> dict:
+        summary = self.summary.to_dict()
+        if self.failed:
+            summary["failed"] = self.failed
+        if self.merged:
+            summary["vantage_points"] = self.vantage_points
+            summary["data"] = self.data
+        return summary
 
     def file_start(self, name: str) -> None:
         pass
@@ -95,15 +135,17 @@ class Report:
 class TextReport(Report):
     """One aligned row per handover, then the summary."""
 
-    def __init__(self, out, multiple: bool = False, zone: str = "utc"):
-        super().__init__(out)
+    def __init__(self, out, multiple: bool = False, zone: str = "utc",
+                 merged: bool = False):
+        super().__init__(out, merged)
         self.multiple = multiple
+        columns = COLUMNS + (MERGED_COLUMNS if merged else ())
         self.row = "  ".join(f"{{:{align}{width}}}"
-                             for _, width, align, _ in COLUMNS)
+                             for _, width, align, _ in columns)
         self.columns = [(f"START ({zone_name(zone)})", w, a,
                          lambda r: clock(r.start, zone))
                         if head.startswith("START") else (head, w, a, value)
-                        for head, w, a, value in COLUMNS]
+                        for head, w, a, value in columns]
 
     def file_start(self, name: str) -> None:
         if self.multiple:
@@ -136,6 +178,8 @@ class TextReport(Report):
                   f"{s.modes['predictive']} predictive, "
                   f"{s.modes['reactive']} reactive, {s.modes['unknown']} "
                   f"unknown; {s.network} initiated by the network\n")
+        if self.merged:
+            self._vantage_points()
         if not s.handovers:
             return
         out.write(f"{'latency (ms)':<16}{'count':>7}{'min':>11}{'p50':>11}"
@@ -147,11 +191,24 @@ class TextReport(Report):
                       + "\n")
 
 
+    def _vantage_points(self) -> None:
+        """--merge: each capture's role and clock offset."""
+        out = self.out
+        out.write(f"{'vantage point':<16}{'role':<6}{'offset ms':>14}"
+                  f"{'+/- ms':>10}{'drift ppm':>11}{'pairs':>8}  file\n")
+        for name, v in (self.vantage_points or {}).items():
+            role = (self.roles or {}).get(name)
+            out.write(f"{one_line(name):<16}{role or _DASH:<6}"
+                      f"{v['offset_ms']:>+14.3f}{_ms(v['uncertainty_ms']):>10}"
+                      f"{_ms(v['drift_ppm']):>11}{v['pairs']:>8}  "
+                      f"{one_line(v['file'])}\n")
+
+
 class JsonReport(Report):
     """{"handovers": [...], "summary": {...}}, written as it goes."""
 
-    def __init__(self, out):
-        super().__init__(out)
+    def __init__(self, out, merged: bool = False):
+        super().__init__(out, merged)
         import json
         self.dumps = json.dumps
         self.first = True
@@ -164,19 +221,16 @@ class JsonReport(Report):
         self.first = False
 
     def close(self) -> None:
-        summary = self.summary.to_dict()
-        if self.failed:
-            summary["failed"] = self.failed
         self.out.write(("]" if self.first else "\n]") + ', "summary": '
-                       + self.dumps(summary, indent=2) + "}\n")
+                       + self.dumps(self.summary_dict(), indent=2) + "}\n")
 
 
 class JsonLinesReport(Report):
     """--format jsonl: {"handover": {...}} per line as each handover is
     over, then {"summary": {...}}."""
 
-    def __init__(self, out):
-        super().__init__(out)
+    def __init__(self, out, merged: bool = False):
+        super().__init__(out, merged)
         import json
         self.dumps = json.dumps
 
@@ -185,10 +239,7 @@ class JsonLinesReport(Report):
         self.out.write(self.dumps({"handover": record.to_dict()}) + "\n")
 
     def close(self) -> None:
-        summary = self.summary.to_dict()
-        if self.failed:
-            summary["failed"] = self.failed
-        self.out.write(self.dumps({"summary": summary}) + "\n")
+        self.out.write(self.dumps({"summary": self.summary_dict()}) + "\n")
 
 
 CSV_FIELDS = (["file", "mn", "pcoa", "ncoa", "par", "nar", "mode",
@@ -215,15 +266,40 @@ def csv_cell(value):
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+# --merge adds: vantage points (space-separated), processing times, and
+# the data plane flattened (down_interruption_ms, down_lost, ...;
+# lost_last_seen as NAME:count words)
+CSV_MERGED_FIELDS = (["vantage_points"]
+                     + [f"processing_{k}_ms" for k in PROCESSING_KEYS]
+                     + [f"{d}_{k}" for d in DATA_DIRECTIONS for k in DATA_KEYS]
+                     + ["flows"])
+
+
+def _merged_cells(d: dict) -> list:
+    row = [" ".join(d["vantage_points"])]
+    row += [d["processing_ms"][k] for k in PROCESSING_KEYS]
+    data = d["data"] or {}
+    for direction in DATA_DIRECTIONS:
+        values = data.get(direction) or {}
+        for key in DATA_KEYS:
+            value = values.get(key)
+            if isinstance(value, dict):
+                value = " ".join(f"{n}:{c}" for n, c in value.items())
+            row.append(value)
+    row.append(data.get("flows"))
+    return row
+
+
 class CsvReport(Report):
     """One row per handover; frames space-separated; empty for null; text
     cells through csv_cell."""
 
-    def __init__(self, out):
-        super().__init__(out)
+    def __init__(self, out, merged: bool = False):
+        super().__init__(out, merged)
         import csv
         self.writer = csv.writer(out, lineterminator="\n")
-        self.writer.writerow(CSV_FIELDS)
+        self.writer.writerow(CSV_FIELDS + (CSV_MERGED_FIELDS if merged
+                                           else []))
 
     def record(self, record: HandoverRecord) -> None:
         super().record(record)
@@ -233,6 +309,9 @@ class CsvReport(Report):
         row += [d["codes"][k] for k in CODE_KEYS]
         row += [d["findings"][k] for k in ("errors", "warnings", "infos")]
         row.append(" ".join(map(str, d["frames"])))
+        if self.merged:
+            row[CSV_FIELDS.index("messages")] = len(d["messages"])
+            row += _merged_cells(d)
         self.writer.writerow([csv_cell(v) for v in row])
 
 

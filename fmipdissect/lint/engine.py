@@ -157,8 +157,12 @@ class CaptureLint:
     compressed), `name` the "file" of the findings (default: the path)."""
 
     def __init__(self, path, config: LintConfig, name: str | None = None,
-                 progress=None, subscribers=(), on_finding=None):
+                 progress=None, subscribers=(), on_finding=None,
+                 open_reader=None):
+        """open_reader(replies): what yields the Datagrams instead of a
+        CaptureReader of path (the merged stream of several captures)."""
         self.path = path
+        self.open_reader = open_reader
         self.subscribers = tuple(subscribers)   # of the correlator, first
         self.on_finding = on_finding
         if name is None:
@@ -194,9 +198,10 @@ class CaptureLint:
         rules = SessionRules(out)
         replies: set[int] = set()    # decision D16: ports the reader keeps
         correlator = Correlator(self.subscribers + (rules,), replies)
-        reader = CaptureReader(self.path, prefilter=config.prefilter,
-                               clock=config.clock,
-                               name=self.name, replies=replies)
+        reader = (CaptureReader(self.path, prefilter=config.prefilter,
+                                clock=config.clock,
+                                name=self.name, replies=replies)
+                  if self.open_reader is None else self.open_reader(replies))
         # (CaptureError, an InputError, comes early: from the constructor)
         try:
             yield from self._stream(reader, correlator, rules, make, revealed)

@@ -379,6 +379,11 @@ RTSOLPR = MESSAGES_BY_KEY["rtsolpr"]
 PRRTADV = MESSAGES_BY_KEY["prrtadv"]
 HI = MESSAGES_BY_KEY["hi"]
 HACK = MESSAGES_BY_KEY["hack"]
+# Mobile IPv4 registration (RFC 5944 3.3, 3.4; RFC 3344): the Request (Type
+# 1) and the Reply (Type 3) have the address fields where the FBU and the
+# FBAck have them (which RFC 4988 5.1, 5.2 took from them).  An MN without
+# fast handovers re-registers with them after a move.
+REGISTRATION_LAYOUTS = {1: FBU, 3: FBACK}
 
 # Every ICMP type 41 message has its Subtype at the same offset (RFC 4065 3).
 ICMP_SUBTYPE_OFFSET, = {m.field("subtype").offset for m in MESSAGES

@@ -72,13 +72,17 @@ def read(path: Path) -> list[Frame]:
     return frames
 
 
-@pytest.fixture(scope="module")
-def lossy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("vantage")
+@pytest.fixture(scope="module", params=["steady", "jitter"])
+def lossy(request, tmp_path_factory):
+    """Four handovers of every mode with loss, clock offsets and delays;
+    "jitter" adds up to 2.5 ms to every frame's delay."""
+    folder = tmp_path_factory.mktemp(request.param)
+    jitter = ("--jitter", "2.5") if request.param == "jitter" else ()
     truth = gen(folder, "all", "--handovers", "4", "--loss", "0.03",
                 "--clock-offset", "par=+1.5s,nar=-2s", "--clock-offset",
                 "cn=+250.5ms", "--link-delay", "3", "--link-delay",
-                "par-nar=17.5,par-cn=1", "--seed", "7")
+                "par-nar=17.5,par-cn=1", "--seed", "7", "--duplicate",
+                "0.03", *jitter)
     return folder, truth, {node: read(folder / f"{node}.pcap")
                            for node in T.NODES}
 
@@ -120,8 +124,12 @@ def test_same_datagram_end_to_end_and_the_clocks(lossy):
         assert len(idents) == 1
         (t_cn, ip_cn), = where["cn"]
         t_in = where["par"][0][0]
-        assert t_in - t_cn == 1000
-        (t_mn, ip_mn), = where["mn"]
+        jitter = round(truth["jitter_ms"] * 1000)
+        assert 1000 <= t_in - t_cn <= 1000 + jitter
+        if not jitter:
+            assert t_in - t_cn == 1000
+        assert len(where["mn"]) in (1, 2)        # 2: --duplicate
+        _, ip_mn = where["mn"][0]
         assert ip_cn.ttl == 64
         assert ip_mn.ttl == (62 if "nar" in where else 63)
         checked += 1
@@ -129,11 +137,15 @@ def test_same_datagram_end_to_end_and_the_clocks(lossy):
 
 
 def _window(truth, t_s: float) -> int:
-    index = 1
-    for h in truth["handovers"]:
-        if t_s >= h["window"][0]:
-            index = h["index"]
-    return index
+    """The handover whose window holds t_s; the windows tile the capture
+    (what arrives after the last one's end, in flight, is the last's)."""
+    windows = [h["window"] for h in truth["handovers"]]
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    t_s = min(t_s, windows[-1][1] - 1e-6)
+    found = [h["index"] for h in truth["handovers"]
+             if h["window"][0] <= t_s < h["window"][1]]
+    assert len(found) == 1, t_s
+    return found[0]
 
 
 def _recount(truth, caps):
@@ -141,6 +153,7 @@ def _recount(truth, caps):
     offset = {n: p["offset_ms"] / 1000
               for n, p in truth["vantage_points"].items()}
     sent, seen, delivered = {}, defaultdict(list), {}
+    copies = Counter()
     tunnelled = set()
     for node, frames in caps.items():
         for f in frames:
@@ -159,6 +172,20 @@ def _recount(truth, caps):
             to_cn = node == "cn" and f.dst == MAC["par-cn", "cn"]
             if to_mn or to_cn:
                 delivered[f.flow] = (t, f.src)
+                copies[f.flow] += 1
+    reached_nar = {f.flow: f.time / 1e6 + offset["nar"] for f in caps["nar"]
+                   if f.flow is not None and f.inner is not None
+                   and f.dst == MAC["par-nar", "nar"]}
+    nar_sent = {f.flow for f in caps["nar"] if f.dst == MN_NEW}
+    reordered, highest = set(), {}
+    for node in ("mn", "cn"):
+        for f in caps[node]:
+            if f.flow is not None and f.flow in delivered and \
+                    delivered[f.flow][0] == f.time / 1e6 + offset[node]:
+                flow, seq = f.flow
+                if seq < highest.get(flow, -1):
+                    reordered.add(f.flow)
+                highest[flow] = max(seq, highest.get(flow, -1))
     counts = defaultdict(Counter)
     where = defaultdict(Counter)
     for key, t in sent.items():
@@ -166,6 +193,12 @@ def _recount(truth, caps):
         k = _window(truth, t)
         counts[k, name]["packets"] += 1
         counts[k, name]["tunnelled"] += key in tunnelled
+        counts[k, name]["reordered"] += key in reordered
+        counts[k, name]["duplicated"] += copies[key] > 1
+        attached = truth["handovers"][k - 1]["attached_new"]
+        # buffered: NAR sent it on, whether the new link lost it or not
+        counts[k, name]["buffered"] += key in nar_sent and \
+            reached_nar.get(key, attached) < attached
         if key not in delivered:
             counts[k, name]["lost"] += 1
             where[k, name][max(seen[key])[1]] += 1
@@ -180,16 +213,39 @@ def test_truth_matches_the_captures(lossy):
         for name in ("down", "up"):
             d = h["data"][name]
             mine = counts[h["index"], name]
-            for key in ("packets", "lost", "tunnelled"):
+            for key in ("packets", "lost", "tunnelled", "buffered",
+                        "reordered", "duplicated"):
                 assert d[key] == mine[key], (h["index"], name, key)
             assert d["lost_last_seen"] == dict(where[h["index"], name])
-            total[name] += d["lost"]
-    assert total["down"] > 0 and total["up"] > 0
+            total[name, "lost"] += d["lost"]
+            total[name, "buffered"] += d["buffered"]
+            total[name, "reordered"] += d["reordered"]
+            total[name, "duplicated"] += d["duplicated"]
+    assert total["down", "lost"] > 0 and total["up", "lost"] > 0
+    assert total["down", "buffered"] > 0 and total["up", "reordered"] > 0
+    assert total["down", "duplicated"] > 0 and total["up", "duplicated"] > 0
     for name, number in (("down", testflow.FLOW_DOWN),
                          ("up", testflow.FLOW_UP)):
+        numbers = {seq for flow, seq in sent if flow == number}
+        unsent = set(range(max(numbers) + 1)) - numbers
         assert truth["flow"][name] == {
-            "sent": sum(k[0] == number for k in sent),
+            "sent": len(numbers) + len(unsent), "unsent": len(unsent),
             "received": sum(k[0] == number for k in delivered)}
+        assert sum(h["data"][name]["unsent"]
+                   for h in truth["handovers"]) == len(unsent)
+        assert bool(unsent) == (name == "up")
+
+
+def test_unsent_uplink_is_the_gap_and_no_loss(tmp_path):
+    """The MN's sender uses up the numbers of what it cannot send (as the
+    lab's does): a gap in the MN's capture, neither packets nor lost."""
+    truth = gen(tmp_path, "predictive", "--l2-gap", "100")
+    up = truth["handovers"][0]["data"]["up"]
+    seqs = sorted(f.flow[1] for f in read(tmp_path / "mn.pcap")
+                  if f.flow is not None and f.flow[0] == testflow.FLOW_UP)
+    gaps = [b - a - 1 for a, b in zip(seqs, seqs[1:]) if b - a > 1]
+    assert gaps == [up["unsent"]] and up["unsent"] in (19, 20)  # 100 ms
+    assert up["lost"] == 0 and up["packets"] == len(seqs)
 
 
 def test_interruptions_at_the_mn(lossy):
@@ -216,6 +272,12 @@ def test_interruptions_at_the_mn(lossy):
             assert d["interruption_ms"] == pytest.approx(
                 (first_new - last_old) * 1000, abs=1e-3)
         assert h["data"]["down"]["interruption_ms"] > 50   # the l2 gap
+    for name in ("down", "up"):
+        values = sorted(h["data"][name]["interruption_ms"]
+                        for h in truth["handovers"])
+        assert truth["summary"]["data"][name]["interruption_ms"] == {
+            "count": 4, "min": values[0], "p50": values[1],
+            "p95": values[3], "max": values[3]}
 
 
 def test_buffering_and_its_absence(tmp_path):
@@ -252,6 +314,15 @@ def test_messages_each_sent_once_and_seen_on_their_path(lossy):
         got = [(m["type"], " ".join(s["vantage"] for s in m["seen"]))
                for m in h["messages"]]
         assert got == paths[h["mode"]]
+        one_way = {m["type"]: m["one_way_ms"] for m in h["messages"]}
+        jitter = truth["jitter_ms"]
+        if h["mode"] == "predictive":
+            assert 3.0 <= one_way["RtSolPr"] <= 3.0 + jitter
+            assert 17.5 <= one_way["HI"] <= 17.5 + jitter
+        if h["mode"] == "baseline":      # NAR forwards it after 20 µs
+            assert 20.52 <= one_way["RegistrationRequest"] <= \
+                20.52 + 2 * jitter
+        assert all(m["lost_after"] is None for m in h["messages"])
         for m in h["messages"]:
             for s in m["seen"]:
                 frame = caps[s["vantage"]][s["frame"] - 1]
@@ -316,14 +387,19 @@ def test_background_fills_each_capture(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--clock-offset", "par=soon"], "not a time"),
     (["--clock-offset", "mn=+1s"], "reference"),
+    (["--clock-offset", "cn=-100000s"], "more than a day"),
     (["--clock-offset", "xx=+1s"], "NODE=OFFSET"),
     (["--link-delay", "moon=3"], "unknown link"),
     (["--link-delay", "0"], "between"),
     (["--loss", "1.5"], "fraction"),
+    (["--duplicate", "-0.1"], "fraction"),
     (["--traffic", "fast"], "not a rate"),
     (["--traffic-size", "8"], "--traffic-size"),
     (["--l2-gap", "900"], "interval"),
     (["--vantage", "mn,moon"], "nodes are"),
+    (["--lose", "hack"], "TYPE is one of"),
+    (["--lose", "fbu@2"], "does not exist"),
+    (["--lose", "fbu@x"], "handover number"),
     (["--linktype", "raw"], "ethernet"),
 ])
 def test_bad_options_one_line_exit_2(tmp_path, capsys, args, words):
@@ -356,3 +432,86 @@ def test_over_a_gibibyte_needs_force(tmp_path, capsys):
                      str(tmp_path / "big")]) == 2
     assert "--force" in capsys.readouterr().err
     assert not (tmp_path / "big").exists()
+
+
+def test_a_lost_fbu_and_a_lost_hi_are_sent_again(tmp_path):
+    truth = gen(tmp_path, "predictive,reactive", "--handovers", "2",
+                "--lose", "fbu@1,hi@2")
+    one, two = truth["handovers"]
+    fbus = [m for m in one["messages"] if m["type"] == "FBU"]
+    assert [[s["vantage"] for s in m["seen"]] for m in fbus] == [
+        ["mn"], ["mn", "par"]]
+    assert [m["lost_after"] for m in fbus] == ["mn", None]
+    assert fbus[1]["seen"][0]["time"] - fbus[0]["seen"][0]["time"] == \
+        pytest.approx(0.1)
+    his = [m for m in two["messages"] if m["type"] == "HI"]
+    assert [m["lost_after"] for m in his] == ["par", None]
+    # PAR tunnelled from its first HI; NAR, without one, dropped those
+    assert two["data"]["down"]["lost_last_seen"]["nar"] > 0
+    assert all(m["lost_after"] is None for h in truth["handovers"]
+               for m in h["messages"] if m["type"] not in ("FBU", "HI"))
+
+
+def test_background_crosses_the_par_nar_link(tmp_path):
+    """PAR's background is in NAR's capture too, one link delay (and the
+    clocks' difference) later or earlier, by direction; the MN's is its
+    own."""
+    assert cli.main(["gen", "predictive", "--vantage", "mn,par,nar",
+                     "--packets", "6000", "--link-delay", "par-nar=12",
+                     "--clock-offset", "nar=-2s", "-o", str(tmp_path)]) == 0
+
+    def background(node):
+        out = {}
+        for f in read(tmp_path / f"{node}.pcap"):
+            if f.ip.src[:2] != b"\xc6\x12":       # not 198.18/16
+                key = (f.ip.src, f.ip.dst, f.ip.id, bytes(f.ip.data))
+                out[key] = f.time
+        return out
+    par, nar, mn = background("par"), background("nar"), background("mn")
+    assert len(par) > 5000 and set(par) <= set(nar)
+    assert not set(mn) & set(par)
+    shifts = Counter(nar[k] - par[k] + 2_000_000 for k in par)
+    assert set(shifts) == {12_000, -12_000}
+    assert min(shifts.values()) > len(par) / 4
+
+
+def test_pcapng_has_one_interface_per_link(tmp_path):
+    """--pcapng: each capture's frames on interfaces named as in the lab;
+    the MN's frames from PAR on fmip-old, from NAR on fmip-new."""
+    require_tool("tshark")
+    assert cli.main(["gen", "predictive", "--vantage", "mn,par",
+                     "--pcapng", "--packets", "3000", "-o",
+                     str(tmp_path)]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["vantage_points"]["mn"]["file"] == "mn.pcapng"
+    rows = TS.fields(tmp_path / "mn.pcapng", ["frame.interface_name",
+                                               "eth.src"], lua=False)
+    assert len(rows) == 3000
+    where = Counter((r["frame.interface_name"][0], r["eth.src"][0])
+                    for r in rows)
+    assert where[("fmip-old", T.LINKS["mn-par"].b.mac)] > 0
+    assert where[("fmip-new", T.LINKS["mn-nar"].b.mac)] > 0
+    assert not [k for k in where if k[0] == "fmip-old"
+                and k[1] == T.LINKS["mn-nar"].b.mac]
+    names = {r["frame.interface_name"][0] for r in TS.fields(
+        tmp_path / "par.pcapng", ["frame.interface_name"], lua=False)}
+    assert names == {"fmip-mn", "fmip-nar", "fmip-cn"}
+
+
+def test_packets_exact_with_loss_and_jitter(tmp_path):
+    assert cli.main(["gen", "all", "--vantage", "all", "--handovers", "3",
+                     "--packets", "8000", "--loss", "0.05", "--jitter", "1",
+                     "-o", str(tmp_path)]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    for node in T.NODES:
+        assert len(read(tmp_path / f"{node}.pcap")) == 8000
+        assert truth["vantage_points"][node]["packets"] == 8000
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main(["gen", "predictive", "--vantage", "all", "-o",
+                     str(blocker / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "cannot create" in err
