@@ -13,9 +13,9 @@ Advertisement (ICMP type 9 with the Mobility Agent Advertisement
 Extension, 2.1.1) once a second; the MN registers when it hears one
 offering NAR as its care-of address.
 
-Both registration messages carry the Mobile-Home Authentication Extension (Type 32, 3.5.2),
-computed as the MN-PAR authenticator is (decision D5): over the message
-and the extension's Type, Length and SPI.
+Both registration messages carry the Mobile-Home Authentication Extension
+(Type 32, 3.5.2), computed as the MN-PAR authenticator is (decision D5):
+over the message and the extension's Type, Length and SPI.
 """
 
 from __future__ import annotations
@@ -24,18 +24,21 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from ..spec import protocol as P
 from ..wire.checksum import mn_par_authenticator
 
-REQUEST, REPLY = 1, 3                  # RFC 5944 3.3, 3.4
+# the layouts are the FBU's and the FBAck's (spec: REGISTRATION_LAYOUTS)
+LAYOUTS = P.REGISTRATION_LAYOUTS
+REQUEST = next(t for t, m in LAYOUTS.items() if not m.is_response)
+REPLY = next(t for t, m in LAYOUTS.items() if m.is_response)
+MN_HA_AUTH = next(t for t, name in P.MIP_EXTENSION_NAMES.items()
+                  if name == "Mobile-Home Authentication")   # 5944 3.5.2
+ACCEPTED, DENIED_AUTH = 0, 131         # RFC 5944 3.4 Code values
+FLAG_T = 0x02                          # Request: reverse tunnelling (RFC 3024)
 AGENT_ADVERTISEMENT = 9                # ICMP Router Advertisement (2.1)
 MOBILITY_AGENT_EXT = 16                # RFC 5944 2.1.1
 FLAG_F = 0x10                          # ... Foreign agent
 ADVERT_INTERVAL = 1.0                  # s; 2.3.2's recommended maximum rate
-MN_HA_AUTH = 32                        # RFC 5944 3.5.2
-ACCEPTED, DENIED_AUTH = 0, 131         # RFC 5944 3.4 Code values
-FLAG_T = 0x02                          # Request: reverse tunnelling (RFC 3024)
-_REQUEST = struct.Struct("!BBH4s4s4sQ")   # 24 octets
-_REPLY = struct.Struct("!BBH4s4sQ")       # 20 octets
 _AUTH_HEAD = struct.Struct("!BBI")
 
 
@@ -51,6 +54,23 @@ class Registration:
     verified: bool | None  # authenticator checked against the key given
 
 
+def _pack(kind: int, values: dict) -> bytes:
+    layout = LAYOUTS[kind]
+    out = bytearray(layout.header_len)
+    for f in layout.fields:
+        value = kind if f.kind == "type" else values[f.name]
+        out[f.offset:f.offset + f.size] = socket.inet_aton(value) \
+            if f.kind == "ipv4" else value.to_bytes(f.size, "big")
+    return bytes(out)
+
+
+def _unpack(layout, payload: bytes) -> dict:
+    return {f.name: socket.inet_ntoa(payload[f.offset:f.offset + 4])
+            if f.kind == "ipv4" else
+            int.from_bytes(payload[f.offset:f.offset + f.size], "big")
+            for f in layout.fields}
+
+
 def _auth(body: bytes, key) -> bytes:
     size = len(mn_par_authenticator(b"", key.secret, key.algorithm))
     head = _AUTH_HEAD.pack(MN_HA_AUTH, 4 + size, key.spi)
@@ -60,38 +80,30 @@ def _auth(body: bytes, key) -> bytes:
 
 def request(home: str, agent: str, coa: str, lifetime: int, ident: int,
             key) -> bytes:
-    return _auth(_REQUEST.pack(REQUEST, FLAG_T, lifetime,
-                               socket.inet_aton(home),
-                               socket.inet_aton(agent),
-                               socket.inet_aton(coa), ident), key)
+    return _auth(_pack(REQUEST, {"flags": FLAG_T, "lifetime": lifetime,
+                                 "homeaddr": home, "haaddr": agent,
+                                 "coa": coa, "ident": ident}), key)
 
 
 def reply(code: int, lifetime: int, home: str, agent: str, ident: int,
           key) -> bytes:
-    return _auth(_REPLY.pack(REPLY, code, lifetime, socket.inet_aton(home),
-                             socket.inet_aton(agent), ident), key)
+    return _auth(_pack(REPLY, {"code": code, "lifetime": lifetime,
+                               "homeaddr": home, "haaddr": agent,
+                               "ident": ident}), key)
 
 
 def parse(payload: bytes, keys: dict | None = None) -> Registration | None:
     """A Registration Request or Reply, None for anything else; verified
     tells whether the MN-HA authenticator checks with keys (SPI -> Key)."""
-    if not payload or payload[0] not in (REQUEST, REPLY):
+    layout = LAYOUTS.get(payload[0]) if payload else None
+    if layout is None or len(payload) < layout.header_len:
         return None
-    layout = _REQUEST if payload[0] == REQUEST else _REPLY
-    if len(payload) < layout.size:
-        return None
-    fields = layout.unpack_from(payload)
-    verified = None
-    if keys is not None:
-        verified = _verify(payload, layout.size, keys)
-    if payload[0] == REQUEST:
-        kind, flags, life, home, agent, coa, ident = fields
-        return Registration(kind, flags, life, socket.inet_ntoa(home),
-                            socket.inet_ntoa(agent), socket.inet_ntoa(coa),
-                            ident, verified)
-    kind, code, life, home, agent, ident = fields
-    return Registration(kind, code, life, socket.inet_ntoa(home),
-                        socket.inet_ntoa(agent), None, ident, verified)
+    v = _unpack(layout, payload)
+    verified = None if keys is None else \
+        _verify(payload, layout.header_len, keys)
+    return Registration(payload[0], v.get("code", v.get("flags")),
+                        v["lifetime"], v["homeaddr"], v["haaddr"],
+                        v.get("coa"), v["ident"], verified)
 
 
 def _verify(payload: bytes, offset: int, keys: dict) -> bool:

@@ -236,3 +236,18 @@ def test_nar_counts_what_the_captures_show_it_held(traffic):
     assert len(released) == 2                  # one per predictive handover
     mode = result["summary"]["mode"]["predictive"]
     assert abs(sum(released) - mode["buffered"]) <= 1, (released, mode)
+
+
+def test_handovers_is_the_merge_of_the_four_captures(traffic):
+    """`handovers` is `fmipdissect handovers --merge` over mn, par, nar
+    and cn: the fast handovers, seen from every node, on one clock."""
+    result, _ = traffic
+    merged = result["handovers"]
+    assert set(merged["summary"]["vantage_points"]) == {"mn", "par", "nar",
+                                                         "cn"}
+    assert [h["mode"] for h in merged["handovers"]] == \
+        ["predictive"] * 2 + ["reactive"] * 2
+    assert all(h["outcome"] == "completed" for h in merged["handovers"])
+    for point in merged["summary"]["vantage_points"].values():
+        # one machine, one clock: the offsets are (about) zero
+        assert abs(point["offset_ms"]) < 5
