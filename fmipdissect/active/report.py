@@ -108,7 +108,9 @@ def lab_text(run, keep: bool) -> str:
     else:
         lines.append("Handovers run by the MN emulator:")
     for h in run.mn if not run.moves else []:
-        text = f"  {h['mode']:<10} {h['outcome']}"
+        if not isinstance(h, dict):       # a user's MN (--mn-cmd) said so
+            continue
+        text = f"  {h.get('mode', '?'):<10} {h.get('outcome', '?')}"
         if h.get("fback_code") is not None:
             text += f", FBAck Code {h['fback_code']}"
         if h.get("ncoa"):

@@ -251,3 +251,25 @@ def test_handovers_is_the_merge_of_the_four_captures(traffic):
     for point in merged["summary"]["vantage_points"].values():
         # one machine, one clock: the offsets are (about) zero
         assert abs(point["offset_ms"]) < 5
+
+
+def test_a_users_mn_with_traffic(tmp_path):
+    """--mn-cmd with --traffic: the user's MN stays put (it prints a report
+    of its own), the lab still runs the flow and the probes."""
+    cmd = ('echo "$FMIP_ROLE $FMIP_OLD_LINK $FMIP_AP" >&2; '
+           'echo \'{"handovers": [{"mode": "none", "outcome": "stayed"}, 3]}\'')
+    status, stdout, stderr, left = run_lab(
+        "--traffic", "100/s", "--mode", "predictive", "--mn-cmd", cmd,
+        out=tmp_path)
+    assert status == 0, stderr
+    assert left == []
+    result = json.loads(stdout)
+    assert result["mn"][0] == {"mode": "none", "outcome": "stayed"}
+    assert result["summary"]["mode"] == {}
+    assert result["flow"]["down"]["received"] > 0
+    assert (tmp_path / "user-mn.log").read_text().startswith(
+        "mn fmip-old 02:00:00:cc:00:02")
+    status, stdout, _, _ = run_lab("--traffic", "100/s", "--mode",
+                                   "predictive", "--mn-cmd", cmd,
+                                   "--format", "text")
+    assert status == 0 and "none       stayed" in stdout
