@@ -273,3 +273,17 @@ def test_a_users_mn_with_traffic(tmp_path):
                                    "predictive", "--mn-cmd", cmd,
                                    "--format", "text")
     assert status == 0 and "none       stayed" in stdout
+
+
+def test_the_routers_captures_in_tshark(traffic):
+    """PAR's and NAR's captures (FMIPv4, registrations, advertisements, IP
+    in IP, the flow) in tshark with the plugin: no Lua error, nothing
+    malformed."""
+    from wireshark_common import require_tool
+    from fmipdissect.wireshark import tshark as W
+    require_tool("tshark")
+    for node in ("par", "nar"):
+        tree = W.verbose(traffic[0]["captures"][node])
+        assert W.lua_error_marks(tree) == [], node
+        assert "Malformed" not in tree, node
+        assert "Mobile IPv4 Fast Handovers (RFC 4988), " in tree
