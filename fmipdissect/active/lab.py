@@ -188,15 +188,11 @@ def _emulator(lab, ns, work, role, args):
     log = os.path.join(work, f"emulate-{role}.log")
     with open(log, "wb") as err:
         proc = lab.start(ns, N.python_argv("emulate", role, "-v", *args),
-                         stdout=err, stderr=err, env=_env())
+                         stdout=err, stderr=err, env=N.child_env())
     return proc, log
 
 
-def _env() -> dict:
-    return N.child_env()
-
-
-def _wait_up(proc, log, text, what):
+def wait_up(proc, log, text, what):
     if not N.wait_for_text(log, text, proc, START_TIMEOUT):
         with open(log, encoding="utf-8", errors="replace") as f:
             tail = f.read().strip().splitlines()[-1:] or ["no output"]
@@ -220,7 +216,7 @@ def wait_captures(caps) -> None:
         # dumpcap writes "Capturing on" before it opens the interface and
         # "File:" once the socket is bound and the file open (strace); a
         # loaded machine showed the gap: an MN capture missed every frame
-        _wait_up(proc, log, "File: ", f"dumpcap in {node}")
+        wait_up(proc, log, "File: ", f"dumpcap in {node}")
 
 
 def stop_captures(lab, caps) -> dict:
@@ -269,7 +265,7 @@ def start_routers(lab, ns, work, keys, faults, args, tunnels=False):
                 *emulator_args[role], *forward[role], *fault_args[role]])
     for role, (proc, log) in procs.items():
         if not getattr(args, f"{role}_cmd", None):
-            _wait_up(proc, log, "listening", f"the {role.upper()} emulator")
+            wait_up(proc, log, "listening", f"the {role.upper()} emulator")
     return procs
 
 
@@ -300,18 +296,18 @@ def _run_lab(lab, work, faults, args) -> LabRun:
         mn, mn_log = _start_mn(
             lab, ns["mn"], work, keys,
             [a for n in faults["mn"] for a in ("--fault", n)], timeout)
-    probes = _start_probes(lab, ns["mn"], work, keys, timeout)
+    probes = start_probes(lab, ns["mn"], work, keys, timeout)
     wait_captures(caps)
     if mn is not None:
-        _wait_up(mn, mn_log, "ready", "the MN emulator")
+        wait_up(mn, mn_log, "ready", "the MN emulator")
     for target, (proc, log) in probes.items():
-        _wait_up(proc, log, "ready", f"the probe of {target}")
+        wait_up(proc, log, "ready", f"the probe of {target}")
     phase("setup")
     result.mn = _handovers(mn, mn_log) if mn is not None else \
         run_user_mn(lab, ns["mn"], work, keys, args.mn_cmd)
     result.captures = stop_captures(lab, caps)
     phase("handovers")
-    result.probe = _probes(probes)
+    result.probe = run_probes(probes)
     phase("probes")
     lab.stop(*(proc for proc, _ in routers.values()))
     from .report import lint_captures, handover_report
@@ -348,7 +344,7 @@ def _start_mn(lab, ns, work, keys, fault_args, timeout):
             "--mode", "predictive", "--mode", "reactive", "--format", "json",
             "--timeout", str(timeout), "--retries", "1", "--go-on-stdin",
             *fault_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, env=_env())
+            stderr=err, env=N.child_env())
     return proc, log
 
 
@@ -360,7 +356,7 @@ def _handovers(proc, log) -> list:
         raise InputError(f"the MN emulator failed (see {log})") from None
 
 
-def _start_probes(lab, ns, work, keys, timeout) -> dict:
+def start_probes(lab, ns, work, keys, timeout) -> dict:
     """probe --target par and nar from the MN's node, waiting."""
     common = ["--keys", keys, "--mn", PCOA, "--timeout", str(timeout),
               "--format", "json", "--go-on-stdin"]
@@ -378,11 +374,11 @@ def _start_probes(lab, ns, work, keys, timeout) -> dict:
                 "probe", "--target", target, *extra, *common, "--pcap",
                 os.path.join(work, f"probe-{target}.pcapng")),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                env=_env()), log)
+                env=N.child_env()), log)
     return procs
 
 
-def _probes(procs) -> dict:
+def run_probes(procs) -> dict:
     """Both probes side by side (different links, different stand-ins)."""
     for proc, _ in procs.values():
         proc.stdin.write(b"go\n")

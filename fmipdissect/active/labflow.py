@@ -7,9 +7,10 @@ MN turns home):
 down  sent: the CN's capture, flow 1 leaving the CN; received: the MN's
       capture, flow 1 arriving at the MN (on either link); lost: sent and
       never received; interruption_ms: the longest time between two
-      arrivals at the MN; buffered: packets that reached NAR through the
-      tunnel before the MN attached (NAR held them, RFC 4988 4.1);
-      tunnelled: packets that reached NAR through the tunnel.
+      arrivals at the MN; tunnelled: packets that reached NAR through
+      the tunnel; buffered: those NAR handed on (its tunnel device, in its
+      capture) more than BUFFER_MARGIN after they arrived: it held them
+      until the MN attached (RFC 4988 4.1).
 up    the same for flow 2, from the MN's capture to the CN's.
 """
 
@@ -26,6 +27,9 @@ from ..wire import testflow as T
 # the CN sent just before is still on its way when the binding ends, and
 # what the return home loses is not this handover's
 RETURN_MARGIN = 0.1
+# s a packet stays in NAR beyond its way through to count as held (the
+# data plane's reading, D21, uses the same margin)
+BUFFER_MARGIN = 0.001
 SLL_OUTGOING = 4                  # packet type of a frame the node sent
 LINKTYPE_SLL, LINKTYPE_SLL2 = 113, 276
 
@@ -119,11 +123,14 @@ def per_handover(packets: dict, move: dict) -> dict:
     start, end = move["start"], move["home"] - RETURN_MARGIN
     down = _direction(T.FLOW_DOWN, packets["cn"], packets["mn"], start, end)
     up = _direction(T.FLOW_UP, packets["mn"], packets["cn"], start, end)
-    at_nar = [p for p in packets["nar"] if p.flow == T.FLOW_DOWN
-              and p.tunnelled and not p.outgoing and start <= p.time < end]
-    down["tunnelled"] = len({p.seq for p in at_nar})
-    down["buffered"] = len({p.seq for p in at_nar
-                            if p.time < move["attached"]})
+    arrived, handed = {}, {}       # at NAR: out of the tunnel, to the kernel
+    for p in packets["nar"]:
+        if p.flow == T.FLOW_DOWN and not p.outgoing:
+            (arrived if p.tunnelled else handed).setdefault(p.seq, p.time)
+    mine = {q for q, t in arrived.items() if start <= t < end}
+    down["tunnelled"] = len(mine)
+    down["buffered"] = len({q for q in mine if q in handed
+                            and handed[q] - arrived[q] > BUFFER_MARGIN})
     return {"mode": move["mode"], "outcome": move["outcome"],
             "down": down, "up": up}
 

@@ -99,12 +99,12 @@ def run_traffic(lab, work, faults, args) -> L.LabRun:
     routers = L.start_routers(lab, ns, work, keys, faults, args,
                               tunnels=True)
     mover = _start_mover(lab, ns["mn"], work, keys, args)
-    probes = L._start_probes(lab, ns["mn"], work, keys, args.timeout)
+    probes = L.start_probes(lab, ns["mn"], work, keys, args.timeout)
     L.wait_captures(caps)
     for target, (proc, log) in probes.items():
-        L._wait_up(proc, log, "ready", f"the probe of {target}")
+        L.wait_up(proc, log, "ready", f"the probe of {target}")
     if mover is not None:
-        L._wait_up(mover[0], mover[1], "ready", "the moving MN")
+        L.wait_up(mover[0], mover[1], "ready", "the moving MN")
     flows = _start_flows(lab, ns, work, args)
     phase("setup")
     time.sleep(FLOW_SETTLE)
@@ -118,7 +118,7 @@ def run_traffic(lab, work, faults, args) -> L.LabRun:
     result.captures = L.stop_captures(lab, caps)
     phase("handovers")
     lab.ip("-n", ns["mn"], "link", "set", "fmip-new", "up")
-    result.probe = L._probes(probes)
+    result.probe = L.run_probes(probes)
     phase("probes")
     lab.stop(*(proc for proc, _ in routers.values()))
     _analyse(result, keys, modes(args))
@@ -140,7 +140,7 @@ def _start_mover(lab, ns, work, keys, args):
                          *[a for m in modes(args) for a in ("--mode", m)])
     with open(log, "wb") as err:
         proc = lab.start(ns, argv, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=err, env=L._env())
+                         stdout=subprocess.PIPE, stderr=err, env=N.child_env())
     return proc, log
 
 
@@ -167,9 +167,9 @@ def _start_flows(lab, ns, work, args) -> dict:
         with open(log, "wb") as err:
             procs[node] = (lab.start(ns[node], argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=err,
-                                     env=L._env()), log)
+                                     env=N.child_env()), log)
     for node, (proc, log) in procs.items():
-        L._wait_up(proc, log, "ready", f"the test flow in {node}")
+        L.wait_up(proc, log, "ready", f"the test flow in {node}")
     for proc, _ in procs.values():
         proc.stdin.write(b"go\n")
         proc.stdin.close()
@@ -213,7 +213,7 @@ def merged_handovers(captures: dict, keys: str):
                          *[f"{n}={captures[n]}" for n in
                            ("mn", "par", "nar", "cn")],
                          "--keys", keys, "--format", "json")
-    done = subprocess.run(argv, capture_output=True, env=L._env())
+    done = subprocess.run(argv, capture_output=True, env=N.child_env())
     if done.returncode:
         return None
     try:
