@@ -295,7 +295,10 @@ class ParPlane(Plane):
         rrq = R.parse(seen.payload, self.keys)
         if rrq is None or rrq.kind != R.REQUEST:
             return False
-        key = next(iter(self.keys.values()))
+        if not rrq.verified:       # the Reply says Code 131 (RFC 5944 3.4)
+            self.say(f"Registration Request of {rrq.home} does not "
+                     f"authenticate: denied")
+        key = self.keys.get(rrq.spi) or next(iter(self.keys.values()))
         code = R.ACCEPTED if rrq.verified else R.DENIED_AUTH
         if code == R.ACCEPTED and (rrq.lifetime == 0 or rrq.coa == rrq.home):
             with self.lock:

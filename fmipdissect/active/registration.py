@@ -52,6 +52,7 @@ class Registration:
     coa: str | None        # Request only
     ident: int
     verified: bool | None  # authenticator checked against the key given
+    spi: int | None = None # of its Mobile-Home Authentication Extension
 
 
 def _pack(kind: int, values: dict) -> bytes:
@@ -101,9 +102,13 @@ def parse(payload: bytes, keys: dict | None = None) -> Registration | None:
     v = _unpack(layout, payload)
     verified = None if keys is None else \
         _verify(payload, layout.header_len, keys)
+    spi = None
+    if len(payload) >= layout.header_len + _AUTH_HEAD.size:
+        kind, _, spi = _AUTH_HEAD.unpack_from(payload, layout.header_len)
+        spi = spi if kind == MN_HA_AUTH else None
     return Registration(payload[0], v.get("code", v.get("flags")),
                         v["lifetime"], v["homeaddr"], v["haaddr"],
-                        v.get("coa"), v["ident"], verified)
+                        v.get("coa"), v["ident"], verified, spi)
 
 
 def _verify(payload: bytes, offset: int, keys: dict) -> bool:

@@ -235,9 +235,10 @@ def test_nar_counts_what_the_captures_show_it_held(traffic):
                                            log)]
     assert len(released) == 2                  # one per predictive handover
     mode = result["summary"]["mode"]["predictive"]
-    # a packet that came within a millisecond of the MN's attachment may
-    # be held by NAR and not look held in its capture
-    assert 0 <= sum(released) - mode["buffered"] <= 2, (released, mode)
+    # at the edges the two may differ by a packet: one that came within a
+    # millisecond of the MN's attachment (held, not long), one that waited
+    # while NAR released the others (long, not held)
+    assert abs(sum(released) - mode["buffered"]) <= 2, (released, mode)
 
 
 def test_handovers_is_the_merge_of_the_four_captures(traffic):

@@ -30,8 +30,9 @@ def test_registration_request_layout_and_authenticator():
     assert struct.unpack_from("!H", body, 2)[0] == 10
     assert body[24:26] == bytes([R.MN_HA_AUTH, 20])
     got = R.parse(body, {KEY.spi: KEY})
-    assert (got.home, got.agent, got.coa, got.ident, got.verified) == (
-        "198.18.1.10", "198.18.1.1", "198.18.2.1", 0x1122334455667788, True)
+    assert (got.home, got.agent, got.coa, got.ident, got.verified,
+            got.spi) == ("198.18.1.10", "198.18.1.1", "198.18.2.1",
+                         0x1122334455667788, True, KEY.spi)
 
 
 def test_a_spoilt_registration_does_not_verify():
