@@ -8,7 +8,8 @@ down  sent: the CN's capture, flow 1 leaving the CN; received: the MN's
       capture, flow 1 arriving at the MN (on either link); lost: sent and
       never received; interruption_ms: the longest time between two
       arrivals at the MN; tunnelled: packets that reached NAR through
-      the tunnel; buffered: those NAR handed on (its tunnel device, in its
+      the tunnel; buffered: those that came before the MN's first packet
+      on NAR's link and that NAR handed on (its tunnel device, in its
       capture) more than BUFFER_MARGIN after they arrived: it held them
       until the MN attached (RFC 4988 4.1).
 up    the same for flow 2, from the MN's capture to the CN's.
@@ -128,8 +129,14 @@ def per_handover(packets: dict, move: dict) -> dict:
         if p.flow == T.FLOW_DOWN and not p.outgoing:
             (arrived if p.tunnelled else handed).setdefault(p.seq, p.time)
     mine = {q for q, t in arrived.items() if start <= t < end}
+    # the MN is on NAR's link from its first packet there (its uplink
+    # resumes as it attaches): only what came before can have been held
+    here = min((p.time for p in packets["nar"] if p.flow == T.FLOW_UP
+                and not p.outgoing and not p.tunnelled
+                and start <= p.time < end), default=end)
     down["tunnelled"] = len(mine)
-    down["buffered"] = len({q for q in mine if q in handed
+    down["buffered"] = len({q for q in mine if arrived[q] < here
+                            and q in handed
                             and handed[q] - arrived[q] > BUFFER_MARGIN})
     return {"mode": move["mode"], "outcome": move["outcome"],
             "down": down, "up": up}
