@@ -67,6 +67,16 @@ LINKS = {link.name: link for link in (
 )}
 
 
+def pool_address(index: int) -> str:
+    """The index-th (1-based) address of NAR's NCoA pool, NCOA up to .254
+    and round again: the baseline's care-of address in handover `index` (a
+    new one per visit, decision D25: a registration from the same care-of
+    address is no move)."""
+    prefix, first = NCOA.rsplit(".", 1)
+    size = 255 - int(first)
+    return f"{prefix}.{int(first) + (index - 1) % size}"
+
+
 def links_of(node: str) -> tuple[str, ...]:
     return tuple(name for name, link in LINKS.items()
                  if node in (link.a.node, link.b.node))

@@ -200,7 +200,9 @@ class Signalling:
     def baseline(self) -> None:
         """No fast handover: leave, attach, register from the NCoA with PAR
         as home agent (RFC 5944 3.3); PAR tunnels from its Reply on."""
-        h, p = self.h, self.p
+        h = self.h
+        # a care-of address of its own per visit (D25)
+        p = replace(self.p, ncoa=T.pool_address(h.index))
         h.leave = h.start + MOVE_US
         h.attach = h.leave + self.cfg.gap_us
         t = h.attach + ATTACH_TO_SEND_US
@@ -210,7 +212,7 @@ class Signalling:
             flags=0x02, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
             coaddr=p.ncoa, id=ident))
         at_nar = self.send("mn-nar", "mn", t, rrq,
-                           "RegistrationRequest")
+                           P.REGISTRATION_NAMES[P.REGISTRATION_REQUEST])
         at_par = self.net.hop("par-nar", "nar", at_nar + FORWARD_US,
                               forwarded(self.last), tag=h.messages[-1])
         h.tunnel_from = at_par + PROCESSING_US["par_registration"]
@@ -218,7 +220,8 @@ class Signalling:
             code=0, lifetime=RRQ_LIFETIME, homeaddr=p.mn, haaddr=p.par,
             id=ident))
         at_nar = h.nar_knows = self.send("par-nar", "par", h.tunnel_from,
-                                         rrp, "RegistrationReply", 0)
+                                         rrp, P.REGISTRATION_NAMES[
+                                             P.REGISTRATION_REPLY], 0)
         h.up_resume = self.net.hop("mn-nar", "nar", at_nar + FORWARD_US,
                                    forwarded(self.last), tag=h.messages[-1])
 

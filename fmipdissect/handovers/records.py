@@ -29,7 +29,9 @@ DATA_KEYS = ("packets", "interruption_ms", "last_old", "first_new", "lost",
              "tunnelled", "buffered", "reordered", "duplicated",
              "lost_last_seen")
 OUTCOMES = ("completed", "rejected", "incomplete")
-MODES = ("predictive", "reactive", "unknown")
+# baseline: a move without a fast handover, a Mobile IPv4 registration
+# (--merge only, decision D25)
+MODES = ("predictive", "reactive", "baseline", "unknown")
 SEVERITY_KEYS = (("error", "errors"), ("warning", "warnings"),
                  ("info", "infos"))
 

@@ -176,8 +176,11 @@ class TextReport(Report):
                   f"in {files}: {o['completed']} completed, {o['rejected']} "
                   f"rejected, {o['incomplete']} incomplete; "
                   f"{s.modes['predictive']} predictive, "
-                  f"{s.modes['reactive']} reactive, {s.modes['unknown']} "
-                  f"unknown; {s.network} initiated by the network\n")
+                  f"{s.modes['reactive']} reactive, "
+                  + (f"{s.modes['baseline']} baseline, " if self.merged
+                     else "")
+                  + f"{s.modes['unknown']} unknown; {s.network} initiated "
+                  f"by the network\n")
         if self.merged:
             self._vantage_points()
         if not s.handovers:

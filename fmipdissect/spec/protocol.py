@@ -383,7 +383,13 @@ HACK = MESSAGES_BY_KEY["hack"]
 # 1) and the Reply (Type 3) have the address fields where the FBU and the
 # FBAck have them (which RFC 4988 5.1, 5.2 took from them).  An MN without
 # fast handovers re-registers with them after a move.
-REGISTRATION_LAYOUTS = {1: FBU, 3: FBACK}
+REGISTRATION_REQUEST, REGISTRATION_REPLY = 1, 3
+REGISTRATION_LAYOUTS = {REGISTRATION_REQUEST: FBU, REGISTRATION_REPLY: FBACK}
+REGISTRATION_NAMES = {REGISTRATION_REQUEST: "RegistrationRequest",
+                      REGISTRATION_REPLY: "RegistrationReply"}
+# RFC 5944 3.4: Code 0 registration accepted, 1 accepted but simultaneous
+# mobility bindings unsupported; every other Code denies it
+REGISTRATION_ACCEPTED = frozenset({0, 1})
 
 # Every ICMP type 41 message has its Subtype at the same offset (RFC 4065 3).
 ICMP_SUBTYPE_OFFSET, = {m.field("subtype").offset for m in MESSAGES
