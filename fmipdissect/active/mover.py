@@ -39,7 +39,11 @@ BASELINE = "baseline"
 MODES = (PREDICTIVE, REACTIVE, BASELINE)
 REGISTRATION_LIFETIME = P.LIFETIME_MAX   # s asked for in the baseline
 ADVERT_WAIT = 3 * R.ADVERT_INTERVAL      # s for an Agent Advertisement
-RETURN_OVERLAP = 0.05                    # s on both links when going home
+RETURN_OVERLAP = 0.2                     # s on both links when going home
+# s between the old link coming back up and the deregistration that sends
+# traffic there again: dumpcap resumes capturing on a link brought back up
+# after a moment, and a frame before that would read as lost
+RETURN_SETTLE = 0.1
 # s at home before the first baseline handover after fast ones: the
 # data-plane analysis reads a fast handover's traffic until this long
 # after its last message (decision D20), and a baseline handover has no
@@ -73,6 +77,7 @@ class Mover:
         self.net.link(self.a.old, True)
         self.net.neighbour(self.a.old, self.a.par, self.a.par_lla)
         self.net.replace("default", self.a.old, self.a.par)
+        time.sleep(RETURN_SETTLE)
         self.register(self.a.pcoa, 0)
         time.sleep(RETURN_OVERLAP)
         self.net.link(self.a.new, False)

@@ -220,6 +220,23 @@ def _interruption(fates, direction):
     return None, None
 
 
+def _old_path_before(lead, fates, direction, first_new):
+    """(last_old, first_new) when the window itself begins on the new path
+    (a reactive handover's first message comes after the MN left): the
+    last datagram over the old path in the lead an earlier window counts
+    (D20), if any, and the window's first over the new path."""
+    def reached(f):
+        return f.near is not None and (direction == UP or f.deliveries)
+    if first_new is None:
+        own = sorted((f.near, f.new) for f in fates if reached(f))
+        if not own or not own[0][1]:
+            return None, None
+        first_new = own[0][0]
+    olds = [f.near for f in lead
+            if reached(f) and f.new is False and f.near < first_new]
+    return (max(olds) if olds else None), first_new
+
+
 def _buffered(fates, at) -> list:
     """Decision D21: the datagrams held at NAR beyond the path's usual
     delay."""
@@ -418,11 +435,29 @@ class DataPlane:
         following = self._next_start(addresses, record.end)
         if following is not None and following < hi:
             hi = following
-        # an earlier handover of the same MN keeps what its window held
+        # an earlier handover of the same MN keeps what its window held;
+        # the lead still shows where the old path ended (the interruption)
+        lead = lo
         before, until = self._until.get(record.mn, (None, lo))
         if before is not None and before < record.start:
             lo = max(lo, until)
         self._until[record.mn] = (record.start, hi)
+        ways = self._ways(addresses, lo, hi)
+        if not (ways[DOWN] or ways[UP]):
+            return None
+        context = self._ways(addresses, lead, lo) if lead < lo else None
+        ncoa = record.ncoa if record.ncoa != record.pcoa else None
+        out = PlaneData()
+        out.marks = {}
+        for k in DIRECTIONS:
+            out[k], out.marks[k] = self._direction(
+                k, ways[k], ncoa, context[k] if context else ())
+        out["flows"] = len({_flow(d) for k in DIRECTIONS for d in ways[k]})
+        self._add(out)
+        return out
+
+    def _ways(self, addresses, lo: float, hi: float) -> dict:
+        """The MN's datagrams first seen in [lo, hi), per direction."""
         ways = {DOWN: {}, UP: {}}
         for d in self._seen[bisect_left(self._times, lo):
                             bisect_left(self._times, hi)]:
@@ -433,23 +468,19 @@ class DataPlane:
                 # again) is one datagram with both sightings
                 key = (d.src, d.dst, d.proto, d.ident, d.seq)
                 way[key] = _joined(way[key], d) if key in way else d
-        ways = {k: list(v.values()) for k, v in ways.items()}
-        if not (ways[DOWN] or ways[UP]):
-            return None
-        ncoa = record.ncoa if record.ncoa != record.pcoa else None
-        out = PlaneData()
-        out.marks = {}
-        for k in DIRECTIONS:
-            out[k], out.marks[k] = self._direction(k, ways[k], ncoa)
-        out["flows"] = len({_flow(d) for k in DIRECTIONS for d in ways[k]})
-        self._add(out)
-        return out
+        return {k: list(v.values()) for k, v in ways.items()}
 
-    def _direction(self, direction, datagrams, ncoa) -> tuple:
-        """(the contract's DIR, the strip's marks)."""
+    def _direction(self, direction, datagrams, ncoa, context=()) -> tuple:
+        """(the contract's DIR, the strip's marks); `context`: the lead of
+        the window that an earlier one counts, read for the interruption
+        only (D20)."""
         at = self.at
         fates = [_Fate(d, direction, at, ncoa) for d in datagrams]
         last_old, first_new = _interruption(fates, direction)
+        if last_old is None and context:
+            last_old, first_new = _old_path_before(
+                [_Fate(d, direction, at, ncoa) for d in context], fates,
+                direction, first_new)
         lost_last_seen: dict = {}
         for f in fates:
             if not f.deliveries:

@@ -398,3 +398,22 @@ def test_a_baseline_record_reaches_back_before_its_registration():
             plane.observe(d)
         data = plane.data(S.Record(start=101.5, end=101.6, mode=mode))
         assert (data and data["down"]["packets"]) == expected, mode
+
+
+def test_a_reactive_window_an_earlier_one_holds_still_sees_the_old_path():
+    """D20: the lead before a reactive handover's first message, counted by
+    an earlier handover's window, still shows where the old path ended
+    (the MN left before its FBU): the interruption is found, not null."""
+    plane = DataPlane(S.roles())
+    stream = S.scene() + [_message(S.MN, S.NAR, 100.46)]    # FBU via NAR
+    stream.sort(key=lambda d: d.observations[0].time)
+    for d in stream:
+        plane.observe(d)
+    earlier = plane.data(S.Record(start=99.9, end=99.91))
+    reactive = plane.data(S.Record(start=100.46, end=100.5, mode="reactive"))
+    assert earlier["down"]["packets"] + reactive["down"]["packets"] == 150
+    # from the last old-path delivery (100.297, in the lead) to the first
+    # new-path one of its own window (down 92, sent at 100.46, delivered
+    # at 100.464: 100.46 + 0.001 to PAR, 0.002 to NAR, 0.001 to the MN)
+    assert reactive["down"]["last_old"] == earlier["down"]["last_old"]
+    assert reactive["down"]["first_new"] == pytest.approx(100.464)
