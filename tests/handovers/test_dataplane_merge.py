@@ -108,6 +108,12 @@ def test_the_page_draws_lanes_and_shades_each_interruption(merged, tmp_path):
     assert messages == [], messages
     diagrams = re.findall(r'<svg class="lanes".*?</svg>', dom, re.S)
     assert len(diagrams) == len(got["handovers"])
+    summary = re.search(r'<table class="counts" id="summary">.*?</table>',
+                        dom, re.S).group(0)
+    for mode in ("predictive", "reactive", "unknown", "baseline"):
+        count = sum(1 for h in got["handovers"] if h["mode"] == mode)
+        assert re.search(rf"<th>{mode}</th><td[^>]*>{count}</td>", summary), \
+            mode
     for svg, record in zip(diagrams, got["handovers"]):
         lanes = re.findall(r'<line class="lane" data-vantage="(\w+)"', svg)
         assert lanes == record["vantage_points"]
