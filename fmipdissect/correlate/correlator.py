@@ -43,7 +43,7 @@ from .events import EVENTS, handlers
 from .replies import AwaitedReplies
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
-                    classify_fbu, is_group, pop_expired)
+                    classify_fbu, GROUP_PREFIXES, pop_expired)
 
 _FBU_PAIR = K.PAIR_OF["fbu"]
 _HI_PAIR = K.PAIR_OF["hi"]
@@ -118,6 +118,12 @@ class Correlator:
                          if m.key in (getattr(f.__self__, "message_keys", None)
                                       or (m.key,)))
             for m in P.MESSAGES}
+        # (one tuple per key, read straight by each message's method: no
+        # dispatch on the key per message)
+        (self._on_fbu, self._on_fback, self._on_rtsolpr, self._on_prrtadv,
+         self._on_hi, self._on_hack) = (
+            self._on_message[k] for k in ("fbu", "fback", "rtsolpr",
+                                          "prrtadv", "hi", "hack"))
         self._on_matched = on["matched"]
         self._on_mismatch = on["mismatch"]
         self._on_orphan = on["orphan"]
@@ -207,8 +213,14 @@ class Correlator:
         """A node leaves (expiry, cap, end): its FBUs not acknowledged are
         unanswered (an Identification acknowledged once answers every copy:
         the FBU re-sent from the new link, RFC 4988 4), its handovers over."""
-        reported = {f.ident for f in node.fbus if f.acked}
-        for f in node.fbus:
+        fbus = node.fbus
+        for f in fbus:
+            if not f.acked:
+                break
+        else:
+            fbus = ()     # all acknowledged (the usual end): none unanswered
+        reported = {f.ident for f in fbus if f.acked} if fbus else None
+        for f in fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
                 self._unanswered(_FBU_PAIR, f, when)
@@ -241,9 +253,11 @@ class Correlator:
             node.last = now
         return node
 
-    def _add_address(self, node, kind, addr, value) -> None:
+    def _add_address(self, node, kind, addr, frame, source="") -> None:
         """Remember an address of the MN (up to ADDRESSES_PER_MN) and tell
-        the subscribers when it is new."""
+        the subscribers when it is new: a NAR IP with the frame of its
+        PrRtAdv, an NCoA with the message that supplied it (its text made
+        only then: the same address comes again and again)."""
         table = node.nar_ips if kind == "nar_ip" else node.ncoas
         if addr in table:
             return
@@ -258,7 +272,8 @@ class Correlator:
                 node.nar_ips = table
             else:
                 node.ncoas = table
-        table[addr] = value
+        table[addr] = (frame if kind == "nar_ip"
+                       else f"the {source} of frame {frame}")
         for f in self._on_address:
             f(node, kind, addr)
 
@@ -288,11 +303,6 @@ class Correlator:
             for f in self._on_mismatch:
                 f(pair, obs, held)
 
-    def _message(self, obs) -> Observation:
-        for f in self._on_message[obs.msg.key]:
-            f(obs)
-        return obs
-
     # --- messages ------------------------------------------------------
 
     def _rtsolpr(self, msg, dgram, now):
@@ -313,7 +323,10 @@ class Correlator:
             old_key, old = self.rtsolprs.popitem(last=False)
             self._rtsolpr_gone(old_key, old, _DROPPED)
             self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
-        return self._message(Observation(msg, dgram, node, ho, None, rt))
+        obs = Observation(msg, dgram, node, ho, None, rt)
+        for f in self._on_rtsolpr:
+            f(obs)
+        return obs
 
     def _prrtadv(self, msg, dgram, now):
         solicited = msg.code in P.PRRTADV_SOLICITED     # Code 0, 2, 3
@@ -328,14 +341,16 @@ class Correlator:
                 elif e.code == _NCOA and ncoa is None:
                     ncoa = e.addr
         node = ho = None
-        if not is_group(dgram.dst):
+        if not dgram.dst.startswith(GROUP_PREFIXES):   # not to a group
             if self.assembler is not None:
                 node = self._node(dgram.dst, now)
                 ho = self.assembler.prrtadv(node, msg, dgram, solicited,
                                             nar_ips, ncoa)
             elif nar_ips or ncoa is not None:
                 node = self._node(dgram.dst, now)
-        obs = self._message(Observation(msg, dgram, node, ho))
+        obs = Observation(msg, dgram, node, ho)
+        for f in self._on_prrtadv:
+            f(obs)
         if solicited:
             if rt is None:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
@@ -353,8 +368,8 @@ class Correlator:
             for addr in nar_ips:
                 self._add_address(node, "nar_ip", addr, dgram.frame)
             if ncoa is not None:
-                self._add_address(node, "ncoa", ncoa,
-                                  f"the PrRtAdv of frame {dgram.frame}")
+                self._add_address(node, "ncoa", ncoa, dgram.frame,
+                                  "PrRtAdv")
         return obs
 
     def _fbu(self, msg, dgram, now):
@@ -364,7 +379,9 @@ class Correlator:
         ho = (self.assembler.fbu(node, msg, dgram, role)
               if self.assembler is not None else None)
         seen = FbuSeen(dgram, msg, role, ho)
-        obs = self._message(Observation(msg, dgram, node, ho, role, seen))
+        obs = Observation(msg, dgram, node, ho, role, seen)
+        for f in self._on_fbu:
+            f(obs)
         fbus = node.fbus
         fbus.append(seen)
         if len(fbus) > K.FBUS_PER_MN:
@@ -379,7 +396,9 @@ class Correlator:
         ncoa = addr_option(msg, _NCOA)
         ho = (self.assembler.fback(node, msg, dgram, ncoa)
               if node is not None and self.assembler is not None else None)
-        obs = self._message(Observation(msg, dgram, node, ho))
+        obs = Observation(msg, dgram, node, ho)
+        for f in self._on_fback:
+            f(obs)
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
             return obs
@@ -396,8 +415,7 @@ class Correlator:
             for f in self._on_matched:
                 f(_FBU_PAIR, matched, obs)
         if ncoa is not None:
-            self._add_address(node, "ncoa", ncoa,
-                              f"the FBAck of frame {dgram.frame}")
+            self._add_address(node, "ncoa", ncoa, dgram.frame, "FBAck")
         return obs
 
     def _hi(self, msg, dgram, now):
@@ -414,8 +432,10 @@ class Correlator:
                 else:
                     self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
         hi = self._hold_hi(msg, dgram, now, pcoa, ho)
-        return self._message(Observation(msg, dgram, node, ho, None, hi,
-                                         first))
+        obs = Observation(msg, dgram, node, ho, None, hi, first)
+        for f in self._on_hi:
+            f(obs)
+        return obs
 
     def _hold_hi(self, msg, dgram, now, pcoa, ho) -> HiSeen:
         """Hold the HI under its key: the same HI again (its PCoA) is one
@@ -475,8 +495,9 @@ class Correlator:
             self.assembler.hack(ho, msg, dgram, key, ncoa)
         else:
             ho = None
-        obs = self._message(Observation(msg, dgram, node, ho, None, None,
-                                        first))
+        obs = Observation(msg, dgram, node, ho, None, None, first)
+        for f in self._on_hack:
+            f(obs)
         if hi is None:
             held = self.hi_scopes.get(_HACK_SCOPE(msg, dgram))
             request = None
@@ -495,6 +516,5 @@ class Correlator:
             node = self._node(hi.pcoa, now)
             node.hack_ncoa = (ncoa, dgram.frame) if ncoa is not None else None
             if ncoa is not None:
-                self._add_address(node, "ncoa", ncoa,
-                                  f"the HAck of frame {dgram.frame}")
+                self._add_address(node, "ncoa", ncoa, dgram.frame, "HAck")
         return obs
