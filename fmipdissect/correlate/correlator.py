@@ -43,7 +43,7 @@ from .events import EVENTS, handlers
 from .replies import AwaitedReplies
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
-                    classify_fbu, GROUP_PREFIXES, pop_expired)
+                    classify_fbu, GROUP_HEADS, pop_expired)
 
 _FBU_PAIR = K.PAIR_OF["fbu"]
 _HI_PAIR = K.PAIR_OF["hi"]
@@ -341,7 +341,7 @@ class Correlator:
                 elif e.code == _NCOA and ncoa is None:
                     ncoa = e.addr
         node = ho = None
-        if not dgram.dst.startswith(GROUP_PREFIXES):   # not to a group
+        if dgram.dst[:4] not in GROUP_HEADS:     # not to a group address
             if self.assembler is not None:
                 node = self._node(dgram.dst, now)
                 ho = self.assembler.prrtadv(node, msg, dgram, solicited,

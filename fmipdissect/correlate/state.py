@@ -209,10 +209,10 @@ def classify_fbu(src, dst, msg):
     return None
 
 
-# addr.startswith(GROUP_PREFIXES): a group address, not an MN's own one:
-# first octets 224 to 255, multicast (224/4), reserved (240/4) and the
-# limited broadcast 255.255.255.255 (addresses as inet_ntoa writes them)
-GROUP_PREFIXES = tuple(f"{octet}." for octet in range(224, 256))
+# addr[:4] in GROUP_HEADS: a group address, not an MN's own one: first
+# octets 224 to 255, multicast (224/4), reserved (240/4) and the limited
+# broadcast 255.255.255.255 (addresses as inet_ntoa writes them)
+GROUP_HEADS = frozenset(f"{octet}." for octet in range(224, 256))
 
 
 def addr_option(msg, code):
