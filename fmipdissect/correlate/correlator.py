@@ -53,6 +53,7 @@ _NAR_IP, _NCOA, _PCOA = P.ADDR_NAR_IP, P.ADDR_NCOA, P.ADDR_PCOA
 _CLOCK_BACK = K.SWEEP_INTERVAL + K.EXPIRY_SECONDS
 _AFTER_EXPIRY = f"within {K.EXPIRY_SECONDS:g} s"
 _DROPPED = "before it was dropped (state cap)"
+_TRUNCATED = R.TRUNCATED_MESSAGE
 
 
 def routers(a: str, b: str) -> tuple:
@@ -93,6 +94,21 @@ def _handler(message, key):
     return own.get(key, message)
 
 
+def _matched_handlers(on_matched, pair) -> tuple:
+    """The callables(pair, requests, obs) for a reply matched in `pair`:
+    a subscriber's matched_handlers entry for the pair's request key, else
+    its matched(); none from a subscriber whose matched_handlers leave the
+    pair out."""
+    found = []
+    for f in on_matched:
+        own = getattr(f.__self__, "matched_handlers", None)
+        if own is None:
+            found.append(f)
+        elif pair.request in own:
+            found.append(own[pair.request])
+    return tuple(found)
+
+
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
@@ -124,7 +140,10 @@ class Correlator:
          self._on_hi, self._on_hack) = (
             self._on_message[k] for k in ("fbu", "fback", "rtsolpr",
                                           "prrtadv", "hi", "hack"))
-        self._on_matched = on["matched"]
+        # (matched, per pair: a subscriber's handler for it, or none)
+        self._on_fbu_matched, self._on_hi_matched, self._on_rtsolpr_matched = (
+            _matched_handlers(on["matched"], pair)
+            for pair in (_FBU_PAIR, _HI_PAIR, _RTSOLPR_PAIR))
         self._on_mismatch = on["mismatch"]
         self._on_orphan = on["orphan"]
         self._on_unanswered = on["unanswered"]
@@ -160,7 +179,7 @@ class Correlator:
         due = self._next_sweep
         if due is None or now >= due or now < due - _CLOCK_BACK:
             self.tick(now)          # (tick's test, inline: every message)
-        if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
+        if msg.problems and msg.problems[0].rule == _TRUNCATED:
             return None
         obs = self._handlers[msg.key](msg, dgram, now)
         ho = obs.handover
@@ -280,7 +299,7 @@ class Correlator:
     def _first_of_pair(self, src, dst, now) -> bool:
         """Whether HI/HAck between these two routers is the first seen
         within the expiry time (RFC 4988 7: reported once per pair)."""
-        pair = routers(src, dst)
+        pair = (src, dst) if src < dst else (dst, src)      # routers()
         seen = self.router_pairs.get(pair)
         if seen is not None:
             seen.last = now
@@ -362,7 +381,7 @@ class Correlator:
                 rt.answered = True
                 rt.last = now
                 self.rtsolprs.move_to_end(key)
-                for f in self._on_matched:
+                for f in self._on_rtsolpr_matched:
                     f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
             for addr in nar_ips:
@@ -412,7 +431,7 @@ class Correlator:
         else:
             for f in matched:
                 f.acked = True
-            for f in self._on_matched:
+            for f in self._on_fbu_matched:
                 f(_FBU_PAIR, matched, obs)
         if ncoa is not None:
             self._add_address(node, "ncoa", ncoa, dgram.frame, "FBAck")
@@ -448,7 +467,8 @@ class Correlator:
         else:
             self.his.move_to_end(key)
             entry.last = now
-        identity = addr_option(msg, _HI_DISTINCT)
+        identity = (pcoa if _HI_DISTINCT == _PCOA      # (the usual rulebook)
+                    else addr_option(msg, _HI_DISTINCT))
         for hi in entry.requests:
             if hi.identity == identity:
                 break
@@ -508,7 +528,7 @@ class Correlator:
             self._unmatched(_HI_PAIR, obs, request)
             return obs
         hi.answered = True
-        for f in self._on_matched:
+        for f in self._on_hi_matched:
             f(_HI_PAIR, (hi,), obs)
         if hi.pcoa is not None:
             # RFC 4988 4: what the MN's next FBAck carries on (the NCoA of
