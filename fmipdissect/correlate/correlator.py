@@ -173,21 +173,22 @@ class Correlator:
             self._expire(now)
 
     def observe(self, msg, dgram):
-        """Place one message; its Observation, or None when its fixed
-        header is cut (nothing reliable to match on)."""
+        """Place one message; the Handover it belongs to, or None (none
+        assembled: no subscriber listens for handovers; or its fixed header
+        is cut: nothing reliable to match on).  Its Observation goes to
+        the subscribers' events, made only when one listens."""
         now = dgram.time
         due = self._next_sweep
         if due is None or now >= due or now < due - _CLOCK_BACK:
             self.tick(now)          # (tick's test, inline: every message)
         if msg.problems and msg.problems[0].rule == _TRUNCATED:
             return None
-        obs = self._handlers[msg.key](msg, dgram, now)
-        ho = obs.handover
+        ho = self._handlers[msg.key](msg, dgram, now)
         if ho is not None:
             ho.messages += 1
             ho.last_frame = dgram.frame
             ho.end = now
-        return obs
+        return ho
 
     def finish(self) -> None:
         """The capture ended: requests still open are unanswered, every
@@ -342,15 +343,17 @@ class Correlator:
             old_key, old = self.rtsolprs.popitem(last=False)
             self._rtsolpr_gone(old_key, old, _DROPPED)
             self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
-        obs = Observation(msg, dgram, node, ho, None, rt)
-        for f in self._on_rtsolpr:
-            f(obs)
-        return obs
+        if self._on_rtsolpr:
+            obs = Observation(msg, dgram, node, ho, None, rt)
+            for f in self._on_rtsolpr:
+                f(obs)
+        return ho
 
     def _prrtadv(self, msg, dgram, now):
         solicited = msg.code in P.PRRTADV_SOLICITED     # Code 0, 2, 3
-        key = _PRRTADV_KEY(msg, dgram)
-        rt = self.rtsolprs.get(key) if solicited else None
+        if solicited:
+            key = _PRRTADV_KEY(msg, dgram)
+            rt = self.rtsolprs.get(key)
         nar_ips = []
         ncoa = None
         for e in msg.elements:
@@ -367,29 +370,34 @@ class Correlator:
                                             nar_ips, ncoa)
             elif nar_ips or ncoa is not None:
                 node = self._node(dgram.dst, now)
-        obs = Observation(msg, dgram, node, ho)
-        for f in self._on_prrtadv:
-            f(obs)
+        obs = None          # (made when an event has a listener)
+        if self._on_prrtadv:
+            obs = Observation(msg, dgram, node, ho)
+            for f in self._on_prrtadv:
+                f(obs)
         if solicited:
             if rt is None:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
                 rt = self.rtsolprs.get(held) if held else None
-                self._unmatched(_RTSOLPR_PAIR, obs,
+                self._unmatched(_RTSOLPR_PAIR,
+                                obs or Observation(msg, dgram, node, ho),
                                 rt if rt is not None and not rt.answered
                                 else None)
             else:
                 rt.answered = True
                 rt.last = now
                 self.rtsolprs.move_to_end(key)
-                for f in self._on_rtsolpr_matched:
-                    f(_RTSOLPR_PAIR, (rt,), obs)
+                if self._on_rtsolpr_matched:
+                    obs = obs or Observation(msg, dgram, node, ho)
+                    for f in self._on_rtsolpr_matched:
+                        f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
             for addr in nar_ips:
                 self._add_address(node, "nar_ip", addr, dgram.frame)
             if ncoa is not None:
                 self._add_address(node, "ncoa", ncoa, dgram.frame,
                                   "PrRtAdv")
-        return obs
+        return ho
 
     def _fbu(self, msg, dgram, now):
         role = classify_fbu(dgram.src, dgram.dst, msg)
@@ -405,7 +413,7 @@ class Correlator:
         fbus.append(seen)
         if len(fbus) > K.FBUS_PER_MN:
             del fbus[0]           # the newest are what matching needs
-        return obs
+        return ho
 
     def _fback(self, msg, dgram, now):
         node = self.nodes.get(msg.homeaddr)
@@ -420,7 +428,7 @@ class Correlator:
             f(obs)
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
-            return obs
+            return ho
         ident, matched = msg.ident, []
         for f in node.fbus:
             if f.ident == ident:
@@ -435,7 +443,7 @@ class Correlator:
                 f(_FBU_PAIR, matched, obs)
         if ncoa is not None:
             self._add_address(node, "ncoa", ncoa, dgram.frame, "FBAck")
-        return obs
+        return ho
 
     def _hi(self, msg, dgram, now):
         first = self._first_of_pair(dgram.src, dgram.dst, now)
@@ -454,7 +462,7 @@ class Correlator:
         obs = Observation(msg, dgram, node, ho, None, hi, first)
         for f in self._on_hi:
             f(obs)
-        return obs
+        return ho
 
     def _hold_hi(self, msg, dgram, now, pcoa, ho) -> HiSeen:
         """Hold the HI under its key: the same HI again (its PCoA) is one
@@ -526,7 +534,7 @@ class Correlator:
                 if request.answered:
                     request = None
             self._unmatched(_HI_PAIR, obs, request)
-            return obs
+            return ho
         hi.answered = True
         for f in self._on_hi_matched:
             f(_HI_PAIR, (hi,), obs)
@@ -537,4 +545,4 @@ class Correlator:
             node.hack_ncoa = (ncoa, dgram.frame) if ncoa is not None else None
             if ncoa is not None:
                 self._add_address(node, "ncoa", ncoa, dgram.frame, "HAck")
-        return obs
+        return ho
