@@ -54,6 +54,7 @@ _CLOCK_BACK = K.SWEEP_INTERVAL + K.EXPIRY_SECONDS
 _AFTER_EXPIRY = f"within {K.EXPIRY_SECONDS:g} s"
 _DROPPED = "before it was dropped (state cap)"
 _TRUNCATED = R.TRUNCATED_MESSAGE
+_PORT = P.MIP_UDP_PORT
 
 
 def routers(a: str, b: str) -> tuple:
@@ -401,7 +402,8 @@ class Correlator:
 
     def _fbu(self, msg, dgram, now):
         role = classify_fbu(dgram.src, dgram.dst, msg)
-        self.awaited.fbu(dgram, now)
+        if dgram.sport != _PORT:        # (AwaitedReplies.fbu's first test)
+            self.awaited.fbu(dgram, now)
         node = self._node(msg.homeaddr, now)
         ho = (self.assembler.fbu(node, msg, dgram, role)
               if self.assembler is not None else None)
@@ -455,7 +457,10 @@ class Correlator:
                 ho = self.assembler.hi(node, msg, dgram)
             if dgram.dst not in node.hi_peers:    # NAR, for FBAck copies (D8)
                 if len(node.hi_peers) < K.FBUS_PER_MN:
-                    node.hi_peers = {**node.hi_peers, dgram.dst: None}
+                    if node.hi_peers:
+                        node.hi_peers[dgram.dst] = None
+                    else:          # the shared empty one: a new table
+                        node.hi_peers = {dgram.dst: None}
                 else:
                     self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
         hi = self._hold_hi(msg, dgram, now, pcoa, ho)

@@ -157,17 +157,20 @@ class SessionRules(Subscriber):
                 offset=at), dgram, obs.handover)
 
     def _ipsec(self, obs, abbrev) -> None:
-        if obs.first_of_pair:
-            dgram = obs.dgram
-            rule = K.IPSEC_RECOMMENDED[obs.msg.key]
-            self.out(rule, say(rule, abbrev=abbrev, src=dgram.src,
-                               dst=dgram.dst), dgram, obs.handover)
+        """RFC 4988 7: IPsec ESP recommended, once per router pair (the
+        callers test first_of_pair: most HI/HAck are not the first)."""
+        dgram = obs.dgram
+        rule = K.IPSEC_RECOMMENDED[obs.msg.key]
+        self.out(rule, say(rule, abbrev=abbrev, src=dgram.src,
+                           dst=dgram.dst), dgram, obs.handover)
 
     def _hack(self, obs) -> None:
-        self._ipsec(obs, "HAck")
+        if obs.first_of_pair:
+            self._ipsec(obs, "HAck")
 
     def _hi(self, obs) -> None:
-        self._ipsec(obs, "HI")
+        if obs.first_of_pair:
+            self._ipsec(obs, "HI")
         msg, dgram, node = obs.msg, obs.dgram, obs.node
         if node is None or msg.code not in (P.HI_CODE_PREDICTIVE,
                                             P.HI_CODE_REACTIVE):
