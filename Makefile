@@ -23,6 +23,9 @@ run: setup
 	@echo
 	@echo "== fmipdissect handovers on the samples (report with ladder diagrams: handovers.html) =="
 	$(BIN)/fmipdissect handovers --html handovers.html samples/predictive.pcap samples/reactive.pcap samples/network-initiated.pcap samples/rejected.pcap samples/ncoa.pcap
+	@echo
+	@echo "== fmipdissect handovers --merge: one network from four nodes, clocks aligned, the MN's traffic (report: handovers-merged.html) =="
+	$(BIN)/fmipdissect handovers --merge --html handovers-merged.html samples/vantage/mn.pcap samples/vantage/par.pcap samples/vantage/nar.pcap samples/vantage/cn.pcap
 
 # The suite runs with the C accelerator of the capture reader (when built),
 # then the reader's and the checker's tests again on the pure-Python path.
@@ -49,6 +52,7 @@ docs: setup
 # printed beside the tree's (bench/instructions.py; default 46225f2)
 bench: setup
 	$(BIN)/python bench/run.py $(if $(BASE),--base $(BASE))
+	$(BIN)/python bench/merge.py
 
 # Hostile captures at 10k, 100k and 1M (time, peak RSS, output size, growth).
 stress: setup

@@ -91,11 +91,8 @@ FORGET_EVERY = 4096       # datagrams between two forget_before calls
 
 
 def _data_plane():
-    """The data plane's class, or None where it is not installed."""
-    try:
-        from .handovers.dataplane import DataPlane
-    except ImportError:
-        return None
+    """The data plane's class (imported when a merge runs: start-up)."""
+    from .handovers.dataplane import DataPlane
     return DataPlane
 
 
@@ -155,8 +152,7 @@ class MergedHandovers:
         from .handovers.merged import MergedBuilder
         if self.clocks is None:
             self.prepare()
-        plane = _data_plane()
-        self.dp = dp = plane(self.roles) if plane is not None else None
+        self.dp = dp = _data_plane()(self.roles)
         held = deque()
         builder = MergedBuilder(self.name, self.diagrams, held.append,
                                 self.roles, self.names)
@@ -185,7 +181,7 @@ class _Feed:
 
     def __init__(self, builder, dp, held, emit):
         self.builder, self.dp, self.held, self.emit = builder, dp, held, emit
-        self.settle = dp.SETTLE_SECONDS if dp is not None else 0.0
+        self.settle = dp.SETTLE_SECONDS
         self.stream = None
 
     frames = property(lambda self: self.stream.frames)
@@ -212,11 +208,11 @@ class _Feed:
             if self.held and t > self.held[0].end + self.settle:
                 self.release(t)
             if item.datagram is None:
-                if dp is not None:
-                    dp.observe(item)
-                    if not number % FORGET_EVERY:
-                        dp.forget_before(self._horizon(t))
+                dp.observe(item)
+                if not number % FORGET_EVERY:
+                    dp.forget_before(self._horizon(t))
                 continue
+            dp.signalling(item)         # where the MN's next handover begins
             values = item.datagram._values()
             item.datagram = Datagram(number, *values[1:])
             builder.sighted(item)
@@ -232,5 +228,5 @@ class _Feed:
         held, dp = self.held, self.dp
         while held and (t is None or t > held[0].end + self.settle):
             record = held.popleft()
-            record.data = dp.data(record) if dp is not None else None
+            record.data = dp.data(record)
             self.emit(record)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sys
 import time
 
@@ -52,6 +53,16 @@ def add_arguments(p) -> None:
                    help="record the FMIPv4 frames sent and received (pcapng)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="one line per message acted on, on stderr")
+    g = p.add_argument_group("PAR and NAR forwarding (the lab's data plane)")
+    g.add_argument("--tunnel", action="append", default=[],
+                   metavar="ROUTER=REMOTE",
+                   help="forward through an IP-in-IP tunnel to REMOTE for "
+                        "handovers with the router ROUTER (PAR: a NAR; "
+                        "NAR: a PAR); repeatable; needs root")
+    g.add_argument("--mn-link", metavar="IFACE",
+                   help="with --tunnel: the MN's link (PAR: where its own "
+                        "messages to the MN go; NAR: its carrier is the "
+                        "MN's attachment)")
     g = p.add_argument_group("PAR")
     g.add_argument("--neighbour", "--neighbor", action="append", default=[],
                    metavar="AP=NAR[,NAR_LLA[,PREFIXLEN]]",
@@ -110,6 +121,7 @@ def run(args) -> int:
         raise InputError("which role? par, nar or mn")
     faults = parse_faults(args.fault, args.role)
     _need(args, "address")
+    peers = _tunnel_peers(args)
     log = (lambda text: print(text, file=sys.stderr, flush=True)) \
         if args.verbose else None
     if args.role == "par":
@@ -140,6 +152,8 @@ def run(args) -> int:
         else:
             role = NAR(link, args.address, args.ncoa_pool, faults, log)
         role.rate = args.rate
+        role.plane = _plane(args, peers, keys if args.role == "par"
+                            else None, link, log)
         end = time.monotonic() + args.duration if args.duration else None
         while not stop.stopped:
             if end is not None and time.monotonic() >= end:
@@ -149,6 +163,8 @@ def run(args) -> int:
                 break
             role.step(0.2)
         link.poll(0.05)     # record the frames we sent last (--pcap)
+        if role.plane is not None:
+            role.plane.close()
     return 0
 
 
@@ -176,3 +192,36 @@ def _run_mn(args, link, key, faults, log, stop) -> int:
     return 0 if done and all(o.outcome == "completed" for o in outcomes) \
         else 1
 
+
+
+def _tunnel_peers(args) -> dict:
+    """--tunnel ROUTER=REMOTE as {ROUTER: REMOTE}; with --mn-link, an
+    interface of this host (checked before any socket is opened)."""
+    peers = {}
+    for text in args.tunnel:
+        router, sep, remote = text.partition("=")
+        if not sep:
+            raise InputError(f"bad --tunnel {text!r}: expected ROUTER=REMOTE")
+        ipv4_arg(router, "--tunnel")
+        ipv4_arg(remote, "--tunnel")
+        peers[router] = remote
+    if peers:
+        if args.role == "mn":
+            raise InputError("--tunnel is for PAR and NAR")
+        _need(args, "mn-link")
+        try:
+            socket.if_nametoindex(args.mn_link)
+        except OSError:
+            raise InputError(f"no such interface: {args.mn_link}") from None
+    return peers
+
+
+def _plane(args, peers, keys, link, log):
+    """The forwarding plane of --tunnel (forwarding.py), or None."""
+    if not peers:
+        return None
+    from . import forwarding as F
+    if args.role == "par":
+        return F.ParPlane(peers, args.address, keys, args.mn_link, link.tx,
+                          log).start()
+    return F.NarPlane(peers, args.address, args.mn_link, log).start()

@@ -56,14 +56,22 @@ def add_arguments(p) -> None:
                    help="inject a fault into the emulator of ROLE (par, nar "
                         "or mn); repeatable; `--fault help` lists them")
     p.add_argument("--out", metavar="DIR",
-                   help="keep the captures (mn, par, nar .pcapng), the "
-                        "probes' exchanges and the key file in DIR")
+                   help="keep the captures (mn, par, nar and with --traffic "
+                        "cn .pcapng), the probes' exchanges, the logs and "
+                        "the key file in DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT,
                    metavar="S",
                    help=f"seconds the MN and the probes wait for each reply "
                         f"(default {PROBE_TIMEOUT}; the emulators answer "
                         f"within milliseconds, raise it on a slow machine)")
+    for role in ("par", "nar", "mn"):
+        p.add_argument(f"--{role}-cmd", metavar="CMD",
+                       help=f"run CMD (sh -c) in the {role.upper()}'s "
+                            f"namespace instead of the emulator; FMIP_* "
+                            f"environment variables describe the node")
+    from .labtraffic import add_traffic_arguments
+    add_traffic_arguments(p)
 
 
 @dataclass
@@ -75,6 +83,11 @@ class LabRun:
     handovers: tuple = (None, "")    # (JSON, text) of PAR's capture
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)    # phase -> seconds
+    # with --traffic (labtraffic.py)
+    moves: list = field(default_factory=list)     # the moving MN's times
+    flow: dict = field(default_factory=dict)      # the test flow's counters
+    data: dict = field(default_factory=dict)      # labflow.analyse
+    merged: dict | None = None                    # handovers --merge JSON
 
 
 def parse_lab_faults(texts: list[str]) -> dict[str, list[str]]:
@@ -100,6 +113,8 @@ def run(args) -> int:
     faults = parse_lab_faults(args.fault)
     if not 0 < args.timeout <= 10:
         raise InputError("--timeout must be between 0 and 10 seconds")
+    from .labtraffic import check_traffic_arguments
+    check_traffic_arguments(args)
     N.require_root()
     if shutil.which("dumpcap") is None:
         raise InputError("the lab captures with dumpcap (Wireshark's "
@@ -118,7 +133,11 @@ def run(args) -> int:
     previous = N.cleanup_on_signals()
     try:
         with N.Namespaces() as lab:
-            result = _run_lab(lab, work, faults, args.timeout)
+            if args.traffic:
+                from .labtraffic import run_traffic
+                result = run_traffic(lab, work, faults, args)
+            else:
+                result = _run_lab(lab, work, faults, args)
     finally:
         N.restore_signals(previous)
         if not args.out:
@@ -169,27 +188,95 @@ def _emulator(lab, ns, work, role, args):
     log = os.path.join(work, f"emulate-{role}.log")
     with open(log, "wb") as err:
         proc = lab.start(ns, N.python_argv("emulate", role, "-v", *args),
-                         stdout=err, stderr=err, env=_env())
+                         stdout=err, stderr=err, env=N.child_env())
     return proc, log
 
 
-def _env() -> dict:
-    """The children find this very fmipdissect, installed or not."""
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _wait_up(proc, log, text, what):
+def wait_up(proc, log, text, what):
     if not N.wait_for_text(log, text, proc, START_TIMEOUT):
         with open(log, encoding="utf-8", errors="replace") as f:
             tail = f.read().strip().splitlines()[-1:] or ["no output"]
         raise InputError(f"{what} did not start: {tail[0]}")
 
 
-def _run_lab(lab, work, faults, timeout=PROBE_TIMEOUT) -> LabRun:
+def write_keys(work: str) -> str:
+    keys = os.path.join(work, "keys.txt")
+    with open(keys, "w", encoding="ascii") as f:
+        f.write(f"# MN-PAR key of the lab (decision D5)\n"
+                f"{SAMPLE_SPI:#x} {LAB_KEY.hex()} hmac-md5\n")
+    return keys
+
+
+def start_captures(lab, ns, work, nodes) -> dict:
+    return {node: _capture(lab, ns[node], node, work) for node in nodes}
+
+
+def wait_captures(caps) -> None:
+    for node, (proc, _, log) in caps.items():
+        # dumpcap writes "Capturing on" before it opens the interface and
+        # "File:" once the socket is bound and the file open (strace); a
+        # loaded machine showed the gap: an MN capture missed every frame
+        wait_up(proc, log, "File: ", f"dumpcap in {node}")
+
+
+def stop_captures(lab, caps) -> dict:
+    time.sleep(CAPTURE_SETTLE)       # the last frames reach dumpcap's file
+    lab.stop(*(proc for proc, _, _ in caps.values()))
+    return {node: path for node, (_, path, _) in caps.items()}
+
+
+def router_variables(keys: str, tunnels: bool) -> dict:
+    """What each router's node is (the emulators' options, and the FMIP_*
+    variables of a user's process in its place)."""
+    from .labnodes import NAR_LINK_ADDR, PAR_LINK_ADDR
+    par = {"iface": "fmip-mn,fmip-nar" + (",fmip-cn" if tunnels else ""),
+           "address": PAR_ADDR, "keys": keys,
+           "peers": f"{AP_OF_NAR}={NAR_ADDR},{MACS['nar', 'fmip-mn']},24 "
+                    f"{AP_OF_PROBE}={PROBE_NAR},{MACS['mn', 'fmip-old']},24",
+           "tunnel": f"{NAR_ADDR}={NAR_LINK_ADDR}", "mn_link": "fmip-mn"}
+    nar = {"iface": "fmip-mn,fmip-par", "address": NAR_ADDR, "keys": keys,
+           "peers": PAR_ADDR, "ncoa_pool": NCOA_POOL, "mn_link": "fmip-mn",
+           "tunnel": f"{PAR_ADDR}={PAR_LINK_ADDR}"}
+    return {"par": par, "nar": nar}
+
+
+def start_routers(lab, ns, work, keys, faults, args, tunnels=False):
+    """PAR and NAR: the emulators (forwarding with tunnels) or the user's
+    --par-cmd / --nar-cmd; started side by side, then awaited."""
+    v = router_variables(keys, tunnels)
+    fault_args = {r: [a for n in names for a in ("--fault", n)]
+                  for r, names in faults.items()}
+    forward = {"par": ["--tunnel", v["par"]["tunnel"], "--mn-link",
+                       v["par"]["mn_link"]] if tunnels else [],
+               "nar": ["--tunnel", v["nar"]["tunnel"], "--mn-link",
+                       v["nar"]["mn_link"]] if tunnels else []}
+    emulator_args = {
+        "par": ["--address", PAR_ADDR, "--keys", keys, *[
+            a for n in v["par"]["peers"].split() for a in ("--neighbour", n)]],
+        "nar": ["--address", NAR_ADDR, "--ncoa-pool", NCOA_POOL]}
+    procs = {}
+    for role in ("par", "nar"):
+        cmd = getattr(args, f"{role}_cmd", None)
+        if cmd:
+            from .labnodes import start_user
+            procs[role] = start_user(lab, ns[role], work, role, cmd, v[role])
+        else:
+            procs[role] = _emulator(lab, ns[role], work, role, [
+                *emulator_args[role], *forward[role], *fault_args[role]])
+    for role, (proc, log) in procs.items():
+        if not getattr(args, f"{role}_cmd", None):
+            wait_up(proc, log, "listening", f"the {role.upper()} emulator")
+    return procs
+
+
+def mn_variables(keys: str) -> dict:
+    return {"iface": "fmip-old,fmip-new", "address": PCOA, "keys": keys,
+            "peers": f"{PAR_ADDR} {NAR_ADDR}", "par": PAR_ADDR,
+            "nar": NAR_ADDR, "ap": AP_OF_NAR, "old_link": "fmip-old",
+            "new_link": "fmip-new"}
+
+
+def _run_lab(lab, work, faults, args) -> LabRun:
     result = LabRun()
     clock = [time.monotonic()]
 
@@ -198,50 +285,53 @@ def _run_lab(lab, work, faults, timeout=PROBE_TIMEOUT) -> LabRun:
         result.phases[name] = round(now - clock[0], 2)
         clock[0] = now
 
+    timeout = args.timeout
     ns = build(lab)
-    keys = os.path.join(work, "keys.txt")
-    with open(keys, "w", encoding="ascii") as f:
-        f.write(f"# MN-PAR key of the lab (decision D5)\n"
-                f"{SAMPLE_SPI:#x} {LAB_KEY.hex()} hmac-md5\n")
-    caps = {node: _capture(lab, ns[node], node, work)
-            for node in ("mn", "par", "nar")}
-    fault_args = {r: [a for n in names for a in ("--fault", n)]
-                  for r, names in faults.items()}
-    par, par_log = _emulator(lab, ns["par"], work, "par", [
-        "--address", PAR_ADDR, "--keys", keys,
-        "--neighbour", f"{AP_OF_NAR}={NAR_ADDR},{MACS['nar', 'fmip-mn']},24",
-        "--neighbour",
-        f"{AP_OF_PROBE}={PROBE_NAR},{MACS['mn', 'fmip-old']},24",
-        *fault_args["par"]])
-    nar, nar_log = _emulator(lab, ns["nar"], work, "nar", [
-        "--address", NAR_ADDR, "--ncoa-pool", NCOA_POOL, *fault_args["nar"]])
-    mn, mn_log = _start_mn(lab, ns["mn"], work, keys, fault_args["mn"],
-                           timeout)
-    probes = _start_probes(lab, ns["mn"], work, keys, timeout)
-    for node, (proc, _, log) in caps.items():
-        # dumpcap writes "Capturing on" before it opens the interface and
-        # "File:" once the socket is bound and the file open (strace); a
-        # loaded machine showed the gap: an MN capture missed every frame
-        _wait_up(proc, log, "File: ", f"dumpcap in {node}")
-    _wait_up(par, par_log, "listening", "the PAR emulator")
-    _wait_up(nar, nar_log, "listening", "the NAR emulator")
-    _wait_up(mn, mn_log, "ready", "the MN emulator")
+    keys = write_keys(work)
+    caps = start_captures(lab, ns, work, ("mn", "par", "nar"))
+    routers = start_routers(lab, ns, work, keys, faults, args)
+    if args.mn_cmd:
+        mn = mn_log = None
+    else:
+        mn, mn_log = _start_mn(
+            lab, ns["mn"], work, keys,
+            [a for n in faults["mn"] for a in ("--fault", n)], timeout)
+    probes = start_probes(lab, ns["mn"], work, keys, timeout)
+    wait_captures(caps)
+    if mn is not None:
+        wait_up(mn, mn_log, "ready", "the MN emulator")
     for target, (proc, log) in probes.items():
-        _wait_up(proc, log, "ready", f"the probe of {target}")
+        wait_up(proc, log, "ready", f"the probe of {target}")
     phase("setup")
-    result.mn = _handovers(mn, mn_log)
-    time.sleep(CAPTURE_SETTLE)       # the last frames reach dumpcap's file
-    lab.stop(*(proc for proc, _, _ in caps.values()))
-    result.captures = {node: path for node, (_, path, _) in caps.items()}
+    result.mn = _handovers(mn, mn_log) if mn is not None else \
+        run_user_mn(lab, ns["mn"], work, keys, args.mn_cmd)
+    result.captures = stop_captures(lab, caps)
     phase("handovers")
-    result.probe = _probes(probes)
+    result.probe = run_probes(probes)
     phase("probes")
-    lab.stop(par, nar)
+    lab.stop(*(proc for proc, _ in routers.values()))
     from .report import lint_captures, handover_report
     result.lint = lint_captures(result.captures, keys)
     result.handovers = handover_report(result.captures["par"], keys)
     phase("lint")
     return result
+
+
+def run_user_mn(lab, ns, work, keys, cmd) -> list:
+    """--mn-cmd: the user's MN runs to its end (60 s at most); what it
+    prints as {"handovers": [...]} on standard output is kept."""
+    from .labnodes import start_user
+    proc, log = start_user(lab, ns, work, "mn", cmd, mn_variables(keys),
+                           stdout=subprocess.PIPE)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        lab.stop(proc)
+        out = b""
+    try:
+        return list(json.loads(out)["handovers"])
+    except (ValueError, KeyError, TypeError):
+        return []
 
 
 def _start_mn(lab, ns, work, keys, fault_args, timeout):
@@ -254,7 +344,7 @@ def _start_mn(lab, ns, work, keys, fault_args, timeout):
             "--mode", "predictive", "--mode", "reactive", "--format", "json",
             "--timeout", str(timeout), "--retries", "1", "--go-on-stdin",
             *fault_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, env=_env())
+            stderr=err, env=N.child_env())
     return proc, log
 
 
@@ -266,7 +356,7 @@ def _handovers(proc, log) -> list:
         raise InputError(f"the MN emulator failed (see {log})") from None
 
 
-def _start_probes(lab, ns, work, keys, timeout) -> dict:
+def start_probes(lab, ns, work, keys, timeout) -> dict:
     """probe --target par and nar from the MN's node, waiting."""
     common = ["--keys", keys, "--mn", PCOA, "--timeout", str(timeout),
               "--format", "json", "--go-on-stdin"]
@@ -284,11 +374,11 @@ def _start_probes(lab, ns, work, keys, timeout) -> dict:
                 "probe", "--target", target, *extra, *common, "--pcap",
                 os.path.join(work, f"probe-{target}.pcapng")),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                env=_env()), log)
+                env=N.child_env()), log)
     return procs
 
 
-def _probes(procs) -> dict:
+def run_probes(procs) -> dict:
     """Both probes side by side (different links, different stand-ins)."""
     for proc, _ in procs.values():
         proc.stdin.write(b"go\n")

@@ -15,6 +15,7 @@ runs each tool inside a namespace of its own.
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import struct
@@ -212,6 +213,10 @@ class LiveLink:
                 frame, addr = s.recvfrom(65535)
             except (BlockingIOError, InterruptedError):
                 return
+            except OSError as exc:       # its interface went down (the
+                if exc.errno == errno.ENETDOWN:   # lab's moving MN): it
+                    return               # resumes when the link is up
+                raise
             now = time.time()
             parsed = parse_fmip_frame(frame, self.ports)
             if parsed is None or (self.address is not None
@@ -264,3 +269,6 @@ def _drain(s: socket.socket) -> None:
             s.recv(65535)
     except (BlockingIOError, InterruptedError):
         pass
+    except OSError as exc:
+        if exc.errno != errno.ENETDOWN:
+            raise

@@ -120,6 +120,13 @@ class MobileNode(Role):
         nar = self.discover(out)
         if nar is None:
             return out
+        return self.fast_binding(out, nar)
+
+    def fast_binding(self, out: Outcome, nar: str) -> Outcome:
+        """FBU, retransmitted with a new Identification, until an FBAck
+        (RFC 4988 5.1); the lab's moving MN calls it on the new link after
+        discovering NAR on the old one (reactive, Figure 2)."""
+        mode = out.mode
         out.nar = nar
         start = None
         for _ in range(1 + self.retries):

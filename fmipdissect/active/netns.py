@@ -202,6 +202,21 @@ def python_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "fmipdissect", *args]
 
 
+def child_env() -> dict:
+    """The environment of the lab's children: they find this very
+    fmipdissect, installed or not."""
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def module_argv(module: str, *args: str) -> list[str]:
+    """`python -m MODULE ARGS` with this interpreter (the lab's helpers)."""
+    return [sys.executable, "-m", module, *args]
+
+
 def wait_for_text(path: str, text: str, proc, timeout: float) -> bool:
     """True once file path contains text; False on timeout or when proc
     ended."""

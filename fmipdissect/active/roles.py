@@ -47,6 +47,7 @@ LIFETIME_LONG = 30        # long-lifetime fault: granted by PAR
 FBU_LIFETIME_LONG = P.LIFETIME_MAX + 1   # long-lifetime fault of the MN
 REJECT = 128              # FBAck / HAck: not accepted, reason unspecified
 HACK_NCOA_ASSIGNED = 3    # RFC 4988 5.6
+HI_FLAG_U = next(f.mask for f in P.HI_FLAGS if f.name == "u")   # buffer
 UNKNOWN_AP_REASON = 6     # LLA Option-Code: no prefix information (6.1)
 PRRTADV_NO_INFO = 2       # RFC 4988 5.4
 PRRTADV_SUBSET = 3        # RFC 4988 5.4: information for some APs asked
@@ -120,6 +121,7 @@ class Role:
         self.rate, self.tokens = RATE, float(BURST)
         self.refilled = time.monotonic()
         self.dropped = 0   # sends over the rate limit
+        self.plane = None  # forwarding.Plane of the lab's data plane, if any
 
     def say(self, text: str) -> None:
         if self.log is not None:
@@ -188,7 +190,11 @@ class Role:
             # adopt RFC 4068's validity checks (decision D2's computation).
             if msg is not None and msg.checksum_verdict != CHECKSUM_BAD:
                 self.handle(seen, msg)
+            elif msg is None and self.plane is not None:
+                self.plane.frame(seen)
         self.tick()
+        if self.plane is not None:
+            self.plane.tick()
         self.flush()
 
 
@@ -334,6 +340,8 @@ class PAR(Role):
         self.say(f"HI Code {code} to {msg.coa} (Identifier {self.hi_id}) for "
                  f"{msg.homeaddr}")
         self.send(pkt)
+        if self.plane is not None:
+            self.plane.prepare(msg.coa)
 
     # HAck -> FBAck (RFC 4988 5.2, 5.6, decision D8) ---------------------
     def hack(self, seen, msg):
@@ -346,6 +354,10 @@ class PAR(Role):
         if code >= REJECT:
             self.fback(pending, code)
             return
+        if self.plane is not None:
+            # forwarding from the accepted HAck on (RFC 4988 4.1); the
+            # FBAck still takes the MN's old link (forwarding.ParPlane)
+            self.plane.bind(pending.homeaddr, pending.coa, pending.lifetime)
         self.fback(pending, 0, addr_option(msg, P.ADDR_NCOA))
 
     def tick(self):
@@ -432,6 +444,10 @@ class NAR(Role):
             code = REJECT
         elif s_flag and pcoa:
             code, ncoa = HACK_NCOA_ASSIGNED, self.assign(pcoa)
+        if self.plane is not None and pcoa and code < REJECT:
+            # the tunnel, and with U the buffer, before the HAck (4.1, 5.5)
+            self.plane.handover(pcoa, seen.src,
+                               bool((msg.flags or 0) & HI_FLAG_U))
         p = S.Params(nar=self.address, par=seen.src, ncoa=ncoa or "0.0.0.0")
         pkt = S.hack(p, code=code, identifier=ident,
                      ncoa=ncoa is not None

@@ -91,6 +91,11 @@ def samples_readme() -> str:
     lines += [
         "| `keys.txt` | MN-PAR keys of the samples (`fmip-lint --keys "
         "samples/keys.txt`) | |",
+        f"| `{VANTAGE_DIR}/` | one network from four nodes (mn, par, nar, cn "
+        "`.pcap`, clocks apart, a test flow, a predictive, a reactive and a "
+        "baseline handover) and what was generated (`truth.json`): "
+        f"`fmipdissect handovers --merge {VANTAGE_DIR}/*.pcap` | "
+        f"`fmipdissect gen {' '.join(VANTAGE_ARGS)} -o {VANTAGE_DIR}` |",
         "",
         "All but `violations.pcap` conform to RFC 4988 and docs/decisions.md; the only "
         "finding",
@@ -174,6 +179,24 @@ def describe(packet: Packet) -> str:
     return f"{ip.src} -> {ip.dst} {packet.lastlayer().name}"
 
 
+# samples/vantage/: one network seen from four nodes (`handovers --merge`):
+# a predictive, a reactive and a baseline handover, clocks apart, a test flow
+VANTAGE_DIR = "vantage"
+VANTAGE_ARGS = ("all", "--vantage", "all", "--handovers", "3",
+                "--clock-offset", "par=+700ms,nar=-1.3s,cn=+1.9s",
+                "--link-delay", "5", "--traffic", "50/s", "--l2-gap", "50")
+VANTAGE_FILES = ("mn.pcap", "par.pcap", "nar.pcap", "cn.pcap", "truth.json")
+
+
+def write_vantage(directory: Path) -> list[Path]:
+    """samples/vantage/ as `fmipdissect gen VANTAGE_ARGS -o DIR` writes it."""
+    from . import cli as gen_cli
+    parser = argparse.ArgumentParser()
+    gen_cli.add_arguments(parser)
+    gen_cli.run(parser.parse_args([*VANTAGE_ARGS, "-o", str(directory)]))
+    return [directory / name for name in VANTAGE_FILES]
+
+
 def write_samples(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -183,6 +206,7 @@ def write_samples(directory: Path) -> list[Path]:
         written.append(path)
     (directory / "keys.txt").write_text(keys_text())
     (directory / "README.md").write_text(samples_readme())
+    written += write_vantage(directory / VANTAGE_DIR)
     return written + [directory / "keys.txt", directory / "README.md"]
 
 

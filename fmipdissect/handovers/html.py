@@ -7,7 +7,11 @@ table of handovers in order of their first frame and, for the first
 max_diagrams handovers, a ladder diagram: lanes MN, PAR and NAR, one arrow
 per message (name, Code, frame), time running down, the latency between
 request and response beside it, findings marking the arrow red (error) or
-amber (warning) with the rule ids as its tooltip.
+amber (warning) with the rule ids as its tooltip.  A handover of
+`handovers --merge` is drawn instead with one lane per vantage point, its
+times on the reference clock, and the MN's traffic as strips
+(handovers/lanes.py); its table row adds the data plane's interruptions and
+losses.
 
 The page stays bounded on any capture: at most max_diagrams diagrams of at
 most STEPS_PER_HANDOVER arrows each, at most TABLE_ROWS table rows, and the
@@ -22,7 +26,7 @@ import jinja2
 
 from ..errors import one_line
 from ..output import atomic_output
-from ..spec import protocol as P
+from .lanes import LATENCY_PAIRS, answers, lanes
 from .records import LATENCY_KEYS, HandoverRecord
 from .report import LATENCY_LABELS, Report, clock
 
@@ -34,10 +38,9 @@ LANE_X = {"MN": 90, "PAR": 330, "NAR": 570}
 TOP = 50                 # first arrow
 ROW = 34                 # between arrows
 WIDTH = 800
-# request/response pairs measured beside the diagram (decision D13), with
-# the x of their bracket: FBU-FBAck encloses HI-HAck, so it stands apart
-PAIRS = (("rtsolpr", "prrtadv", "rtsolpr_prrtadv", 630),
-         ("hi", "hack", "hi_hack", 630), ("fbu", "fback", "fbu_fback", 710))
+# the x of each latency's bracket (lanes.LATENCY_PAIRS): FBU-FBAck encloses
+# HI-HAck, so it stands apart
+BRACKET_X = {"rtsolpr_prrtadv": 630, "hi_hack": 630, "fbu_fback": 710}
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("fmipdissect.handovers", "templates"),
@@ -92,19 +95,19 @@ def ladder(record: HandoverRecord) -> dict:
             "\n".join(f"{rule} {sev}: {text}"
                       for rule, sev, text in s.findings)))
     brackets = []
-    for request, response, key, x in PAIRS:
+    for request, response, key in LATENCY_PAIRS:
         value = record.latency_ms[key]
         first = next((i for i, s in enumerate(record.steps)
                       if s.key == request), None)
         answer = next((i for i, s in enumerate(record.steps)
-                       if s.key == response and first is not None and i > first
-                       and not (s.key == "prrtadv"
-                                and s.code not in P.PRRTADV_SOLICITED)), None)
+                       if first is not None and i > first
+                       and answers(s, response)), None)
         if value is not None and answer is not None:
-            brackets.append(Bracket(x, TOP + first * ROW, TOP + answer * ROW,
-                                    f"{value:.3f} ms"))
+            brackets.append(Bracket(BRACKET_X[key], TOP + first * ROW,
+                                    TOP + answer * ROW, f"{value:.3f} ms"))
     height = TOP + max(len(arrows), 1) * ROW
-    return {"arrows": arrows, "brackets": brackets, "height": height,
+    return {"kind": "ladder", "arrows": arrows, "brackets": brackets,
+            "height": height,
             "width": WIDTH, "lanes": LANE_X, "dropped": record.steps_dropped}
 
 
@@ -140,10 +143,14 @@ class HtmlReport(Report):
         super().record(record)
         number = self.summary.handovers
         if len(self.diagrams) < self.max_diagrams and record.steps:
-            self.diagrams.append((number, record, ladder(record)))
+            self.diagrams.append((number, record,
+                                  lanes(record) or ladder(record)))
         if len(self.rows) < TABLE_ROWS:
             self.rows.append((number, record))
         record.steps = []         # the page keeps only the geometry
+        marks = getattr(getattr(record, "data", None), "marks", None)
+        if marks:
+            marks.clear()         # the strips' datagrams, drawn by now
 
     def close(self) -> None:
         s = self.summary
@@ -152,6 +159,11 @@ class HtmlReport(Report):
             latency=s.latency(), labels=LATENCY_LABELS, keys=LATENCY_KEYS,
             histograms={k: histogram(s.values[k]) for k in LATENCY_KEYS},
             rows=self.rows, table_cap=TABLE_ROWS, diagrams=self.diagrams,
+            has_data=any(getattr(r, "data", None) for _, r in self.rows),
+            # --merge: set by merged_summary() before close()
+            vantage_points=getattr(self, "vantage_points", None),
+            roles=getattr(self, "roles", None) or {},
+            plane=getattr(self, "data", None),
             max_diagrams=self.max_diagrams, clock=clock, ms=_ms,
             shown=one_line)
         # the output rule (fmipdissect/output.py): replaced once complete

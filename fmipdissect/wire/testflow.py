@@ -3,7 +3,7 @@
 `fmipdissect gen --vantage` and `fmipdissect lab --traffic` send it between
 a correspondent node (CN) and the mobile node, one flow per direction; the
 data-plane analysis of `fmipdissect handovers` reads its sequence numbers to
-count lost, reordered and duplicated packets (decision D18).  The layout
+count lost, reordered and duplicated packets (decision D20).  The layout
 follows the OWAMP test packet (RFC 4656 4.1.2): a sequence number and the
 sender's time, then padding up to the chosen size.
 

@@ -7,9 +7,9 @@ _fmipdissect_words() {
     'fmipdissect gen') echo '-h --help -o --output --list --handovers --packets --background --linktype --force --seed --mn --par --nar --ncoa --mn-mac --par-mac --nar-mac --ap-mac --key --spi --algorithm --vantage --clock-offset --link-delay --jitter --loss --duplicate --traffic --traffic-size --l2-gap --interval --lose --pcapng --no-buffer' ;;
     'fmipdissect lua') echo '-h --help -o --output --install --uninstall' ;;
     'fmipdissect handovers') echo '-h --help --format --html --max-diagrams --keys --lla-length --time --no-progress --merge --clock -i --interface --duration --save' ;;
-    'fmipdissect emulate') echo '-h --help --address --interface -i --rate --keys --fault --count --duration --pcap --verbose -v --neighbour --neighbor --ncoa-pool --par --ap --nar --spi --mode --timeout --retries --format --go-on-stdin' ;;
+    'fmipdissect emulate') echo '-h --help --address --interface -i --rate --keys --fault --count --duration --pcap --verbose -v --tunnel --mn-link --neighbour --neighbor --ncoa-pool --par --ap --nar --spi --mode --timeout --retries --format --go-on-stdin' ;;
     'fmipdissect probe') echo '-h --help --target --interface -i --router --mn --peer --ap --unknown-ap --keys --spi --ncoa --other-mn --fbu-port --not-a-nar --profile --allow-any-target --timeout --case --format --pcap --list --go-on-stdin' ;;
-    'fmipdissect lab') echo '-h --help --fault --out --format --timeout' ;;
+    'fmipdissect lab') echo '-h --help --fault --out --format --timeout --par-cmd --nar-cmd --mn-cmd --traffic --size --mode --handovers --l2-gap --link-delay --loss' ;;
   esac
 }
 _fmipdissect() {

@@ -61,3 +61,19 @@ def test_probe_needs_its_addresses(capsys):
                            "--peer", "198.18.1.3", "--keys", "/nonexistent"],
                           capsys)
     assert "--ap" in err
+
+
+def test_the_user_command_variables_are_documented():
+    """The table of FMIP_* variables names exactly what the lab sets."""
+    import re
+    from fmipdissect.active.lab import mn_variables, router_variables
+    text = PAGE.read_text(encoding="utf-8")
+    table = text[text.index("| variable | PAR | NAR | MN |"):]
+    table = table[:table.index("\n\n")]
+    documented = set(re.findall(r"FMIP_[A-Z_]+", table))
+    routers = router_variables("keys.txt", tunnels=True)
+    set_by_lab = {"FMIP_ROLE"} | {
+        f"FMIP_{k.upper()}" for v in (*routers.values(),
+                                      mn_variables("keys.txt"))
+        for k in v}
+    assert documented == set_by_lab

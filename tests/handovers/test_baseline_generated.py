@@ -138,15 +138,6 @@ def test_text_and_csv_count_the_baseline(generated):
             assert row["latency_total_ms"] and not row["latency_fbu_fback_ms"]
 
 
-def _data_plane() -> bool:
-    try:
-        import fmipdissect.handovers.dataplane  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _data_plane(), reason="no data plane in this tree")
 def test_baseline_interruption_and_losses_are_truths(generated):
     """The data plane reads a baseline record's traffic as any record's:
     the interruption (within 1 ms) and the packets lost and buffered each

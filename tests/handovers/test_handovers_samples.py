@@ -201,3 +201,26 @@ def test_python_api_is_the_function_after_the_subpackage():
     from fmipdissect.api import handovers as api_handovers
     assert [r.to_dict() for r in api_handovers(str(SAMPLE_DIR / "rejected.pcap"))] \
         == [r.to_dict() for r in records]
+
+
+def test_the_vantage_sample_merged_against_its_truth():
+    """samples/vantage (what `make run` merges): the handovers, their
+    modes, the clock offsets and each interruption as truth.json says."""
+    folder = SAMPLE_DIR / "vantage"
+    truth = json.loads((folder / "truth.json").read_text())
+    done = _tool("--merge", "--format", "json",
+                 *(folder / f"{n}.pcap" for n in ("mn", "par", "nar", "cn")))
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert [h["mode"] for h in got["handovers"]] == \
+        [h["mode"] for h in truth["handovers"]] == \
+        ["predictive", "reactive", "baseline"]
+    for name, point in got["summary"]["vantage_points"].items():
+        want = truth["vantage_points"][name]["offset_ms"]
+        assert abs(point["offset_ms"] - want) <= min(
+            1.0, point["uncertainty_ms"] or 1.0), name
+    for h, t in zip(got["handovers"], truth["handovers"]):
+        for way in ("down", "up"):
+            assert h["data"][way]["interruption_ms"] == pytest.approx(
+                t["data"][way]["interruption_ms"], abs=1.0), (h["mode"], way)
+            assert h["data"][way]["lost"] == t["data"][way]["lost"]

@@ -28,13 +28,6 @@ def _run(*args, cwd=None):
                           capture_output=True, text=True, cwd=cwd)
 
 
-def _has_vantage() -> bool:
-    return "--vantage" in _run("gen", "--help").stdout
-
-
-pytestmark = pytest.mark.skipif(not _has_vantage(),
-                                reason="gen --vantage not in this tree")
-
 
 @pytest.fixture(scope="module", params=range(len(CASES)),
                 ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

@@ -33,18 +33,30 @@ def _pids(ns: str) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-def test_a_killed_lab_leaves_nothing_the_next_run_does_not_remove(tmp_path):
+# the lab with traffic is killed while its test flow runs (two processes
+# in the CN's namespace: dumpcap and the flow's end)
+RUNS = {"signalling": ([], 3, None), "traffic": (
+    ["--traffic", "200/s", "--handovers", "5", "--mode", "predictive"], 4,
+    "cn")}
+
+
+@pytest.mark.parametrize("kind", sorted(RUNS))
+def test_a_killed_lab_leaves_nothing_the_next_run_does_not_remove(tmp_path,
+                                                                  kind):
     require_netns()
     spool = tmp_path / "tmp"
     spool.mkdir()
-    proc = subprocess.Popen(command("lab", "--format", "json"),
+    extra, count, flowing = RUNS[kind]
+    proc = subprocess.Popen(command("lab", "--format", "json", *extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env(TMPDIR=str(spool)))
     mine = f"fmip{proc.pid % 100000}-"
     try:
         def started():
             names = [n for n in lab_namespaces() if n.startswith(mine)]
-            return len(names) == 3 and all(_pids(n) for n in names[1:])
+            return len(names) == count and all(
+                _pids(n) for n in names[1:]) and (
+                flowing is None or len(_pids(mine + flowing)) >= 2)
         assert wait_until(started, 60), proc.stderr.read1(4096)
         inside = [p for n in lab_namespaces() if n.startswith(mine)
                   for p in _pids(n)]

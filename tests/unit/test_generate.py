@@ -375,11 +375,12 @@ def test_console_script_unknown_scenario(tmp_path):
 def test_samples_are_current(tmp_path):
     written = SM.write_samples(tmp_path)
     for path in written:
-        committed = SAMPLES / path.name
+        name = path.relative_to(tmp_path)
+        committed = SAMPLES / name
         assert committed.read_bytes() == path.read_bytes(), (
-            f"samples/{path.name} is stale: run `{SM.REGENERATE}`")
-    names = {p.name for p in SAMPLES.iterdir()}
-    assert {p.name for p in written} <= names
+            f"samples/{name} is stale: run `{SM.REGENERATE}`")
+    assert (SAMPLES / SM.VANTAGE_DIR / "mn.pcap") in {
+        SAMPLES / p.relative_to(tmp_path) for p in written}
 
 
 def test_samples_doc_is_current():

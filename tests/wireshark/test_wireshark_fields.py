@@ -131,7 +131,8 @@ CASES = [
      {"FM304"}),
     (_mip(PAR, "10.1.0.99", FBAck(code=1, homeaddr="10.1.0.99", ident=10)
           / MNPARAuth(spi=0x100, key=KEY)), {}, {"FM107", "FM401"}),
-    (_mip(PAR, MN, FBAck(code=0, homeaddr=MN, ident=IDENT + 1)
+    # the FBU of 10.1.0.11 above is outstanding (decision D11)
+    (_mip(PAR, MN, FBAck(code=0, homeaddr="10.1.0.11", ident=IDENT + 1)
           / MNPARAuth(spi=0x100, key=KEY)), {}, {"FM402"}),
     (_icmp(NAR, "10.3.0.1", HAck(identifier=99)), {}, {"FM404", "FM418"}),
     (_icmp(PAR, NAR, HI(code=9, identifier=11) / HI_OPTS), {}, {"FM205"}),
