@@ -24,7 +24,7 @@ SUBCOMMANDS = {
     "handovers": ("fmipdissect.handovers.cli", "one record per handover: table, JSON, CSV, HTML ladder diagrams"),
     "emulate": ("fmipdissect.active.emulate", "play PAR, NAR or MN on live interfaces"),
     "probe": ("fmipdissect.active.probe", "test a PAR or NAR against RFC 4988, case by case"),
-    "lab": ("fmipdissect.active.lab", "MN, PAR, NAR in network namespaces: handovers and probes"),
+    "lab": ("fmipdissect.active.labcmd", "MN, PAR, NAR in network namespaces: handovers and probes"),
 }
 
 

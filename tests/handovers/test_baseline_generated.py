@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -166,5 +167,7 @@ def test_html_report_shows_the_baseline(generated, tmp_path):
     dom, console = chromium.dump_dom(page, tmp_path)
     assert console == []
     assert dom.count("RegistrationRequest") >= 1
-    assert dom.count(">baseline<") == sum(h["mode"] == "baseline"
-                                          for h in truth["handovers"])
+    baseline = sum(h["mode"] == "baseline" for h in truth["handovers"])
+    # a row per baseline handover, and the summary's count
+    assert dom.count(">baseline<") == baseline + 1
+    assert re.search(rf"<th>baseline</th><td[^>]*>{baseline}</td>", dom)
