@@ -7,8 +7,9 @@ On a shared VM whose speed moves by a factor of two from one day to the
 next, a figure in packets/s says little about a change; the ratio of two
 versions timed side by side in the same minutes does.  This script checks
 the base commit out into a temporary git worktree (removed at the end),
-byte-compiles it and builds its C accelerator in place when it has one
-and a compiler is there (as `make setup` does for the tree), and runs
+byte-compiles it (and the tree) and builds its C accelerator in place
+when it has one and a compiler is there (as `make setup` does for the
+tree), and runs
 `fmip-lint --format json` of the base and of the working tree on the
 benchmark captures of bench/run.py (generated and cached as there), the
 two versions taking turns, best of N runs each.  Both run through the
@@ -153,6 +154,11 @@ def main(argv=None) -> int:
           f"(HEAD {head}), best of {args.runs}, taking turns")
     for line in bench.machine():
         print(line)
+    # the tree byte-compiled as the base is (checkout): where
+    # PYTHONDONTWRITEBYTECODE is set, a tree without its __pycache__ would
+    # compile every module at every start (a few percent on fmip.pcap)
+    subprocess.run([bench.PYTHON, "-m", "compileall", "-q",
+                    str(bench.REPO / "fmipdissect")], check=True)
     work = Path(tempfile.mkdtemp(prefix="fmip-compare-"))
     try:
         tree = checkout(args.base, work)

@@ -43,7 +43,7 @@ from .events import EVENTS, handlers
 from .replies import AwaitedReplies
 from .state import (FbuSeen, HiKey, HiSeen, MobileNode,
                     Observation, PairSeen, RtSolPrSeen, addr_option,
-                    classify_fbu, is_group, pop_expired)
+                    classify_fbu, GROUP_HEADS, pop_expired)
 
 _FBU_PAIR = K.PAIR_OF["fbu"]
 _HI_PAIR = K.PAIR_OF["hi"]
@@ -53,6 +53,8 @@ _NAR_IP, _NCOA, _PCOA = P.ADDR_NAR_IP, P.ADDR_NCOA, P.ADDR_PCOA
 _CLOCK_BACK = K.SWEEP_INTERVAL + K.EXPIRY_SECONDS
 _AFTER_EXPIRY = f"within {K.EXPIRY_SECONDS:g} s"
 _DROPPED = "before it was dropped (state cap)"
+_TRUNCATED = R.TRUNCATED_MESSAGE
+_PORT = P.MIP_UDP_PORT
 
 
 def routers(a: str, b: str) -> tuple:
@@ -93,6 +95,21 @@ def _handler(message, key):
     return own.get(key, message)
 
 
+def _matched_handlers(on_matched, pair) -> tuple:
+    """The callables(pair, requests, obs) for a reply matched in `pair`:
+    a subscriber's matched_handlers entry for the pair's request key, else
+    its matched(); none from a subscriber whose matched_handlers leave the
+    pair out."""
+    found = []
+    for f in on_matched:
+        own = getattr(f.__self__, "matched_handlers", None)
+        if own is None:
+            found.append(f)
+        elif pair.request in own:
+            found.append(own[pair.request])
+    return tuple(found)
+
+
 class Correlator:
     """Cross-packet state of one capture; observe() each message in order."""
 
@@ -118,7 +135,16 @@ class Correlator:
                          if m.key in (getattr(f.__self__, "message_keys", None)
                                       or (m.key,)))
             for m in P.MESSAGES}
-        self._on_matched = on["matched"]
+        # (one tuple per key, read straight by each message's method: no
+        # dispatch on the key per message)
+        (self._on_fbu, self._on_fback, self._on_rtsolpr, self._on_prrtadv,
+         self._on_hi, self._on_hack) = (
+            self._on_message[k] for k in ("fbu", "fback", "rtsolpr",
+                                          "prrtadv", "hi", "hack"))
+        # (matched, per pair: a subscriber's handler for it, or none)
+        self._on_fbu_matched, self._on_hi_matched, self._on_rtsolpr_matched = (
+            _matched_handlers(on["matched"], pair)
+            for pair in (_FBU_PAIR, _HI_PAIR, _RTSOLPR_PAIR))
         self._on_mismatch = on["mismatch"]
         self._on_orphan = on["orphan"]
         self._on_unanswered = on["unanswered"]
@@ -148,21 +174,22 @@ class Correlator:
             self._expire(now)
 
     def observe(self, msg, dgram):
-        """Place one message; its Observation, or None when its fixed
-        header is cut (nothing reliable to match on)."""
+        """Place one message; the Handover it belongs to, or None (none
+        assembled: no subscriber listens for handovers; or its fixed header
+        is cut: nothing reliable to match on).  Its Observation goes to
+        the subscribers' events, made only when one listens."""
         now = dgram.time
         due = self._next_sweep
         if due is None or now >= due or now < due - _CLOCK_BACK:
             self.tick(now)          # (tick's test, inline: every message)
-        if msg.problems and msg.problems[0].rule == R.TRUNCATED_MESSAGE:
+        if msg.problems and msg.problems[0].rule == _TRUNCATED:
             return None
-        obs = self._handlers[msg.key](msg, dgram, now)
-        ho = obs.handover
+        ho = self._handlers[msg.key](msg, dgram, now)
         if ho is not None:
             ho.messages += 1
             ho.last_frame = dgram.frame
             ho.end = now
-        return obs
+        return ho
 
     def finish(self) -> None:
         """The capture ended: requests still open are unanswered, every
@@ -207,8 +234,14 @@ class Correlator:
         """A node leaves (expiry, cap, end): its FBUs not acknowledged are
         unanswered (an Identification acknowledged once answers every copy:
         the FBU re-sent from the new link, RFC 4988 4), its handovers over."""
-        reported = {f.ident for f in node.fbus if f.acked}
-        for f in node.fbus:
+        fbus = node.fbus
+        for f in fbus:
+            if not f.acked:
+                break
+        else:
+            fbus = ()     # all acknowledged (the usual end): none unanswered
+        reported = {f.ident for f in fbus if f.acked} if fbus else None
+        for f in fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
                 self._unanswered(_FBU_PAIR, f, when)
@@ -241,9 +274,11 @@ class Correlator:
             node.last = now
         return node
 
-    def _add_address(self, node, kind, addr, value) -> None:
+    def _add_address(self, node, kind, addr, frame, source="") -> None:
         """Remember an address of the MN (up to ADDRESSES_PER_MN) and tell
-        the subscribers when it is new."""
+        the subscribers when it is new: a NAR IP with the frame of its
+        PrRtAdv, an NCoA with the message that supplied it (its text made
+        only then: the same address comes again and again)."""
         table = node.nar_ips if kind == "nar_ip" else node.ncoas
         if addr in table:
             return
@@ -258,14 +293,15 @@ class Correlator:
                 node.nar_ips = table
             else:
                 node.ncoas = table
-        table[addr] = value
+        table[addr] = (frame if kind == "nar_ip"
+                       else f"the {source} of frame {frame}")
         for f in self._on_address:
             f(node, kind, addr)
 
     def _first_of_pair(self, src, dst, now) -> bool:
         """Whether HI/HAck between these two routers is the first seen
         within the expiry time (RFC 4988 7: reported once per pair)."""
-        pair = routers(src, dst)
+        pair = (src, dst) if src < dst else (dst, src)      # routers()
         seen = self.router_pairs.get(pair)
         if seen is not None:
             seen.last = now
@@ -288,11 +324,6 @@ class Correlator:
             for f in self._on_mismatch:
                 f(pair, obs, held)
 
-    def _message(self, obs) -> Observation:
-        for f in self._on_message[obs.msg.key]:
-            f(obs)
-        return obs
-
     # --- messages ------------------------------------------------------
 
     def _rtsolpr(self, msg, dgram, now):
@@ -313,12 +344,17 @@ class Correlator:
             old_key, old = self.rtsolprs.popitem(last=False)
             self._rtsolpr_gone(old_key, old, _DROPPED)
             self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
-        return self._message(Observation(msg, dgram, node, ho, None, rt))
+        if self._on_rtsolpr:
+            obs = Observation(msg, dgram, node, ho, None, rt)
+            for f in self._on_rtsolpr:
+                f(obs)
+        return ho
 
     def _prrtadv(self, msg, dgram, now):
         solicited = msg.code in P.PRRTADV_SOLICITED     # Code 0, 2, 3
-        key = _PRRTADV_KEY(msg, dgram)
-        rt = self.rtsolprs.get(key) if solicited else None
+        if solicited:
+            key = _PRRTADV_KEY(msg, dgram)
+            rt = self.rtsolprs.get(key)
         nar_ips = []
         ncoa = None
         for e in msg.elements:
@@ -328,48 +364,58 @@ class Correlator:
                 elif e.code == _NCOA and ncoa is None:
                     ncoa = e.addr
         node = ho = None
-        if not is_group(dgram.dst):
+        if dgram.dst[:4] not in GROUP_HEADS:     # not to a group address
             if self.assembler is not None:
                 node = self._node(dgram.dst, now)
                 ho = self.assembler.prrtadv(node, msg, dgram, solicited,
                                             nar_ips, ncoa)
             elif nar_ips or ncoa is not None:
                 node = self._node(dgram.dst, now)
-        obs = self._message(Observation(msg, dgram, node, ho))
+        obs = None          # (made when an event has a listener)
+        if self._on_prrtadv:
+            obs = Observation(msg, dgram, node, ho)
+            for f in self._on_prrtadv:
+                f(obs)
         if solicited:
             if rt is None:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
                 rt = self.rtsolprs.get(held) if held else None
-                self._unmatched(_RTSOLPR_PAIR, obs,
+                self._unmatched(_RTSOLPR_PAIR,
+                                obs or Observation(msg, dgram, node, ho),
                                 rt if rt is not None and not rt.answered
                                 else None)
             else:
                 rt.answered = True
                 rt.last = now
                 self.rtsolprs.move_to_end(key)
-                for f in self._on_matched:
-                    f(_RTSOLPR_PAIR, (rt,), obs)
+                if self._on_rtsolpr_matched:
+                    obs = obs or Observation(msg, dgram, node, ho)
+                    for f in self._on_rtsolpr_matched:
+                        f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
             for addr in nar_ips:
                 self._add_address(node, "nar_ip", addr, dgram.frame)
             if ncoa is not None:
-                self._add_address(node, "ncoa", ncoa,
-                                  f"the PrRtAdv of frame {dgram.frame}")
-        return obs
+                self._add_address(node, "ncoa", ncoa, dgram.frame,
+                                  "PrRtAdv")
+        return ho
 
     def _fbu(self, msg, dgram, now):
         role = classify_fbu(dgram.src, dgram.dst, msg)
-        self.awaited.fbu(dgram, now)
+        if dgram.sport != _PORT:        # (AwaitedReplies.fbu's first test)
+            self.awaited.fbu(dgram, now)
         node = self._node(msg.homeaddr, now)
         ho = (self.assembler.fbu(node, msg, dgram, role)
               if self.assembler is not None else None)
         seen = FbuSeen(dgram, msg, role, ho)
-        obs = self._message(Observation(msg, dgram, node, ho, role, seen))
+        obs = Observation(msg, dgram, node, ho, role, seen)
+        for f in self._on_fbu:
+            f(obs)
         fbus = node.fbus
         fbus.append(seen)
         if len(fbus) > K.FBUS_PER_MN:
             del fbus[0]           # the newest are what matching needs
-        return obs
+        return ho
 
     def _fback(self, msg, dgram, now):
         node = self.nodes.get(msg.homeaddr)
@@ -379,10 +425,12 @@ class Correlator:
         ncoa = addr_option(msg, _NCOA)
         ho = (self.assembler.fback(node, msg, dgram, ncoa)
               if node is not None and self.assembler is not None else None)
-        obs = self._message(Observation(msg, dgram, node, ho))
+        obs = Observation(msg, dgram, node, ho)
+        for f in self._on_fback:
+            f(obs)
         if node is None or not node.fbus:
             self._unmatched(_FBU_PAIR, obs, None)
-            return obs
+            return ho
         ident, matched = msg.ident, []
         for f in node.fbus:
             if f.ident == ident:
@@ -393,12 +441,11 @@ class Correlator:
         else:
             for f in matched:
                 f.acked = True
-            for f in self._on_matched:
+            for f in self._on_fbu_matched:
                 f(_FBU_PAIR, matched, obs)
         if ncoa is not None:
-            self._add_address(node, "ncoa", ncoa,
-                              f"the FBAck of frame {dgram.frame}")
-        return obs
+            self._add_address(node, "ncoa", ncoa, dgram.frame, "FBAck")
+        return ho
 
     def _hi(self, msg, dgram, now):
         first = self._first_of_pair(dgram.src, dgram.dst, now)
@@ -410,12 +457,17 @@ class Correlator:
                 ho = self.assembler.hi(node, msg, dgram)
             if dgram.dst not in node.hi_peers:    # NAR, for FBAck copies (D8)
                 if len(node.hi_peers) < K.FBUS_PER_MN:
-                    node.hi_peers = {**node.hi_peers, dgram.dst: None}
+                    if node.hi_peers:
+                        node.hi_peers[dgram.dst] = None
+                    else:          # the shared empty one: a new table
+                        node.hi_peers = {dgram.dst: None}
                 else:
                     self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
         hi = self._hold_hi(msg, dgram, now, pcoa, ho)
-        return self._message(Observation(msg, dgram, node, ho, None, hi,
-                                         first))
+        obs = Observation(msg, dgram, node, ho, None, hi, first)
+        for f in self._on_hi:
+            f(obs)
+        return ho
 
     def _hold_hi(self, msg, dgram, now, pcoa, ho) -> HiSeen:
         """Hold the HI under its key: the same HI again (its PCoA) is one
@@ -428,7 +480,8 @@ class Correlator:
         else:
             self.his.move_to_end(key)
             entry.last = now
-        identity = addr_option(msg, _HI_DISTINCT)
+        identity = (pcoa if _HI_DISTINCT == _PCOA      # (the usual rulebook)
+                    else addr_option(msg, _HI_DISTINCT))
         for hi in entry.requests:
             if hi.identity == identity:
                 break
@@ -475,8 +528,9 @@ class Correlator:
             self.assembler.hack(ho, msg, dgram, key, ncoa)
         else:
             ho = None
-        obs = self._message(Observation(msg, dgram, node, ho, None, None,
-                                        first))
+        obs = Observation(msg, dgram, node, ho, None, None, first)
+        for f in self._on_hack:
+            f(obs)
         if hi is None:
             held = self.hi_scopes.get(_HACK_SCOPE(msg, dgram))
             request = None
@@ -485,9 +539,9 @@ class Correlator:
                 if request.answered:
                     request = None
             self._unmatched(_HI_PAIR, obs, request)
-            return obs
+            return ho
         hi.answered = True
-        for f in self._on_matched:
+        for f in self._on_hi_matched:
             f(_HI_PAIR, (hi,), obs)
         if hi.pcoa is not None:
             # RFC 4988 4: what the MN's next FBAck carries on (the NCoA of
@@ -495,6 +549,5 @@ class Correlator:
             node = self._node(hi.pcoa, now)
             node.hack_ncoa = (ncoa, dgram.frame) if ncoa is not None else None
             if ncoa is not None:
-                self._add_address(node, "ncoa", ncoa,
-                                  f"the HAck of frame {dgram.frame}")
-        return obs
+                self._add_address(node, "ncoa", ncoa, dgram.frame, "HAck")
+        return ho

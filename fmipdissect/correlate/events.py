@@ -20,6 +20,10 @@ class Subscriber:
     # {message key: callable(obs)}: called for those keys instead of
     # message() (one call less per message than a dispatch inside it)
     message_handlers = None
+    # {request key of a pair ("fbu", "hi", "rtsolpr"): callable(pair,
+    # requests, obs)}: called for those pairs instead of matched(), and
+    # nothing for the pairs it leaves out; None: matched() for every pair
+    matched_handlers = None
 
     def message(self, obs) -> None:
         """Every FMIPv4 message the correlator could place (a message whose

@@ -209,9 +209,10 @@ def classify_fbu(src, dst, msg):
     return None
 
 
-def is_group(addr: str) -> bool:
-    """Multicast or limited broadcast: not an MN's own address."""
-    return addr == "255.255.255.255" or int(addr[:addr.index(".")]) >= 224
+# addr[:4] in GROUP_HEADS: a group address, not an MN's own one: first
+# octets 224 to 255, multicast (224/4), reserved (240/4) and the limited
+# broadcast 255.255.255.255 (addresses as inet_ntoa writes them)
+GROUP_HEADS = frozenset(f"{octet}." for octet in range(224, 256))
 
 
 def addr_option(msg, code):

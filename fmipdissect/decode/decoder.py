@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import struct
 
-from ..wire.ipv4 import inet_ntoa
+from ..wire.ipv4 import inet_ntoa, known
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
@@ -208,7 +208,12 @@ def _builder(unpacker: struct.Struct, plan, record=Message,
            "record": record}
     for name, entries in zip(names, plan):
         for attr, convert, mask in entries:
-            if convert is not None:
+            if convert is inet_ntoa:     # (a 4s field: bytes)
+                # an address seen recently without a call (wire/ipv4.py)
+                value = f"(known({name}) or convert_{attr}({name}))"
+                env["known"] = known
+                env[f"convert_{attr}"] = convert
+            elif convert is not None:
                 value = f"convert_{attr}({name})"
                 env[f"convert_{attr}"] = convert
             elif mask is not None:

@@ -36,6 +36,7 @@ from ..spec import rules as R
 from ..spec.numbers import IPPROTO_ICMP
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
+from ..decode.decoder import decode_icmp
 from .session import SessionRules
 
 # "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
@@ -230,8 +231,11 @@ class CaptureLint:
             kind = item.__class__
             if kind is Datagram or kind is not Clock and kind is not \
                     CaptureNote:
+                # ICMP decoded straight; UDP through the awaited replies
                 # (on other ports than 434 only an awaited FBAck, D16)
-                msg = awaited(item, lla_length)
+                msg = (decode_icmp(item.payload, lla_length)
+                       if item.proto == IPPROTO_ICMP
+                       else awaited(item, lla_length))
                 f = self._other_icmp(item, make) if msg is None else None
             elif kind is Clock:
                 # live input: the wall clock moved on (requests expire)
@@ -257,9 +261,8 @@ class CaptureLint:
                 continue   # the reader's packet-clipped note says why: not checkable
             found = check_message(msg, item, keys)
             rules.at = item
-            obs = observe(msg, item)
+            handover = observe(msg, item)
             if found:
-                handover = obs.handover if obs is not None else None
                 for rule, text in found:
                     f = make(item.frame, item.time, rule, text, item)
                     if f is not None:

@@ -67,6 +67,8 @@ class SessionRules(Subscriber):
         self.at = None
         self.message_handlers = {"fbu": self._fbu, "hi": self._hi,
                                  "hack": self._hack}
+        # a matched FBAck and HAck have rules; a matched PrRtAdv none
+        self.matched_handlers = {"fbu": self._fback, "hi": self._hack_ncoa}
 
     # --- events ----------------------------------------------------------
 
@@ -102,11 +104,10 @@ class SessionRules(Subscriber):
         self.out(rule, say(rule, **values), request, request.handover)
 
     def matched(self, pair, requests, obs) -> None:
-        key = obs.msg.key
-        if key == "fback":
-            self._fback(requests, obs)
-        elif key == "hack":
-            self._hack_ncoa(requests[0], obs)
+        """(what matched_handlers calls, for a caller of the event)"""
+        handler = self.matched_handlers.get(pair.request)
+        if handler is not None:
+            handler(pair, requests, obs)
 
     def address(self, node, kind, addr) -> None:
         self._coa_against_nar(node, node.fbus, self.at, node.current)
@@ -156,17 +157,20 @@ class SessionRules(Subscriber):
                 offset=at), dgram, obs.handover)
 
     def _ipsec(self, obs, abbrev) -> None:
-        if obs.first_of_pair:
-            dgram = obs.dgram
-            rule = K.IPSEC_RECOMMENDED[obs.msg.key]
-            self.out(rule, say(rule, abbrev=abbrev, src=dgram.src,
-                               dst=dgram.dst), dgram, obs.handover)
+        """RFC 4988 7: IPsec ESP recommended, once per router pair (the
+        callers test first_of_pair: most HI/HAck are not the first)."""
+        dgram = obs.dgram
+        rule = K.IPSEC_RECOMMENDED[obs.msg.key]
+        self.out(rule, say(rule, abbrev=abbrev, src=dgram.src,
+                           dst=dgram.dst), dgram, obs.handover)
 
     def _hack(self, obs) -> None:
-        self._ipsec(obs, "HAck")
+        if obs.first_of_pair:
+            self._ipsec(obs, "HAck")
 
     def _hi(self, obs) -> None:
-        self._ipsec(obs, "HI")
+        if obs.first_of_pair:
+            self._ipsec(obs, "HI")
         msg, dgram, node = obs.msg, obs.dgram, obs.node
         if node is None or msg.code not in (P.HI_CODE_PREDICTIVE,
                                             P.HI_CODE_REACTIVE):
@@ -191,7 +195,7 @@ class SessionRules(Subscriber):
 
     # --- rules on a matched reply ----------------------------------------
 
-    def _fback(self, matched, obs) -> None:
+    def _fback(self, pair, matched, obs) -> None:
         msg, dgram, node, ho = obs.msg, obs.dgram, obs.node, obs.handover
         # decision D8: to the FBU's source, or the PAR->NAR / NAR->MN copies
         dst = dgram.dst
@@ -247,8 +251,9 @@ class SessionRules(Subscriber):
                 R.FBACK_NCOA_DIFFERS, fback_ncoa=fback_ncoa, ncoa=ncoa,
                 hack_frame=hack_frame), obs.dgram, obs.handover)
 
-    def _hack_ncoa(self, hi, obs) -> None:
-        msg = obs.msg
+    def _hack_ncoa(self, pair, requests, obs) -> None:
+        """The matched HI's S flag asks NAR for an NCoA in the HAck."""
+        hi, msg = requests[0], obs.msg
         if not hi.s or msg.code in _HACK_NO_NCOA_CODES:
             return
         if addr_option(msg, P.ADDR_NCOA) is None:

@@ -30,4 +30,9 @@ def inet_ntoa(packed) -> str:
     return name
 
 
-__all__ = ["inet_ntoa"]
+# known(packed): the text of 4 octets (bytes) seen recently, else None: the
+# look-up inet_ntoa starts with, for callers that inline it (the decoder's
+# generated builders: no Python call for an address seen before)
+known = _names.get
+
+__all__ = ["inet_ntoa", "known"]
