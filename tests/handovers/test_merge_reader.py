@@ -190,3 +190,13 @@ def test_pcapng_is_sieved_as_pcap(mixed, tmp_path):
         got, ng_frames = _read(ng, addresses=addresses)
         assert ng_frames == frames
         assert _shown(got) == _shown(pcap)
+
+
+def test_the_sieve_is_built_under_ci():
+    """CI builds the C sieve (setup.py): the tests above that need it must
+    not be skipped there (FMIPDISSECT_PURE=1 asks for the Python twin)."""
+    import os
+    from fmipdissect.capture import accel
+    if os.environ.get("CI") and not accel.PURE:
+        assert sightings.SIEVE is not None, (
+            "CI=true but the C sieve was not built (setup.py)")
