@@ -94,7 +94,8 @@ def samples_readme() -> str:
         f"| `{VANTAGE_DIR}/` | one network from four nodes (mn, par, nar, cn "
         "`.pcap`, clocks apart, a test flow, a predictive, a reactive and a "
         "baseline handover) and what was generated (`truth.json`): "
-        f"`fmipdissect handovers --merge {VANTAGE_DIR}/*.pcap` | "
+        f"`fmipdissect handovers --merge {VANTAGE_DIR}/mn.pcap ...` (mn "
+        "first: the reference clock) | "
         f"`fmipdissect gen {' '.join(VANTAGE_ARGS)} -o {VANTAGE_DIR}` |",
         "",
         "All but `violations.pcap` conform to RFC 4988 and docs/decisions.md; the only "
