@@ -38,6 +38,7 @@ from collections import OrderedDict
 from ..spec import constraints as K
 from ..spec import protocol as P
 from ..spec import rules as R
+from ..plain import factory
 from . import assembly as A
 from .events import EVENTS, handlers
 from .replies import AwaitedReplies
@@ -55,6 +56,9 @@ _AFTER_EXPIRY = f"within {K.EXPIRY_SECONDS:g} s"
 _DROPPED = "before it was dropped (state cap)"
 _TRUNCATED = R.TRUNCATED_MESSAGE
 _PORT = P.MIP_UDP_PORT
+# Observation(...) as a plain function (plain.factory): no class call
+# and second frame for the Observation of most messages
+_observation = factory(Observation)
 
 
 def routers(a: str, b: str) -> tuple:
@@ -345,7 +349,7 @@ class Correlator:
             self._rtsolpr_gone(old_key, old, _DROPPED)
             self._capped(f"{K.MAX_ENTRIES} RtSolPrs")
         if self._on_rtsolpr:
-            obs = Observation(msg, dgram, node, ho, None, rt)
+            obs = _observation(msg, dgram, node, ho, None, rt)
             for f in self._on_rtsolpr:
                 f(obs)
         return ho
@@ -373,7 +377,7 @@ class Correlator:
                 node = self._node(dgram.dst, now)
         obs = None          # (made when an event has a listener)
         if self._on_prrtadv:
-            obs = Observation(msg, dgram, node, ho)
+            obs = _observation(msg, dgram, node, ho)
             for f in self._on_prrtadv:
                 f(obs)
         if solicited:
@@ -381,7 +385,7 @@ class Correlator:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
                 rt = self.rtsolprs.get(held) if held else None
                 self._unmatched(_RTSOLPR_PAIR,
-                                obs or Observation(msg, dgram, node, ho),
+                                obs or _observation(msg, dgram, node, ho),
                                 rt if rt is not None and not rt.answered
                                 else None)
             else:
@@ -389,7 +393,7 @@ class Correlator:
                 rt.last = now
                 self.rtsolprs.move_to_end(key)
                 if self._on_rtsolpr_matched:
-                    obs = obs or Observation(msg, dgram, node, ho)
+                    obs = obs or _observation(msg, dgram, node, ho)
                     for f in self._on_rtsolpr_matched:
                         f(_RTSOLPR_PAIR, (rt,), obs)
         if node is not None:
@@ -408,7 +412,7 @@ class Correlator:
         ho = (self.assembler.fbu(node, msg, dgram, role)
               if self.assembler is not None else None)
         seen = FbuSeen(dgram, msg, role, ho)
-        obs = Observation(msg, dgram, node, ho, role, seen)
+        obs = _observation(msg, dgram, node, ho, role, seen)
         for f in self._on_fbu:
             f(obs)
         fbus = node.fbus
@@ -425,7 +429,7 @@ class Correlator:
         ncoa = addr_option(msg, _NCOA)
         ho = (self.assembler.fback(node, msg, dgram, ncoa)
               if node is not None and self.assembler is not None else None)
-        obs = Observation(msg, dgram, node, ho)
+        obs = _observation(msg, dgram, node, ho)
         for f in self._on_fback:
             f(obs)
         if node is None or not node.fbus:
@@ -464,7 +468,7 @@ class Correlator:
                 else:
                     self._capped(f"{K.FBUS_PER_MN} NARs of the MN {pcoa}")
         hi = self._hold_hi(msg, dgram, now, pcoa, ho)
-        obs = Observation(msg, dgram, node, ho, None, hi, first)
+        obs = _observation(msg, dgram, node, ho, None, hi, first)
         for f in self._on_hi:
             f(obs)
         return ho
@@ -528,7 +532,7 @@ class Correlator:
             self.assembler.hack(ho, msg, dgram, key, ncoa)
         else:
             ho = None
-        obs = Observation(msg, dgram, node, ho, None, None, first)
+        obs = _observation(msg, dgram, node, ho, None, None, first)
         for f in self._on_hack:
             f(obs)
         if hi is None:

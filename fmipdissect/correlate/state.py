@@ -18,8 +18,13 @@ class Observation:
     the message carries it.  request: the message's own request record
     (FbuSeen, HiSeen, RtSolPrSeen) when it is a request."""
 
-    __slots__ = ("msg", "dgram", "role", "node", "handover", "request",
+    # (in __init__'s order, with _defaults and _new_list: what
+    # plain.factory builds the correlator's cheaper maker from)
+    __slots__ = ("msg", "dgram", "node", "handover", "role", "request",
                  "first_of_pair")
+    _defaults = {"node": None, "handover": None, "role": None,
+                 "request": None, "first_of_pair": False}
+    _new_list = ()
 
     def __init__(self, msg, dgram, node=None, handover=None, role=None,
                  request=None, first_of_pair=False):

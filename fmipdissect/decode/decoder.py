@@ -273,6 +273,11 @@ _ICMP = {m.subtype: _MessageLayout(m) for m in P.MESSAGES
          if m.transport == "icmp"}
 _OPTIONS = {t: _OptionLayout(o) for t, o in P.OPTIONS.items()}
 _IPV4_OPTION = _OPTIONS[P.OPT_IPV4_ADDR]
+# The same layouts indexed by the octet that names them (None for the
+# others): a subscript per message and option, not a dict.get call.
+_MIP_BY_TYPE = tuple(map(_MIP.get, range(256)))
+_ICMP_BY_SUBTYPE = tuple(map(_ICMP.get, range(256)))
+_OPTION_BY_TYPE = tuple(map(_OPTIONS.get, range(256)))
 # Messages that carry the New IPv4 Address option among their Mobile IPv4
 # extensions (FBAck, RFC 4988 5.2, decision D4).
 _NCOA_IN_EXTENSIONS = frozenset(
@@ -420,7 +425,7 @@ def _options(msg: Message, raw: bytes, off: int, lla_length: int) -> None:
                 OPTION_PAST_END, variant="option", type=otype, offset=off,
                 length=length, size=size, left=end - off), off))
             return
-        layout = _OPTIONS.get(otype)
+        layout = _OPTION_BY_TYPE[otype]
         if layout is None:
             el = _element("option", off, otype, length, size)
             el.data = raw[off + 2:off + size]
@@ -540,7 +545,7 @@ def decode_mip(payload: bytes,
     """
     if not payload:
         return None
-    layout = _MIP.get(payload[0])
+    layout = _MIP_BY_TYPE[payload[0]]
     if layout is None:
         return None
     raw = payload if type(payload) is bytes else bytes(payload)
@@ -564,7 +569,7 @@ def decode_icmp(message: bytes,
     if (len(message) <= _SUBTYPE_OFFSET
             or message[0] != P.ICMP_TYPE_EXPERIMENTAL_MOBILITY):
         return None
-    layout = _ICMP.get(message[_SUBTYPE_OFFSET])
+    layout = _ICMP_BY_SUBTYPE[message[_SUBTYPE_OFFSET]]
     if layout is None:
         return None
     raw = message if type(message) is bytes else bytes(message)

@@ -78,21 +78,25 @@ _SPI_RESERVED_MAX = P.SPI_RESERVED_MAX
 _PREFIX_MAX = P.IPV4_PREFIX_MAX
 
 
-# message key -> {code: requirements}, the code-independent ones under
-# None: one lookup by code per message, no key tuple to build and hash
-_REQUIRED_BY_CODE: dict[str, dict] = {}
+# message key (every one) -> {code: requirements}, the code-independent
+# ones (or none: ()) under None and under each of the message's own Codes
+# that has none of its own: one lookup by code per message, no key tuple
+# to build and hash, no second lookup under None for a known Code
+_REQUIRED_BY_CODE: dict[str, dict] = {m.key: {} for m in P.MESSAGES}
 for (_key, _code), _reqs in _REQUIRED.items():
-    _REQUIRED_BY_CODE.setdefault(_key, {})[_code] = _reqs
-_NO_REQUIREMENTS: dict = {}
+    _REQUIRED_BY_CODE[_key][_code] = _reqs
+for _m in P.MESSAGES:
+    _by_code = _REQUIRED_BY_CODE[_m.key]
+    _by_code.setdefault(None, ())
+    for _c in _m.codes:
+        _by_code.setdefault(_c, _by_code[None])
 
 
 def _missing_options(msg, spec, out):
-    by_code = _REQUIRED_BY_CODE.get(spec.key, _NO_REQUIREMENTS)
+    by_code = _REQUIRED_BY_CODE[spec.key]
     reqs = by_code.get(msg.code)
     if reqs is None:
-        reqs = by_code.get(None)
-        if reqs is None:
-            return
+        reqs = by_code[None]
     # decision D12: only an option with a named Option-Code satisfies it.
     elements = msg.elements
     for kind, codes, rule, label in reqs:

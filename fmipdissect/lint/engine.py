@@ -36,8 +36,10 @@ from ..spec import rules as R
 from ..spec.numbers import IPPROTO_ICMP
 from ..spec.rules import RULES, RULES_BY_ID, RULES_BY_NAME
 from ..correlate import Correlator
-from ..decode.decoder import decode_icmp
+from ..decode.decoder import decode_icmp, decode_mip
 from .session import SessionRules
+
+_PORT = P.MIP_UDP_PORT
 
 # "6-9": the ICMP type 41 subtypes of FMIPv4 (RFC 4988 8)
 _FMIP_SUBTYPES = f"{min(P.ICMP_MESSAGES)}-{max(P.ICMP_MESSAGES)}"
@@ -231,11 +233,15 @@ class CaptureLint:
             kind = item.__class__
             if kind is Datagram or kind is not Clock and kind is not \
                     CaptureNote:
-                # ICMP decoded straight; UDP through the awaited replies
-                # (on other ports than 434 only an awaited FBAck, D16)
-                msg = (decode_icmp(item.payload, lla_length)
-                       if item.proto == IPPROTO_ICMP
-                       else awaited(item, lla_length))
+                # ICMP and UDP to or from port 434 decoded straight; the
+                # rest through the awaited replies (on other ports than 434
+                # only an awaited FBAck, D16)
+                if item.proto == IPPROTO_ICMP:
+                    msg = decode_icmp(item.payload, lla_length)
+                elif item.sport == _PORT or item.dport == _PORT:
+                    msg = decode_mip(item.payload, lla_length)
+                else:
+                    msg = awaited(item, lla_length)
                 f = self._other_icmp(item, make) if msg is None else None
             elif kind is Clock:
                 # live input: the wall clock moved on (requests expire)
