@@ -9,12 +9,12 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
-NODES = ("mn", "par", "nar", "cn")
+from gencaps import clock_and_delay_args, generate, merge_json
+from gencaps import run as _run
+
 # (scenario, handovers, clock offsets, link delays)
 CASES = [
     ("baseline", 3, {"par": "+700ms", "nar": "-1300ms", "cn": "+1900ms"},
@@ -26,29 +26,14 @@ CASES = [
 ]
 
 
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "fmipdissect", *args],
-                          capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module", params=range(len(CASES)),
                 ids=[c[0] for c in CASES])
 def generated(request, tmp_path_factory):
     scenario, count, offsets, delays = CASES[request.param]
-    folder = tmp_path_factory.mktemp("gen")
-    args = ["gen", scenario, "--vantage", "all", "-o", str(folder),
-            "--handovers", str(count)]
-    for node, offset in offsets.items():
-        args += ["--clock-offset", f"{node}={offset}"]
-    for link, ms in delays.items():
-        args += ["--link-delay", f"{link}={ms}"]
-    run = _run(*args)
-    assert run.returncode == 0, run.stderr
-    truth = json.loads((folder / "truth.json").read_text())
-    paths = [str(folder / f"{n}.pcap") for n in NODES]
-    merged = _run("handovers", "--merge", "--format", "json", *paths)
-    assert merged.returncode == 0, merged.stderr
-    return truth, json.loads(merged.stdout), paths
+    truth, paths = generate(tmp_path_factory.mktemp("gen"), scenario,
+                            "--handovers", str(count),
+                            *clock_and_delay_args(offsets, delays))
+    return truth, merge_json(paths), paths
 
 
 def _baselines(truth, got):

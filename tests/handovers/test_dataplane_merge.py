@@ -5,16 +5,13 @@ HTML report's lanes and shaded interruptions in headless Chromium."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 import chromium as C
+from gencaps import generate, merge_json, run as _run
 
-NODES = ("mn", "par", "nar", "cn")
 COUNTS = ("packets", "lost", "lost_last_seen", "tunnelled", "buffered",
           "reordered", "duplicated")
 CASES = {
@@ -31,26 +28,15 @@ CASES = {
 }
 
 
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "fmipdissect", *args],
-                          capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module", params=sorted(CASES))
 def merged(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
-    run = _run("gen", *CASES[request.param], "--vantage", "all", "-o",
-               str(folder))
-    assert run.returncode == 0, run.stderr
-    truth = json.loads((folder / "truth.json").read_text())
-    captures = [str(folder / f"{n}.pcap") for n in NODES]
+    truth, captures = generate(folder, *CASES[request.param])
     page = folder / "report.html"
-    run = _run("handovers", "--merge", "--format", "json", "--html",
-               str(page), *captures)
-    assert run.returncode == 0, run.stderr
+    got = merge_json(captures, "--html", str(page))
     csv = _run("handovers", "--merge", "--format", "csv", *captures)
     assert csv.returncode == 0, csv.stderr
-    return truth, json.loads(run.stdout), csv.stdout, page
+    return truth, got, csv.stdout, page
 
 
 def test_every_interruption_within_1ms_of_the_truth(merged):

@@ -293,7 +293,8 @@ class _RecordingPlane(DataPlane):
         return super().data(record)
 
 
-def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
+def _record_planes(monkeypatch) -> list:
+    """The merge's data planes, each a _RecordingPlane, as it makes them."""
     from fmipdissect import analysis
     planes = []
 
@@ -301,6 +302,12 @@ def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
         planes.append(_RecordingPlane(roles, *args, **kwargs))
         return planes[-1]
     monkeypatch.setattr(analysis, "_data_plane", lambda: plane)
+    return planes
+
+
+def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
+    from fmipdissect import analysis
+    planes = _record_planes(monkeypatch)
     merged = analysis.MergedHandovers(list(network.values()), list(network))
     records = []
     merged.run(records.append)
@@ -324,12 +331,7 @@ def test_the_data_plane_is_driven_as_agreed(network, monkeypatch):
 
 def test_every_clock_by_hand_still_keeps_the_traffic(network, monkeypatch):
     from fmipdissect import analysis
-    planes = []
-
-    def plane(roles, *args, **kwargs):
-        planes.append(_RecordingPlane(roles, *args, **kwargs))
-        return planes[-1]
-    monkeypatch.setattr(analysis, "_data_plane", lambda: plane)
+    planes = _record_planes(monkeypatch)
     manual = {name: offset for name, offset in OFFSETS.items()}
     merged = analysis.MergedHandovers(list(network.values()), list(network),
                                       manual=manual)

@@ -4,13 +4,11 @@ seen, the routers' processing times) against what the merge recovers."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 
 import pytest
 
-NODES = ("mn", "par", "nar", "cn")
+from gencaps import NODES, clock_and_delay_args, generate, merge_json
+
 # (scenario, clock offsets, link delays, loss): offsets up to 2 s either
 # way, delays of 1-20 ms, asymmetric between links
 CASES = [
@@ -23,30 +21,14 @@ CASES = [
 ]
 
 
-def _run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "fmipdissect", *args],
-                          capture_output=True, text=True, cwd=cwd)
-
-
-
 @pytest.fixture(scope="module", params=range(len(CASES)),
                 ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def generated(request, tmp_path_factory):
     scenario, offsets, delays, loss = CASES[request.param]
-    folder = tmp_path_factory.mktemp("gen")
-    args = ["gen", scenario, "--vantage", ",".join(NODES), "-o",
-            str(folder), "--handovers", "3", "--loss", str(loss)]
-    for node, offset in offsets.items():
-        args += ["--clock-offset", f"{node}={offset}"]
-    for link, ms in delays.items():
-        args += ["--link-delay", f"{link}={ms}"]
-    run = _run(*args)
-    assert run.returncode == 0, run.stderr
-    truth = json.loads((folder / "truth.json").read_text())
-    merged = _run("handovers", "--merge", "--format", "json",
-                  *(str(folder / f"{n}.pcap") for n in NODES))
-    assert merged.returncode == 0, merged.stderr
-    return truth, json.loads(merged.stdout)
+    truth, paths = generate(tmp_path_factory.mktemp("gen"), scenario,
+                            "--handovers", "3", "--loss", str(loss),
+                            *clock_and_delay_args(offsets, delays))
+    return truth, merge_json(paths)
 
 
 def test_offsets_within_their_uncertainty_and_1ms(generated):
@@ -83,16 +65,10 @@ def test_sightings_and_processing_times(generated):
 def test_baseline_offsets_from_the_registration_and_the_flow(tmp_path):
     """Without fast handovers the MN re-registers (Mobile IPv4): its
     addresses come from the Registration, its traffic gives the clocks."""
-    run = _run("gen", "baseline", "--vantage", ",".join(NODES), "-o",
-               str(tmp_path), "--handovers", "2", "--clock-offset",
-               "par=+300ms", "--clock-offset", "cn=-1s", "--clock-offset",
-               "nar=+1.8s")
-    assert run.returncode == 0, run.stderr
-    truth = json.loads((tmp_path / "truth.json").read_text())
-    merged = _run("handovers", "--merge", "--format", "json",
-                  *(str(tmp_path / f"{n}.pcap") for n in NODES))
-    assert merged.returncode == 0, merged.stderr
-    got = json.loads(merged.stdout)["summary"]["vantage_points"]
+    truth, paths = generate(tmp_path, "baseline", "--handovers", "2",
+                            "--clock-offset", "par=+300ms", "--clock-offset",
+                            "cn=-1s", "--clock-offset", "nar=+1.8s")
+    got = merge_json(paths)["summary"]["vantage_points"]
     for name, want in truth["vantage_points"].items():
         v = got[name]
         assert v["pairs"] > 0 or name == NODES[0], name
