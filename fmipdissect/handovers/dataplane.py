@@ -191,12 +191,22 @@ def _up_delivery(obs, at):
     return obs[0].time, 1
 
 
+def _reached(f, direction) -> bool:
+    """Counted at the point nearest the MN: down delivered there, up sent
+    by the MN (D20)."""
+    return f.near is not None and (direction == UP or bool(f.deliveries))
+
+
+def _paths(fates, direction) -> list:
+    """[(time at the point nearest the MN, over the new path)], in order."""
+    return sorted((f.near, f.new) for f in fates if _reached(f, direction))
+
+
 def _interruption(fates, direction):
     """(last_old, first_new) at the point nearest the MN: down what was
     delivered there, up what the MN sent.  Without a router's capture the
     path of each datagram is set here: new from the longest pause on."""
-    times = sorted(f.near for f in fates if f.near is not None
-                   and (direction == UP or f.deliveries))
+    times = sorted(f.near for f in fates if _reached(f, direction))
     if fates and fates[0].new is None:
         if len(times) < 2:
             return None, None
@@ -208,8 +218,7 @@ def _interruption(fates, direction):
     # the longest change from the old path to the new: the window may begin
     # with what the previous handover's binding still carried, the MN may
     # be back on its old link before it ends, and there the two paths mix
-    ways = sorted((f.near, f.new) for f in fates if f.near is not None
-                  and (direction == UP or f.deliveries))
+    ways = _paths(fates, direction)
     changes = [(b[0] - a[0], a[0], b[0]) for a, b in zip(ways, ways[1:])
                if b[1] and not a[1]]
     if changes:
@@ -225,15 +234,14 @@ def _old_path_before(lead, fates, direction, first_new):
     (a reactive handover's first message comes after the MN left): the
     last datagram over the old path in the lead an earlier window counts
     (D20), if any, and the window's first over the new path."""
-    def reached(f):
-        return f.near is not None and (direction == UP or f.deliveries)
     if first_new is None:
-        own = sorted((f.near, f.new) for f in fates if reached(f))
+        own = _paths(fates, direction)
         if not own or not own[0][1]:
             return None, None
         first_new = own[0][0]
     olds = [f.near for f in lead
-            if reached(f) and f.new is False and f.near < first_new]
+            if _reached(f, direction) and f.new is False
+            and f.near < first_new]
     return (max(olds) if olds else None), first_new
 
 
