@@ -240,11 +240,11 @@ class Correlator:
         the FBU re-sent from the new link, RFC 4988 4), its handovers over."""
         fbus = node.fbus
         for f in fbus:
-            if not f.acked:
+            if not f.answered:
                 break
         else:
             fbus = ()     # all acknowledged (the usual end): none unanswered
-        reported = {f.ident for f in fbus if f.acked} if fbus else None
+        reported = {f.ident for f in fbus if f.answered} if fbus else None
         for f in fbus:
             if f.ident not in reported:
                 reported.add(f.ident)
@@ -318,10 +318,10 @@ class Correlator:
         return True
 
     def _unmatched(self, pair, obs, held) -> None:
-        """decision D11: a reply whose key matches no held request: with a
-        request of its scope outstanding (held, not answered), a mismatch
-        naming it; else an orphan."""
-        if held is None:
+        """decision D11: a reply whose key matches no held request, `held`
+        the newest request of its scope (or None): while that one is
+        outstanding (not answered), a mismatch naming it; else an orphan."""
+        if held is None or held.answered:
             for f in self._on_orphan:
                 f(pair, obs)
         else:
@@ -383,11 +383,9 @@ class Correlator:
         if solicited:
             if rt is None:
                 held = self.rtsolpr_scopes.get(_PRRTADV_SCOPE(msg, dgram))
-                rt = self.rtsolprs.get(held) if held else None
                 self._unmatched(_RTSOLPR_PAIR,
                                 obs or _observation(msg, dgram, node, ho),
-                                rt if rt is not None and not rt.answered
-                                else None)
+                                self.rtsolprs.get(held) if held else None)
             else:
                 rt.answered = True
                 rt.last = now
@@ -440,11 +438,10 @@ class Correlator:
             if f.ident == ident:
                 matched.append(f)
         if not matched:
-            newest = node.fbus[-1]      # the scope's latest request (D11)
-            self._unmatched(_FBU_PAIR, obs, None if newest.acked else newest)
+            self._unmatched(_FBU_PAIR, obs, node.fbus[-1])   # the newest
         else:
             for f in matched:
-                f.acked = True
+                f.answered = True
             for f in self._on_fbu_matched:
                 f(_FBU_PAIR, matched, obs)
         if ncoa is not None:
@@ -537,12 +534,8 @@ class Correlator:
             f(obs)
         if hi is None:
             held = self.hi_scopes.get(_HACK_SCOPE(msg, dgram))
-            request = None
-            if held is not None:
-                request = self.his[held].requests[-1]
-                if request.answered:
-                    request = None
-            self._unmatched(_HI_PAIR, obs, request)
+            self._unmatched(_HI_PAIR, obs, None if held is None
+                            else self.his[held].requests[-1])
             return ho
         hi.answered = True
         for f in self._on_hi_matched:

@@ -39,7 +39,7 @@ class Observation:
 
 class FbuSeen:
     __slots__ = ("frame", "time", "src", "dst", "sport", "homeaddr",
-                 "haaddr", "coa", "ident", "lifetime", "role", "raw", "acked",
+                 "haaddr", "coa", "ident", "lifetime", "role", "raw", "answered",
                  "coa_reported", "handover")
 
     def __init__(self, dgram, msg, role, handover):
@@ -55,7 +55,7 @@ class FbuSeen:
         self.lifetime = msg.lifetime
         self.role = role
         self.raw = msg.raw
-        self.acked = False
+        self.answered = False
         self.coa_reported = False
         self.handover = handover
 

@@ -180,7 +180,7 @@ class SessionRules(Subscriber):
         # while it is unanswered (an answered one caused an earlier HI).
         for f in reversed(node.fbus):
             if f.dst == dgram.src:
-                if f.acked:       # answered: this HI is for a later FBU
+                if f.answered:       # answered: this HI is for a later FBU
                     break
                 expected = (P.HI_CODE_PREDICTIVE if f.src == f.homeaddr
                             else P.HI_CODE_REACTIVE)
