@@ -18,13 +18,20 @@ import subprocess
 import time
 
 from ..errors import InputError
+from ..handovers.dataplane import LEAD_SECONDS, SETTLE_SECONDS
 from . import lab as L
 from . import netns as N
 from .labnodes import CN_ADDR, build_traffic, netem, static_neighbours
 from .mover import MODES
 from .traffic import parse_rate
 
-DWELL = 0.4          # s on each link around a handover (mover.py)
+# s the MN stays on NAR's link after a handover, and then at home before
+# the next (mover.py): its return home, which is no handover, falls
+# between the data plane's windows (decision D20: a handover's traffic is
+# read until SETTLE_SECONDS after its last message, and from LEAD_SECONDS
+# before its first), so what it costs counts for no handover
+STAY = SETTLE_SECONDS + 0.3
+DWELL = LEAD_SECONDS + 0.3
 FLOW_SETTLE = 0.3    # s of flow before the first and after the last move
 FLOW_DRAIN = 0.2     # s between the senders' and the receivers' stop
 
@@ -136,6 +143,7 @@ def _start_mover(lab, ns, work, keys, args):
                          "fmip-new", "--par-lla", L.MACS["par", "fmip-mn"],
                          "--nar-lla", L.MACS["nar", "fmip-mn"], "--handovers", str(args.handovers),
                          "--l2-gap", str(args.l2_gap), "--dwell", str(DWELL),
+                         "--stay", str(STAY),
                          "--timeout", str(max(args.timeout, 1.0)),
                          *[a for m in modes(args) for a in ("--mode", m)])
     with open(log, "wb") as err:

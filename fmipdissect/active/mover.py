@@ -10,8 +10,8 @@ PAR's link and attaches to NAR's (run inside the MN's namespace).
 Leaving is the old link going down (the MN's interface on it: the router's
 end loses carrier); attaching is the new link coming up with a default
 route through NAR.  After each handover the MN stays on the new link for
---dwell seconds, goes home without a loss (go_home), and stays --dwell
-seconds more, so that every handover starts alike.  Prints
+--stay seconds, goes home without a loss (go_home), and stays --dwell
+seconds at home, so that every handover starts alike.  Prints
 one JSON object: {"handovers": [{"mode", "outcome", "start", "left",
 "attached", "bound", "home", "end"} ...]} with times in seconds since the
 epoch (the captures' clock), "bound" being when the MN had its FBAck or
@@ -33,6 +33,7 @@ from . import registration as R
 from .live import LiveLink
 from .netlink import Routes
 from .mn import PREDICTIVE, REACTIVE, MobileNode, Outcome
+from ..handovers.dataplane import SETTLE_SECONDS
 from .roles import udp
 
 BASELINE = "baseline"
@@ -48,7 +49,7 @@ RETURN_SETTLE = 0.1
 # data-plane analysis reads a fast handover's traffic until this long
 # after its last message (decision D20), and a baseline handover has no
 # FMIPv4 message to end that window
-FAST_WINDOW = 2.0
+FAST_WINDOW = SETTLE_SECONDS
 
 
 class Mover:
@@ -149,7 +150,7 @@ class Mover:
             code = self.register(coa, REGISTRATION_LIFETIME) if coa else None
             outcome = "completed" if code == R.ACCEPTED else "incomplete"
             t["bound"] = time.time()
-        time.sleep(self.a.dwell)
+        time.sleep(self.a.stay)
         t["home"] = time.time()
         self.go_home()
         time.sleep(self.a.dwell)
@@ -167,6 +168,7 @@ def main(argv=None) -> int:
     p.add_argument("--handovers", type=int, default=1)
     p.add_argument("--l2-gap", type=float, default=50.0)
     p.add_argument("--dwell", type=float, default=0.4)
+    p.add_argument("--stay", type=float, default=0.4)
     p.add_argument("--timeout", type=float, default=1.0)
     args = p.parse_args(argv)
     key = next(iter(load_keys(args.keys).values()))
